@@ -1,0 +1,183 @@
+# SPDX-License-Identifier: MIT
+# keel's build driver: reads the top-level Kbuild and one Kbuild fragment
+# per directory, and builds build/keel-init and build/keel (static, musl).
+#
+#   make                 both binaries (V=1 shows commands)
+#   make KEYS=dir        bake another key set in (default: keys/test)
+#   make check           every test tier; last line "N passed, N failed"
+#   make check-unit | check-host | check-qemu   one tier
+#   make fuzz            libFuzzer targets (FUZZ_SECONDS=60 each)
+#   make bench           figures, side by side with the peers
+#   make demo            boot the signed demo appliance in QEMU
+#   make fmt             clang-format the tree
+
+.SUFFIXES:
+.DELETE_ON_ERROR:
+.SECONDEXPANSION:
+
+O ?= build
+KEYS ?= keys/test
+BOARD ?= qemu-x86_64
+V ?= 0
+
+ifeq ($(V),1)
+Q :=
+msg = @:
+else
+Q := @
+msg = @printf '  %-7s %s\n' '$(1)' '$(2)'
+endif
+
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+export SOURCE_DATE_EPOCH
+KEEL_VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+CC := musl-gcc
+DEP_CFLAGS := -Os -ffunction-sections -fdata-sections -ffile-prefix-map=$(CURDIR)/=
+CFLAGS := -std=gnu11 -Os -ffunction-sections -fdata-sections \
+	-Wall -Wextra -Werror -Wno-unused-parameter \
+	-fno-asynchronous-unwind-tables -fno-stack-protector \
+	-ffile-prefix-map=$(CURDIR)/= \
+	-isystem $(O)/include -Icompat -I. \
+	-DKEEL_VERSION='"$(KEEL_VERSION)"'
+LDFLAGS := -static -s -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,norelro
+DEPLIBS := $(O)/deps/lib/libbearssl.a $(O)/deps/lib/liblz4.a
+
+# --- read the Kbuild fragments ------------------------------------------
+# A fragment names only its own objects: lib-y (into libkeel.a), bin-y and
+# <bin>-y (a binary and its objects), ccflags-y, CFLAGS_<obj>.
+subdir-y :=
+include Kbuild
+
+define read-kbuild
+lib-y :=
+bin-y :=
+ccflags-y :=
+include $(1)/Kbuild
+LIBOBJS += $$(addprefix $(O)/$(1)/,$$(lib-y))
+$$(foreach b,$$(bin-y),$$(eval BIN_$$(b) := $$(addprefix $(O)/$(1)/,$$($$(b)-y))))
+$$(foreach b,$$(bin-y),$$(eval BIN_DIR_$$(b) := $(1)))
+BINS += $$(bin-y)
+ccflags-$(1) := $$(ccflags-y)
+endef
+LIBOBJS :=
+BINS :=
+$(foreach d,$(subdir-y),$(eval $(call read-kbuild,$(d))))
+
+ALLOBJS := $(LIBOBJS) $(foreach b,$(BINS),$(BIN_$(b)))
+
+all: $(addprefix $(O)/,$(BINS))
+.PHONY: all
+
+# --- third-party libraries from Debian source packages -----------------
+$(O)/deps/lib/libbearssl.a:
+	$(Q)CC=$(CC) DEP_CFLAGS="$(DEP_CFLAGS)" scripts/build-dep.sh bearssl $(abspath $(O))
+$(O)/deps/lib/liblz4.a:
+	$(Q)CC=$(CC) DEP_CFLAGS="$(DEP_CFLAGS)" scripts/build-dep.sh lz4 $(abspath $(O))
+$(O)/.deps-ok:
+	$(Q)scripts/deps.sh build
+	$(Q)mkdir -p $(@D) && touch $@
+
+# --- the baked key set ---------------------------------------------------
+KEYFILES := $(sort $(wildcard $(KEYS)/policy $(KEYS)/*/*.pub))
+$(O)/keys/keys-path: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)echo '$(abspath $(KEYS)) $(KEYFILES)' | cmp -s - $@ || \
+		echo '$(abspath $(KEYS)) $(KEYFILES)' >$@
+$(O)/keys/keyset.c: scripts/bake-keys.sh $(O)/keys/keys-path $(KEYFILES)
+	$(call msg,KEYS,$(KEYS))
+	$(Q)scripts/bake-keys.sh $(KEYS) >$@
+
+# --- compile and link ----------------------------------------------------
+$(ALLOBJS): | $(DEPLIBS)
+$(O)/%.o: %.c | $(O)/.deps-ok
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(ccflags-$(firstword $(subst /, ,$*))) \
+		$(CFLAGS_$(notdir $@)) -MMD -MP -c $< -o $@
+$(O)/%.o: $(O)/%.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(O)/libkeel.a: $(LIBOBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcsD $@ $(sort $^)
+
+# Every binary runs the baked key set's own check when linked: an empty
+# key set or a policy that needs no signature fails the build here.
+$(O)/keel-init $(O)/keel: $(O)/%: $$(BIN_$$*) $(O)/libkeel.a $(DEPLIBS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@.tmp $(BIN_$*) $(O)/libkeel.a $(DEPLIBS)
+	$(Q)$@.tmp --check-keys >/dev/null || { rm -f $@.tmp; \
+		echo "keel: build: key set $(KEYS) refused (see above)" >&2; exit 1; }
+	$(Q)mv $@.tmp $@
+
+-include $(ALLOBJS:.o=.d)
+
+# --- host builds of lib/ for unit tests (ASan/UBSan) and fuzzing ---------
+HOSTCC := clang
+HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
+	-fno-omit-frame-pointer -isystem $(O)/host/include -Icompat -I. \
+	-DKEEL_VERSION='"$(KEEL_VERSION)"'
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+HOST_DEPLIBS := $(O)/host/deps/lib/libbearssl.a $(O)/host/deps/lib/liblz4.a
+HOST_LIBOBJS := $(patsubst $(O)/%,$(O)/host/%,$(LIBOBJS))
+FUZZ_LIBOBJS := $(patsubst $(O)/%,$(O)/fuzz/%,$(LIBOBJS))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(O)/host/tests/%,$(wildcard tests/unit/test_*.c))
+FUZZERS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(O)/host/deps/lib/libbearssl.a $(O)/host/deps/lib/liblz4.a: $(O)/host/deps/lib/lib%.a: | $(O)/.deps-ok
+	$(Q)CC=$(HOSTCC) DEP_CFLAGS="-O2 -g" DEP_SRC=$(abspath $(O))/deps/src \
+		scripts/build-dep.sh $* $(abspath $(O))/host
+$(HOST_LIBOBJS) $(FUZZ_LIBOBJS): | $(HOST_DEPLIBS)
+$(O)/host/%.o: %.c
+	$(call msg,HOSTCC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN) $(CFLAGS_$(notdir $@)) -MMD -MP -c $< -o $@
+$(O)/host/%.o: $(O)/%.c
+	$(call msg,HOSTCC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN) -MMD -MP -c $< -o $@
+$(O)/fuzz/%.o: %.c
+	$(call msg,FUZZCC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN) -fsanitize=fuzzer-no-link $(CFLAGS_$(notdir $@)) -c $< -o $@
+$(O)/fuzz/%.o: $(O)/%.c
+	$(call msg,FUZZCC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN) -fsanitize=fuzzer-no-link -c $< -o $@
+$(O)/host/tests/%: tests/unit/%.c tests/unit/unit.h $(HOST_LIBOBJS) $(HOST_DEPLIBS)
+	$(call msg,HOSTLD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN) -o $@ $< $(HOST_LIBOBJS) $(HOST_DEPLIBS)
+$(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBOBJS) $(HOST_DEPLIBS)
+	$(call msg,FUZZLD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBOBJS) $(HOST_DEPLIBS)
+
+unit-tests: $(UNIT_TESTS)
+fuzzers: $(FUZZERS)
+.PHONY: unit-tests fuzzers
+-include $(HOST_LIBOBJS:.o=.d)
+
+# --- tests, fuzzing, benchmarks, the board -------------------------------
+check: all unit-tests
+	$(Q)tests/run.sh all
+check-unit: all unit-tests
+	$(Q)tests/run.sh unit
+check-host: all
+	$(Q)tests/run.sh host
+check-qemu: all
+	$(Q)tests/run.sh qemu
+fuzz: fuzzers
+	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS)
+bench: all
+	$(Q)tests/bench/run.sh
+fmt:
+	$(Q)git ls-files '*.c' '*.h' | xargs clang-format -i
+clean:
+	rm -rf $(O)/keel $(O)/keel-init $(O)/libkeel.a $(O)/fuzz \
+		$(addprefix $(O)/,$(subdir-y)) $(addprefix $(O)/host/,$(subdir-y) tests)
+distclean:
+	rm -rf $(O)
+.PHONY: check check-unit check-host check-qemu fuzz bench fmt clean distclean FORCE

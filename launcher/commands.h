@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: MIT */
+/* Entry points of keel's commands, one file each (launcher/cmd_*.c). */
+#ifndef KEEL_COMMANDS_H
+#define KEEL_COMMANDS_H
+
+int cmd_keygen(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+
+#endif

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* The keel command layer: the only code that prints errors and exits. */
+#ifndef KEEL_KEEL_H
+#define KEEL_KEEL_H
+
+#include "lib/err.h"
+#include "lib/keyset.h"
+
+/* Exit codes of keel's own failures (keel run: 125, like container tools). */
+#define KEEL_EXIT_FAIL 1
+#define KEEL_EXIT_USAGE 2
+
+struct keel_cmd {
+	const char *name;
+	int (*main)(int argc, char **argv); /* argv[0] is the command name */
+	const char *summary;
+};
+
+/* "keel: ACTION: OBJ: CHECK: DETAIL" on stderr; returns KEEL_EXIT_FAIL. */
+int keel_err(const char *action, const char *obj, const struct kerr *e);
+/* "keel: ACTION: OBJ: printf-text" on stderr; returns KEEL_EXIT_FAIL. */
+int keel_errf(const char *action, const char *obj, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Prints a usage error and returns KEEL_EXIT_USAGE. */
+int keel_usage(const char *usage);
+
+/* The key set a command checks against: --keys DIR, else the baked one. */
+int keel_keyset(const char *dir, struct keyset *ks, const char *action);
+
+/* Reads a whole (small) file; returns its length or -1 (errno set). */
+long keel_read_file(const char *path, void *buf, size_t cap);
+/* Writes a whole file atomically (temp + rename) with mode. 0 or -1. */
+int keel_write_file(const char *path, const void *buf, size_t len, int mode);
+
+/* Hex helpers: 0 or -1. */
+int keel_unhex(const char *hex, uint8_t *out, size_t max, size_t *len);
+void keel_hex(const uint8_t *in, size_t len, char *out);
+
+#endif

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+/* keel: the host, build-machine and in-app tool; dispatches to commands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "launcher/commands.h"
+#include "launcher/keel.h"
+
+static const struct keel_cmd cmds[] = {
+	{ "keygen", cmd_keygen, "make an ECDSA P-256 signing key pair" },
+	{ "image", cmd_image, "build, sign, verify and inspect slot images" },
+};
+
+static int
+check_keys(void)
+{
+	struct keyset ks;
+
+	if (keel_keyset(NULL, &ks, "check keys"))
+		return 1;
+	printf("keys: %s%s, %u roles, %u keys\n", ks_baked_origin,
+	       ks.test ? " (TEST KEYS)" : "", ks.nroles, ks.nkeys);
+	for (unsigned i = 0; i < ks.nroles; i++)
+		printf("role %s: %u of %u\n", ks.role[i].name, ks.role[i].need,
+		       ks.role[i].nkeys);
+	return 0;
+}
+
+static int
+help(FILE *f)
+{
+	fprintf(f, "usage: keel COMMAND [ARGS...]   (keel COMMAND --help)\n\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
+	fprintf(f, "\n  --version  keel's version and baked key set\n");
+	return f == stdout ? 0 : KEEL_EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2)
+		return help(stderr);
+	if (!strcmp(argv[1], "--check-keys"))
+		return check_keys();
+	if (!strcmp(argv[1], "--version")) {
+		printf("keel %s\n", KEEL_VERSION);
+		return check_keys();
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
+		return help(stdout);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].main(argc - 1, argv + 1);
+	fprintf(stderr, "keel: unknown command '%s'\n", argv[1]);
+	return help(stderr);
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* Typed errors of lib/: the check that failed and a short detail. */
+#ifndef KEEL_ERR_H
+#define KEEL_ERR_H
+
+/*
+ * lib/ never prints and never exits: a failing function fills a kerr (when
+ * the caller passed one) and returns a negative value (or 0 for 1/0-style
+ * checks). Only the keel command layer turns it into a message:
+ *   keel: image verify: slot.img: signature: no valid signature for role release
+ */
+struct kerr {
+	const char *check; /* static string naming the check, e.g. "footer" */
+	char detail[200];  /* human-readable reason, may be empty */
+};
+
+/* Fills e (if not NULL) and returns -1. */
+int kerr_set(struct kerr *e, const char *check, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* SHA-256: SHA-NI on x86 CPUs that have it, BearSSL's code otherwise. */
+#ifndef KEEL_SHA256_H
+#define KEEL_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bearssl_hash.h>
+
+#define SHA256_LEN 32
+
+/* Caller-allocated context; no allocation anywhere. */
+struct sha256 {
+	int hw; /* 1: SHA-NI path (state below), 0: BearSSL context */
+	union {
+		br_sha256_context br;
+		struct {
+			uint32_t h[8];
+			uint64_t count; /* bytes fed so far */
+			uint8_t buf[64];
+		} ni;
+	} u;
+};
+
+void sha256_init(struct sha256 *c);
+void sha256_update(struct sha256 *c, const void *data, size_t len);
+void sha256_final(struct sha256 *c, uint8_t out[SHA256_LEN]);
+void sha256(const void *data, size_t len, uint8_t out[SHA256_LEN]);
+
+/* 1 when the SHA-NI path is in use. */
+int sha256_hw(void);
+/* Tests and benchmarks: 0 forces the portable path, 1 restores detection. */
+void sha256_allow_hw(int allow);
+
+#endif

@@ -1,0 +1,34 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Installs the Debian packages keel's build, tests and benchmarks need,
+# only those that are missing. Safe to run again; does nothing when all
+# are present. Usage: scripts/deps.sh [build|all]
+set -eu
+
+build_pkgs="musl-tools dpkg-dev make gcc xz-utils"
+test_pkgs="erofs-utils squashfs-tools cryptsetup-bin openssl clang
+	libclang-rt-14-dev e2fsprogs kmod cpio qemu-system-x86 umoci
+	util-linux tar"
+bench_pkgs="hyperfine bubblewrap crun busybox-static"
+
+case "${1:-all}" in
+build) want="$build_pkgs" ;;
+*) want="$build_pkgs $test_pkgs $bench_pkgs" ;;
+esac
+
+missing=
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "keel: deps: missing Debian packages:$missing (run as root to install)" >&2
+	exit 1
+fi
+echo "keel: deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers for keel's shell tests: sourced, never run.
+# Each test file calls pass/fail (or check) and ends with `finish`.
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+O=${O:-$TOP/build}
+KEEL=$O/keel
+TESTKEYS=$TOP/keys/test
+KEY_A=$TESTKEYS/release/test-release-a.key
+KEY_B=$TESTKEYS/release/test-release-b.key
+T_PASS=0
+T_FAIL=0
+T_NAME=$(basename "$0" .sh)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/keel-$T_NAME.XXXXXX")
+trap 't_cleanup' EXIT
+t_cleanup() { [ -n "${KEEP:-}" ] || rm -rf "$WORK"; }
+
+pass() { T_PASS=$((T_PASS + 1)); [ -z "${VERBOSE:-}" ] || echo "ok   $T_NAME: $*"; }
+fail() { T_FAIL=$((T_FAIL + 1)); echo "FAIL $T_NAME: $*"; }
+
+# check NAME CMD... : passes when CMD exits 0
+check() { n=$1; shift; if "$@" >"$WORK/out" 2>&1; then pass "$n"; else fail "$n"; sed 's/^/    /' "$WORK/out" | head -20; fi; }
+# refuse NAME PATTERN CMD... : passes when CMD exits non-zero and prints PATTERN
+refuse() {
+	n=$1 pat=$2; shift 2
+	if "$@" >"$WORK/out" 2>&1; then
+		fail "$n (exit 0)"; sed 's/^/    /' "$WORK/out" | head -5
+	elif ! grep -q -e "$pat" "$WORK/out"; then
+		fail "$n (no '$pat' in output)"; sed 's/^/    /' "$WORK/out" | head -5
+	else
+		pass "$n"
+	fi
+}
+# same NAME A B : passes when strings are equal
+same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: '$2' != '$3'"; fi; }
+skip() { echo "SKIP $T_NAME: $*"; }
+finish() { echo "$T_NAME: $T_PASS passed, $T_FAIL failed"; [ "$T_FAIL" = 0 ]; }
