@@ -10,6 +10,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 apt=${KEEL_APT_DIR:-$top/build/apt}
 
 mkdir -p "$apt/sources.list.d" "$apt/lists/partial" "$apt/cache/archives/partial" "$dir"
+# One apt at a time per private state dir (parallel make fetches several).
+exec 9>"$apt/lock"
+flock 9
 
 # deb822 files: turn every "Types: deb" stanza into deb-src.
 for f in /etc/apt/sources.list.d/*.sources; do
