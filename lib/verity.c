@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Builds and checks dm-verity hash trees in one streaming pass over the data. */
+/* Builds and checks dm-verity hash trees in one streaming pass. */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -40,9 +40,9 @@ read_full(int fd, uint8_t *buf, size_t len, uint64_t off, struct kerr *e)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return kerr_set(e, CHECK_NAME, "read at offset %llu: %s",
-					(unsigned long long)(off + got),
-					strerror(errno));
+			return kerr_set(
+			    e, CHECK_NAME, "read at offset %llu: %s",
+			    (unsigned long long)(off + got), strerror(errno));
 		if (n == 0)
 			return kerr_set(e, CHECK_NAME,
 					"short read at offset %llu",
@@ -53,20 +53,21 @@ read_full(int fd, uint8_t *buf, size_t len, uint64_t off, struct kerr *e)
 }
 
 static int
-write_full(int fd, const uint8_t *buf, size_t len, uint64_t off,
-	   struct kerr *e)
+write_full(int fd, const uint8_t *buf, size_t len, uint64_t off, struct kerr *e)
 {
 	size_t put = 0;
 
 	while (put < len) {
-		ssize_t n = pwrite(fd, buf + put, len - put, (off_t)(off + put));
+		ssize_t n =
+		    pwrite(fd, buf + put, len - put, (off_t)(off + put));
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return kerr_set(e, CHECK_NAME, "write at offset %llu: %s",
-					(unsigned long long)(off + put),
-					n < 0 ? strerror(errno) : "no progress");
+			return kerr_set(
+			    e, CHECK_NAME, "write at offset %llu: %s",
+			    (unsigned long long)(off + put),
+			    n < 0 ? strerror(errno) : "no progress");
 		put += (size_t)n;
 	}
 	return 0;
@@ -103,10 +104,9 @@ pass_setup(struct vpass *s, int fd, int check, const struct verity_params *p,
 		return kerr_set(e, CHECK_NAME, "data area too large");
 	data_bytes = p->data_blocks * VERITY_BLOCK;
 	if (p->hash_offset % VERITY_BLOCK)
-		return kerr_set(e, CHECK_NAME,
-				"hash offset %llu not a multiple of %d",
-				(unsigned long long)p->hash_offset,
-				VERITY_BLOCK);
+		return kerr_set(
+		    e, CHECK_NAME, "hash offset %llu not a multiple of %d",
+		    (unsigned long long)p->hash_offset, VERITY_BLOCK);
 	if (p->hash_offset < data_bytes)
 		return kerr_set(e, CHECK_NAME,
 				"hash offset %llu inside the data area",
@@ -217,9 +217,10 @@ pass_run(struct vpass *s)
 	 * are written as the data streams by, and a write past the end of a
 	 * short file would fill the missing data with a hole of zeros.
 	 */
-	if (read_full(s->fd, s->w->stored, 1, total * VERITY_BLOCK - 1,
-		      s->e) < 0)
+	off = total * VERITY_BLOCK - 1;
+	if (read_full(s->fd, s->w->stored, 1, off, s->e) < 0)
 		return -1;
+	off = 0;
 	while (total) {
 		size_t n = total < per_io ? (size_t)total : per_io;
 
@@ -236,10 +237,11 @@ pass_run(struct vpass *s)
 			return -1;
 	for (unsigned L = 0; L < s->g.levels; L++)
 		if (s->done[L] != s->g.level_blocks[L])
-			return kerr_set(s->e, CHECK_NAME,
-					"level %u has %llu blocks, not %llu", L,
-					(unsigned long long)s->done[L],
-					(unsigned long long)s->g.level_blocks[L]);
+			return kerr_set(
+			    s->e, CHECK_NAME,
+			    "level %u has %llu blocks, not %llu", L,
+			    (unsigned long long)s->done[L],
+			    (unsigned long long)s->g.level_blocks[L]);
 	return 0;
 }
 

@@ -84,8 +84,8 @@ ref_level(const uint8_t *below, uint64_t n, const uint8_t *salt,
 }
 
 static void
-ref_build(const uint8_t *data, uint64_t n, const uint8_t *salt,
-	  size_t salt_len, struct ref_tree *t)
+ref_build(const uint8_t *data, uint64_t n, const uint8_t *salt, size_t salt_len,
+	  struct ref_tree *t)
 {
 	memset(t, 0, sizeof(*t));
 	ref_level(data, n, salt, salt_len, t);
@@ -96,9 +96,16 @@ static void
 geometry_cases(void)
 {
 	static const uint64_t extra[] = {
-		16383, 16384, 16385, 128ull * 128 * 128,
-		128ull * 128 * 128 + 1, 1ull << 40, (1ull << 40) + 1,
-		1ull << 56, 0x123456789ull, 4611686018427387ull,
+	    16383,
+	    16384,
+	    16385,
+	    128ull * 128 * 128,
+	    128ull * 128 * 128 + 1,
+	    1ull << 40,
+	    (1ull << 40) + 1,
+	    1ull << 56,
+	    0x123456789ull,
+	    4611686018427387ull,
 	};
 	uint64_t counts[300 + sizeof(extra) / sizeof(extra[0])];
 	size_t nc = 0;
@@ -116,15 +123,18 @@ geometry_cases(void)
 		while (7 * levels < 64 && ((n - 1) >> (7 * levels)))
 			levels++;
 		if (verity_geometry(n, &g) < 0) {
-			CHECK(0, "geometry(%llu) refused", (unsigned long long)n);
+			CHECK(0, "geometry(%llu) refused",
+			      (unsigned long long)n);
 			continue;
 		}
 		ok &= g.data_blocks == n && g.levels == levels;
 		for (int L = (int)levels - 1; L >= 0 && ok; L--) {
 			unsigned sh = 7 * (L + 1);
-			uint64_t sz = (n >> sh) + ((n & ((1ull << sh) - 1)) != 0);
+			uint64_t sz =
+			    (n >> sh) + ((n & ((1ull << sh) - 1)) != 0);
 
-			ok &= g.level_blocks[L] == sz && g.level_start[L] == pos;
+			ok &=
+			    g.level_blocks[L] == sz && g.level_start[L] == pos;
 			pos += sz;
 		}
 		ok &= g.tree_blocks == pos;
@@ -176,10 +186,10 @@ roundtrip(uint64_t n, size_t salt_len, uint64_t gap)
 	uint8_t salt[VERITY_MAX_SALT], root[32];
 	uint8_t *data = malloc(n * BS);
 	struct verity_params p = {
-		.data_blocks = n,
-		.hash_offset = n * BS + gap,
-		.salt = salt,
-		.salt_len = salt_len,
+	    .data_blocks = n,
+	    .hash_offset = n * BS + gap,
+	    .salt = salt,
+	    .salt_len = salt_len,
 	};
 	struct ref_tree t;
 	struct kerr e = {0};
@@ -202,7 +212,7 @@ roundtrip(uint64_t n, size_t salt_len, uint64_t gap)
 	root[5] ^= 0x40;
 	e.detail[0] = 0;
 	CHECK(verity_check(fd, &p, &work, root, &e) == 0 &&
-		      strstr(e.detail, "root"),
+		  strstr(e.detail, "root"),
 	      "wrong root of %llu blocks: '%s'", (unsigned long long)n,
 	      e.detail);
 	close(fd);
@@ -229,8 +239,9 @@ flips(int fd, const struct verity_params *p, const uint8_t root[32],
 		if (verity_check(fd, p, &work, root, &e) != 0 ||
 		    !strstr(e.detail, "differs")) {
 			if (bad++ < 5)
-				CHECK(0, "%s: flip at %llu accepted ('%s')", what,
-				      (unsigned long long)offs[i], e.detail);
+				CHECK(0, "%s: flip at %llu accepted ('%s')",
+				      what, (unsigned long long)offs[i],
+				      e.detail);
 		}
 		pwrite(fd, &b, 1, (off_t)offs[i]);
 	}
@@ -245,10 +256,10 @@ tamper(uint64_t n, size_t tree_stride, size_t data_samples)
 	uint8_t salt[32], root[32];
 	uint8_t *data = malloc(n * BS);
 	struct verity_params p = {
-		.data_blocks = n,
-		.hash_offset = n * BS,
-		.salt = salt,
-		.salt_len = sizeof(salt),
+	    .data_blocks = n,
+	    .hash_offset = n * BS,
+	    .salt = salt,
+	    .salt_len = sizeof(salt),
 	};
 	struct verity_geo g;
 	struct kerr e;
@@ -290,8 +301,10 @@ refusals(void)
 	uint8_t salt[VERITY_MAX_SALT + 1] = {1}, root[32];
 	uint8_t *data = calloc(n, BS);
 	struct verity_params p = {
-		.data_blocks = n, .hash_offset = n * BS,
-		.salt = salt, .salt_len = 8,
+	    .data_blocks = n,
+	    .hash_offset = n * BS,
+	    .salt = salt,
+	    .salt_len = 8,
 	};
 	struct verity_params q;
 	struct verity_geo g;
@@ -309,50 +322,50 @@ refusals(void)
 	ftruncate(fd, (off_t)(p.hash_offset + g.tree_blocks * BS - 1));
 	e.detail[0] = 0;
 	CHECK(verity_check(fd, &p, &work, root, &e) == 0 &&
-		      strstr(e.detail, "short read at offset"),
+		  strstr(e.detail, "short read at offset"),
 	      "cut tree: '%s'", e.detail);
 	ftruncate(fd, (off_t)p.hash_offset);
 	CHECK(verity_check(fd, &p, &work, root, &e) == 0 &&
-		      strstr(e.detail, "short read"),
+		  strstr(e.detail, "short read"),
 	      "no tree: '%s'", e.detail);
 	ftruncate(fd, (off_t)(n * BS - 100));
 	e.detail[0] = 0;
 	CHECK(verity_check(fd, &p, &work, root, &e) == 0 &&
-		      strstr(e.detail, "short read at offset 1228799"),
+		  strstr(e.detail, "short read at offset 1228799"),
 	      "cut data, check: '%s'", e.detail);
 	e.detail[0] = 0;
 	CHECK(verity_build(fd, &p, &work, root, &e) == -1 &&
-		      strstr(e.detail, "short read at offset 1228799"),
+		  strstr(e.detail, "short read at offset 1228799"),
 	      "cut data, build: '%s'", e.detail);
 	CHECK(verity_build(-1, &p, &work, root, &e) == -1 &&
-		      strstr(e.detail, "Bad file descriptor"),
+		  strstr(e.detail, "Bad file descriptor"),
 	      "bad fd: '%s'", e.detail);
 
 	q = p, q.data_blocks = 0;
 	CHECK(verity_build(fd, &q, &work, root, &e) == -1, "0 blocks");
 	q = p, q.hash_offset += 1;
 	CHECK(verity_build(fd, &q, &work, root, &e) == -1 &&
-		      strstr(e.detail, "multiple"),
+		  strstr(e.detail, "multiple"),
 	      "unaligned: '%s'", e.detail);
 	q = p, q.hash_offset -= BS;
 	CHECK(verity_check(fd, &q, &work, root, &e) == 0 &&
-		      strstr(e.detail, "inside the data"),
+		  strstr(e.detail, "inside the data"),
 	      "overlap: '%s'", e.detail);
 	q = p, q.salt_len = VERITY_MAX_SALT + 1;
 	CHECK(verity_build(fd, &q, &work, root, &e) == -1 &&
-		      strstr(e.detail, "salt"),
+		  strstr(e.detail, "salt"),
 	      "long salt: '%s'", e.detail);
 	q = p, q.hash_offset = (UINT64_MAX / BS) * BS;
 	CHECK(verity_build(fd, &q, &work, root, &e) == -1 &&
-		      strstr(e.detail, "past the end"),
+		  strstr(e.detail, "past the end"),
 	      "offset overflow: '%s'", e.detail);
 	q = p, q.hash_offset = ((uint64_t)INT64_MAX / BS) * BS;
 	CHECK(verity_check(fd, &q, &work, root, &e) == 0 &&
-		      strstr(e.detail, "past the end"),
+		  strstr(e.detail, "past the end"),
 	      "offset past off_t: '%s'", e.detail);
 	q = p, q.data_blocks = UINT64_MAX / BS + 1, q.hash_offset = 0;
 	CHECK(verity_check(fd, &q, &work, root, &e) == 0 &&
-		      strstr(e.detail, "too large"),
+		  strstr(e.detail, "too large"),
 	      "data overflow: '%s'", e.detail);
 	q = p, q.data_blocks = 1ull << 56;
 	q.hash_offset = q.data_blocks * BS;
@@ -374,14 +387,18 @@ known_answers(void)
 		size_t salt_len;
 		const char *root;
 	} kat[] = {
-		{1, 0, "ad7facb2586fc6e966c004d7d1d16b02"
-			"4f5805ff7cb47c7a85dabd8b48892ca7"},
-		{1, 32, "4ce3ecf32c133bf6321901b609221947"
-			 "4b6ac91a19d0304621d629e6bb9987dc"},
-		{129, 0, "f0dbc433d6188c4e8e30ee2de31ee90a"
-			  "b1edf2fd7438d97feab12f75375886ad"},
-		{129, 32, "6093a2333523050b628581510028976d"
-			   "3d3e9c62458642a83727e6df641397a4"},
+	    {1, 0,
+	     "ad7facb2586fc6e966c004d7d1d16b02"
+	     "4f5805ff7cb47c7a85dabd8b48892ca7"},
+	    {1, 32,
+	     "4ce3ecf32c133bf6321901b609221947"
+	     "4b6ac91a19d0304621d629e6bb9987dc"},
+	    {129, 0,
+	     "f0dbc433d6188c4e8e30ee2de31ee90a"
+	     "b1edf2fd7438d97feab12f75375886ad"},
+	    {129, 32,
+	     "6093a2333523050b628581510028976d"
+	     "3d3e9c62458642a83727e6df641397a4"},
 	};
 
 	for (size_t i = 0; i < sizeof(kat) / sizeof(kat[0]); i++) {
@@ -389,8 +406,10 @@ known_answers(void)
 		uint8_t salt[32], want[32], root[32];
 		uint8_t *data = malloc(n * BS);
 		struct verity_params p = {
-			.data_blocks = n, .hash_offset = n * BS,
-			.salt = salt, .salt_len = kat[i].salt_len,
+		    .data_blocks = n,
+		    .hash_offset = n * BS,
+		    .salt = salt,
+		    .salt_len = kat[i].salt_len,
 		};
 		struct kerr e;
 		char path[256];
@@ -403,7 +422,7 @@ known_answers(void)
 		unit_hex(kat[i].root, want, 32);
 		fd = make_file("kat", data, n, path);
 		CHECK(verity_build(fd, &p, &work, root, &e) == 0 &&
-			      !memcmp(root, want, 32),
+			  !memcmp(root, want, 32),
 		      "known answer %zu", i);
 		close(fd);
 		unlink(path);
@@ -470,9 +489,10 @@ tool(int ac, char **av)
 			printf("%02x", root[i]);
 		printf("\n");
 	}
-	fprintf(stderr, "%s: %llu blocks in %.3f s (%.0f blocks/s, sha-ni %d)\n",
-		av[1], (unsigned long long)p.data_blocks, s,
-		(double)p.data_blocks / s, sha256_hw());
+	fprintf(stderr,
+		"%s: %llu blocks in %.3f s (%.0f blocks/s, sha-ni %d)\n", av[1],
+		(unsigned long long)p.data_blocks, s, (double)p.data_blocks / s,
+		sha256_hw());
 	return 0;
 }
 
@@ -481,7 +501,8 @@ main(int argc, char **argv)
 {
 	static const uint64_t counts[] = {1, 2, 127, 128, 129, 1000};
 
-	if (argc > 1 && (!strcmp(argv[1], "build") || !strcmp(argv[1], "check")))
+	if (argc > 1 &&
+	    (!strcmp(argv[1], "build") || !strcmp(argv[1], "check")))
 		return tool(argc, argv);
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
