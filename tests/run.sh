@@ -10,6 +10,7 @@ tier=${1:-all}
 log=$O/tests.log
 mkdir -p "$O"
 : >"$log"
+cd "$top"
 total_pass=0 total_fail=0
 
 count() { # add the "N passed, M failed" of the last such line of $1
