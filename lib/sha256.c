@@ -1,15 +1,113 @@
 // SPDX-License-Identifier: MIT
-/* SHA-256 front end: BearSSL's portable code (SHA-NI path in sha256_x86.c). */
+/* SHA-256 front end: SHA-NI (sha256_x86.c) when the CPU has it, else BearSSL. */
 #include <string.h>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #include "lib/sha256.h"
 
+static const uint32_t sha256_iv[8] = {
+	0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+	0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+};
+
 static int allow_hw = 1;
+
+#if defined(__x86_64__)
+/* SHA (leaf 7 EBX bit 29), SSE4.1 and SSSE3 (leaf 1 ECX bits 19, 9). */
+static int
+cpu_has_sha(void)
+{
+	static int cached = -1;
+	unsigned a, b, c, d;
+
+	if (cached >= 0)
+		return cached;
+	cached = 0;
+	if (__get_cpuid_max(0, NULL) < 7)
+		return 0;
+	__cpuid(1, a, b, c, d);
+	if (!(c & (1u << 19)) || !(c & (1u << 9)))
+		return 0;
+	__cpuid_count(7, 0, a, b, c, d);
+	cached = (b >> 29) & 1;
+	return cached;
+}
+#else
+static int
+cpu_has_sha(void)
+{
+	return 0;
+}
+
+void
+sha256_x86_blocks(uint32_t h[8], const uint8_t *data, size_t nblocks)
+{
+	(void)h, (void)data, (void)nblocks; /* never called: no SHA-NI here */
+}
+#endif
+
+static void
+put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void
+ni_update(struct sha256 *c, const uint8_t *p, size_t len)
+{
+	size_t have = (size_t)(c->u.ni.count & 63);
+
+	if (len == 0)
+		return;
+	c->u.ni.count += len;
+	if (have) {
+		size_t take = 64 - have < len ? 64 - have : len;
+		memcpy(c->u.ni.buf + have, p, take);
+		p += take;
+		len -= take;
+		if (have + take < 64)
+			return;
+		sha256_x86_blocks(c->u.ni.h, c->u.ni.buf, 1);
+	}
+	if (len >= 64) {
+		sha256_x86_blocks(c->u.ni.h, p, len / 64);
+		p += len & ~(size_t)63;
+		len &= 63;
+	}
+	memcpy(c->u.ni.buf, p, len);
+}
+
+static void
+ni_final(struct sha256 *c, uint8_t out[SHA256_LEN])
+{
+	size_t have = (size_t)(c->u.ni.count & 63);
+	uint64_t bits = c->u.ni.count << 3;
+	uint8_t *b = c->u.ni.buf;
+
+	b[have++] = 0x80;
+	if (have > 56) {
+		memset(b + have, 0, 64 - have);
+		sha256_x86_blocks(c->u.ni.h, b, 1);
+		have = 0;
+	}
+	memset(b + have, 0, 56 - have);
+	put_be32(b + 56, (uint32_t)(bits >> 32));
+	put_be32(b + 60, (uint32_t)bits);
+	sha256_x86_blocks(c->u.ni.h, b, 1);
+	for (int i = 0; i < 8; i++)
+		put_be32(out + 4 * i, c->u.ni.h[i]);
+}
 
 int
 sha256_hw(void)
 {
-	return 0 && allow_hw;
+	return allow_hw && cpu_has_sha();
 }
 
 void
@@ -21,20 +119,31 @@ sha256_allow_hw(int allow)
 void
 sha256_init(struct sha256 *c)
 {
-	c->hw = 0;
-	br_sha256_init(&c->u.br);
+	c->hw = sha256_hw();
+	if (c->hw) {
+		memcpy(c->u.ni.h, sha256_iv, sizeof(sha256_iv));
+		c->u.ni.count = 0;
+	} else {
+		br_sha256_init(&c->u.br);
+	}
 }
 
 void
 sha256_update(struct sha256 *c, const void *data, size_t len)
 {
-	br_sha256_update(&c->u.br, data, len);
+	if (c->hw)
+		ni_update(c, data, len);
+	else
+		br_sha256_update(&c->u.br, data, len);
 }
 
 void
 sha256_final(struct sha256 *c, uint8_t out[SHA256_LEN])
 {
-	br_sha256_out(&c->u.br, out);
+	if (c->hw)
+		ni_final(c, out);
+	else
+		br_sha256_out(&c->u.br, out);
 }
 
 void

@@ -33,4 +33,10 @@ int sha256_hw(void);
 /* Tests and benchmarks: 0 forces the portable path, 1 restores detection. */
 void sha256_allow_hw(int allow);
 
+/*
+ * The SHA-NI compression function (lib/sha256_x86.c): nblocks 64-byte
+ * blocks into h[] (A..H). Only when sha256_hw() says 1.
+ */
+void sha256_x86_blocks(uint32_t h[8], const uint8_t *data, size_t nblocks);
+
 #endif

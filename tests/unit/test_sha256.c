@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: MIT
+/* SHA-256: NIST known answers fed every way, SHA-NI against BearSSL, speed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/sha256.h"
+#include "unit.h"
+
+/* FIPS 180-2 / NIST CAVP example messages and their digests. */
+static const struct {
+	const char *msg;
+	const char *hex;
+} kat[] = {
+	{ "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+	{ "abc",
+	  "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+	{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+	  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+	{ "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
+	  "hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+	  "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1" },
+};
+static const char million_a_hex[] =
+	"cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
+
+static unsigned long long rng_state = 0x6b65656c2d736861ULL;
+
+static unsigned
+rnd(void)
+{
+	rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (unsigned)(rng_state >> 33);
+}
+
+/* Digest of msg fed in pieces split at the given offsets (ascending). */
+static void
+digest_split(const uint8_t *msg, size_t len, const size_t *cuts, size_t ncuts,
+	     uint8_t out[32])
+{
+	struct sha256 c;
+	size_t at = 0;
+
+	sha256_init(&c);
+	for (size_t i = 0; i < ncuts; i++) {
+		sha256_update(&c, msg + at, cuts[i] - at);
+		at = cuts[i];
+	}
+	sha256_update(&c, msg + at, len - at);
+	sha256_final(&c, out);
+}
+
+static void
+test_kat(const char *path)
+{
+	uint8_t want[32], got[32];
+
+	for (size_t k = 0; k < sizeof(kat) / sizeof(kat[0]); k++) {
+		const uint8_t *m = (const uint8_t *)kat[k].msg;
+		size_t len = strlen(kat[k].msg);
+		struct sha256 c;
+		int bad = 0;
+
+		unit_hex(kat[k].hex, want, 32);
+		sha256(m, len, got);
+		CHECK(!memcmp(got, want, 32), "%s: whole \"%.10s\"", path,
+		      kat[k].msg);
+
+		sha256_init(&c);
+		for (size_t i = 0; i < len; i++)
+			sha256_update(&c, m + i, 1);
+		sha256_final(&c, got);
+		CHECK(!memcmp(got, want, 32), "%s: byte by byte \"%.10s\"",
+		      path, kat[k].msg);
+
+		for (size_t cut = 0; cut <= len; cut++) {
+			digest_split(m, len, &cut, 1, got);
+			bad += memcmp(got, want, 32) != 0;
+		}
+		for (size_t a = 0; a <= len; a++)
+			for (size_t b = a; b <= len; b++) {
+				size_t cuts[2] = { a, b };
+				digest_split(m, len, cuts, 2, got);
+				bad += memcmp(got, want, 32) != 0;
+			}
+		CHECK(bad == 0, "%s: %d bad splits of \"%.10s\"", path, bad,
+		      kat[k].msg);
+	}
+}
+
+static void
+test_million(const char *path)
+{
+	static uint8_t a[1000000];
+	uint8_t want[32], got[32];
+	struct sha256 c;
+	int bad = 0;
+
+	unit_hex(million_a_hex, want, 32);
+	memset(a, 'a', sizeof(a));
+	sha256(a, sizeof(a), got);
+	CHECK(!memcmp(got, want, 32), "%s: one million 'a' whole", path);
+
+	sha256_init(&c);
+	for (size_t i = 0; i < sizeof(a); i++)
+		sha256_update(&c, a + i, 1);
+	sha256_final(&c, got);
+	CHECK(!memcmp(got, want, 32), "%s: one million 'a' byte by byte", path);
+
+	/* Every split offset, walking the window through the input. */
+	for (size_t cut = 0; cut <= 200; cut++) {
+		size_t cuts[1] = { cut };
+		digest_split(a, sizeof(a), cuts, 1, got);
+		bad += memcmp(got, want, 32) != 0;
+	}
+	for (size_t cut = sizeof(a) - 200; cut <= sizeof(a); cut++) {
+		size_t cuts[1] = { cut };
+		digest_split(a, sizeof(a), cuts, 1, got);
+		bad += memcmp(got, want, 32) != 0;
+	}
+	for (int i = 0; i < 100; i++) {
+		size_t cuts[1] = { rnd() % (sizeof(a) + 1) };
+		digest_split(a, sizeof(a), cuts, 1, got);
+		bad += memcmp(got, want, 32) != 0;
+	}
+	CHECK(bad == 0, "%s: %d bad splits of one million 'a'", path, bad);
+}
+
+/* SHA-NI and BearSSL must agree on random lengths, contents and splits. */
+static void
+test_cross(void)
+{
+	static uint8_t buf[9000];
+	uint8_t hw[32], sw[32];
+	int bad = 0;
+
+	for (int n = 0; n < 4000; n++) {
+		size_t len = n < 300 ? (size_t)n : rnd() % sizeof(buf);
+		size_t cuts[3];
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (uint8_t)rnd();
+		for (int i = 0; i < 3; i++)
+			cuts[i] = len ? rnd() % (len + 1) : 0;
+		/* ascending */
+		for (int i = 0; i < 2; i++)
+			for (int j = i + 1; j < 3; j++)
+				if (cuts[j] < cuts[i]) {
+					size_t t = cuts[i];
+					cuts[i] = cuts[j];
+					cuts[j] = t;
+				}
+		sha256_allow_hw(1);
+		digest_split(buf, len, cuts, 3, hw);
+		sha256_allow_hw(0);
+		sha256(buf, len, sw);
+		bad += memcmp(hw, sw, 32) != 0;
+	}
+	sha256_allow_hw(1);
+	CHECK(bad == 0, "%d of 4000 random inputs differ between paths", bad);
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Informational: MB/s hashing 4 KiB blocks (never asserted). */
+static double
+speed(void)
+{
+	static uint8_t blk[4096];
+	uint8_t out[32];
+	double t0 = now(), t;
+	size_t n = 0;
+
+	memset(blk, 0x5a, sizeof(blk));
+	do {
+		for (int i = 0; i < 256; i++) {
+			sha256(blk, sizeof(blk), out);
+			blk[0] ^= out[0];
+		}
+		n += 256;
+		t = now() - t0;
+	} while (t < 0.3);
+	return (double)n * sizeof(blk) / t / 1e6;
+}
+
+int
+main(void)
+{
+	int hw = sha256_hw();
+
+	printf("sha256: SHA-NI %s\n", hw ? "in use" : "not available");
+	sha256_allow_hw(0);
+	CHECK(sha256_hw() == 0, "allow_hw(0) forces the portable path");
+	test_kat("bearssl");
+	test_million("bearssl");
+	sha256_allow_hw(1);
+	CHECK(sha256_hw() == hw, "allow_hw(1) restores detection");
+	if (hw) {
+		test_kat("sha-ni");
+		test_million("sha-ni");
+		test_cross();
+	}
+
+	sha256_allow_hw(0);
+	printf("sha256: bearssl %.0f MB/s on 4 KiB blocks\n", speed());
+	sha256_allow_hw(1);
+	if (hw)
+		printf("sha256: sha-ni  %.0f MB/s on 4 KiB blocks\n", speed());
+	return unit_done("sha256");
+}
