@@ -204,12 +204,7 @@ mkfs(struct build *b, const char *root)
 		argv[n++] = "-noappend";
 		argv[n++] = "-no-progress";
 		argv[n++] = "-quiet";
-		if (sde) {
-			argv[n++] = "-mkfs-time";
-			argv[n++] = t;
-			argv[n++] = "-all-time";
-			argv[n++] = t;
-		}
+		/* mksquashfs takes SOURCE_DATE_EPOCH from the environment. */
 	}
 	argv[n] = NULL;
 	unlink(b->tmp);
