@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: MIT
+/* keel run: verify a slot image, mount it read-only, run its app. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "launcher/commands.h"
+#include "launcher/keel.h"
+#include "lib/container.h"
+#include "lib/image.h"
+#include "lib/loop.h"
+
+#define RUN_USAGE                                                           \
+	"keel run IMAGE [--keys DIR] [--etc DIR] [--var DIR] "              \
+	"[--hostname NAME] [-- CMD ARGS...]"
+#define RUN_CGROUP_ROOT "/sys/fs/cgroup"
+
+struct run_opts {
+	const char *image, *keys, *etc, *var, *hostname, *root_dir;
+	char **cmd;
+	int ncmd;
+};
+
+/* Large and used once: static, not on the stack. */
+static struct verity_work run_work;
+static struct img_meta run_meta;
+static struct oci_config run_cfg;
+static struct ctr run_ctr;
+static struct cgroup run_cg;
+static char run_json[OCI_JSON_MAX];
+
+static int
+run_help(void)
+{
+	printf("usage: %s\n\n"
+	       "Verifies IMAGE (signature and the whole hash tree), mounts it\n"
+	       "read-only and runs its configured process (/keel/config.json)\n"
+	       "or CMD in a container. Exit status: the app's (128+N for\n"
+	       "signal N); 125 keel failed before the app ran; 126 the\n"
+	       "command cannot run; 127 the command was not found.\n\n"
+	       "  --keys DIR       check signatures against DIR, not the baked keys\n"
+	       "  --etc DIR        upper layer of /etc (changes persist in DIR;\n"
+	       "                   overlay workdir: DIR.work); default: tmpfs\n"
+	       "  --var DIR        mounted read-write at /var/lib; default: tmpfs\n"
+	       "  --hostname NAME  overrides the config's hostname\n\n"
+	       "Developer option, for benchmarks only:\n"
+	       "  --unverified-root-dir DIR  run from the directory DIR instead\n"
+	       "                   of an image, WITHOUT ANY VERIFICATION (it\n"
+	       "                   must be given explicitly; never in a product)\n",
+	       RUN_USAGE);
+	return 0;
+}
+
+static int
+run_args(int argc, char **argv, struct run_opts *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char **dst = NULL;
+
+		if (!strcmp(a, "--")) {
+			o->cmd = argv + i + 1;
+			o->ncmd = argc - i - 1;
+			break;
+		}
+		if (!strcmp(a, "--keys"))
+			dst = &o->keys;
+		else if (!strcmp(a, "--etc"))
+			dst = &o->etc;
+		else if (!strcmp(a, "--var"))
+			dst = &o->var;
+		else if (!strcmp(a, "--hostname"))
+			dst = &o->hostname;
+		else if (!strcmp(a, "--unverified-root-dir"))
+			dst = &o->root_dir;
+		else if (a[0] == '-' || o->image)
+			return -1;
+		else
+			o->image = a;
+		if (dst) {
+			if (++i == argc)
+				return -1;
+			*dst = argv[i];
+		}
+	}
+	if (!o->image == !o->root_dir)
+		return -1;
+	return 0;
+}
+
+/* A directory given on the command line, made if missing, as an absolute
+ * path (the container's mounts resolve it from another root). */
+static int
+run_dir(const char *opt, const char *dir, mode_t mode, char *abs)
+{
+	if (mkdir(dir, mode) && errno != EEXIST)
+		return keel_errf("run", dir, "%s: %s", opt, strerror(errno));
+	if (!realpath(dir, abs))
+		return keel_errf("run", dir, "%s: %s", opt, strerror(errno));
+	return 0;
+}
+
+/* The image mounted read-only on mnt, in keel's own mount namespace. */
+static int
+run_mount_image(const struct run_opts *o, char *mnt)
+{
+	struct keyset ks;
+	struct kerr e = { 0 };
+	struct loop_dev ld;
+	const char *fs;
+	int fd, v;
+
+	if (keel_keyset(o->keys, &ks, "run"))
+		return -1;
+	fd = open(o->image, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return keel_errf("run", o->image, "open: %s", strerror(errno)),
+		       -1;
+	v = img_verify(fd, &ks, &run_work, &run_meta, &e);
+	if (v != 1) {
+		close(fd);
+		return keel_err("run", o->image, &e), -1;
+	}
+	fs = img_fs_name(run_meta.h.fs);
+	if (!fs) {
+		close(fd);
+		return keel_errf("run", o->image, "filesystem type %u unknown",
+				 run_meta.h.fs), -1;
+	}
+	/* From here on, mounts die with keel even if it is killed. */
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		close(fd);
+		return keel_errf("run", NULL, "mount namespace: %s",
+				 strerror(errno)), -1;
+	}
+	if (loop_attach(fd, run_meta.h.data_blocks * IMG_BLOCK, &ld, &e)) {
+		close(fd);
+		return keel_err("run", o->image, &e), -1;
+	}
+	close(fd);
+	if (!mkdtemp(mnt)) {
+		loop_release(&ld, 1);
+		return keel_errf("run", mnt, "mkdtemp: %s", strerror(errno)),
+		       -1;
+	}
+	if (mount(ld.path, mnt, fs, MS_RDONLY | MS_NODEV | MS_NOSUID, NULL)) {
+		int err = errno;
+		loop_release(&ld, 1);
+		rmdir(mnt);
+		return keel_errf("run", o->image, "mount %s %s: %s", fs,
+				 ld.path, strerror(err)), -1;
+	}
+	/* autoclear: the device goes when its last mount does */
+	loop_release(&ld, 0);
+	return 0;
+}
+
+static int
+run_config(const struct run_opts *o, const char *root)
+{
+	char path[PATH_MAX];
+	struct kerr e = { 0 };
+	long len;
+
+	snprintf(path, sizeof(path), "%s%s", root, IMG_CONFIG_PATH);
+	len = keel_read_file(path, run_json, sizeof(run_json));
+	if (len < 0 && errno != ENOENT)
+		return keel_errf("run", IMG_CONFIG_PATH, "%s", strerror(errno));
+	if (len < 0 && !o->ncmd)
+		return keel_errf("run", o->image ? o->image : o->root_dir,
+				 "no %s in IMAGE and no command given",
+				 IMG_CONFIG_PATH);
+	if (len < 0)
+		oci_default(&run_cfg);
+	else if (oci_parse(run_json, (size_t)len, &run_cfg, &e))
+		return keel_err("run", IMG_CONFIG_PATH, &e);
+	if (o->ncmd && oci_set_args(&run_cfg, o->ncmd, o->cmd, &e))
+		return keel_err("run", "command", &e);
+	return 0;
+}
+
+/* cgroup v2 limits where this host has the controllers; else a notice. */
+static int
+run_cgroup(struct ctr_spec *s)
+{
+	const struct oci_config *c = s->cfg;
+	struct oci_warnings w = { 0 };
+	struct kerr e = { 0 };
+	char ctl[64];
+	long n;
+
+	if (!c->res.set)
+		return 0;
+	n = keel_read_file(RUN_CGROUP_ROOT "/cgroup.controllers", ctl,
+			   sizeof(ctl));
+	if (n <= 1) {
+		if (c->res.required)
+			return keel_errf("run", "cgroup",
+					 "no cgroup v2 controllers on this "
+					 "host, and the config requires its "
+					 "limits");
+		fprintf(stderr, "keel: run: notice: no cgroup v2 controllers "
+				"on this host: resource limits not applied\n");
+		return 0;
+	}
+	snprintf(ctl, sizeof(ctl), "keel-run-%d", (int)getpid());
+	if (cgroup_create(&run_cg, RUN_CGROUP_ROOT, ctl, c, &w, &e))
+		return keel_err("run", "cgroup", &e);
+	for (int i = 0; i < w.n; i++)
+		fprintf(stderr, "keel: run: notice: %s\n", w.msg[i]);
+	s->cg = &run_cg;
+	return 0;
+}
+
+static int
+run_launch(const struct run_opts *o, const char *root)
+{
+	char etc[PATH_MAX], work[PATH_MAX + 8], var[PATH_MAX];
+	struct ctr_spec s = { .root = root, .cfg = &run_cfg,
+			      .hostname = o->hostname };
+	struct kerr e = { 0 };
+	int rc;
+
+	if (run_config(o, root))
+		return CTR_EXIT_SETUP;
+	if (o->etc) {
+		if (run_dir("--etc", o->etc, 0755, etc))
+			return CTR_EXIT_SETUP;
+		snprintf(work, sizeof(work), "%s.work", etc);
+		if (run_dir("--etc", work, 0700, work))
+			return CTR_EXIT_SETUP;
+		s.etc_upper = etc;
+		s.etc_work = work;
+	}
+	if (o->var) {
+		if (run_dir("--var", o->var, 0755, var))
+			return CTR_EXIT_SETUP;
+		s.var_dir = var;
+	}
+	if (run_cgroup(&s))
+		return CTR_EXIT_SETUP;
+	if (!o->etc)
+		fprintf(stderr, "keel: run: notice: no --etc: changes to /etc "
+				"go to a tmpfs and will not persist\n");
+	if (!o->var)
+		fprintf(stderr, "keel: run: notice: no --var: /var/lib is a "
+				"tmpfs and will not persist\n");
+	if (ctr_start(&s, &run_ctr, &e)) {
+		keel_err("run", "launch", &e);
+		rc = run_ctr.exit_code;
+	} else {
+		rc = ctr_wait(&run_ctr);
+	}
+	if (s.cg)
+		cgroup_remove(&run_cg, NULL);
+	return rc;
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	struct run_opts o = { 0 };
+	char mnt[] = "/tmp/keel-run.XXXXXX";
+	int rc;
+
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return run_help();
+	if (run_args(argc, argv, &o)) {
+		keel_usage(RUN_USAGE);
+		return CTR_EXIT_SETUP;
+	}
+	if (geteuid() != 0) {
+		keel_errf("run", NULL, "needs root (loop devices, mounts, "
+				       "namespaces)");
+		return CTR_EXIT_SETUP;
+	}
+	if (o.root_dir) {
+		char abs[PATH_MAX];
+
+		if (!realpath(o.root_dir, abs)) {
+			keel_errf("run", o.root_dir, "%s", strerror(errno));
+			return CTR_EXIT_SETUP;
+		}
+		return run_launch(&o, abs);
+	}
+	if (run_mount_image(&o, mnt))
+		return CTR_EXIT_SETUP;
+	rc = run_launch(&o, mnt);
+	if (umount2(mnt, 0))
+		umount2(mnt, MNT_DETACH);
+	rmdir(mnt);
+	return rc;
+}

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+/* pid 1 of the container: forwards signals to the app and reaps orphans. */
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/container.h"
+
+/*
+ * The signals arrive blocked (inherited from keel) and are taken with
+ * sigwaitinfo: blocked signals reach a namespace's pid 1 even without a
+ * handler, and nothing runs in signal context. A signal a terminal sent
+ * to the whole process group (SI_KERNEL) reached the app already.
+ */
+void
+ctr_reaper(pid_t app, const sigset_t *fwd)
+{
+	sigset_t set = *fwd;
+	siginfo_t si;
+	pid_t p;
+	int sig, st;
+
+	sigaddset(&set, SIGCHLD);
+	for (;;) {
+		sig = sigwaitinfo(&set, &si);
+		if (sig == SIGCHLD) {
+			while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+				if (p == app)
+					_exit(ctr_status_code(st));
+		} else if (sig > 0 && si.si_code != SI_KERNEL) {
+			kill(app, sig);
+		}
+	}
+}
