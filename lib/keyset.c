@@ -79,6 +79,7 @@ static int
 add_key(struct keyset *ks, const char *role, const char *name,
 	const char *pem, size_t len, struct kerr *e)
 {
+	struct kerr pe = { 0 }; /* e->detail cannot be both source and target */
 	struct ks_key *k;
 	int r = ks_role_find(ks, role);
 
@@ -88,9 +89,9 @@ add_key(struct keyset *ks, const char *role, const char *name,
 	if (ks->nkeys == KS_MAX_KEYS)
 		return kerr_set(e, "key set", "more than %d keys", KS_MAX_KEYS);
 	k = &ks->key[ks->nkeys];
-	if (ec_pub_parse(pem, len, k->pub, e) < 0)
+	if (ec_pub_parse(pem, len, k->pub, &pe) < 0)
 		return kerr_set(e, "key set", "%s/%s.pub: %s", role, name,
-				e ? e->detail : "not a P-256 public key");
+				pe.detail);
 	ec_keyid(k->pub, k->id);
 	if (ks_key_find(ks, k->id) >= 0)
 		return kerr_set(e, "key set", "%s/%s.pub: key listed twice",
