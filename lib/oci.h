@@ -306,7 +306,9 @@ struct oci_warnings {
  * cgroup.subtree_control, and writes memory.max, pids.max, cpu.weight,
  * cpu.max. A controller missing from cgroup.controllers goes into w once
  * (the caller prints them) and is an error only when the limit is
- * required. root is a cgroup2 mount (tests pass a fake tree).
+ * required. root is a cgroup2 mount (tests pass a fake tree). With no
+ * limit to apply (none set, or every controller missing and none
+ * required) nothing is created and cgroup_add_pid/remove do nothing.
  */
 int cgroup_create(struct cgroup *cg, const char *root, const char *name,
 		  const struct oci_config *c, struct oci_warnings *w,
