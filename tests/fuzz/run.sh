@@ -1,0 +1,36 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Runs every libFuzzer target for SECONDS each (default 60), with a corpus
+# kept under build/fuzz/corpus. Exits non-zero on the first crash.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+O=${O:-$top/build}
+secs=${1:-60}
+
+# Seeds made fresh by keel itself: a small signed image (a whole slot).
+seed() {
+	case "$1" in
+	fuzz_image)
+		[ -f "$2/signed.img" ] && return 0
+		t=$(mktemp -d)
+		mkdir "$t/root" && echo seed >"$t/root/file"
+		"$O/keel" image build "$t/root" -o "$2/signed.img" --salt 01 >/dev/null &&
+			"$O/keel" image sign "$2/signed.img" \
+				--key "$top/keys/test/release/test-release-a.key" >/dev/null
+		rm -rf "$t" ;;
+	esac
+}
+for f in "$O"/fuzz/fuzz_*; do
+	[ -x "$f" ] || continue
+	name=$(basename "$f")
+	corpus=$O/fuzz/corpus/$name
+	mkdir -p "$corpus"
+	seed "$name" "$corpus"
+	echo "== $name: ${secs}s"
+	"$f" -max_total_time="$secs" -max_len=16384 -print_final_stats=1 \
+		-artifact_prefix="$O/fuzz/$name-" "$corpus" 2>&1 |
+		grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|#[0-9]+.*DONE' || true
+	ls "$O/fuzz/$name"-crash-* "$O/fuzz/$name"-leak-* "$O/fuzz/$name"-timeout-* 2>/dev/null &&
+		{ echo "$name: FAILED (artifact above)"; exit 1; }
+done
+echo "fuzz: all targets clean"
