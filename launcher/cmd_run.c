@@ -101,6 +101,17 @@ run_args(int argc, char **argv, struct run_opts *o)
 static int
 run_dir(const char *opt, const char *dir, mode_t mode, char *abs)
 {
+	char p[PATH_MAX];
+
+	if (snprintf(p, sizeof(p), "%s", dir) >= (int)sizeof(p))
+		return keel_errf("run", dir, "%s: path too long", opt);
+	for (char *q = p + 1; (q = strchr(q, '/')); q++) {
+		*q = 0;
+		if (mkdir(p, 0755) && errno != EEXIST)
+			return keel_errf("run", p, "%s: %s", opt,
+					 strerror(errno));
+		*q = '/';
+	}
 	if (mkdir(dir, mode) && errno != EEXIST)
 		return keel_errf("run", dir, "%s: %s", opt, strerror(errno));
 	if (!realpath(dir, abs))
@@ -269,7 +280,7 @@ int
 cmd_run(int argc, char **argv)
 {
 	struct run_opts o = { 0 };
-	char mnt[] = "/tmp/keel-run.XXXXXX";
+	char mnt[] = "/tmp/keel-mnt.XXXXXX";
 	int rc;
 
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))

@@ -9,6 +9,7 @@
 static const struct keel_cmd cmds[] = {
 	{ "keygen", cmd_keygen, "make an ECDSA P-256 signing key pair" },
 	{ "image", cmd_image, "build, sign, verify and inspect slot images" },
+	{ "run", cmd_run, "run a signed image's app in a container" },
 };
 
 static int

@@ -70,6 +70,13 @@ has_bytes(const uint8_t *buf, size_t len, const uint8_t *pat, size_t plen)
 	return 0;
 }
 
+/* PEM text has an armor line; anything else is taken as DER. */
+static int
+is_pem(const void *buf, size_t len)
+{
+	return has_bytes(buf, len, (const uint8_t *)"-----BEGIN ", 11);
+}
+
 /* Name of a refused key type found in DER, or NULL. */
 static const char *
 foreign_key(const uint8_t *der, size_t len)
@@ -424,8 +431,12 @@ ec_pub_parse(const void *buf, size_t len, uint8_t pub[EC_PUB_LEN],
 
 	if (len == 0)
 		return kerr_set(e, "public key", "empty");
-	if (((const uint8_t *)buf)[0] == 0x30)
+	if (!is_pem(buf, len)) {
+		if (((const uint8_t *)buf)[0] != 0x30)
+			return kerr_set(e, "public key",
+					"neither PEM (no BEGIN line) nor DER");
 		return spki_parse(buf, len, pub, e);
+	}
 	n = pem_one("public key", buf, len, want, skip, der, sizeof(der), e);
 	if (n < 0) {
 		/* Name the common mistake plainly. */
@@ -454,7 +465,10 @@ ec_priv_parse(const void *buf, size_t len, uint8_t priv[EC_PRIV_LEN],
 
 	if (len == 0)
 		return kerr_set(e, "private key", "empty");
-	if (((const uint8_t *)buf)[0] == 0x30) {
+	if (!is_pem(buf, len)) {
+		if (((const uint8_t *)buf)[0] != 0x30)
+			return kerr_set(e, "private key",
+					"neither PEM (no BEGIN line) nor DER");
 		rc = skey_parse(buf, len, priv, e);
 	} else {
 		if (has_bytes(buf, len, (const uint8_t *)"ENCRYPTED", 9))

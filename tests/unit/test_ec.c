@@ -332,6 +332,13 @@ test_refusals(void)
 	CHECK(ec_pub_parse("", 0, pub, &e) < 0, "empty public key");
 	CHECK(ec_pub_parse("hello\n", 6, pub, &e) < 0, "no PEM");
 
+	/* Text before the armor, even text that starts like DER ('0'). */
+	snprintf(pem, sizeof(pem), "0 leading text\n%s", kat_pub);
+	CHECK(ec_pub_parse(pem, strlen(pem), pub, &e) == 0 &&
+		      !memcmp(pub, kat_pubkey, 65),
+	      "text before BEGIN: %s", e.detail);
+	CHECK(ec_pub_parse("0\n", 2, pub, &e) < 0, "'0' alone");
+
 	/* Two keys in one file are ambiguous. */
 	snprintf(pem, sizeof(pem), "%s%s", kat_pub, kat_pub);
 	CHECK(ec_pub_parse(pem, strlen(pem), pub, &e) < 0, "two public keys");
