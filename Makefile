@@ -161,6 +161,12 @@ fuzzers: $(FUZZERS)
 -include $(HOST_LIBOBJS:.o=.d)
 
 # --- tests, fuzzing, benchmarks, the board -------------------------------
+# The isolation probe runs inside containers: static, no keel code in it.
+$(O)/probe: tests/probe/probe.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -static -Os -Wall -Wextra -Werror -o $@ $<
+check check-host bench: $(O)/probe
 check: all unit-tests
 	$(Q)tests/run.sh all
 check-unit: all unit-tests
