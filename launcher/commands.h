@@ -6,5 +6,7 @@
 int cmd_keygen(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_disk(int argc, char **argv);
+int cmd_qemu(int argc, char **argv);
 
 #endif

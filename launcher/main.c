@@ -10,6 +10,8 @@ static const struct keel_cmd cmds[] = {
 	{ "keygen", cmd_keygen, "make an ECDSA P-256 signing key pair" },
 	{ "image", cmd_image, "build, sign, verify and inspect slot images" },
 	{ "run", cmd_run, "run a signed image's app in a container" },
+	{ "disk", cmd_disk, "assemble a board's GPT disk from slot images" },
+	{ "qemu", cmd_qemu, "boot a disk in QEMU; exit with the app's status" },
 };
 
 static int

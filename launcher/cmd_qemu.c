@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: MIT
+/* keel qemu: boots a disk headless and exits with the app's exit status. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "launcher/board_dir.h"
+#include "launcher/commands.h"
+#include "launcher/keel.h"
+
+#define ACTION "qemu"
+#define EXIT_TIMEOUT 124
+#define EXIT_NO_STATUS 125
+#define MAX_ARGS 96
+#define LINE_MAX_ 512
+/* The console line keel-init prints before powering off (docs/BOARD.md). */
+#define STATUS_TAG "keel: app exited status="
+#define QBOOT "/usr/share/qemu/qboot.rom"
+
+static const char usage[] =
+	"usage: keel qemu DISK [--board NAME] [--timeout SEC] "
+	"[--append 'keel.x=y ...']\n"
+	"                 [--log FILE] [--memory SIZE] [--allow-reboot] "
+	"[-- QEMU-ARGS...]\n"
+	"  Boots DISK with the board's kernel and initramfs from the build\n"
+	"  tree ($KEEL_BOARD_DIR, else board/NAME next to keel), console on\n"
+	"  stdout. Exits with the app's exit status once the device powers\n"
+	"  off, 124 on timeout, 125 if it stopped without reporting one.\n"
+	"  Quit an interactive session with ctrl-a x.\n";
+
+static volatile sig_atomic_t got_signal;
+
+struct scan {
+	char line[LINE_MAX_];
+	size_t len;
+	int status; /* last reported app exit status, or -1 */
+};
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static void
+scan_line(struct scan *s)
+{
+	const char *p;
+	long v;
+	char *end;
+
+	s->line[s->len] = 0;
+	p = strstr(s->line, STATUS_TAG);
+	if (!p)
+		return;
+	v = strtol(p + strlen(STATUS_TAG), &end, 10);
+	if (end != p + strlen(STATUS_TAG) && v >= 0 && v <= 255)
+		s->status = (int)v;
+}
+
+/* Feeds console bytes through the line scanner. */
+static void
+scan_bytes(struct scan *s, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] == '\n' || buf[i] == '\r') {
+			scan_line(s);
+			s->len = 0;
+		} else if (s->len < sizeof(s->line) - 1) {
+			s->line[s->len++] = buf[i];
+		}
+	}
+}
+
+static void
+write_all(int fd, const char *buf, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, buf, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/*
+ * Copies the console to stdout (and log) until QEMU closes it or the
+ * deadline passes. 0 on EOF, 1 on timeout, 2 on a signal.
+ */
+static int
+pump(int in, int log, long deadline, struct scan *s)
+{
+	char buf[4096];
+
+	for (;;) {
+		struct pollfd pfd = { .fd = in, .events = POLLIN };
+		long left = deadline ? deadline - now_ms() : -1;
+		ssize_t n;
+		int r;
+
+		if (deadline && left <= 0)
+			return 1;
+		r = poll(&pfd, 1, deadline ? (int)left : -1);
+		if (got_signal)
+			return 2;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			continue;
+		n = read(in, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		write_all(1, buf, (size_t)n);
+		if (log >= 0)
+			write_all(log, buf, (size_t)n);
+		scan_bytes(s, buf, (size_t)n);
+	}
+}
+
+struct opts {
+	const char *disk, *board, *append, *log, *memory;
+	long timeout;
+	int allow_reboot;
+	char **extra;
+	int nextra;
+};
+
+static int
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	char *end;
+
+	memset(o, 0, sizeof(*o));
+	o->board = "qemu-x86_64";
+	o->memory = "256M";
+	o->append = "";
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int more = i + 1 < argc;
+
+		if (!strcmp(a, "--")) {
+			o->extra = argv + i + 1;
+			o->nextra = argc - i - 1;
+			break;
+		} else if (!strcmp(a, "--board") && more) {
+			o->board = argv[++i];
+		} else if (!strcmp(a, "--append") && more) {
+			o->append = argv[++i];
+		} else if (!strcmp(a, "--log") && more) {
+			o->log = argv[++i];
+		} else if (!strcmp(a, "--memory") && more) {
+			o->memory = argv[++i];
+		} else if (!strcmp(a, "--timeout") && more) {
+			o->timeout = strtol(argv[++i], &end, 10);
+			if (*end || o->timeout <= 0 || o->timeout > 86400)
+				return -1;
+		} else if (!strcmp(a, "--allow-reboot")) {
+			o->allow_reboot = 1;
+		} else if (a[0] != '-' && !o->disk) {
+			o->disk = a;
+		} else {
+			return -1;
+		}
+	}
+	return o->disk ? 0 : -1;
+}
+
+/* The QEMU command line; static storage, as keel runs it once. */
+static int
+build_argv(const struct opts *o, const char *dir, const struct board *b,
+	   char **av)
+{
+	static char kernel[PATH_MAX], initrd[PATH_MAX], drive[PATH_MAX + 64];
+	static char cmdline[2048];
+	const char *qemu = getenv("KEEL_QEMU");
+	int n = 0;
+
+	if (snprintf(kernel, sizeof(kernel), "%s/vmlinux", dir) >=
+		    (int)sizeof(kernel) ||
+	    snprintf(initrd, sizeof(initrd), "%s/initramfs.cpio", dir) >=
+		    (int)sizeof(initrd) ||
+	    access(kernel, R_OK) || access(initrd, R_OK))
+		return keel_errf(ACTION, dir,
+				 "no vmlinux and initramfs.cpio (make board "
+				 "BOARD=%s)", o->board), -1;
+	if (strchr(o->disk, ','))
+		return keel_errf(ACTION, o->disk, "',' in a disk path"), -1;
+	snprintf(drive, sizeof(drive),
+		 "file=%s,format=raw,if=none,id=disk0", o->disk);
+	if (snprintf(cmdline, sizeof(cmdline),
+		     "console=%s quiet panic=-1 %s", b->console,
+		     o->append) >= (int)sizeof(cmdline))
+		return keel_errf(ACTION, o->disk, "--append too long"), -1;
+
+	av[n++] = (char *)(qemu && *qemu ? qemu : "qemu-system-x86_64");
+	av[n++] = "-nodefaults";
+	av[n++] = "-no-user-config";
+	av[n++] = "-display";
+	av[n++] = "none";
+	av[n++] = "-machine";
+	av[n++] = "pc";
+	if (access("/dev/kvm", R_OK | W_OK) == 0) {
+		av[n++] = "-accel";
+		av[n++] = "kvm";
+	}
+	av[n++] = "-accel";
+	av[n++] = "tcg";
+	av[n++] = "-cpu";
+	av[n++] = "max";
+	av[n++] = "-m";
+	av[n++] = (char *)o->memory;
+	if (access(QBOOT, R_OK) == 0) {
+		av[n++] = "-bios";
+		av[n++] = QBOOT;
+	}
+	av[n++] = "-kernel";
+	av[n++] = kernel;
+	av[n++] = "-initrd";
+	av[n++] = initrd;
+	av[n++] = "-append";
+	av[n++] = cmdline;
+	av[n++] = "-chardev";
+	av[n++] = "stdio,id=con,mux=on";
+	av[n++] = "-serial";
+	av[n++] = "chardev:con";
+	av[n++] = "-drive";
+	av[n++] = drive;
+	av[n++] = "-device";
+	av[n++] = "virtio-blk-pci,drive=disk0";
+	av[n++] = "-device";
+	av[n++] = "i6300esb";
+	if (!o->allow_reboot)
+		av[n++] = "-no-reboot";
+	if (o->nextra > MAX_ARGS - n - 1)
+		return keel_errf(ACTION, o->disk, "too many QEMU arguments"), -1;
+	for (int i = 0; i < o->nextra; i++)
+		av[n++] = o->extra[i];
+	av[n] = NULL;
+	return 0;
+}
+
+static pid_t
+spawn(char **av, int *out)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		if (!isatty(0)) {
+			int nul = open("/dev/null", O_RDONLY);
+
+			if (nul >= 0)
+				dup2(nul, 0);
+		}
+		execvp(av[0], av);
+		fprintf(stderr, "keel: qemu: %s: %s\n", av[0], strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	*out = p[0];
+	return pid;
+}
+
+static int
+finish(const struct opts *o, pid_t pid, int why, const struct scan *s)
+{
+	int status;
+
+	if (why)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (why == 1)
+		return keel_errf(ACTION, o->disk, "timeout after %ld s",
+				 o->timeout), EXIT_TIMEOUT;
+	if (why == 2)
+		return 128 + got_signal;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		keel_errf(ACTION, o->disk, "QEMU failed (status %d)",
+			  WIFEXITED(status) ? WEXITSTATUS(status)
+					    : 128 + WTERMSIG(status));
+		return EXIT_NO_STATUS;
+	}
+	if (s->status < 0) {
+		keel_errf(ACTION, o->disk,
+			  "device stopped without reporting an app exit");
+		return EXIT_NO_STATUS;
+	}
+	return s->status;
+}
+
+int
+cmd_qemu(int argc, char **argv)
+{
+	static struct scan s = { .status = -1 };
+	char dir[PATH_MAX], *av[MAX_ARGS];
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct opts o;
+	struct board b;
+	int in, log = -1, why;
+	pid_t pid;
+
+	if (argc == 2 && !strcmp(argv[1], "--help"))
+		return fputs(usage, stdout), 0;
+	if (parse_opts(argc, argv, &o))
+		return keel_usage(usage);
+	if (keel_board_dir(o.board, dir, sizeof(dir)) ||
+	    keel_board_load(o.board, ACTION, &b))
+		return KEEL_EXIT_FAIL;
+	if (build_argv(&o, dir, &b, av))
+		return KEEL_EXIT_FAIL;
+	if (access(o.disk, R_OK | W_OK))
+		return keel_errf(ACTION, o.disk, "%s", strerror(errno));
+	if (o.log) {
+		log = open(o.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			   0644);
+		if (log < 0)
+			return keel_errf(ACTION, o.log, "%s", strerror(errno));
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	pid = spawn(av, &in);
+	if (pid < 0)
+		return keel_errf(ACTION, av[0], "%s", strerror(errno));
+	why = pump(in, log, o.timeout ? now_ms() + o.timeout * 1000 : 0, &s);
+	close(in);
+	if (log >= 0)
+		close(log);
+	return finish(&o, pid, why, &s);
+}

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT
+/* Board file parser: the shipped board, every key, and strict refusals. */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "lib/board.h"
+#include "tests/unit/unit.h"
+
+static struct board b;
+static struct kerr e;
+
+static int
+parse(const char *text)
+{
+	memset(&e, 0, sizeof(e));
+	return board_parse(text, strlen(text), &b, &e);
+}
+
+/* Each refused text must fail with a detail containing want. */
+static void
+refused(const char *text, const char *want)
+{
+	int rc = parse(text);
+
+	CHECK(rc == -1, "accepted: %s", text);
+	CHECK(rc == 0 || strstr(e.detail, want), "'%s': detail '%s' lacks '%s'",
+	      text, e.detail, want);
+}
+
+static void
+test_shipped_board(void)
+{
+	char buf[BOARD_FILE_MAX + 1];
+	int fd = open("board/qemu-x86_64/board.conf", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf));
+
+	if (fd >= 0)
+		close(fd);
+	CHECK(n > 0, "cannot read board/qemu-x86_64/board.conf (run from top)");
+	if (n <= 0)
+		return;
+	CHECK(board_parse(buf, (size_t)n, &b, &e) == 0, "shipped: %s",
+	      e.detail);
+	CHECK(!strcmp(b.name, "qemu-x86_64"), "name %s", b.name);
+	CHECK(!strcmp(b.console, "ttyS0"), "console %s", b.console);
+	CHECK(!strcmp(b.part[BOARD_PART_A].name, "keel-a"), "part a");
+	CHECK(!strcmp(b.part[BOARD_PART_VAR].name, "keel-var"), "part var");
+	CHECK(b.part[BOARD_PART_A].size == 128u << 20, "size a");
+	CHECK(b.part[BOARD_PART_STATE].size == 1u << 20, "size state");
+	CHECK(b.nmod >= 5 && !strcmp(b.mod[0], "virtio_pci"), "modules");
+	CHECK(b.verify == BOARD_VERIFY_VERITY, "verify");
+	CHECK(!strcmp(b.watchdog, "/dev/watchdog"), "watchdog");
+	CHECK(!strcmp(b.watchdog_driver, "i6300esb"), "watchdog driver");
+	CHECK(b.on_failure == BOARD_FAIL_FALLBACK, "on_failure");
+}
+
+static void
+test_values(void)
+{
+	CHECK(parse("name=x\n") == 0, "minimal: %s", e.detail);
+	CHECK(b.verify == BOARD_VERIFY_VERITY && b.disk_wait_ms == 5000 &&
+		      b.on_app_exit == BOARD_EXIT_RESTART &&
+		      !strcmp(b.part[BOARD_PART_ETC].name, "keel-etc") &&
+		      b.part[BOARD_PART_ETC].size == 0 && b.nmod == 0,
+	      "defaults");
+	CHECK(parse("# c\n\nname=x\non_failure=reboot:30\nverify=full\n"
+		    "on_bad_persist=tmpfs\non_app_exit=poweroff\n"
+		    "disk.wait_ms=0\nwatchdog=\nmodules=a b-c d_e") == 0,
+	      "values: %s", e.detail);
+	CHECK(b.on_failure == BOARD_FAIL_REBOOT && b.fail_delay == 30,
+	      "reboot:30");
+	CHECK(b.verify == BOARD_VERIFY_FULL, "full");
+	CHECK(b.on_bad_persist == BOARD_PERSIST_TMPFS, "tmpfs");
+	CHECK(b.on_app_exit == BOARD_EXIT_POWEROFF, "poweroff");
+	CHECK(b.disk_wait_ms == 0 && !b.watchdog[0], "wait, watchdog");
+	CHECK(b.nmod == 3 && !strcmp(b.mod[1], "b-c") &&
+		      !strcmp(b.mod[2], "d_e"), "module list");
+	CHECK(parse("name=x\non_failure=halt\npart.a=/dev/vda1\n"
+		    "part.b=slot-b 4K\npart.var=v 2G") == 0, "parts: %s",
+	      e.detail);
+	CHECK(b.on_failure == BOARD_FAIL_HALT, "halt");
+	CHECK(!strcmp(b.part[0].name, "/dev/vda1") && b.part[0].size == 0,
+	      "device path");
+	CHECK(b.part[1].size == 4096 && b.part[4].size == 2ull << 30, "sizes");
+}
+
+static void
+test_refusals(void)
+{
+	refused("", "no name");
+	refused("name=x\nname=y\n", "set twice");
+	refused("name=x\nbogus=1\n", "unknown key");
+	refused("name=x\n modules=a\n", "unknown key");
+	refused("name=x\nverify = full\n", "unknown key");
+	refused("name=x\nverify=maybe\n", "not verity or full");
+	refused("name=x\nverify=full \n", "not verity or full");
+	refused("name=x\nnokey\n", "not key=value");
+	refused("name=x\n=v\n", "not key=value");
+	refused("name=x\non_failure=reboot:\n", "reboot:SECONDS");
+	refused("name=x\non_failure=reboot:-1\n", "reboot:SECONDS");
+	refused("name=x\non_failure=reboot:99999999999\n", "reboot:SECONDS");
+	refused("name=x\non_failure=reboot:007\n", "reboot:SECONDS");
+	refused("name=x\ndisk.wait_ms=600001\n", "disk.wait_ms");
+	refused("name=x\npart.a=keel-a 100\n", "multiple of 4096");
+	refused("name=x\npart.a=keel-a 0M\n", "(0, 1T]");
+	refused("name=x\npart.a=keel-a 2T\n", "bad size");
+	refused("name=x\npart.a=keel-a 1025G\n", "(0, 1T]");
+	refused("name=x\npart.a=keel-a 1X\n", "bad size");
+	refused("name=x\npart.a=keel-a  1M\n", "bad size");
+	refused("name=x\npart.a=/dev/x 1M\n", "no size");
+	refused("name=x\npart.a=\n", "empty");
+	refused("name=x\npart.b=keel-a\n", "both");
+	refused("name=x\npart.a=0123456789012345678901234567890123456\n",
+		"longer");
+	refused("name=x\nmodules=a  b\n", "empty");
+	refused("name=x\nmodules=a \n", "trailing");
+	refused("name=x\nmodules= a\n", "empty");
+	refused("name=x\nmodules=a/b\n", "bad character");
+	refused("name=x\nwatchdog=dev/watchdog\n", "absolute");
+	refused("name=x\nname=a\tb\n", "control");
+	refused("name=x\r\n", "control");
+	refused("name=\xc3\xa9\n", "non-ASCII");
+	refused("name=a b\n", "bad character");
+
+	char big[BOARD_FILE_MAX + 2];
+	memset(big, '#', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	refused(big, "larger");
+	char line[BOARD_LINE_MAX + 16] = "name=";
+	memset(line + 5, 'a', BOARD_LINE_MAX);
+	line[BOARD_LINE_MAX + 5] = 0;
+	refused(line, "longer");
+
+	char mods[BOARD_LINE_MAX] = "name=x\nmodules=m";
+	for (int i = 1; i <= BOARD_MODULES_MAX; i++)
+		strcat(mods, " m");
+	refused(mods, "more than");
+}
+
+static void
+test_set_and_lines(void)
+{
+	CHECK(parse("name=x\nverify=verity\n") == 0, "base");
+	CHECK(board_set(&b, "verify", 6, "full", 4, 0, &e) == 0 &&
+		      b.verify == BOARD_VERIFY_FULL,
+	      "non-strict override");
+	CHECK(board_set(&b, "verify", 6, "full", 4, 1, &e) == -1,
+	      "strict refuses a second set");
+	CHECK(board_set(&b, "verify", 6, "fu\0ll", 5, 0, &e) == -1, "NUL");
+	CHECK(parse("name=x\nverify=verity\nbad\n") == -1 &&
+		      strstr(e.detail, "line 3"), "line number: %s", e.detail);
+	CHECK(!strcmp(board_part_role(BOARD_PART_STATE), "state") &&
+		      board_part_role(BOARD_NPART) == NULL, "roles");
+}
+
+static void
+test_modlist(void)
+{
+	const char list[] = "virtio.ko\n\ndm-mod.ko\nlast.ko";
+	const char *p = list, *end = list + sizeof(list) - 1;
+	char name[64];
+
+	CHECK(board_modlist_next(&p, end, name, sizeof(name), &e) == 1 &&
+		      !strcmp(name, "virtio.ko"), "first");
+	CHECK(board_modlist_next(&p, end, name, sizeof(name), &e) == 1 &&
+		      !strcmp(name, "dm-mod.ko"), "blank line skipped");
+	CHECK(board_modlist_next(&p, end, name, sizeof(name), &e) == 1 &&
+		      !strcmp(name, "last.ko"), "no final newline");
+	CHECK(board_modlist_next(&p, end, name, sizeof(name), &e) == 0,
+	      "end");
+
+	const char *bad[] = { "../x.ko", "x.o", ".ko", "a b.ko", "x.ko\r" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		p = bad[i];
+		CHECK(board_modlist_next(&p, p + strlen(p), name, sizeof(name),
+					 &e) == -1, "accepted '%s'", bad[i]);
+	}
+	p = "abcdefgh.ko";
+	CHECK(board_modlist_next(&p, p + 11, name, 8, &e) == -1, "cap");
+}
+
+int
+main(void)
+{
+	test_shipped_board();
+	test_values();
+	test_refusals();
+	test_set_and_lines();
+	test_modlist();
+	return unit_done("board");
+}
