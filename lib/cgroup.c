@@ -46,7 +46,7 @@ write_str(const char *dir, const char *file, const char *val)
 	int fd, r = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC); /* cgroupfs: same */
 	if (fd < 0)
 		return -1;
 	if (write(fd, val, n) != (ssize_t)n)
