@@ -11,17 +11,17 @@
 #include "lib/ec.h"
 
 static const char usage[] =
-	"keel keygen -o NAME [--force]\n"
-	"\n"
-	"Makes an ECDSA P-256 signing key pair:\n"
-	"  NAME.key  private key, PEM \"EC PRIVATE KEY\" (SEC1), mode 0600\n"
-	"  NAME.pub  public key, PEM \"PUBLIC KEY\" (SubjectPublicKeyInfo)\n"
-	"and prints the key id: the SHA-256 of the public key's DER, as\n"
-	"  openssl pkey -pubin -in NAME.pub -outform DER | sha256sum\n"
-	"\n"
-	"  -o, --output NAME  path of the pair, without .key/.pub\n"
-	"  -f, --force        replace existing files\n"
-	"  -h, --help         this text\n";
+    "keel keygen -o NAME [--force]\n"
+    "\n"
+    "Makes an ECDSA P-256 signing key pair:\n"
+    "  NAME.key  private key, PEM \"EC PRIVATE KEY\" (SEC1), mode 0600\n"
+    "  NAME.pub  public key, PEM \"PUBLIC KEY\" (SubjectPublicKeyInfo)\n"
+    "and prints the key id: the SHA-256 of the public key's DER, as\n"
+    "  openssl pkey -pubin -in NAME.pub -outform DER | sha256sum\n"
+    "\n"
+    "  -o, --output NAME  path of the pair, without .key/.pub\n"
+    "  -f, --force        replace existing files\n"
+    "  -h, --help         this text\n";
 
 static void
 wipe(void *p, size_t n)
@@ -53,7 +53,7 @@ write_pair(const char *keyp, const char *pubp, int force)
 {
 	uint8_t priv[EC_PRIV_LEN], pub[EC_PUB_LEN], id[EC_KEYID_LEN];
 	char pem[EC_PEM_MAX], hex[2 * EC_KEYID_LEN + 1];
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	size_t n;
 	int rc = KEEL_EXIT_FAIL;
 
@@ -93,10 +93,10 @@ int
 cmd_keygen(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "output", 1, 0, 'o' },
-		{ "force", 0, 0, 'f' },
-		{ "help", 0, 0, 'h' },
-		{ 0, 0, 0, 0 },
+	    {"output", 1, 0, 'o'},
+	    {"force", 0, 0, 'f'},
+	    {"help", 0, 0, 'h'},
+	    {0, 0, 0, 0},
 	};
 	char keyp[4096], pubp[4096];
 	const char *name = NULL;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* SHA-256 front end: SHA-NI (sha256_x86.c) when the CPU has it, else BearSSL. */
+/* SHA-256 front end: SHA-NI (sha256_x86.c) if the CPU has it, else BearSSL. */
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -9,8 +9,8 @@
 #include "lib/sha256.h"
 
 static const uint32_t sha256_iv[8] = {
-	0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-	0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 };
 
 static int allow_hw = 1;

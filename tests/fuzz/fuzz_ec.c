@@ -9,7 +9,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t pub[EC_PUB_LEN], pub2[EC_PUB_LEN], priv[EC_PRIV_LEN];
-	uint8_t sig[EC_SIG_LEN], hash[32] = { 0 };
+	uint8_t sig[EC_SIG_LEN], hash[32] = {0};
 	char pem[EC_PEM_MAX];
 	struct kerr e;
 	size_t n;
@@ -28,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 	}
 	if (ec_sig_parse(data, size, sig, &e) == 0) {
-		static const uint8_t g[EC_PUB_LEN] = { 0x04 };
+		static const uint8_t g[EC_PUB_LEN] = {0x04};
 		int v = ec_verify(g, hash, sig);
 		if (v != 0 && v != 1)
 			__builtin_trap();

@@ -11,59 +11,59 @@
 
 /* Made once with openssl (ecparam -genkey, dgst -sha256 -sign). */
 static const char kat_sec1[] =
-	"-----BEGIN EC PRIVATE KEY-----\n"
-	"MHcCAQEEICAWEoRWPSnA3DcNJgbs3H7P06ZQGLqhFyeQBHRN9C+goAoGCCqGSM49\n"
-	"AwEHoUQDQgAEvy9+rOP6g6dxoJ7Sl65m7QcNQ/17HPhR/OWhwsK1WQaFkEuEh1rS\n"
-	"bI9dFHF3ZQwh+s7Kh0ejL6rgXof57GbzbA==\n"
-	"-----END EC PRIVATE KEY-----\n";
+    "-----BEGIN EC PRIVATE KEY-----\n"
+    "MHcCAQEEICAWEoRWPSnA3DcNJgbs3H7P06ZQGLqhFyeQBHRN9C+goAoGCCqGSM49\n"
+    "AwEHoUQDQgAEvy9+rOP6g6dxoJ7Sl65m7QcNQ/17HPhR/OWhwsK1WQaFkEuEh1rS\n"
+    "bI9dFHF3ZQwh+s7Kh0ejL6rgXof57GbzbA==\n"
+    "-----END EC PRIVATE KEY-----\n";
 static const char kat_pkcs8[] =
-	"-----BEGIN PRIVATE KEY-----\n"
-	"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgIBYShFY9KcDcNw0m\n"
-	"Buzcfs/TplAYuqEXJ5AEdE30L6ChRANCAAS/L36s4/qDp3GgntKXrmbtBw1D/Xsc\n"
-	"+FH85aHCwrVZBoWQS4SHWtJsj10UcXdlDCH6zsqHR6MvquBeh/nsZvNs\n"
-	"-----END PRIVATE KEY-----\n";
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgIBYShFY9KcDcNw0m\n"
+    "Buzcfs/TplAYuqEXJ5AEdE30L6ChRANCAAS/L36s4/qDp3GgntKXrmbtBw1D/Xsc\n"
+    "+FH85aHCwrVZBoWQS4SHWtJsj10UcXdlDCH6zsqHR6MvquBeh/nsZvNs\n"
+    "-----END PRIVATE KEY-----\n";
 static const char kat_pub[] =
-	"-----BEGIN PUBLIC KEY-----\n"
-	"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEvy9+rOP6g6dxoJ7Sl65m7QcNQ/17\n"
-	"HPhR/OWhwsK1WQaFkEuEh1rSbI9dFHF3ZQwh+s7Kh0ejL6rgXof57GbzbA==\n"
-	"-----END PUBLIC KEY-----\n";
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEvy9+rOP6g6dxoJ7Sl65m7QcNQ/17\n"
+    "HPhR/OWhwsK1WQaFkEuEh1rSbI9dFHF3ZQwh+s7Kh0ejL6rgXof57GbzbA==\n"
+    "-----END PUBLIC KEY-----\n";
 static const char kat_spki_hex[] =
-	"3059301306072a8648ce3d020106082a8648ce3d03010703420004bf2f7eace3fa"
-	"83a771a09ed297ae66ed070d43fd7b1cf851fce5a1c2c2b5590685904b84875ad2"
-	"6c8f5d147177650c21faceca8747a32faae05e87f9ec66f36c";
+    "3059301306072a8648ce3d020106082a8648ce3d03010703420004bf2f7eace3fa"
+    "83a771a09ed297ae66ed070d43fd7b1cf851fce5a1c2c2b5590685904b84875ad2"
+    "6c8f5d147177650c21faceca8747a32faae05e87f9ec66f36c";
 static const char kat_priv_hex[] =
-	"20161284563d29c0dc370d2606ecdc7ecfd3a65018baa117279004744df42fa0";
+    "20161284563d29c0dc370d2606ecdc7ecfd3a65018baa117279004744df42fa0";
 /* sha256("keel known-answer message\n") */
 static const char kat_msg[] = "keel known-answer message\n";
 static const char kat_digest_hex[] =
-	"0e5130d6ed43ad69cc14395ae3ae2924f5cfefd854e71d78799eb7995d6e44dc";
+    "0e5130d6ed43ad69cc14395ae3ae2924f5cfefd854e71d78799eb7995d6e44dc";
 static const char kat_sig_hex[] =
-	"30450220764c3f3e0d3178457d44e49837e4e9ef19978d54f61c464dd1b402abb8"
-	"006844022100b1d72685171a10169e433648eee829a0fa095a1a82bab1bdc9cd85"
-	"2260388628";
+    "30450220764c3f3e0d3178457d44e49837e4e9ef19978d54f61c464dd1b402abb8"
+    "006844022100b1d72685171a10169e433648eee829a0fa095a1a82bab1bdc9cd85"
+    "2260388628";
 
 static const char p384_pub[] =
-	"-----BEGIN PUBLIC KEY-----\n"
-	"MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAErnItQjmWclDI/J1zEHngYoV7tid+mUER\n"
-	"wNSeeoVrAXqtEfa9iviWsDXCroY/5LFvOBqv/zJp8fH56REQEwXSPHB3WzSj+0iH\n"
-	"kMNbH+THY7PLapS4QbM+ocDvccM+wD/c\n"
-	"-----END PUBLIC KEY-----\n";
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAErnItQjmWclDI/J1zEHngYoV7tid+mUER\n"
+    "wNSeeoVrAXqtEfa9iviWsDXCroY/5LFvOBqv/zJp8fH56REQEwXSPHB3WzSj+0iH\n"
+    "kMNbH+THY7PLapS4QbM+ocDvccM+wD/c\n"
+    "-----END PUBLIC KEY-----\n";
 static const char p384_key[] =
-	"-----BEGIN EC PRIVATE KEY-----\n"
-	"MIGkAgEBBDDEgaag2D8pJUWV9SD3HheTaFtOL8YQMV7p7iirSaDaS/UaGaEzP37U\n"
-	"48rYjnJstD+gBwYFK4EEACKhZANiAASuci1COZZyUMj8nXMQeeBihXu2J36ZQRHA\n"
-	"1J56hWsBeq0R9r2K+JawNcKuhj/ksW84Gq//Mmnx8fnpERATBdI8cHdbNKP7SIeQ\n"
-	"w1sf5Mdjs8tqlLhBsz6hwO9xwz7AP9w=\n"
-	"-----END EC PRIVATE KEY-----\n";
+    "-----BEGIN EC PRIVATE KEY-----\n"
+    "MIGkAgEBBDDEgaag2D8pJUWV9SD3HheTaFtOL8YQMV7p7iirSaDaS/UaGaEzP37U\n"
+    "48rYjnJstD+gBwYFK4EEACKhZANiAASuci1COZZyUMj8nXMQeeBihXu2J36ZQRHA\n"
+    "1J56hWsBeq0R9r2K+JawNcKuhj/ksW84Gq//Mmnx8fnpERATBdI8cHdbNKP7SIeQ\n"
+    "w1sf5Mdjs8tqlLhBsz6hwO9xwz7AP9w=\n"
+    "-----END EC PRIVATE KEY-----\n";
 static const char compressed_pub[] =
-	"-----BEGIN PUBLIC KEY-----\n"
-	"MDkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDIgACvy9+rOP6g6dxoJ7Sl65m7QcNQ/17\n"
-	"HPhR/OWhwsK1WQY=\n"
-	"-----END PUBLIC KEY-----\n";
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MDkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDIgACvy9+rOP6g6dxoJ7Sl65m7QcNQ/17\n"
+    "HPhR/OWhwsK1WQY=\n"
+    "-----END PUBLIC KEY-----\n";
 
 /* The P-256 group order n. */
 static const char order_hex[] =
-	"ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551";
+    "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551";
 
 static uint8_t kat_pubkey[EC_PUB_LEN], kat_digest[32], kat_der[71];
 
@@ -103,7 +103,7 @@ test_known_answer(void)
 	uint8_t spki[EC_SPKI_LEN], der[EC_SPKI_LEN], id[32], id2[32];
 	uint8_t priv[EC_PRIV_LEN], pub[EC_PUB_LEN], want[EC_PRIV_LEN];
 	uint8_t sig[EC_SIG_LEN], raw[EC_SIG_LEN], d[32];
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 
 	unit_hex(kat_spki_hex, spki, sizeof(spki));
 	unit_hex(kat_priv_hex, want, sizeof(want));
@@ -119,7 +119,7 @@ test_known_answer(void)
 	ec_spki(kat_pubkey, der);
 	CHECK(!memcmp(der, spki, sizeof(der)), "SPKI DER");
 	CHECK(ec_pub_parse(spki, sizeof(spki), pub, &e) == 0 &&
-		      !memcmp(pub, kat_pubkey, EC_PUB_LEN),
+		  !memcmp(pub, kat_pubkey, EC_PUB_LEN),
 	      "pub DER: %s", e.detail);
 	ec_keyid(kat_pubkey, id);
 	sha256(spki, sizeof(spki), id2);
@@ -141,7 +141,7 @@ test_known_answer(void)
 	CHECK(ec_verify(kat_pubkey, kat_digest, sig) == 1,
 	      "openssl signature verifies");
 	CHECK(ec_sig_parse(sig, sizeof(sig), raw, &e) == 0 &&
-		      !memcmp(raw, sig, 64),
+		  !memcmp(raw, sig, 64),
 	      "raw r||s parses as itself");
 
 	/* RFC 6979: the same key and digest always give the same signature. */
@@ -156,7 +156,7 @@ test_tamper(void)
 {
 	uint8_t sig[EC_SIG_LEN], t[EC_SIG_LEN], d[32], q[EC_PUB_LEN];
 	uint8_t priv2[EC_PRIV_LEN], pub2[EC_PUB_LEN];
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	int bad = 0;
 
 	ec_sig_parse(kat_der, sizeof(kat_der), sig, &e);
@@ -189,7 +189,7 @@ test_round_trip(void)
 {
 	char pem[EC_PEM_MAX];
 	uint8_t priv[32], pub[65], priv2[32], pub2[65], d[32], sig[64];
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	int fails = 0, ok = 0;
 
 	for (int i = 0; i < 40; i++) {
@@ -212,15 +212,15 @@ test_round_trip(void)
 		n = ec_pub_pem(pub, pem, sizeof(pem));
 		fails += n == 0 || n != strlen(pem) ||
 			 strncmp(pem, "-----BEGIN PUBLIC KEY-----\n", 27);
-		fails += ec_pub_parse(pem, n, pub2, &e) < 0 ||
-			 memcmp(pub, pub2, 65);
+		fails +=
+		    ec_pub_parse(pem, n, pub2, &e) < 0 || memcmp(pub, pub2, 65);
 		/* Too small a buffer is reported, never overrun. */
 		fails += ec_pub_pem(pub, pem, n) != 0;
 		fails += ec_priv_pem(priv, pub, pem, 100) != 0;
 	}
 	CHECK(ok == 40, "%d of 40 round trips verified", ok);
 	CHECK(fails == 0, "%d round-trip failures", fails);
-	CHECK(ec_sign((const uint8_t[32]){ 0 }, d, sig) < 0,
+	CHECK(ec_sign((const uint8_t[32]){0}, d, sig) < 0,
 	      "zero private scalar refused");
 }
 
@@ -238,13 +238,13 @@ sig_hex(const char *hex, uint8_t sig[64])
 static void
 test_sig_der(void)
 {
-	uint8_t sig[64], der[80], n[32], zero[32] = { 0 };
+	uint8_t sig[64], der[80], n[32], zero[32] = {0};
 	char hex[300], nhex[80];
 	size_t len;
 
 	unit_hex(order_hex, n, 32);
 	CHECK(sig_hex("3006020101020101", sig) == 0 && sig[31] == 1 &&
-		      sig[63] == 1 && !memcmp(sig, zero, 31),
+		  sig[63] == 1 && !memcmp(sig, zero, 31),
 	      "minimal r=1 s=1");
 	CHECK(sig_hex("300602010102010100", sig) < 0, "trailing garbage");
 	CHECK(sig_hex("3007020101020101", sig) < 0, "outer length too long");
@@ -292,7 +292,7 @@ test_sig_der(void)
 	      "r = n parses (refused at verify)");
 	CHECK(ec_verify(kat_pubkey, kat_digest, sig) == 0, "r = n refused");
 	CHECK(sig_hex("3006020100020101", sig) == 0 &&
-		      ec_verify(kat_pubkey, kat_digest, sig) == 0,
+		  ec_verify(kat_pubkey, kat_digest, sig) == 0,
 	      "r = 0 refused");
 
 	/* Our own DER encoder round-trips through the parser. */
@@ -302,7 +302,7 @@ test_sig_der(void)
 	{
 		uint8_t back[64];
 		CHECK(ec_sig_parse(der, len, back, NULL) == 0 &&
-			      !memcmp(back, sig, 64),
+			  !memcmp(back, sig, 64),
 		      "DER round trip");
 	}
 }
@@ -311,21 +311,21 @@ static void
 test_refusals(void)
 {
 	uint8_t priv[32], pub[65], spki[EC_SPKI_LEN];
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	char pem[EC_PEM_MAX];
 
 	CHECK(ec_pub_parse(p384_pub, strlen(p384_pub), pub, &e) < 0 &&
-		      detail_has(&e, "P-384"),
+		  detail_has(&e, "P-384"),
 	      "P-384 public key: %s", e.detail);
 	CHECK(ec_priv_parse(p384_key, strlen(p384_key), priv, pub, &e) < 0 &&
-		      detail_has(&e, "P-384"),
+		  detail_has(&e, "P-384"),
 	      "P-384 private key: %s", e.detail);
 	CHECK(ec_pub_parse(compressed_pub, strlen(compressed_pub), pub, &e) <
-			      0 &&
-		      detail_has(&e, "compressed"),
+		      0 &&
+		  detail_has(&e, "compressed"),
 	      "compressed point: %s", e.detail);
 	CHECK(ec_pub_parse(kat_sec1, strlen(kat_sec1), pub, &e) < 0 &&
-		      detail_has(&e, "private key"),
+		  detail_has(&e, "private key"),
 	      "private key as public: %s", e.detail);
 	CHECK(ec_priv_parse(kat_pub, strlen(kat_pub), priv, pub, &e) < 0,
 	      "public key as private");
@@ -335,7 +335,7 @@ test_refusals(void)
 	/* Text before the armor, even text that starts like DER ('0'). */
 	snprintf(pem, sizeof(pem), "0 leading text\n%s", kat_pub);
 	CHECK(ec_pub_parse(pem, strlen(pem), pub, &e) == 0 &&
-		      !memcmp(pub, kat_pubkey, 65),
+		  !memcmp(pub, kat_pubkey, 65),
 	      "text before BEGIN: %s", e.detail);
 	CHECK(ec_pub_parse("0\n", 2, pub, &e) < 0, "'0' alone");
 
@@ -349,14 +349,14 @@ test_refusals(void)
 		 "-----END EC PARAMETERS-----\n%s",
 		 kat_sec1);
 	CHECK(ec_priv_parse(pem, strlen(pem), priv, pub, &e) == 0 &&
-		      !memcmp(pub, kat_pubkey, 65),
+		  !memcmp(pub, kat_pubkey, 65),
 	      "EC PARAMETERS block skipped: %s", e.detail);
 
 	/* A point off the curve, and the point's first byte. */
 	unit_hex(kat_spki_hex, spki, sizeof(spki));
 	spki[90] ^= 1;
 	CHECK(ec_pub_parse(spki, sizeof(spki), pub, &e) < 0 &&
-		      detail_has(&e, "curve"),
+		  detail_has(&e, "curve"),
 	      "point off the curve: %s", e.detail);
 	unit_hex(kat_spki_hex, spki, sizeof(spki));
 	spki[26] = 0x06;
@@ -371,13 +371,14 @@ static void
 test_truncated(void)
 {
 	uint8_t priv[32], pub[65], sig[64], spki[EC_SPKI_LEN];
-	const char *pems[] = { kat_pub, kat_sec1, kat_pkcs8 };
+	const char *pems[] = {kat_pub, kat_sec1, kat_pkcs8};
 	int wrong = 0;
 
 	for (size_t k = 0; k < 3; k++) {
 		size_t len = strlen(pems[k]);
 		for (size_t n = 0; n < len; n++) {
-			/* A heap copy of exactly n bytes lets ASan see overreads. */
+			/* A heap copy of exactly n bytes lets ASan see
+			 * overreads. */
 			char *c = malloc(n ? n : 1);
 			int rc;
 			memcpy(c, pems[k], n);
@@ -387,7 +388,8 @@ test_truncated(void)
 			else
 				rc = ec_priv_parse(c, n, priv, pub, NULL);
 			/* Only the END line's own newline may be missing. */
-			if (rc == 0 && (n < len - 1 || memcmp(pub, kat_pubkey, 65)))
+			if (rc == 0 &&
+			    (n < len - 1 || memcmp(pub, kat_pubkey, 65)))
 				wrong++;
 			free(c);
 		}
@@ -419,7 +421,7 @@ test_openssl(void)
 	char dir[] = "/tmp/keel-test-ec.XXXXXX", cmd[1024], path[256];
 	uint8_t priv[32], pub[65], pub2[65], d[32], sig[64], der[80];
 	char text[1024];
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	FILE *f;
 	size_t n;
 
@@ -430,7 +432,7 @@ test_openssl(void)
 	if (!mkdtemp(dir))
 		return;
 	for (int i = 0; i < 4; i++) {
-		const char *files[] = { "k.pem", "k8.pem", "k.pub" };
+		const char *files[] = {"k.pem", "k8.pem", "k.pub"};
 		snprintf(cmd, sizeof(cmd),
 			 "cd %s && openssl ecparam -genkey -name prime256v1 "
 			 "-noout -out k.pem && openssl ec -in k.pem -pubout "
@@ -446,11 +448,12 @@ test_openssl(void)
 			if (f)
 				fclose(f);
 			if (j < 2)
-				CHECK(ec_priv_parse(text, n, priv, pub, &e) == 0,
+				CHECK(ec_priv_parse(text, n, priv, pub, &e) ==
+					  0,
 				      "%s: %s", files[j], e.detail);
 			else
 				CHECK(ec_pub_parse(text, n, pub2, &e) == 0 &&
-					      !memcmp(pub, pub2, 65),
+					  !memcmp(pub, pub2, 65),
 				      "%s: %s", files[j], e.detail);
 		}
 		snprintf(path, sizeof(path), "%s/s.der", dir);
@@ -461,7 +464,7 @@ test_openssl(void)
 		snprintf(text, sizeof(text), "m%d", i);
 		sha256(text, strlen(text), d);
 		CHECK(ec_sig_parse(der, n, sig, &e) == 0 &&
-			      ec_verify(pub, d, sig) == 1,
+			  ec_verify(pub, d, sig) == 1,
 		      "openssl signature %d verifies: %s", i, e.detail);
 
 		/* And the other way: keel signs, openssl verifies. */

@@ -13,17 +13,16 @@ static const struct {
 	const char *msg;
 	const char *hex;
 } kat[] = {
-	{ "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
-	{ "abc",
-	  "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
-	{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-	  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
-	{ "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
-	  "hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
-	  "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1" },
+    {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+    {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+    {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+    {"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
+     "hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+     "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"},
 };
 static const char million_a_hex[] =
-	"cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
+    "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
 
 static unsigned long long rng_state = 0x6b65656c2d736861ULL;
 
@@ -80,7 +79,7 @@ test_kat(const char *path)
 		}
 		for (size_t a = 0; a <= len; a++)
 			for (size_t b = a; b <= len; b++) {
-				size_t cuts[2] = { a, b };
+				size_t cuts[2] = {a, b};
 				digest_split(m, len, cuts, 2, got);
 				bad += memcmp(got, want, 32) != 0;
 			}
@@ -110,17 +109,17 @@ test_million(const char *path)
 
 	/* Every split offset, walking the window through the input. */
 	for (size_t cut = 0; cut <= 200; cut++) {
-		size_t cuts[1] = { cut };
+		size_t cuts[1] = {cut};
 		digest_split(a, sizeof(a), cuts, 1, got);
 		bad += memcmp(got, want, 32) != 0;
 	}
 	for (size_t cut = sizeof(a) - 200; cut <= sizeof(a); cut++) {
-		size_t cuts[1] = { cut };
+		size_t cuts[1] = {cut};
 		digest_split(a, sizeof(a), cuts, 1, got);
 		bad += memcmp(got, want, 32) != 0;
 	}
 	for (int i = 0; i < 100; i++) {
-		size_t cuts[1] = { rnd() % (sizeof(a) + 1) };
+		size_t cuts[1] = {rnd() % (sizeof(a) + 1)};
 		digest_split(a, sizeof(a), cuts, 1, got);
 		bad += memcmp(got, want, 32) != 0;
 	}
