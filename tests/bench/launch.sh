@@ -1,0 +1,105 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Start-to-exit of a static `true` in new mount, pid, uts, ipc and net
+# namespaces: keel's launch path against bwrap, crun and unshare(1), side
+# by side in one hyperfine run; then `keel run` end to end on a 64 MiB image.
+#
+# Usage (root): O=build-dir sh tests/bench/launch.sh [RUNS]
+# keel's side uses `keel run --unverified-root-dir`, the developer option
+# that skips verification, so that every tool starts from the same
+# already-verified root directory. crun refuses a v1-hybrid host: all
+# commands run in one private mount namespace with cgroup2 mounted over
+# /sys/fs/cgroup, and crun gets --cgroup-manager=disabled.
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+O=${O:-$TOP/build}
+case $O in /*) ;; *) O=$TOP/$O ;; esac
+RUNS=${1:-300}
+KEEL=$O/keel
+PROBE=$O/probe
+
+[ "$(id -u)" = 0 ] || { echo "bench launch: needs root"; exit 1; }
+for t in hyperfine bwrap crun unshare; do
+	command -v $t >/dev/null ||
+		{ echo "bench launch: $t missing (scripts/deps.sh)"; exit 1; }
+done
+for f in "$KEEL" "$PROBE"; do
+	[ -x "$f" ] || { echo "bench launch: $f missing (make O=$O all $f)"; exit 1; }
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/keel-bench-launch.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+ROOT=$WORK/bundle/rootfs
+mkdir -p "$ROOT/bin" "$ROOT/proc" "$ROOT/sys" "$ROOT/dev" "$ROOT/run" \
+	"$ROOT/tmp" "$ROOT/etc" "$ROOT/var/lib"
+cp "$PROBE" "$ROOT/bin/true" # the probe is `true` under that name
+
+cat >"$WORK/bundle/config.json" <<'JSON'
+{
+ "ociVersion": "1.0.2",
+ "process": {"terminal": false, "user": {"uid": 0, "gid": 0},
+  "args": ["/bin/true"], "env": ["PATH=/bin"], "cwd": "/",
+  "capabilities": {"bounding": [], "effective": [], "permitted": []},
+  "noNewPrivileges": true},
+ "root": {"path": "rootfs", "readonly": true},
+ "hostname": "bench",
+ "mounts": [
+  {"destination": "/proc", "type": "proc", "source": "proc"},
+  {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+   "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+  {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+   "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
+  {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+   "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+  {"destination": "/sys", "type": "sysfs", "source": "sysfs",
+   "options": ["nosuid", "noexec", "nodev", "ro"]},
+  {"destination": "/run", "type": "tmpfs", "source": "tmpfs",
+   "options": ["nosuid", "nodev", "mode=755"]},
+  {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
+   "options": ["nosuid", "nodev", "mode=1777"]}
+ ],
+ "linux": {"namespaces": [{"type": "pid"}, {"type": "network"},
+  {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "cgroup"}],
+  "maskedPaths": ["/proc/kcore", "/proc/keys", "/proc/timer_list"],
+  "readonlyPaths": ["/proc/sys", "/proc/sysrq-trigger"]}
+}
+JSON
+
+CSV=$WORK/launch.csv
+KRUN="$KEEL run --unverified-root-dir $ROOT -- /bin/true"
+BWRAP="bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-net \
+--unshare-cgroup --ro-bind $ROOT / --proc /proc --dev /dev --tmpfs /run \
+--tmpfs /tmp /bin/true"
+CRUN="crun --cgroup-manager=disabled run --bundle $WORK/bundle keel-bench"
+UNSH="unshare -fmpiun --mount-proc true"
+
+unshare -m sh -c '
+	mount --make-rprivate / &&
+	mount -t cgroup2 none /sys/fs/cgroup &&
+	exec "$@"' sh hyperfine -N --warmup 20 --runs "$RUNS" \
+	--export-csv "$CSV" \
+	-n keel "$KRUN" -n bwrap "$BWRAP" -n crun "$CRUN" -n unshare "$UNSH" ||
+	exit 1
+
+awk -F, 'NR > 1 { mean[$1] = $2 * 1000 }
+END {
+	printf "\nmeans (ms): keel %.2f  unshare %.2f  bwrap %.2f  crun %.2f\n",
+		mean["keel"], mean["unshare"], mean["bwrap"], mean["crun"]
+	printf "keel / unshare = %.2f   (target <= 1)\n", mean["keel"] / mean["unshare"]
+	printf "bwrap / keel   = %.2f   (target >= 2.5)\n", mean["bwrap"] / mean["keel"]
+	printf "crun / keel    = %.2f   (target >= 6)\n", mean["crun"] / mean["keel"]
+}' "$CSV"
+
+# --- keel run end to end: verify + loop + mount + launch, 64 MiB image ---
+IMGROOT=$WORK/img-root
+mkdir -p "$IMGROOT"
+cp -a "$ROOT/." "$IMGROOT/"
+head -c $((64 * 1024 * 1024 - 200 * 1024)) /dev/urandom >"$IMGROOT/payload"
+"$KEEL" image build "$IMGROOT" -o "$WORK/app.img" --fs erofs >/dev/null &&
+	"$KEEL" image sign "$WORK/app.img" \
+		--key "$TOP/keys/test/release/test-release-a.key" >/dev/null ||
+	{ echo "bench launch: image build failed"; exit 1; }
+echo
+echo "keel run end to end, $(($(stat -c %s "$WORK/app.img") / 1048576)) MiB image (warm cache):"
+hyperfine -N --warmup 2 --runs 20 \
+	-n "keel run IMG" "$KEEL run $WORK/app.img -- /bin/true"
