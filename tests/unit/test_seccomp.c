@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: MIT
+// Unit tests of the seccomp filters: each runs installed in a forked child.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/oci.h"
+#include "unit.h"
+
+static struct oci_config C;
+static struct seccomp_prog P;
+
+/* Child outcomes, as exit codes */
+#define R_PASS 0      /* every probe behaved */
+#define R_SETUP 100 /* could not install */
+
+typedef int (*probe_fn)(void);
+
+/* Installs P in a child, runs probe; returns the wait status. */
+static int
+in_child(probe_fn probe)
+{
+	struct kerr e;
+	pid_t pid = fork();
+	int st = -1;
+
+	if (pid == 0) {
+		if (seccomp_install(&P, &e) < 0)
+			_exit(R_SETUP);
+		_exit(probe());
+	}
+	waitpid(pid, &st, 0);
+	return st;
+}
+
+static int
+fails_with(long r, int err)
+{
+	return r == -1 && errno == err;
+}
+
+/* keel's default filter: escape calls get EPERM, ordinary calls work */
+static int
+probe_default(void)
+{
+	struct timespec ts = { 0, 0 };
+
+	if (!fails_with(syscall(SYS_keyctl, 0, 0, 0, 0, 0), EPERM))
+		return 1;
+	if (!fails_with(syscall(SYS_init_module, 0, 0, ""), EPERM))
+		return 2;
+	if (!fails_with(syscall(SYS_finit_module, -1, "", 0), EPERM))
+		return 3;
+	if (!fails_with(syscall(SYS_mount, "none", "/", "tmpfs", 0, 0), EPERM))
+		return 4;
+	if (!fails_with(syscall(SYS_ptrace, 0, 0, 0, 0), EPERM))
+		return 5;
+	if (!fails_with(syscall(SYS_unshare, CLONE_NEWUSER), EPERM))
+		return 6;
+	if (!fails_with(syscall(SYS_clone3, 0, 0), ENOSYS))
+		return 7;
+	/* invalid clock: EINVAL would mean the call got past the filter */
+	if (!fails_with(syscall(SYS_clock_settime, -1, &ts), EPERM))
+		return 8;
+	if (!fails_with(syscall(SYS_bpf, 0, 0, 0), EPERM))
+		return 9;
+	if (!fails_with(syscall(SYS_open_by_handle_at, -1, 0, 0), EPERM))
+		return 10;
+	/* allowed: unshare without a user namespace (EINVAL: bad flag) */
+	if (fails_with(syscall(SYS_unshare, 0x1), EPERM))
+		return 11;
+	if (syscall(SYS_getpid) != getpid() || getppid() <= 0)
+		return 12;
+	/* fork still works (clone without CLONE_NEWUSER) */
+	pid_t p = fork();
+	if (p == 0)
+		_exit(7);
+	int st;
+	if (p < 0 || waitpid(p, &st, 0) != p || WEXITSTATUS(st) != 7)
+		return 13;
+	return R_PASS;
+}
+
+/* CAP_SYS_TIME granted: the clock calls pass the filter (kernel decides) */
+static int
+probe_time_granted(void)
+{
+	struct timespec ts = { 0, 0 };
+
+	if (!fails_with(syscall(SYS_clock_settime, -1, &ts), EINVAL))
+		return 1;
+	if (!fails_with(syscall(SYS_keyctl, 0, 0, 0, 0, 0), EPERM))
+		return 2;
+	return R_PASS;
+}
+
+static int
+probe_x32(void)
+{
+	syscall(0x40000000 | SYS_getpid);
+	return 1; /* not reached: killed */
+}
+
+/* config filter: uname → errno 38, getppid → kill, default allow */
+static int
+probe_config_errno(void)
+{
+	if (!fails_with(syscall(SYS_uname, 0), 38))
+		return 1;
+	if (syscall(SYS_getpid) != getpid())
+		return 2;
+	return R_PASS;
+}
+
+static int
+probe_config_kill(void)
+{
+	syscall(SYS_getppid);
+	return 1;
+}
+
+static int
+probe_config_trap(void)
+{
+	syscall(SYS_getuid);
+	return 1;
+}
+
+static int
+parse(const char *s)
+{
+	struct kerr e = { 0 };
+	int r = oci_parse(s, strlen(s), &C, &e);
+
+	CHECK(r == 0, "parse: %s", e.detail);
+	return r;
+}
+
+static void
+test_default(void)
+{
+	struct kerr e;
+	int st;
+
+	oci_default(&C);
+	CHECK(seccomp_build(&C, &P, &e) == 0 && P.len > 20, "build default");
+	st = in_child(probe_default);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == R_PASS,
+	      "default filter probes: status %#x (exit %d)", st,
+	      WEXITSTATUS(st));
+	st = in_child(probe_x32);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
+	      "x32 call killed: status %#x", st);
+
+	C.cap_permitted = C.cap_effective = 1ULL << 25; /* CAP_SYS_TIME */
+	CHECK(seccomp_build(&C, &P, &e) == 0, "build with CAP_SYS_TIME");
+	st = in_child(probe_time_granted);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == R_PASS,
+	      "CAP_SYS_TIME re-allows clock_settime: status %#x", st);
+}
+
+static void
+test_config(void)
+{
+	struct kerr e;
+	int st;
+
+	if (parse("{\"ociVersion\":\"1.2.0\",\"process\":{\"args\":[\"x\"]},"
+		  "\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+		  "\"syscalls\":[{\"names\":[\"uname\"],\"action\":"
+		  "\"SCMP_ACT_ERRNO\",\"errnoRet\":38},{\"names\":[\"getppid\"],"
+		  "\"action\":\"SCMP_ACT_KILL\"},{\"names\":[\"getuid\"],"
+		  "\"action\":\"SCMP_ACT_TRAP\"}]}}}") < 0)
+		return;
+	CHECK(seccomp_build(&C, &P, &e) == 0 && P.len == 6 + 6 + 1,
+	      "build config filter: %d insns", P.len);
+	st = in_child(probe_config_errno);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == R_PASS,
+	      "SCMP_ACT_ERRNO errnoRet: status %#x", st);
+	st = in_child(probe_config_kill);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
+	      "SCMP_ACT_KILL kills with SIGSYS: status %#x", st);
+	st = in_child(probe_config_trap);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
+	      "SCMP_ACT_TRAP raises SIGSYS: status %#x", st);
+	/* a default action of kill: a call outside the list dies */
+	if (parse("{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"x\"]},"
+		  "\"linux\":{\"seccomp\":{\"defaultAction\":"
+		  "\"SCMP_ACT_KILL_PROCESS\",\"syscalls\":[{\"names\":[\"uname\","
+		  "\"exit_group\",\"exit\",\"getpid\"],\"action\":"
+		  "\"SCMP_ACT_ALLOW\"}]}}}") < 0)
+		return;
+	CHECK(seccomp_build(&C, &P, &e) == 0, "build allow list");
+	st = in_child(probe_config_kill);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
+	      "default kill: status %#x", st);
+}
+
+static void
+test_tables(void)
+{
+	CHECK(seccomp_syscall_nr("read") == 0, "read = 0");
+	CHECK(seccomp_syscall_nr("clone3") == 435, "clone3 = 435");
+	CHECK(seccomp_syscall_nr("mseal") == 462, "mseal = 462");
+	CHECK(seccomp_syscall_nr("nope") == -1, "unknown name");
+	CHECK(seccomp_syscall_nr("keyctl") == SYS_keyctl, "keyctl");
+	CHECK(seccomp_syscall_name(SYS_pivot_root) &&
+		      !strcmp(seccomp_syscall_name(SYS_pivot_root), "pivot_root"),
+	      "name of pivot_root");
+	CHECK(caps_from_name("CAP_CHOWN") == 0 &&
+		      caps_from_name("CAP_CHECKPOINT_RESTORE") == 40 &&
+		      caps_from_name("CAP_SYS_ADMIN") == 21 &&
+		      caps_from_name("CAP_NOPE") == -1,
+	      "capability names");
+	CHECK(caps_name(39) && !strcmp(caps_name(39), "CAP_BPF") &&
+		      !caps_name(41),
+	      "capability numbers");
+}
+
+int
+main(void)
+{
+	test_tables();
+	test_default();
+	test_config();
+	return unit_done("seccomp");
+}
