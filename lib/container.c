@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -83,6 +84,14 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 	if (read(syncfd, &b, 1) != 1)
 		_exit(CTR_EXIT_SETUP);
 	close(syncfd);
+	/* Become the namespace's root (mapped now): until then keel's ids
+	 * are unmapped there, and files it makes would be EOVERFLOW. */
+	if ((cfg->ns_flags & OCI_NS_USER) &&
+	    (setgroups(0, NULL) || setresgid(0, 0, 0) || setresuid(0, 0, 0))) {
+		kerr_set(&e, "user namespace", "become root: %s",
+			 strerror(errno));
+		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
+	}
 	if (s->cg && (cfg->ns_flags & OCI_NS_CGROUP) &&
 	    unshare(CLONE_NEWCGROUP)) {
 		kerr_set(&e, "cgroup namespace", "%s", strerror(errno));

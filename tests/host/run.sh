@@ -165,6 +165,20 @@ cat >"$WORK/uid.json" <<'JSON'
   "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]}}
 JSON
 mkroot "$WORK/uid"
+# the same user namespace with uid 0: container root is host uid 100000
+sed 's/"uid": 4000000/"uid": 0/' "$WORK/uid.json" >"$WORK/userns.json"
+if mkimg "$WORK/uid" "$WORK/userns.img" --config "$WORK/userns.json"; then
+	out=$("$KEEL" run "$WORK/userns.img" 2>/dev/null)
+	same "user namespace: root inside" "$(get uid)" 0
+	same "user namespace: no capabilities" "$(get CapEff)" 0000000000000000
+	same "user namespace: /dev nodes" "$(get dev)" \
+		console,fd,full,null,ptmx,pts,random,shm,stderr,stdin,stdout,tty,urandom,zero
+	out=$("$KEEL" run "$WORK/userns.img" -- /bin/probe cat /proc/self/uid_map 2>/dev/null)
+	same "user namespace: mapped to 100000" \
+		"$(get cat | awk '{print $1, $2, $3}')" "0 100000 65536"
+else
+	fail "build a user namespace image: $(tail -n 1 "$WORK/build.out")"
+fi
 if mkimg "$WORK/uid" "$WORK/uid.img" --config "$WORK/uid.json"; then
 	"$KEEL" run "$WORK/uid.img" >/dev/null 2>"$WORK/err"
 	rc=$?
