@@ -12,7 +12,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 O=${O:-$TOP/build}
 case $O in /*) ;; *) O=$TOP/$O ;; esac
 MIB=${1:-256}
-RUNS=3
+RUNS=${RUNS:-3}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/keel-bench-verity.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
