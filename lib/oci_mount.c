@@ -213,7 +213,7 @@ mnt_flags_of(struct oci_ctx *x, const struct mnt_raw *m, struct oci_mount *o,
 				o->propagation = mnt_flags[i].prop;
 			continue;
 		}
-		if (o->type != OCI_MOUNT_TMPFS ||
+		if (o->type != OCI_MOUNT_TMPFS || strchr(s, ',') ||
 		    !opt_prefix(s, tmpfs_data,
 				sizeof(tmpfs_data) / sizeof(tmpfs_data[0])))
 			return oci_fail(x, "option \"%s\": not supported by "

@@ -184,6 +184,8 @@ test_refusals(void)
 	refuse("\"mode=0700\"", "\"mode=0700\",\"remount\"",
 	       "mounts[2]: option \"remount\": not supported");
 	refuse("\"size=1m\"", "\"size=1m\",\"foo=1\"", "option \"foo=1\"");
+	refuse("\"size=1m\"", "\"size=1m,huge=always\"",
+	       "option \"size=1m,huge=always\"");
 	refuse("\"destination\":\"/data\"", "\"destination\":\"data\"",
 	       "mounts[1].destination: \"data\": not an absolute path");
 	refuse("\"source\":\"/var/lib/x\"", "\"source\":\"/a/..\"",
@@ -339,6 +341,63 @@ test_default(void)
 	      "set args");
 }
 
+static char out1[OCI_JSON_MAX], out2[OCI_JSON_MAX];
+static struct oci_config C2;
+
+/* oci_write(C) parses back to the same policy and is a fixed point. */
+static void
+roundtrip(const char *what)
+{
+	struct kerr e = { 0 };
+	long n1, n2;
+
+	n1 = oci_write(&C, out1, sizeof(out1), &e);
+	CHECK(n1 > 0, "%s: write: %s", what, e.detail);
+	if (n1 <= 0)
+		return;
+	CHECK(oci_parse(out1, (size_t)n1, &C2, &e) == 0,
+	      "%s: written config parses: %s\n%s", what, e.detail, out1);
+	n2 = oci_write(&C2, out2, sizeof(out2), &e);
+	CHECK(n1 == n2 && !memcmp(out1, out2, (size_t)n1),
+	      "%s: write is a fixed point", what);
+	CHECK(C2.nargs == C.nargs && C2.nenv == C.nenv &&
+		      C2.uid == C.uid && C2.gid == C.gid &&
+		      C2.cap_bounding == C.cap_bounding &&
+		      C2.cap_ambient == C.cap_ambient &&
+		      C2.ns_flags == C.ns_flags &&
+		      C2.std_mounts == C.std_mounts &&
+		      C2.nmounts == C.nmounts && C2.nrules == C.nrules &&
+		      C2.seccomp_default == C.seccomp_default &&
+		      C2.has_seccomp == C.has_seccomp &&
+		      !memcmp(&C2.keel, &C.keel, sizeof(C.keel)) &&
+		      C2.res.set == C.res.set &&
+		      C2.res.required == C.res.required &&
+		      C2.res.memory_max == C.res.memory_max &&
+		      C2.res.cpu_quota == C.res.cpu_quota &&
+		      C2.ndevices == C.ndevices && C2.nmasked == C.nmasked,
+	      "%s: same policy", what);
+	for (int i = 0; i < C.nmounts && i < C2.nmounts; i++)
+		CHECK(C2.mounts[i].flags == C.mounts[i].flags &&
+			      C2.mounts[i].propagation ==
+				      C.mounts[i].propagation &&
+			      !strcmp(C2.mounts[i].data, C.mounts[i].data),
+		      "%s: mount %d", what, i);
+	CHECK(oci_write(&C, out1, 100, &e) < 0, "%s: short buffer", what);
+}
+
+static void
+test_write(void)
+{
+	struct kerr e;
+	char *argv[] = { "/bin/sh", "-c", "echo \"hi\"\n" };
+
+	if (parse(full, &e) == 0)
+		roundtrip("full");
+	oci_default(&C);
+	oci_set_args(&C, 3, argv, &e);
+	roundtrip("default");
+}
+
 /* Runs umoci (when installed) to make a bundle and parses its config. */
 static void
 test_umoci(void)
@@ -394,6 +453,7 @@ test_umoci(void)
 		      "umoci std mounts %x", C.std_mounts);
 		CHECK(C.cap_bounding && C.nrlimits == 1 && C.nmasked > 3,
 		      "umoci caps, rlimits, masked paths");
+		roundtrip(modes[m][0] ? "umoci rootless" : "umoci");
 	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
@@ -408,6 +468,7 @@ main(void)
 	test_limits();
 	test_umoci_std();
 	test_default();
+	test_write();
 	test_umoci();
 	return unit_done("oci");
 }
