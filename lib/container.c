@@ -97,6 +97,9 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 		kerr_set(&e, "cgroup namespace", "%s", strerror(errno));
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	}
+	/* modes of the nodes and dirs made below are exact; the app gets
+	 * the caller's umask back (or the config's) */
+	c->umask = umask(0);
 	if (ctr_mount_root(s, &e))
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	if ((cfg->ns_flags & OCI_NS_NET) && ctr_loopback_up(&e))

@@ -41,6 +41,7 @@ struct ctr {
 	unsigned notices;   /* CTR_NOTICE_* */
 	sigset_t fwd;       /* signals forwarded to the container */
 	sigset_t oldmask;   /* the caller's mask, restored in the app */
+	mode_t umask;       /* the caller's umask, restored in the app */
 	struct seccomp_prog prog;
 };
 

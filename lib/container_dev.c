@@ -69,8 +69,9 @@ ctr_node(const char *dev, const char *path, mode_t type, unsigned major,
 	}
 	if (userns && type != S_IFIFO)
 		return ctr_bind_node(dev, name, path, e);
+	/* the launch runs with umask 0: perm is exact */
 	if (mknod(p, type | perm, makedev(major, minor)) ||
-	    chmod(p, perm) || ((uid | gid) && chown(p, uid, gid)))
+	    ((uid | gid) && chown(p, uid, gid)))
 		return kerr_set(e, "dev", "%s: %s", path, strerror(errno));
 	return 0;
 }

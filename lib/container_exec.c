@@ -105,8 +105,7 @@ ctr_exec_app(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 		return kerr_set(e, "exec", "no command");
 	if (ctr_limits(cfg, e))
 		return -1;
-	if (cfg->umask >= 0)
-		umask((mode_t)cfg->umask);
+	umask(cfg->umask >= 0 ? (mode_t)cfg->umask : c->umask);
 	if (caps_apply(cfg, e))
 		return -1;
 	if (chdir(cfg->cwd ? cfg->cwd : "/"))
