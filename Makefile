@@ -167,6 +167,26 @@ $(O)/probe: tests/probe/probe.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) -static -Os -Wall -Wextra -Werror -o $@ $<
 check check-host bench: $(O)/probe
+
+# The board: Debian's kernel and modules, and the initramfs with keel-init
+# (make board). The tiny kernel with everything built in takes ~12 minutes
+# (make kernel) and lands as board $(BOARD)-tiny, for keel qemu --board.
+BOARD_OUT := $(O)/board/$(BOARD)
+$(BOARD_OUT)/vmlinux: scripts/fetch-kernel.sh board/$(BOARD)/board.conf | $(O)/.deps-ok
+	$(Q)scripts/fetch-kernel.sh $(BOARD) $(abspath $(BOARD_OUT))
+$(BOARD_OUT)/board.conf: board/$(BOARD)/board.conf
+	$(Q)mkdir -p $(@D) && cp $< $@
+$(BOARD_OUT)/initramfs.cpio: scripts/mkinitramfs.sh $(O)/keel-init \
+		$(BOARD_OUT)/vmlinux board/$(BOARD)/board.conf
+	$(Q)scripts/mkinitramfs.sh $(BOARD) $(BOARD_OUT) $(O)/keel-init $@
+board: $(BOARD_OUT)/initramfs.cpio $(BOARD_OUT)/board.conf
+kernel: $(O)/keel-init
+	$(Q)scripts/deps.sh kernel
+	$(Q)scripts/build-kernel.sh $(BOARD) $(O)/board/$(BOARD)-tiny
+	$(Q)cp board/$(BOARD)/board.conf $(O)/board/$(BOARD)-tiny/board.conf
+	$(Q)scripts/mkinitramfs.sh $(BOARD) $(O)/board/$(BOARD)-tiny $(O)/keel-init
+check check-qemu: board
+.PHONY: board kernel
 check: all unit-tests
 	$(Q)tests/run.sh all
 check-unit: all unit-tests

@@ -145,7 +145,7 @@ pump(int in, int log, long deadline, struct scan *s)
 struct opts {
 	const char *disk, *board, *append, *log, *memory;
 	long timeout;
-	int allow_reboot;
+	int allow_reboot, kvm;
 	char **extra;
 	int nextra;
 };
@@ -181,6 +181,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 				return -1;
 		} else if (!strcmp(a, "--allow-reboot")) {
 			o->allow_reboot = 1;
+		} else if (!strcmp(a, "--kvm")) {
+			o->kvm = 1;
 		} else if (a[0] != '-' && !o->disk) {
 			o->disk = a;
 		} else {
@@ -224,7 +226,8 @@ build_argv(const struct opts *o, const char *dir, const struct board *b,
 	av[n++] = "none";
 	av[n++] = "-machine";
 	av[n++] = "pc";
-	if (access("/dev/kvm", R_OK | W_OK) == 0) {
+	/* KVM only when asked: nested KVM has been seen to hang at boot. */
+	if (o->kvm) {
 		av[n++] = "-accel";
 		av[n++] = "kvm";
 	}

@@ -2,17 +2,19 @@
 # SPDX-License-Identifier: MIT
 # Installs the Debian packages keel's build, tests and benchmarks need,
 # only those that are missing. Safe to run again; does nothing when all
-# are present. Usage: scripts/deps.sh [build|all]
+# are present. Usage: scripts/deps.sh [build|kernel|all]
 set -eu
 
 build_pkgs="musl-tools dpkg-dev make gcc xz-utils"
 test_pkgs="erofs-utils squashfs-tools cryptsetup-bin openssl clang
 	libclang-rt-14-dev e2fsprogs kmod cpio qemu-system-x86 umoci
-	util-linux tar"
+	util-linux tar gdisk fdisk"
 bench_pkgs="hyperfine bubblewrap crun busybox-static"
+kernel_pkgs="flex bison bc libelf-dev"
 
 case "${1:-all}" in
 build) want="$build_pkgs" ;;
+kernel) want="$build_pkgs $kernel_pkgs" ;;
 *) want="$build_pkgs $test_pkgs $bench_pkgs" ;;
 esac
 

@@ -1,0 +1,46 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Makes a board's initramfs: a reproducible newc cpio (sorted names, owner
+# 0:0, every mtime SOURCE_DATE_EPOCH) holding /init, /board.conf, the
+# board's kernel modules with their load order, and /dev/console.
+# Usage: scripts/mkinitramfs.sh BOARD BOARD_OUT_DIR INIT [OUT]
+#   BOARD_OUT_DIR is where fetch-kernel.sh left modules/ (absent for a
+#   kernel with everything built in); INIT becomes /init (keel-init, or a
+#   test init); OUT defaults to BOARD_OUT_DIR/initramfs.cpio.
+set -eu
+board=$1 dir=$2 init=$3
+out=${4:-$dir/initramfs.cpio}
+top=$(cd "$(dirname "$0")/.." && pwd)
+conf=$top/board/$board/board.conf
+epoch=${SOURCE_DATE_EPOCH:-0}
+PATH=$PATH:/sbin:/usr/sbin
+
+die() { echo "keel: mkinitramfs: $*" >&2; exit 1; }
+[ -f "$conf" ] || die "$conf: no such board"
+[ -x "$init" ] || die "$init: not an executable"
+[ "$(id -u)" = 0 ] || die "needs root for the dev/console node"
+
+stage=$out.d
+rm -rf "$stage"
+mkdir -p "$stage/dev" "$stage/lib/modules"
+cp "$init" "$stage/init"
+chmod 0755 "$stage/init"
+cp "$conf" "$stage/board.conf"
+: >"$stage/lib/modules/load.list"
+if [ -f "$dir/modules/load.list" ]; then
+	while read -r ko; do
+		cp "$dir/modules/$ko" "$stage/lib/modules/$ko"
+		echo "$ko" >>"$stage/lib/modules/load.list"
+	done <"$dir/modules/load.list"
+fi
+mknod -m 0600 "$stage/dev/console" c 5 1
+find "$stage" -type f ! -name init -exec chmod 0644 {} +
+find "$stage" -type d -exec chmod 0755 {} +
+find "$stage" -exec touch -h -d "@$epoch" {} +
+
+(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
+	cpio -o -H newc -R 0:0 --reproducible --quiet) >"$out.tmp"
+mv "$out.tmp" "$out"
+rm -rf "$stage"
+echo "  CPIO    $out ($(stat -c %s "$out") bytes," \
+	"$(wc -l <"$dir/modules/load.list" 2>/dev/null || echo 0) modules)"
