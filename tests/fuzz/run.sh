@@ -18,6 +18,16 @@ seed() {
 			"$O/keel" image sign "$2/signed.img" \
 				--key "$top/keys/test/release/test-release-a.key" >/dev/null
 		rm -rf "$t" ;;
+	fuzz_oci | fuzz_json)
+		# umoci's bundle configs (umoci is in scripts/deps.sh)
+		[ -f "$2/umoci.json" ] || ! command -v umoci >/dev/null && return 0
+		t=$(mktemp -d)
+		(cd "$t" && umoci init --layout L && umoci new --image L:t &&
+			umoci unpack --image L:t b && umoci unpack --rootless \
+			--image L:t r) >/dev/null 2>&1 &&
+			cp "$t/b/config.json" "$2/umoci.json" &&
+			cp "$t/r/config.json" "$2/umoci-rootless.json"
+		rm -rf "$t" ;;
 	esac
 }
 for f in "$O"/fuzz/fuzz_*; do
