@@ -1,10 +1,34 @@
 // SPDX-License-Identifier: MIT
 /* pid 1 of the container: forwards signals to the app and reaps orphans. */
 #include <signal.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/container.h"
+
+#define CTR_CAP_V3 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */
+#define CTR_CAP_KILL 5
+
+/*
+ * The reaper needs one right: to signal the app, whose uid may differ.
+ * Every other capability goes (best effort: it changes no behaviour).
+ */
+static void
+ctr_reaper_caps(void)
+{
+	struct {
+		uint32_t version;
+		int pid;
+	} hdr = { CTR_CAP_V3, 0 };
+	struct {
+		uint32_t effective, permitted, inheritable;
+	} data[2] = { { 1u << CTR_CAP_KILL, 1u << CTR_CAP_KILL, 0 },
+		      { 0, 0, 0 } };
+
+	syscall(SYS_capset, &hdr, data);
+}
 
 /*
  * The signals arrive blocked (inherited from keel) and are taken with
@@ -21,6 +45,7 @@ ctr_reaper(pid_t app, const sigset_t *fwd)
 	int sig, st;
 
 	sigaddset(&set, SIGCHLD);
+	ctr_reaper_caps();
 	for (;;) {
 		sig = sigwaitinfo(&set, &si);
 		if (sig == SIGCHLD) {
