@@ -196,7 +196,7 @@ fi
 # --- signals and orphans -------------------------------------------------
 "$KEEL" run "$IMG" -- /bin/probe sleep 20 42 >"$WORK/sig" 2>/dev/null &
 kp=$!
-for i in $(seq 50); do grep -q ready "$WORK/sig" && break; sleep 0.1; done
+for i in $(seq 50); do grep -qs ready "$WORK/sig" && break; sleep 0.1; done
 kill -USR1 $kp
 sleep 0.2
 kill -TERM $kp
@@ -209,7 +209,7 @@ grep -q "signal=15" "$WORK/sig" && pass "TERM reaches the app" ||
 
 "$KEEL" run "$IMG" -- /bin/probe sleep 30 0 >"$WORK/sig" 2>/dev/null &
 kp=$!
-for i in $(seq 50); do grep -q ready "$WORK/sig" && break; sleep 0.1; done
+for i in $(seq 50); do grep -qs ready "$WORK/sig" && break; sleep 0.1; done
 kill -KILL $kp
 wait $kp 2>/dev/null
 sleep 0.5
