@@ -1,29 +1,153 @@
 // SPDX-License-Identifier: MIT
-/* keel-init: PID 1 of the appliance. */
+/* keel-init: PID 1 of the appliance, from kernel to a supervised app. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/reboot.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "lib/keyset.h"
+#include "init/init.h"
+
+struct init g;
+
+static const char usage[] =
+	"usage: keel-init                 (as PID 1, started by the kernel)\n"
+	"       keel-init --test --board FILE [--transcript FILE]\n"
+	"           as PID 1 of a pid namespace on a host, e.g.\n"
+	"           unshare -fpm --propagation private keel-init --test ...\n"
+	"           (no modules, no device-mapper: verify=full; the kernel\n"
+	"           command line comes from $KEEL_CMDLINE)\n"
+	"       keel-init --check-keys | --version\n";
+
+static void
+sleep_ms(uint32_t ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * The end of every road keel-init cannot continue on. It never returns
+ * and never exits (that would panic the kernel): it reboots after the
+ * board's delay, or halts with the reason on the console and then only
+ * answers power signals.
+ */
+void
+init_fatal(const char *step, const char *detail)
+{
+	sigset_t set;
+	int sig;
+
+	klog("FATAL: %s: %s", step, detail);
+	sync();
+	if (g.board.on_failure == BOARD_FAIL_REBOOT) {
+		klog("rebooting in %u s", g.board.fail_delay);
+		sleep_ms(g.board.fail_delay * 1000);
+		sys->reboot(RB_AUTOBOOT);
+	}
+	printf("keel: halted: %s: %s\n", step, detail);
+	fflush(stdout);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGPWR);
+	sigaddset(&set, SIGINT);
+	for (;;) {
+		sig = sigwaitinfo(&set, NULL);
+		if (sig == SIGINT)
+			sys->reboot(RB_AUTOBOOT);
+		else if (sig > 0)
+			sys->reboot(RB_POWER_OFF);
+	}
+}
+
+static int
+check_keys(void)
+{
+	struct kerr e = { 0 };
+
+	if (ks_load_baked(&g.keys, &e) < 0) {
+		fprintf(stderr, "keel-init: keys: %s: %s\n", e.check, e.detail);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--check-keys"))
+			return check_keys() ? 1 : -1;
+		if (!strcmp(argv[i], "--version")) {
+			printf("keel-init %s, keys %s%s\n", KEEL_VERSION,
+			       ks_baked_origin, ks_baked_test ? " (TEST)" : "");
+			return -1;
+		}
+		if (!strcmp(argv[i], "--test")) {
+			g.test = 1;
+		} else if (!strcmp(argv[i], "--board") && i + 1 < argc) {
+			early_set_board_path(argv[++i]);
+		} else if (!strcmp(argv[i], "--transcript") && i + 1 < argc) {
+			int fd = open(argv[++i], O_WRONLY | O_CREAT | O_TRUNC |
+						      O_APPEND | O_CLOEXEC, 0644);
+			if (fd < 0) {
+				perror("keel-init: transcript");
+				return 1;
+			}
+			sys_use_transcript(fd);
+		} else if (getpid() != 1) {
+			fputs(usage, stderr);
+			return 2;
+		}
+		/* As PID 1 from the kernel, unknown words are ignored. */
+	}
+	if (getpid() != 1) {
+		fprintf(stderr, "keel-init: must run as PID 1%s\n%s",
+			g.test ? " (of a pid namespace with --test)" : "",
+			usage);
+		return 1;
+	}
+	return 0;
+}
 
 int
 main(int argc, char **argv)
 {
-	struct keyset ks;
-	struct kerr e = { 0 };
+	sigset_t all;
+	int rc;
 
-	if (argc > 1 && !strcmp(argv[1], "--check-keys")) {
-		if (ks_load_baked(&ks, &e) < 0) {
-			fprintf(stderr, "keel-init: keys: %s: %s\n", e.check,
-				e.detail);
-			return 1;
-		}
-		return 0;
-	}
-	if (getpid() != 1) {
-		fprintf(stderr, "keel-init: must run as PID 1\n");
-		return 1;
-	}
-	for (;;)
-		pause();
+	g.slot = -1;
+	g.force_slot = -1;
+	g.loop_fd = -1;
+	rc = parse_args(argc, argv);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	/* From now on, keel-init must not die. Signals are read from a
+	 * signalfd in the main loop; none interrupts a boot step. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	log_init();
+	if (!g.test)
+		reboot(RB_DISABLE_CAD); /* ctrl-alt-del: SIGINT to us */
+	early_mounts();
+	klog("keel-init %s%s", KEEL_VERSION, g.test ? " (test mode)" : "");
+	early_config();
+	if (load_modules() < 0)
+		klog("modules: some failed to load");
+	if (early_move_root() < 0)
+		init_fatal("root", "cannot move off the initramfs");
+	if (find_partitions() < 0)
+		klog("disk: not every partition was found");
+	init_state_load();
+	if (boot_slot() < 0)
+		init_fatal("boot", "no slot passed verification");
+	mount_persistent();
+	klog("boot: ready to start the app");
+	supervise();
 }

@@ -22,7 +22,8 @@ static const char usage[] =
 	"  SRC: a root filesystem directory, a tar archive (as `docker export`\n"
 	"  writes), or an OCI runtime bundle (config.json + rootfs/, as `umoci\n"
 	"  unpack` writes). The bundle's config.json, or --config FILE, becomes\n"
-	"  the image's " IMG_CONFIG_PATH ". Filesystem: lz4-compressed erofs\n"
+	"  the image's " IMG_CONFIG_PATH "; the mount points keel needs (/proc\n"
+	"  /sys /dev /run /tmp /etc /var/lib) are added when missing. Filesystem: lz4-compressed erofs\n"
 	"  (default) or squashfs. The salt is random unless given; with --salt\n"
 	"  and SOURCE_DATE_EPOCH the image is reproducible.\n";
 
@@ -89,6 +90,37 @@ parse_u63(const char *s, uint64_t *v)
 	return 0;
 }
 
+/* Where keel's container mounts things: the image must have these dirs. */
+static const char *const mount_points[] = { "proc", "sys", "dev", "run",
+					    "tmp", "etc", "var", "var/lib" };
+
+static int
+has_mount_points(const char *root)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(mount_points) / sizeof(*mount_points); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, mount_points[i]);
+		if (!is_dir(path))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+add_mount_points(const char *root)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(mount_points) / sizeof(*mount_points); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, mount_points[i]);
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return keel_errf("image build", path, "%s",
+					 strerror(errno));
+	}
+	return 0;
+}
+
 /*
  * Makes the tree mkfs reads. A plain directory without extra config is
  * used in place; a tar archive is unpacked, a bundle's rootfs copied, so
@@ -115,7 +147,7 @@ stage(struct build *b, const char **root)
 					 "an OCI bundle brings its config.json; drop --config");
 		bundle = 1;
 	}
-	if (is_dir(b->src) && !bundle && !config) {
+	if (is_dir(b->src) && !bundle && !config && has_mount_points(b->src)) {
 		*root = b->src;
 		return 0;
 	}
@@ -145,6 +177,8 @@ stage(struct build *b, const char **root)
 				 "not a directory or a readable tar archive");
 	}
 	*root = b->stage;
+	if (add_mount_points(b->stage))
+		return KEEL_EXIT_FAIL;
 	if (!config)
 		return 0;
 	snprintf(cfgdir, sizeof(cfgdir), "%s/keel", b->stage);

@@ -210,6 +210,8 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 	blk = c->fwd;
 	sigaddset(&blk, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &blk, &c->oldmask);
+	if (s->app_mask)
+		c->oldmask = *s->app_mask;
 	if (pipe2(syncp, O_CLOEXEC))
 		return kerr_set(e, "pipe", "%s", strerror(errno));
 	if (pipe2(errp, O_CLOEXEC)) {

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+/* Early boot: kernel filesystems, board file and cmdline, a pivotable root. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "init/init.h"
+
+#define RAMFS_MAGIC 0x858458f6
+#define TMPFS_MAGIC 0x01021994
+
+static const char *board_path = "/board.conf";
+
+struct early_mount {
+	const char *src, *dst, *type;
+	unsigned long flags;
+	const char *data;
+};
+
+static const struct early_mount early[] = {
+	{ "devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755" },
+	{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755" },
+	{ "cgroup2", "/sys/fs/cgroup", "cgroup2",
+	  MS_NOSUID | MS_NODEV | MS_NOEXEC, "nsdelegate" },
+};
+
+void
+early_set_board_path(const char *path)
+{
+	board_path = path;
+}
+
+/* The console as fds 0-2, when the kernel gave PID 1 none. */
+static void
+open_console(void)
+{
+	int fd;
+
+	if (fcntl(2, F_GETFD) >= 0)
+		return;
+	fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+}
+
+int
+early_mounts(void)
+{
+	for (size_t i = 0; i < sizeof(early) / sizeof(early[0]); i++) {
+		const struct early_mount *m = &early[i];
+		mkdir(m->dst, 0755);
+		if (sys->mount(m->src, m->dst, m->type, m->flags, m->data) < 0 &&
+		    errno != EBUSY)
+			/* Only /dev and /proc are vital; the rest is logged. */
+			klog("mount %s on %s: %s", m->type, m->dst,
+			     strerror(errno));
+	}
+	open_console();
+	log_open_kmsg();
+	mkdir("/run/keel", 0755);
+	mkdir("/run/keel/dev", 0700);
+	return 0;
+}
+
+static long
+read_small(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	size_t got = 0;
+
+	if (fd < 0)
+		return -1;
+	while (got < cap - 1 && (n = read(fd, buf + got, cap - 1 - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	buf[got] = 0;
+	return (long)got;
+}
+
+/* keel.KEY=VALUE words of the kernel command line. */
+static void
+apply_cmdline(const char *cmdline)
+{
+	const char *p = cmdline;
+	struct kerr e = { 0 };
+
+	while (*p) {
+		const char *w, *eq, *end;
+		while (*p == ' ' || *p == '\n' || *p == '\t')
+			p++;
+		w = p;
+		while (*p && *p != ' ' && *p != '\n' && *p != '\t')
+			p++;
+		end = p;
+		if (end - w < 6 || strncmp(w, "keel.", 5))
+			continue;
+		w += 5;
+		eq = memchr(w, '=', (size_t)(end - w));
+		if (!eq) {
+			klog("cmdline: keel.%.*s: no value, ignored",
+			     (int)(end - w), w);
+			continue;
+		}
+		if (eq - w == 4 && !strncmp(w, "slot", 4)) {
+			g.force_slot = (end - eq == 2 && (eq[1] == 'a' ||
+							  eq[1] == 'b'))
+					       ? eq[1] - 'a'
+					       : -1;
+			klog("cmdline: slot %s", g.force_slot < 0 ? "ignored"
+					: g.force_slot ? "b" : "a");
+		} else if (eq - w == 5 && !strncmp(w, "debug", 5)) {
+			g.debug = eq[1] == '1';
+		} else if (board_set(&g.board, w, (size_t)(eq - w), eq + 1,
+				     (size_t)(end - eq - 1), 0, &e) < 0) {
+			klog("cmdline: keel.%.*s: %s, ignored",
+			     (int)(end - w), w, e.detail);
+		} else {
+			klog("cmdline: keel.%.*s", (int)(end - w), w);
+		}
+	}
+}
+
+int
+early_config(void)
+{
+	static char buf[INIT_BOARD_MAX + 1];
+	static char cmdline[INIT_CMDLINE_MAX];
+	struct kerr e = { 0 };
+	const char *env;
+	long n;
+
+	n = read_small(board_path, buf, sizeof(buf));
+	if (n < 0)
+		init_fatal("board", "cannot read the board file");
+	if (board_parse(buf, (size_t)n, &g.board, &e) < 0)
+		init_fatal("board", e.detail);
+	klog("board %s", g.board.name);
+	/* A test passes the command line in the environment. */
+	env = g.test ? getenv("KEEL_CMDLINE") : NULL;
+	if (env)
+		apply_cmdline(env);
+	else if (read_small("/proc/cmdline", cmdline, sizeof(cmdline)) > 0)
+		apply_cmdline(cmdline);
+	if (ks_load_baked(&g.keys, &e) < 0)
+		init_fatal("keys", e.detail);
+	klog("keys: %s%s, %u roles, %u keys", ks_baked_origin,
+	     g.keys.test ? " (TEST KEYS: any image signed with them boots)" : "",
+	     g.keys.nroles, g.keys.nkeys);
+	return 0;
+}
+
+/*
+ * HAZARD: pivot_root(2) fails with EINVAL while / is the initramfs
+ * (rootfs), and the containers need it. Move everything onto a tmpfs
+ * mounted over / and chroot into it; the initramfs stays underneath,
+ * emptied of its modules already.
+ */
+int
+early_move_root(void)
+{
+	static const char *const keep[] = { "/dev", "/proc", "/sys", "/run" };
+	struct statfs sf;
+	char dst[32];
+
+	if (g.test || statfs("/", &sf) < 0 ||
+	    (sf.f_type != RAMFS_MAGIC && sf.f_type != TMPFS_MAGIC))
+		return 0;
+	mkdir("/newroot", 0755);
+	if (sys->mount("tmpfs", "/newroot", "tmpfs", MS_NOSUID | MS_NODEV,
+		       "mode=0755") < 0)
+		return klog("root: tmpfs: %s", strerror(errno)), -1;
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		snprintf(dst, sizeof(dst), "/newroot%s", keep[i]);
+		mkdir(dst, 0755);
+		if (sys->mount(keep[i], dst, NULL, MS_MOVE, NULL) < 0)
+			return klog("root: move %s: %s", keep[i],
+				    strerror(errno)), -1;
+	}
+	if (chdir("/newroot") < 0 ||
+	    sys->mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
+	    chdir("/") < 0)
+		return klog("root: switch: %s", strerror(errno)), -1;
+	return 0;
+}

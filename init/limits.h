@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* Every fixed limit of keel-init, each with what it must satisfy. */
+#ifndef KEEL_INIT_LIMITS_H
+#define KEEL_INIT_LIMITS_H
+
+/* A console/kmsg line: the longest kerr detail (200) plus prefixes. */
+#define INIT_LOG_LINE 320
+/* /proc/cmdline: the kernel's COMMAND_LINE_SIZE on x86 is 2048. */
+#define INIT_CMDLINE_MAX 4096
+/* The board file: lib/board.h's BOARD_FILE_MAX. */
+#define INIT_BOARD_MAX 8192
+/* The module load list: BOARD_MODULES_MAX names plus dependencies. */
+#define INIT_MODLIST_MAX 8192
+/* Block devices scanned when looking for partitions by name. */
+#define INIT_MAX_BLOCKDEVS 128
+/* config.json read from the image: lib/oci.h's OCI_JSON_MAX. */
+#define INIT_CONFIG_MAX (64 * 1024)
+/* Poll interval while waiting for disks (ms). */
+#define INIT_DISK_POLL_MS 20
+/* Restart backoff: first delay, cap, and run time that resets it (ms). */
+#define INIT_BACKOFF_FIRST_MS 100
+#define INIT_BACKOFF_MAX_MS 30000
+#define INIT_STABLE_RUN_MS 60000
+/* Restarts within one backoff streak before a crash loop escalates. */
+#define INIT_CRASH_LOOP 10
+/* Grace between TERM and KILL at shutdown when the config has none (ms). */
+#define INIT_STOP_GRACE_MS 5000
+
+#endif

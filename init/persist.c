@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+/* The device's /etc and /var/lib partitions: mounted, never formatted. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "init/init.h"
+
+#define ETC_DIR "/run/keel/etc"
+#define VAR_DIR "/run/keel/var"
+
+/*
+ * Mounts a persistent partition. A device is ext4 (a directory, in
+ * --test, is bound). HAZARD: whatever happens, nothing here formats or
+ * repairs the partition: data that cannot be mounted stays as it is.
+ * Returns 1 read-write, 0 read-only (board policy), -1 not mounted.
+ */
+static int
+mount_part(unsigned part, const char *dir)
+{
+	const unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOATIME;
+	const char *dev = g.dev[part];
+	struct stat st;
+
+	mkdir(dir, 0755);
+	if (!dev[0]) {
+		klog("%s: partition %s not found", dir, g.board.part[part].name);
+		return -1;
+	}
+	if (stat(dev, &st) == 0 && S_ISDIR(st.st_mode))
+		return sys->mount(dev, dir, NULL, MS_BIND, NULL) < 0 ? -1 : 1;
+	if (sys->mount(dev, dir, "ext4", flags, "errors=remount-ro") == 0)
+		return 1;
+	klog("%s: cannot mount %s as ext4: %s", dir, dev, strerror(errno));
+	if (g.board.on_bad_persist == BOARD_PERSIST_READONLY &&
+	    sys->mount(dev, dir, "ext4", flags | MS_RDONLY,
+		       "noload") == 0) {
+		klog("%s: mounted READ-ONLY (board policy)", dir);
+		return 0;
+	}
+	return -1;
+}
+
+void
+mount_persistent(void)
+{
+	int etc = mount_part(BOARD_PART_ETC, ETC_DIR);
+	int var = mount_part(BOARD_PART_VAR, VAR_DIR);
+
+	/* The overlay needs a writable upper layer and workdir. */
+	if (etc == 1 && (mkdir(ETC_DIR "/upper", 0755) < 0 && errno != EEXIST))
+		etc = -1;
+	if (etc == 1 && (mkdir(ETC_DIR "/work", 0755) < 0 && errno != EEXIST))
+		etc = -1;
+	g.etc_ok = etc == 1;
+	g.var_ok = var >= 0;
+	if (!g.etc_ok)
+		klog("WARNING: /etc changes will NOT persist (tmpfs upper layer);"
+		     " the partition was left untouched");
+	if (!g.var_ok)
+		klog("WARNING: /var/lib is a tmpfs: data will NOT persist;"
+		     " the partition was left untouched");
+}
+
+/* Clean shutdown: flush, then unmount (or at least remount read-only). */
+void
+unmount_persistent(void)
+{
+	static const char *const dirs[] = { VAR_DIR, ETC_DIR };
+
+	sync();
+	for (size_t i = 0; i < 2; i++) {
+		if (sys->umount(dirs[i], 0) == 0)
+			continue;
+		if (sys->mount(NULL, dirs[i], NULL, MS_REMOUNT | MS_RDONLY,
+			       NULL) < 0 && errno != EINVAL)
+			klog("shutdown: %s stays mounted: %s", dirs[i],
+			     strerror(errno));
+	}
+	sync();
+}
+
+const char *
+persist_etc_upper(void)
+{
+	return g.etc_ok ? ETC_DIR "/upper" : NULL;
+}
+
+const char *
+persist_etc_work(void)
+{
+	return g.etc_ok ? ETC_DIR "/work" : NULL;
+}
+
+const char *
+persist_var(void)
+{
+	return g.var_ok ? VAR_DIR : NULL;
+}
