@@ -74,6 +74,11 @@ $(O)/deps/lib/libbearssl.a:
 	$(Q)CC=$(CC) DEP_CFLAGS="$(DEP_CFLAGS)" scripts/build-dep.sh bearssl $(abspath $(O))
 $(O)/deps/lib/liblz4.a:
 	$(Q)CC=$(CC) DEP_CFLAGS="$(DEP_CFLAGS)" scripts/build-dep.sh lz4 $(abspath $(O))
+# The demo image's userland: static musl toybox with sh (make toybox).
+$(O)/deps/bin/toybox: | $(O)/.deps-ok
+	$(Q)CC=$(CC) scripts/build-toybox.sh $(abspath $(O))
+toybox: $(O)/deps/bin/toybox
+.PHONY: toybox
 $(O)/.deps-ok:
 	$(Q)scripts/deps.sh build
 	$(Q)mkdir -p $(@D) && touch $@
