@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "launcher/image_cmd.h"
+#include "lib/oci.h"
 #include "lib/sha256.h"
 
 static const char usage[] =
@@ -122,6 +123,31 @@ add_mount_points(const char *root)
 }
 
 /*
+ * The config is checked now, not at boot: it is parsed (a bundle's with
+ * umoci's terminal=true tolerated) and stored in canonical form, which the
+ * strict parser keel run and keel-init use reads with the same meaning.
+ */
+static int
+put_config(const char *src, const char *dst, int bundle)
+{
+	static char in[OCI_JSON_MAX + 1], out[OCI_JSON_MAX];
+	static struct oci_config cfg;
+	struct kerr e;
+	long n = keel_read_file(src, in, sizeof(in));
+
+	if (n < 0)
+		return keel_errf("image build", src, "cannot read");
+	if (oci_parse_flags(in, (size_t)n, &cfg, bundle ? OCI_PARSE_BUNDLE : 0,
+			    &e) < 0)
+		return keel_errf("image build", src, "%s: %s", e.check,
+				 e.detail);
+	n = oci_write(&cfg, out, sizeof(out), &e);
+	if (n < 0 || keel_write_file(dst, out, (size_t)n, 0644) < 0)
+		return keel_errf("image build", dst, "cannot write config");
+	return 0;
+}
+
+/*
  * Makes the tree mkfs reads. A plain directory without extra config is
  * used in place; a tar archive is unpacked, a bundle's rootfs copied, so
  * that the config can be added without touching the user's files.
@@ -189,12 +215,7 @@ stage(struct build *b, const char **root)
 		return keel_errf("image build", b->src,
 				 "has its own %s and a config was given too",
 				 IMG_CONFIG_PATH);
-	{
-		char *cpc[] = { "cp", "--", (char *)config, cfgdir, NULL };
-		if (run(cpc) < 0)
-			return keel_errf("image build", config, "copying failed");
-	}
-	return 0;
+	return put_config(config, cfgdir, bundle);
 }
 
 static int
