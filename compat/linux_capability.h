@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Kernel UAPI for capget/capset and securebits (musl has no sys/capability.h). */
+/* Kernel UAPI for capget/capset and prctl bits (no sys/capability.h). */
 #ifndef KEEL_COMPAT_LINUX_CAPABILITY_H
 #define KEEL_COMPAT_LINUX_CAPABILITY_H
 

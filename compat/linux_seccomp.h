@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Kernel UAPI for classic BPF and seccomp filters (musl has no linux/ headers). */
+/* Kernel UAPI for classic BPF and seccomp filters (musl lacks linux/). */
 #ifndef KEEL_COMPAT_LINUX_SECCOMP_H
 #define KEEL_COMPAT_LINUX_SECCOMP_H
 

@@ -12,27 +12,57 @@
 #include "lib/oci.h"
 
 static const char *const cap_names[CAPS_LAST + 1] = {
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-	"CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
-	"CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-	"CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
-	"CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
-	"CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG",
-	"CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
-	"CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
-	"CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
 };
 
 static int
 cap_set3(uint64_t eff, uint64_t perm, uint64_t inh)
 {
-	struct keel_cap_header h = { KEEL_CAP_VERSION_3, 0 };
+	struct keel_cap_header h = {KEEL_CAP_VERSION_3, 0};
 	struct keel_cap_data d[2] = {
-		{ (uint32_t)eff, (uint32_t)perm, (uint32_t)inh },
-		{ (uint32_t)(eff >> 32), (uint32_t)(perm >> 32),
-		  (uint32_t)(inh >> 32) },
+	    {(uint32_t)eff, (uint32_t)perm, (uint32_t)inh},
+	    {(uint32_t)(eff >> 32), (uint32_t)(perm >> 32),
+	     (uint32_t)(inh >> 32)},
 	};
 
 	return (int)syscall(SYS_capset, &h, d);
@@ -104,8 +134,8 @@ caps_apply(const struct oci_config *c, struct kerr *e)
 		return kerr_set(e, "caps", "keep-caps: %s", strerror(errno));
 	if (switch_ids(c, e) < 0)
 		return -1;
-	if (cap_set3(c->cap_effective, c->cap_permitted,
-		     c->cap_inheritable) < 0)
+	if (cap_set3(c->cap_effective, c->cap_permitted, c->cap_inheritable) <
+	    0)
 		return kerr_set(e, "caps", "capset: %s", strerror(errno));
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		return kerr_set(e, "caps", "keep-caps: %s", strerror(errno));

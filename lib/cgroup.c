@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// cgroup v2 limits for the container: create, enable controllers, write, remove.
+// cgroup v2 limits: create the cgroup, enable controllers, write, remove.
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -17,9 +17,9 @@ static const struct {
 	unsigned res; /* OCI_RES_* it serves */
 	const char *what;
 } controllers[] = {
-	{ "memory", OCI_RES_MEMORY, "memory limit" },
-	{ "pids", OCI_RES_PIDS, "pids limit" },
-	{ "cpu", OCI_RES_CPU, "cpu shares/quota" },
+    {"memory", OCI_RES_MEMORY, "memory limit"},
+    {"pids", OCI_RES_PIDS, "pids limit"},
+    {"cpu", OCI_RES_CPU, "cpu shares/quota"},
 };
 
 static int
@@ -98,7 +98,8 @@ pick_controllers(const char *root, const struct oci_config *c,
 			continue;
 		}
 		if (c->res.required & controllers[i].res)
-			return kerr_set(e, "cgroup", "controller %s missing "
+			return kerr_set(e, "cgroup",
+					"controller %s missing "
 					"in %s: required %s not applied",
 					controllers[i].name, root,
 					controllers[i].what);
@@ -137,17 +138,16 @@ enable_in(const char *dir, unsigned *use, const struct oci_config *c,
 
 /* Creates the directories of name under root, enabling controllers. */
 static int
-make_dirs(struct cgroup *cg, const char *root, const char *name,
-	  unsigned *use, const struct oci_config *c, struct oci_warnings *w,
-	  struct kerr *e)
+make_dirs(struct cgroup *cg, const char *root, const char *name, unsigned *use,
+	  const struct oci_config *c, struct oci_warnings *w, struct kerr *e)
 {
 	size_t rl = strlen(root), off;
 
 	if (name[0] == '/' || !name[0] || strstr(name, "..") ||
 	    strstr(name, "//") || name[strlen(name) - 1] == '/')
 		return kerr_set(e, "cgroup", "bad cgroup name \"%s\"", name);
-	if ((size_t)snprintf(cg->path, sizeof(cg->path), "%s/%s", root,
-			     name) >= sizeof(cg->path))
+	if ((size_t)snprintf(cg->path, sizeof(cg->path), "%s/%s", root, name) >=
+	    sizeof(cg->path))
 		return kerr_set(e, "cgroup", "path too long");
 	/* walk each '/' after root: parent exists, enable, then mkdir */
 	for (off = rl; cg->path[off];) {

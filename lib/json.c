@@ -333,8 +333,9 @@ next_member(struct json *j, char kind, struct kerr *e)
 		return 1;
 	}
 	if (c != ',')
-		return jfail(j, e, kind == '{' ? "expected ',' or '}'"
-					      : "expected ',' or ']'");
+		return jfail(j, e,
+			     kind == '{' ? "expected ',' or '}'"
+					 : "expected ',' or ']'");
 	j->pos++;
 	if (peek_byte(j) == close)
 		return jfail(j, e, "trailing comma");
@@ -429,8 +430,7 @@ json_array_next(struct json *j, struct kerr *e)
 }
 
 int
-json_string(struct json *j, char *buf, size_t cap, size_t *len,
-	    struct kerr *e)
+json_string(struct json *j, char *buf, size_t cap, size_t *len, struct kerr *e)
 {
 	if (peek_byte(j) != '"')
 		return jfail(j, e, "expected string");

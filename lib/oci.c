@@ -8,22 +8,22 @@
 #include "lib/oci_priv.h"
 
 static const char *const rlimit_names[] = {
-	[RLIMIT_CPU] = "RLIMIT_CPU",
-	[RLIMIT_FSIZE] = "RLIMIT_FSIZE",
-	[RLIMIT_DATA] = "RLIMIT_DATA",
-	[RLIMIT_STACK] = "RLIMIT_STACK",
-	[RLIMIT_CORE] = "RLIMIT_CORE",
-	[RLIMIT_RSS] = "RLIMIT_RSS",
-	[RLIMIT_NPROC] = "RLIMIT_NPROC",
-	[RLIMIT_NOFILE] = "RLIMIT_NOFILE",
-	[RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK",
-	[RLIMIT_AS] = "RLIMIT_AS",
-	[RLIMIT_LOCKS] = "RLIMIT_LOCKS",
-	[RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
-	[RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE",
-	[RLIMIT_NICE] = "RLIMIT_NICE",
-	[RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",
-	[RLIMIT_RTTIME] = "RLIMIT_RTTIME",
+    [RLIMIT_CPU] = "RLIMIT_CPU",
+    [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
+    [RLIMIT_DATA] = "RLIMIT_DATA",
+    [RLIMIT_STACK] = "RLIMIT_STACK",
+    [RLIMIT_CORE] = "RLIMIT_CORE",
+    [RLIMIT_RSS] = "RLIMIT_RSS",
+    [RLIMIT_NPROC] = "RLIMIT_NPROC",
+    [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
+    [RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK",
+    [RLIMIT_AS] = "RLIMIT_AS",
+    [RLIMIT_LOCKS] = "RLIMIT_LOCKS",
+    [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
+    [RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE",
+    [RLIMIT_NICE] = "RLIMIT_NICE",
+    [RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",
+    [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
 };
 
 static int
@@ -168,11 +168,9 @@ f_groups(struct oci_ctx *x)
 }
 
 static const struct oci_field user_fields[] = {
-	{ "uid", f_uid },
-	{ "gid", f_gid },
-	{ "umask", f_umask },
-	{ "additionalGids", f_groups },
-	{ NULL, NULL },
+    {"uid", f_uid},	{"gid", f_gid},
+    {"umask", f_umask}, {"additionalGids", f_groups},
+    {NULL, NULL},
 };
 
 static int
@@ -204,7 +202,8 @@ rlimit_elem(struct oci_ctx *x, int i)
 				if (!strcmp(name, rlimit_names[k]))
 					r->resource = k;
 			if (r->resource < 0)
-				return oci_fail(x, "unknown rlimit \"%s\"", name);
+				return oci_fail(x, "unknown rlimit \"%s\"",
+						name);
 			have |= 1;
 		} else if (!strcmp(key, "soft")) {
 			if (oci_u64(x, &r->soft) < 0)
@@ -239,18 +238,18 @@ f_rlimits(struct oci_ctx *x)
 }
 
 static const struct oci_field process_fields[] = {
-	{ "terminal", f_terminal },
-	{ "user", f_user },
-	{ "args", f_args },
-	{ "env", f_env },
-	{ "cwd", f_cwd },
-	{ "capabilities", oci_parse_capabilities },
-	{ "rlimits", f_rlimits },
-	{ "noNewPrivileges", f_nnp },
-	{ "oomScoreAdj", f_oom },
-	{ "apparmorProfile", f_empty_label },
-	{ "selinuxLabel", f_empty_label },
-	{ NULL, NULL },
+    {"terminal", f_terminal},
+    {"user", f_user},
+    {"args", f_args},
+    {"env", f_env},
+    {"cwd", f_cwd},
+    {"capabilities", oci_parse_capabilities},
+    {"rlimits", f_rlimits},
+    {"noNewPrivileges", f_nnp},
+    {"oomScoreAdj", f_oom},
+    {"apparmorProfile", f_empty_label},
+    {"selinuxLabel", f_empty_label},
+    {NULL, NULL},
 };
 
 static int
@@ -281,7 +280,8 @@ f_root_path(struct oci_ctx *x)
 		return -1;
 	/* keel's root is always the image; only a bundle's name is allowed */
 	if (strcmp(p, "rootfs") && strcmp(p, "rootfs/"))
-		return oci_fail(x, "must be \"rootfs\" (the image is the root)");
+		return oci_fail(x,
+				"must be \"rootfs\" (the image is the root)");
 	return 0;
 }
 
@@ -293,14 +293,15 @@ f_root_ro(struct oci_ctx *x)
 	if (oci_bool(x, &v) < 0)
 		return -1;
 	if (!v)
-		return oci_fail(x, "false not supported: the root is read-only");
+		return oci_fail(x,
+				"false not supported: the root is read-only");
 	return 0;
 }
 
 static const struct oci_field root_fields[] = {
-	{ "path", f_root_path },
-	{ "readonly", f_root_ro },
-	{ NULL, NULL },
+    {"path", f_root_path},
+    {"readonly", f_root_ro},
+    {NULL, NULL},
 };
 
 static int
@@ -348,22 +349,22 @@ f_domainname(struct oci_ctx *x)
 }
 
 static const struct oci_field top_fields[] = {
-	{ "ociVersion", f_version },
-	{ "process", f_process },
-	{ "root", f_root },
-	{ "hostname", f_hostname },
-	{ "domainname", f_domainname },
-	{ "mounts", oci_parse_mounts },
-	{ "annotations", oci_parse_annotations },
-	{ "linux", oci_parse_linux },
-	{ NULL, NULL },
+    {"ociVersion", f_version},
+    {"process", f_process},
+    {"root", f_root},
+    {"hostname", f_hostname},
+    {"domainname", f_domainname},
+    {"mounts", oci_parse_mounts},
+    {"annotations", oci_parse_annotations},
+    {"linux", oci_parse_linux},
+    {NULL, NULL},
 };
 
 static void
 set_defaults(struct oci_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->cwd = c->pool;       /* "/" */
+	c->cwd = c->pool; /* "/" */
 	c->pool[0] = '/';
 	c->pool_used = 2;
 	c->umask = -1;
@@ -390,8 +391,9 @@ final_checks(struct oci_ctx *x, int have_version)
 	if (!c->nargs)
 		return oci_fail(x, "process.args: missing");
 	if (c->res.required & ~c->res.set)
-		return oci_fail(x, "annotations.org.keel.required-limits: names "
-				   "a limit linux.resources does not set");
+		return oci_fail(x,
+				"annotations.org.keel.required-limits: names "
+				"a limit linux.resources does not set");
 	if ((c->ns_flags & OCI_NS_USER) && (!c->nuid_map || !c->ngid_map))
 		return oci_fail(x, "linux.uidMappings/gidMappings: required "
 				   "with a user namespace");
@@ -452,8 +454,7 @@ oci_parse_flags(const char *json, size_t len, struct oci_config *c,
 }
 
 int
-oci_parse(const char *json, size_t len, struct oci_config *c,
-	  struct kerr *e)
+oci_parse(const char *json, size_t len, struct oci_config *c, struct kerr *e)
 {
 	return oci_parse_flags(json, len, c, 0, e);
 }
@@ -462,18 +463,18 @@ void
 oci_default(struct oci_config *c)
 {
 	static const char *const masked[] = {
-		"/proc/acpi", "/proc/kcore", "/proc/keys",
-		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-		"/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+	    "/proc/acpi",	   "/proc/kcore",      "/proc/keys",
+	    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+	    "/proc/sched_debug",   "/proc/scsi",       "/sys/firmware",
 	};
 	static const char *const ro[] = {
-		"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq",
-		"/proc/sys", "/proc/sysrq-trigger",
+	    "/proc/asound", "/proc/bus", "/proc/fs",
+	    "/proc/irq",    "/proc/sys", "/proc/sysrq-trigger",
 	};
 	static const char path_env[] =
-		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
-		"/sbin:/bin";
-	struct oci_ctx x = { .c = c };
+	    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+	    "/sbin:/bin";
+	struct oci_ctx x = {.c = c};
 
 	set_defaults(c);
 	c->ns_flags |= OCI_NS_NET;
@@ -482,17 +483,16 @@ oci_default(struct oci_config *c)
 	c->nenv = 1;
 	for (size_t i = 0; i < sizeof(masked) / sizeof(masked[0]); i++)
 		c->masked[c->nmasked++] =
-			oci_pool_dup(&x, masked[i], strlen(masked[i]));
+		    oci_pool_dup(&x, masked[i], strlen(masked[i]));
 	for (size_t i = 0; i < sizeof(ro) / sizeof(ro[0]); i++)
 		c->readonly[c->nreadonly++] =
-			oci_pool_dup(&x, ro[i], strlen(ro[i]));
+		    oci_pool_dup(&x, ro[i], strlen(ro[i]));
 }
 
 int
-oci_set_args(struct oci_config *c, int argc, char *const *argv,
-	     struct kerr *e)
+oci_set_args(struct oci_config *c, int argc, char *const *argv, struct kerr *e)
 {
-	struct oci_ctx x = { .c = c, .e = e };
+	struct oci_ctx x = {.c = c, .e = e};
 
 	if (argc < 1 || argc > OCI_MAX_ARGS)
 		return kerr_set(e, "config", "args: 1 to %d arguments",

@@ -9,24 +9,23 @@ static const struct {
 	const char *name;
 	unsigned long flag;
 } ns_types[] = {
-	{ "pid", OCI_NS_PID },       { "mount", OCI_NS_MOUNT },
-	{ "uts", OCI_NS_UTS },       { "ipc", OCI_NS_IPC },
-	{ "cgroup", OCI_NS_CGROUP }, { "network", OCI_NS_NET },
-	{ "user", OCI_NS_USER },
+    {"pid", OCI_NS_PID},   {"mount", OCI_NS_MOUNT},   {"uts", OCI_NS_UTS},
+    {"ipc", OCI_NS_IPC},   {"cgroup", OCI_NS_CGROUP}, {"network", OCI_NS_NET},
+    {"user", OCI_NS_USER},
 };
 
 static const struct {
 	const char *name;
 	uint32_t action;
 } sc_actions[] = {
-	{ "SCMP_ACT_ALLOW", SECCOMP_RET_ALLOW },
-	{ "SCMP_ACT_ERRNO", SECCOMP_RET_ERRNO },
-	/* keel kills the whole process, never leaves a half-dead one */
-	{ "SCMP_ACT_KILL", SECCOMP_RET_KILL_PROCESS },
-	{ "SCMP_ACT_KILL_PROCESS", SECCOMP_RET_KILL_PROCESS },
-	{ "SCMP_ACT_KILL_THREAD", SECCOMP_RET_KILL_THREAD },
-	{ "SCMP_ACT_TRAP", SECCOMP_RET_TRAP },
-	{ "SCMP_ACT_LOG", SECCOMP_RET_LOG },
+    {"SCMP_ACT_ALLOW", SECCOMP_RET_ALLOW},
+    {"SCMP_ACT_ERRNO", SECCOMP_RET_ERRNO},
+    /* keel kills the whole process, never leaves a half-dead one */
+    {"SCMP_ACT_KILL", SECCOMP_RET_KILL_PROCESS},
+    {"SCMP_ACT_KILL_PROCESS", SECCOMP_RET_KILL_PROCESS},
+    {"SCMP_ACT_KILL_THREAD", SECCOMP_RET_KILL_THREAD},
+    {"SCMP_ACT_TRAP", SECCOMP_RET_TRAP},
+    {"SCMP_ACT_LOG", SECCOMP_RET_LOG},
 };
 
 /* --- namespaces -------------------------------------------------------- */
@@ -52,8 +51,10 @@ ns_elem(struct oci_ctx *x, int i)
 			if (!strcmp(type, ns_types[k].name))
 				flag = ns_types[k].flag;
 		if (!flag)
-			return oci_fail(x, "namespace \"%s\": not supported by "
-					   "keel", type);
+			return oci_fail(x,
+					"namespace \"%s\": not supported by "
+					"keel",
+					type);
 		oci_path_pop(x, m);
 	}
 	if (r < 0)
@@ -76,9 +77,9 @@ f_namespaces(struct oci_ctx *x)
 static int
 idmap_elem(struct oci_ctx *x, struct oci_idmap *map, int *n, int i)
 {
-	static const char *const names[] = { "containerID", "hostID", "size" };
+	static const char *const names[] = {"containerID", "hostID", "size"};
 	struct oci_idmap *m = &map[i];
-	uint32_t *vals[] = { &m->container_id, &m->host_id, &m->size };
+	uint32_t *vals[] = {&m->container_id, &m->host_id, &m->size};
 	char key[JSON_KEY_MAX];
 	unsigned have = 0;
 	int r;
@@ -267,8 +268,7 @@ sc_action(struct oci_ctx *x, uint32_t *out)
 
 	if (oci_strbuf(x, a, sizeof(a)) < 0)
 		return -1;
-	for (size_t i = 0; i < sizeof(sc_actions) / sizeof(sc_actions[0]);
-	     i++)
+	for (size_t i = 0; i < sizeof(sc_actions) / sizeof(sc_actions[0]); i++)
 		if (!strcmp(a, sc_actions[i].name)) {
 			*out = sc_actions[i].action;
 			if (*out == SECCOMP_RET_ERRNO)
@@ -326,14 +326,10 @@ f_sc_arches(struct oci_ctx *x)
 	return oci_array(x, arch_elem);
 }
 
-
 static const struct oci_field seccomp_fields[] = {
-	{ "defaultAction", f_sc_default },
-	{ "defaultErrnoRet", f_sc_default_errno },
-	{ "architectures", f_sc_arches },
-	{ "flags", oci_empty_array },
-	{ "syscalls", oci_parse_syscalls },
-	{ NULL, NULL },
+    {"defaultAction", f_sc_default},  {"defaultErrnoRet", f_sc_default_errno},
+    {"architectures", f_sc_arches},   {"flags", oci_empty_array},
+    {"syscalls", oci_parse_syscalls}, {NULL, NULL},
 };
 
 static int
@@ -351,8 +347,7 @@ f_seccomp(struct oci_ctx *x)
 		    SECCOMP_RET_ERRNO)
 			return oci_fail(x, "defaultErrnoRet without "
 					   "SCMP_ACT_ERRNO");
-		x->c->seccomp_default =
-			SECCOMP_RET_ERRNO | x->sc_default_errno;
+		x->c->seccomp_default = SECCOMP_RET_ERRNO | x->sc_default_errno;
 	}
 	return 0;
 }
@@ -360,16 +355,16 @@ f_seccomp(struct oci_ctx *x)
 /* --- linux ------------------------------------------------------------- */
 
 static const struct oci_field linux_fields[] = {
-	{ "namespaces", f_namespaces },
-	{ "uidMappings", f_uidmap },
-	{ "gidMappings", f_gidmap },
-	{ "resources", oci_parse_resources },
-	{ "seccomp", f_seccomp },
-	{ "maskedPaths", f_masked },
-	{ "readonlyPaths", f_readonly },
-	{ "devices", f_devices },
-	{ "rootfsPropagation", f_propagation },
-	{ NULL, NULL },
+    {"namespaces", f_namespaces},
+    {"uidMappings", f_uidmap},
+    {"gidMappings", f_gidmap},
+    {"resources", oci_parse_resources},
+    {"seccomp", f_seccomp},
+    {"maskedPaths", f_masked},
+    {"readonlyPaths", f_readonly},
+    {"devices", f_devices},
+    {"rootfsPropagation", f_propagation},
+    {NULL, NULL},
 };
 
 int

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
-// config.json "mounts": bind and tmpfs mounts, and the standard ones keel makes.
+// config.json "mounts": bind, tmpfs, and the standard mounts keel makes.
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 
 #include "lib/oci_priv.h"
 
-#define MNT_MAX_OPTS 32 /* options of one mount */
-#define MNT_OPT_LEN 64  /* one option */
+#define MNT_MAX_OPTS 32	 /* options of one mount */
+#define MNT_OPT_LEN 64	 /* one option */
 #define MNT_DATA_LEN 256 /* tmpfs data string */
 
 struct mnt_raw {
@@ -23,64 +23,64 @@ static const struct {
 	const char *name;
 	unsigned long set, clear, prop;
 } mnt_flags[] = {
-	{ "ro", MS_RDONLY, 0, 0 },
-	{ "rw", 0, MS_RDONLY, 0 },
-	{ "nosuid", MS_NOSUID, 0, 0 },
-	{ "suid", 0, MS_NOSUID, 0 },
-	{ "nodev", MS_NODEV, 0, 0 },
-	{ "dev", 0, MS_NODEV, 0 },
-	{ "noexec", MS_NOEXEC, 0, 0 },
-	{ "exec", 0, MS_NOEXEC, 0 },
-	{ "sync", MS_SYNCHRONOUS, 0, 0 },
-	{ "async", 0, MS_SYNCHRONOUS, 0 },
-	{ "dirsync", MS_DIRSYNC, 0, 0 },
-	{ "noatime", MS_NOATIME, 0, 0 },
-	{ "atime", 0, MS_NOATIME, 0 },
-	{ "nodiratime", MS_NODIRATIME, 0, 0 },
-	{ "diratime", 0, MS_NODIRATIME, 0 },
-	{ "relatime", MS_RELATIME, 0, 0 },
-	{ "norelatime", 0, MS_RELATIME, 0 },
-	{ "strictatime", MS_STRICTATIME, 0, 0 },
-	{ "nostrictatime", 0, MS_STRICTATIME, 0 },
-	{ "bind", MS_BIND, 0, 0 },
-	{ "rbind", MS_BIND | MS_REC, 0, 0 },
-	{ "private", 0, 0, MS_PRIVATE },
-	{ "rprivate", 0, 0, MS_PRIVATE | MS_REC },
-	{ "shared", 0, 0, MS_SHARED },
-	{ "rshared", 0, 0, MS_SHARED | MS_REC },
-	{ "slave", 0, 0, MS_SLAVE },
-	{ "rslave", 0, 0, MS_SLAVE | MS_REC },
-	{ "unbindable", 0, 0, MS_UNBINDABLE },
-	{ "runbindable", 0, 0, MS_UNBINDABLE | MS_REC },
+    {"ro", MS_RDONLY, 0, 0},
+    {"rw", 0, MS_RDONLY, 0},
+    {"nosuid", MS_NOSUID, 0, 0},
+    {"suid", 0, MS_NOSUID, 0},
+    {"nodev", MS_NODEV, 0, 0},
+    {"dev", 0, MS_NODEV, 0},
+    {"noexec", MS_NOEXEC, 0, 0},
+    {"exec", 0, MS_NOEXEC, 0},
+    {"sync", MS_SYNCHRONOUS, 0, 0},
+    {"async", 0, MS_SYNCHRONOUS, 0},
+    {"dirsync", MS_DIRSYNC, 0, 0},
+    {"noatime", MS_NOATIME, 0, 0},
+    {"atime", 0, MS_NOATIME, 0},
+    {"nodiratime", MS_NODIRATIME, 0, 0},
+    {"diratime", 0, MS_NODIRATIME, 0},
+    {"relatime", MS_RELATIME, 0, 0},
+    {"norelatime", 0, MS_RELATIME, 0},
+    {"strictatime", MS_STRICTATIME, 0, 0},
+    {"nostrictatime", 0, MS_STRICTATIME, 0},
+    {"bind", MS_BIND, 0, 0},
+    {"rbind", MS_BIND | MS_REC, 0, 0},
+    {"private", 0, 0, MS_PRIVATE},
+    {"rprivate", 0, 0, MS_PRIVATE | MS_REC},
+    {"shared", 0, 0, MS_SHARED},
+    {"rshared", 0, 0, MS_SHARED | MS_REC},
+    {"slave", 0, 0, MS_SLAVE},
+    {"rslave", 0, 0, MS_SLAVE | MS_REC},
+    {"unbindable", 0, 0, MS_UNBINDABLE},
+    {"runbindable", 0, 0, MS_UNBINDABLE | MS_REC},
 };
 
 /* tmpfs data options passed through (name=value) */
 static const char *const tmpfs_data[] = {
-	"size=", "mode=", "nr_inodes=", "nr_blocks=", "uid=", "gid=",
+    "size=", "mode=", "nr_inodes=", "nr_blocks=", "uid=", "gid=",
 };
 
 /* options a standard mount may carry (keel's own mount is as strict) */
 static const char *const std_ok[] = {
-	"nosuid", "noexec", "nodev", "strictatime", "relatime", "ro",
-	"rbind", "bind", "newinstance", "private", "rprivate",
-	"mode=", "size=", "ptmxmode=", "gid=",
+    "nosuid",	"noexec", "nodev", "strictatime", "relatime",
+    "ro",	"rbind",  "bind",  "newinstance", "private",
+    "rprivate", "mode=",  "size=", "ptmxmode=",	  "gid=",
 };
 
 static const struct {
 	const char *dest;
-	const char *type;  /* or "bind" with source == dest */
+	const char *type; /* or "bind" with source == dest */
 	unsigned bit;
 	int must_ro;
 } std_mounts[] = {
-	{ "/proc", "proc", OCI_STD_PROC, 0 },
-	{ "/dev", "tmpfs", OCI_STD_DEV, 0 },
-	{ "/dev/pts", "devpts", OCI_STD_DEVPTS, 0 },
-	{ "/dev/shm", "tmpfs", OCI_STD_SHM, 0 },
-	{ "/dev/mqueue", "mqueue", OCI_STD_MQUEUE, 0 },
-	{ "/sys", "sysfs", OCI_STD_SYSFS, 1 },
-	{ "/sys", "bind", OCI_STD_SYSFS, 1 },
-	{ "/sys/fs/cgroup", "cgroup", OCI_STD_CGROUP, 1 },
-	{ "/sys/fs/cgroup", "cgroup2", OCI_STD_CGROUP, 1 },
+    {"/proc", "proc", OCI_STD_PROC, 0},
+    {"/dev", "tmpfs", OCI_STD_DEV, 0},
+    {"/dev/pts", "devpts", OCI_STD_DEVPTS, 0},
+    {"/dev/shm", "tmpfs", OCI_STD_SHM, 0},
+    {"/dev/mqueue", "mqueue", OCI_STD_MQUEUE, 0},
+    {"/sys", "sysfs", OCI_STD_SYSFS, 1},
+    {"/sys", "bind", OCI_STD_SYSFS, 1},
+    {"/sys/fs/cgroup", "cgroup", OCI_STD_CGROUP, 1},
+    {"/sys/fs/cgroup", "cgroup2", OCI_STD_CGROUP, 1},
 };
 
 static int
@@ -180,12 +180,15 @@ mnt_std(struct oci_ctx *x, const struct mnt_raw *m, const char *type)
 		for (int k = 0; k < m->nopts; k++)
 			if (!opt_prefix(m->opts[k], std_ok,
 					sizeof(std_ok) / sizeof(std_ok[0])))
-				return oci_fail(x, "option \"%s\" on %s: keel "
-						   "mounts its own", m->opts[k],
-						m->destination);
+				return oci_fail(x,
+						"option \"%s\" on %s: keel "
+						"mounts its own",
+						m->opts[k], m->destination);
 		if (std_mounts[i].must_ro && !has_opt(m, "ro"))
-			return oci_fail(x, "%s: keel mounts it read-only; add "
-					   "\"ro\"", m->destination);
+			return oci_fail(x,
+					"%s: keel mounts it read-only; add "
+					"\"ro\"",
+					m->destination);
 		if (x->c->std_mounts & std_mounts[i].bit)
 			return oci_fail(x, "%s listed twice", m->destination);
 		x->c->std_mounts |= std_mounts[i].bit;
@@ -207,8 +210,8 @@ mnt_flags_of(struct oci_ctx *x, const struct mnt_raw *m, struct oci_mount *o,
 		for (i = 0; i < n && strcmp(s, mnt_flags[i].name); i++)
 			;
 		if (i < n) {
-			o->flags = (o->flags & ~mnt_flags[i].clear) |
-				   mnt_flags[i].set;
+			o->flags =
+			    (o->flags & ~mnt_flags[i].clear) | mnt_flags[i].set;
 			if (mnt_flags[i].prop)
 				o->propagation = mnt_flags[i].prop;
 			continue;
@@ -216,8 +219,10 @@ mnt_flags_of(struct oci_ctx *x, const struct mnt_raw *m, struct oci_mount *o,
 		if (o->type != OCI_MOUNT_TMPFS || strchr(s, ',') ||
 		    !opt_prefix(s, tmpfs_data,
 				sizeof(tmpfs_data) / sizeof(tmpfs_data[0])))
-			return oci_fail(x, "option \"%s\": not supported by "
-					   "keel", s);
+			return oci_fail(x,
+					"option \"%s\": not supported by "
+					"keel",
+					s);
 		if (dl + strlen(s) + 2 > MNT_DATA_LEN)
 			return oci_fail(x, "options too long");
 		dl += (size_t)sprintf(data + dl, "%s%s", dl ? "," : "", s);
@@ -263,9 +268,10 @@ mount_elem(struct oci_ctx *x, int i)
 	} else if (!strcmp(type, "tmpfs")) {
 		o->type = OCI_MOUNT_TMPFS;
 	} else {
-		return oci_fail(x, "type \"%s\" at %s: not supported by keel "
-				   "(bind, tmpfs, or a standard mount)", type,
-				m.destination);
+		return oci_fail(x,
+				"type \"%s\" at %s: not supported by keel "
+				"(bind, tmpfs, or a standard mount)",
+				type, m.destination);
 	}
 	if (mnt_flags_of(x, &m, o, data) < 0)
 		return -1;

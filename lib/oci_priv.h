@@ -11,14 +11,14 @@
 struct oci_ctx {
 	struct json j;
 	struct oci_config *c;
-	unsigned flags;        /* OCI_PARSE_* */
+	unsigned flags; /* OCI_PARSE_* */
 	struct kerr *e;
-	struct kerr je;        /* error of the json layer */
+	struct kerr je; /* error of the json layer */
 	char path[OCI_JPATH_MAX];
 	size_t plen;
 	unsigned char seen_sys[512 / 8]; /* syscalls named in seccomp rules */
-	int have_ns_list;           /* namespace types seen, bit per type */
-	uint32_t sc_default_errno;  /* seccomp.defaultErrnoRet, or ~0 */
+	int have_ns_list;	   /* namespace types seen, bit per type */
+	uint32_t sc_default_errno; /* seccomp.defaultErrnoRet, or ~0 */
 };
 
 /* An object member handler: reads exactly one value. */
@@ -29,12 +29,12 @@ struct oci_field {
 
 /* Appends ".key" or "[n]" to the path; returns the length to restore. */
 size_t oci_path_push(struct oci_ctx *x, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void oci_path_pop(struct oci_ctx *x, size_t len);
 
 /* Refusal naming the current path: "path: reason". Returns -1. */
 int oci_fail(struct oci_ctx *x, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Refusal from the json layer (x->je). */
 int oci_jfail(struct oci_ctx *x);
 
@@ -45,7 +45,7 @@ int oci_object(struct oci_ctx *x, const struct oci_field *f);
 int oci_array(struct oci_ctx *x, int (*fn)(struct oci_ctx *x, int i));
 
 /* Value readers (refusals name the path). */
-int oci_str(struct oci_ctx *x, char **out);      /* into the pool */
+int oci_str(struct oci_ctx *x, char **out); /* into the pool */
 int oci_strbuf(struct oci_ctx *x, char *buf, size_t cap);
 int oci_u32(struct oci_ctx *x, uint32_t *v);
 int oci_u64(struct oci_ctx *x, uint64_t *v);

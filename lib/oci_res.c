@@ -71,8 +71,8 @@ static int
 f_memory(struct oci_ctx *x)
 {
 	static const struct oci_field f[] = {
-		{ "limit", f_mem_limit },
-		{ NULL, NULL },
+	    {"limit", f_mem_limit},
+	    {NULL, NULL},
 	};
 	return oci_object(x, f);
 }
@@ -81,8 +81,8 @@ static int
 f_pids(struct oci_ctx *x)
 {
 	static const struct oci_field f[] = {
-		{ "limit", f_pids_limit },
-		{ NULL, NULL },
+	    {"limit", f_pids_limit},
+	    {NULL, NULL},
 	};
 	return oci_object(x, f);
 }
@@ -91,10 +91,10 @@ static int
 f_cpu(struct oci_ctx *x)
 {
 	static const struct oci_field f[] = {
-		{ "shares", f_cpu_shares },
-		{ "quota", f_cpu_quota },
-		{ "period", f_cpu_period },
-		{ NULL, NULL },
+	    {"shares", f_cpu_shares},
+	    {"quota", f_cpu_quota},
+	    {"period", f_cpu_period},
+	    {NULL, NULL},
 	};
 	return oci_object(x, f);
 }
@@ -148,11 +148,8 @@ int
 oci_parse_resources(struct oci_ctx *x)
 {
 	static const struct oci_field f[] = {
-		{ "memory", f_memory },
-		{ "pids", f_pids },
-		{ "cpu", f_cpu },
-		{ "devices", f_devrules },
-		{ NULL, NULL },
+	    {"memory", f_memory},    {"pids", f_pids}, {"cpu", f_cpu},
+	    {"devices", f_devrules}, {NULL, NULL},
 	};
 	return oci_object(x, f);
 }
@@ -201,14 +198,15 @@ sc_rule_field(struct oci_ctx *x, const char *key, uint32_t *action,
 	      uint32_t *err)
 {
 	static const char *const acts[] = {
-		"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",
-		"SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
-		"SCMP_ACT_TRAP", "SCMP_ACT_LOG",
+	    "SCMP_ACT_ALLOW",	     "SCMP_ACT_ERRNO",	     "SCMP_ACT_KILL",
+	    "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
+	    "SCMP_ACT_LOG",
 	};
 	static const uint32_t vals[] = {
-		SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM,
-		SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_PROCESS,
-		SECCOMP_RET_KILL_THREAD, SECCOMP_RET_TRAP, SECCOMP_RET_LOG,
+	    SECCOMP_RET_ALLOW,	      SECCOMP_RET_ERRNO | EPERM,
+	    SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_PROCESS,
+	    SECCOMP_RET_KILL_THREAD,  SECCOMP_RET_TRAP,
+	    SECCOMP_RET_LOG,
 	};
 	char a[32];
 

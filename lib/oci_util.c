@@ -11,16 +11,16 @@ static const struct {
 	const char *name;
 	int sig;
 } signals[] = {
-	{ "HUP", SIGHUP },   { "INT", SIGINT },   { "QUIT", SIGQUIT },
-	{ "ILL", SIGILL },   { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
-	{ "BUS", SIGBUS },   { "FPE", SIGFPE },   { "KILL", SIGKILL },
-	{ "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
-	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
-	{ "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
-	{ "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },
-	{ "URG", SIGURG },   { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
-	{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
-	{ "IO", SIGIO },     { "PWR", SIGPWR },   { "SYS", SIGSYS },
+    {"HUP", SIGHUP},	   {"INT", SIGINT},   {"QUIT", SIGQUIT},
+    {"ILL", SIGILL},	   {"TRAP", SIGTRAP}, {"ABRT", SIGABRT},
+    {"BUS", SIGBUS},	   {"FPE", SIGFPE},   {"KILL", SIGKILL},
+    {"USR1", SIGUSR1},	   {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
+    {"PIPE", SIGPIPE},	   {"ALRM", SIGALRM}, {"TERM", SIGTERM},
+    {"CHLD", SIGCHLD},	   {"CONT", SIGCONT}, {"STOP", SIGSTOP},
+    {"TSTP", SIGTSTP},	   {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},
+    {"URG", SIGURG},	   {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
+    {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH},
+    {"IO", SIGIO},	   {"PWR", SIGPWR},   {"SYS", SIGSYS},
 };
 
 /* Decimal without sign or leading junk, at most max; -1 if not. */
@@ -152,8 +152,8 @@ oci_str(struct oci_ctx *x, char **out)
 	char *p = c->pool + c->pool_used;
 
 	/* decode straight into the pool's free space, then claim it */
-	if (json_string(&x->j, p, sizeof(c->pool) - c->pool_used, &n,
-			&x->je) < 0) {
+	if (json_string(&x->j, p, sizeof(c->pool) - c->pool_used, &n, &x->je) <
+	    0) {
 		if (json_peek(&x->j) == JSON_STRING)
 			return oci_fail(x, "strings exceed %d bytes (%s)",
 					OCI_POOL_SIZE, x->je.detail);
@@ -293,9 +293,9 @@ int
 oci_parse_capabilities(struct oci_ctx *x)
 {
 	static const struct oci_field f[] = {
-		{ "bounding", f_bounding },   { "effective", f_effective },
-		{ "inheritable", f_inheritable }, { "permitted", f_permitted },
-		{ "ambient", f_ambient },     { NULL, NULL },
+	    {"bounding", f_bounding},	    {"effective", f_effective},
+	    {"inheritable", f_inheritable}, {"permitted", f_permitted},
+	    {"ambient", f_ambient},	    {NULL, NULL},
 	};
 	return oci_object(x, f);
 }
@@ -320,8 +320,10 @@ ann_ms(struct oci_ctx *x, const char *v, uint32_t *out)
 	uint64_t n;
 
 	if (parse_dec(v, 86400000, &n) < 0)
-		return oci_fail(x, "\"%s\": expected milliseconds "
-				   "(0..86400000)", v);
+		return oci_fail(x,
+				"\"%s\": expected milliseconds "
+				"(0..86400000)",
+				v);
 	*out = (uint32_t)n;
 	return 0;
 }
@@ -363,8 +365,10 @@ ann_keel(struct oci_ctx *x, const char *k, const char *v)
 		else if (!strcmp(v, "no"))
 			kl->restart = OCI_RESTART_NO;
 		else
-			return oci_fail(x, "\"%s\": expected always, "
-					   "on-failure or no", v);
+			return oci_fail(x,
+					"\"%s\": expected always, "
+					"on-failure or no",
+					v);
 		return 0;
 	}
 	if (!strcmp(k, "notify"))
@@ -400,7 +404,8 @@ oci_parse_annotations(struct oci_ctx *x)
 			if (oci_strbuf(x, val, sizeof(val)) < 0 ||
 			    ann_keel(x, key + 9, val) < 0)
 				return -1;
-		} else if (!strcmp(key, "org.opencontainers.image.stopSignal")) {
+		} else if (!strcmp(key,
+				   "org.opencontainers.image.stopSignal")) {
 			if (oci_strbuf(x, val, sizeof(val)) < 0)
 				return -1;
 			if (val[0]) {

@@ -15,32 +15,31 @@ struct out {
 };
 
 static const char *const rlimit_names[] = {
-	"RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK",
-	"RLIMIT_CORE", "RLIMIT_RSS", "RLIMIT_NPROC", "RLIMIT_NOFILE",
-	"RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS", "RLIMIT_SIGPENDING",
-	"RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
+    "RLIMIT_CPU",      "RLIMIT_FSIZE", "RLIMIT_DATA",	"RLIMIT_STACK",
+    "RLIMIT_CORE",     "RLIMIT_RSS",   "RLIMIT_NPROC",	"RLIMIT_NOFILE",
+    "RLIMIT_MEMLOCK",  "RLIMIT_AS",    "RLIMIT_LOCKS",	"RLIMIT_SIGPENDING",
+    "RLIMIT_MSGQUEUE", "RLIMIT_NICE",  "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
 };
 
 static const struct {
 	unsigned long flag;
 	const char *name;
 } flag_names[] = {
-	{ MS_RDONLY, "ro" },          { MS_NOSUID, "nosuid" },
-	{ MS_NODEV, "nodev" },        { MS_NOEXEC, "noexec" },
-	{ MS_SYNCHRONOUS, "sync" },   { MS_DIRSYNC, "dirsync" },
-	{ MS_NOATIME, "noatime" },    { MS_NODIRATIME, "nodiratime" },
-	{ MS_RELATIME, "relatime" },  { MS_STRICTATIME, "strictatime" },
+    {MS_RDONLY, "ro"},	       {MS_NOSUID, "nosuid"},
+    {MS_NODEV, "nodev"},       {MS_NOEXEC, "noexec"},
+    {MS_SYNCHRONOUS, "sync"},  {MS_DIRSYNC, "dirsync"},
+    {MS_NOATIME, "noatime"},   {MS_NODIRATIME, "nodiratime"},
+    {MS_RELATIME, "relatime"}, {MS_STRICTATIME, "strictatime"},
 };
 
 static const struct {
 	unsigned long prop;
 	const char *name;
 } prop_names[] = {
-	{ MS_PRIVATE, "private" }, { MS_PRIVATE | MS_REC, "rprivate" },
-	{ MS_SHARED, "shared" },   { MS_SHARED | MS_REC, "rshared" },
-	{ MS_SLAVE, "slave" },     { MS_SLAVE | MS_REC, "rslave" },
-	{ MS_UNBINDABLE, "unbindable" },
-	{ MS_UNBINDABLE | MS_REC, "runbindable" },
+    {MS_PRIVATE, "private"},	   {MS_PRIVATE | MS_REC, "rprivate"},
+    {MS_SHARED, "shared"},	   {MS_SHARED | MS_REC, "rshared"},
+    {MS_SLAVE, "slave"},	   {MS_SLAVE | MS_REC, "rslave"},
+    {MS_UNBINDABLE, "unbindable"}, {MS_UNBINDABLE | MS_REC, "runbindable"},
 };
 
 /* standard mounts, written so that they parse back to the same bit */
@@ -48,33 +47,33 @@ static const struct {
 	unsigned bit;
 	const char *json;
 } std_json[] = {
-	{ OCI_STD_PROC, "{\"destination\":\"/proc\",\"type\":\"proc\","
-			"\"source\":\"proc\"}" },
-	{ OCI_STD_DEV, "{\"destination\":\"/dev\",\"type\":\"tmpfs\","
-		       "\"source\":\"tmpfs\",\"options\":[\"nosuid\"]}" },
-	{ OCI_STD_DEVPTS, "{\"destination\":\"/dev/pts\",\"type\":\"devpts\","
-			  "\"source\":\"devpts\",\"options\":[\"nosuid\","
-			  "\"noexec\",\"newinstance\"]}" },
-	{ OCI_STD_SHM, "{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\","
-		       "\"source\":\"shm\",\"options\":[\"nosuid\","
-		       "\"noexec\",\"nodev\"]}" },
-	{ OCI_STD_MQUEUE, "{\"destination\":\"/dev/mqueue\",\"type\":"
-			  "\"mqueue\",\"source\":\"mqueue\",\"options\":"
-			  "[\"nosuid\",\"noexec\",\"nodev\"]}" },
-	{ OCI_STD_SYSFS, "{\"destination\":\"/sys\",\"type\":\"sysfs\","
-			 "\"source\":\"sysfs\",\"options\":[\"nosuid\","
-			 "\"noexec\",\"nodev\",\"ro\"]}" },
-	{ OCI_STD_CGROUP, "{\"destination\":\"/sys/fs/cgroup\",\"type\":"
-			  "\"cgroup\",\"source\":\"cgroup\",\"options\":"
-			  "[\"nosuid\",\"noexec\",\"nodev\",\"ro\"]}" },
+    {OCI_STD_PROC, "{\"destination\":\"/proc\",\"type\":\"proc\","
+		   "\"source\":\"proc\"}"},
+    {OCI_STD_DEV, "{\"destination\":\"/dev\",\"type\":\"tmpfs\","
+		  "\"source\":\"tmpfs\",\"options\":[\"nosuid\"]}"},
+    {OCI_STD_DEVPTS, "{\"destination\":\"/dev/pts\",\"type\":\"devpts\","
+		     "\"source\":\"devpts\",\"options\":[\"nosuid\","
+		     "\"noexec\",\"newinstance\"]}"},
+    {OCI_STD_SHM, "{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\","
+		  "\"source\":\"shm\",\"options\":[\"nosuid\","
+		  "\"noexec\",\"nodev\"]}"},
+    {OCI_STD_MQUEUE, "{\"destination\":\"/dev/mqueue\",\"type\":"
+		     "\"mqueue\",\"source\":\"mqueue\",\"options\":"
+		     "[\"nosuid\",\"noexec\",\"nodev\"]}"},
+    {OCI_STD_SYSFS, "{\"destination\":\"/sys\",\"type\":\"sysfs\","
+		    "\"source\":\"sysfs\",\"options\":[\"nosuid\","
+		    "\"noexec\",\"nodev\",\"ro\"]}"},
+    {OCI_STD_CGROUP, "{\"destination\":\"/sys/fs/cgroup\",\"type\":"
+		     "\"cgroup\",\"source\":\"cgroup\",\"options\":"
+		     "[\"nosuid\",\"noexec\",\"nodev\",\"ro\"]}"},
 };
 
 static const char *const ns_names[] = {
-	"pid", "mount", "uts", "ipc", "cgroup", "network", "user",
+    "pid", "mount", "uts", "ipc", "cgroup", "network", "user",
 };
 static const unsigned long ns_bits[] = {
-	OCI_NS_PID, OCI_NS_MOUNT, OCI_NS_UTS, OCI_NS_IPC, OCI_NS_CGROUP,
-	OCI_NS_NET, OCI_NS_USER,
+    OCI_NS_PID,	   OCI_NS_MOUNT, OCI_NS_UTS,  OCI_NS_IPC,
+    OCI_NS_CGROUP, OCI_NS_NET,	 OCI_NS_USER,
 };
 
 static void
@@ -159,8 +158,9 @@ write_process(struct out *o, const struct oci_config *c)
 	cap_list(o, "ambient", c->cap_ambient, 1);
 	put(o, "},\"rlimits\":[");
 	for (int i = 0; i < c->nrlimits; i++)
-		put(o, "%s{\"type\":\"%s\",\"soft\":%" PRIu64 ",\"hard\":%" PRIu64
-		       "}",
+		put(o,
+		    "%s{\"type\":\"%s\",\"soft\":%" PRIu64 ",\"hard\":%" PRIu64
+		    "}",
 		    i ? "," : "", rlimit_names[c->rlimits[i].resource],
 		    c->rlimits[i].soft, c->rlimits[i].hard);
 	put(o, "],\"noNewPrivileges\":true");
@@ -190,12 +190,14 @@ write_mount(struct out *o, const struct oci_mount *m)
 	}
 	for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++)
 		if (m->flags & flag_names[i].flag) {
-			put(o, "%s\"%s\"", first ? "" : ",", flag_names[i].name);
+			put(o, "%s\"%s\"", first ? "" : ",",
+			    flag_names[i].name);
 			first = 0;
 		}
 	for (size_t i = 0; i < sizeof(prop_names) / sizeof(prop_names[0]); i++)
 		if (m->propagation == prop_names[i].prop) {
-			put(o, "%s\"%s\"", first ? "" : ",", prop_names[i].name);
+			put(o, "%s\"%s\"", first ? "" : ",",
+			    prop_names[i].name);
 			first = 0;
 		}
 	snprintf(data, sizeof(data), "%s", m->data ? m->data : "");
@@ -230,17 +232,18 @@ write_mounts(struct out *o, const struct oci_config *c)
 static void
 write_annotations(struct out *o, const struct oci_config *c)
 {
-	static const char *const restart[] = { "always", "on-failure", "no" };
+	static const char *const restart[] = {"always", "on-failure", "no"};
 	const struct oci_keel *k = &c->keel;
 
-	put(o, ",\"annotations\":{\"org.keel.restart\":\"%s\","
-	       "\"org.keel.notify\":\"%s\",\"org.keel.pid1\":\"%s\","
-	       "\"org.keel.healthy-after-ms\":\"%u\","
-	       "\"org.keel.stop-grace-ms\":\"%u\","
-	       "\"org.keel.watchdog-ms\":\"%u\","
-	       "\"org.keel.restart-delay-ms\":\"%u\","
-	       "\"org.keel.restart-max-delay-ms\":\"%u\","
-	       "\"org.opencontainers.image.stopSignal\":\"%d\"",
+	put(o,
+	    ",\"annotations\":{\"org.keel.restart\":\"%s\","
+	    "\"org.keel.notify\":\"%s\",\"org.keel.pid1\":\"%s\","
+	    "\"org.keel.healthy-after-ms\":\"%u\","
+	    "\"org.keel.stop-grace-ms\":\"%u\","
+	    "\"org.keel.watchdog-ms\":\"%u\","
+	    "\"org.keel.restart-delay-ms\":\"%u\","
+	    "\"org.keel.restart-max-delay-ms\":\"%u\","
+	    "\"org.opencontainers.image.stopSignal\":\"%d\"",
 	    restart[k->restart], k->notify ? "true" : "false",
 	    k->pid1 ? "true" : "false", k->healthy_after_ms, k->stop_grace_ms,
 	    k->watchdog_ms, k->restart_delay_ms, k->restart_max_delay_ms,
@@ -249,14 +252,14 @@ write_annotations(struct out *o, const struct oci_config *c)
 		put(o, ",\"org.keel.required-limits\":\"%s%s%s%s%s\"",
 		    c->res.required & OCI_RES_MEMORY ? "memory" : "",
 		    (c->res.required & OCI_RES_MEMORY) &&
-				    (c->res.required & ~OCI_RES_MEMORY)
-			    ? ","
-			    : "",
+			    (c->res.required & ~OCI_RES_MEMORY)
+			? ","
+			: "",
 		    c->res.required & OCI_RES_PIDS ? "pids" : "",
 		    (c->res.required & OCI_RES_PIDS) &&
-				    (c->res.required & OCI_RES_CPU)
-			    ? ","
-			    : "",
+			    (c->res.required & OCI_RES_CPU)
+			? ","
+			: "",
 		    c->res.required & OCI_RES_CPU ? "cpu" : "");
 	put(o, "}");
 }
@@ -301,8 +304,7 @@ write_seccomp(struct out *o, const struct oci_config *c)
 }
 
 static void
-write_idmap(struct out *o, const char *name, const struct oci_idmap *m,
-	    int n)
+write_idmap(struct out *o, const char *name, const struct oci_idmap *m, int n)
 {
 	put(o, ",\"%s\":[", name);
 	for (int i = 0; i < n; i++)
@@ -373,8 +375,9 @@ write_linux(struct out *o, const struct oci_config *c)
 		const struct oci_device *d = &c->devices[i];
 		put(o, "%s{\"path\":", i ? "," : "");
 		str(o, d->path);
-		put(o, ",\"type\":\"%c\",\"major\":%u,\"minor\":%u,"
-		       "\"fileMode\":%u,\"uid\":%u,\"gid\":%u}",
+		put(o,
+		    ",\"type\":\"%c\",\"major\":%u,\"minor\":%u,"
+		    "\"fileMode\":%u,\"uid\":%u,\"gid\":%u}",
 		    d->type, d->major, d->minor, d->mode, d->uid, d->gid);
 	}
 	put(o, "]}");
@@ -383,7 +386,7 @@ write_linux(struct out *o, const struct oci_config *c)
 long
 oci_write(const struct oci_config *c, char *buf, size_t cap, struct kerr *e)
 {
-	struct out o = { buf, cap, 0, 0 };
+	struct out o = {buf, cap, 0, 0};
 
 	if (!cap)
 		return kerr_set(e, "config", "no room to write");
@@ -403,7 +406,9 @@ oci_write(const struct oci_config *c, char *buf, size_t cap, struct kerr *e)
 	write_linux(&o, c);
 	put(&o, "}\n");
 	if (o.full)
-		return kerr_set(e, "config", "written config.json exceeds %zu "
-					     "bytes", cap);
+		return kerr_set(e, "config",
+				"written config.json exceeds %zu "
+				"bytes",
+				cap);
 	return (long)o.n;
 }

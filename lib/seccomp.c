@@ -35,53 +35,53 @@ static const struct {
 	const char *name;
 	uint64_t caps; /* any of these re-allows the call; 0 = never */
 } deny_list[] = {
-	{ "mount", C_SYS_ADMIN },
-	{ "umount2", C_SYS_ADMIN },
-	{ "pivot_root", C_SYS_ADMIN },
-	{ "fsopen", C_SYS_ADMIN },
-	{ "fsconfig", C_SYS_ADMIN },
-	{ "fsmount", C_SYS_ADMIN },
-	{ "fspick", C_SYS_ADMIN },
-	{ "move_mount", C_SYS_ADMIN },
-	{ "open_tree", C_SYS_ADMIN },
-	{ "mount_setattr", C_SYS_ADMIN },
-	{ "setns", C_SYS_ADMIN },
-	{ "swapon", C_SYS_ADMIN },
-	{ "swapoff", C_SYS_ADMIN },
-	{ "quotactl", C_SYS_ADMIN },
-	{ "quotactl_fd", C_SYS_ADMIN },
-	{ "lookup_dcookie", C_SYS_ADMIN },
-	{ "keyctl", C_SYS_ADMIN },
-	{ "add_key", C_SYS_ADMIN },
-	{ "request_key", C_SYS_ADMIN },
-	{ "kexec_load", C_SYS_BOOT },
-	{ "kexec_file_load", C_SYS_BOOT },
-	{ "reboot", C_SYS_BOOT },
-	{ "init_module", C_SYS_MODULE },
-	{ "finit_module", C_SYS_MODULE },
-	{ "delete_module", C_SYS_MODULE },
-	{ "bpf", C_SYS_ADMIN | C_BPF },
-	{ "perf_event_open", C_SYS_ADMIN | C_PERFMON },
-	{ "ptrace", C_SYS_PTRACE },
-	{ "process_vm_readv", C_SYS_PTRACE },
-	{ "process_vm_writev", C_SYS_PTRACE },
-	{ "userfaultfd", C_SYS_PTRACE },
-	{ "open_by_handle_at", C_DAC_READ_SEARCH },
-	{ "name_to_handle_at", C_DAC_READ_SEARCH },
-	{ "acct", C_SYS_PACCT },
-	{ "settimeofday", C_SYS_TIME },
-	{ "clock_settime", C_SYS_TIME },
-	{ "clock_adjtime", C_SYS_TIME },
-	{ "adjtimex", C_SYS_TIME },
-	{ "iopl", C_SYS_RAWIO },
-	{ "ioperm", C_SYS_RAWIO },
-	{ "syslog", C_SYSLOG },
-	{ "nfsservctl", C_NEVER },
-	{ "_sysctl", C_NEVER },
-	{ "uselib", C_NEVER },
-	{ "create_module", C_NEVER },
-	{ "get_kernel_syms", C_NEVER },
-	{ "query_module", C_NEVER },
+    {"mount", C_SYS_ADMIN},
+    {"umount2", C_SYS_ADMIN},
+    {"pivot_root", C_SYS_ADMIN},
+    {"fsopen", C_SYS_ADMIN},
+    {"fsconfig", C_SYS_ADMIN},
+    {"fsmount", C_SYS_ADMIN},
+    {"fspick", C_SYS_ADMIN},
+    {"move_mount", C_SYS_ADMIN},
+    {"open_tree", C_SYS_ADMIN},
+    {"mount_setattr", C_SYS_ADMIN},
+    {"setns", C_SYS_ADMIN},
+    {"swapon", C_SYS_ADMIN},
+    {"swapoff", C_SYS_ADMIN},
+    {"quotactl", C_SYS_ADMIN},
+    {"quotactl_fd", C_SYS_ADMIN},
+    {"lookup_dcookie", C_SYS_ADMIN},
+    {"keyctl", C_SYS_ADMIN},
+    {"add_key", C_SYS_ADMIN},
+    {"request_key", C_SYS_ADMIN},
+    {"kexec_load", C_SYS_BOOT},
+    {"kexec_file_load", C_SYS_BOOT},
+    {"reboot", C_SYS_BOOT},
+    {"init_module", C_SYS_MODULE},
+    {"finit_module", C_SYS_MODULE},
+    {"delete_module", C_SYS_MODULE},
+    {"bpf", C_SYS_ADMIN | C_BPF},
+    {"perf_event_open", C_SYS_ADMIN | C_PERFMON},
+    {"ptrace", C_SYS_PTRACE},
+    {"process_vm_readv", C_SYS_PTRACE},
+    {"process_vm_writev", C_SYS_PTRACE},
+    {"userfaultfd", C_SYS_PTRACE},
+    {"open_by_handle_at", C_DAC_READ_SEARCH},
+    {"name_to_handle_at", C_DAC_READ_SEARCH},
+    {"acct", C_SYS_PACCT},
+    {"settimeofday", C_SYS_TIME},
+    {"clock_settime", C_SYS_TIME},
+    {"clock_adjtime", C_SYS_TIME},
+    {"adjtimex", C_SYS_TIME},
+    {"iopl", C_SYS_RAWIO},
+    {"ioperm", C_SYS_RAWIO},
+    {"syslog", C_SYSLOG},
+    {"nfsservctl", C_NEVER},
+    {"_sysctl", C_NEVER},
+    {"uselib", C_NEVER},
+    {"create_module", C_NEVER},
+    {"get_kernel_syms", C_NEVER},
+    {"query_module", C_NEVER},
 };
 
 struct bpf_out {
@@ -97,7 +97,7 @@ emit(struct bpf_out *o, uint16_t code, uint8_t jt, uint8_t jf, uint32_t k)
 		o->err = 1;
 		return;
 	}
-	o->p->insns[o->p->len++] = (struct sock_filter){ code, jt, jf, k };
+	o->p->insns[o->p->len++] = (struct sock_filter){code, jt, jf, k};
 }
 
 static void
@@ -169,7 +169,7 @@ int
 seccomp_build(const struct oci_config *c, struct seccomp_prog *p,
 	      struct kerr *e)
 {
-	struct bpf_out o = { p, e, 0 };
+	struct bpf_out o = {p, e, 0};
 
 	p->len = 0;
 	prologue(&o);
@@ -182,8 +182,10 @@ seccomp_build(const struct oci_config *c, struct seccomp_prog *p,
 		ret(&o, c->seccomp_default);
 	}
 	if (o.err)
-		return kerr_set(e, "seccomp", "filter longer than %d "
-					      "instructions", SECCOMP_MAX_INSNS);
+		return kerr_set(e, "seccomp",
+				"filter longer than %d "
+				"instructions",
+				SECCOMP_MAX_INSNS);
 	return 0;
 }
 
@@ -191,8 +193,8 @@ int
 seccomp_install(const struct seccomp_prog *p, struct kerr *e)
 {
 	struct sock_fprog prog = {
-		.len = p->len,
-		.filter = (struct sock_filter *)p->insns,
+	    .len = p->len,
+	    .filter = (struct sock_filter *)p->insns,
 	};
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

@@ -48,8 +48,7 @@ static void
 tree(const char *ctl)
 {
 	static const char *const files[] = {
-		"memory.max", "pids.max", "cpu.weight", "cpu.max",
-		"cgroup.procs",
+	    "memory.max", "pids.max", "cpu.weight", "cpu.max", "cgroup.procs",
 	};
 	char p[512];
 
@@ -82,7 +81,7 @@ test_all_present(void)
 {
 	struct oci_warnings w;
 	struct cgroup cg;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	int r;
 
 	tree("cpuset cpu io memory hugetlb pids rdma\n");
@@ -99,10 +98,9 @@ test_all_present(void)
 	CHECK(!strcmp(get("cgroup.subtree_control"), "+memory+pids+cpu"),
 	      "root subtree_control: %s", get("cgroup.subtree_control"));
 	CHECK(!strcmp(get("keel/cgroup.subtree_control"), "+memory+pids+cpu"),
-	      "parent subtree_control: %s",
-	      get("keel/cgroup.subtree_control"));
+	      "parent subtree_control: %s", get("keel/cgroup.subtree_control"));
 	CHECK(cgroup_add_pid(&cg, 4242, &e) == 0 &&
-		      !strcmp(get("keel/app/cgroup.procs"), "4242"),
+		  !strcmp(get("keel/app/cgroup.procs"), "4242"),
 	      "cgroup.procs");
 	CHECK(cg.created && !strcmp(cg.path + strlen(root), "/keel/app"),
 	      "path %s", cg.path);
@@ -115,7 +113,7 @@ test_all_present(void)
 		CHECK(system(p) == 0, "clean fake files");
 	}
 	CHECK(cgroup_remove(&cg, &e) == 0 && access(cg.path, F_OK) < 0 &&
-		      !cg.created,
+		  !cg.created,
 	      "remove: %s", e.detail);
 	CHECK(cgroup_remove(&cg, &e) == 0, "second remove is a no-op");
 }
@@ -125,7 +123,7 @@ test_missing(void)
 {
 	struct oci_warnings w;
 	struct cgroup cg;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	char p[512];
 
 	/* memory missing, not required: one warning, others applied */
@@ -142,7 +140,7 @@ test_missing(void)
 	tree("cpu pids\n");
 	C.res.required = OCI_RES_MEMORY;
 	CHECK(cgroup_create(&cg, root, "keel/app", &C, &w, &e) < 0 &&
-		      strstr(e.detail, "memory") && !cg.created,
+		  strstr(e.detail, "memory") && !cg.created,
 	      "required memory missing: %s", e.detail);
 
 	/* no cgroup v2 at all, nothing required: warnings, no cgroup */
@@ -150,14 +148,14 @@ test_missing(void)
 	unlink(p);
 	C.res.required = 0;
 	CHECK(cgroup_create(&cg, root, "keel/app", &C, &w, &e) == 0 &&
-		      w.n == 3 && !cg.created,
+		  w.n == 3 && !cg.created,
 	      "no controllers: %d warnings", w.n);
 	CHECK(cgroup_add_pid(&cg, 1, &e) == 0, "add_pid without a cgroup");
 
 	/* no limits: nothing to do */
 	oci_default(&C);
 	CHECK(cgroup_create(&cg, root, "keel/app", &C, &w, &e) == 0 &&
-		      w.n == 0 && !cg.created,
+		  w.n == 0 && !cg.created,
 	      "no limits");
 
 	/* bad names */
@@ -170,7 +168,7 @@ test_missing(void)
 	/* a new leaf is created (the fake tree has no control files in it:
 	 * writing memory.max fails and the new dir is removed again) */
 	CHECK(cgroup_create(&cg, root, "keel/new", &C, &w, &e) < 0 &&
-		      strstr(e.detail, "memory.max"),
+		  strstr(e.detail, "memory.max"),
 	      "write failure reported: %s", e.detail);
 	snprintf(p, sizeof(p), "%s/keel/new", root);
 	CHECK(access(p, F_OK) < 0, "failed create leaves no dir");

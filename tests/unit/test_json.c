@@ -21,7 +21,7 @@ valid(const char *s, size_t n, struct kerr *e)
 static int
 ok(const char *s)
 {
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	return valid(s, strlen(s), &e) == 0;
 }
 
@@ -40,16 +40,54 @@ static void
 test_grammar(void)
 {
 	static const char *good[] = {
-		"{}", "[]", " {\"a\":1} ", "[1,2,3]", "{\"a\":[{},[],\"x\"]}",
-		"true", "null", "-0", "1.5e-3", "\"\"", "[{\"a\":{\"b\":[]}}]",
-		"{\"a\":1,\"b\":{\"a\":2}}", "0", "[-1.0E+2]",
+	    "{}",
+	    "[]",
+	    " {\"a\":1} ",
+	    "[1,2,3]",
+	    "{\"a\":[{},[],\"x\"]}",
+	    "true",
+	    "null",
+	    "-0",
+	    "1.5e-3",
+	    "\"\"",
+	    "[{\"a\":{\"b\":[]}}]",
+	    "{\"a\":1,\"b\":{\"a\":2}}",
+	    "0",
+	    "[-1.0E+2]",
 	};
 	static const char *bad[] = {
-		"", " ", "{", "[", "{]", "[}", "{\"a\"}", "{\"a\":}", "{a:1}",
-		"[1,]", "{\"a\":1,}", "[1 2]", "01", "1.", ".5", "1e", "+1",
-		"tru", "nul", "truex", "[]]", "{} {}", "\"abc", "'a'",
-		"\xef\xbb\xbf{}", "{\"a\":1,\"a\":2}", "[1,,2]", "{,}", "NaN",
-		"{\"a\":1 \"b\":2}", "[\"a\"\"b\"]", "--1",
+	    "",
+	    " ",
+	    "{",
+	    "[",
+	    "{]",
+	    "[}",
+	    "{\"a\"}",
+	    "{\"a\":}",
+	    "{a:1}",
+	    "[1,]",
+	    "{\"a\":1,}",
+	    "[1 2]",
+	    "01",
+	    "1.",
+	    ".5",
+	    "1e",
+	    "+1",
+	    "tru",
+	    "nul",
+	    "truex",
+	    "[]]",
+	    "{} {}",
+	    "\"abc",
+	    "'a'",
+	    "\xef\xbb\xbf{}",
+	    "{\"a\":1,\"a\":2}",
+	    "[1,,2]",
+	    "{,}",
+	    "NaN",
+	    "{\"a\":1 \"b\":2}",
+	    "[\"a\"\"b\"]",
+	    "--1",
 	};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		CHECK(ok(good[i]), "valid: %s", good[i]);
@@ -63,13 +101,13 @@ test_strings(void)
 	char b[64];
 
 	CHECK(str("\"a\\\"b\\\\c\\/d\\n\\t\\r\\b\\f\"", b, sizeof(b)) == 0 &&
-		      !strcmp(b, "a\"b\\c/d\n\t\r\b\f"),
+		  !strcmp(b, "a\"b\\c/d\n\t\r\b\f"),
 	      "simple escapes");
 	CHECK(str("\"\\u00e9\\u20AC\"", b, sizeof(b)) == 0 &&
-		      !strcmp(b, "\xc3\xa9\xe2\x82\xac"),
+		  !strcmp(b, "\xc3\xa9\xe2\x82\xac"),
 	      "\\u to UTF-8");
 	CHECK(str("\"\\ud83d\\ude00\"", b, sizeof(b)) == 0 &&
-		      !strcmp(b, "\xf0\x9f\x98\x80"),
+		  !strcmp(b, "\xf0\x9f\x98\x80"),
 	      "surrogate pair");
 	CHECK(str("\"\xf0\x9f\x98\x80 \xc3\xa9\"", b, sizeof(b)) == 0,
 	      "raw UTF-8");
@@ -127,8 +165,7 @@ test_numbers(void)
 	CHECK(u64("1.0", &u) < 0, "u64 fraction");
 	CHECK(u64("1e3", &u) < 0, "u64 exponent");
 	CHECK(u64("\"1\"", &u) < 0, "u64 string");
-	CHECK(i64("9223372036854775807", &i) == 0 && i == INT64_MAX,
-	      "i64 max");
+	CHECK(i64("9223372036854775807", &i) == 0 && i == INT64_MAX, "i64 max");
 	CHECK(i64("-9223372036854775808", &i) == 0 && i == INT64_MIN,
 	      "i64 min");
 	CHECK(i64("9223372036854775808", &i) < 0, "i64 overflow");
@@ -169,7 +206,7 @@ test_walk(void)
 	json_object_next(&J, key, sizeof(key), &e);
 	json_u64(&J, &v, &e);
 	CHECK(json_object_next(&J, key, sizeof(key), &e) < 0 &&
-		      strstr(e.detail, "duplicate") && !strcmp(e.check, "json"),
+		  strstr(e.detail, "duplicate") && !strcmp(e.check, "json"),
 	      "duplicate key error: %s", e.detail);
 }
 

@@ -16,7 +16,7 @@ static struct oci_config C;
 static struct seccomp_prog P;
 
 /* Child outcomes, as exit codes */
-#define R_PASS 0      /* every probe behaved */
+#define R_PASS 0    /* every probe behaved */
 #define R_SETUP 100 /* could not install */
 
 typedef int (*probe_fn)(void);
@@ -48,7 +48,7 @@ fails_with(long r, int err)
 static int
 probe_default(void)
 {
-	struct timespec ts = { 0, 0 };
+	struct timespec ts = {0, 0};
 
 	if (!fails_with(syscall(SYS_keyctl, 0, 0, 0, 0, 0), EPERM))
 		return 1;
@@ -90,7 +90,7 @@ probe_default(void)
 static int
 probe_time_granted(void)
 {
-	struct timespec ts = { 0, 0 };
+	struct timespec ts = {0, 0};
 
 	if (!fails_with(syscall(SYS_clock_settime, -1, &ts), EINVAL))
 		return 1;
@@ -134,7 +134,7 @@ probe_config_trap(void)
 static int
 parse(const char *s)
 {
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	int r = oci_parse(s, strlen(s), &C, &e);
 
 	CHECK(r == 0, "parse: %s", e.detail);
@@ -170,12 +170,13 @@ test_config(void)
 	struct kerr e;
 	int st;
 
-	if (parse("{\"ociVersion\":\"1.2.0\",\"process\":{\"args\":[\"x\"]},"
-		  "\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\","
-		  "\"syscalls\":[{\"names\":[\"uname\"],\"action\":"
-		  "\"SCMP_ACT_ERRNO\",\"errnoRet\":38},{\"names\":[\"getppid\"],"
-		  "\"action\":\"SCMP_ACT_KILL\"},{\"names\":[\"getuid\"],"
-		  "\"action\":\"SCMP_ACT_TRAP\"}]}}}") < 0)
+	if (parse(
+		"{\"ociVersion\":\"1.2.0\",\"process\":{\"args\":[\"x\"]},"
+		"\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+		"\"syscalls\":[{\"names\":[\"uname\"],\"action\":"
+		"\"SCMP_ACT_ERRNO\",\"errnoRet\":38},{\"names\":[\"getppid\"],"
+		"\"action\":\"SCMP_ACT_KILL\"},{\"names\":[\"getuid\"],"
+		"\"action\":\"SCMP_ACT_TRAP\"}]}}}") < 0)
 		return;
 	CHECK(seccomp_build(&C, &P, &e) == 0 && P.len == 6 + 6 + 1,
 	      "build config filter: %d insns", P.len);
@@ -189,11 +190,12 @@ test_config(void)
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
 	      "SCMP_ACT_TRAP raises SIGSYS: status %#x", st);
 	/* a default action of kill: a call outside the list dies */
-	if (parse("{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"x\"]},"
-		  "\"linux\":{\"seccomp\":{\"defaultAction\":"
-		  "\"SCMP_ACT_KILL_PROCESS\",\"syscalls\":[{\"names\":[\"uname\","
-		  "\"exit_group\",\"exit\",\"getpid\"],\"action\":"
-		  "\"SCMP_ACT_ALLOW\"}]}}}") < 0)
+	if (parse(
+		"{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"x\"]},"
+		"\"linux\":{\"seccomp\":{\"defaultAction\":"
+		"\"SCMP_ACT_KILL_PROCESS\",\"syscalls\":[{\"names\":[\"uname\","
+		"\"exit_group\",\"exit\",\"getpid\"],\"action\":"
+		"\"SCMP_ACT_ALLOW\"}]}}}") < 0)
 		return;
 	CHECK(seccomp_build(&C, &P, &e) == 0, "build allow list");
 	st = in_child(probe_config_kill);
@@ -210,15 +212,15 @@ test_tables(void)
 	CHECK(seccomp_syscall_nr("nope") == -1, "unknown name");
 	CHECK(seccomp_syscall_nr("keyctl") == SYS_keyctl, "keyctl");
 	CHECK(seccomp_syscall_name(SYS_pivot_root) &&
-		      !strcmp(seccomp_syscall_name(SYS_pivot_root), "pivot_root"),
+		  !strcmp(seccomp_syscall_name(SYS_pivot_root), "pivot_root"),
 	      "name of pivot_root");
 	CHECK(caps_from_name("CAP_CHOWN") == 0 &&
-		      caps_from_name("CAP_CHECKPOINT_RESTORE") == 40 &&
-		      caps_from_name("CAP_SYS_ADMIN") == 21 &&
-		      caps_from_name("CAP_NOPE") == -1,
+		  caps_from_name("CAP_CHECKPOINT_RESTORE") == 40 &&
+		  caps_from_name("CAP_SYS_ADMIN") == 21 &&
+		  caps_from_name("CAP_NOPE") == -1,
 	      "capability names");
 	CHECK(caps_name(39) && !strcmp(caps_name(39), "CAP_BPF") &&
-		      !caps_name(41),
+		  !caps_name(41),
 	      "capability numbers");
 }
 
