@@ -144,7 +144,7 @@ refuse(const char *from, const char *to, const char *want)
 }
 
 static void
-test_refusals(void)
+test_refusals_process(void)
 {
 	refuse("\"hostname\"", "\"hooks\":{},\"hostname\"",
 	       "hooks: not supported by keel");
@@ -179,6 +179,12 @@ test_refusals(void)
 	       "ociVersion: \"2.0.0\" not supported");
 	refuse("\"path\":\"rootfs\"", "\"path\":\"/\"", "root.path");
 	refuse("\"readonly\":true", "\"readonly\":false", "root.readonly");
+}
+
+/* mounts, namespaces, resources, annotations, seccomp, devices */
+static void
+test_refusals_linux(void)
+{
 	refuse("\"type\":\"tmpfs\"", "\"type\":\"nfs\"",
 	       "mounts[2]: type \"nfs\" at /cache: not supported");
 	refuse("\"mode=0700\"", "\"mode=0700\",\"remount\"",
@@ -470,7 +476,8 @@ int
 main(void)
 {
 	test_full();
-	test_refusals();
+	test_refusals_process();
+	test_refusals_linux();
 	test_limits();
 	test_umoci_std();
 	test_default();
