@@ -18,8 +18,8 @@
 #include "lib/image.h"
 #include "lib/loop.h"
 
-#define RUN_USAGE                                                           \
-	"keel run IMAGE [--keys DIR] [--etc DIR] [--var DIR] "              \
+#define RUN_USAGE                                                              \
+	"keel run IMAGE [--keys DIR] [--etc DIR] [--var DIR] "                 \
 	"[--hostname NAME] [-- CMD ARGS...]"
 #define RUN_CGROUP_ROOT "/sys/fs/cgroup"
 
@@ -40,22 +40,26 @@ static char run_json[OCI_JSON_MAX];
 static int
 run_help(void)
 {
-	printf("usage: %s\n\n"
-	       "Verifies IMAGE (signature and the whole hash tree), mounts it\n"
-	       "read-only and runs its configured process (/keel/config.json)\n"
-	       "or CMD in a container. Exit status: the app's (128+N for\n"
-	       "signal N); 125 keel failed before the app ran; 126 the\n"
-	       "command cannot run; 127 the command was not found.\n\n"
-	       "  --keys DIR       check signatures against DIR, not the baked keys\n"
-	       "  --etc DIR        upper layer of /etc (changes persist in DIR;\n"
-	       "                   overlay workdir: DIR.work); default: tmpfs\n"
-	       "  --var DIR        mounted read-write at /var/lib; default: tmpfs\n"
-	       "  --hostname NAME  overrides the config's hostname\n\n"
-	       "Developer option, for benchmarks only:\n"
-	       "  --unverified-root-dir DIR  run from the directory DIR instead\n"
-	       "                   of an image, WITHOUT ANY VERIFICATION (it\n"
-	       "                   must be given explicitly; never in a product)\n",
-	       RUN_USAGE);
+	printf(
+	    "usage: %s\n\n"
+	    "Verifies IMAGE (signature and the whole hash tree), mounts it\n"
+	    "read-only and runs its configured process (/keel/config.json)\n"
+	    "or CMD in a container. Exit status: the app's (128+N for\n"
+	    "signal N); 125 keel failed before the app ran; 126 the\n"
+	    "command cannot run; 127 the command was not found.\n\n"
+	    "  --keys DIR       check signatures against DIR, not the baked "
+	    "keys\n"
+	    "  --etc DIR        upper layer of /etc (changes persist in DIR;\n"
+	    "                   overlay workdir: DIR.work); default: tmpfs\n"
+	    "  --var DIR        mounted read-write at /var/lib; default: "
+	    "tmpfs\n"
+	    "  --hostname NAME  overrides the config's hostname\n\n"
+	    "Developer option, for benchmarks only:\n"
+	    "  --unverified-root-dir DIR  run from the directory DIR instead\n"
+	    "                   of an image, WITHOUT ANY VERIFICATION (it\n"
+	    "                   must be given explicitly; never in a "
+	    "product)\n",
+	    RUN_USAGE);
 	return 0;
 }
 
@@ -124,7 +128,7 @@ static int
 run_mount_image(const struct run_opts *o, char *mnt)
 {
 	struct keyset ks;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	struct loop_dev ld;
 	const char *fs;
 	int fd, v;
@@ -144,14 +148,16 @@ run_mount_image(const struct run_opts *o, char *mnt)
 	if (!fs) {
 		close(fd);
 		return keel_errf("run", o->image, "filesystem type %u unknown",
-				 run_meta.h.fs), -1;
+				 run_meta.h.fs),
+		       -1;
 	}
 	/* From here on, mounts die with keel even if it is killed. */
 	if (unshare(CLONE_NEWNS) ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
 		close(fd);
 		return keel_errf("run", NULL, "mount namespace: %s",
-				 strerror(errno)), -1;
+				 strerror(errno)),
+		       -1;
 	}
 	if (loop_attach(fd, run_meta.h.data_blocks * IMG_BLOCK, &ld, &e)) {
 		close(fd);
@@ -168,7 +174,8 @@ run_mount_image(const struct run_opts *o, char *mnt)
 		loop_release(&ld, 1);
 		rmdir(mnt);
 		return keel_errf("run", o->image, "mount %s %s: %s", fs,
-				 ld.path, strerror(err)), -1;
+				 ld.path, strerror(err)),
+		       -1;
 	}
 	/* autoclear: the device goes when its last mount does */
 	loop_release(&ld, 0);
@@ -179,7 +186,7 @@ static int
 run_config(const struct run_opts *o, const char *root)
 {
 	char path[PATH_MAX];
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	long len;
 
 	snprintf(path, sizeof(path), "%s%s", root, IMG_CONFIG_PATH);
@@ -204,8 +211,8 @@ static int
 run_cgroup(struct ctr_spec *s)
 {
 	const struct oci_config *c = s->cfg;
-	struct oci_warnings w = { 0 };
-	struct kerr e = { 0 };
+	struct oci_warnings w = {0};
+	struct kerr e = {0};
 	char ctl[64];
 	long n;
 
@@ -236,9 +243,9 @@ static int
 run_launch(const struct run_opts *o, const char *root)
 {
 	char etc[PATH_MAX], work[PATH_MAX + 8], var[PATH_MAX];
-	struct ctr_spec s = { .root = root, .cfg = &run_cfg,
-			      .hostname = o->hostname };
-	struct kerr e = { 0 };
+	struct ctr_spec s = {
+	    .root = root, .cfg = &run_cfg, .hostname = o->hostname};
+	struct kerr e = {0};
 	int rc;
 
 	if (run_config(o, root))
@@ -279,7 +286,7 @@ run_launch(const struct run_opts *o, const char *root)
 int
 cmd_run(int argc, char **argv)
 {
-	struct run_opts o = { 0 };
+	struct run_opts o = {0};
 	char mnt[] = "/tmp/keel-mnt.XXXXXX";
 	int rc;
 
@@ -290,8 +297,9 @@ cmd_run(int argc, char **argv)
 		return CTR_EXIT_SETUP;
 	}
 	if (geteuid() != 0) {
-		keel_errf("run", NULL, "needs root (loop devices, mounts, "
-				       "namespaces)");
+		keel_errf("run", NULL,
+			  "needs root (loop devices, mounts, "
+			  "namespaces)");
 		return CTR_EXIT_SETUP;
 	}
 	if (o.root_dir) {

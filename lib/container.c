@@ -74,7 +74,7 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 {
 	const struct oci_config *cfg = s->cfg;
 	const char *host = s->hostname ? s->hostname : cfg->hostname;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	pid_t app;
 	char b;
 
@@ -134,8 +134,8 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 }
 
 static int
-ctr_write_map(pid_t pid, const char *file, const struct oci_idmap *map,
-	      int n, struct kerr *e)
+ctr_write_map(pid_t pid, const char *file, const struct oci_idmap *map, int n,
+	      struct kerr *e)
 {
 	char path[48], buf[OCI_MAX_IDMAPS * 36 + 1];
 	int len = 0, fd, rc = 0;
@@ -144,9 +144,9 @@ ctr_write_map(pid_t pid, const char *file, const struct oci_idmap *map,
 		len = snprintf(buf, sizeof(buf), "0 %u %u\n", CTR_USERNS_BASE,
 			       CTR_USERNS_SIZE);
 	for (int i = 0; i < n; i++)
-		len += snprintf(buf + len, sizeof(buf) - (size_t)len,
-				"%u %u %u\n", map[i].container_id,
-				map[i].host_id, map[i].size);
+		len +=
+		    snprintf(buf + len, sizeof(buf) - (size_t)len, "%u %u %u\n",
+			     map[i].container_id, map[i].host_id, map[i].size);
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, buf, (size_t)len) != len)

@@ -19,12 +19,12 @@
 #define CTR_NOTICE_VAR_TMPFS 2u /* /var/lib is a tmpfs */
 
 struct ctr_spec {
-	const char *root;      /* the verified image, mounted read-only */
-	const char *etc_upper; /* upper layer of /etc; NULL: tmpfs */
-	const char *etc_work;  /* overlay workdir, same filesystem as upper */
-	const char *var_dir;   /* bound at /var/lib read-write; NULL: tmpfs */
-	const char *hostname;  /* overrides cfg->hostname when not NULL */
-	char *const *argv;     /* overrides cfg->args when not NULL */
+	const char *root;	 /* the verified image, mounted read-only */
+	const char *etc_upper;	 /* upper layer of /etc; NULL: tmpfs */
+	const char *etc_work;	 /* overlay workdir, same filesystem as upper */
+	const char *var_dir;	 /* bound at /var/lib read-write; NULL: tmpfs */
+	const char *hostname;	 /* overrides cfg->hostname when not NULL */
+	char *const *argv;	 /* overrides cfg->args when not NULL */
 	const struct cgroup *cg; /* the container's cgroup (made by the
 				  * caller with cgroup_create) or NULL */
 	const struct oci_config *cfg;
@@ -39,12 +39,12 @@ struct ctr_spec {
  * launch path uses only this struct and the stack.
  */
 struct ctr {
-	pid_t pid;          /* the reaper (the app itself with keel.pid1) */
-	int exit_code;      /* after a failed ctr_start: 125, 126 or 127 */
-	unsigned notices;   /* CTR_NOTICE_* */
-	sigset_t fwd;       /* signals forwarded to the container */
-	sigset_t oldmask;   /* the caller's mask, restored in the app */
-	mode_t umask;       /* the caller's umask, restored in the app */
+	pid_t pid;	  /* the reaper (the app itself with keel.pid1) */
+	int exit_code;	  /* after a failed ctr_start: 125, 126 or 127 */
+	unsigned notices; /* CTR_NOTICE_* */
+	sigset_t fwd;	  /* signals forwarded to the container */
+	sigset_t oldmask; /* the caller's mask, restored in the app */
+	mode_t umask;	  /* the caller's umask, restored in the app */
 	struct seccomp_prog prog;
 };
 

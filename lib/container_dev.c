@@ -17,16 +17,16 @@ static const struct {
 	const char *name;
 	unsigned major, minor;
 } ctr_nodes[] = {
-	{ "null", 1, 3 },    { "zero", 1, 5 },    { "full", 1, 7 },
-	{ "random", 1, 8 },  { "urandom", 1, 9 }, { "tty", 5, 0 },
+    {"null", 1, 3},   {"zero", 1, 5},	 {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 static const struct {
 	const char *name, *target;
 } ctr_links[] = {
-	{ "ptmx", "pts/ptmx" },	       { "fd", "/proc/self/fd" },
-	{ "stdin", "/proc/self/fd/0" },  { "stdout", "/proc/self/fd/1" },
-	{ "stderr", "/proc/self/fd/2" },
+    {"ptmx", "pts/ptmx"},	   {"fd", "/proc/self/fd"},
+    {"stdin", "/proc/self/fd/0"},  {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"},
 };
 
 /* An empty file at dev/name with src bound on it (user namespaces). */
@@ -133,8 +133,9 @@ ctr_make_dev(const char *dev, const struct oci_config *cfg, int userns,
 		return -1;
 	for (int i = 0; i < cfg->ndevices; i++) {
 		const struct oci_device *d = &cfg->devices[i];
-		mode_t t = d->type == 'b' ? S_IFBLK :
-			   d->type == 'p' ? S_IFIFO : S_IFCHR;
+		mode_t t = d->type == 'b'   ? S_IFBLK
+			   : d->type == 'p' ? S_IFIFO
+					    : S_IFCHR;
 
 		if (ctr_node(dev, d->path, t, d->major, d->minor,
 			     d->mode & 07777, d->uid, d->gid, userns, e))

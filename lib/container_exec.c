@@ -13,8 +13,9 @@
 
 #include "lib/container.h"
 
-#define CTR_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" \
-			 "/sbin:/bin"
+#define CTR_DEFAULT_PATH                                                       \
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"                   \
+	"/sbin:/bin"
 
 static const char *
 ctr_env_path(char *const *env)
@@ -68,8 +69,8 @@ ctr_limits(const struct oci_config *cfg, struct kerr *e)
 {
 	for (int i = 0; i < cfg->nrlimits; i++) {
 		struct rlimit rl = {
-			.rlim_cur = (rlim_t)cfg->rlimits[i].soft,
-			.rlim_max = (rlim_t)cfg->rlimits[i].hard,
+		    .rlim_cur = (rlim_t)cfg->rlimits[i].soft,
+		    .rlim_max = (rlim_t)cfg->rlimits[i].hard,
 		};
 		if (setrlimit(cfg->rlimits[i].resource, &rl))
 			return kerr_set(e, "rlimit", "resource %d: %s",
@@ -78,8 +79,8 @@ ctr_limits(const struct oci_config *cfg, struct kerr *e)
 	}
 	if (cfg->has_oom_score_adj) {
 		char num[16];
-		int fd, n = snprintf(num, sizeof(num), "%d",
-				     cfg->oom_score_adj);
+		int fd,
+		    n = snprintf(num, sizeof(num), "%d", cfg->oom_score_adj);
 
 		fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 		if (fd < 0 || write(fd, num, (size_t)n) != n) {
@@ -115,7 +116,7 @@ ctr_exec_app(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 	if (seccomp_install(&c->prog, e))
 		return -1;
 	err = ctr_execvpe(argv, cfg->env);
-	c->exit_code = err == ENOENT || err == ENOTDIR ? CTR_EXIT_NOTFOUND :
-							  CTR_EXIT_CANNOT;
+	c->exit_code = err == ENOENT || err == ENOTDIR ? CTR_EXIT_NOTFOUND
+						       : CTR_EXIT_CANNOT;
 	return kerr_set(e, "exec", "%s: %s", argv[0], strerror(err));
 }

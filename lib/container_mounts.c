@@ -30,8 +30,8 @@ static int
 ctr_mount_err(struct kerr *e, const char *rel, int err)
 {
 	if (err == ENOENT)
-		return kerr_set(e, "mount", "%s: no such directory in the image",
-				rel);
+		return kerr_set(e, "mount",
+				"%s: no such directory in the image", rel);
 	return kerr_set(e, "mount", "%s: %s", rel, strerror(err));
 }
 
@@ -80,8 +80,8 @@ ctr_remount(const char *p, unsigned long fl, const char *rel, struct kerr *e)
 }
 
 static int
-ctr_bind(const char *src, const char *root, const char *rel,
-	 unsigned long fl, struct kerr *e)
+ctr_bind(const char *src, const char *root, const char *rel, unsigned long fl,
+	 struct kerr *e)
 {
 	char p[PATH_MAX];
 	unsigned long extra = fl & (MS_RDONLY | MS_SAFE | MS_NOATIME |
@@ -126,8 +126,8 @@ ctr_mount_dev(const struct ctr_spec *s, struct kerr *e)
 	    ctr_make_dev(p, cfg, !!(cfg->ns_flags & OCI_NS_USER), e))
 		return -1;
 	if (ctr_mnt("devpts", s->root, "/dev/pts", "devpts",
-		    MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620",
-		    e) ||
+		    MS_NOSUID | MS_NOEXEC,
+		    "newinstance,ptmxmode=0666,mode=0620", e) ||
 	    ctr_mnt("shm", s->root, "/dev/shm", "tmpfs", MS_SAFE,
 		    "mode=1777,size=65536k", e))
 		return -1;
@@ -174,7 +174,8 @@ ctr_mount_etc(const struct ctr_spec *s, struct kerr *e)
 		}
 		n = snprintf(opts, sizeof(opts),
 			     "lowerdir=/proc/self/fd/%d,upperdir=%s/u,"
-			     "workdir=%s/w", fd, etc, etc);
+			     "workdir=%s/w",
+			     fd, etc, etc);
 	}
 	if (n < 0 || n >= (int)sizeof(opts)) {
 		kerr_set(e, "mount", "/etc: paths too long");

@@ -81,8 +81,7 @@ loop_attach(int file_fd, uint64_t sizelimit, struct loop_dev *ld,
 		if (err != EBUSY)
 			break;
 	}
-	return kerr_set(e, "loop", "attach to %s: %s", ld->path,
-			strerror(err));
+	return kerr_set(e, "loop", "attach to %s: %s", ld->path, strerror(err));
 }
 
 void

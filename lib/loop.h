@@ -8,8 +8,8 @@
 #include "lib/err.h"
 
 struct loop_dev {
-	int fd;        /* open on the device, O_RDONLY|O_CLOEXEC; -1 if none */
-	int nr;        /* N of /dev/loopN */
+	int fd;	       /* open on the device, O_RDONLY|O_CLOEXEC; -1 if none */
+	int nr;	       /* N of /dev/loopN */
 	char path[24]; /* "/dev/loopN" */
 };
 

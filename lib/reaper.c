@@ -21,11 +21,10 @@ ctr_reaper_caps(void)
 	struct {
 		uint32_t version;
 		int pid;
-	} hdr = { CTR_CAP_V3, 0 };
+	} hdr = {CTR_CAP_V3, 0};
 	struct {
 		uint32_t effective, permitted, inheritable;
-	} data[2] = { { 1u << CTR_CAP_KILL, 1u << CTR_CAP_KILL, 0 },
-		      { 0, 0, 0 } };
+	} data[2] = {{1u << CTR_CAP_KILL, 1u << CTR_CAP_KILL, 0}, {0, 0, 0}};
 
 	syscall(SYS_capset, &hdr, data);
 }

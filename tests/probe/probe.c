@@ -35,11 +35,20 @@ ename(int err)
 		int n;
 		const char *s;
 	} t[] = {
-		{ 0, "ok" },	       { EPERM, "EPERM" },   { ENOENT, "ENOENT" },
-		{ EACCES, "EACCES" },  { EROFS, "EROFS" },   { ENOSYS, "ENOSYS" },
-		{ EINVAL, "EINVAL" },  { EBUSY, "EBUSY" },   { ENXIO, "ENXIO" },
-		{ ENODEV, "ENODEV" },  { EFAULT, "EFAULT" }, { EEXIST, "EEXIST" },
-		{ ENOTDIR, "ENOTDIR" }, { ESRCH, "ESRCH" },
+	    {0, "ok"},
+	    {EPERM, "EPERM"},
+	    {ENOENT, "ENOENT"},
+	    {EACCES, "EACCES"},
+	    {EROFS, "EROFS"},
+	    {ENOSYS, "ENOSYS"},
+	    {EINVAL, "EINVAL"},
+	    {EBUSY, "EBUSY"},
+	    {ENXIO, "ENXIO"},
+	    {ENODEV, "ENODEV"},
+	    {EFAULT, "EFAULT"},
+	    {EEXIST, "EEXIST"},
+	    {ENOTDIR, "ENOTDIR"},
+	    {ESRCH, "ESRCH"},
 	};
 	static char buf[16];
 
@@ -72,9 +81,9 @@ file_line(const char *path, char *out, size_t cap)
 static void
 status_fields(void)
 {
-	static const char *keys[] = { "Uid", "Gid", "Groups", "CapInh",
-				      "CapPrm", "CapEff", "CapBnd", "CapAmb",
-				      "NoNewPrivs", "Seccomp" };
+	static const char *keys[] = {"Uid",	   "Gid",    "Groups", "CapInh",
+				     "CapPrm",	   "CapEff", "CapBnd", "CapAmb",
+				     "NoNewPrivs", "Seccomp"};
 	char line[512];
 	FILE *f = fopen("/proc/self/status", "r");
 
@@ -234,8 +243,8 @@ blk_node(const char *path)
 static void
 blockdev(void)
 {
-	static const char *names[] = { "/dev/vda", "/dev/sda", "/dev/loop0",
-				       "/dev/nvme0n1", "/dev/xvda" };
+	static const char *names[] = {"/dev/vda", "/dev/sda", "/dev/loop0",
+				      "/dev/nvme0n1", "/dev/xvda"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		int fd = open(names[i], O_RDONLY);
@@ -296,9 +305,9 @@ on_sig(int sig)
 static int
 sleep_mode(int secs, int code)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP,
-				    SIGQUIT, SIGUSR1, SIGUSR2 };
-	struct sigaction sa = { .sa_handler = on_sig };
+	static const int sigs[] = {SIGINT,  SIGTERM, SIGHUP,
+				   SIGQUIT, SIGUSR1, SIGUSR2};
+	struct sigaction sa = {.sa_handler = on_sig};
 	time_t end = time(NULL) + secs;
 
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
@@ -347,8 +356,8 @@ orphans(int n)
 int
 main(int argc, char **argv)
 {
-	const char *me = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 :
-						 argv[0];
+	const char *me =
+	    strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	char buf[4096];
 
 	if (!strcmp(me, "true"))
