@@ -159,6 +159,17 @@ str_decode(struct json *j, size_t *pos, char *buf, size_t cap, size_t *lenp,
 		if (p >= j->len)
 			return jfail(j, e, "unterminated string");
 		unsigned char c = (unsigned char)j->s[p];
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			/* plain ASCII: the common case, byte by byte */
+			if (buf) {
+				if (n + 1 >= cap)
+					return jfail(j, e, "string too long");
+				buf[n] = (char)c;
+			}
+			n++;
+			p++;
+			continue;
+		}
 		if (c == '"')
 			break;
 		if (c < 0x20)

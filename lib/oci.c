@@ -194,7 +194,7 @@ rlimit_elem(struct oci_ctx *x, int i)
 	if (json_object_begin(&x->j, &x->je) < 0)
 		return oci_jfail(x);
 	while ((n = json_object_next(&x->j, key, sizeof(key), &x->je)) == 1) {
-		size_t m = oci_path_push(x, ".%s", key);
+		size_t m = oci_path_key(x, key);
 		if (!strcmp(key, "type")) {
 			if (oci_strbuf(x, name, sizeof(name)) < 0)
 				return -1;
@@ -433,7 +433,7 @@ oci_parse_flags(const char *json, size_t len, struct oci_config *c,
 		return oci_jfail(&x);
 	while ((r = json_object_next(&x.j, key, sizeof(key), &x.je)) == 1) {
 		const struct oci_field *f = top_fields;
-		size_t m = oci_path_push(&x, "%s", key);
+		size_t m = oci_path_key(&x, key);
 		for (; f->name && strcmp(f->name, key); f++)
 			;
 		if (!f->name)

@@ -40,7 +40,7 @@ ns_elem(struct oci_ctx *x, int i)
 	if (json_object_begin(&x->j, &x->je) < 0)
 		return oci_jfail(x);
 	while ((r = json_object_next(&x->j, key, sizeof(key), &x->je)) == 1) {
-		size_t m = oci_path_push(x, ".%s", key);
+		size_t m = oci_path_key(x, key);
 		if (strcmp(key, "type"))
 			return oci_fail(x, "not supported by keel (keel "
 					   "creates namespaces, never joins)");
@@ -89,7 +89,7 @@ idmap_elem(struct oci_ctx *x, struct oci_idmap *map, int *n, int i)
 	if (json_object_begin(&x->j, &x->je) < 0)
 		return oci_jfail(x);
 	while ((r = json_object_next(&x->j, key, sizeof(key), &x->je)) == 1) {
-		size_t p = oci_path_push(x, ".%s", key);
+		size_t p = oci_path_key(x, key);
 		int k;
 		for (k = 0; k < 3 && strcmp(key, names[k]); k++)
 			;
@@ -223,7 +223,7 @@ dev_elem(struct oci_ctx *x, int i)
 	if (json_object_begin(&x->j, &x->je) < 0)
 		return oci_jfail(x);
 	while ((r = json_object_next(&x->j, key, sizeof(key), &x->je)) == 1) {
-		size_t p = oci_path_push(x, ".%s", key);
+		size_t p = oci_path_key(x, key);
 		if (dev_field(x, d, key) < 0)
 			return -1;
 		oci_path_pop(x, p);

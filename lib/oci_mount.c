@@ -142,7 +142,7 @@ mnt_read(struct oci_ctx *x, struct mnt_raw *m)
 	if (json_object_begin(&x->j, &x->je) < 0)
 		return oci_jfail(x);
 	while ((r = json_object_next(&x->j, key, sizeof(key), &x->je)) == 1) {
-		size_t p = oci_path_push(x, ".%s", key);
+		size_t p = oci_path_key(x, key);
 		if (!strcmp(key, "destination"))
 			r = f_dest(x, m);
 		else if (!strcmp(key, "source"))

@@ -27,9 +27,10 @@ struct oci_field {
 	int (*fn)(struct oci_ctx *x);
 };
 
-/* Appends ".key" or "[n]" to the path; returns the length to restore. */
-size_t oci_path_push(struct oci_ctx *x, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Appends ".key" (just "key" at the top) or "[i]" to the path; returns
+ * the length to restore with oci_path_pop. */
+size_t oci_path_key(struct oci_ctx *x, const char *key);
+size_t oci_path_idx(struct oci_ctx *x, int i);
 void oci_path_pop(struct oci_ctx *x, size_t len);
 
 /* Refusal naming the current path: "path: reason". Returns -1. */

@@ -113,7 +113,7 @@ devrule_elem(struct oci_ctx *x, int i)
 	if (json_object_begin(&x->j, &x->je) < 0)
 		return oci_jfail(x);
 	while ((r = json_object_next(&x->j, key, sizeof(key), &x->je)) == 1) {
-		size_t p = oci_path_push(x, ".%s", key);
+		size_t p = oci_path_key(x, key);
 		if (!strcmp(key, "allow")) {
 			if (oci_bool(x, &b) < 0)
 				return -1;
@@ -245,7 +245,7 @@ sc_rule(struct oci_ctx *x, int i)
 	if (json_object_begin(&x->j, &x->je) < 0)
 		return oci_jfail(x);
 	while ((r = json_object_next(&x->j, key, sizeof(key), &x->je)) == 1) {
-		size_t p = oci_path_push(x, ".%s", key);
+		size_t p = oci_path_key(x, key);
 		if (json_peek(&x->j) == JSON_NULL) {
 			if (json_null(&x->j, &x->je) < 0)
 				return oci_jfail(x);

@@ -40,20 +40,36 @@ parse_dec(const char *s, uint64_t max, uint64_t *v)
 	return 0;
 }
 
+/* Appends n bytes of s to the path (truncated at the buffer's end). */
+static void
+path_add(struct oci_ctx *x, const char *s, size_t n)
+{
+	if (n > sizeof(x->path) - 1 - x->plen)
+		n = sizeof(x->path) - 1 - x->plen;
+	memcpy(x->path + x->plen, s, n);
+	x->plen += n;
+	x->path[x->plen] = 0;
+}
+
 size_t
-oci_path_push(struct oci_ctx *x, const char *fmt, ...)
+oci_path_key(struct oci_ctx *x, const char *key)
 {
 	size_t old = x->plen;
-	va_list ap;
-	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(x->path + x->plen, sizeof(x->path) - x->plen, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		x->plen += (size_t)n;
-	if (x->plen >= sizeof(x->path))
-		x->plen = sizeof(x->path) - 1;
+	if (x->plen)
+		path_add(x, ".", 1);
+	path_add(x, key, strlen(key));
+	return old;
+}
+
+size_t
+oci_path_idx(struct oci_ctx *x, int i)
+{
+	char b[16];
+	size_t old = x->plen;
+	int n = snprintf(b, sizeof(b), "[%d]", i);
+
+	path_add(x, b, (size_t)n);
 	return old;
 }
 
@@ -94,7 +110,7 @@ oci_object(struct oci_ctx *x, const struct oci_field *fields)
 		return oci_jfail(x);
 	while ((r = json_object_next(&x->j, key, sizeof(key), &x->je)) == 1) {
 		const struct oci_field *f = fields;
-		size_t m = oci_path_push(x, ".%s", key);
+		size_t m = oci_path_key(x, key);
 		for (; f->name && strcmp(f->name, key); f++)
 			;
 		if (!f->name)
@@ -118,7 +134,7 @@ oci_array(struct oci_ctx *x, int (*fn)(struct oci_ctx *x, int i))
 	if (json_array_begin(&x->j, &x->je) < 0)
 		return oci_jfail(x);
 	while ((r = json_array_next(&x->j, &x->je)) == 1) {
-		size_t m = oci_path_push(x, "[%d]", i);
+		size_t m = oci_path_idx(x, i);
 		if (fn(x, i) < 0)
 			return -1;
 		oci_path_pop(x, m);
@@ -246,7 +262,7 @@ cap_set(struct oci_ctx *x, uint64_t *set)
 	if (json_array_begin(&x->j, &x->je) < 0)
 		return oci_jfail(x);
 	while ((r = json_array_next(&x->j, &x->je)) == 1) {
-		size_t m = oci_path_push(x, "[%d]", i++);
+		size_t m = oci_path_idx(x, i++);
 		int cap;
 		if (oci_strbuf(x, name, sizeof(name)) < 0)
 			return -1;
@@ -399,7 +415,7 @@ oci_parse_annotations(struct oci_ctx *x)
 	if (json_object_begin(&x->j, &x->je) < 0)
 		return oci_jfail(x);
 	while ((r = json_object_next(&x->j, key, sizeof(key), &x->je)) == 1) {
-		size_t m = oci_path_push(x, ".%s", key);
+		size_t m = oci_path_key(x, key);
 		if (!strncmp(key, "org.keel.", 9)) {
 			if (oci_strbuf(x, val, sizeof(val)) < 0 ||
 			    ann_keel(x, key + 9, val) < 0)
