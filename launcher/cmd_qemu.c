@@ -293,15 +293,34 @@ spawn(char **av, int *out)
 	return pid;
 }
 
+/*
+ * Stops QEMU: SIGTERM first (it ends at once for the guest, like a power
+ * cut, but lets QEMU restore the terminal), SIGKILL after two seconds.
+ */
+static void
+stop(pid_t pid, int *status)
+{
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 200; i++) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+}
+
 static int
 finish(const struct opts *o, pid_t pid, int why, const struct scan *s)
 {
 	int status;
 
 	if (why)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+		stop(pid, &status);
+	else
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
 	if (why == 1)
 		return keel_errf(ACTION, o->disk, "timeout after %ld s",
 				 o->timeout), EXIT_TIMEOUT;

@@ -36,7 +36,8 @@ export KEEL_BOARD_DIR="$WORK/board"
 
 # 1. A full boot: modules, partitions, exit status 0.
 t0=$(date +%s%N)
-"$KEEL" qemu "$WORK/disk.img" --timeout 120 --log "$WORK/log" >"$WORK/raw"
+"$KEEL" qemu "$WORK/disk.img" --timeout 120 --log "$WORK/log" -- \
+	-netdev user,id=n0 -device virtio-net-pci,netdev=n0 >"$WORK/raw"
 rc=$?
 t1=$(date +%s%N)
 same "boot exit status" "$rc" 0
@@ -49,6 +50,8 @@ nmod=$(wc -l <"$BOUT/modules/load.list")
 same "every module loads" \
 	"$(grep -c '^smoke: module .*: loaded$' "$WORK/console")" "$nmod"
 check "no module failed" sh -c "! grep -q FAILED '$WORK/console'"
+check "QEMU arguments after -- pass through (a NIC)" \
+	grep -q '^smoke: net eth0$' "$WORK/console"
 check "all partitions line" grep -q '^smoke: all 5 partitions found' \
 	"$WORK/console"
 init_us=$(sed -n 's/^smoke: init started at \([0-9]*\) us.*/\1/p' \

@@ -126,6 +126,19 @@ scan_disks(int print)
 	return all;
 }
 
+static void
+list_net(void)
+{
+	DIR *dir = opendir("/sys/class/net");
+	struct dirent *d;
+
+	while (dir && (d = readdir(dir)))
+		if (d->d_name[0] != '.')
+			printf("smoke: net %s\n", d->d_name);
+	if (dir)
+		closedir(dir);
+}
+
 /*
  * Test switches on the kernel command line (read from /proc/cmdline: the
  * kernel keeps dotted words out of init's environment): smoke.status=N
@@ -180,6 +193,7 @@ main(void)
 		       BOARD_NPART, uptime_us());
 	else
 		failures++;
+	list_net();
 	printf("smoke: %d failures\n", failures);
 	slurp("/proc/cmdline", cmdline, sizeof(cmdline));
 	printf("keel: app exited status=%d\n",
