@@ -1,0 +1,600 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests of the A/B state record: power cuts, codec edges, decisions. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "lib/crc32.h"
+#include "lib/state.h"
+#include "tests/unit/unit.h"
+
+/*
+ * A simulated keel-state partition. A write budget models a power cut:
+ * the write that exhausts it lands only partly (the first bytes, the last
+ * bytes, or a random subset, as a torn write might) and every later call
+ * fails, as if the machine had stopped there.
+ */
+enum cut_order { CUT_PREFIX, CUT_SUFFIX, CUT_RANDOM };
+
+struct disk {
+	uint8_t b[STATE_MIN_SIZE];
+	long budget;	  /* bytes that still reach the disk; < 0: no limit */
+	int order;	  /* enum cut_order */
+	int dead;	  /* power is off */
+	int chunk;	  /* > 0: pwrite writes at most this many bytes */
+	int fail_read;	  /* bit i: pread of copy i fails */
+	int fail_sync;
+	unsigned nwrite;  /* pwrite calls */
+	unsigned nsync;
+	unsigned rnd;
+};
+
+static unsigned
+rnd(unsigned *s)
+{
+	*s = *s * 1103515245u + 12345u;
+	return *s >> 16;
+}
+
+static ssize_t
+d_pread(void *ctx, void *buf, size_t n, uint64_t off)
+{
+	struct disk *d = ctx;
+
+	if (d->fail_read & (1 << (off / STATE_COPY_STRIDE))) {
+		errno = EIO;
+		return -1;
+	}
+	if (off >= sizeof(d->b))
+		return 0;
+	if (n > sizeof(d->b) - off)
+		n = sizeof(d->b) - off;
+	memcpy(buf, d->b + off, n);
+	return (ssize_t)n;
+}
+
+static ssize_t
+d_pwrite(void *ctx, const void *buf, size_t n, uint64_t off)
+{
+	struct disk *d = ctx;
+	const uint8_t *p = buf;
+
+	d->nwrite++;
+	if (d->dead) {
+		errno = EIO;
+		return -1;
+	}
+	if (d->chunk > 0 && n > (size_t)d->chunk)
+		n = (size_t)d->chunk;
+	if (off + n > sizeof(d->b)) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (d->budget < 0 || (size_t)d->budget >= n) {
+		memcpy(d->b + off, p, n);
+		if (d->budget >= 0)
+			d->budget -= (long)n;
+		return (ssize_t)n;
+	}
+	/* The cut: only budget bytes of this write reach the medium. */
+	size_t k = (size_t)d->budget;
+	if (d->order == CUT_PREFIX) {
+		memcpy(d->b + off, p, k);
+	} else if (d->order == CUT_SUFFIX) {
+		memcpy(d->b + off + n - k, p + n - k, k);
+	} else {
+		for (size_t i = 0; i < k; i++) {
+			size_t j = rnd(&d->rnd) % n;
+			d->b[off + j] = p[j];
+		}
+	}
+	d->budget = 0;
+	d->dead = 1;
+	errno = EIO;
+	return -1;
+}
+
+static int
+d_sync(void *ctx)
+{
+	struct disk *d = ctx;
+
+	d->nsync++;
+	if (d->dead || d->fail_sync) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+disk_io(struct disk *d, struct state_io *io)
+{
+	io->pread = d_pread;
+	io->pwrite = d_pwrite;
+	io->sync = d_sync;
+	io->ctx = d;
+}
+
+/* Two states hold the same record (seq included, load flags ignored). */
+static int
+same(const struct state *a, const struct state *b)
+{
+	uint8_t ra[STATE_REC_SIZE], rb[STATE_REC_SIZE];
+
+	state_encode(a, ra);
+	state_encode(b, rb);
+	return !memcmp(ra, rb, sizeof(ra));
+}
+
+static void
+reseal(uint8_t *rec)
+{
+	uint32_t c = crc32_update(0, rec, STATE_REC_SIZE - 4);
+
+	for (int i = 0; i < 4; i++)
+		rec[STATE_REC_SIZE - 4 + i] = (uint8_t)(c >> (8 * i));
+}
+
+/* A state that exercises every field. */
+static void
+busy_state(struct state *st, unsigned salt)
+{
+	struct kerr e;
+
+	state_default(st);
+	st->boot_count = 1000 + salt;
+	st->floor = 3;
+	CHECK(!state_set_trial(st, 1, 5, 0x1122334455667788ull + salt, 7, &e),
+	      "set trial: %s", e.detail);
+	st->slot[0].known = 1;
+	st->slot[0].version = 41;
+	st->slot[0].epoch = 3;
+	st->committed_version = 41;
+	state_set_factory_reset(st, salt & 1);
+}
+
+/* Power cut at every byte and every write call, three tear orders. */
+static void
+test_power_cuts(void)
+{
+	static struct disk d;
+	struct state_io io;
+	struct state st, old, nw, got;
+	struct kerr e;
+	unsigned cases = 0;
+
+	for (int order = CUT_PREFIX; order <= CUT_RANDOM; order++) {
+		for (int chunk = 0; chunk <= 7; chunk += 7) {
+			/* A disk with two valid copies: seq 1 and seq 2. */
+			memset(&d, 0, sizeof(d));
+			d.budget = -1;
+			disk_io(&d, &io);
+			busy_state(&st, 0);
+			st.copy = -1;
+			CHECK(!state_write(&io, &st, &e), "w1 %s", e.detail);
+			busy_state(&nw, 1);
+			nw.seq = st.seq, nw.copy = st.copy;
+			st = nw;
+			CHECK(!state_write(&io, &st, &e), "w2 %s", e.detail);
+			CHECK(st.seq == 2 && st.copy == 1, "seq %llu copy %d",
+			      (unsigned long long)st.seq, st.copy);
+			old = st;
+			for (long cut = 0; cut <= STATE_REC_SIZE; cut++) {
+				struct disk save = d;
+
+				nw = old;
+				state_count_boot(&nw);
+				CHECK(!state_begin_trial(&nw, 1, &e), "trial");
+				d.budget = cut;
+				d.order = order;
+				d.chunk = chunk;
+				d.rnd = (unsigned)cut * 7919u + 1;
+				int r = state_write(&io, &nw, &e);
+				/* Power comes back: read what the disk holds. */
+				d.dead = 0;
+				d.budget = -1;
+				d.chunk = 0;
+				CHECK(!state_read(&io, &got, &e),
+				      "order %d cut %ld: no valid copy: %s",
+				      order, cut, e.detail);
+				/* The record the write was making. */
+				struct state want = nw;
+				if (r)
+					want.seq = old.seq + 1;
+				CHECK(same(&got, &old) || same(&got, &want),
+				      "order %d cut %ld: neither old nor new",
+				      order, cut);
+				CHECK(r || same(&got, &nw),
+				      "cut %ld: write counted, new not read",
+				      cut);
+				CHECK(cut < STATE_REC_SIZE || !r,
+				      "full budget, write failed");
+				CHECK(!r || (nw.seq == old.seq &&
+					     nw.copy == old.copy),
+				      "failed write changed st");
+				if (cut < STATE_REC_SIZE / 2 &&
+				    order == CUT_PREFIX)
+					CHECK(same(&got, &old),
+					      "cut %ld: half a record won",
+					      cut);
+				d = save;
+				cases++;
+			}
+		}
+	}
+	/* A failing sync: the write does not count, st stays. */
+	memset(&d, 0, sizeof(d));
+	d.budget = -1;
+	disk_io(&d, &io);
+	state_default(&st);
+	CHECK(!state_write(&io, &st, &e), "w %s", e.detail);
+	old = st;
+	d.fail_sync = 1;
+	state_count_boot(&st);
+	CHECK(state_write(&io, &st, &e) == -1, "sync failure ignored");
+	CHECK(st.seq == old.seq && st.copy == old.copy, "st moved on");
+	d.fail_sync = 0;
+	CHECK(!state_write(&io, &st, &e), "retry %s", e.detail);
+	CHECK(!state_read(&io, &got, &e) && same(&got, &st), "retry read");
+	CHECK(d.nsync == 3, "syncs %u", d.nsync);
+	printf("state: %u power-cut cases\n", cases);
+}
+
+/* A run of writes, each cut once at a random byte, then let finish. */
+static void
+test_write_sequence(void)
+{
+	static struct disk d;
+	struct state_io io;
+	struct state st, got;
+	struct kerr e;
+	unsigned s = 42;
+
+	memset(&d, 0, sizeof(d));
+	d.budget = -1;
+	disk_io(&d, &io);
+	CHECK(state_read(&io, &st, &e) == -1 && st.empty, "blank disk");
+	CHECK(!state_write(&io, &st, &e), "first write");
+	for (int i = 0; i < 300; i++) {
+		struct state before = st;
+
+		state_count_boot(&st);
+		/* Half the writes are cut somewhere, half complete. */
+		d.budget = (long)(rnd(&s) % (2 * STATE_REC_SIZE + 1));
+		d.order = (int)(rnd(&s) % 3);
+		d.chunk = (int)(rnd(&s) % 4) * 100;
+		int r = state_write(&io, &st, &e);
+		d.dead = 0;
+		d.budget = -1;
+		d.chunk = 0;
+		CHECK(!state_read(&io, &got, &e), "step %d: %s", i, e.detail);
+		if (r) {
+			CHECK(same(&got, &before) || got.seq == before.seq + 1,
+			      "step %d: cut left a third record", i);
+			st = got; /* reboot: continue from what is on disk */
+		} else {
+			CHECK(same(&got, &st), "step %d: write lost", i);
+		}
+	}
+	CHECK(got.seq > 100, "too few writes counted: %llu",
+	      (unsigned long long)got.seq);
+}
+
+static void
+test_copies(void)
+{
+	uint8_t r0[STATE_REC_SIZE], r1[STATE_REC_SIZE];
+	struct state a, b, got;
+	struct kerr e;
+
+	busy_state(&a, 0);
+	busy_state(&b, 1);
+	/* Sequence wrap: 0 follows 2^64 - 1. */
+	a.seq = UINT64_MAX;
+	b.seq = 0;
+	state_encode(&a, r0);
+	state_encode(&b, r1);
+	CHECK(!state_pick(r0, r1, &got, &e) && got.copy == 1 &&
+		      same(&got, &b),
+	      "wrap: copy %d", got.copy);
+	CHECK(!state_pick(r1, r0, &got, &e) && got.copy == 0, "wrap swapped");
+	a.seq = 5, b.seq = 6;
+	state_encode(&a, r0);
+	state_encode(&b, r1);
+	CHECK(!state_pick(r0, r1, &got, &e) && got.copy == 1, "6 > 5");
+	CHECK(!state_pick(r1, r0, &got, &e) && got.copy == 0, "6 > 5 swap");
+	/* Equal sequence numbers: copy 0, deterministically. */
+	b.seq = 5;
+	state_encode(&b, r1);
+	CHECK(!state_pick(r0, r1, &got, &e) && got.copy == 0 &&
+		      same(&got, &a),
+	      "equal seq");
+	/* The write after an equal pick goes to copy 1. */
+	CHECK(!got.other_bad, "other_bad with two valid copies");
+	/* One copy corrupt or unreadable. */
+	r1[100] ^= 0x40;
+	CHECK(!state_pick(r0, r1, &got, &e) && got.copy == 0 && got.other_bad,
+	      "corrupt copy 1");
+	CHECK(!state_pick(r1, r0, &got, &e) && got.copy == 1 && got.other_bad,
+	      "corrupt copy 0");
+	CHECK(!state_pick(NULL, r0, &got, &e) && got.copy == 1, "unreadable");
+	/* Both corrupt: defaults, flagged, with the reasons. */
+	memset(r0, 0, sizeof(r0));
+	memset(&got, 0x5a, sizeof(got));
+	e.detail[0] = 0;
+	CHECK(state_pick(r0, r1, &got, &e) == -1 && got.empty &&
+		      got.copy == -1,
+	      "both bad");
+	CHECK(strstr(e.detail, "state magic") && strstr(e.detail, "state crc"),
+	      "reasons: %s", e.detail);
+	struct state def;
+	state_default(&def);
+	CHECK(same(&got, &def) && got.committed_slot == 0 &&
+		      got.slot[0].bootable && got.slot[0].committed,
+	      "defaults");
+	CHECK(state_pick(NULL, NULL, &got, &e) == -1 &&
+		      strstr(e.detail, "unreadable"),
+	      "none readable: %s", e.detail);
+}
+
+static void
+test_codec(void)
+{
+	uint8_t rec[STATE_REC_SIZE], bad[STATE_REC_SIZE];
+	struct state st, got;
+	struct kerr e;
+	int rejected = 0;
+
+	busy_state(&st, 3);
+	state_mark_bad(&st, 1, STATE_FAIL_CRASH, "exit status 3\x01\xff", &e);
+	state_encode(&st, rec);
+	CHECK(!state_decode(rec, &got, &e), "round trip: %s", e.detail);
+	CHECK(same(&st, &got) && !strcmp(got.slot[1].fail_text,
+					 "exit status 3??"),
+	      "text '%s'", got.slot[1].fail_text);
+	CHECK(!memcmp(rec, "KEELSTAT", 8) && rec[8] == 1 && rec[12] == 0 &&
+		      rec[13] == 2,
+	      "header bytes");
+	/* Any one byte changed: refused (CRC-32 catches every such burst). */
+	for (int i = 0; i < STATE_REC_SIZE; i++) {
+		memcpy(bad, rec, sizeof(rec));
+		bad[i] ^= (uint8_t)(1 + i % 255);
+		rejected += state_decode(bad, &got, NULL) == -1;
+	}
+	CHECK(rejected == STATE_REC_SIZE, "%d of %d flips refused", rejected,
+	      STATE_REC_SIZE);
+	/* Structurally wrong but correctly sealed: refused too. */
+	static const struct {
+		int off;
+		uint8_t val;
+		const char *what;
+	} cases[] = {
+		{ 8, 2, "format 2" },	    { 13, 0, "size 0" },
+		{ 48, 2, "slot 2" },	    { 49, 2, "flags" },
+		{ 50, 1, "reserved" },	    { 400, 1, "tail" },
+		{ 56, 0x10, "slot flags" }, { 56 + 3, 1, "slot reserved" },
+		{ 56 + 2, 99, "reason" },   { 56 + 100, 1, "slot tail" },
+		{ 184 + 1, 101, "tries" },  { 56 + 1, 1, "tries on committed" },
+		{ 184 + 32 + 47, 'x', "text unterminated" },
+		{ 56, 0, "committed flag" }, { 184, 0x0b, "trial+committed" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memcpy(bad, rec, sizeof(rec));
+		bad[cases[i].off] = cases[i].val;
+		reseal(bad);
+		CHECK(state_decode(bad, &got, &e) == -1, "accepted: %s",
+		      cases[i].what);
+	}
+	memcpy(bad, rec, sizeof(rec));
+	bad[184 + 32 + 20] = 'z'; /* a byte after the text's NUL */
+	reseal(bad);
+	CHECK(state_decode(bad, &got, &e) == -1, "bytes after NUL");
+	memcpy(bad, rec, sizeof(rec));
+	bad[184 + 32] = '\n';
+	reseal(bad);
+	CHECK(state_decode(bad, &got, &e) == -1, "newline in text");
+	CHECK(!strcmp(state_fail_name(STATE_FAIL_TRIES), "tries") &&
+		      !strcmp(state_fail_name(99), "?") &&
+		      !strcmp(state_slot_name(1), "b"),
+	      "names");
+}
+
+/* The decision table: a fresh device, an update, its trial, the end. */
+static void
+test_decisions(void)
+{
+	struct state st;
+	struct state_choice c;
+	struct kerr e;
+
+	state_default(&st);
+	state_choose_slot(&st, &c);
+	CHECK(c.slot == 0 && c.kind == STATE_BOOT_COMMITTED && !c.changed,
+	      "fresh: %d %d", c.slot, c.kind);
+	CHECK(state_begin_trial(&st, 0, &e) == -1, "trial on committed");
+	CHECK(state_set_trial(&st, 0, 3, 2, 1, &e) == -1, "trial over A");
+	CHECK(state_mark_unbootable(&st, 0, &e) == -1, "unbootable A");
+	CHECK(state_set_trial(&st, 1, 0, 2, 1, &e) == -1, "0 tries");
+	CHECK(state_set_trial(&st, 1, 101, 2, 1, &e) == -1, "101 tries");
+	CHECK(state_set_trial(&st, 2, 3, 2, 1, &e) == -1, "slot 2");
+	/* Install: unbootable first, then trial after read-back. */
+	CHECK(!state_mark_unbootable(&st, 1, &e), "unbootable B");
+	CHECK(!st.slot[1].bootable && st.slot[1].fail == STATE_FAIL_INSTALL,
+	      "install mark");
+	state_choose_slot(&st, &c);
+	CHECK(c.slot == 0 && c.kind == STATE_BOOT_COMMITTED, "during install");
+	CHECK(!state_set_trial(&st, 1, 3, 2, 1, &e), "trial B: %s", e.detail);
+	CHECK(st.slot[1].fail == STATE_FAIL_NONE && !st.slot[1].fail_text[0],
+	      "install mark cleared");
+	/* Three trial boots that never become healthy. */
+	for (int i = 0; i < 3; i++) {
+		state_count_boot(&st);
+		state_choose_slot(&st, &c);
+		CHECK(c.slot == 1 && c.kind == STATE_BOOT_TRIAL && !c.changed,
+		      "trial boot %d: %d %d", i, c.slot, c.kind);
+		CHECK(!state_begin_trial(&st, 1, &e), "begin %d", i);
+		CHECK(st.slot[1].tries == 2 - i, "tries %u", st.slot[1].tries);
+		CHECK(st.committed_slot == 0 && st.slot[0].bootable,
+		      "committed demoted");
+	}
+	state_count_boot(&st);
+	state_choose_slot(&st, &c);
+	CHECK(c.slot == 0 && c.kind == STATE_BOOT_COMMITTED && c.changed,
+	      "tries used up: %d %d %d", c.slot, c.kind, c.changed);
+	CHECK(!st.slot[1].bootable && st.slot[1].fail == STATE_FAIL_TRIES &&
+		      st.slot[1].fail_boot == 4 && st.slot[1].fail_text[0],
+	      "reason recorded: %u at %llu", st.slot[1].fail,
+	      (unsigned long long)st.slot[1].fail_boot);
+	state_choose_slot(&st, &c);
+	CHECK(c.slot == 0 && !c.changed, "stable after fallback");
+	/* A second update that becomes healthy: commit raises the floor. */
+	st.floor = 1;
+	CHECK(state_set_trial(&st, 1, 2, 3, 0, &e) == -1, "epoch below floor");
+	CHECK(!state_set_trial(&st, 1, 2, 3, 4, &e), "trial v3");
+	state_choose_slot(&st, &c);
+	CHECK(c.slot == 1 && c.kind == STATE_BOOT_TRIAL, "trial v3 boot");
+	CHECK(!state_begin_trial(&st, 1, &e), "begin v3");
+	CHECK(!state_commit(&st, 1, &e), "commit: %s", e.detail);
+	CHECK(st.committed_slot == 1 && st.slot[1].committed &&
+		      !st.slot[0].committed && st.floor == 4 &&
+		      st.committed_version == 3 && !st.slot[1].tries &&
+		      !st.slot[1].trial,
+	      "committed B v3 floor %llu", (unsigned long long)st.floor);
+	state_choose_slot(&st, &c);
+	CHECK(c.slot == 1 && c.kind == STATE_BOOT_COMMITTED && !c.changed,
+	      "boots committed B");
+	/* Power cuts during committed boots never change the choice. */
+	for (int i = 0; i < 50; i++) {
+		state_count_boot(&st);
+		state_choose_slot(&st, &c);
+		CHECK(c.slot == 1 && c.kind == STATE_BOOT_COMMITTED,
+		      "boot %d", i);
+	}
+	/* Floor never falls. */
+	st.slot[0].known = 1, st.slot[0].epoch = 2, st.slot[0].bootable = 1;
+	CHECK(!state_commit(&st, 0, &e) && st.floor == 4, "floor fell");
+	CHECK(!state_commit(&st, 1, &e), "recommit B");
+	/* Corruption on the committed slot: fall back only above floor. */
+	CHECK(state_mark_bad(&st, 1, STATE_FAIL_NONE, "x", &e) == -1,
+	      "reason none");
+	CHECK(state_mark_bad(&st, 1, STATE_FAIL_MAX, "x", &e) == -1, "reason");
+	CHECK(!state_mark_bad(&st, 1, STATE_FAIL_CORRUPT, "dm-verity", &e),
+	      "mark B");
+	CHECK(st.committed_slot == 1 && st.slot[1].committed, "B still com");
+	state_choose_slot(&st, &c);
+	CHECK(c.slot == 1 && c.kind == STATE_BOOT_RESCUE, "A below floor: %d",
+	      c.kind);
+	st.slot[0].epoch = 4;
+	state_choose_slot(&st, &c);
+	CHECK(c.slot == 0 && c.kind == STATE_BOOT_FALLBACK, "fallback A");
+	CHECK(state_commit(&st, 1, &e) == -1, "commit unbootable");
+	CHECK(!state_commit(&st, 0, &e) && st.committed_slot == 0,
+	      "commit fallback");
+	/* A fresh device whose slot A fails verification tries B. */
+	state_default(&st);
+	CHECK(!state_mark_bad(&st, 0, STATE_FAIL_VERIFY, "no signature", &e),
+	      "mark A");
+	state_choose_slot(&st, &c);
+	CHECK(c.slot == 1 && c.kind == STATE_BOOT_FALLBACK, "fresh fallback");
+	CHECK(!state_mark_bad(&st, 1, STATE_FAIL_VERIFY, NULL, &e), "mark B");
+	state_choose_slot(&st, &c);
+	CHECK(c.slot == 0 && c.kind == STATE_BOOT_RESCUE, "rescue");
+	/* A trial marked bad at run time. */
+	state_default(&st);
+	CHECK(!state_set_trial(&st, 1, 3, 9, 0, &e), "trial");
+	CHECK(!state_mark_bad(&st, 1, STATE_FAIL_NOT_READY, "no READY", &e),
+	      "not ready");
+	state_choose_slot(&st, &c);
+	CHECK(c.slot == 0 && c.kind == STATE_BOOT_COMMITTED && !c.changed,
+	      "after not-ready");
+	st.boot_count = UINT64_MAX;
+	state_count_boot(&st);
+	CHECK(st.boot_count == UINT64_MAX, "boot count wrapped");
+}
+
+/* Random walks of the helpers: every state they make is a valid record. */
+static void
+test_walk(void)
+{
+	uint8_t rec[STATE_REC_SIZE];
+	struct state st, got;
+	struct state_choice c;
+	struct kerr e;
+	unsigned s = 7, bad = 0;
+
+	state_default(&st);
+	for (int i = 0; i < 20000; i++) {
+		int slot = (int)(rnd(&s) % 2);
+
+		switch (rnd(&s) % 8) {
+		case 0: state_choose_slot(&st, &c); break;
+		case 1: state_count_boot(&st); break;
+		case 2: state_begin_trial(&st, slot, NULL); break;
+		case 3: state_commit(&st, slot, NULL); break;
+		case 4:
+			state_mark_bad(&st, slot, 1 + (int)(rnd(&s) % 10),
+				       "walk", NULL);
+			break;
+		case 5: state_mark_unbootable(&st, slot, NULL); break;
+		case 6:
+			state_set_trial(&st, slot, 1 + rnd(&s) % 4, rnd(&s),
+					st.floor + rnd(&s) % 3, NULL);
+			break;
+		case 7: state_set_factory_reset(&st, (int)(rnd(&s) & 1)); break;
+		}
+		state_encode(&st, rec);
+		if (state_decode(rec, &got, &e) || !same(&got, &st)) {
+			if (!bad++)
+				printf("walk step %d: %s: %s\n", i, e.check,
+				       e.detail);
+		}
+		if (st.slot[st.committed_slot].committed != 1)
+			bad++;
+	}
+	CHECK(!bad, "%u invalid states from the helpers", bad);
+}
+
+/* The real fd-backed io on a file. */
+static void
+test_fd(void)
+{
+	char path[] = "/tmp/keel-state-XXXXXX";
+	int fd = mkstemp(path);
+	struct state_io io;
+	struct state st, got;
+	struct kerr e;
+
+	CHECK(fd >= 0, "mkstemp");
+	if (fd < 0)
+		return;
+	unlink(path);
+	state_io_fd(&io, &fd);
+	CHECK(state_read(&io, &st, &e) == -1 && st.empty, "empty file");
+	CHECK(strstr(e.detail, "unreadable") != NULL, "short: %s", e.detail);
+	for (int i = 0; i < 5; i++) {
+		state_count_boot(&st);
+		CHECK(!state_write(&io, &st, &e), "write %d: %s", i, e.detail);
+		CHECK(!state_read(&io, &got, &e) && same(&got, &st) &&
+			      got.copy == i % 2,
+		      "read %d copy %d", i, got.copy);
+	}
+	CHECK(lseek(fd, 0, SEEK_END) == STATE_COPY_STRIDE + STATE_REC_SIZE,
+	      "file size");
+	close(fd);
+}
+
+int
+main(void)
+{
+	test_power_cuts();
+	test_write_sequence();
+	test_copies();
+	test_codec();
+	test_decisions();
+	test_walk();
+	test_fd();
+	return unit_done("state");
+}
