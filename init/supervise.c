@@ -83,6 +83,11 @@ app_ended(int code)
 {
 	uint64_t ran_ms = (init_now_us() - g.app_started_us) / 1000;
 	enum oci_restart r = g.cfg.keel.restart;
+	uint32_t first = g.cfg.keel.restart_delay_ms ? g.cfg.keel.restart_delay_ms
+						     : INIT_BACKOFF_FIRST_MS;
+	uint32_t cap = g.cfg.keel.restart_max_delay_ms
+			       ? g.cfg.keel.restart_max_delay_ms
+			       : INIT_BACKOFF_MAX_MS;
 
 	g.app_running = 0;
 	printf("keel: app exited status=%d\n", code);
@@ -96,11 +101,9 @@ app_ended(int code)
 		g.restarts = 0;
 		g.backoff_ms = 0;
 	}
-	g.backoff_ms = g.backoff_ms ? g.backoff_ms * 2
-		       : g.cfg.keel.restart_delay_ms ? g.cfg.keel.restart_delay_ms
-						     : INIT_BACKOFF_FIRST_MS;
-	if (g.backoff_ms > INIT_BACKOFF_MAX_MS)
-		g.backoff_ms = INIT_BACKOFF_MAX_MS;
+	g.backoff_ms = g.backoff_ms ? g.backoff_ms * 2 : first;
+	if (g.backoff_ms > cap)
+		g.backoff_ms = cap;
 	if (++g.restarts > INIT_CRASH_LOOP) {
 		klog("app: crash loop (%u restarts)", g.restarts - 1);
 		init_slot_failed(g.slot, "app crash loop");

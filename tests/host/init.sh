@@ -1,0 +1,169 @@
+# SPDX-License-Identifier: MIT
+# keel-init as PID 1 of a pid namespace (--test): boot transcript, slots,
+# persistence, fallback, halt, crash loop, shutdown, orphans, bad /var/lib.
+. "$(dirname "$0")/../lib.sh"
+
+INIT=$O/keel-init
+if [ "$(id -u)" != 0 ] || ! command -v busybox >/dev/null; then
+	skip "needs root and busybox-static"
+	finish
+	exit
+fi
+cd "$WORK" || exit 1
+
+# An image whose app is a busybox shell script.
+mkapp() { # name script [annotations-json]
+	mkdir -p "$1/bin" "$1/etc"
+	cp "$(command -v busybox)" "$1/bin/busybox"
+	ln -sf busybox "$1/bin/sh"
+	echo "hello from the image" >"$1/etc/greeting"
+	echo "image default" >"$1/etc/local"
+	script=$(printf '%s' "$2" | sed 's/["\\]/\\&/g')
+	cat >"$1.json" <<EOF
+{"ociVersion": "1.0.2",
+ "process": {"args": ["/bin/sh", "-c", "$script"], "cwd": "/", "env": ["PATH=/bin"]},
+ "root": {"path": "rootfs", "readonly": true},
+ "annotations": {${3:-\"org.keel.restart\": \"no\"}}}
+EOF
+	"$KEEL" image build "$1" -o "$1.img" --board test-board --version "${VER:-1}" \
+		--config "$1.json" --salt 42 >/dev/null &&
+		"$KEEL" image sign "$1.img" --key "$KEY_A" >/dev/null &&
+		cp "$1.img" "$1-b.img"
+}
+
+# board file: slots A and B, etc and var as directories, full mode
+mkboard() { # a b var [extra lines]
+	cat >board.conf <<EOF
+name=test-board
+console=ttyS0
+part.a=$WORK/$1
+part.b=$WORK/$2
+part.state=$WORK/state
+part.etc=$WORK/etc
+part.var=$WORK/$3
+verify=full
+on_failure=${FAIL:-fallback}
+on_app_exit=${EXIT:-poweroff}
+EOF
+}
+
+# boot [timeout]: runs keel-init, output in boot.out, transcript in t.log
+boot() {
+	timeout "${1:-30}" unshare --fork --pid --mount --propagation private -- \
+		"$INIT" --test --board board.conf --transcript t.log >boot.out 2>&1
+	echo $? >boot.rc
+	sed -e "s|$WORK|@|g" -e 's|/dev/loop[0-9]*|/dev/loopN|g' t.log >t.norm
+}
+has() { if grep -q -e "$2" boot.out; then pass "$1"; else fail "$1: no '$2'"; sed 's/^/    /' boot.out | tail -15; fi; }
+
+mkdir -p etc var
+echo x >state
+mkapp app 'cat /etc/greeting; cat /etc/local; echo run >>/var/lib/runs; echo runs=$(busybox wc -l </var/lib/runs); echo changed >/etc/local'
+cp app.img a.img
+cp app.img b.img
+mkboard a.img b.img var
+
+# --- 1. boot to the app, and the exact transcript of what it asked for ----
+boot
+has "app ran" "hello from the image"
+has "image /etc default shows" "image default"
+has "app exit reported" "keel: app exited status=0"
+same "poweroff ends the namespace (SIGINT)" "$(cat boot.rc)" 130
+has "boot steps are timed" '\[+0\.[0-9]\{6\}s\] keel: boot: ready'
+cat >expected <<'EOF'
+mount devtmpfs /dev devtmpfs 0x2 mode=0755 = -1
+mount proc /proc proc 0xe - = 0
+mount sysfs /sys sysfs 0xe - = -1
+mount tmpfs /run tmpfs 0x6 mode=0755 = 0
+mount cgroup2 /sys/fs/cgroup cgroup2 0xe nsdelegate = 0
+mount /dev/loopN /run/keel/image erofs 0x7 - = 0
+mount @/etc /run/keel/etc - 0x1000 - = 0
+mount @/var /run/keel/var - 0x1000 - = 0
+kill all 9
+umount /run/keel/var 0x0 = 0
+umount /run/keel/etc 0x0 = 0
+umount /run/keel/image 0x2 = 0
+reboot 0x4321fedc
+EOF
+# devtmpfs and sysfs may or may not mount in a host's pid namespace
+sed -e '/^mount devtmpfs/d' -e '/^mount sysfs/d' expected >e.norm
+sed -e '/^mount devtmpfs/d' -e '/^mount sysfs/d' t.norm >t2.norm
+if cmp -s e.norm t2.norm; then pass "boot transcript"; else
+	fail "boot transcript"; diff e.norm t2.norm | sed 's/^/    /'; fi
+
+# --- 2. persistence across boots ------------------------------------------
+boot
+has "/var/lib persists" "runs=2"
+has "/etc change persists" "^changed"
+same "/etc change landed in the etc partition" "$(cat etc/upper/local)" changed
+[ -e etc/upper/greeting ] && fail "untouched /etc file copied up" || pass "only changes in the upper layer"
+
+# --- 3. a tampered slot A: B boots ---------------------------------------------
+cp app.img bad.img
+printf '\377' | dd of=bad.img bs=1 seek=5000 conv=notrunc 2>/dev/null
+mkboard bad.img b.img var
+boot
+has "tampered A refused" "slot a: REFUSED: hash tree"
+has "B booted" "slot b: whole image verified"
+has "app ran from B" "hello from the image"
+if grep -q 'mount /dev/loopN /run/keel/image' t.norm && [ "$(grep -c '/run/keel/image erofs' t.norm)" = 1 ]; then
+	pass "only the good slot was mounted"; else fail "mounts: $(cat t.norm)"; fi
+
+# --- 4. no good slot: halt with a message, never exit -----------------------
+cp bad.img bad2.img
+mkboard bad.img bad2.img var
+boot 3
+has "halted with the reason" "keel: halted: boot: no slot passed verification"
+same "keel-init stays up when halted (timeout)" "$(cat boot.rc)" 124
+grep -q '/run/keel/image' t.norm && fail "a bad image was mounted" || pass "nothing mounted from bad slots"
+
+# --- 5. wrong board, older format: refused with the check named ------------
+mkdir -p ob && cp -r app/. ob/
+"$KEEL" image build ob -o ob.img --board other-board --config app.json --salt 42 >/dev/null
+"$KEEL" image sign ob.img --key "$KEY_A" >/dev/null
+mkboard ob.img b.img var
+boot
+has "wrong board refused" "slot a: REFUSED: board: image is for 'other-board', this is 'test-board'"
+
+# --- 6. crash loop: growing delays, then escalation --------------------------
+mkapp crash 'echo crashing; exit 3' '"org.keel.restart": "always", "org.keel.restart-delay-ms": "10", "org.keel.restart-max-delay-ms": "80"'
+EXIT=restart mkboard crash.img crash-b.img var
+boot 30
+has "restart after 10 ms" "app: restart 1 in 10 ms"
+has "delay doubles" "app: restart 2 in 20 ms"
+has "delay capped" "app: restart 5 in 80 ms"
+has "crash loop escalates" "app: crash loop (10 restarts)"
+has "then a reboot" "shutdown (app crash loop): reboot"
+same "reboot ends the namespace (SIGHUP)" "$(cat boot.rc)" 129
+
+# --- 7. SIGTERM to PID 1: TERM to the app, clean unmount, power off ----------
+mkapp sleeper 'trap "echo got TERM; exit 0" TERM; echo sleeping; while :; do sleep 0.1; done'
+mkboard sleeper.img sleeper-b.img var
+( timeout 30 unshare --fork --pid --mount --propagation private -- \
+	"$INIT" --test --board board.conf --transcript t.log >boot.out 2>&1; echo $? >boot.rc ) &
+for _ in $(seq 100); do grep -q sleeping boot.out 2>/dev/null && break; sleep 0.1; done
+ipid=$(pgrep -f "^$INIT --test" | head -n 1)
+kill -TERM "$ipid"
+wait
+has "app got TERM" "got TERM"
+has "shutdown on SIGTERM" "shutdown (signal): power off"
+grep -q '^umount /run/keel/var 0x0 = 0' t.log && pass "var unmounted cleanly" || fail "var unmount: $(cat t.log)"
+same "power off (SIGINT)" "$(cat boot.rc)" 130
+
+# --- 8. orphans leave no zombies --------------------------------------------------
+mkapp orphans 'i=0; while [ $i -lt 300 ]; do (true &); i=$((i+1)); done; sleep 0.5; z=0; for s in /proc/[0-9]*/stat; do case "$(cat $s 2>/dev/null)" in *") Z "*) z=$((z+1));; esac; done; echo zombies=$z'
+mkboard orphans.img orphans-b.img var
+boot
+has "no zombies after 300 orphans" "zombies=0"
+
+# --- 9. unmountable /var/lib: never formatted, board policy followed ------------
+head -c 1048576 /dev/urandom >garbage.var
+cp garbage.var garbage.orig
+mkboard a.img b.img garbage.var
+boot
+has "unmountable var reported" "cannot mount .*garbage.var as ext4"
+has "tmpfs used, loudly" "WARNING: /var/lib is a tmpfs"
+has "app still runs" "hello from the image"
+cmp -s garbage.var garbage.orig && pass "var partition left untouched" || fail "var partition changed"
+
+finish
