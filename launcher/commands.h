@@ -8,5 +8,7 @@ int cmd_image(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_disk(int argc, char **argv);
 int cmd_qemu(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
+int cmd_install(int argc, char **argv);
 
 #endif

@@ -12,6 +12,8 @@ static const struct keel_cmd cmds[] = {
 	{ "run", cmd_run, "run a signed image's app in a container" },
 	{ "disk", cmd_disk, "assemble a board's GPT disk from slot images" },
 	{ "qemu", cmd_qemu, "boot a disk in QEMU; exit with the app's status" },
+	{ "bundle", cmd_bundle, "pack a signed image as an update bundle" },
+	{ "install", cmd_install, "check and install a bundle into a slot" },
 };
 
 static int
