@@ -81,14 +81,21 @@ unshare -m sh -c '
 	-n keel "$KRUN" -n bwrap "$BWRAP" -n crun "$CRUN" -n unshare "$UNSH" ||
 	exit 1
 
-awk -F, 'NR > 1 { mean[$1] = $2 * 1000 }
+# ratios of means (the target) and of medians (robust on a busy machine)
+awk -F, 'NR > 1 { mean[$1] = $2 * 1000; med[$1] = $4 * 1000 }
 END {
-	printf "\nmeans (ms): keel %.2f  unshare %.2f  bwrap %.2f  crun %.2f\n",
+	printf "\nmeans (ms):   keel %.2f  unshare %.2f  bwrap %.2f  crun %.2f\n",
 		mean["keel"], mean["unshare"], mean["bwrap"], mean["crun"]
-	printf "keel / unshare = %.2f   (target <= 1)\n", mean["keel"] / mean["unshare"]
-	printf "bwrap / keel   = %.2f   (target >= 2.5)\n", mean["bwrap"] / mean["keel"]
-	printf "crun / keel    = %.2f   (target >= 6)\n", mean["crun"] / mean["keel"]
-}' "$CSV"
+	printf "medians (ms): keel %.2f  unshare %.2f  bwrap %.2f  crun %.2f\n",
+		med["keel"], med["unshare"], med["bwrap"], med["crun"]
+	printf "keel / unshare = %.2f (medians %.2f)   target <= 1\n",
+		mean["keel"] / mean["unshare"], med["keel"] / med["unshare"]
+	printf "bwrap / keel   = %.2f (medians %.2f)   target >= 2.5\n",
+		mean["bwrap"] / mean["keel"], med["bwrap"] / med["keel"]
+	printf "crun / keel    = %.2f (medians %.2f)   target >= 6\n",
+		mean["crun"] / mean["keel"], med["crun"] / med["keel"]
+	printf "(load average: %s)\n", load
+}' load="$(cut -d' ' -f1-3 /proc/loadavg)" "$CSV"
 
 # --- keel run end to end: verify + loop + mount + launch, 64 MiB image ---
 IMGROOT=$WORK/img-root
