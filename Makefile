@@ -193,17 +193,17 @@ kernel: $(O)/keel-init
 check check-qemu: board
 .PHONY: board kernel
 check: all unit-tests
-	$(Q)tests/run.sh all
+	$(Q)O=$(abspath $(O)) tests/run.sh all
 check-unit: all unit-tests
-	$(Q)tests/run.sh unit
+	$(Q)O=$(abspath $(O)) tests/run.sh unit
 check-host: all
-	$(Q)tests/run.sh host
+	$(Q)O=$(abspath $(O)) tests/run.sh host
 check-qemu: all
-	$(Q)tests/run.sh qemu
+	$(Q)O=$(abspath $(O)) tests/run.sh qemu
 fuzz: fuzzers
 	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS)
 bench: all
-	$(Q)tests/bench/run.sh
+	$(Q)O=$(abspath $(O)) tests/bench/run.sh
 fmt:
 	$(Q)git ls-files '*.c' '*.h' | xargs clang-format -i
 clean:
