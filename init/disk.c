@@ -126,7 +126,7 @@ scan_block(void)
 				    strcmp(g.board.part[p].name, pname))
 					continue;
 				snprintf(g.dev[p], sizeof(g.dev[p]),
-					 "/run/keel/dev/%s", pname);
+					 "/dev/keel/%s", pname);
 				unlink(g.dev[p]);
 				if (mknod(g.dev[p], S_IFBLK | 0600,
 					  makedev(strtoul(maj, NULL, 10),

@@ -71,7 +71,7 @@ early_mounts(void)
 	open_console();
 	log_open_kmsg();
 	mkdir("/run/keel", 0755);
-	mkdir("/run/keel/dev", 0700);
+	mkdir("/dev/keel", 0700);
 	return 0;
 }
 

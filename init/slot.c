@@ -71,7 +71,7 @@ map_verity(int slot, char *why, size_t cap)
 		return snprintf(why, cap, "%s: %s", e.check, e.detail), -1;
 	}
 	close(ctl);
-	snprintf(g.root_dev, sizeof(g.root_dev), "/run/keel/dev/verity-%c",
+	snprintf(g.root_dev, sizeof(g.root_dev), "/dev/keel/verity-%c",
 		 'a' + slot);
 	unlink(g.root_dev);
 	/* The kernel returns the dev_t in its huge-encoding form. */

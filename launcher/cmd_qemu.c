@@ -25,18 +25,20 @@
 #define LINE_MAX_ 512
 /* The console line keel-init prints before powering off (docs/BOARD.md). */
 #define STATUS_TAG "keel: app exited status="
+#define HALT_TAG "keel: halted: "
 #define QBOOT "/usr/share/qemu/qboot.rom"
 
 static const char usage[] =
-	"usage: keel qemu DISK [--board NAME] [--timeout SEC] "
-	"[--append 'keel.x=y ...']\n"
-	"                 [--log FILE] [--memory SIZE] [--allow-reboot] "
-	"[-- QEMU-ARGS...]\n"
-	"  Boots DISK with the board's kernel and initramfs from the build\n"
-	"  tree ($KEEL_BOARD_DIR, else board/NAME next to keel), console on\n"
-	"  stdout. Exits with the app's exit status once the device powers\n"
-	"  off, 124 on timeout, 125 if it stopped without reporting one.\n"
-	"  Quit an interactive session with ctrl-a x.\n";
+    "usage: keel qemu DISK [--board NAME] [--timeout SEC] "
+    "[--append 'keel.x=y ...']\n"
+    "                 [--log FILE] [--memory SIZE] [--allow-reboot] "
+    "[-- QEMU-ARGS...]\n"
+    "  Boots DISK with the board's kernel and initramfs from the build\n"
+    "  tree ($KEEL_BOARD_DIR, else board/NAME next to keel), console on\n"
+    "  stdout. Exits with the app's exit status once the device powers\n"
+    "  off, 124 on timeout, 125 if it stopped without reporting one or\n"
+    "  keel-init halted (the reason is on the console).\n"
+    "  Quit an interactive session with ctrl-a x.\n";
 
 static volatile sig_atomic_t got_signal;
 
@@ -44,6 +46,7 @@ struct scan {
 	char line[LINE_MAX_];
 	size_t len;
 	int status; /* last reported app exit status, or -1 */
+	int halted; /* keel-init halted (it then waits for power signals) */
 };
 
 static void
@@ -60,6 +63,8 @@ scan_line(struct scan *s)
 	char *end;
 
 	s->line[s->len] = 0;
+	if (strstr(s->line, HALT_TAG))
+		s->halted = 1;
 	p = strstr(s->line, STATUS_TAG);
 	if (!p)
 		return;
@@ -108,7 +113,8 @@ now_ms(void)
 
 /*
  * Copies the console to stdout (and log) until QEMU closes it or the
- * deadline passes. 0 on EOF, 1 on timeout, 2 on a signal.
+ * deadline passes. 0 on EOF, 1 on timeout, 2 on a signal, 3 when
+ * keel-init halted (a halted device never powers off by itself).
  */
 static int
 pump(int in, int log, long deadline, struct scan *s)
@@ -116,7 +122,7 @@ pump(int in, int log, long deadline, struct scan *s)
 	char buf[4096];
 
 	for (;;) {
-		struct pollfd pfd = { .fd = in, .events = POLLIN };
+		struct pollfd pfd = {.fd = in, .events = POLLIN};
 		long left = deadline ? deadline - now_ms() : -1;
 		ssize_t n;
 		int r;
@@ -139,6 +145,8 @@ pump(int in, int log, long deadline, struct scan *s)
 		if (log >= 0)
 			write_all(log, buf, (size_t)n);
 		scan_bytes(s, buf, (size_t)n);
+		if (s->halted)
+			return 3;
 	}
 }
 
@@ -203,20 +211,21 @@ build_argv(const struct opts *o, const char *dir, const struct board *b,
 	int n = 0;
 
 	if (snprintf(kernel, sizeof(kernel), "%s/vmlinux", dir) >=
-		    (int)sizeof(kernel) ||
+		(int)sizeof(kernel) ||
 	    snprintf(initrd, sizeof(initrd), "%s/initramfs.cpio", dir) >=
-		    (int)sizeof(initrd) ||
+		(int)sizeof(initrd) ||
 	    access(kernel, R_OK) || access(initrd, R_OK))
 		return keel_errf(ACTION, dir,
 				 "no vmlinux and initramfs.cpio (make board "
-				 "BOARD=%s)", o->board), -1;
+				 "BOARD=%s)",
+				 o->board),
+		       -1;
 	if (strchr(o->disk, ','))
 		return keel_errf(ACTION, o->disk, "',' in a disk path"), -1;
-	snprintf(drive, sizeof(drive),
-		 "file=%s,format=raw,if=none,id=disk0", o->disk);
-	if (snprintf(cmdline, sizeof(cmdline),
-		     "console=%s quiet panic=-1 %s", b->console,
-		     o->append) >= (int)sizeof(cmdline))
+	snprintf(drive, sizeof(drive), "file=%s,format=raw,if=none,id=disk0",
+		 o->disk);
+	if (snprintf(cmdline, sizeof(cmdline), "console=%s quiet panic=-1 %s",
+		     b->console, o->append) >= (int)sizeof(cmdline))
 		return keel_errf(ACTION, o->disk, "--append too long"), -1;
 
 	av[n++] = (char *)(qemu && *qemu ? qemu : "qemu-system-x86_64");
@@ -261,7 +270,8 @@ build_argv(const struct opts *o, const char *dir, const struct board *b,
 	if (!o->allow_reboot)
 		av[n++] = "-no-reboot";
 	if (o->nextra > MAX_ARGS - n - 1)
-		return keel_errf(ACTION, o->disk, "too many QEMU arguments"), -1;
+		return keel_errf(ACTION, o->disk, "too many QEMU arguments"),
+		       -1;
 	for (int i = 0; i < o->nextra; i++)
 		av[n++] = o->extra[i];
 	av[n] = NULL;
@@ -324,9 +334,13 @@ finish(const struct opts *o, pid_t pid, int why, const struct scan *s)
 			;
 	if (why == 1)
 		return keel_errf(ACTION, o->disk, "timeout after %ld s",
-				 o->timeout), EXIT_TIMEOUT;
+				 o->timeout),
+		       EXIT_TIMEOUT;
 	if (why == 2)
 		return 128 + got_signal;
+	if (why == 3)
+		return keel_errf(ACTION, o->disk, "keel-init halted"),
+		       EXIT_NO_STATUS;
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		keel_errf(ACTION, o->disk, "QEMU failed (status %d)",
 			  WIFEXITED(status) ? WEXITSTATUS(status)
@@ -344,9 +358,9 @@ finish(const struct opts *o, pid_t pid, int why, const struct scan *s)
 int
 cmd_qemu(int argc, char **argv)
 {
-	static struct scan s = { .status = -1 };
+	static struct scan s = {.status = -1};
 	char dir[PATH_MAX], *av[MAX_ARGS];
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 	struct opts o;
 	struct board b;
 	int in, log = -1, why;
@@ -364,8 +378,8 @@ cmd_qemu(int argc, char **argv)
 	if (access(o.disk, R_OK | W_OK))
 		return keel_errf(ACTION, o.disk, "%s", strerror(errno));
 	if (o.log) {
-		log = open(o.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			   0644);
+		log =
+		    open(o.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (log < 0)
 			return keel_errf(ACTION, o.log, "%s", strerror(errno));
 	}
