@@ -47,7 +47,7 @@ int
 keel_board_load(const char *name, const char *action, struct board *b)
 {
 	char path[PATH_MAX], exe[PATH_MAX], buf[BOARD_FILE_MAX + 1];
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	long n;
 
 	if (strchr(name, '/')) {

@@ -23,11 +23,11 @@
 #define COPY_CHUNK (1 << 20)
 
 static const char usage[] =
-	"usage: keel disk [--board NAME|PATH] --slot-a IMAGE [--slot-b IMAGE] "
-	"-o DISK\n"
-	"  A new DISK gets the board's GPT, the slot images and empty ext4\n"
-	"  etc and var partitions. An existing DISK with the same layout\n"
-	"  only has the given slots rewritten; nothing else is touched.\n";
+    "usage: keel disk [--board NAME|PATH] --slot-a IMAGE [--slot-b IMAGE] "
+    "-o DISK\n"
+    "  A new DISK gets the board's GPT, the slot images and empty ext4\n"
+    "  etc and var partitions. An existing DISK with the same layout\n"
+    "  only has the given slots rewritten; nothing else is touched.\n";
 
 static uint8_t chunk[COPY_CHUNK];
 
@@ -117,7 +117,8 @@ open_image(const char *path, uint64_t room, uint64_t *size)
 		goto fail;
 	}
 	if (*size > room) {
-		keel_errf(ACTION, path, "%llu bytes do not fit a %llu-byte slot",
+		keel_errf(ACTION, path,
+			  "%llu bytes do not fit a %llu-byte slot",
 			  (unsigned long long)*size, (unsigned long long)room);
 		goto fail;
 	}
@@ -191,9 +192,11 @@ make_ext4(const char *disk, const struct gpt_part *p)
 	if (pid < 0)
 		return keel_errf(ACTION, disk, "fork: %s", strerror(errno)), -1;
 	if (pid == 0) {
+		/* clang-format off */
 		char *const argv[] = { "mkfs.ext4", "-q", "-F", "-m", "0",
-				       "-L", (char *)p->name, "-E", ext,
-				       (char *)disk, size, NULL };
+			"-L", (char *)p->name, "-E", ext, (char *)disk, size,
+			NULL };
+		/* clang-format on */
 
 		execvp("mkfs.ext4", argv);
 		execv("/usr/sbin/mkfs.ext4", argv);
@@ -211,7 +214,7 @@ static int
 layout(const struct board *b, struct gpt_disk *d)
 {
 	uint64_t sizes[BOARD_NPART];
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 
 	memset(d, 0, sizeof(*d));
 	for (unsigned i = 0; i < BOARD_NPART; i++) {
@@ -241,12 +244,11 @@ write_table(int fd, const struct gpt_disk *d, const char *path)
 	static uint8_t mbr[GPT_SECTOR], pri[GPT_SECTOR], bak[GPT_SECTOR];
 	static uint8_t arr[GPT_ARRAY_BYTES];
 	uint64_t end = d->sectors * GPT_SECTOR;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 
 	if (gpt_encode(d, mbr, pri, arr, bak, &e))
 		return keel_err(ACTION, path, &e);
-	if (ftruncate(fd, (off_t)end) ||
-	    full_pwrite(fd, mbr, GPT_SECTOR, 0) ||
+	if (ftruncate(fd, (off_t)end) || full_pwrite(fd, mbr, GPT_SECTOR, 0) ||
 	    full_pwrite(fd, pri, GPT_SECTOR, GPT_SECTOR) ||
 	    full_pwrite(fd, arr, GPT_ARRAY_BYTES, 2 * GPT_SECTOR) ||
 	    full_pwrite(fd, arr, GPT_ARRAY_BYTES,
@@ -258,12 +260,11 @@ write_table(int fd, const struct gpt_disk *d, const char *path)
 
 /* An existing disk must carry exactly the board's partitions. */
 static int
-read_table(int fd, const struct board *b, struct gpt_disk *d,
-	   const char *path)
+read_table(int fd, const struct board *b, struct gpt_disk *d, const char *path)
 {
 	static uint8_t pri[GPT_SECTOR], arr[GPT_ARRAY_BYTES];
 	struct gpt_disk want;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	struct stat st;
 
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
@@ -342,11 +343,11 @@ update(const struct board *b, const char *out, const char *slot_a,
 		return keel_errf(ACTION, out, "%s", strerror(errno));
 	if (read_table(fd, b, &d, out))
 		goto out;
-	if (slot_a && write_slot(fd, &d.part[part_of(&d, b, BOARD_PART_A)],
-				 slot_a))
+	if (slot_a &&
+	    write_slot(fd, &d.part[part_of(&d, b, BOARD_PART_A)], slot_a))
 		goto out;
-	if (slot_b && write_slot(fd, &d.part[part_of(&d, b, BOARD_PART_B)],
-				 slot_b))
+	if (slot_b &&
+	    write_slot(fd, &d.part[part_of(&d, b, BOARD_PART_B)], slot_b))
 		goto out;
 	if (fsync(fd)) {
 		keel_errf(ACTION, out, "fsync: %s", strerror(errno));
@@ -362,13 +363,12 @@ int
 cmd_disk(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "board", required_argument, NULL, 'b' },
-		{ "slot-a", required_argument, NULL, 'a' },
-		{ "slot-b", required_argument, NULL, 'B' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
+	    {"board", required_argument, NULL, 'b'},
+	    {"slot-a", required_argument, NULL, 'a'},
+	    {"slot-b", required_argument, NULL, 'B'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0}};
 	const char *board = "qemu-x86_64", *a = NULL, *bslot = NULL;
 	const char *out = NULL;
 	struct board b;
@@ -376,12 +376,23 @@ cmd_disk(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'b': board = optarg; break;
-		case 'a': a = optarg; break;
-		case 'B': bslot = optarg; break;
-		case 'o': out = optarg; break;
-		case 'h': fputs(usage, stdout); return 0;
-		default: return keel_usage(usage);
+		case 'b':
+			board = optarg;
+			break;
+		case 'a':
+			a = optarg;
+			break;
+		case 'B':
+			bslot = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			return keel_usage(usage);
 		}
 	}
 	if (optind != argc || !out || (!a && !bslot))

@@ -24,26 +24,25 @@ enum key_id {
 };
 
 static const char *const key_names[K_N] = {
-	[K_NAME] = "name",
-	[K_CONSOLE] = "console",
-	[K_PART_A] = "part.a",
-	[K_PART_B] = "part.b",
-	[K_PART_STATE] = "part.state",
-	[K_PART_ETC] = "part.etc",
-	[K_PART_VAR] = "part.var",
-	[K_MODULES] = "modules",
-	[K_VERIFY] = "verify",
-	[K_WATCHDOG] = "watchdog",
-	[K_WATCHDOG_DRIVER] = "watchdog.driver",
-	[K_DISK_WAIT] = "disk.wait_ms",
-	[K_ON_FAILURE] = "on_failure",
-	[K_ON_BAD_PERSIST] = "on_bad_persist",
-	[K_ON_APP_EXIT] = "on_app_exit",
+    [K_NAME] = "name",
+    [K_CONSOLE] = "console",
+    [K_PART_A] = "part.a",
+    [K_PART_B] = "part.b",
+    [K_PART_STATE] = "part.state",
+    [K_PART_ETC] = "part.etc",
+    [K_PART_VAR] = "part.var",
+    [K_MODULES] = "modules",
+    [K_VERIFY] = "verify",
+    [K_WATCHDOG] = "watchdog",
+    [K_WATCHDOG_DRIVER] = "watchdog.driver",
+    [K_DISK_WAIT] = "disk.wait_ms",
+    [K_ON_FAILURE] = "on_failure",
+    [K_ON_BAD_PERSIST] = "on_bad_persist",
+    [K_ON_APP_EXIT] = "on_app_exit",
 };
 
-static const char *const part_roles[BOARD_NPART] = {
-	"a", "b", "state", "etc", "var"
-};
+static const char *const part_roles[BOARD_NPART] = {"a", "b", "state", "etc",
+						    "var"};
 
 #define SIZE_MAX_BYTES ((uint64_t)1 << 40) /* 1 TiB per partition */
 
@@ -79,8 +78,8 @@ copy_word(char *dst, size_t cap, const char *s, size_t n, const char *extra,
 		return kerr_set(e, "board", "%s: longer than %zu bytes", what,
 				cap - 1);
 	if (!word_ok(s, n, extra))
-		return kerr_set(e, "board", "%s: bad character in '%.*s'",
-				what, (int)n, s);
+		return kerr_set(e, "board", "%s: bad character in '%.*s'", what,
+				(int)n, s);
 	memcpy(dst, s, n);
 	dst[n] = 0;
 	return 0;
@@ -112,8 +111,9 @@ parse_size(const char *s, size_t n, uint64_t *out, struct kerr *e)
 	size_t digits = n;
 
 	if (n && (s[n - 1] == 'K' || s[n - 1] == 'M' || s[n - 1] == 'G')) {
-		mul = s[n - 1] == 'K' ? 1 << 10 : s[n - 1] == 'M' ? 1 << 20
-								  : 1 << 30;
+		mul = s[n - 1] == 'K'	? 1 << 10
+		      : s[n - 1] == 'M' ? 1 << 20
+					: 1 << 30;
 		digits--;
 	}
 	if (digits == 0 || digits > 13 || (digits > 1 && s[0] == '0'))
@@ -124,19 +124,18 @@ parse_size(const char *s, size_t n, uint64_t *out, struct kerr *e)
 					s);
 		v = v * 10 + (uint64_t)(s[i] - '0');
 	}
-	if (v > SIZE_MAX_BYTES / mul || v * mul == 0 ||
-	    (v * mul) % 4096)
+	if (v > SIZE_MAX_BYTES / mul || v * mul == 0 || (v * mul) % 4096)
 		return kerr_set(e, "board",
 				"size '%.*s': not a multiple of 4096 in "
-				"(0, 1T]", (int)n, s);
+				"(0, 1T]",
+				(int)n, s);
 	*out = v * mul;
 	return 0;
 }
 
 /* "NAME SIZE", "NAME" (size unknown) or "/dev/PATH". */
 static int
-parse_part(struct board_part_desc *p, const char *v, size_t n,
-	   struct kerr *e)
+parse_part(struct board_part_desc *p, const char *v, size_t n, struct kerr *e)
 {
 	const char *sp = memchr(v, ' ', n);
 	size_t nl = sp ? (size_t)(sp - v) : n;
@@ -149,8 +148,7 @@ parse_part(struct board_part_desc *p, const char *v, size_t n,
 		return copy_word(p->name, sizeof(p->name), v, n, "/",
 				 "partition device", e);
 	}
-	if (copy_word(p->name, sizeof(p->name), v, nl, "", "partition name",
-		      e))
+	if (copy_word(p->name, sizeof(p->name), v, nl, "", "partition name", e))
 		return -1;
 	if (!sp)
 		return 0;
@@ -172,8 +170,8 @@ parse_modules(struct board *b, const char *v, size_t n, struct kerr *e)
 		if (b->nmod == BOARD_MODULES_MAX)
 			return kerr_set(e, "board", "more than %d modules",
 					BOARD_MODULES_MAX);
-		if (copy_word(b->mod[b->nmod], sizeof(b->mod[0]), v + i,
-			      j - i, "", "module name", e))
+		if (copy_word(b->mod[b->nmod], sizeof(b->mod[0]), v + i, j - i,
+			      "", "module name", e))
 			return -1;
 		b->nmod++;
 		i = j + 1;
@@ -197,7 +195,8 @@ parse_failure(struct board *b, const char *v, size_t n, struct kerr *e)
 	else
 		return kerr_set(e, "board",
 				"on_failure: '%.*s' is not fallback, halt "
-				"or reboot:SECONDS", (int)n, v);
+				"or reboot:SECONDS",
+				(int)n, v);
 	return 0;
 }
 
@@ -217,13 +216,11 @@ parse_choice(uint32_t *out, const char *v, size_t n, const char *key,
 }
 
 static int
-set_value(struct board *b, unsigned k, const char *v, size_t n,
-	  struct kerr *e)
+set_value(struct board *b, unsigned k, const char *v, size_t n, struct kerr *e)
 {
 	switch (k) {
 	case K_NAME:
-		return copy_word(b->name, sizeof(b->name), v, n, "", "name",
-				 e);
+		return copy_word(b->name, sizeof(b->name), v, n, "", "name", e);
 	case K_CONSOLE:
 		return copy_word(b->console, sizeof(b->console), v, n, ",",
 				 "console", e);
@@ -246,9 +243,8 @@ set_value(struct board *b, unsigned k, const char *v, size_t n,
 		b->watchdog_driver[0] = 0;
 		if (n == 0)
 			return 0;
-		return copy_word(b->watchdog_driver,
-				 sizeof(b->watchdog_driver), v, n, "",
-				 "watchdog.driver", e);
+		return copy_word(b->watchdog_driver, sizeof(b->watchdog_driver),
+				 v, n, "", "watchdog.driver", e);
 	case K_DISK_WAIT:
 		if (parse_u32(v, n, BOARD_WAIT_MAX, &b->disk_wait_ms))
 			return kerr_set(e, "board",
@@ -259,8 +255,8 @@ set_value(struct board *b, unsigned k, const char *v, size_t n,
 		return parse_failure(b, v, n, e);
 	case K_ON_BAD_PERSIST:
 		return parse_choice(&b->on_bad_persist, v, n, "on_bad_persist",
-				    "readonly", BOARD_PERSIST_READONLY,
-				    "tmpfs", BOARD_PERSIST_TMPFS, e);
+				    "readonly", BOARD_PERSIST_READONLY, "tmpfs",
+				    BOARD_PERSIST_TMPFS, e);
 	case K_ON_APP_EXIT:
 		return parse_choice(&b->on_app_exit, v, n, "on_app_exit",
 				    "restart", BOARD_EXIT_RESTART, "poweroff",
@@ -280,8 +276,9 @@ check_board(const struct board *b, struct kerr *e)
 			if (!strcmp(b->part[i].name, b->part[j].name))
 				return kerr_set(e, "board",
 						"part.%s and part.%s are both "
-						"'%s'", part_roles[i],
-						part_roles[j], b->part[i].name);
+						"'%s'",
+						part_roles[i], part_roles[j],
+						b->part[i].name);
 	return 0;
 }
 
@@ -348,7 +345,8 @@ board_parse(const char *buf, size_t len, struct board *b, struct kerr *e)
 			    (unsigned char)p[i] > 0x7e)
 				return kerr_set(e, "board",
 						"line %u: control or non-ASCII "
-						"byte", line);
+						"byte",
+						line);
 		eq = memchr(p, '=', n);
 		if (n && p[0] != '#') {
 			if (!eq || eq == p)
@@ -392,8 +390,8 @@ board_modlist_next(const char **pos, const char *end, char *name, size_t cap,
 	if (n >= cap || n > BOARD_MODNAME_MAX + 3)
 		return kerr_set(e, "modules", "module file name too long");
 	if (!word_ok(p, n, ""))
-		return kerr_set(e, "modules", "bad character in '%.*s'",
-				(int)n, p);
+		return kerr_set(e, "modules", "bad character in '%.*s'", (int)n,
+				p);
 	memcpy(name, p, n);
 	name[n] = 0;
 	return 1;

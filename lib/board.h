@@ -14,15 +14,15 @@
  * once; unknown keys, bad values and over-long lines are refusals. The
  * parser uses no heap: everything lands in the caller's struct board.
  */
-#define BOARD_FILE_MAX 8192	/* whole file */
-#define BOARD_LINE_MAX 512	/* one line, without the newline */
-#define BOARD_NAME_MAX 63	/* board name, console, watchdog driver */
-#define BOARD_PATH_MAX 63	/* watchdog device, partition device path */
-#define BOARD_PARTNAME_MAX 36	/* GPT names are 36 UTF-16 units; ASCII here */
+#define BOARD_FILE_MAX 8192   /* whole file */
+#define BOARD_LINE_MAX 512    /* one line, without the newline */
+#define BOARD_NAME_MAX 63     /* board name, console, watchdog driver */
+#define BOARD_PATH_MAX 63     /* watchdog device, partition device path */
+#define BOARD_PARTNAME_MAX 36 /* GPT names are 36 UTF-16 units; ASCII here */
 #define BOARD_MODULES_MAX 32
-#define BOARD_MODNAME_MAX 55	/* the kernel's MODULE_NAME_LEN - 1 */
-#define BOARD_DELAY_MAX 86400	/* reboot:SECONDS */
-#define BOARD_WAIT_MAX 600000	/* disk.wait_ms */
+#define BOARD_MODNAME_MAX 55  /* the kernel's MODULE_NAME_LEN - 1 */
+#define BOARD_DELAY_MAX 86400 /* reboot:SECONDS */
+#define BOARD_WAIT_MAX 600000 /* disk.wait_ms */
 
 /* Partition roles, in the order keel disk lays them out. */
 enum board_part {
@@ -55,15 +55,15 @@ struct board {
 	struct board_part_desc part[BOARD_NPART];
 	unsigned nmod;
 	char mod[BOARD_MODULES_MAX][BOARD_MODNAME_MAX + 1];
-	uint32_t verify;		/* enum board_verify */
+	uint32_t verify;		   /* enum board_verify */
 	char watchdog[BOARD_PATH_MAX + 1]; /* "" = none */
 	char watchdog_driver[BOARD_NAME_MAX + 1];
 	uint32_t disk_wait_ms;
-	uint32_t on_failure;		/* enum board_failure */
-	uint32_t fail_delay;		/* seconds, for BOARD_FAIL_REBOOT */
-	uint32_t on_bad_persist;	/* enum board_persist */
-	uint32_t on_app_exit;		/* enum board_app_exit */
-	uint32_t seen;			/* internal: keys already set */
+	uint32_t on_failure;	 /* enum board_failure */
+	uint32_t fail_delay;	 /* seconds, for BOARD_FAIL_REBOOT */
+	uint32_t on_bad_persist; /* enum board_persist */
+	uint32_t on_app_exit;	 /* enum board_app_exit */
+	uint32_t seen;		 /* internal: keys already set */
 };
 
 /* Fills b with the defaults every key falls back to (docs/BOARD.md). */

@@ -9,8 +9,8 @@
 #define HDR_REVISION 0x00010000u
 
 const uint8_t gpt_type_linux[16] = {
-	0xaf, 0x3d, 0xc6, 0x0f, 0x83, 0x84, 0x72, 0x47,
-	0x8e, 0x79, 0x3d, 0x69, 0xd8, 0x47, 0x7d, 0xe4,
+    0xaf, 0x3d, 0xc6, 0x0f, 0x83, 0x84, 0x72, 0x47,
+    0x8e, 0x79, 0x3d, 0x69, 0xd8, 0x47, 0x7d, 0xe4,
 };
 
 static void
@@ -125,9 +125,8 @@ gpt_layout(struct gpt_disk *d, const uint64_t *sizes, unsigned n,
 		uint64_t len = sizes[i] / GPT_SECTOR;
 
 		if (!len || sizes[i] % GPT_SECTOR || len > (1ULL << 40))
-			return kerr_set(e, "gpt",
-					"partition %u: bad size %llu", i,
-					(unsigned long long)sizes[i]);
+			return kerr_set(e, "gpt", "partition %u: bad size %llu",
+					i, (unsigned long long)sizes[i]);
 		d->part[i].first = next;
 		d->part[i].last = next + len - 1;
 		next = align_up(next + len, GPT_ALIGN_SECTORS);
@@ -172,17 +171,16 @@ gpt_encode(const struct gpt_disk *d, uint8_t mbr[GPT_SECTOR],
 	mbr[446 + 6] = 0xff;
 	mbr[446 + 7] = 0xff;
 	put32(mbr + 446 + 8, 1);
-	put32(mbr + 446 + 12, mbr_len > 0xffffffffu ? 0xffffffffu
-						    : (uint32_t)mbr_len);
+	put32(mbr + 446 + 12,
+	      mbr_len > 0xffffffffu ? 0xffffffffu : (uint32_t)mbr_len);
 	mbr[510] = 0x55;
 	mbr[511] = 0xaa;
 	return 0;
 }
 
 int
-gpt_decode(const uint8_t hdr[GPT_SECTOR],
-	   const uint8_t array[GPT_ARRAY_BYTES], uint64_t disk_sectors,
-	   struct gpt_disk *d, struct kerr *e)
+gpt_decode(const uint8_t hdr[GPT_SECTOR], const uint8_t array[GPT_ARRAY_BYTES],
+	   uint64_t disk_sectors, struct gpt_disk *d, struct kerr *e)
 {
 	uint8_t h[HDR_SIZE];
 	uint64_t my, first_usable, last_usable;
@@ -207,7 +205,8 @@ gpt_decode(const uint8_t hdr[GPT_SECTOR],
 				(unsigned long long)my);
 	if (get32(hdr + 84) != GPT_ENTRY_SIZE || count > GPT_ENTRIES)
 		return kerr_set(e, "gpt", "unsupported partition array shape");
-	if (first_usable < 2 + GPT_ARRAY_SECTORS || last_usable < first_usable ||
+	if (first_usable < 2 + GPT_ARRAY_SECTORS ||
+	    last_usable < first_usable ||
 	    last_usable > disk_sectors - 2 - GPT_ARRAY_SECTORS)
 		return kerr_set(e, "gpt", "usable area outside the disk");
 	if (crc32_update(0, array, (size_t)count * GPT_ENTRY_SIZE) !=

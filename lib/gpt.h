@@ -27,10 +27,10 @@
 #define GPT_MAX_PARTS 16
 
 struct gpt_part {
-	uint8_t type[16];  /* type GUID, on-disk byte order */
-	uint8_t uuid[16];  /* unique GUID, on-disk byte order */
-	uint64_t first;	   /* first LBA */
-	uint64_t last;	   /* last LBA, inclusive */
+	uint8_t type[16]; /* type GUID, on-disk byte order */
+	uint8_t uuid[16]; /* unique GUID, on-disk byte order */
+	uint64_t first;	  /* first LBA */
+	uint64_t last;	  /* last LBA, inclusive */
 	uint64_t attrs;
 	char name[GPT_NAME_MAX + 1]; /* ASCII; other characters read as '?' */
 };

@@ -46,8 +46,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r;
 
 	if (board_parse((const char *)data, size, &b, &e) == 0) {
-		if (!b.name[0] || b.nmod > BOARD_MODULES_MAX ||
-		    !b.verify || !b.on_failure)
+		if (!b.name[0] || b.nmod > BOARD_MODULES_MAX || !b.verify ||
+		    !b.on_failure)
 			__builtin_trap();
 		for (unsigned i = 0; i < BOARD_NPART; i++)
 			if (b.part[i].size % 4096)

@@ -50,7 +50,7 @@ load_modules(void)
 	long n = slurp("/lib/modules/load.list", list, sizeof(list));
 	const char *p = list, *end = list + (n > 0 ? n : 0);
 	char name[64], path[96];
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	int r, count = 0;
 
 	while ((r = board_modlist_next(&p, end, name, sizeof(name), &e)) == 1) {
@@ -58,8 +58,8 @@ load_modules(void)
 
 		snprintf(path, sizeof(path), "/lib/modules/%s", name);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) &&
-			       errno != EEXIST)) {
+		if (fd < 0 ||
+		    (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST)) {
 			printf("smoke: module %s: FAILED: %s\n", name,
 			       strerror(errno));
 			failures++;
@@ -98,7 +98,7 @@ partname(const char *dev, char *out, size_t cap)
 static int
 scan_disks(int print)
 {
-	int seen[BOARD_NPART] = { 0 }, all = 1;
+	int seen[BOARD_NPART] = {0}, all = 1;
 	struct dirent *d;
 	DIR *dir = opendir("/sys/class/block");
 	char name[64];
@@ -162,7 +162,7 @@ cmdline_status(int status)
 int
 main(void)
 {
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	long n, start = uptime_us(), deadline;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -172,7 +172,7 @@ main(void)
 	    mount("proc", "/proc", "proc", 0, NULL) ||
 	    mount("sysfs", "/sys", "sysfs", 0, NULL))
 		printf("smoke: early mounts: %s\n", strerror(errno)),
-			failures++;
+		    failures++;
 	printf("smoke: init started at %ld us\n", start);
 	n = slurp("/board.conf", conf, sizeof(conf));
 	if (n < 0 || board_parse(conf, (size_t)n, &board, &e)) {

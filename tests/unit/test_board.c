@@ -59,9 +59,9 @@ test_values(void)
 {
 	CHECK(parse("name=x\n") == 0, "minimal: %s", e.detail);
 	CHECK(b.verify == BOARD_VERIFY_VERITY && b.disk_wait_ms == 5000 &&
-		      b.on_app_exit == BOARD_EXIT_RESTART &&
-		      !strcmp(b.part[BOARD_PART_ETC].name, "keel-etc") &&
-		      b.part[BOARD_PART_ETC].size == 0 && b.nmod == 0,
+		  b.on_app_exit == BOARD_EXIT_RESTART &&
+		  !strcmp(b.part[BOARD_PART_ETC].name, "keel-etc") &&
+		  b.part[BOARD_PART_ETC].size == 0 && b.nmod == 0,
 	      "defaults");
 	CHECK(parse("# c\n\nname=x\non_failure=reboot:30\nverify=full\n"
 		    "on_bad_persist=tmpfs\non_app_exit=poweroff\n"
@@ -74,10 +74,11 @@ test_values(void)
 	CHECK(b.on_app_exit == BOARD_EXIT_POWEROFF, "poweroff");
 	CHECK(b.disk_wait_ms == 0 && !b.watchdog[0], "wait, watchdog");
 	CHECK(b.nmod == 3 && !strcmp(b.mod[1], "b-c") &&
-		      !strcmp(b.mod[2], "d_e"), "module list");
+		  !strcmp(b.mod[2], "d_e"),
+	      "module list");
 	CHECK(parse("name=x\non_failure=halt\npart.a=/dev/vda1\n"
-		    "part.b=slot-b 4K\npart.var=v 2G") == 0, "parts: %s",
-	      e.detail);
+		    "part.b=slot-b 4K\npart.var=v 2G") == 0,
+	      "parts: %s", e.detail);
 	CHECK(b.on_failure == BOARD_FAIL_HALT, "halt");
 	CHECK(!strcmp(b.part[0].name, "/dev/vda1") && b.part[0].size == 0,
 	      "device path");
@@ -142,15 +143,17 @@ test_set_and_lines(void)
 {
 	CHECK(parse("name=x\nverify=verity\n") == 0, "base");
 	CHECK(board_set(&b, "verify", 6, "full", 4, 0, &e) == 0 &&
-		      b.verify == BOARD_VERIFY_FULL,
+		  b.verify == BOARD_VERIFY_FULL,
 	      "non-strict override");
 	CHECK(board_set(&b, "verify", 6, "full", 4, 1, &e) == -1,
 	      "strict refuses a second set");
 	CHECK(board_set(&b, "verify", 6, "fu\0ll", 5, 0, &e) == -1, "NUL");
 	CHECK(parse("name=x\nverify=verity\nbad\n") == -1 &&
-		      strstr(e.detail, "line 3"), "line number: %s", e.detail);
+		  strstr(e.detail, "line 3"),
+	      "line number: %s", e.detail);
 	CHECK(!strcmp(board_part_role(BOARD_PART_STATE), "state") &&
-		      board_part_role(BOARD_NPART) == NULL, "roles");
+		  board_part_role(BOARD_NPART) == NULL,
+	      "roles");
 }
 
 static void
@@ -161,19 +164,22 @@ test_modlist(void)
 	char name[64];
 
 	CHECK(board_modlist_next(&p, end, name, sizeof(name), &e) == 1 &&
-		      !strcmp(name, "virtio.ko"), "first");
+		  !strcmp(name, "virtio.ko"),
+	      "first");
 	CHECK(board_modlist_next(&p, end, name, sizeof(name), &e) == 1 &&
-		      !strcmp(name, "dm-mod.ko"), "blank line skipped");
+		  !strcmp(name, "dm-mod.ko"),
+	      "blank line skipped");
 	CHECK(board_modlist_next(&p, end, name, sizeof(name), &e) == 1 &&
-		      !strcmp(name, "last.ko"), "no final newline");
-	CHECK(board_modlist_next(&p, end, name, sizeof(name), &e) == 0,
-	      "end");
+		  !strcmp(name, "last.ko"),
+	      "no final newline");
+	CHECK(board_modlist_next(&p, end, name, sizeof(name), &e) == 0, "end");
 
-	const char *bad[] = { "../x.ko", "x.o", ".ko", "a b.ko", "x.ko\r" };
+	const char *bad[] = {"../x.ko", "x.o", ".ko", "a b.ko", "x.ko\r"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		p = bad[i];
 		CHECK(board_modlist_next(&p, p + strlen(p), name, sizeof(name),
-					 &e) == -1, "accepted '%s'", bad[i]);
+					 &e) == -1,
+		      "accepted '%s'", bad[i]);
 	}
 	p = "abcdefgh.ko";
 	CHECK(board_modlist_next(&p, p + 11, name, 8, &e) == -1, "cap");

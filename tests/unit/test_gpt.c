@@ -11,10 +11,10 @@ static struct kerr e;
 static void
 make_disk(void)
 {
-	const uint64_t sizes[] = { 128 << 20, 128 << 20, 1 << 20, 16 << 20,
-				   4096 };
-	const char *names[] = { "keel-a", "keel-b", "keel-state", "keel-etc",
-				"keel-var" };
+	const uint64_t sizes[] = {128 << 20, 128 << 20, 1 << 20, 16 << 20,
+				  4096};
+	const char *names[] = {"keel-a", "keel-b", "keel-state", "keel-etc",
+			       "keel-var"};
 
 	memset(&d, 0, sizeof(d));
 	for (int i = 0; i < 16; i++)
@@ -37,8 +37,7 @@ test_layout(void)
 	for (unsigned i = 0; i < 5; i++)
 		CHECK(d.part[i].first % 2048 == 0, "aligned %u", i);
 	CHECK(d.part[4].last == d.part[4].first + 7, "4096 bytes = 8 sectors");
-	CHECK(d.sectors % 2048 == 0 &&
-		      d.sectors - 34 >= d.part[4].last,
+	CHECK(d.sectors % 2048 == 0 && d.sectors - 34 >= d.part[4].last,
 	      "room for the backup table");
 	uint64_t bad = 1000;
 	CHECK(gpt_layout(&r, &bad, 1, &e) == -1, "size not sector multiple");
@@ -59,12 +58,12 @@ test_roundtrip(void)
 	for (unsigned i = 0; i < 5 && i < r.nparts; i++) {
 		CHECK(!strcmp(r.part[i].name, d.part[i].name), "name %u", i);
 		CHECK(r.part[i].first == d.part[i].first &&
-			      r.part[i].last == d.part[i].last, "lba %u", i);
+			  r.part[i].last == d.part[i].last,
+		      "lba %u", i);
 		CHECK(!memcmp(r.part[i].type, gpt_type_linux, 16), "type");
 	}
 	CHECK(!memcmp(r.guid, d.guid, 16), "disk guid");
-	CHECK(gpt_find(&r, "keel-etc") == 3 && gpt_find(&r, "x") == -1,
-	      "find");
+	CHECK(gpt_find(&r, "keel-etc") == 3 && gpt_find(&r, "x") == -1, "find");
 	CHECK(gpt_decode(bak, arr, d.sectors, &r, &e) == 0, "backup: %s",
 	      e.detail);
 	CHECK(gpt_decode(bak, arr, d.sectors + 2048, &r, &e) == -1,
@@ -85,7 +84,8 @@ test_tamper(void)
 	for (unsigned i = 0; i < 5 * GPT_ENTRY_SIZE; i += 7) {
 		arr[i] ^= 0x80;
 		CHECK(gpt_decode(pri, arr, d.sectors, &r, &e) == -1 &&
-			      strstr(e.detail, "array CRC"), "array byte %u", i);
+			  strstr(e.detail, "array CRC"),
+		      "array byte %u", i);
 		arr[i] ^= 0x80;
 	}
 	CHECK(gpt_decode(pri, arr, 60, &r, &e) == -1, "tiny disk");
