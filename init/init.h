@@ -12,6 +12,7 @@
 #include "lib/image.h"
 #include "lib/keyset.h"
 #include "lib/oci.h"
+#include "lib/state.h"
 
 /*
  * The system-call table: every call with an effect outside keel-init's
@@ -56,6 +57,7 @@ struct init {
 	uint32_t backoff_ms;
 	int debug;
 	int loop_fd;               /* full mode on a file: until mounted */
+	int commit_pending;        /* trial/fallback: commit once healthy */
 };
 extern struct init g;
 
@@ -82,11 +84,17 @@ int start_app(void);
 
 /* The A/B record (init/ab.c): which slot, and what happened to it. */
 int init_state_load(void);
+const struct state *init_state(void);
 int init_choose_slot(void);
 uint64_t init_floor(void);
 void init_slot_booting(int slot);
-void init_slot_failed(int slot, const char *why);
+void init_slot_failed(int slot, int reason, const char *why);
 void init_app_healthy(void);
+int init_slot_installed(int slot, uint64_t version, uint64_t epoch);
+void init_slot_installing(int slot);
+int init_factory_reset_pending(void);
+void init_factory_reset_done(void);
+void init_request_factory_reset(void);
 
 /* Supervision for the life of the device (init/supervise.c). */
 __attribute__((noreturn)) void supervise(void);

@@ -26,4 +26,9 @@
 /* Grace between TERM and KILL at shutdown when the config has none (ms). */
 #define INIT_STOP_GRACE_MS 5000
 
+/* Boots a freshly installed slot gets before it falls back: >= 1. */
+#define INIT_TRIAL_TRIES 3
+/* Healthy after this run time when the app does not notify (ms). */
+#define INIT_HEALTHY_AFTER_MS 10000
+
 #endif

@@ -17,6 +17,7 @@
 #define IMAGE_DIR "/run/keel/image"
 
 /* full mode only; its pages are given back after use */
+static int fail_reason; /* enum state_fail of the last refusal */
 static struct verity_work vw __attribute__((aligned(4096)));
 static char config_text[INIT_CONFIG_MAX];
 
@@ -37,6 +38,7 @@ check_header(int fd, int slot, char *why, size_t cap)
 		return -1;
 	}
 	if (g.meta.h.epoch < init_floor()) {
+		fail_reason = STATE_FAIL_ROLLBACK;
 		snprintf(why, cap, "rollback: epoch %llu below the floor %llu",
 			 (unsigned long long)g.meta.h.epoch,
 			 (unsigned long long)init_floor());
@@ -137,6 +139,7 @@ try_slot(int slot, char *why, size_t cap)
 	unsigned long ro = MS_RDONLY | MS_NODEV | MS_NOSUID;
 	int fd, rc;
 
+	fail_reason = STATE_FAIL_VERIFY;
 	if (!g.dev[slot][0])
 		return snprintf(why, cap, "partition not found"), -1;
 	fd = open(g.dev[slot], O_RDONLY | O_CLOEXEC);
@@ -155,6 +158,7 @@ try_slot(int slot, char *why, size_t cap)
 	     g.board.verify == BOARD_VERIFY_VERITY ? "header" : "whole image",
 	     g.root_dev);
 	mkdir(IMAGE_DIR, 0755);
+	fail_reason = STATE_FAIL_MOUNT;
 	if (sys->mount(g.root_dev, IMAGE_DIR, img_fs_name(g.meta.h.fs), ro,
 		       NULL) < 0)
 		return snprintf(why, cap, "mount %s: %s", g.root_dev,
@@ -184,7 +188,7 @@ boot_slot(void)
 			return 0;
 		}
 		klog("slot %c: REFUSED: %s", 'a' + slot, why);
-		init_slot_failed(slot, why);
+		init_slot_failed(slot, fail_reason, why);
 		if (g.board.on_failure != BOARD_FAIL_FALLBACK)
 			break;
 	}

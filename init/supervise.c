@@ -106,7 +106,7 @@ app_ended(int code)
 		g.backoff_ms = cap;
 	if (++g.restarts > INIT_CRASH_LOOP) {
 		klog("app: crash loop (%u restarts)", g.restarts - 1);
-		init_slot_failed(g.slot, "app crash loop");
+		init_slot_failed(g.slot, STATE_FAIL_CRASH, "app crash loop");
 		init_shutdown(RB_AUTOBOOT, "app crash loop");
 	}
 	klog("app: restart %u in %u ms", g.restarts, g.backoff_ms);

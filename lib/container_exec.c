@@ -115,7 +115,7 @@ ctr_exec_app(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 	/* LAST before execve: nothing after this may need a denied call */
 	if (seccomp_install(&c->prog, e))
 		return -1;
-	err = ctr_execvpe(argv, cfg->env);
+	err = ctr_execvpe(argv, s->env ? s->env : cfg->env);
 	c->exit_code = err == ENOENT || err == ENOTDIR ? CTR_EXIT_NOTFOUND
 						       : CTR_EXIT_CANNOT;
 	return kerr_set(e, "exec", "%s: %s", argv[0], strerror(err));

@@ -288,6 +288,22 @@ ctr_pivot(const char *root, struct kerr *e)
 	return 0;
 }
 
+/* keel-init's sockets at /run/keel, on the fresh /run tmpfs. */
+static int
+ctr_mount_keel_run(const struct ctr_spec *s, struct kerr *e)
+{
+	char p[PATH_MAX];
+
+	if (!s->keel_run)
+		return 0;
+	if (ctr_join(p, s->root, "/run/keel", e))
+		return -1;
+	if (mkdir(p, 0755) && errno != EEXIST)
+		return ctr_mount_err(e, "/run/keel", errno);
+	return ctr_mnt(s->keel_run, s->root, "/run/keel", NULL,
+		       MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, e);
+}
+
 int
 ctr_mount_root(const struct ctr_spec *s, struct kerr *e)
 {
@@ -303,7 +319,7 @@ ctr_mount_root(const struct ctr_spec *s, struct kerr *e)
 	if (ctr_mnt("proc", root, "/proc", "proc", MS_SAFE, NULL, e) ||
 	    ctr_mount_sys(s, e) || ctr_mount_dev(s, e) ||
 	    ctr_mnt("tmpfs", root, "/run", "tmpfs", MS_NOSUID | MS_NODEV,
-		    "mode=755", e) ||
+		    "mode=755", e) || ctr_mount_keel_run(s, e) ||
 	    ctr_mnt("tmpfs", root, "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
 		    "mode=1777", e) ||
 	    ctr_mount_etc(s, e) || ctr_mount_var(s, e) ||
