@@ -23,8 +23,15 @@ mkdir -p "$cache"
 
 # The metapackage depends on exactly one versioned image package. When the
 # archive cannot be asked, the newest cached package serves.
-pkg=$(apt-cache depends "$meta" 2>/dev/null |
-	sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1)
+resolve() {
+	apt-cache depends "$meta" 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1
+}
+pkg=$(resolve)
+if [ -z "$pkg" ] && [ "$(id -u)" = 0 ]; then
+	apt-get update -qq >/dev/null 2>&1 || true # lists may be empty
+	pkg=$(resolve)
+fi
 if [ -n "$pkg" ]; then
 	if ! ls "$cache/$pkg"_*.deb >/dev/null 2>&1; then
 		(cd "$cache" && apt-get download -qq -o APT::Sandbox::User=root "$pkg") ||
