@@ -18,6 +18,20 @@ seed() {
 			"$O/keel" image sign "$2/signed.img" \
 				--key "$top/keys/test/release/test-release-a.key" >/dev/null
 		rm -rf "$t" ;;
+	fuzz_bundle)
+		# "\001" + a frame of zeros: installs into the target's own
+		# signed image; "\000" + a real bundle of the baked test keys.
+		[ -f "$2/zeros" ] && return 0
+		{ printf '\001'; head -c 819200 /dev/zero | lz4 -B4 -BI -c; } \
+			>"$2/zeros" 2>/dev/null
+		t=$(mktemp -d)
+		mkdir "$t/root" && echo seed >"$t/root/file"
+		"$O/keel" image build "$t/root" -o "$t/s.img" --salt 01 >/dev/null &&
+			"$O/keel" image sign "$t/s.img" \
+				--key "$top/keys/test/release/test-release-a.key" >/dev/null &&
+			"$O/keel" bundle create "$t/s.img" -o "$t/s.kb" &&
+			{ printf '\000'; cat "$t/s.kb"; } >"$2/real"
+		rm -rf "$t" ;;
 	fuzz_oci | fuzz_json)
 		# umoci's bundle configs (umoci is in scripts/deps.sh)
 		[ -f "$2/umoci.json" ] || ! command -v umoci >/dev/null && return 0
