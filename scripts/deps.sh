@@ -8,7 +8,7 @@ set -eu
 build_pkgs="musl-tools dpkg-dev make gcc xz-utils"
 test_pkgs="erofs-utils squashfs-tools cryptsetup-bin openssl clang
 	libclang-rt-14-dev e2fsprogs kmod cpio qemu-system-x86 umoci
-	util-linux tar gdisk fdisk"
+	util-linux tar gdisk fdisk lz4"
 bench_pkgs="hyperfine bubblewrap crun busybox-static"
 kernel_pkgs="flex bison bc libelf-dev"
 
