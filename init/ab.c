@@ -131,6 +131,7 @@ init_slot_booting(int slot)
 		     state_slot_name(slot), st.slot[slot].tries);
 	}
 	g.commit_pending = choice.kind != STATE_BOOT_COMMITTED;
+	g.trial = choice.kind == STATE_BOOT_TRIAL;
 	if (!st.slot[slot].known) { /* the factory image: learn it */
 		st.slot[slot].known = 1;
 		st.slot[slot].version = g.meta.h.version;
@@ -160,6 +161,7 @@ init_app_healthy(void)
 	if (!g.commit_pending)
 		return;
 	g.commit_pending = 0;
+	g.trial = 0;
 	if (state_commit(&st, g.slot, &e) < 0) {
 		klog("state: commit %s: %s", state_slot_name(g.slot), e.detail);
 		return;

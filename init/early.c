@@ -72,6 +72,7 @@ early_mounts(void)
 	log_open_kmsg();
 	mkdir("/run/keel", 0755);
 	mkdir("/dev/keel", 0700);
+	mkdir("/run/keel/sock", 0755);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #ifndef KEEL_INIT_H
 #define KEEL_INIT_H
 
+#include <poll.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -58,6 +59,7 @@ struct init {
 	int debug;
 	int loop_fd;               /* full mode on a file: until mounted */
 	int commit_pending;        /* trial/fallback: commit once healthy */
+	int trial;                 /* booted a trial slot (tries counted) */
 };
 extern struct init g;
 
@@ -95,6 +97,22 @@ void init_slot_installing(int slot);
 int init_factory_reset_pending(void);
 void init_factory_reset_done(void);
 void init_request_factory_reset(void);
+
+/* Health: notify socket, READY/WATCHDOG, hardware watchdog (health.c). */
+int health_init(void);
+int health_notify_fd(void);
+const char *health_status(void);
+char *const *health_app_env(void);
+void health_app_started(void);
+void health_on_notify(void);
+void health_tick(void);
+
+/* The control socket and updates (control.c), factory reset (reset.c). */
+int control_init(void);
+int control_pollfds(struct pollfd *p, int max);
+void control_poll(const struct pollfd *p, int n);
+int control_child_exited(pid_t pid, int status);
+void factory_reset(const char *etc, const char *var);
 
 /* Supervision for the life of the device (init/supervise.c). */
 __attribute__((noreturn)) void supervise(void);

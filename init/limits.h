@@ -31,4 +31,14 @@
 /* Healthy after this run time when the app does not notify (ms). */
 #define INIT_HEALTHY_AFTER_MS 10000
 
+/* READY=1 must come within this after start when the app notifies (ms). */
+#define INIT_READY_TIMEOUT_MS 60000
+/* Hardware watchdog timeout (s); keel-init pets it every second. */
+#define INIT_WATCHDOG_SEC 30
+/* Control clients at once, and the time one has to send its request. */
+#define INIT_CTL_CONNS 4
+#define INIT_CTL_DEADLINE_MS 2000
+/* Directory depth a factory reset empties (2 KiB of stack per level). */
+#define INIT_WIPE_DEPTH 64
+
 #endif

@@ -50,6 +50,13 @@ mount_persistent(void)
 	int etc = mount_part(BOARD_PART_ETC, ETC_DIR);
 	int var = mount_part(BOARD_PART_VAR, VAR_DIR);
 
+	if (init_factory_reset_pending()) {
+		if (etc == 1 && var == 1)
+			factory_reset(ETC_DIR, VAR_DIR);
+		else
+			klog("factory reset: postponed: a partition is not "
+			     "mounted read-write");
+	}
 	/* The overlay needs a writable upper layer and workdir. */
 	if (etc == 1 && (mkdir(ETC_DIR "/upper", 0755) < 0 && errno != EEXIST))
 		etc = -1;

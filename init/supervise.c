@@ -16,7 +16,7 @@
 
 #define IMAGE_DIR "/run/keel/image"
 
-static int sig_fd = -1, timer_fd = -1;
+static int sig_fd = -1, timer_fd = -1, tick_fd = -1;
 static struct cgroup cg;
 static int have_cg;
 
@@ -65,6 +65,8 @@ start_app(void)
 	s.var_dir = persist_var();
 	s.cfg = &g.cfg;
 	s.app_mask = &none;
+	s.keel_run = "/run/keel/sock";
+	s.env = health_app_env();
 	setup_cgroup();
 	s.cg = have_cg ? &cg : NULL;
 	if (ctr_start(&s, &g.ctr, &e) < 0) {
@@ -73,6 +75,7 @@ start_app(void)
 	}
 	g.app_running = 1;
 	g.app_started_us = init_now_us();
+	health_app_started();
 	klog("app: started (%s), pid %d", g.cfg.args[0], g.ctr.pid);
 	return 0;
 }
@@ -97,6 +100,11 @@ app_ended(int code)
 	if (g.board.on_app_exit == BOARD_EXIT_POWEROFF ||
 	    r == OCI_RESTART_NO || (r == OCI_RESTART_ON_FAILURE && code == 0))
 		init_shutdown(RB_POWER_OFF, "the app ended");
+	if (g.trial) {
+		/* A trial app that fails is not restarted: the next boot
+		 * spends another try, then falls back to the committed slot. */
+		init_shutdown(RB_AUTOBOOT, "trial app exited before healthy");
+	}
 	if (ran_ms >= INIT_STABLE_RUN_MS) {
 		g.restarts = 0;
 		g.backoff_ms = 0;
@@ -119,9 +127,12 @@ reap(void)
 	int st;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		if (g.app_running && pid == g.ctr.pid)
 			app_ended(ctr_status_code(st));
+		else
+			control_child_exited(pid, st);
+	}
 }
 
 static void
@@ -206,23 +217,33 @@ init_shutdown(int how, const char *why)
 void
 supervise(void)
 {
+	struct itimerspec sec = { { 1, 0 }, { 1, 0 } };
 	struct signalfd_siginfo si;
 	sigset_t all;
 
 	sigfillset(&all);
 	sig_fd = signalfd(-1, &all, SFD_CLOEXEC);
 	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	if (sig_fd < 0 || timer_fd < 0)
+	tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (sig_fd < 0 || timer_fd < 0 || tick_fd < 0)
 		init_fatal("supervise", strerror(errno));
+	timerfd_settime(tick_fd, 0, &sec, NULL);
+	health_init();
+	control_init();
 	if (!g.app_running && start_app() < 0)
 		app_ended(CTR_EXIT_SETUP);
 	reap(); /* anything that ended before the signalfd existed */
 	for (;;) {
-		struct pollfd p[2] = { { sig_fd, POLLIN, 0 },
-				       { timer_fd, POLLIN, 0 } };
+		struct pollfd p[4 + 1 + INIT_CTL_CONNS] = {
+			{ sig_fd, POLLIN, 0 },
+			{ timer_fd, POLLIN, 0 },
+			{ tick_fd, POLLIN, 0 },
+			{ health_notify_fd(), POLLIN, 0 },
+		};
+		int n = 4 + control_pollfds(p + 4, 1 + INIT_CTL_CONNS);
 		uint64_t ticks;
 
-		if (poll(p, 2, -1) < 0)
+		if (poll(p, (nfds_t)n, -1) < 0)
 			continue;
 		if ((p[0].revents & POLLIN) &&
 		    read(sig_fd, &si, sizeof(si)) == sizeof(si))
@@ -231,5 +252,11 @@ supervise(void)
 		    read(timer_fd, &ticks, sizeof(ticks)) == sizeof(ticks) &&
 		    !g.app_running && start_app() < 0)
 			app_ended(CTR_EXIT_SETUP);
+		if (p[3].revents & POLLIN)
+			health_on_notify();
+		if ((p[2].revents & POLLIN) &&
+		    read(tick_fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+			health_tick();
+		control_poll(p + 4, n - 4);
 	}
 }

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+/* Factory reset: empty the /etc upper layer and /var/lib, on request only. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "init/init.h"
+
+/*
+ * Removes everything below dirfd. Depth-bounded recursion over getdents64
+ * into a stack buffer (MUST NOT allocate); a tree deeper than the bound
+ * is left in part and reported. Returns the number of entries left.
+ */
+static unsigned
+wipe(int dirfd, int depth)
+{
+	char buf[2048];
+	unsigned left = 0;
+	long n;
+
+	while ((n = syscall(SYS_getdents64, dirfd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			unsigned short reclen;
+			unsigned char type = (unsigned char)buf[off + 18];
+			const char *name = buf + off + 19;
+
+			memcpy(&reclen, buf + off + 16, sizeof(reclen));
+			off += reclen;
+			if (!strcmp(name, ".") || !strcmp(name, ".."))
+				continue;
+			if (type == 4 /* DT_DIR */) {
+				int sub = depth > 0 ? openat(dirfd, name,
+							     O_RDONLY | O_DIRECTORY |
+								     O_NOFOLLOW | O_CLOEXEC)
+						    : -1;
+				if (sub >= 0) {
+					left += wipe(sub, depth - 1);
+					close(sub);
+				}
+				if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
+					left++;
+			} else if (unlinkat(dirfd, name, 0) < 0) {
+				left++;
+			}
+		}
+		/* Entries were removed under the cursor: read from the top. */
+		lseek(dirfd, 0, SEEK_SET);
+		if (left)
+			break;
+	}
+	return left;
+}
+
+/* Called with the persistent partitions mounted, before the app starts. */
+void
+factory_reset(const char *etc, const char *var)
+{
+	const char *dirs[2] = { etc, var };
+
+	for (int i = 0; i < 2; i++) {
+		int fd;
+		unsigned left;
+
+		if (!dirs[i])
+			continue;
+		fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			klog("factory reset: %s: %s", dirs[i], strerror(errno));
+			continue;
+		}
+		left = wipe(fd, INIT_WIPE_DEPTH);
+		close(fd);
+		klog("factory reset: %s emptied%s", dirs[i],
+		     left ? " (some entries could not be removed)" : "");
+	}
+	sync();
+	init_factory_reset_done();
+}
