@@ -10,5 +10,11 @@ int cmd_disk(int argc, char **argv);
 int cmd_qemu(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_install(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_reboot(int argc, char **argv);
+int cmd_poweroff(int argc, char **argv);
+int cmd_factory_reset(int argc, char **argv);
+int cmd_update(int argc, char **argv);
+int cmd_notify(int argc, char **argv);
 
 #endif

@@ -14,6 +14,13 @@ static const struct keel_cmd cmds[] = {
 	{ "qemu", cmd_qemu, "boot a disk in QEMU; exit with the app's status" },
 	{ "bundle", cmd_bundle, "pack a signed image as an update bundle" },
 	{ "install", cmd_install, "check and install a bundle into a slot" },
+	{ "status", cmd_status, "show slots, versions and the app (control)" },
+	{ "update", cmd_update, "stream a bundle to the device (control)" },
+	{ "reboot", cmd_reboot, "reboot the device (control)" },
+	{ "poweroff", cmd_poweroff, "power the device off (control)" },
+	{ "factory-reset", cmd_factory_reset,
+	  "wipe /etc changes and /var/lib on next boot" },
+	{ "notify", cmd_notify, "send READY=1 etc. to $NOTIFY_SOCKET" },
 };
 
 static int

@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: MIT
+/* keel status/reboot/poweroff/factory-reset/update/notify: control clients. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "launcher/commands.h"
+#include "launcher/keel.h"
+#include "lib/control.h"
+#include "lib/notify.h"
+
+#define CHUNK (64 * 1024)
+
+static const char usage_ctl[] =
+    "keel status|reboot|poweroff [--socket PATH]\n"
+    "keel factory-reset --yes [--socket PATH]\n"
+    "keel update BUNDLE|- [--fd] [--socket PATH]\n"
+    "\n"
+    "Talks to keel-init's control socket (default /run/keel/control, or\n"
+    "$KEEL_CONTROL):\n"
+    "  status         slots, versions, the rollback floor, the app\n"
+    "  reboot         stop the app and reboot\n"
+    "  poweroff       stop the app and power off\n"
+    "  factory-reset  empty /etc changes and /var/lib on the next boot\n"
+    "  update         stream a bundle to the inactive slot (- = stdin),\n"
+    "                 printing progress; with --fd, pass the open file\n"
+    "                 instead of streaming it\n"
+    "\n"
+    "  -s, --socket PATH  control socket\n"
+    "  -y, --yes          confirm factory-reset\n"
+    "      --fd           update: send the bundle as a descriptor\n"
+    "  -h, --help         this text\n";
+
+static const char usage_notify[] =
+    "keel notify [--socket PATH] KEY=VALUE...\n"
+    "\n"
+    "Sends one notify datagram (READY=1, WATCHDOG=1, STATUS=text,\n"
+    "STOPPING=1 ...) to $NOTIFY_SOCKET, as sd_notify does.\n"
+    "\n"
+    "  -s, --socket PATH  socket instead of $NOTIFY_SOCKET\n"
+    "  -h, --help         this text\n";
+
+struct ctl {
+	const char *action;	/* command name, for messages */
+	const char *path;	/* control socket */
+	int tty;		/* stderr is a terminal: progress in place */
+	int last_pct;
+};
+
+/* Prints one progress report: in place on a tty, else every 10%. */
+static void
+progress(struct ctl *c, const struct control_reply *r)
+{
+	int pct = r->total ? (int)(r->done * 100 / r->total) : -1;
+
+	if (c->tty) {
+		fprintf(stderr, "\rkeel: %s: %llu/%llu bytes", c->action,
+			(unsigned long long)r->done,
+			(unsigned long long)r->total);
+		if (pct >= 0)
+			fprintf(stderr, " (%d%%)", pct);
+		return;
+	}
+	if (pct >= 0 && pct / 10 == c->last_pct / 10 && pct != 100)
+		return;
+	if (pct == c->last_pct)
+		return;
+	c->last_pct = pct;
+	fprintf(stderr, "keel: %s: %llu/%llu bytes", c->action,
+		(unsigned long long)r->done, (unsigned long long)r->total);
+	if (pct >= 0)
+		fprintf(stderr, " (%d%%)", pct);
+	fputc('\n', stderr);
+}
+
+/*
+ * Reads reply bytes available on sock; handles complete lines. Returns
+ * 1 once the final line was seen (*rc set), 0 to go on, -1 on errors.
+ */
+static int
+take_reply(struct ctl *c, int sock, char *buf, size_t *len, int *rc)
+{
+	struct control_reply r;
+	struct kerr e = { 0 };
+	ssize_t n;
+	char *nl;
+
+	n = read(sock, buf + *len, CONTROL_LINE_MAX - *len);
+	if (n < 0 && errno == EINTR)
+		return 0;
+	if (n < 0)
+		return keel_errf(c->action, c->path, "%s", strerror(errno)),
+		       -1;
+	if (n == 0)
+		return keel_errf(c->action, c->path,
+				 "connection closed without a reply"),
+		       -1;
+	*len += (size_t)n;
+	while ((nl = memchr(buf, '\n', *len))) {
+		size_t l = (size_t)(nl - buf);
+		if (control_parse_reply(buf, l, &r, &e))
+			return keel_err(c->action, c->path, &e), -1;
+		memmove(buf, nl + 1, *len - l - 1);
+		*len -= l + 1;
+		if (r.kind == CONTROL_R_KV) {
+			printf("%s=%s\n", r.key, r.value);
+		} else if (r.kind == CONTROL_R_PROGRESS) {
+			progress(c, &r);
+		} else {
+			if (c->tty && c->last_pct != -2)
+				fputc('\n', stderr);
+			*rc = r.kind == CONTROL_R_OK
+				      ? 0
+				      : keel_errf(c->action, c->path, "%s",
+						  r.value);
+			return 1;
+		}
+		if (r.kind == CONTROL_R_PROGRESS && c->tty)
+			c->last_pct = 0;
+	}
+	if (*len >= CONTROL_LINE_MAX)
+		return keel_errf(c->action, c->path, "reply line too long"),
+		       -1;
+	return 0;
+}
+
+/* Reads replies until the final line. */
+static int
+replies(struct ctl *c, int sock)
+{
+	static char buf[CONTROL_LINE_MAX];
+	size_t len = 0;
+	int rc = KEEL_EXIT_FAIL, r;
+
+	while (!(r = take_reply(c, sock, buf, &len, &rc)))
+		;
+	return r < 0 ? KEEL_EXIT_FAIL : rc;
+}
+
+/* Streams in to sock while printing replies; poll keeps both moving. */
+static int
+stream(struct ctl *c, int sock, int in, uint64_t size)
+{
+	static char data[CHUNK], buf[CONTROL_LINE_MAX];
+	size_t have = 0, off = 0, len = 0;
+	uint64_t sent = 0, rd = 0;
+	int in_eof = 0, out_done = 0, rc = KEEL_EXIT_FAIL;
+
+	for (;;) {
+		struct pollfd p[2] = { { sock, POLLIN, 0 }, { in, 0, 0 } };
+		if (size && rd == size)
+			in_eof = 1; /* never more than announced */
+		if (!out_done && off < have)
+			p[0].events |= POLLOUT;
+		/* poll reports POLLHUP even unasked: leave in out unless
+		 * its bytes are wanted, or a pending chunk would be lost. */
+		if (!out_done && off == have && !in_eof)
+			p[1].events = POLLIN;
+		else
+			p[1].fd = -1;
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return keel_errf(c->action, "poll", "%s",
+					 strerror(errno));
+		}
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			int r = take_reply(c, sock, buf, &len, &rc);
+			if (r)
+				return r < 0 ? KEEL_EXIT_FAIL : rc;
+		}
+		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			size_t want = sizeof(data);
+			if (size && size - rd < want)
+				want = (size_t)(size - rd);
+			ssize_t n = read(in, data, want);
+			if (n < 0 && errno != EINTR && errno != EAGAIN)
+				return keel_errf(c->action, "bundle", "%s",
+						 strerror(errno));
+			if (n == 0)
+				in_eof = 1;
+			if (n > 0)
+				have = (size_t)n, off = 0, rd += (uint64_t)n;
+		}
+		if ((p[0].revents & POLLOUT) && off < have) {
+			ssize_t n = send(sock, data + off, have - off,
+					 MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n < 0 && errno != EINTR && errno != EAGAIN) {
+				/* The server gave up: its reply says why. */
+				out_done = 1;
+			} else if (n > 0) {
+				off += (size_t)n;
+				sent += (uint64_t)n;
+			}
+		}
+		if (!out_done && in_eof && off == have) {
+			if (size && sent != size)
+				return keel_errf(c->action, "bundle",
+						 "changed while sending");
+			shutdown(sock, SHUT_WR);
+			out_done = 1;
+		}
+	}
+}
+
+static int
+update(struct ctl *c, int sock, const char *bundle, int pass_fd)
+{
+	struct control_req req = { .cmd = CONTROL_UPDATE };
+	struct kerr e = { 0 };
+	struct stat st;
+	int in = 0, rc;
+
+	if (strcmp(bundle, "-")) {
+		in = open(bundle, O_RDONLY | O_CLOEXEC);
+		if (in < 0)
+			return keel_errf(c->action, bundle, "%s",
+					 strerror(errno));
+	}
+	if (fstat(in, &st))
+		return keel_errf(c->action, bundle, "%s", strerror(errno));
+	if (pass_fd) {
+		req.src = CONTROL_SRC_FD;
+	} else if (S_ISREG(st.st_mode) && st.st_size > 0) {
+		req.src = CONTROL_SRC_SIZED;
+		req.size = (uint64_t)st.st_size;
+	} else {
+		req.src = CONTROL_SRC_STREAM;
+	}
+	if (control_send_request(sock, &req, pass_fd ? in : -1, &e))
+		return keel_err(c->action, c->path, &e);
+	if (pass_fd)
+		rc = replies(c, sock);
+	else
+		rc = stream(c, sock, in, req.size);
+	if (in > 0)
+		close(in);
+	return rc;
+}
+
+static int
+ctl_main(int argc, char **argv, int cmd)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "fd", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct ctl c = { .action = argv[0], .last_pct = -2 };
+	struct control_req req = { .cmd = cmd };
+	struct kerr e = { 0 };
+	int opt, yes = 0, pass_fd = 0, sock, rc;
+
+	c.path = getenv("KEEL_CONTROL");
+	if (!c.path || !*c.path)
+		c.path = CONTROL_PATH;
+	while ((opt = getopt_long(argc, argv, "s:yh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's': c.path = optarg; break;
+		case 'y': yes = 1; break;
+		case 'F': pass_fd = 1; break;
+		case 'h': fputs(usage_ctl, stdout); return 0;
+		default: return keel_usage(usage_ctl);
+		}
+	}
+	if ((cmd == CONTROL_UPDATE) != (optind + 1 == argc) ||
+	    (cmd != CONTROL_UPDATE && optind != argc) ||
+	    (yes && cmd != CONTROL_FACTORY_RESET) ||
+	    (pass_fd && cmd != CONTROL_UPDATE))
+		return keel_usage(usage_ctl);
+	if (cmd == CONTROL_FACTORY_RESET && !yes)
+		return keel_errf(c.action, c.path,
+				 "this erases /etc changes and /var/lib; "
+				 "confirm with --yes");
+	c.tty = isatty(2);
+	sock = control_connect(c.path, &e);
+	if (sock < 0)
+		return keel_err(c.action, c.path, &e);
+	if (cmd == CONTROL_UPDATE) {
+		rc = update(&c, sock, argv[optind], pass_fd);
+	} else if (control_send_request(sock, &req, -1, &e)) {
+		rc = keel_err(c.action, c.path, &e);
+	} else {
+		shutdown(sock, SHUT_WR);
+		rc = replies(&c, sock);
+	}
+	close(sock);
+	return rc;
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	return ctl_main(argc, argv, CONTROL_STATUS);
+}
+
+int
+cmd_reboot(int argc, char **argv)
+{
+	return ctl_main(argc, argv, CONTROL_REBOOT);
+}
+
+int
+cmd_poweroff(int argc, char **argv)
+{
+	return ctl_main(argc, argv, CONTROL_POWEROFF);
+}
+
+int
+cmd_factory_reset(int argc, char **argv)
+{
+	return ctl_main(argc, argv, CONTROL_FACTORY_RESET);
+}
+
+int
+cmd_update(int argc, char **argv)
+{
+	return ctl_main(argc, argv, CONTROL_UPDATE);
+}
+
+int
+cmd_notify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	static char msg[NOTIFY_MAX + 1];
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct notify_msg m;
+	struct kerr e = { 0 };
+	size_t len = 0;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "+s:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's': path = optarg; break;
+		case 'h': fputs(usage_notify, stdout); return 0;
+		default: return keel_usage(usage_notify);
+		}
+	}
+	if (optind == argc)
+		return keel_usage(usage_notify);
+	if (!path || !*path)
+		return keel_errf("notify", "NOTIFY_SOCKET", "not set");
+	for (int i = optind; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+		if (!strchr(argv[i], '=') || strchr(argv[i], '\n'))
+			return keel_errf("notify", argv[i],
+					 "not a KEY=VALUE line");
+		if (len + n + 1 > NOTIFY_MAX)
+			return keel_errf("notify", path,
+					 "message over %d bytes", NOTIFY_MAX);
+		memcpy(msg + len, argv[i], n);
+		len += n;
+		msg[len++] = '\n';
+	}
+	len--; /* no newline after the last line, as sd_notify sends it */
+	if (notify_parse(msg, len, &m, &e) || notify_send(path, msg, len, &e))
+		return keel_err("notify", path, &e);
+	return 0;
+}
