@@ -192,6 +192,34 @@ kernel: $(O)/keel-init
 	$(Q)scripts/mkinitramfs.sh $(BOARD) $(O)/board/$(BOARD)-tiny $(O)/keel-init
 check check-qemu: board
 .PHONY: board kernel
+
+# --- the demo appliance (make demo) --------------------------------------
+# keel-demo (demo/Kbuild) is an app like any other: static musl, no keel
+# code. make demo installs what it needs, builds keel, the board and the
+# signed demo image, puts the image in the slots of $(O)/demo/disk.img
+# (made once: its etc and var partitions persist across runs) and boots
+# it; 127.0.0.1:DEMO_PORT reaches the service's port 80; ctrl-a x quits.
+DEMO_PORT ?= 8080
+DEMO_OUT := $(O)/demo
+demo-y :=
+include demo/Kbuild
+DEMO_OBJS := $(addprefix $(DEMO_OUT)/,$(demo-y))
+$(DEMO_OUT)/keel-demo: $(DEMO_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) -static -s -Wl,--gc-sections -o $@ $^
+-include $(DEMO_OBJS:.o=.d)
+$(DEMO_OUT)/demo.img: scripts/demo.sh demo/config.json demo/greeting \
+		$(DEMO_OUT)/keel-demo $(O)/deps/bin/toybox $(O)/keel
+	$(Q)KEEL_VERSION=$(KEEL_VERSION) BOARD=$(BOARD) scripts/demo.sh image $(O)
+demo-image: $(DEMO_OUT)/demo.img
+demo-disk: all board $(DEMO_OUT)/demo.img
+	$(Q)BOARD=$(BOARD) scripts/demo.sh disk $(O)
+demo:
+	$(Q)scripts/deps.sh demo
+	$(Q)$(MAKE) --no-print-directory demo-disk
+	$(Q)DEMO_PORT=$(DEMO_PORT) BOARD=$(BOARD) scripts/demo.sh run $(O)
+check check-qemu: $(DEMO_OUT)/demo.img
+.PHONY: demo demo-image demo-disk
 check: all unit-tests
 	$(Q)O=$(abspath $(O)) tests/run.sh all
 check-unit: all unit-tests

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Installs the Debian packages keel's build, tests and benchmarks need,
 # only those that are missing. Safe to run again; does nothing when all
-# are present. Usage: scripts/deps.sh [build|kernel|all]
+# are present. Usage: scripts/deps.sh [build|kernel|demo|all]
 set -eu
 
 build_pkgs="musl-tools dpkg-dev make gcc xz-utils"
@@ -11,10 +11,12 @@ test_pkgs="erofs-utils squashfs-tools cryptsetup-bin openssl clang
 	util-linux tar gdisk fdisk lz4"
 bench_pkgs="hyperfine bubblewrap crun busybox-static"
 kernel_pkgs="flex bison bc libelf-dev"
+demo_pkgs="erofs-utils e2fsprogs kmod cpio qemu-system-x86"
 
 case "${1:-all}" in
 build) want="$build_pkgs" ;;
 kernel) want="$build_pkgs $kernel_pkgs" ;;
+demo) want="$build_pkgs $demo_pkgs" ;;
 *) want="$build_pkgs $test_pkgs $bench_pkgs" ;;
 esac
 

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* The demo service's parts: network, persistent state, keel status, HTTP. */
+#ifndef DEMO_H
+#define DEMO_H
+
+#include <stddef.h>
+
+#define DEMO_GREETING_PATH "/etc/demo/greeting"
+#define DEMO_STATE_DIR "/var/lib/demo"
+#define DEMO_RELEASE_PATH "/usr/share/demo/release"
+#define DEMO_GREETING_MAX 200 /* bytes of greeting text */
+#define DEMO_STATUS_MAX 2048  /* keel status reply kept for the page */
+
+/* What the page shows; filled before each answer. */
+struct demo_info {
+	char greeting[DEMO_GREETING_MAX + 1];
+	unsigned long boots;
+	unsigned long requests;
+	char release[128]; /* the image's release line, or "" */
+	char kernel[200];  /* uname: sysname release machine */
+	char self[256];	   /* key=value lines: the service's own hardening */
+	unsigned long uptime_s;
+	char keel[DEMO_STATUS_MAX]; /* key=value lines from keel, or "" */
+};
+
+/* net.c: interface address, netmask, up, default route (ioctls). */
+int net_up(const char *ifname, const char *addr, const char *mask,
+	   const char *gw);
+
+/* store.c: the greeting in /etc, the boot count in /var/lib. */
+int store_greeting_get(char *buf, size_t cap);
+int store_greeting_set(const char *text);
+int store_count_boot(unsigned long *boots);
+int store_boots(unsigned long *boots);
+
+/* keel.c: keel's status over its control socket; notify messages. */
+int keel_status(char *buf, size_t cap);
+void keel_notify(const char *msg);
+
+/* http.c: answers one connection; returns when it is closed. */
+void http_serve(int fd, struct demo_info *info);
+
+/* main.c: refreshes the changing parts of info. */
+void demo_refresh(struct demo_info *info);
+
+/* Prints "keel-demo: " and the message to stderr (the console). */
+void demo_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MIT
+/* keel-demo: an appliance service that greets and counts boots over HTTP. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/sysinfo.h>
+#include <sys/time.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "demo/demo.h"
+
+/*
+ * Environment (the image's config.json sets it):
+ *   DEMO_IFACE    interface to configure (eth0); "none": leave the network
+ *   DEMO_ADDR     IPv4 address (10.0.2.15, QEMU's user network)
+ *   DEMO_NETMASK  (255.255.255.0)
+ *   DEMO_GATEWAY  default route ("" for none; 10.0.2.2)
+ *   DEMO_PORT     TCP port to serve (80)
+ *   NOTIFY_SOCKET set by keel: READY=1 is sent once the port listens
+ *   WATCHDOG_USEC set by keel when it expects WATCHDOG=1 pings
+ */
+
+static volatile sig_atomic_t stop;
+
+static void
+on_stop(int sig)
+{
+	stop = sig;
+}
+
+static const char *
+env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v ? v : def;
+}
+
+static int
+listen_tcp(int port)
+{
+	struct sockaddr_in sa;
+	int one = 1;
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		return -1;
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_ANY);
+	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(s, 16) < 0) {
+		int err = errno;
+		close(s);
+		errno = err;
+		return -1;
+	}
+	return s;
+}
+
+static void
+serve_one(int ls, struct demo_info *info)
+{
+	struct timeval tv = {3, 0}; /* a silent client cannot hold us */
+	int fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	http_serve(fd, info);
+	shutdown(fd, SHUT_WR);
+	close(fd);
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+demo_log(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "keel-demo: %s\n", msg);
+}
+
+void
+demo_refresh(struct demo_info *info)
+{
+	struct sysinfo si;
+
+	store_greeting_get(info->greeting, sizeof(info->greeting));
+	store_boots(&info->boots);
+	if (sysinfo(&si) == 0)
+		info->uptime_s = (unsigned long)si.uptime;
+	keel_status(info->keel, sizeof(info->keel));
+}
+
+/* What the kernel says of this process: capabilities, no_new_privs. */
+static void
+read_self(char *buf, size_t cap)
+{
+	static const char *const keys[] = {"CapEff", "CapPrm",	   "CapBnd",
+					   "CapAmb", "NoNewPrivs", "Seccomp"};
+	char line[128];
+	size_t have = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	buf[0] = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		size_t k = strcspn(line, ":");
+		char *v = line + k + 1;
+
+		if (!line[k])
+			continue;
+		line[k] = 0;
+		v += strspn(v, " \t");
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			int n;
+
+			if (strcmp(line, keys[i]))
+				continue;
+			n = snprintf(buf + have, cap - have, "%s=%s", line, v);
+			if (n > 0 && (size_t)n < cap - have)
+				have += (size_t)n;
+		}
+	}
+	fclose(f);
+}
+
+static void
+init_info(struct demo_info *info)
+{
+	struct utsname u;
+	FILE *f = fopen(DEMO_RELEASE_PATH, "re");
+
+	memset(info, 0, sizeof(*info));
+	if (f) {
+		if (fgets(info->release, sizeof(info->release), f))
+			info->release[strcspn(info->release, "\n")] = 0;
+		fclose(f);
+	}
+	read_self(info->self, sizeof(info->self));
+	if (uname(&u) == 0)
+		snprintf(info->kernel, sizeof(info->kernel), "%s %s %s",
+			 u.sysname, u.release, u.machine);
+}
+
+int
+main(void)
+{
+	static struct demo_info info;
+	const char *ifname = env_or("DEMO_IFACE", "eth0");
+	int port = atoi(env_or("DEMO_PORT", "80"));
+	uint64_t wd_ms =
+	    strtoull(env_or("WATCHDOG_USEC", "0"), NULL, 10) / 2000;
+	uint64_t next_pet = 0;
+	struct sigaction sa;
+	char ready[128];
+	int ls;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stderr, NULL, _IOLBF, 0);
+
+	init_info(&info);
+	if (strcmp(ifname, "none") &&
+	    net_up(ifname, env_or("DEMO_ADDR", "10.0.2.15"),
+		   env_or("DEMO_NETMASK", "255.255.255.0"),
+		   env_or("DEMO_GATEWAY", "10.0.2.2")) < 0)
+		return 1;
+	if (store_count_boot(&info.boots) < 0)
+		demo_log("boot count: %s: %s", DEMO_STATE_DIR, strerror(errno));
+	if (store_greeting_get(info.greeting, sizeof(info.greeting)) < 0)
+		demo_log("greeting: %s: %s", DEMO_GREETING_PATH,
+			 strerror(errno));
+	ls = listen_tcp(port);
+	if (ls < 0) {
+		demo_log("listen on port %d: %s", port, strerror(errno));
+		return 1;
+	}
+	demo_log("boot %lu, greeting \"%s\", serving HTTP on port %d",
+		 info.boots, info.greeting, port);
+	snprintf(ready, sizeof(ready), "READY=1\nSTATUS=serving on port %d",
+		 port);
+	keel_notify(ready);
+
+	while (!stop) {
+		struct pollfd p = {ls, POLLIN, 0};
+		int r = poll(&p, 1, wd_ms ? (int)wd_ms : -1);
+
+		if (wd_ms && now_ms() >= next_pet) {
+			keel_notify("WATCHDOG=1");
+			next_pet = now_ms() + wd_ms;
+		}
+		if (r > 0)
+			serve_one(ls, &info);
+	}
+	demo_log("stopping (signal %d)", (int)stop);
+	keel_notify("STOPPING=1");
+	return 0;
+}

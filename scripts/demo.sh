@@ -1,0 +1,109 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The demo appliance (make demo): stages its root (static toybox and the
+# keel-demo service), builds and signs the image, assembles the disk and
+# boots it in QEMU with the service on a port of 127.0.0.1.
+#   scripts/demo.sh image BUILD_DIR   BUILD_DIR/demo/demo.img, signed
+#   scripts/demo.sh disk BUILD_DIR    BUILD_DIR/demo/disk.img: made once,
+#                                     later only its slots are rewritten
+#   scripts/demo.sh run BUILD_DIR     boot it; the console on the terminal
+# Environment: BOARD (qemu-x86_64), DEMO_PORT (8080), DEMO_KEY (the test
+# release key), DEMO_DISK (BUILD_DIR/demo/disk.img), KEEL_VERSION.
+set -eu
+cmd=$1
+O=$(cd "$2" && pwd)
+top=$(cd "$(dirname "$0")/.." && pwd)
+KEEL=$O/keel
+BOARD=${BOARD:-qemu-x86_64}
+DEMO_PORT=${DEMO_PORT:-8080}
+DEMO_KEY=${DEMO_KEY:-$top/keys/test/release/test-release-a.key}
+out=$O/demo
+img=$out/demo.img
+disk=${DEMO_DISK:-$out/disk.img}
+
+die() { echo "keel: demo: $*" >&2; exit 1; }
+
+# The image's root: toybox and its command links, the service, /etc.
+stage() {
+	root=$1
+	rm -rf "$root"
+	mkdir -p "$root/bin" "$root/usr/sbin" "$root/etc/demo" \
+		"$root/usr/share/demo"
+	install -m 0755 "$O/deps/bin/toybox" "$root/bin/toybox"
+	for p in $("$root/bin/toybox" --long); do
+		[ "$p" = bin/toybox ] && continue
+		mkdir -p "$root/$(dirname "$p")"
+		ln -sf /bin/toybox "$root/$p"
+	done
+	[ -L "$root/bin/sh" ] || ln -s toybox "$root/bin/sh"
+	install -m 0755 "$out/keel-demo" "$root/usr/sbin/keel-demo"
+	install -m 0644 "$top/demo/greeting" "$root/etc/demo/greeting"
+	echo keel-demo >"$root/etc/hostname"
+	echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
+	echo 'root:x:0:' >"$root/etc/group"
+	echo "keel demo ${KEEL_VERSION:-unknown} for $BOARD" \
+		>"$root/usr/share/demo/release"
+}
+
+image() {
+	stage "$out/root"
+	rm -f "$img.tmp"
+	"$KEEL" image build "$out/root" -o "$img.tmp" --board "$BOARD" \
+		--config "$top/demo/config.json" \
+		--name "keel-demo ${KEEL_VERSION:-unknown}" >/dev/null
+	"$KEEL" image sign "$img.tmp" --key "$DEMO_KEY" >/dev/null
+	"$KEEL" image verify "$img.tmp" >/dev/null
+	mv "$img.tmp" "$img"
+	printf '  %-7s %s (%s bytes, signed with %s)\n' IMAGE "$img" \
+		"$(stat -c %s "$img")" "$(basename "$DEMO_KEY")"
+}
+
+# A new disk is made once; an existing one keeps its etc and var
+# partitions (the greeting and the boot count) and gets a changed image
+# in both slots (DISK.slots remembers which image they hold).
+disk() {
+	[ -f "$img" ] || die "no $img (scripts/demo.sh image first)"
+	sum=$(sha256sum <"$img" | cut -d' ' -f1)
+	if [ -f "$disk" ] && [ "$(cat "$disk.slots" 2>/dev/null)" = "$sum" ]; then
+		printf '  %-7s %s (kept: its slots hold this image)\n' DISK \
+			"$disk"
+		return
+	fi
+	if [ -f "$disk" ]; then
+		"$KEEL" disk --board "$BOARD" --slot-a "$img" --slot-b "$img" \
+			-o "$disk" || die "$disk does not fit board $BOARD" \
+			"any more; remove it to start with a fresh disk"
+		what="slots rewritten, etc and var kept"
+	else
+		rm -f "$disk.slots"
+		"$KEEL" disk --board "$BOARD" --slot-a "$img" --slot-b "$img" \
+			-o "$disk"
+		what=new
+	fi
+	echo "$sum" >"$disk.slots"
+	printf '  %-7s %s (%s)\n' DISK "$disk" "$what"
+}
+
+run() {
+	[ -f "$disk" ] || die "no $disk (make demo builds it)"
+	cat <<EOF
+
+  keel demo: booting $disk in QEMU ($BOARD, no KVM: ~5 s)
+  The service answers on   http://127.0.0.1:$DEMO_PORT/
+  e.g. curl http://127.0.0.1:$DEMO_PORT/greeting
+       curl -d 'Hi there' http://127.0.0.1:$DEMO_PORT/greeting
+  Quit QEMU with ctrl-a x (the disk is kept: the next make demo boots it
+  again, with your greeting and one more boot counted).
+
+EOF
+	exec "$KEEL" qemu "$disk" --board "$BOARD" -- \
+		-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$DEMO_PORT-:80" \
+		-device virtio-net-pci,netdev=n0
+}
+
+case $cmd in
+image) image ;;
+disk) disk ;;
+run) run ;;
+*) die "unknown step $cmd (image, disk or run)" ;;
+esac
