@@ -48,9 +48,9 @@ static const char usage_notify[] =
     "  -h, --help         this text\n";
 
 struct ctl {
-	const char *action;	/* command name, for messages */
-	const char *path;	/* control socket */
-	int tty;		/* stderr is a terminal: progress in place */
+	const char *action; /* command name, for messages */
+	const char *path;   /* control socket */
+	int tty;	    /* stderr is a terminal: progress in place */
 	int last_pct;
 };
 
@@ -88,7 +88,7 @@ static int
 take_reply(struct ctl *c, int sock, char *buf, size_t *len, int *rc)
 {
 	struct control_reply r;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	ssize_t n;
 	char *nl;
 
@@ -96,8 +96,7 @@ take_reply(struct ctl *c, int sock, char *buf, size_t *len, int *rc)
 	if (n < 0 && errno == EINTR)
 		return 0;
 	if (n < 0)
-		return keel_errf(c->action, c->path, "%s", strerror(errno)),
-		       -1;
+		return keel_errf(c->action, c->path, "%s", strerror(errno)), -1;
 	if (n == 0)
 		return keel_errf(c->action, c->path,
 				 "connection closed without a reply"),
@@ -116,18 +115,17 @@ take_reply(struct ctl *c, int sock, char *buf, size_t *len, int *rc)
 		} else {
 			if (c->tty && c->last_pct != -2)
 				fputc('\n', stderr);
-			*rc = r.kind == CONTROL_R_OK
-				      ? 0
-				      : keel_errf(c->action, c->path, "%s",
-						  r.value);
+			*rc =
+			    r.kind == CONTROL_R_OK
+				? 0
+				: keel_errf(c->action, c->path, "%s", r.value);
 			return 1;
 		}
 		if (r.kind == CONTROL_R_PROGRESS && c->tty)
 			c->last_pct = 0;
 	}
 	if (*len >= CONTROL_LINE_MAX)
-		return keel_errf(c->action, c->path, "reply line too long"),
-		       -1;
+		return keel_errf(c->action, c->path, "reply line too long"), -1;
 	return 0;
 }
 
@@ -154,7 +152,7 @@ stream(struct ctl *c, int sock, int in, uint64_t size)
 	int in_eof = 0, out_done = 0, rc = KEEL_EXIT_FAIL;
 
 	for (;;) {
-		struct pollfd p[2] = { { sock, POLLIN, 0 }, { in, 0, 0 } };
+		struct pollfd p[2] = {{sock, POLLIN, 0}, {in, 0, 0}};
 		if (size && rd == size)
 			in_eof = 1; /* never more than announced */
 		if (!out_done && off < have)
@@ -213,8 +211,8 @@ stream(struct ctl *c, int sock, int in, uint64_t size)
 static int
 update(struct ctl *c, int sock, const char *bundle, int pass_fd)
 {
-	struct control_req req = { .cmd = CONTROL_UPDATE };
-	struct kerr e = { 0 };
+	struct control_req req = {.cmd = CONTROL_UPDATE};
+	struct kerr e = {0};
 	struct stat st;
 	int in = 0, rc;
 
@@ -249,15 +247,15 @@ static int
 ctl_main(int argc, char **argv, int cmd)
 {
 	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "yes", no_argument, NULL, 'y' },
-		{ "fd", no_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"socket", required_argument, NULL, 's'},
+	    {"yes", no_argument, NULL, 'y'},
+	    {"fd", no_argument, NULL, 'F'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
-	struct ctl c = { .action = argv[0], .last_pct = -2 };
-	struct control_req req = { .cmd = cmd };
-	struct kerr e = { 0 };
+	struct ctl c = {.action = argv[0], .last_pct = -2};
+	struct control_req req = {.cmd = cmd};
+	struct kerr e = {0};
 	int opt, yes = 0, pass_fd = 0, sock, rc;
 
 	c.path = getenv("KEEL_CONTROL");
@@ -265,11 +263,20 @@ ctl_main(int argc, char **argv, int cmd)
 		c.path = CONTROL_PATH;
 	while ((opt = getopt_long(argc, argv, "s:yh", opts, NULL)) != -1) {
 		switch (opt) {
-		case 's': c.path = optarg; break;
-		case 'y': yes = 1; break;
-		case 'F': pass_fd = 1; break;
-		case 'h': fputs(usage_ctl, stdout); return 0;
-		default: return keel_usage(usage_ctl);
+		case 's':
+			c.path = optarg;
+			break;
+		case 'y':
+			yes = 1;
+			break;
+		case 'F':
+			pass_fd = 1;
+			break;
+		case 'h':
+			fputs(usage_ctl, stdout);
+			return 0;
+		default:
+			return keel_usage(usage_ctl);
 		}
 	}
 	if ((cmd == CONTROL_UPDATE) != (optind + 1 == argc) ||
@@ -331,22 +338,27 @@ int
 cmd_notify(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"socket", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	static char msg[NOTIFY_MAX + 1];
 	const char *path = getenv("NOTIFY_SOCKET");
 	struct notify_msg m;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	size_t len = 0;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "+s:h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 's': path = optarg; break;
-		case 'h': fputs(usage_notify, stdout); return 0;
-		default: return keel_usage(usage_notify);
+		case 's':
+			path = optarg;
+			break;
+		case 'h':
+			fputs(usage_notify, stdout);
+			return 0;
+		default:
+			return keel_usage(usage_notify);
 		}
 	}
 	if (optind == argc)

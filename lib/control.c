@@ -10,12 +10,12 @@ static const struct {
 	const char *line; /* without the newline */
 	int cmd, src;
 } plain[] = {
-	{ "status", CONTROL_STATUS, CONTROL_SRC_NONE },
-	{ "reboot", CONTROL_REBOOT, CONTROL_SRC_NONE },
-	{ "poweroff", CONTROL_POWEROFF, CONTROL_SRC_NONE },
-	{ "factory-reset yes", CONTROL_FACTORY_RESET, CONTROL_SRC_NONE },
-	{ "update", CONTROL_UPDATE, CONTROL_SRC_STREAM },
-	{ "update fd", CONTROL_UPDATE, CONTROL_SRC_FD },
+    {"status", CONTROL_STATUS, CONTROL_SRC_NONE},
+    {"reboot", CONTROL_REBOOT, CONTROL_SRC_NONE},
+    {"poweroff", CONTROL_POWEROFF, CONTROL_SRC_NONE},
+    {"factory-reset yes", CONTROL_FACTORY_RESET, CONTROL_SRC_NONE},
+    {"update", CONTROL_UPDATE, CONTROL_SRC_STREAM},
+    {"update fd", CONTROL_UPDATE, CONTROL_SRC_FD},
 };
 
 /* Bytes a request line may hold: lowercase, digits, '-', ' '. */
@@ -47,7 +47,8 @@ static int
 parse_line(const char *p, size_t n, struct control_req *r, struct kerr *e)
 {
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
-		if (strlen(plain[i].line) == n && !memcmp(p, plain[i].line, n)) {
+		if (strlen(plain[i].line) == n &&
+		    !memcmp(p, plain[i].line, n)) {
 			r->cmd = plain[i].cmd;
 			r->src = plain[i].src;
 			return 0;
@@ -81,8 +82,7 @@ put_raw(char *buf, size_t cap, size_t *off, const char *s, size_t n)
 }
 
 static int
-put_slot(char *buf, size_t cap, size_t *off, int i,
-	 const struct state_slot *s)
+put_slot(char *buf, size_t cap, size_t *off, int i, const struct state_slot *s)
 {
 	const char *n = state_slot_name(i);
 	int r = 0;
@@ -118,13 +118,13 @@ control_parse_request(const char *buf, size_t len, struct control_req *r,
 
 	memset(r, 0, sizeof(*r));
 	nl = memchr(buf, '\n', len < CONTROL_REQ_MAX ? len : CONTROL_REQ_MAX);
-	n = nl ? (size_t)(nl - buf) : (len < CONTROL_REQ_MAX ? len
-							     : CONTROL_REQ_MAX);
+	n = nl ? (size_t)(nl - buf)
+	       : (len < CONTROL_REQ_MAX ? len : CONTROL_REQ_MAX);
 	for (size_t i = 0; i < n; i++)
 		if (!req_byte((unsigned char)buf[i]))
 			return kerr_set(e, "control request",
-					"byte 0x%02x at %zu", (unsigned char)buf[i],
-					i);
+					"byte 0x%02x at %zu",
+					(unsigned char)buf[i], i);
 	if (!nl && len >= CONTROL_REQ_MAX)
 		return kerr_set(e, "control request", "longer than %d bytes",
 				CONTROL_REQ_MAX);
@@ -252,8 +252,7 @@ control_end(char *buf, size_t cap, size_t *off, const char *reason)
 }
 
 int
-control_put_state(char *buf, size_t cap, size_t *off,
-		  const struct state *st)
+control_put_state(char *buf, size_t cap, size_t *off, const struct state *st)
 {
 	size_t o = *off;
 	int r = 0;
@@ -266,8 +265,8 @@ control_put_state(char *buf, size_t cap, size_t *off,
 			 (unsigned long long)st->floor);
 	r |= control_put(buf, cap, &o, "boot_count", "%llu",
 			 (unsigned long long)st->boot_count);
-	r |= control_put(buf, cap, &o, "factory_reset", "%u",
-			 st->factory_reset);
+	r |=
+	    control_put(buf, cap, &o, "factory_reset", "%u", st->factory_reset);
 	for (int i = 0; i < STATE_NSLOTS; i++)
 		r |= put_slot(buf, cap, &o, i, &st->slot[i]);
 	if (r)

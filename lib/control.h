@@ -22,8 +22,8 @@
  * one final "ok" or "error: REASON" line, then the server closes.
  */
 #define CONTROL_PATH "/run/keel/control"
-#define CONTROL_REQ_MAX 64	/* request line, newline included */
-#define CONTROL_LINE_MAX 512	/* reply line, newline included */
+#define CONTROL_REQ_MAX 64   /* request line, newline included */
+#define CONTROL_LINE_MAX 512 /* reply line, newline included */
 #define CONTROL_SIZE_MAX ((uint64_t)1 << 52) /* update SIZE */
 
 enum control_cmd {
@@ -35,16 +35,16 @@ enum control_cmd {
 };
 
 enum control_src {
-	CONTROL_SRC_NONE = 0,	/* no bundle */
-	CONTROL_SRC_STREAM,	/* bundle follows until EOF */
-	CONTROL_SRC_SIZED,	/* size bundle bytes follow */
-	CONTROL_SRC_FD,		/* bundle is the passed fd */
+	CONTROL_SRC_NONE = 0, /* no bundle */
+	CONTROL_SRC_STREAM,   /* bundle follows until EOF */
+	CONTROL_SRC_SIZED,    /* size bundle bytes follow */
+	CONTROL_SRC_FD,	      /* bundle is the passed fd */
 };
 
 struct control_req {
-	int cmd;		/* enum control_cmd */
-	int src;		/* enum control_src */
-	uint64_t size;		/* CONTROL_SRC_SIZED: 1..CONTROL_SIZE_MAX */
+	int cmd;       /* enum control_cmd */
+	int src;       /* enum control_src */
+	uint64_t size; /* CONTROL_SRC_SIZED: 1..CONTROL_SIZE_MAX */
 };
 
 /*
@@ -56,23 +56,22 @@ struct control_req {
  * too long, a byte outside the grammar, an unknown request, or bytes
  * after a request that carries no data.
  */
-int control_parse_request(const char *buf, size_t len,
-			  struct control_req *r, struct kerr *e);
+int control_parse_request(const char *buf, size_t len, struct control_req *r,
+			  struct kerr *e);
 
 /* The request line for r into buf (cap >= CONTROL_REQ_MAX); its length. */
-size_t control_fmt_request(const struct control_req *r, char *buf,
-			   size_t cap);
+size_t control_fmt_request(const struct control_req *r, char *buf, size_t cap);
 
 /* A reply line, as the client sees it. */
 enum control_kind {
-	CONTROL_R_KV = 1,	/* key=value */
-	CONTROL_R_PROGRESS,	/* progress=DONE/TOTAL (total 0: unknown) */
+	CONTROL_R_KV = 1,   /* key=value */
+	CONTROL_R_PROGRESS, /* progress=DONE/TOTAL (total 0: unknown) */
 	CONTROL_R_OK,
-	CONTROL_R_ERROR,	/* value = the reason */
+	CONTROL_R_ERROR, /* value = the reason */
 };
 
 struct control_reply {
-	int kind;		/* enum control_kind */
+	int kind; /* enum control_kind */
 	char key[64];
 	char value[CONTROL_LINE_MAX];
 	uint64_t done, total;
@@ -83,8 +82,8 @@ struct control_reply {
  * [a-z0-9_.-]{1,63}; values printable ASCII or UTF-8 bytes >= 0x80, no
  * control bytes. 0 or -1.
  */
-int control_parse_reply(const char *line, size_t len,
-			struct control_reply *r, struct kerr *e);
+int control_parse_reply(const char *line, size_t len, struct control_reply *r,
+			struct kerr *e);
 
 /*
  * Server side: appends "key=VALUE\n" to buf at *off (VALUE printf-style;

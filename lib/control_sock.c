@@ -23,10 +23,11 @@ recv_fds(int sock, char *buf, size_t n, int flags, int *keep)
 		struct cmsghdr h;
 		char b[CMSG_SPACE(MAX_PASSED_FDS * sizeof(int))];
 	} cm;
-	struct iovec iov = { .iov_base = buf, .iov_len = n };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cm.b,
-			     .msg_controllen = sizeof(cm.b) };
+	struct iovec iov = {.iov_base = buf, .iov_len = n};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cm.b,
+			    .msg_controllen = sizeof(cm.b)};
 	ssize_t r;
 
 	do
@@ -74,8 +75,8 @@ control_listen(const char *path, struct kerr *e)
 	if (fd < 0)
 		return kerr_set(e, "control socket", "%s", strerror(errno));
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    chmod(path, 0660) || listen(fd, 8)) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0660) ||
+	    listen(fd, 8)) {
 		kerr_set(e, "control socket", "%s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
@@ -103,8 +104,7 @@ control_connect(const char *path, struct kerr *e)
 }
 
 int
-control_recv_request(int sock, struct control_req *r, int *fd,
-		     struct kerr *e)
+control_recv_request(int sock, struct control_req *r, int *fd, struct kerr *e)
 {
 	char buf[CONTROL_REQ_MAX];
 	ssize_t n;
@@ -147,8 +147,8 @@ control_send_request(int sock, const struct control_req *r, int fd,
 		char b[CMSG_SPACE(sizeof(int))];
 	} cm;
 	size_t n = control_fmt_request(r, line, sizeof(line)), done = 0;
-	struct iovec iov = { .iov_base = line, .iov_len = n };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct iovec iov = {.iov_base = line, .iov_len = n};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 
 	if (!n)
 		return kerr_set(e, "control request", "not a request");

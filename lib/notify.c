@@ -105,8 +105,7 @@ sun_path(struct sockaddr_un *sa, socklen_t *len, const char *path,
 }
 
 int
-notify_parse(const void *buf, size_t len, struct notify_msg *m,
-	     struct kerr *e)
+notify_parse(const void *buf, size_t len, struct notify_msg *m, struct kerr *e)
 {
 	const char *p = buf, *end = p + len;
 
@@ -151,24 +150,25 @@ notify_open(const char *path, struct kerr *e)
 }
 
 int
-notify_recv(int fd, char *buf, size_t cap, struct notify_msg *m,
-	    pid_t *pid, struct kerr *e)
+notify_recv(int fd, char *buf, size_t cap, struct notify_msg *m, pid_t *pid,
+	    struct kerr *e)
 {
 	union {
 		struct cmsghdr h;
 		char b[CMSG_SPACE(sizeof(struct ucred)) +
 		       CMSG_SPACE(16 * sizeof(int))];
 	} cm;
-	struct iovec iov = { .iov_base = buf, .iov_len = cap };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cm.b,
-			     .msg_controllen = sizeof(cm.b) };
+	struct iovec iov = {.iov_base = buf, .iov_len = cap};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cm.b,
+			    .msg_controllen = sizeof(cm.b)};
 	ssize_t n;
 
 	*pid = 0;
 	do
-		n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC |
-					     MSG_CMSG_CLOEXEC);
+		n = recvmsg(fd, &mh,
+			    MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 0;

@@ -17,8 +17,8 @@
  * FDSTORE=, unknown keys, READY=0 ...) is ignored and counted. A datagram
  * over NOTIFY_MAX bytes or with a NUL byte is refused whole.
  */
-#define NOTIFY_MAX 4096		/* bytes of one datagram */
-#define NOTIFY_STATUS_MAX 255	/* STATUS= text kept, longer is cut */
+#define NOTIFY_MAX 4096	      /* bytes of one datagram */
+#define NOTIFY_STATUS_MAX 255 /* STATUS= text kept, longer is cut */
 
 enum notify_flag {
 	NOTIFY_READY = 1 << 0,
@@ -32,11 +32,11 @@ enum notify_flag {
 };
 
 struct notify_msg {
-	unsigned flags;			/* enum notify_flag */
+	unsigned flags;			    /* enum notify_flag */
 	char status[NOTIFY_STATUS_MAX + 1]; /* control bytes become '?' */
-	uint64_t watchdog_usec;		/* > 0 */
-	int errno_val;			/* >= 0 */
-	unsigned ignored;		/* lines not understood */
+	uint64_t watchdog_usec;		    /* > 0 */
+	int errno_val;			    /* >= 0 */
+	unsigned ignored;		    /* lines not understood */
 };
 
 /* Parses one datagram of len bytes (not NUL-terminated). 0 or -1. */
@@ -57,12 +57,11 @@ int notify_open(const char *path, struct kerr *e);
  * pid, 0 if unknown) filled, 0 when nothing is queued, -1 on a refused
  * datagram (too long, NUL; it is consumed) or a socket error.
  */
-int notify_recv(int fd, char *buf, size_t cap, struct notify_msg *m,
-		pid_t *pid, struct kerr *e);
+int notify_recv(int fd, char *buf, size_t cap, struct notify_msg *m, pid_t *pid,
+		struct kerr *e);
 
 /* Client: sends len bytes of msg to path ("@name" = abstract socket, as
  * $NOTIFY_SOCKET may say). 0 or -1. */
-int notify_send(const char *path, const void *msg, size_t len,
-		struct kerr *e);
+int notify_send(const char *path, const void *msg, size_t len, struct kerr *e);
 
 #endif

@@ -20,7 +20,7 @@
 #define R_SLOT0 56
 #define R_SLOT_SIZE 128
 #define R_TAIL (R_SLOT0 + STATE_NSLOTS * R_SLOT_SIZE) /* 312 */
-#define R_CRC (STATE_REC_SIZE - 4)		       /* 508 */
+#define R_CRC (STATE_REC_SIZE - 4)		      /* 508 */
 
 #define S_FLAGS 0
 #define S_TRIES 1
@@ -38,7 +38,7 @@
 #define SF_KNOWN 0x04
 #define SF_TRIAL 0x08
 
-static const char state_magic[8] = { 'K', 'E', 'E', 'L', 'S', 'T', 'A', 'T' };
+static const char state_magic[8] = {'K', 'E', 'E', 'L', 'S', 'T', 'A', 'T'};
 
 static void
 put32(uint8_t *p, uint32_t v)
@@ -88,10 +88,10 @@ encode_slot(const struct state_slot *s, uint8_t *p)
 {
 	size_t n = strnlen(s->fail_text, STATE_FAIL_TEXT);
 
-	p[S_FLAGS] = (uint8_t)((s->bootable ? SF_BOOTABLE : 0) |
-			       (s->committed ? SF_COMMITTED : 0) |
-			       (s->known ? SF_KNOWN : 0) |
-			       (s->trial ? SF_TRIAL : 0));
+	p[S_FLAGS] =
+	    (uint8_t)((s->bootable ? SF_BOOTABLE : 0) |
+		      (s->committed ? SF_COMMITTED : 0) |
+		      (s->known ? SF_KNOWN : 0) | (s->trial ? SF_TRIAL : 0));
 	p[S_TRIES] = s->tries;
 	p[S_FAIL] = s->fail;
 	put64(p + S_VERSION, s->version);
@@ -137,7 +137,8 @@ decode_slot(const uint8_t *p, int i, struct state_slot *s, struct kerr *e)
 				state_slot_name(i));
 	n = strnlen((const char *)t, S_TEXT_SIZE);
 	if (n == S_TEXT_SIZE || !all_zero(t + n, S_TEXT_SIZE - n))
-		return kerr_set(e, "state slot", "%s: failure text unterminated",
+		return kerr_set(e, "state slot",
+				"%s: failure text unterminated",
 				state_slot_name(i));
 	for (size_t k = 0; k < n; k++)
 		if (t[k] < 0x20 || t[k] >= 0x7f)
@@ -159,16 +160,14 @@ seq_newer(uint64_t a, uint64_t b)
 }
 
 static int
-io_full(const struct state_io *io, int wr, uint8_t *buf, size_t n,
-	uint64_t off)
+io_full(const struct state_io *io, int wr, uint8_t *buf, size_t n, uint64_t off)
 {
 	size_t done = 0;
 
 	while (done < n) {
-		ssize_t r = wr ? io->pwrite(io->ctx, buf + done, n - done,
-					    off + done)
-			       : io->pread(io->ctx, buf + done, n - done,
-					   off + done);
+		ssize_t r =
+		    wr ? io->pwrite(io->ctx, buf + done, n - done, off + done)
+		       : io->pread(io->ctx, buf + done, n - done, off + done);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -294,7 +293,8 @@ state_pick(const uint8_t *rec0, const uint8_t *rec1, struct state *st,
 	if (!ok[0] && !ok[1]) {
 		state_default(st);
 		st->empty = 1;
-		return kerr_set(e, "state", "no valid copy (0: %s%s%.60s; "
+		return kerr_set(e, "state",
+				"no valid copy (0: %s%s%.60s; "
 				"1: %s%s%.60s); using defaults",
 				rec0 ? err[0].check : "unreadable",
 				rec0 ? ": " : "", rec0 ? err[0].detail : "",
@@ -320,8 +320,7 @@ state_read(const struct state_io *io, struct state *st, struct kerr *e)
 	for (int i = 0; i < 2; i++)
 		rd[i] = !io_full(io, 0, rec[i], STATE_REC_SIZE,
 				 (uint64_t)i * STATE_COPY_STRIDE);
-	return state_pick(rd[0] ? rec[0] : NULL, rd[1] ? rec[1] : NULL, st,
-			  e);
+	return state_pick(rd[0] ? rec[0] : NULL, rd[1] ? rec[1] : NULL, st, e);
 }
 
 int

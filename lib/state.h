@@ -25,54 +25,55 @@
  * Nothing here allocates; every buffer is the caller's. Usable by PID 1.
  */
 #define STATE_REC_SIZE 512
-#define STATE_COPY_STRIDE 4096	/* copy i lives at i * STATE_COPY_STRIDE */
+#define STATE_COPY_STRIDE 4096 /* copy i lives at i * STATE_COPY_STRIDE */
 #define STATE_MIN_SIZE (2 * STATE_COPY_STRIDE) /* partition size needed */
 #define STATE_FORMAT 1
 #define STATE_NSLOTS 2
 #define STATE_NO_SLOT (-1)
-#define STATE_MAX_TRIES 100	/* tries given to a trial slot: 1..100 */
-#define STATE_FAIL_TEXT 47	/* failure text: printable ASCII, <= 47 */
+#define STATE_MAX_TRIES 100 /* tries given to a trial slot: 1..100 */
+#define STATE_FAIL_TEXT 47  /* failure text: printable ASCII, <= 47 */
 
 /* Why a slot was last marked bad (stored as one byte). */
 enum state_fail {
 	STATE_FAIL_NONE = 0,
-	STATE_FAIL_TRIES,	/* trial slot ran out of tries */
-	STATE_FAIL_VERIFY,	/* signature, policy or hash tree refused */
-	STATE_FAIL_CORRUPT,	/* dm-verity reported corruption at run time */
-	STATE_FAIL_CRASH,	/* app crash loop */
-	STATE_FAIL_WATCHDOG,	/* app stopped notifying / watchdog reset */
-	STATE_FAIL_NOT_READY,	/* no READY=1 within the configured time */
-	STATE_FAIL_INSTALL,	/* install started and did not finish */
-	STATE_FAIL_ROLLBACK,	/* epoch below the rollback floor */
-	STATE_FAIL_MOUNT,	/* image verified but could not be mounted */
+	STATE_FAIL_TRIES,     /* trial slot ran out of tries */
+	STATE_FAIL_VERIFY,    /* signature, policy or hash tree refused */
+	STATE_FAIL_CORRUPT,   /* dm-verity reported corruption at run time */
+	STATE_FAIL_CRASH,     /* app crash loop */
+	STATE_FAIL_WATCHDOG,  /* app stopped notifying / watchdog reset */
+	STATE_FAIL_NOT_READY, /* no READY=1 within the configured time */
+	STATE_FAIL_INSTALL,   /* install started and did not finish */
+	STATE_FAIL_ROLLBACK,  /* epoch below the rollback floor */
+	STATE_FAIL_MOUNT,     /* image verified but could not be mounted */
 	STATE_FAIL_OTHER,
-	STATE_FAIL_MAX		/* first invalid value */
+	STATE_FAIL_MAX /* first invalid value */
 };
 
 struct state_slot {
-	uint8_t bootable;	/* 1: may be chosen */
-	uint8_t committed;	/* 1: this is the committed slot */
-	uint8_t tries;		/* trial boots left (0 when not a trial) */
-	uint8_t known;		/* 1: version and epoch below are known */
-	uint64_t version;	/* of the image installed here */
-	uint64_t epoch;		/* its security epoch */
-	uint8_t fail;		/* enum state_fail of the last failure */
-	uint64_t fail_boot;	/* boot_count when it was recorded */
+	uint8_t bootable;   /* 1: may be chosen */
+	uint8_t committed;  /* 1: this is the committed slot */
+	uint8_t trial;	    /* 1: installed, not yet committed */
+	uint8_t tries;	    /* trial boots left (0 when not a trial) */
+	uint8_t known;	    /* 1: version and epoch below are known */
+	uint64_t version;   /* of the image installed here */
+	uint64_t epoch;	    /* its security epoch */
+	uint8_t fail;	    /* enum state_fail of the last failure */
+	uint64_t fail_boot; /* boot_count when it was recorded */
 	char fail_text[STATE_FAIL_TEXT + 1]; /* NUL-terminated */
 };
 
 struct state {
-	uint64_t seq;		/* of the copy this was read from / written */
-	uint64_t boot_count;	/* boots counted so far */
-	uint64_t floor;		/* rollback floor: lowest epoch accepted */
+	uint64_t seq;	     /* of the copy this was read from / written */
+	uint64_t boot_count; /* boots counted so far */
+	uint64_t floor;	     /* rollback floor: lowest epoch accepted */
 	uint64_t committed_version; /* version of the committed image */
-	int committed_slot;	/* 0 (A) or 1 (B) */
-	uint8_t factory_reset;	/* 1: wipe etc and var on the next boot */
+	int committed_slot;	    /* 0 (A) or 1 (B) */
+	uint8_t factory_reset;	    /* 1: wipe etc and var on the next boot */
 	struct state_slot slot[STATE_NSLOTS];
 	/* Not stored: where the record came from (set by state_read). */
-	int copy;		/* copy read from; -1 when defaults */
-	uint8_t empty;		/* 1: no valid copy, defaults in use */
-	uint8_t other_bad;	/* 1: the other copy was invalid */
+	int copy;	   /* copy read from; -1 when defaults */
+	uint8_t empty;	   /* 1: no valid copy, defaults in use */
+	uint8_t other_bad; /* 1: the other copy was invalid */
 };
 
 /* Storage access, interposable by tests. Return as pread/pwrite/fdatasync. */
@@ -123,18 +124,18 @@ int state_write(const struct state_io *io, struct state *st, struct kerr *e);
 
 enum state_boot {
 	STATE_BOOT_COMMITTED = 1, /* the committed slot */
-	STATE_BOOT_TRIAL,	/* a trial slot: begin_trial, commit on health */
-	STATE_BOOT_FALLBACK,	/* committed slot is bad: the other, commit
-				   it once healthy */
-	STATE_BOOT_RESCUE,	/* nothing bootable: the committed slot
-				   anyway (it is still verified) */
+	STATE_BOOT_TRIAL,    /* a trial slot: begin_trial, commit on health */
+	STATE_BOOT_FALLBACK, /* committed slot is bad: the other, commit
+				it once healthy */
+	STATE_BOOT_RESCUE,   /* nothing bootable: the committed slot
+				anyway (it is still verified) */
 };
 
 struct state_choice {
-	int slot;		/* 0 or 1 */
-	int kind;		/* enum state_boot */
-	int changed;		/* 1: st was changed (a trial ran out of
-				   tries and was marked bad): write it */
+	int slot;    /* 0 or 1 */
+	int kind;    /* enum state_boot */
+	int changed; /* 1: st was changed (a trial ran out of
+			tries and was marked bad): write it */
 };
 
 /*
@@ -142,7 +143,8 @@ struct state_choice {
  * else the committed slot if bootable; else the other slot if bootable
  * and its known epoch is not below the floor (fallback); else the
  * committed slot (rescue). A trial with no tries left is marked bad
- * (STATE_FAIL_TRIES) first. Never changes which slot is committed.
+ * (STATE_FAIL_TRIES, "trial" flag set and tries 0) first. Never
+ * changes which slot is committed.
  */
 void state_choose_slot(struct state *st, struct state_choice *c);
 

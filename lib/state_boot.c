@@ -5,17 +5,12 @@
 #include "lib/state.h"
 
 static const char *const fail_names[STATE_FAIL_MAX] = {
-	[STATE_FAIL_NONE] = "none",
-	[STATE_FAIL_TRIES] = "tries",
-	[STATE_FAIL_VERIFY] = "verify",
-	[STATE_FAIL_CORRUPT] = "corrupt",
-	[STATE_FAIL_CRASH] = "crash",
-	[STATE_FAIL_WATCHDOG] = "watchdog",
-	[STATE_FAIL_NOT_READY] = "not-ready",
-	[STATE_FAIL_INSTALL] = "install",
-	[STATE_FAIL_ROLLBACK] = "rollback",
-	[STATE_FAIL_MOUNT] = "mount",
-	[STATE_FAIL_OTHER] = "other",
+    [STATE_FAIL_NONE] = "none",		  [STATE_FAIL_TRIES] = "tries",
+    [STATE_FAIL_VERIFY] = "verify",	  [STATE_FAIL_CORRUPT] = "corrupt",
+    [STATE_FAIL_CRASH] = "crash",	  [STATE_FAIL_WATCHDOG] = "watchdog",
+    [STATE_FAIL_NOT_READY] = "not-ready", [STATE_FAIL_INSTALL] = "install",
+    [STATE_FAIL_ROLLBACK] = "rollback",	  [STATE_FAIL_MOUNT] = "mount",
+    [STATE_FAIL_OTHER] = "other",
 };
 
 static int
@@ -153,8 +148,7 @@ state_mark_unbootable(struct state *st, int slot, struct kerr *e)
 	if (slot == st->committed_slot)
 		return kerr_set(e, "state install", "slot %s is committed",
 				state_slot_name(slot));
-	mark_bad(st, slot, STATE_FAIL_INSTALL,
-		 "install started, not finished");
+	mark_bad(st, slot, STATE_FAIL_INSTALL, "install started, not finished");
 	s = &st->slot[slot];
 	s->known = 0;
 	s->version = 0;
@@ -163,8 +157,8 @@ state_mark_unbootable(struct state *st, int slot, struct kerr *e)
 }
 
 int
-state_set_trial(struct state *st, int slot, unsigned tries,
-		uint64_t version, uint64_t epoch, struct kerr *e)
+state_set_trial(struct state *st, int slot, unsigned tries, uint64_t version,
+		uint64_t epoch, struct kerr *e)
 {
 	struct state_slot *s;
 
@@ -177,10 +171,9 @@ state_set_trial(struct state *st, int slot, unsigned tries,
 		return kerr_set(e, "state install", "tries %u not in 1..%u",
 				tries, STATE_MAX_TRIES);
 	if (epoch < st->floor)
-		return kerr_set(e, "state install",
-				"epoch %llu below the floor %llu",
-				(unsigned long long)epoch,
-				(unsigned long long)st->floor);
+		return kerr_set(
+		    e, "state install", "epoch %llu below the floor %llu",
+		    (unsigned long long)epoch, (unsigned long long)st->floor);
 	s = &st->slot[slot];
 	mark_bad(st, slot, STATE_FAIL_NONE, NULL);
 	s->bootable = 1;

@@ -38,7 +38,7 @@ roundtrip(const struct state *st)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t rec[2][STATE_REC_SIZE] = { { 0 } };
+	uint8_t rec[2][STATE_REC_SIZE] = {{0}};
 	struct state st;
 	struct state_choice c;
 	struct kerr e;
@@ -52,8 +52,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > STATE_REC_SIZE)
 		memcpy(rec[1], data + STATE_REC_SIZE,
 		       size - STATE_REC_SIZE < STATE_REC_SIZE
-			       ? size - STATE_REC_SIZE
-			       : STATE_REC_SIZE);
+			   ? size - STATE_REC_SIZE
+			   : STATE_REC_SIZE);
 	if (mode & 1) {
 		reseal(rec[0]);
 		reseal(rec[1]);

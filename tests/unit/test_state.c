@@ -20,13 +20,13 @@ enum cut_order { CUT_PREFIX, CUT_SUFFIX, CUT_RANDOM };
 
 struct disk {
 	uint8_t b[STATE_MIN_SIZE];
-	long budget;	  /* bytes that still reach the disk; < 0: no limit */
-	int order;	  /* enum cut_order */
-	int dead;	  /* power is off */
-	int chunk;	  /* > 0: pwrite writes at most this many bytes */
-	int fail_read;	  /* bit i: pread of copy i fails */
+	long budget;   /* bytes that still reach the disk; < 0: no limit */
+	int order;     /* enum cut_order */
+	int dead;      /* power is off */
+	int chunk;     /* > 0: pwrite writes at most this many bytes */
+	int fail_read; /* bit i: pread of copy i fails */
 	int fail_sync;
-	unsigned nwrite;  /* pwrite calls */
+	unsigned nwrite; /* pwrite calls */
 	unsigned nsync;
 	unsigned rnd;
 };
@@ -193,7 +193,8 @@ test_power_cuts(void)
 				d.chunk = chunk;
 				d.rnd = (unsigned)cut * 7919u + 1;
 				int r = state_write(&io, &nw, &e);
-				/* Power comes back: read what the disk holds. */
+				/* Power comes back: read what the disk holds.
+				 */
 				d.dead = 0;
 				d.budget = -1;
 				d.chunk = 0;
@@ -297,8 +298,7 @@ test_copies(void)
 	b.seq = 0;
 	state_encode(&a, r0);
 	state_encode(&b, r1);
-	CHECK(!state_pick(r0, r1, &got, &e) && got.copy == 1 &&
-		      same(&got, &b),
+	CHECK(!state_pick(r0, r1, &got, &e) && got.copy == 1 && same(&got, &b),
 	      "wrap: copy %d", got.copy);
 	CHECK(!state_pick(r1, r0, &got, &e) && got.copy == 0, "wrap swapped");
 	a.seq = 5, b.seq = 6;
@@ -309,8 +309,7 @@ test_copies(void)
 	/* Equal sequence numbers: copy 0, deterministically. */
 	b.seq = 5;
 	state_encode(&b, r1);
-	CHECK(!state_pick(r0, r1, &got, &e) && got.copy == 0 &&
-		      same(&got, &a),
+	CHECK(!state_pick(r0, r1, &got, &e) && got.copy == 0 && same(&got, &a),
 	      "equal seq");
 	/* The write after an equal pick goes to copy 1. */
 	CHECK(!got.other_bad, "other_bad with two valid copies");
@@ -325,18 +324,17 @@ test_copies(void)
 	memset(r0, 0, sizeof(r0));
 	memset(&got, 0x5a, sizeof(got));
 	e.detail[0] = 0;
-	CHECK(state_pick(r0, r1, &got, &e) == -1 && got.empty &&
-		      got.copy == -1,
+	CHECK(state_pick(r0, r1, &got, &e) == -1 && got.empty && got.copy == -1,
 	      "both bad");
 	CHECK(strstr(e.detail, "state magic") && strstr(e.detail, "state crc"),
 	      "reasons: %s", e.detail);
 	struct state def;
 	state_default(&def);
 	CHECK(same(&got, &def) && got.committed_slot == 0 &&
-		      got.slot[0].bootable && got.slot[0].committed,
+		  got.slot[0].bootable && got.slot[0].committed,
 	      "defaults");
 	CHECK(state_pick(NULL, NULL, &got, &e) == -1 &&
-		      strstr(e.detail, "unreadable"),
+		  strstr(e.detail, "unreadable"),
 	      "none readable: %s", e.detail);
 }
 
@@ -352,11 +350,11 @@ test_codec(void)
 	state_mark_bad(&st, 1, STATE_FAIL_CRASH, "exit status 3\x01\xff", &e);
 	state_encode(&st, rec);
 	CHECK(!state_decode(rec, &got, &e), "round trip: %s", e.detail);
-	CHECK(same(&st, &got) && !strcmp(got.slot[1].fail_text,
-					 "exit status 3??"),
+	CHECK(same(&st, &got) &&
+		  !strcmp(got.slot[1].fail_text, "exit status 3??"),
 	      "text '%s'", got.slot[1].fail_text);
 	CHECK(!memcmp(rec, "KEELSTAT", 8) && rec[8] == 1 && rec[12] == 0 &&
-		      rec[13] == 2,
+		  rec[13] == 2,
 	      "header bytes");
 	/* Any one byte changed: refused (CRC-32 catches every such burst). */
 	for (int i = 0; i < STATE_REC_SIZE; i++) {
@@ -372,14 +370,21 @@ test_codec(void)
 		uint8_t val;
 		const char *what;
 	} cases[] = {
-		{ 8, 2, "format 2" },	    { 13, 0, "size 0" },
-		{ 48, 2, "slot 2" },	    { 49, 2, "flags" },
-		{ 50, 1, "reserved" },	    { 400, 1, "tail" },
-		{ 56, 0x10, "slot flags" }, { 56 + 3, 1, "slot reserved" },
-		{ 56 + 2, 99, "reason" },   { 56 + 100, 1, "slot tail" },
-		{ 184 + 1, 101, "tries" },  { 56 + 1, 1, "tries on committed" },
-		{ 184 + 32 + 47, 'x', "text unterminated" },
-		{ 56, 0, "committed flag" }, { 184, 0x0b, "trial+committed" },
+	    {8, 2, "format 2"},
+	    {13, 0, "size 0"},
+	    {48, 2, "slot 2"},
+	    {49, 2, "flags"},
+	    {50, 1, "reserved"},
+	    {400, 1, "tail"},
+	    {56, 0x10, "slot flags"},
+	    {56 + 3, 1, "slot reserved"},
+	    {56 + 2, 99, "reason"},
+	    {56 + 100, 1, "slot tail"},
+	    {184 + 1, 101, "tries"},
+	    {56 + 1, 1, "tries on committed"},
+	    {184 + 32 + 47, 'x', "text unterminated"},
+	    {56, 0, "committed flag"},
+	    {184, 0x0b, "trial+committed"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memcpy(bad, rec, sizeof(rec));
@@ -397,8 +402,8 @@ test_codec(void)
 	reseal(bad);
 	CHECK(state_decode(bad, &got, &e) == -1, "newline in text");
 	CHECK(!strcmp(state_fail_name(STATE_FAIL_TRIES), "tries") &&
-		      !strcmp(state_fail_name(99), "?") &&
-		      !strcmp(state_slot_name(1), "b"),
+		  !strcmp(state_fail_name(99), "?") &&
+		  !strcmp(state_slot_name(1), "b"),
 	      "names");
 }
 
@@ -445,7 +450,7 @@ test_decisions(void)
 	CHECK(c.slot == 0 && c.kind == STATE_BOOT_COMMITTED && c.changed,
 	      "tries used up: %d %d %d", c.slot, c.kind, c.changed);
 	CHECK(!st.slot[1].bootable && st.slot[1].fail == STATE_FAIL_TRIES &&
-		      st.slot[1].fail_boot == 4 && st.slot[1].fail_text[0],
+		  st.slot[1].fail_boot == 4 && st.slot[1].fail_text[0],
 	      "reason recorded: %u at %llu", st.slot[1].fail,
 	      (unsigned long long)st.slot[1].fail_boot);
 	state_choose_slot(&st, &c);
@@ -459,9 +464,9 @@ test_decisions(void)
 	CHECK(!state_begin_trial(&st, 1, &e), "begin v3");
 	CHECK(!state_commit(&st, 1, &e), "commit: %s", e.detail);
 	CHECK(st.committed_slot == 1 && st.slot[1].committed &&
-		      !st.slot[0].committed && st.floor == 4 &&
-		      st.committed_version == 3 && !st.slot[1].tries &&
-		      !st.slot[1].trial,
+		  !st.slot[0].committed && st.floor == 4 &&
+		  st.committed_version == 3 && !st.slot[1].tries &&
+		  !st.slot[1].trial,
 	      "committed B v3 floor %llu", (unsigned long long)st.floor);
 	state_choose_slot(&st, &c);
 	CHECK(c.slot == 1 && c.kind == STATE_BOOT_COMMITTED && !c.changed,
@@ -470,8 +475,8 @@ test_decisions(void)
 	for (int i = 0; i < 50; i++) {
 		state_count_boot(&st);
 		state_choose_slot(&st, &c);
-		CHECK(c.slot == 1 && c.kind == STATE_BOOT_COMMITTED,
-		      "boot %d", i);
+		CHECK(c.slot == 1 && c.kind == STATE_BOOT_COMMITTED, "boot %d",
+		      i);
 	}
 	/* Floor never falls. */
 	st.slot[0].known = 1, st.slot[0].epoch = 2, st.slot[0].bootable = 1;
@@ -530,20 +535,32 @@ test_walk(void)
 		int slot = (int)(rnd(&s) % 2);
 
 		switch (rnd(&s) % 8) {
-		case 0: state_choose_slot(&st, &c); break;
-		case 1: state_count_boot(&st); break;
-		case 2: state_begin_trial(&st, slot, NULL); break;
-		case 3: state_commit(&st, slot, NULL); break;
+		case 0:
+			state_choose_slot(&st, &c);
+			break;
+		case 1:
+			state_count_boot(&st);
+			break;
+		case 2:
+			state_begin_trial(&st, slot, NULL);
+			break;
+		case 3:
+			state_commit(&st, slot, NULL);
+			break;
 		case 4:
 			state_mark_bad(&st, slot, 1 + (int)(rnd(&s) % 10),
 				       "walk", NULL);
 			break;
-		case 5: state_mark_unbootable(&st, slot, NULL); break;
+		case 5:
+			state_mark_unbootable(&st, slot, NULL);
+			break;
 		case 6:
 			state_set_trial(&st, slot, 1 + rnd(&s) % 4, rnd(&s),
 					st.floor + rnd(&s) % 3, NULL);
 			break;
-		case 7: state_set_factory_reset(&st, (int)(rnd(&s) & 1)); break;
+		case 7:
+			state_set_factory_reset(&st, (int)(rnd(&s) & 1));
+			break;
 		}
 		state_encode(&st, rec);
 		if (state_decode(rec, &got, &e) || !same(&got, &st)) {
@@ -578,7 +595,7 @@ test_fd(void)
 		state_count_boot(&st);
 		CHECK(!state_write(&io, &st, &e), "write %d: %s", i, e.detail);
 		CHECK(!state_read(&io, &got, &e) && same(&got, &st) &&
-			      got.copy == i % 2,
+			  got.copy == i % 2,
 		      "read %d copy %d", i, got.copy);
 	}
 	CHECK(lseek(fd, 0, SEEK_END) == STATE_COPY_STRIDE + STATE_REC_SIZE,
