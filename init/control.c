@@ -26,6 +26,7 @@
 struct conn {
 	int fd;
 	uint64_t deadline_us;
+	struct control_conn cc;
 };
 static struct conn conns[INIT_CTL_CONNS];
 static int listen_fd = -1;
@@ -241,7 +242,7 @@ service(int i)
 	struct kerr e = { 0 };
 	int src = -1, rc;
 
-	rc = control_recv_request(conns[i].fd, &r, &src, &e);
+	rc = control_recv_request(conns[i].fd, &conns[i].cc, &r, &src, &e);
 	if (rc == 0)
 		return; /* not all there yet */
 	if (rc < 0) {
@@ -291,6 +292,7 @@ control_poll(const struct pollfd *p, int n)
 				continue;
 			}
 			conns[i].fd = fd;
+			control_conn_init(&conns[i].cc);
 			conns[i].deadline_us = now + INIT_CTL_DEADLINE_MS * 1000ull;
 			continue;
 		}

@@ -106,16 +106,30 @@ int control_put_state(char *buf, size_t cap, size_t *off,
 int control_listen(const char *path, struct kerr *e);
 
 /*
+ * The request line received so far on one connection. The caller keeps
+ * one per connection (control_conn_init after accept).
+ */
+struct control_conn {
+	char buf[CONTROL_REQ_MAX];
+	size_t len;
+};
+
+void control_conn_init(struct control_conn *c);
+
+/*
  * Reads the request on a connected, non-blocking socket without taking
  * more than its line, so the bundle bytes stay for the installer: peeks,
- * parses, then consumes exactly the line. Returns 1 (request in *r; for
- * "update fd" the passed descriptor in *fd, else *fd = -1), 0 (incomplete:
- * call again when readable, the caller keeps a deadline), -1 (refused or
+ * takes the bytes that belong to the line (all of them while no newline
+ * has come, so a stalled client leaves the socket unreadable and costs
+ * no wake-ups), and parses. Returns 1 (request in *r; for "update fd"
+ * the passed descriptor in *fd, else *fd = -1), 0 (incomplete: call
+ * again when readable; the caller keeps a deadline), -1 (refused, or
  * the peer closed early: reply "error: ..." and close). Descriptors
- * passed with any other request are closed.
+ * passed with anything but an "update fd" line sent in one piece are
+ * closed.
  */
-int control_recv_request(int sock, struct control_req *r, int *fd,
-			 struct kerr *e);
+int control_recv_request(int sock, struct control_conn *c,
+			 struct control_req *r, int *fd, struct kerr *e);
 
 /* Client: connects to path (blocking). Returns the fd or -1. */
 int control_connect(const char *path, struct kerr *e);

@@ -103,34 +103,49 @@ control_connect(const char *path, struct kerr *e)
 	return fd;
 }
 
-int
-control_recv_request(int sock, struct control_req *r, int *fd, struct kerr *e)
+void
+control_conn_init(struct control_conn *c)
 {
-	char buf[CONTROL_REQ_MAX];
+	c->len = 0;
+}
+
+int
+control_recv_request(int sock, struct control_conn *c, struct control_req *r,
+		     int *fd, struct kerr *e)
+{
+	size_t room = sizeof(c->buf) - c->len, take;
 	ssize_t n;
 	int len;
 
 	*fd = -1;
 	memset(r, 0, sizeof(*r));
-	n = recv_fds(sock, buf, sizeof(buf), MSG_PEEK, NULL);
+	n = recv_fds(sock, c->buf + c->len, room, MSG_PEEK, NULL);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 0;
 	if (n < 0)
 		return kerr_set(e, "control recv", "%s", strerror(errno));
 	if (n == 0)
 		return kerr_set(e, "control recv", "closed before a request");
-	len = control_parse_request(buf, (size_t)n, r, e);
-	if (len <= 0)
-		return len;
-	/* Take exactly the line; bundle bytes behind it stay queued. */
-	n = recv_fds(sock, buf, (size_t)len, 0,
-		     r->src == CONTROL_SRC_FD ? fd : NULL);
-	if (n != len) {
+	len = control_parse_request(c->buf, c->len + (size_t)n, r, e);
+	if (len < 0)
+		return -1;
+	/*
+	 * Take the line's bytes out of the socket: all that came while the
+	 * line is incomplete (else POLLIN stays set and PID 1 spins), and
+	 * only up to the newline once complete: bundle bytes stay queued.
+	 */
+	take = len ? (size_t)len - c->len : (size_t)n;
+	n = recv_fds(sock, c->buf + c->len, take, 0,
+		     len && r->src == CONTROL_SRC_FD ? fd : NULL);
+	if (n != (ssize_t)take) {
 		if (*fd >= 0)
 			close(*fd);
 		*fd = -1;
 		return kerr_set(e, "control recv", "request vanished");
 	}
+	c->len += take;
+	if (!len)
+		return 0;
 	if (r->src == CONTROL_SRC_FD && *fd < 0)
 		return kerr_set(e, "control request",
 				"update fd without a descriptor");

@@ -212,40 +212,85 @@ test_recv(void)
 	struct kerr e;
 	char data[16];
 	int s[2], fd, nul = open("/dev/null", O_RDONLY), free0;
+	struct control_conn cc;
+	struct pollfd pf;
 
-	pair(s);
-	CHECK(control_recv_request(s[0], &r, &fd, &e) == 0, "nothing yet");
+	pair(s), control_conn_init(&cc);
+	CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == 0, "nothing yet");
 	CHECK(write(s[1], "upd", 3) == 3, "w");
-	CHECK(control_recv_request(s[0], &r, &fd, &e) == 0, "partial");
+	CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == 0, "partial");
+	/* A stalled client leaves nothing readable: no busy loop. */
+	pf = (struct pollfd){s[0], POLLIN, 0};
+	CHECK(poll(&pf, 1, 0) == 0, "partial line still readable");
+	CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == 0, "again");
 	CHECK(write(s[1], "ate 5\nABCDE", 11) == 11, "w");
-	CHECK(control_recv_request(s[0], &r, &fd, &e) == 1 &&
+	CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == 1 &&
 		  r.src == CONTROL_SRC_SIZED && r.size == 5 && fd == -1,
 	      "sized update");
 	CHECK(read(s[0], data, sizeof(data)) == 5 && !memcmp(data, "ABCDE", 5),
 	      "bundle bytes left in the socket");
 	close(s[0]), close(s[1]);
+	/* Byte by byte, then a close mid-line. */
+	pair(s), control_conn_init(&cc);
+	for (const char *p = "reboot"; *p; p++) {
+		CHECK(write(s[1], p, 1) == 1, "w");
+		CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == 0,
+		      "dribble");
+	}
+	CHECK(write(s[1], "\n", 1) == 1, "w");
+	CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == 1 &&
+		  r.cmd == CONTROL_REBOOT,
+	      "dribbled request");
+	close(s[0]), close(s[1]);
+	pair(s), control_conn_init(&cc);
+	CHECK(write(s[1], "stat", 4) == 4, "w");
+	CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == 0, "half");
+	close(s[1]);
+	CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == -1,
+	      "closed mid-line");
+	close(s[0]);
+	/* Bad bytes are refused as they come. */
+	pair(s), control_conn_init(&cc);
+	CHECK(write(s[1], "sta", 3) == 3, "w");
+	CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == 0, "sta");
+	CHECK(write(s[1], "T", 1) == 1, "w");
+	CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == -1, "staT");
+	close(s[0]), close(s[1]);
+	/* 63 bytes in pieces, then one more without a newline: refused. */
+	pair(s), control_conn_init(&cc);
+	memset(data, 'a', sizeof(data));
+	for (int i = 0; i < 3; i++) {
+		CHECK(write(s[1], data, 16) == 16, "w");
+		CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == 0, "p");
+	}
+	CHECK(write(s[1], data, 16) == 16, "w");
+	CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == -1 &&
+		  strstr(e.detail, "longer"),
+	      "64 bytes in pieces: %s", e.detail);
+	close(s[0]), close(s[1]);
 	/* Oversized, garbage, two requests, early close. */
-	pair(s);
+	pair(s), control_conn_init(&cc);
 	memset(data, 'a', sizeof(data));
 	for (int i = 0; i < 5; i++)
 		CHECK(write(s[1], data, sizeof(data)) == 16, "w");
-	CHECK(control_recv_request(s[0], &r, &fd, &e) == -1, "oversized");
+	CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == -1, "oversized");
 	close(s[0]), close(s[1]);
-	pair(s);
+	pair(s), control_conn_init(&cc);
 	CHECK(write(s[1], "status\nreboot\n", 14) == 14, "w");
-	CHECK(control_recv_request(s[0], &r, &fd, &e) == -1, "two requests");
+	CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == -1,
+	      "two requests");
 	close(s[0]), close(s[1]);
-	pair(s);
+	pair(s), control_conn_init(&cc);
 	close(s[1]);
-	CHECK(control_recv_request(s[0], &r, &fd, &e) == -1 &&
+	CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == -1 &&
 		  strstr(e.detail, "closed"),
 	      "closed early");
 	close(s[0]);
 	/* A passed descriptor: kept for "update fd", closed otherwise. */
-	pair(s);
+	pair(s), control_conn_init(&cc);
 	out = (struct control_req){CONTROL_UPDATE, CONTROL_SRC_FD, 0};
 	CHECK(!control_send_request(s[1], &out, nul, &e), "send fd");
-	CHECK(control_recv_request(s[0], &r, &fd, &e) == 1 && fd >= 0 &&
+	CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == 1 && fd >= 0 &&
 		  fd != nul,
 	      "got fd %d", fd);
 	struct stat a, b;
@@ -254,18 +299,18 @@ test_recv(void)
 	CHECK(fcntl(fd, F_GETFD) & FD_CLOEXEC, "cloexec");
 	close(fd);
 	close(s[0]), close(s[1]);
-	pair(s);
+	pair(s), control_conn_init(&cc);
 	free0 = lowest_free_fd();
 	out = (struct control_req){CONTROL_STATUS, 0, 0};
 	CHECK(!control_send_request(s[1], &out, nul, &e), "send fd");
-	CHECK(control_recv_request(s[0], &r, &fd, &e) == 1 && fd == -1 &&
+	CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == 1 && fd == -1 &&
 		  r.cmd == CONTROL_STATUS,
 	      "status with fd");
 	CHECK(lowest_free_fd() == free0, "passed fd leaked");
 	close(s[0]), close(s[1]);
-	pair(s);
+	pair(s), control_conn_init(&cc);
 	CHECK(write(s[1], "update fd\n", 10) == 10, "w");
-	CHECK(control_recv_request(s[0], &r, &fd, &e) == -1 && fd == -1,
+	CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == -1 && fd == -1,
 	      "update fd without fd");
 	close(s[0]), close(s[1]);
 	close(nul);

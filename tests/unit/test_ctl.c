@@ -99,9 +99,11 @@ static int
 serve(int lfd, struct control_req *r, int *fd)
 {
 	struct pollfd p = {lfd, POLLIN, 0};
+	struct control_conn cc;
 	struct kerr e;
 	int c, rc;
 
+	control_conn_init(&cc);
 	if (poll(&p, 1, 10000) != 1)
 		return -1;
 	c = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -110,7 +112,7 @@ serve(int lfd, struct control_req *r, int *fd)
 	for (int i = 0; i < 1000; i++) {
 		p.fd = c;
 		poll(&p, 1, 10);
-		rc = control_recv_request(c, r, fd, &e);
+		rc = control_recv_request(c, &cc, r, fd, &e);
 		if (rc == 1)
 			return c;
 		if (rc < 0)
