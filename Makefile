@@ -217,7 +217,8 @@ demo-disk: all board $(DEMO_OUT)/demo.img
 demo:
 	$(Q)scripts/deps.sh demo
 	$(Q)$(MAKE) --no-print-directory demo-disk
-	$(Q)DEMO_PORT=$(DEMO_PORT) BOARD=$(BOARD) scripts/demo.sh run $(O)
+	$(Q)DEMO_PORT=$(DEMO_PORT) DEMO_TIMEOUT=$(DEMO_TIMEOUT) BOARD=$(BOARD) \
+		scripts/demo.sh run $(O)
 check check-qemu: $(DEMO_OUT)/demo.img
 .PHONY: demo demo-image demo-disk
 check: all unit-tests

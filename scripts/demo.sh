@@ -8,7 +8,8 @@
 #                                     later only its slots are rewritten
 #   scripts/demo.sh run BUILD_DIR     boot it; the console on the terminal
 # Environment: BOARD (qemu-x86_64), DEMO_PORT (8080), DEMO_KEY (the test
-# release key), DEMO_DISK (BUILD_DIR/demo/disk.img), KEEL_VERSION.
+# release key), DEMO_DISK (BUILD_DIR/demo/disk.img), DEMO_TIMEOUT (none:
+# seconds until QEMU is stopped), KEEL_VERSION.
 set -eu
 cmd=$1
 O=$(cd "$2" && pwd)
@@ -86,19 +87,30 @@ disk() {
 
 run() {
 	[ -f "$disk" ] || die "no $disk (make demo builds it)"
+	! bash -c "exec 3<>/dev/tcp/127.0.0.1/$DEMO_PORT" 2>/dev/null ||
+		die "127.0.0.1:$DEMO_PORT is taken; choose another DEMO_PORT"
 	cat <<EOF
 
-  keel demo: booting $disk in QEMU ($BOARD, no KVM: ~5 s)
-  The service answers on   http://127.0.0.1:$DEMO_PORT/
-  e.g. curl http://127.0.0.1:$DEMO_PORT/greeting
-       curl -d 'Hi there' http://127.0.0.1:$DEMO_PORT/greeting
-  Quit QEMU with ctrl-a x (the disk is kept: the next make demo boots it
-  again, with your greeting and one more boot counted).
+  keel demo: booting $disk in QEMU
+  ($BOARD, TCG without KVM: the service answers 5-15 s from now)
+  The service:  http://127.0.0.1:$DEMO_PORT/
+     curl http://127.0.0.1:$DEMO_PORT/greeting
+     curl -d 'Hi there' http://127.0.0.1:$DEMO_PORT/greeting
+  Quit with ctrl-a x. The disk is kept: the next make demo boots it
+  again, with your greeting and one more boot counted.
 
 EOF
-	exec "$KEEL" qemu "$disk" --board "$BOARD" -- \
+	rc=0
+	"$KEEL" qemu "$disk" --board "$BOARD" \
+		${DEMO_TIMEOUT:+--timeout "$DEMO_TIMEOUT"} -- \
 		-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$DEMO_PORT-:80" \
-		-device virtio-net-pci,netdev=n0
+		-device virtio-net-pci,netdev=n0 || rc=$?
+	# 125: QEMU quit (ctrl-a x) without the app reporting an exit; 124:
+	# DEMO_TIMEOUT passed.
+	case $rc in
+	0 | 124 | 125) echo "keel demo: stopped; the disk stays at $disk" ;;
+	*) exit "$rc" ;;
+	esac
 }
 
 case $cmd in
