@@ -66,27 +66,27 @@ struct bundle_tree {
 	struct sha256 salted; /* context after the salt */
 	uint8_t root[VERITY_DIGEST];
 	uint64_t cur[VERITY_MAX_LEVELS]; /* block held in blk[L], or ~0 */
-	uint8_t blk[VERITY_MAX_LEVELS][VERITY_BLOCK];
+	uint8_t blk[VERITY_MAX_LEVELS][VERITY_BLOCK] __attribute__((aligned(4096)));
 };
 
 /*
- * Caller-owned scratch (about 1 MiB): keel-init's installer child keeps
- * one in static storage; nothing in the installer allocates.
+ * Caller-owned scratch (about 850 KiB): keel-init's installer child keeps
+ * one in static storage; nothing in the installer allocates. While it
+ * runs, the installer switches the slot fd to O_DIRECT where the file
+ * system allows it, so the image does not pass through (and evict) the
+ * page cache and the read-back reads the medium; it restores the flags.
  */
 struct bundle_work {
 	struct bundle_tree tree;
-	union {
-		struct {
-			uint8_t in[BUNDLE_IN_SIZE];
-			uint8_t out[BUNDLE_OUT_SIZE];
-			uint8_t arena[BUNDLE_ARENA_SIZE];
-		} s;		     /* streaming: input, data, lz4 */
-		struct verity_work vw; /* the read-back check */
-	} u;
+	/* Slot I/O may bypass the page cache (O_DIRECT): aligned buffers. */
+	uint8_t out[BUNDLE_OUT_SIZE] __attribute__((aligned(4096)));
+	uint8_t in[BUNDLE_IN_SIZE];
+	uint8_t arena[BUNDLE_ARENA_SIZE];
 	size_t in_pos, in_len, arena_used;
 	int in_eof;
 	bundle_read_fn read;
 	void *read_ctx;
+	int direct;	/* slot writes and reads bypass the page cache */
 	int touched;	/* 1 once the slot was written to (or grown) */
 	uint64_t done;	/* slot bytes written */
 	uint64_t total; /* image size: meta_offset + 4096 */
@@ -101,7 +101,8 @@ ssize_t bundle_read_fd(void *ctx, void *buf, size_t len);
  *   2 hooks->prepare; then the slot's old metadata and footer are zeroed;
  *   3 the tree, each block authenticated top-down, written to the slot;
  *   4 the data, each block checked against the tree, then written;
- *   5 fsync, the whole slot re-read and its tree recomputed;
+ *   5 fsync, then every data and tree block read back from the slot and
+ *     checked again from the signed root down;
  *   6 the metadata block and footer written last, fsync.
  * 0 when the slot holds the image, else -1 and e names the failed check.
  * After -1, w->touched says whether the slot was written; if it was, its
