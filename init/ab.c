@@ -152,6 +152,20 @@ init_slot_failed(int slot, int reason, const char *why)
 	save();
 }
 
+/*
+ * After a slot failed: would the next boot still have a good slot to try,
+ * or only the committed one as a last resort (rescue)?
+ */
+int
+init_can_fall_back(void)
+{
+	struct state next = st;
+	struct state_choice c;
+
+	state_choose_slot(&next, &c);
+	return c.kind != STATE_BOOT_RESCUE;
+}
+
 /* The app is healthy: a trial or fallback slot becomes the committed one. */
 void
 init_app_healthy(void)

@@ -91,6 +91,7 @@ int init_choose_slot(void);
 uint64_t init_floor(void);
 void init_slot_booting(int slot);
 void init_slot_failed(int slot, int reason, const char *why);
+int init_can_fall_back(void);
 void init_app_healthy(void);
 int init_slot_installed(int slot, uint64_t version, uint64_t epoch);
 void init_slot_installing(int slot);

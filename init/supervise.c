@@ -115,6 +115,12 @@ app_ended(int code)
 	if (++g.restarts > INIT_CRASH_LOOP) {
 		klog("app: crash loop (%u restarts)", g.restarts - 1);
 		init_slot_failed(g.slot, STATE_FAIL_CRASH, "app crash loop");
+		/* restart -> reboot -> the other slot -> the board's end */
+		if (g.board.on_failure != BOARD_FAIL_FALLBACK ||
+		    !init_can_fall_back())
+			init_fatal("app", g.board.on_failure == BOARD_FAIL_FALLBACK
+						  ? "crash loop on every slot"
+						  : "crash loop");
 		init_shutdown(RB_AUTOBOOT, "app crash loop");
 	}
 	klog("app: restart %u in %u ms", g.restarts, g.backoff_ms);

@@ -128,6 +128,7 @@ has "wrong board refused" "slot a: REFUSED: board: image is for 'other-board', t
 # --- 6. crash loop: growing delays, then escalation --------------------------
 mkapp crash 'echo crashing; exit 3' '"org.keel.restart": "always", "org.keel.restart-delay-ms": "10", "org.keel.restart-max-delay-ms": "80"'
 EXIT=restart mkboard crash.img crash-b.img var
+echo x >state # a new device: slot B is still there to fall back to
 boot 30
 has "restart after 10 ms" "app: restart 1 in 10 ms"
 has "delay doubles" "app: restart 2 in 20 ms"
@@ -135,6 +136,10 @@ has "delay capped" "app: restart 5 in 80 ms"
 has "crash loop escalates" "app: crash loop (10 restarts)"
 has "then a reboot" "shutdown (app crash loop): reboot"
 same "reboot ends the namespace (SIGHUP)" "$(cat boot.rc)" 129
+boot 6 # slot A is marked bad: B, the fallback, crash-loops too
+has "after the reboot: slot B" "booting b as fallback"
+has "nothing left: halt" "keel: halted: app: crash loop on every slot"
+same "halted, keel-init stays up (timeout)" "$(cat boot.rc)" 124
 
 # --- 7. SIGTERM to PID 1: TERM to the app, clean unmount, power off ----------
 mkapp sleeper 'trap "echo got TERM; exit 0" TERM; echo sleeping; while :; do sleep 0.1; done'
