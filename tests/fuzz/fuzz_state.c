@@ -6,14 +6,33 @@
 #include "lib/crc32.h"
 #include "lib/state.h"
 
-/* Gives rec a correct CRC so the structural checks behind it are reached. */
+/* Gives rec a correct header and CRC, so the checks behind them run. */
 static void
 reseal(uint8_t *rec)
 {
-	uint32_t c = crc32_update(0, rec, STATE_REC_SIZE - 4);
+	static const uint8_t head[16] = {'K', 'E', 'E', 'L', 'S', 'T', 'A', 'T',
+					 1,   0,   0,	0,   0,	  2,   0,   0};
+	uint32_t c;
 
+	memcpy(rec, head, sizeof(head));
+	c = crc32_update(0, rec, STATE_REC_SIZE - 4);
 	for (int i = 0; i < 4; i++)
 		rec[STATE_REC_SIZE - 4 + i] = (uint8_t)(c >> (8 * i));
+}
+
+/* A valid record with every field in use, for mode bit 2. */
+static void
+base(uint8_t rec[STATE_REC_SIZE], uint64_t seq)
+{
+	struct state st;
+
+	state_default(&st);
+	st.seq = seq;
+	st.boot_count = 9;
+	st.floor = 2;
+	state_set_trial(&st, 1, 3, 12, 4, NULL);
+	state_mark_bad(&st, 0, STATE_FAIL_CORRUPT, "dm-verity", NULL);
+	state_encode(&st, rec);
 }
 
 /* A decoded (or helper-made) state must re-encode to a valid record. */
@@ -33,7 +52,8 @@ roundtrip(const struct state *st)
 
 /*
  * Input: one mode byte, then up to two records. Mode bit 0: reseal both
- * records; bit 1: copy 1 unreadable; bits 2..: operations to apply.
+ * records; bit 1: copy 1 unreadable; bit 2: the input is XORed onto
+ * valid records (mutations near real ones); bits 3..: operations.
  */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -48,12 +68,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	mode = data[0];
 	data++, size--;
-	memcpy(rec[0], data, size < STATE_REC_SIZE ? size : STATE_REC_SIZE);
-	if (size > STATE_REC_SIZE)
-		memcpy(rec[1], data + STATE_REC_SIZE,
-		       size - STATE_REC_SIZE < STATE_REC_SIZE
-			   ? size - STATE_REC_SIZE
-			   : STATE_REC_SIZE);
+	if (mode & 4) {
+		base(rec[0], 7);
+		base(rec[1], 8);
+	}
+	for (size_t i = 0; i < size && i < 2 * STATE_REC_SIZE; i++)
+		rec[i / STATE_REC_SIZE][i % STATE_REC_SIZE] ^= data[i];
 	if (mode & 1) {
 		reseal(rec[0]);
 		reseal(rec[1]);
@@ -76,12 +96,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	state_count_boot(&st);
 	if (c.kind == STATE_BOOT_TRIAL && state_begin_trial(&st, c.slot, &e))
 		__builtin_trap();
-	if (mode & 4)
-		state_commit(&st, c.slot, &e);
 	if (mode & 8)
-		state_mark_bad(&st, c.slot, STATE_FAIL_CRASH, "fuzz", &e);
+		state_commit(&st, c.slot, &e);
 	if (mode & 16)
-		state_set_trial(&st, !st.committed_slot, 1 + (mode >> 5),
+		state_mark_bad(&st, c.slot, STATE_FAIL_CRASH, "fuzz", &e);
+	if (mode & 32)
+		state_set_trial(&st, !st.committed_slot, 1 + (mode >> 6),
 				st.floor, st.floor, &e);
 	roundtrip(&st);
 	return 0;
