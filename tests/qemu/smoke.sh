@@ -73,7 +73,32 @@ same "app exit status 7 passed through" "$?" 7
 same "timeout exit status" "$?" 124
 check "timeout message" grep -q 'timeout after 4 s' "$WORK/err3"
 
-# 4. Usage and missing-board errors.
+# 4. The tiny kernel (make kernel), when built: everything is built in.
+TINY=$O/board/$BOARD-tiny
+if [ -f "$TINY/vmlinux" ]; then
+	mkdir -p "$WORK/tiny"
+	ln -s "$TINY/vmlinux" "$WORK/tiny/vmlinux"
+	cp "$TOP/board/$BOARD/board.conf" "$WORK/tiny/board.conf"
+	"$TOP/scripts/mkinitramfs.sh" "$BOARD" "$TINY" "$WORK/smoke_init" \
+		"$WORK/tiny/initramfs.cpio" >/dev/null
+	t0=$(date +%s%N)
+	KEEL_BOARD_DIR="$WORK/tiny" "$KEEL" qemu "$WORK/disk.img" \
+		--timeout 120 >"$WORK/raw4"
+	rc=$?
+	t1=$(date +%s%N)
+	same "tiny kernel: boot exit status" "$rc" 0
+	tr -d '\r' <"$WORK/raw4" >"$WORK/console4"
+	check "tiny kernel: all partitions" grep -q \
+		'^smoke: all 5 partitions found' "$WORK/console4"
+	init_us=$(sed -n 's/^smoke: init started at \([0-9]*\) us.*/\1/p' \
+		"$WORK/console4")
+	echo "smoke: tiny kernel: boot to poweroff $(((t1 - t0) / 1000000))" \
+		"ms wall; kernel to init ${init_us:-?} us"
+else
+	echo "smoke: no tiny kernel built (make kernel): not booted"
+fi
+
+# 5. Usage and missing-board errors.
 refuse "no disk" "usage" "$KEEL" qemu
 refuse "no board files" "nowhere" env KEEL_BOARD_DIR="$WORK/nowhere" \
 	"$KEEL" qemu "$WORK/disk.img"
