@@ -150,6 +150,29 @@ read_self(char *buf, size_t cap)
 	fclose(f);
 }
 
+/* root=SOURCE FSTYPE OPTIONS: what the service's / is mounted from. */
+static void
+read_root(char *buf, size_t cap)
+{
+	char line[512], mnt[256], opts[256], fstype[32], src[128];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *dash = strstr(line, " - ");
+
+		if (!dash ||
+		    sscanf(line, "%*s %*s %*s %*s %255s %255s", mnt, opts) !=
+			2 ||
+		    strcmp(mnt, "/") ||
+		    sscanf(dash + 3, "%31s %127s", fstype, src) != 2)
+			continue;
+		snprintf(buf, cap, "root=%s %s %s\n", src, fstype, opts);
+	}
+	fclose(f);
+}
+
 static void
 init_info(struct demo_info *info)
 {
@@ -163,6 +186,8 @@ init_info(struct demo_info *info)
 		fclose(f);
 	}
 	read_self(info->self, sizeof(info->self));
+	read_root(info->self + strlen(info->self),
+		  sizeof(info->self) - strlen(info->self));
 	if (uname(&u) == 0)
 		snprintf(info->kernel, sizeof(info->kernel), "%s %s %s",
 			 u.sysname, u.release, u.machine);

@@ -110,6 +110,8 @@ for k in CapEff CapPrm CapBnd; do
 done
 check "boot 1: no_new_privs" grep -qx 'NoNewPrivs=1' "$WORK/status1"
 check "boot 1: seccomp filter" grep -qx 'Seccomp=2' "$WORK/status1"
+check "boot 1: its root is the dm-verity device, read-only" grep -Eq \
+	'^root=/dev/(keel/verity-[ab]|dm-[0-9]+) erofs ro(,|$)' "$WORK/status1"
 body GET / >"$WORK/index1"
 check "boot 1: index page has the greeting" grep -qF "<h1>$default</h1>" \
 	"$WORK/index1"
