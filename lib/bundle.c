@@ -219,11 +219,8 @@ flush_data(struct bundle_work *w, int fd, uint64_t at, size_t n,
 {
 	uint64_t first = at / VERITY_BLOCK;
 
-	for (size_t i = 0; i < n / VERITY_BLOCK; i++)
-		if (bundle_tree_check_data(&w->tree, first + i,
-					   w->out + i * VERITY_BLOCK,
-					   e) != 1)
-			return -1;
+	if (bundle_check_blocks(w, first, w->out, n / VERITY_BLOCK, e) != 1)
+		return -1;
 	if (slot_write(fd, w->out, n, at, e) < 0)
 		return -1;
 	progress(w, hooks, n);
@@ -350,7 +347,8 @@ read_back(struct bundle_work *w, int fd, const struct img_header *h,
 		return -1;
 	if (!w->direct)
 		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-	if (bundle_tree_init(&w->tree, fd, h, e) < 0)
+	if (bundle_tree_init(&w->tree, fd, h, e) < 0 ||
+	    bundle_tree_init(&w->tree2, fd, h, e) < 0)
 		return -1;
 	for (uint64_t at = 0; at < bytes;) {
 		size_t n = bytes - at < BUNDLE_OUT_SIZE ? (size_t)(bytes - at)
@@ -358,13 +356,10 @@ read_back(struct bundle_work *w, int fd, const struct img_header *h,
 
 		if (slot_read(fd, w->out, n, at, e) < 0)
 			return -1;
-		for (size_t i = 0; i < n / VERITY_BLOCK; i++)
-			if (bundle_tree_check_data(&w->tree,
-						   at / VERITY_BLOCK + i,
-						   w->out + i * VERITY_BLOCK,
-						   &te) != 1)
-				return kerr_set(e, "read-back", "slot differs "
-						"after writing: %s", te.detail);
+		if (bundle_check_blocks(w, at / VERITY_BLOCK, w->out,
+					n / VERITY_BLOCK, &te) != 1)
+			return kerr_set(e, "read-back", "slot differs after "
+					"writing: %s", te.detail);
 		at += n;
 	}
 	return 0;
@@ -441,6 +436,7 @@ install(struct bundle_work *w, int fd, const struct bundle_policy *pol,
 		return -1;
 	direct_on(w, fd, &flags);
 	if (bundle_tree_init(&w->tree, fd, &m->h, e) < 0 ||
+	    bundle_tree_init(&w->tree2, fd, &m->h, e) < 0 ||
 	    copy_tree(w, fd, hooks, e) < 0 ||
 	    stream_data(w, fd, &m->h, hooks, e) < 0 ||
 	    read_back(w, fd, &m->h, e) < 0) {

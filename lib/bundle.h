@@ -25,6 +25,7 @@
 #define BUNDLE_IN_SIZE (128 * 1024)  /* bundle bytes buffered per read */
 #define BUNDLE_OUT_SIZE (512 * 1024) /* data checked and written at once */
 #define BUNDLE_ARENA_SIZE (160 * 1024) /* lz4 decoder: context + 2 blocks */
+#define BUNDLE_STACK_SIZE (128 * 1024) /* the helper thread that hashes */
 
 /* Reads up to len bytes: the count, 0 at the end, -1 on error (errno). */
 typedef ssize_t (*bundle_read_fn)(void *ctx, void *buf, size_t len);
@@ -70,14 +71,16 @@ struct bundle_tree {
 };
 
 /*
- * Caller-owned scratch (about 850 KiB): keel-init's installer child keeps
+ * Caller-owned scratch (about 1 MiB): keel-init's installer child keeps
  * one in static storage; nothing in the installer allocates. While it
  * runs, the installer switches the slot fd to O_DIRECT where the file
  * system allows it, so the image does not pass through (and evict) the
  * page cache and the read-back reads the medium; it restores the flags.
  */
 struct bundle_work {
-	struct bundle_tree tree;
+	/* Blocks are hashed on two cores: a tree path for each. */
+	struct bundle_tree tree, tree2;
+	uint8_t stack[BUNDLE_STACK_SIZE] __attribute__((aligned(64)));
 	/* Slot I/O may bypass the page cache (O_DIRECT): aligned buffers. */
 	uint8_t out[BUNDLE_OUT_SIZE] __attribute__((aligned(4096)));
 	uint8_t in[BUNDLE_IN_SIZE];
@@ -91,6 +94,15 @@ struct bundle_work {
 	uint64_t done;	/* slot bytes written */
 	uint64_t total; /* image size: meta_offset + 4096 */
 };
+
+/*
+ * Checks n data blocks of buf, the first being block first, against the
+ * tree paths of w (set up by bundle_tree_init on w->tree and w->tree2):
+ * the second half on a helper thread whose stack is w->stack, when one
+ * can be started. 1 if all match, else 0 and e names the first bad one.
+ */
+int bundle_check_blocks(struct bundle_work *w, uint64_t first,
+			const uint8_t *buf, size_t n, struct kerr *e);
 
 /* A bundle_read_fn over a file descriptor (ctx points to the int fd). */
 ssize_t bundle_read_fd(void *ctx, void *buf, size_t len);
