@@ -4,6 +4,7 @@
 #define DEMO_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define DEMO_GREETING_PATH "/etc/demo/greeting"
 #define DEMO_STATE_DIR "/var/lib/demo"
@@ -37,8 +38,21 @@ int store_boots(unsigned long *boots);
 int keel_status(char *buf, size_t cap);
 void keel_notify(const char *msg);
 
-/* http.c: answers one connection; returns when it is closed. */
-void http_serve(int fd, struct demo_info *info);
+/* http.c: one request per connection, read as it arrives. */
+#define HTTP_REQ_MAX 4096 /* request line, headers and body */
+struct http_conn {
+	int fd; /* -1: a free slot */
+	size_t have;
+	uint64_t since_ms; /* accepted at; idle connections are closed */
+	char buf[HTTP_REQ_MAX + 1];
+};
+
+/*
+ * Reads what has arrived on c (readable) and answers once the request is
+ * complete. Returns 1 when c is done with (answered, refused or closed by
+ * the client): close it; 0 while the request is incomplete.
+ */
+int http_on_input(struct http_conn *c, struct demo_info *info);
 
 /* main.c: refreshes the changing parts of info. */
 void demo_refresh(struct demo_info *info);

@@ -11,14 +11,11 @@
 
 #include "demo/demo.h"
 
-#define REQ_MAX 4096  /* request line, headers and body */
 #define BODY_MAX 1024 /* a POSTed greeting, form-encoded at worst */
 #define PAGE_MAX 16384
 
 struct req {
-	char buf[REQ_MAX + 1];
-	char *method, *path, *body;
-	size_t body_len;
+	char *method, *path, *body; /* in the connection's buffer */
 };
 
 struct page {
@@ -120,39 +117,31 @@ content_length(char *head)
 	return 0;
 }
 
-/* Reads the request: 0 when complete, -1 on a timeout or a bad one. */
+/*
+ * The request in c, once complete: 1 (r filled, c->buf cut into its
+ * parts), 0 while more may come, -1 when it is too long or malformed.
+ */
 static int
-read_request(int fd, struct req *r)
+parse_request(struct http_conn *c, struct req *r)
 {
-	size_t have = 0, hl = 0;
-	long cl = 0;
+	size_t hl = header_len(c->buf);
+	long cl;
 	char *sp;
 
-	for (;;) {
-		ssize_t n = read(fd, r->buf + have, REQ_MAX - have);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		have += (size_t)n;
-		r->buf[have] = 0;
-		if (!hl && (hl = header_len(r->buf)) != 0) {
-			r->buf[hl - 2] = 0; /* headers end at the blank line */
-			cl = content_length(r->buf);
-			if (cl < 0 || cl > BODY_MAX)
-				return -1;
-		}
-		if (hl && have >= hl + (size_t)cl)
-			break;
-		if (have == REQ_MAX)
-			return -1;
+	if (!hl)
+		return c->have == HTTP_REQ_MAX ? -1 : 0;
+	c->buf[hl - 2] = 0; /* the headers end at the blank line */
+	cl = content_length(c->buf);
+	if (cl < 0 || cl > BODY_MAX)
+		return -1;
+	if (c->have < hl + (size_t)cl) {
+		c->buf[hl - 2] = '\r';
+		return c->have == HTTP_REQ_MAX ? -1 : 0;
 	}
-	r->body = r->buf + hl;
-	r->body_len = (size_t)cl;
+	r->body = c->buf + hl;
 	r->body[cl] = 0;
-	r->method = r->buf;
-	sp = strchr(r->buf, ' ');
+	r->method = c->buf;
+	sp = strchr(c->buf, ' ');
 	if (!sp)
 		return -1;
 	*sp = 0;
@@ -161,7 +150,7 @@ read_request(int fd, struct req *r)
 	if (!sp)
 		return -1;
 	*sp = 0;
-	return 0;
+	return 1;
 }
 
 static int
@@ -288,15 +277,26 @@ set_greeting(int fd, struct req *r)
 		respond_text(fd, "200 OK", "saved\n");
 }
 
-void
-http_serve(int fd, struct demo_info *info)
+int
+http_on_input(struct http_conn *c, struct demo_info *info)
 {
-	static struct req r;
+	struct req r;
 	char line[DEMO_GREETING_MAX + 2];
+	ssize_t n = read(c->fd, c->buf + c->have, HTTP_REQ_MAX - c->have);
+	int fd = c->fd, st;
 
-	if (read_request(fd, &r) < 0) {
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n <= 0)
+		return 1; /* closed before a whole request: nothing to say */
+	c->have += (size_t)n;
+	c->buf[c->have] = 0;
+	st = parse_request(c, &r);
+	if (st == 0)
+		return 0;
+	if (st < 0) {
 		respond_text(fd, "400 Bad Request", "bad request\n");
-		return;
+		return 1;
 	}
 	info->requests++;
 	demo_refresh(info);
@@ -318,4 +318,5 @@ http_serve(int fd, struct demo_info *info)
 	} else {
 		respond_text(fd, "404 Not Found", "not found\n");
 	}
+	return 1;
 }

@@ -28,6 +28,9 @@
  *   WATCHDOG_USEC set by keel when it expects WATCHDOG=1 pings
  */
 
+#define CONN_MAX 8	  /* connections served at once */
+#define CONN_IDLE_MS 5000 /* to send a whole request */
+
 static volatile sig_atomic_t stop;
 
 static void
@@ -68,21 +71,6 @@ listen_tcp(int port)
 	return s;
 }
 
-static void
-serve_one(int ls, struct demo_info *info)
-{
-	struct timeval tv = {3, 0}; /* a silent client cannot hold us */
-	int fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	http_serve(fd, info);
-	shutdown(fd, SHUT_WR);
-	close(fd);
-}
-
 static uint64_t
 now_ms(void)
 {
@@ -90,6 +78,87 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static struct http_conn conns[CONN_MAX];
+
+static void
+conn_close(struct http_conn *c)
+{
+	shutdown(c->fd, SHUT_WR);
+	close(c->fd);
+	c->fd = -1;
+}
+
+/* A free slot gets the connection; with none free it waits in the queue. */
+static void
+conn_accept(int ls)
+{
+	struct timeval tv = {3, 0}; /* a stalled reader cannot hold us */
+
+	for (int i = 0; i < CONN_MAX; i++) {
+		struct http_conn *c = &conns[i];
+
+		if (c->fd >= 0)
+			continue;
+		c->fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (c->fd < 0)
+			return;
+		setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		c->have = 0;
+		c->since_ms = now_ms();
+		return;
+	}
+}
+
+/*
+ * Serves until a stop signal: connections are read as their bytes come,
+ * so a client that connects and says nothing (a browser's spare socket)
+ * delays nobody; it is closed after CONN_IDLE_MS.
+ */
+static void
+serve(int ls, struct demo_info *info, uint64_t wd_ms)
+{
+	struct pollfd p[CONN_MAX + 1];
+	uint64_t next_pet = 0;
+	int tick = wd_ms && wd_ms < 500 ? (int)wd_ms : 500;
+
+	for (int i = 0; i < CONN_MAX; i++)
+		conns[i].fd = -1;
+	while (!stop) {
+		int n = 0, free_slot = 0;
+
+		for (int i = 0; i < CONN_MAX; i++) {
+			p[i + 1].fd = conns[i].fd;
+			p[i + 1].events = POLLIN;
+			n += conns[i].fd >= 0;
+			free_slot |= conns[i].fd < 0;
+		}
+		p[0].fd = free_slot ? ls : -1;
+		p[0].events = POLLIN;
+		if (poll(p, CONN_MAX + 1, n || wd_ms ? tick : -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			demo_log("poll: %s", strerror(errno));
+			return;
+		}
+		if (wd_ms && now_ms() >= next_pet) {
+			keel_notify("WATCHDOG=1");
+			next_pet = now_ms() + wd_ms;
+		}
+		for (int i = 0; i < CONN_MAX; i++) {
+			struct http_conn *c = &conns[i];
+
+			if (c->fd < 0)
+				continue;
+			if (p[i + 1].revents && http_on_input(c, info))
+				conn_close(c);
+			else if (now_ms() - c->since_ms > CONN_IDLE_MS)
+				conn_close(c);
+		}
+		if (p[0].revents & POLLIN)
+			conn_accept(ls);
+	}
 }
 
 void
@@ -201,7 +270,6 @@ main(void)
 	int port = atoi(env_or("DEMO_PORT", "80"));
 	uint64_t wd_ms =
 	    strtoull(env_or("WATCHDOG_USEC", "0"), NULL, 10) / 2000;
-	uint64_t next_pet = 0;
 	struct sigaction sa;
 	char ready[128];
 	int ls;
@@ -235,17 +303,7 @@ main(void)
 		 port);
 	keel_notify(ready);
 
-	while (!stop) {
-		struct pollfd p = {ls, POLLIN, 0};
-		int r = poll(&p, 1, wd_ms ? (int)wd_ms : -1);
-
-		if (wd_ms && now_ms() >= next_pet) {
-			keel_notify("WATCHDOG=1");
-			next_pet = now_ms() + wd_ms;
-		}
-		if (r > 0)
-			serve_one(ls, &info);
-	}
+	serve(ls, &info, wd_ms);
 	demo_log("stopping (signal %d)", (int)stop);
 	keel_notify("STOPPING=1");
 	return 0;

@@ -117,6 +117,13 @@ check "boot 1: index page has the greeting" grep -qF "<h1>$default</h1>" \
 	"$WORK/index1"
 check "boot 1: index page has the boot count" \
 	grep -qF '<b id="boots">1</b>' "$WORK/index1"
+# A client that connects and says nothing (a browser's spare socket).
+bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT; sleep 5" 2>/dev/null &
+idle=$!
+sleep 0.3
+same "boot 1: an idle connection delays no one" \
+	"$(HTTP_T=2 code GET /boots)" 200
+kill "$idle" 2>/dev/null
 same "boot 1: unknown path" "$(code GET /nowhere)" 404
 same "boot 1: wrong method" "$(code DELETE /greeting)" 405
 same "boot 1: a control character in a greeting is refused" \
