@@ -210,7 +210,8 @@ $(DEMO_OUT)/keel-demo: $(DEMO_OBJS)
 -include $(DEMO_OBJS:.o=.d)
 $(DEMO_OUT)/demo.img: scripts/demo.sh demo/config.json demo/greeting \
 		$(DEMO_OUT)/keel-demo $(O)/deps/bin/toybox $(O)/keel
-	$(Q)KEEL_VERSION=$(KEEL_VERSION) BOARD=$(BOARD) scripts/demo.sh image $(O)
+	$(Q)KEEL_VERSION=$(KEEL_VERSION) BOARD=$(BOARD) \
+		scripts/demo.sh image $(O)
 demo-image: $(DEMO_OUT)/demo.img
 demo-disk: all board $(DEMO_OUT)/demo.img
 	$(Q)BOARD=$(BOARD) scripts/demo.sh disk $(O)

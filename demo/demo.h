@@ -19,7 +19,7 @@ struct demo_info {
 	unsigned long requests;
 	char release[128]; /* the image's release line, or "" */
 	char kernel[200];  /* uname: sysname release machine */
-	char self[512];	   /* key=value lines: the service's own hardening */
+	char self[512];	   /* key=value lines: its own hardening */
 	unsigned long uptime_s;
 	char keel[DEMO_STATUS_MAX]; /* key=value lines from keel, or "" */
 };

@@ -189,8 +189,9 @@ demo_refresh(struct demo_info *info)
 static void
 read_self(char *buf, size_t cap)
 {
-	static const char *const keys[] = {"CapEff", "CapPrm",	   "CapBnd",
-					   "CapAmb", "NoNewPrivs", "Seccomp"};
+	static const char *const keys[] = {
+	    "CapEff", "CapPrm", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp",
+	};
 	char line[128];
 	size_t have = 0;
 	FILE *f = fopen("/proc/self/status", "re");

@@ -65,7 +65,8 @@ image() {
 disk() {
 	[ -f "$img" ] || die "no $img (scripts/demo.sh image first)"
 	sum=$(sha256sum <"$img" | cut -d' ' -f1)
-	if [ -f "$disk" ] && [ "$(cat "$disk.slots" 2>/dev/null)" = "$sum" ]; then
+	held=$(cat "$disk.slots" 2>/dev/null || true)
+	if [ -f "$disk" ] && [ "$held" = "$sum" ]; then
 		printf '  %-7s %s (kept: its slots hold this image)\n' DISK \
 			"$disk"
 		return

@@ -37,9 +37,10 @@ trap cleanup EXIT
 http() {
 	timeout "${HTTP_T:-5}" bash -c '
 		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-		printf "%s %s HTTP/1.0\r\nHost: demo\r\nContent-Length: %s\r\n\r\n%s" \
-			"$2" "$3" "${#4}" "$4" >&3
-		cat <&3' http "$PORT" "$1" "$2" "${3:-}" 2>/dev/null | tr -d '\r'
+		printf "%s %s HTTP/1.0\r\nHost: demo\r\n" "$2" "$3" >&3
+		printf "Content-Length: %s\r\n\r\n%s" "${#4}" "$4" >&3
+		cat <&3' http "$PORT" "$1" "$2" "${3:-}" 2>/dev/null |
+		tr -d '\r'
 }
 body() { http "$@" | sed '1,/^$/d'; }
 code() { http "$@" | sed -n '1s/^HTTP\/1\.[01] \([0-9]*\).*/\1/p'; }
