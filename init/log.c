@@ -31,8 +31,20 @@ log_init(void)
 void
 log_open_kmsg(void)
 {
-	if (kmsg < 0)
-		kmsg = open("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	int fd;
+
+	if (kmsg >= 0)
+		return;
+	/* The kernel keeps only 10 lines per 5 s written to /dev/kmsg
+	 * (printk_devkmsg=ratelimit): a boot logs more. Not in --test,
+	 * where /proc/sys is the host's. */
+	fd = g.test ? -1 : open("/proc/sys/kernel/printk_devkmsg",
+				 O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write(fd, "on\n", 3);
+		close(fd);
+	}
+	kmsg = open("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY);
 }
 
 /* MUST NOT allocate: formats into a stack buffer. */
