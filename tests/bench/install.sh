@@ -19,10 +19,12 @@ KEEL=$O/keel
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/keel-bench-install.XXXXXX")
 BACK=/dev/shm
 [ "${BACKING:-shm}" = disk ] && BACK=$WORK
-dev=
+dev= rdevs= rpids=
 cleanup() {
+	[ -n "$rpids" ] && kill $rpids 2>/dev/null
 	[ -n "$dev" ] && losetup -d "$dev"
-	rm -rf "$WORK" "$BACK/keel-bench-slot.$$"
+	for d in $rdevs; do losetup -d "$d"; done
+	rm -rf "$WORK" "$BACK"/keel-bench-*.$$
 }
 trap cleanup EXIT
 die() { echo "bench install: $*"; exit 1; }
@@ -54,11 +56,72 @@ dev=$(losetup -f --show "$slot") || die "losetup failed"
 "$KEEL" install "$WORK/b.kb" -o "$dev" -q || die "install failed"
 "$KEEL" image verify "$dev" >/dev/null || die "installed slot does not verify"
 
+# RAUC (if installed; RAUC=0 skips it): the same slot image as a raw
+# image in a signed RAUC bundle, installed by `rauc service` on a private
+# system bus into a loop device of the same kind. Plain bundle format: the
+# verity format needs /dev/mapper/control, which containers often lack.
+rauc_cmd=
+rauc_conf() { # A-device B-device
+	printf '[system]\ncompatible=keel-bench\nbootloader=noop\n'
+	printf 'data-directory=%s\n\n[keyring]\npath=%s\n' "$r/data" "$r/cert.pem"
+	printf 'check-purpose=any\n\n'
+	printf '[slot.rootfs.0]\ndevice=%s\ntype=raw\nbootname=A\n\n' "$1"
+	printf '[slot.rootfs.1]\ndevice=%s\ntype=raw\nbootname=B\n' "$2"
+}
+rauc_bus() {
+	echo '<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"'
+	echo ' "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">'
+	echo "<busconfig><type>system</type><listen>unix:path=$r/bus</listen>"
+	echo '<auth>EXTERNAL</auth><policy context="default"><allow user="*"/>'
+	echo '<allow own="*"/><allow send_destination="*"/>'
+	echo '<allow receive_sender="*"/></policy></busconfig>'
+}
+rauc_setup() {
+	command -v rauc >/dev/null && command -v dbus-daemon >/dev/null || return 1
+	r=$WORK/rauc
+	mkdir -p "$r/content" "$r/data"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$r/key.pem" \
+		-out "$r/cert.pem" -days 30 -subj /CN=keel-bench \
+		-addext keyUsage=digitalSignature 2>/dev/null || return 1
+	ln "$WORK/img" "$r/content/rootfs.img"
+	printf '[update]\ncompatible=keel-bench\nversion=2\n\n[bundle]\nformat=plain\n\n[image.rootfs]\nfilename=rootfs.img\n' \
+		>"$r/content/manifest.raucm"
+	rauc bundle --cert="$r/cert.pem" --key="$r/key.pem" \
+		--mksquashfs-args="-comp lz4" "$r/content" "$r/b.raucb" \
+		>"$r/bundle.log" 2>&1 || return 1
+	head -c 1048576 /dev/zero >"$BACK/keel-bench-ra.$$"
+	head -c $((isize + 1048576)) /dev/zero >"$BACK/keel-bench-rb.$$"
+	ra=$(losetup -f --show "$BACK/keel-bench-ra.$$") || return 1
+	rdevs=$ra
+	rb=$(losetup -f --show "$BACK/keel-bench-rb.$$") || return 1
+	rdevs="$ra $rb"
+	rauc_conf "$ra" "$rb" >"$r/system.conf"
+	rauc_bus >"$r/bus.conf"
+	dbus-daemon --config-file="$r/bus.conf" --fork --print-pid >"$r/bus.pid" ||
+		return 1
+	rpids=$(cat "$r/bus.pid")
+	export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$r/bus
+	sleep 0.5
+	rauc service -c "$r/system.conf" --override-boot-slot=A \
+		>"$r/service.log" 2>&1 &
+	rpids="$rpids $!"
+	sleep 2
+	rauc install "$r/b.raucb" >"$r/install.log" 2>&1 || return 1
+	cmp -s -n "$isize" "$WORK/img" "$rb" || return 1
+	rauc_cmd="rauc install $r/b.raucb"
+}
+if [ "${RAUC:-1}" != 0 ] && rauc_setup; then
+	echo "rauc: $(rauc --version), bundle $(($(stat -c %s "$r/b.raucb") / 1048576)) MiB into $rb"
+elif [ "${RAUC:-1}" != 0 ]; then
+	echo "rauc: not measured (not installed, or its setup failed)"
+fi
+
 echo "bundle $(($(stat -c %s "$WORK/b.kb") / 1048576)) MiB (image $((isize / 1048576)) MiB) into $dev, backing $BACK; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 hyperfine -N -w 1 -r "$RUNS" --export-json "$WORK/h.json" \
 	-n "keel install" "$KEEL install $WORK/b.kb -o $dev -q" \
 	-n "lz4 -dc | dd" "sh -c 'lz4 -dc $WORK/data.lz4 | dd of=$dev bs=1M status=none'" \
 	-n "lz4 -dc | dd conv=fsync" "sh -c 'lz4 -dc $WORK/data.lz4 | dd of=$dev bs=1M conv=fsync status=none'" \
+	${rauc_cmd:+-n "rauc install" "$rauc_cmd"} \
 	>"$WORK/h.txt" 2>&1 || { cat "$WORK/h.txt"; die "hyperfine failed"; }
 grep -E '^(Benchmark|  Time|  Range)' "$WORK/h.txt"
 
@@ -72,6 +135,7 @@ k = med["keel install"]
 print("medians:")
 for name, t in med.items():
     print("  %-24s %6.3f s  %6.0f MB/s" % (name, t, size / t))
-for name in ("lz4 -dc | dd", "lz4 -dc | dd conv=fsync"):
-    print("keel / %-22s %.2fx the pipeline's speed" % (name, med[name] / k))
+for name in ("lz4 -dc | dd", "lz4 -dc | dd conv=fsync", "rauc install"):
+    if name in med:
+        print("keel against %-23s %.2fx its speed" % (name, med[name] / k))
 EOF
