@@ -283,11 +283,18 @@ main(void)
 	setvbuf(stderr, NULL, _IOLBF, 0);
 
 	init_info(&info);
+	/*
+	 * A device booted without its NIC still serves (on what it has);
+	 * any other network failure, e.g. a missing capability, is fatal.
+	 */
 	if (strcmp(ifname, "none") &&
 	    net_up(ifname, env_or("DEMO_ADDR", "10.0.2.15"),
 		   env_or("DEMO_NETMASK", "255.255.255.0"),
-		   env_or("DEMO_GATEWAY", "10.0.2.2")) < 0)
-		return 1;
+		   env_or("DEMO_GATEWAY", "10.0.2.2")) < 0) {
+		if (errno != ENODEV)
+			return 1;
+		demo_log("net: going on without %s", ifname);
+	}
 	if (store_count_boot(&info.boots) < 0)
 		demo_log("boot count: %s: %s", DEMO_STATE_DIR, strerror(errno));
 	if (store_greeting_get(info.greeting, sizeof(info.greeting)) < 0)

@@ -14,7 +14,7 @@
 
 #include "demo/demo.h"
 
-#define NET_WAIT_MS 10000 /* the NIC's driver may still be probing */
+#define NET_WAIT_MS 2000 /* keel-init loaded the driver; probing may lag */
 
 static int
 set_in(struct sockaddr *sa, const char *text)
@@ -98,6 +98,7 @@ int
 net_up(const char *ifname, const char *addr, const char *mask, const char *gw)
 {
 	const char *step;
+	int err;
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	if (s < 0) {
@@ -127,7 +128,9 @@ net_up(const char *ifname, const char *addr, const char *mask, const char *gw)
 		 gw[0] ? " via " : "", gw);
 	return 0;
 fail:
-	demo_log("net: %s: %s: %s", ifname, step, strerror(errno));
+	err = errno;
+	demo_log("net: %s: %s: %s", ifname, step, strerror(err));
 	close(s);
+	errno = err;
 	return -1;
 }
