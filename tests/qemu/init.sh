@@ -288,6 +288,8 @@ EXT4_MOUNTED='EXT4-fs (vd[a-z]*[0-9]): mounted'
 EXT4_UNCLEAN='EXT4-fs.*\(recovery\|orphan\|error\|fsck\)'
 has cad "kernel log level 7 shows ext4 mounts" "$EXT4_MOUNTED"
 hasnt cad "after a power off: no ext4 recovery" "$EXT4_UNCLEAN"
+has cad "keel-init's log also in the kernel log (/dev/kmsg), all of it" \
+	'^\[ *[0-9.]*\] \[+[0-9.]*s\] keel: app: started'
 has cad "ctrl-alt-del: shutdown" 'shutdown (signal): reboot'
 has cad "the app got TERM" '^qt: got TERM'
 hasnt cad "the app left within the grace period" 'still running after'
