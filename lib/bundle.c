@@ -67,26 +67,6 @@ in_take(struct bundle_work *w, void *dst, size_t n, const char *what,
 /* --- writes to the slot ------------------------------------------------ */
 
 static int
-slot_write(int fd, const void *buf, size_t len, uint64_t off, struct kerr *e)
-{
-	size_t put = 0;
-
-	while (put < len) {
-		ssize_t n = pwrite(fd, (const uint8_t *)buf + put, len - put,
-				   (off_t)(off + put));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return kerr_set(e, "write", "slot at %llu: %s",
-					(unsigned long long)(off + put),
-					n < 0 ? strerror(errno) : "no progress");
-		put += (size_t)n;
-	}
-	return 0;
-}
-
-static int
 slot_sync(int fd, struct kerr *e)
 {
 	/* EINVAL: a file type without sync (memfd); nothing to flush. */
@@ -126,12 +106,12 @@ wipe_meta(int fd, uint64_t size, const struct img_header *h, uint8_t *zero,
 			old = old << 8 | f[8 + i];
 	}
 	memset(zero, 0, IMG_META_SIZE);
-	if (slot_write(fd, zero, IMG_FOOTER_SIZE, size - IMG_FOOTER_SIZE, e))
+	if (bundle_pwrite(fd, zero, IMG_FOOTER_SIZE, size - IMG_FOOTER_SIZE, e))
 		return -1;
 	if (old % IMG_BLOCK == 0 && old <= size - IMG_META_SIZE &&
-	    slot_write(fd, zero, IMG_META_SIZE, old, e) < 0)
+	    bundle_pwrite(fd, zero, IMG_META_SIZE, old, e) < 0)
 		return -1;
-	if (slot_write(fd, zero, IMG_META_SIZE, h->meta_offset, e) < 0)
+	if (bundle_pwrite(fd, zero, IMG_META_SIZE, h->meta_offset, e) < 0)
 		return -1;
 	return slot_sync(fd, e);
 }
@@ -155,7 +135,7 @@ copy_tree(struct bundle_work *w, int fd, const struct bundle_hooks *hooks,
 				return -1;
 			if (bundle_tree_check_node(t, L, j, blk, e) != 1)
 				return -1;
-			if (slot_write(fd, blk, VERITY_BLOCK, off, e) < 0)
+			if (bundle_pwrite(fd, blk, VERITY_BLOCK, off, e) < 0)
 				return -1;
 			progress(w, hooks, VERITY_BLOCK);
 		}
@@ -212,25 +192,10 @@ frame_header(struct bundle_work *w, LZ4F_dctx *d, uint64_t bytes,
 	return 0;
 }
 
-/* Checks every block of out[0, n) against the tree, then writes it. */
-static int
-flush_data(struct bundle_work *w, int fd, uint64_t at, size_t n,
-	   const struct bundle_hooks *hooks, struct kerr *e)
-{
-	uint64_t first = at / VERITY_BLOCK;
-
-	if (bundle_check_blocks(w, first, w->out, n / VERITY_BLOCK, e) != 1)
-		return -1;
-	if (slot_write(fd, w->out, n, at, e) < 0)
-		return -1;
-	progress(w, hooks, n);
-	return 0;
-}
-
 /* Feeds the buffered input to the decoder until out is full or the frame ends. */
 static int
-inflate_some(struct bundle_work *w, LZ4F_dctx *d, size_t *fill, int *end,
-	     struct kerr *e)
+inflate_some(struct bundle_work *w, LZ4F_dctx *d, uint8_t *out, size_t *fill,
+	     int *end, struct kerr *e)
 {
 	while (*fill < BUNDLE_OUT_SIZE) {
 		size_t src, dst = BUNDLE_OUT_SIZE - *fill, r;
@@ -241,7 +206,7 @@ inflate_some(struct bundle_work *w, LZ4F_dctx *d, size_t *fill, int *end,
 		if (!src)
 			return kerr_set(e, "truncated", "bundle ends inside "
 					"the data");
-		r = LZ4F_decompress(d, w->out + *fill, &dst,
+		r = LZ4F_decompress(d, out + *fill, &dst,
 				    w->in + w->in_pos, &src, NULL);
 		if (LZ4F_isError(r))
 			return kerr_set(e, "lz4", "%s", LZ4F_getErrorName(r));
@@ -255,19 +220,24 @@ inflate_some(struct bundle_work *w, LZ4F_dctx *d, size_t *fill, int *end,
 	return 0;
 }
 
+/*
+ * Decompresses into one buffer while the other, checked, goes to the
+ * slot: each block is checked against the tree before its write starts.
+ */
 static int
 copy_data(struct bundle_work *w, int fd, const struct img_header *h,
 	  const struct bundle_hooks *hooks, LZ4F_dctx *d, struct kerr *e)
 {
 	uint64_t bytes = h->data_blocks * VERITY_BLOCK, at = 0;
-	int end = 0;
+	uint8_t *buf[2] = { w->out, w->out2 };
+	int end = 0, cur = 0;
 
 	if (frame_header(w, d, bytes, e) < 0)
 		return -1;
 	while (!end) {
 		size_t fill = 0;
 
-		if (inflate_some(w, d, &fill, &end, e) < 0)
+		if (inflate_some(w, d, buf[cur], &fill, &end, e) < 0)
 			return -1;
 		if (fill > bytes - at)
 			return kerr_set(e, "size", "more data than the signed "
@@ -278,9 +248,14 @@ copy_data(struct bundle_work *w, int fd, const struct img_header *h,
 					"of %llu bytes",
 					(unsigned long long)(at + fill),
 					(unsigned long long)bytes);
-		if (flush_data(w, fd, at, fill, hooks, e) < 0)
+		if (bundle_check_blocks(w, at / VERITY_BLOCK, buf[cur],
+					fill / VERITY_BLOCK, e) != 1 ||
+		    bundle_io_wait(w, e) < 0)
 			return -1;
+		bundle_io_start(w, fd, 1, buf[cur], fill, at);
+		progress(w, hooks, fill);
 		at += fill;
+		cur ^= 1;
 	}
 	/* Nothing may follow the frame. */
 	if (in_need(w, 1, e) < 0)
@@ -303,28 +278,46 @@ stream_data(struct bundle_work *w, int fd, const struct img_header *h,
 	if (!d)
 		return kerr_set(e, "lz4", "no decoder context");
 	r = copy_data(w, fd, h, hooks, d, e);
+	/* The last write, or one in flight when a check failed, ends here. */
+	if (bundle_io_wait(w, r < 0 ? NULL : e) < 0)
+		r = -1;
 	LZ4F_freeDecompressionContext(d);
 	return r;
 }
 
 /* --- the whole install ------------------------------------------------- */
 
-static int
-slot_read(int fd, void *buf, size_t len, uint64_t off, struct kerr *e)
+static size_t
+chunk(uint64_t at, uint64_t bytes)
 {
-	size_t got = 0;
+	return bytes - at < BUNDLE_OUT_SIZE ? (size_t)(bytes - at)
+					    : BUNDLE_OUT_SIZE;
+}
 
-	while (got < len) {
-		ssize_t n = pread(fd, (uint8_t *)buf + got, len - got,
-				  (off_t)(off + got));
+/* Reads the data back, the next chunk in flight while one is checked. */
+static int
+read_chunks(struct bundle_work *w, int fd, uint64_t bytes, struct kerr *e)
+{
+	uint8_t *buf[2] = { w->out, w->out2 };
+	struct kerr te = { 0 };
+	int cur = 0;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return kerr_set(e, "read-back", "slot at %llu: %s",
-					(unsigned long long)(off + got),
-					n < 0 ? strerror(errno) : "short read");
-		got += (size_t)n;
+	bundle_io_start(w, fd, 0, buf[0], chunk(0, bytes), 0);
+	for (uint64_t at = 0; at < bytes; cur ^= 1) {
+		size_t n = chunk(at, bytes);
+
+		if (bundle_io_wait(w, e) < 0)
+			return -1;
+		if (at + n < bytes)
+			bundle_io_start(w, fd, 0, buf[cur ^ 1],
+					chunk(at + n, bytes), at + n);
+		if (bundle_check_blocks(w, at / VERITY_BLOCK, buf[cur],
+					n / VERITY_BLOCK, &te) != 1) {
+			bundle_io_wait(w, NULL);
+			return kerr_set(e, "read-back", "slot differs after "
+					"writing: %s", te.detail);
+		}
+		at += n;
 	}
 	return 0;
 }
@@ -340,9 +333,6 @@ static int
 read_back(struct bundle_work *w, int fd, const struct img_header *h,
 	  struct kerr *e)
 {
-	uint64_t bytes = h->data_blocks * VERITY_BLOCK;
-	struct kerr te = { 0 };
-
 	if (slot_sync(fd, e) < 0)
 		return -1;
 	if (!w->direct)
@@ -350,19 +340,7 @@ read_back(struct bundle_work *w, int fd, const struct img_header *h,
 	if (bundle_tree_init(&w->tree, fd, h, e) < 0 ||
 	    bundle_tree_init(&w->tree2, fd, h, e) < 0)
 		return -1;
-	for (uint64_t at = 0; at < bytes;) {
-		size_t n = bytes - at < BUNDLE_OUT_SIZE ? (size_t)(bytes - at)
-							: BUNDLE_OUT_SIZE;
-
-		if (slot_read(fd, w->out, n, at, e) < 0)
-			return -1;
-		if (bundle_check_blocks(w, at / VERITY_BLOCK, w->out,
-					n / VERITY_BLOCK, &te) != 1)
-			return kerr_set(e, "read-back", "slot differs after "
-					"writing: %s", te.detail);
-		at += n;
-	}
-	return 0;
+	return read_chunks(w, fd, h->data_blocks * VERITY_BLOCK, e);
 }
 
 /*
@@ -376,7 +354,8 @@ direct_on(struct bundle_work *w, int fd, int *flags)
 {
 	*flags = fcntl(fd, F_GETFL);
 	w->direct = 0;
-	if (*flags < 0 || ((uintptr_t)w->out | (uintptr_t)w->tree.blk) % 4096)
+	if (*flags < 0 || ((uintptr_t)w->out | (uintptr_t)w->out2 |
+			    (uintptr_t)w->tree.blk | (uintptr_t)w->tree2.blk) % 4096)
 		return;
 	w->direct = fcntl(fd, F_SETFL, *flags | O_DIRECT) == 0;
 }

@@ -4,6 +4,7 @@
 #define KEEL_BUNDLE_H
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -71,18 +72,31 @@ struct bundle_tree {
 };
 
 /*
- * Caller-owned scratch (about 1 MiB): keel-init's installer child keeps
+ * Caller-owned scratch (about 1.7 MiB): keel-init's installer child keeps
  * one in static storage; nothing in the installer allocates. While it
  * runs, the installer switches the slot fd to O_DIRECT where the file
  * system allows it, so the image does not pass through (and evict) the
  * page cache and the read-back reads the medium; it restores the flags.
  */
+/* One slot transfer running beside the installer (bundle_io.c). */
+struct bundle_io {
+	int fd, write, busy, rc;
+	uint8_t *buf;
+	size_t len;
+	uint64_t off;
+	struct kerr e;
+	pthread_t th;
+};
+
 struct bundle_work {
 	/* Blocks are hashed on two cores: a tree path for each. */
 	struct bundle_tree tree, tree2;
 	uint8_t stack[BUNDLE_STACK_SIZE] __attribute__((aligned(64)));
 	/* Slot I/O may bypass the page cache (O_DIRECT): aligned buffers. */
 	uint8_t out[BUNDLE_OUT_SIZE] __attribute__((aligned(4096)));
+	uint8_t out2[BUNDLE_OUT_SIZE] __attribute__((aligned(4096)));
+	uint8_t iostack[BUNDLE_STACK_SIZE] __attribute__((aligned(64)));
+	struct bundle_io io; /* out or out2 going to or from the slot */
 	uint8_t in[BUNDLE_IN_SIZE];
 	uint8_t arena[BUNDLE_ARENA_SIZE];
 	size_t in_pos, in_len, arena_used;
@@ -103,6 +117,18 @@ struct bundle_work {
  */
 int bundle_check_blocks(struct bundle_work *w, uint64_t first,
 			const uint8_t *buf, size_t n, struct kerr *e);
+
+/*
+ * Slot I/O (bundle_io.c): whole transfers, 0 or -1. io_start runs one
+ * transfer on a thread with w->iostack (or at once, if none can start);
+ * io_wait finishes it and returns its result. One at a time.
+ */
+int bundle_pwrite(int fd, const void *buf, size_t len, uint64_t off,
+		  struct kerr *e);
+int bundle_pread(int fd, void *buf, size_t len, uint64_t off, struct kerr *e);
+void bundle_io_start(struct bundle_work *w, int fd, int write, uint8_t *buf,
+		     size_t len, uint64_t off);
+int bundle_io_wait(struct bundle_work *w, struct kerr *e);
 
 /* A bundle_read_fn over a file descriptor (ctx points to the int fd). */
 ssize_t bundle_read_fd(void *ctx, void *buf, size_t len);
