@@ -41,6 +41,6 @@ find "$stage" -exec touch -h -d "@$epoch" {} +
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
 	cpio -o -H newc -R 0:0 --reproducible --quiet) >"$out.tmp"
 mv "$out.tmp" "$out"
+nmod=$(wc -l <"$stage/lib/modules/load.list")
 rm -rf "$stage"
-echo "  CPIO    $out ($(stat -c %s "$out") bytes," \
-	"$(wc -l <"$dir/modules/load.list" 2>/dev/null || echo 0) modules)"
+echo "  CPIO    $out ($(stat -c %s "$out") bytes, $nmod modules)"
