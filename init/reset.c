@@ -17,10 +17,13 @@ static unsigned
 wipe(int dirfd, int depth)
 {
 	char buf[2048];
-	unsigned left = 0;
+	unsigned left = 0, removed = 1;
 	long n;
 
-	while ((n = syscall(SYS_getdents64, dirfd, buf, sizeof(buf))) > 0) {
+	/* Entries go from under the cursor: read from the top until a pass
+	 * removes nothing. */
+	while (removed && (n = syscall(SYS_getdents64, dirfd, buf, sizeof(buf))) > 0) {
+		removed = 0;
 		for (long off = 0; off < n;) {
 			unsigned short reclen;
 			unsigned char type = (unsigned char)buf[off + 18];
@@ -41,14 +44,15 @@ wipe(int dirfd, int depth)
 				}
 				if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
 					left++;
+				else
+					removed++;
 			} else if (unlinkat(dirfd, name, 0) < 0) {
 				left++;
+			} else {
+				removed++;
 			}
 		}
-		/* Entries were removed under the cursor: read from the top. */
 		lseek(dirfd, 0, SEEK_SET);
-		if (left)
-			break;
 	}
 	return left;
 }

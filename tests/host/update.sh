@@ -1,0 +1,169 @@
+# SPDX-License-Identifier: MIT
+# Field updates through keel-init's control socket, on the host (--test):
+# install, trial, commit, bad update falls back, refusals, power cut,
+# factory reset. Each "boot" is keel-init as PID 1 of a new pid namespace
+# over the same slot files and state file.
+. "$(dirname "$0")/../lib.sh"
+
+INIT=$O/keel-init
+if [ "$(id -u)" != 0 ] || ! command -v busybox >/dev/null; then
+	skip "needs root and busybox-static"
+	finish
+	exit
+fi
+cd "$WORK" || exit 1
+
+# mkimg NAME VERSION EPOCH SCRIPT [BOARD]: signed image whose app runs SCRIPT
+mkimg() {
+	mkdir -p "$1/bin" "$1/etc"
+	cp "$(command -v busybox)" "$1/bin/busybox"
+	ln -sf busybox "$1/bin/sh"
+	cp "$KEEL" "$1/bin/keel"
+	echo "$2" >"$1/etc/version"
+	script=$(printf '%s' "$4" | sed 's/["\\]/\\&/g')
+	cat >"$1.json" <<EOF
+{"ociVersion": "1.0.2",
+ "process": {"args": ["/bin/sh", "-c", "$script"], "cwd": "/", "env": ["PATH=/bin"]},
+ "root": {"path": "rootfs", "readonly": true},
+ "annotations": {"org.keel.notify": "true", "org.keel.restart": "always"}}
+EOF
+	"$KEEL" image build "$1" -o "$1.img" --board "${5:-test-board}" --version "$2" \
+		--epoch "$3" --config "$1.json" >/dev/null &&
+		"$KEEL" image sign "$1.img" --key "$KEY_A" >/dev/null &&
+		"$KEEL" bundle create "$1.img" -o "$1.bundle" >/dev/null
+}
+GOOD='echo app v$(cat /etc/version) up; keel notify READY=1; while :; do sleep 0.2; done'
+
+mkimg v1 1 1 "$GOOD"
+mkimg v2 2 2 "$GOOD"
+mkimg v3 3 2 'echo app v3 crashing; exit 1'
+mkimg old 1 1 "$GOOD"
+mkimg other 9 9 "$GOOD" other-board
+mkimg lowepoch 5 1 "$GOOD"
+# slots larger than the images, as partitions are: the footer is at the end
+truncate -s 40M a.img b.img
+"$KEEL" install v1.bundle -o a.img >/dev/null
+mkdir -p etc var
+cat >board.conf <<EOF
+name=test-board
+console=ttyS0
+part.a=$WORK/a.img
+part.b=$WORK/b.img
+part.state=$WORK/state
+part.etc=$WORK/etc
+part.var=$WORK/var
+verify=full
+on_failure=fallback
+on_app_exit=restart
+EOF
+truncate -s 8192 state
+
+# start: boot keel-init in the background; waits for PATTERN on its console
+start() {
+	: >boot.out
+	( timeout 60 unshare --fork --pid --mount --propagation private -- \
+		"$INIT" --test --board board.conf >boot.out 2>&1; echo $? >boot.rc ) &
+	for _ in $(seq 150); do grep -q -e "$1" boot.out 2>/dev/null && break; sleep 0.1; done
+	PID=$(pgrep -f "^$INIT --test" | head -n 1)
+	SOCK=/proc/$PID/root/run/keel/sock/control
+}
+# stop: power the device off (or wait for it to end by itself)
+stop() { [ -n "${1:-}" ] && "$KEEL" "$1" --socket "$SOCK" >/dev/null 2>&1; wait; }
+has() { if grep -q -e "$2" "${3:-boot.out}"; then pass "$1"; else fail "$1: no '$2'"; sed 's/^/    /' "${3:-boot.out}" | tail -12; fi; }
+st() { "$KEEL" status --socket "$SOCK" 2>&1; }
+val() { sed -n "s/^$1=//p" st.out | head -n 1; }
+
+# --- 1. good update: install, trial, READY commits ---------------------------
+start "app: READY"
+has "v1 boots committed" "booting a as committed"
+st >st.out
+same "status: committed a" "$(val committed)" a
+"$KEEL" update v2.bundle --socket "$SOCK" >upd.out 2>&1
+has "update reports progress" "bytes (100%)" upd.out
+has "update installed" "slot b installed, version 2: trial"
+st >st.out
+same "status: b is trial" "$(sed -n '/^slot=b/,/^slot=/p' st.out | sed -n 's/^slot.trial=//p')" 1
+stop reboot
+same "reboot ends the namespace" "$(cat boot.rc)" 129
+check "installed slot verifies" "$KEEL" image verify b.img
+
+start "app: READY"
+has "v2 boots as a trial" "booting b as trial"
+has "tries spent before the app" "trial boot of b, 2 tries left"
+has "v2 app runs" "app v2 up"
+has "READY commits" "state: b committed: version 2, floor 2"
+st >st.out
+same "status: committed b" "$(val committed)" b
+same "status: floor 2" "$(val floor)" 2
+same "status: committed version 2" "$(val committed_version)" 2
+
+# --- 2. refusals: nothing written, state untouched ------------------------------
+cp a.img a.before
+cp state state.before
+"$KEEL" image build v2 -o u.img --board test-board --version 7 --epoch 2 --config v2.json >/dev/null
+"$KEEL" bundle create u.img -o u.bundle >/dev/null 2>&1
+refuse "unsigned bundle" "unsigned" "$KEEL" update u.bundle --socket "$SOCK"
+refuse "wrong board" "board" "$KEEL" update other.bundle --socket "$SOCK"
+refuse "older version" "version" "$KEEL" update old.bundle --socket "$SOCK"
+refuse "epoch below the floor" "epoch" "$KEEL" update lowepoch.bundle --socket "$SOCK"
+head -c 3000 v3.bundle >trunc.bundle
+refuse "truncated bundle" "" "$KEEL" update trunc.bundle --socket "$SOCK"
+check "refused bundles wrote nothing to the slot" cmp a.img a.before
+check "refused bundles left the state as it was" cmp state state.before
+st >st.out
+same "still committed b" "$(val committed)" b
+
+# --- 3. bad update: v3 exits at once; after its tries, back on v2 ----------------
+"$KEEL" update v3.bundle --socket "$SOCK" >upd.out 2>&1
+has "v3 installed" "slot a installed, version 3"
+stop reboot
+for i in 1 2 3 4; do
+	start "app: \(READY\|exited\)"
+	wait
+	cat boot.out >>bad.out
+	grep -q "app v2 up" boot.out && break
+done
+has "v3 ran as a trial" "app v3 crashing" bad.out
+has "trial failure reboots" "trial app exited before healthy" bad.out
+has "tries run out" "booting b as committed" bad.out
+start "app: READY"
+has "back on v2" "app v2 up"
+st >st.out
+same "v2 still committed" "$(val committed)" b
+grep -A12 '^slot=a' st.out | grep -q 'slot.bootable=0' && pass "v3 slot marked bad" || fail "v3 slot: $(cat st.out)"
+stop poweroff
+
+# --- 4. power cut in the middle of an install -------------------------------------
+mkdir -p big/etc && cp -r v2/. big/ && head -c 24000000 /dev/urandom >big/blob
+mkimg big 4 2 "$GOOD"
+start "app: READY"
+# a slow link: half the bundle, then a stall; the power goes meanwhile
+( ( head -c 8000000 big.bundle; sleep 5; tail -c +8000001 big.bundle ) |
+	"$KEEL" update - --socket "$SOCK" >cut.out 2>&1 & )
+for _ in $(seq 100); do grep -q 'bytes' cut.out 2>/dev/null && break; sleep 0.05; done
+sleep 0.3
+kill -KILL "$PID"
+wait
+check "the cut left slot a unverifiable" sh -c "! \"$KEEL\" image verify a.img"
+start "app: \(READY\|halted\)"
+has "after a cut install the committed slot boots" "app v2 up"
+stop poweroff
+start "app: READY"
+"$KEEL" update big.bundle --socket "$SOCK" >upd.out 2>&1
+has "a new install then succeeds" "slot a installed, version 4"
+stop poweroff
+
+# --- 5. factory reset ----------------------------------------------------------------
+echo precious >var/data
+mkdir -p etc/upper && echo changed >etc/upper/version
+start "app: READY"
+refuse "factory reset needs --yes" "yes" "$KEEL" factory-reset --socket "$SOCK"
+"$KEEL" factory-reset --yes --socket "$SOCK" >/dev/null 2>&1
+stop reboot
+start "app: READY"
+has "factory reset ran at boot" "factory reset: /run/keel/var emptied"
+[ -e var/data ] && fail "var data survived the reset" || pass "var emptied"
+[ -e etc/upper/version ] && fail "etc change survived" || pass "etc changes gone"
+stop poweroff
+
+finish
