@@ -15,8 +15,8 @@
 #include "lib/bundle.h"
 
 static const char usage[] =
-	"keel bundle create IMAGE -o BUNDLE [--level N]   pack an image\n"
-	"keel bundle inspect BUNDLE                       key=value lines\n";
+    "keel bundle create IMAGE -o BUNDLE [--level N]   pack an image\n"
+    "keel bundle inspect BUNDLE                       key=value lines\n";
 
 #define CHUNK (1024 * 1024) /* image bytes compressed per call */
 
@@ -53,8 +53,8 @@ get(int fd, const char *path, void *p, size_t n, uint64_t off)
 	size_t got = 0;
 
 	while (got < n) {
-		ssize_t r = pread(fd, (uint8_t *)p + got, n - got,
-				  (off_t)(off + got));
+		ssize_t r =
+		    pread(fd, (uint8_t *)p + got, n - got, (off_t)(off + got));
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -86,7 +86,7 @@ static int
 compress_data(int fd, const char *path, struct out *o, uint64_t bytes,
 	      int level, uint8_t *chunk)
 {
-	LZ4F_preferences_t pr = { 0 };
+	LZ4F_preferences_t pr = {0};
 	LZ4F_cctx *c;
 	size_t r;
 	int rc = KEEL_EXIT_FAIL;
@@ -150,16 +150,18 @@ static int
 bundle_create(int argc, char **argv)
 {
 	static const char help[] =
-		"keel bundle create IMAGE -o BUNDLE [--level N]\n"
-		"  Packs a slot image (signed or not: keel install checks) as\n"
-		"  its metadata block, its hash tree and its filesystem as an\n"
-		"  lz4 frame. --level: lz4 level, 0 fast (default) .. 12.\n";
+	    "keel bundle create IMAGE -o BUNDLE [--level N]\n"
+	    "  Packs a slot image (signed or not: keel install checks) as\n"
+	    "  its metadata block, its hash tree and its filesystem as an\n"
+	    "  lz4 frame. --level: lz4 level, 0 fast (default) .. 12.\n";
 	static const struct option opts[] = {
-		{ "output", 1, 0, 'o' }, { "level", 1, 0, 'l' },
-		{ "help", 0, 0, 'h' },	 { 0, 0, 0, 0 },
+	    {"output", 1, 0, 'o'},
+	    {"level", 1, 0, 'l'},
+	    {"help", 0, 0, 'h'},
+	    {0, 0, 0, 0},
 	};
-	struct out o = { .fd = -1 };
-	struct kerr e = { 0 };
+	struct out o = {.fd = -1};
+	struct kerr e = {0};
 	struct img_meta m;
 	int c, fd, rc, level = 0;
 
@@ -208,7 +210,7 @@ static int
 bundle_inspect(int argc, char **argv)
 {
 	uint8_t blk[IMG_META_SIZE];
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	struct img_meta m;
 	char hex[65];
 	int fd;

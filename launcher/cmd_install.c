@@ -15,16 +15,16 @@
 #include "lib/bundle.h"
 
 static const char help[] =
-	"keel install BUNDLE|- -o SLOT [--keys DIR] [--board NAME]\n"
-	"             [--min-version N | --committed N] [--floor N] [-q]\n"
-	"  Checks the bundle's signatures and policy before writing a byte,\n"
-	"  then writes it into SLOT (a file, grown if smaller, or a block\n"
-	"  device), each block checked against the signed tree, reads the\n"
-	"  slot back, and writes the metadata last.\n"
-	"  --board NAME      the image must be for this board\n"
-	"  --min-version N   the image's version must be at least N\n"
-	"  --committed N     ... must be above N (as on a device)\n"
-	"  --floor N         its security epoch must be at least N\n";
+    "keel install BUNDLE|- -o SLOT [--keys DIR] [--board NAME]\n"
+    "             [--min-version N | --committed N] [--floor N] [-q]\n"
+    "  Checks the bundle's signatures and policy before writing a byte,\n"
+    "  then writes it into SLOT (a file, grown if smaller, or a block\n"
+    "  device), each block checked against the signed tree, reads the\n"
+    "  slot back, and writes the metadata last.\n"
+    "  --board NAME      the image must be for this board\n"
+    "  --min-version N   the image's version must be at least N\n"
+    "  --committed N     ... must be above N (as on a device)\n"
+    "  --floor N         its security epoch must be at least N\n";
 
 struct install_opts {
 	const char *bundle, *slot, *keys, *board;
@@ -46,11 +46,15 @@ static int
 parse(int argc, char **argv, struct install_opts *o)
 {
 	static const struct option opts[] = {
-		{ "output", 1, 0, 'o' },      { "keys", 1, 0, 'K' },
-		{ "board", 1, 0, 'b' },	      { "min-version", 1, 0, 'm' },
-		{ "committed", 1, 0, 'c' },   { "floor", 1, 0, 'f' },
-		{ "quiet", 0, 0, 'q' },	      { "help", 0, 0, 'h' },
-		{ 0, 0, 0, 0 },
+	    {"output", 1, 0, 'o'},
+	    {"keys", 1, 0, 'K'},
+	    {"board", 1, 0, 'b'},
+	    {"min-version", 1, 0, 'm'},
+	    {"committed", 1, 0, 'c'},
+	    {"floor", 1, 0, 'f'},
+	    {"quiet", 0, 0, 'q'},
+	    {"help", 0, 0, 'h'},
+	    {0, 0, 0, 0},
 	};
 	uint64_t v;
 	int c;
@@ -58,11 +62,21 @@ parse(int argc, char **argv, struct install_opts *o)
 	memset(o, 0, sizeof(*o));
 	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'o': o->slot = optarg; break;
-		case 'K': o->keys = optarg; break;
-		case 'b': o->board = optarg; break;
-		case 'q': o->quiet = 1; break;
-		case 'h': printf("usage: %s", help); return -1;
+		case 'o':
+			o->slot = optarg;
+			break;
+		case 'K':
+			o->keys = optarg;
+			break;
+		case 'b':
+			o->board = optarg;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'h':
+			printf("usage: %s", help);
+			return -1;
 		case 'm':
 		case 'c':
 		case 'f':
@@ -76,7 +90,8 @@ parse(int argc, char **argv, struct install_opts *o)
 				o->have_version = 1;
 			}
 			break;
-		default: return keel_usage(help);
+		default:
+			return keel_usage(help);
 		}
 	}
 	if (optind != argc - 1 || !o->slot)
@@ -120,15 +135,15 @@ run(const struct install_opts *o, int in, int slot, struct kerr *e,
 	static struct bundle_work w;
 	static struct keyset ks;
 	struct bundle_policy pol = {
-		.ks = &ks,
-		.board = o->board,
-		.committed_version = o->committed,
-		.epoch_floor = o->floor,
-		.flags = BUNDLE_GROW |
-			 (o->have_version ? 0 : BUNDLE_ALLOW_DOWNGRADE),
+	    .ks = &ks,
+	    .board = o->board,
+	    .committed_version = o->committed,
+	    .epoch_floor = o->floor,
+	    .flags =
+		BUNDLE_GROW | (o->have_version ? 0 : BUNDLE_ALLOW_DOWNGRADE),
 	};
-	struct bundle_hooks hooks = { .progress = show_progress,
-				      .ctx = (void *)o->slot };
+	struct bundle_hooks hooks = {.progress = show_progress,
+				     .ctx = (void *)o->slot};
 	int rc;
 
 	if (keel_keyset(o->keys, &ks, "install") < 0)
@@ -144,7 +159,7 @@ int
 cmd_install(int argc, char **argv)
 {
 	struct install_opts o;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	struct img_meta m;
 	int in, slot, created, touched = 0, rc;
 
@@ -169,8 +184,8 @@ cmd_install(int argc, char **argv)
 		return keel_err("install", o.bundle, &e);
 	if (!o.quiet)
 		printf("%s: installed version %" PRIu64 " epoch %" PRIu64
-		       " (%s), %" PRIu64 " bytes\n", o.slot, m.h.version,
-		       m.h.epoch, m.h.name,
+		       " (%s), %" PRIu64 " bytes\n",
+		       o.slot, m.h.version, m.h.epoch, m.h.name,
 		       m.h.meta_offset + IMG_META_SIZE);
 	return 0;
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The streaming bundle installer: check everything, then write, block by block. */
+/* The streaming bundle installer: every check first, then block by block. */
 #define _GNU_SOURCE /* O_DIRECT */
 #define LZ4F_STATIC_LINKING_ONLY
 #include <errno.h>
@@ -99,7 +99,7 @@ wipe_meta(int fd, uint64_t size, const struct img_header *h, uint8_t *zero,
 
 	if (size >= IMG_META_SIZE &&
 	    pread(fd, f, sizeof(f), (off_t)(size - sizeof(f))) ==
-		    (ssize_t)sizeof(f) &&
+		(ssize_t)sizeof(f) &&
 	    !memcmp(f, "KEELFTR1", 8)) {
 		old = 0;
 		for (int i = 7; i >= 0; i--)
@@ -183,16 +183,19 @@ frame_header(struct bundle_work *w, LZ4F_dctx *d, uint64_t bytes,
 		return kerr_set(e, "lz4", "not a plain lz4 frame");
 	if (fi.blockMode != LZ4F_blockIndependent ||
 	    fi.blockSizeID != LZ4F_max64KB)
-		return kerr_set(e, "lz4", "frame must have independent "
+		return kerr_set(e, "lz4",
+				"frame must have independent "
 				"64 KiB blocks");
 	if (fi.contentSize && fi.contentSize != bytes)
-		return kerr_set(e, "lz4", "frame holds %llu bytes, the image "
-				"%llu", (unsigned long long)fi.contentSize,
+		return kerr_set(e, "lz4",
+				"frame holds %llu bytes, the image "
+				"%llu",
+				(unsigned long long)fi.contentSize,
 				(unsigned long long)bytes);
 	return 0;
 }
 
-/* Feeds the buffered input to the decoder until out is full or the frame ends. */
+/* Decodes buffered input into out until it is full or the frame ends. */
 static int
 inflate_some(struct bundle_work *w, LZ4F_dctx *d, uint8_t *out, size_t *fill,
 	     int *end, struct kerr *e)
@@ -204,10 +207,11 @@ inflate_some(struct bundle_work *w, LZ4F_dctx *d, uint8_t *out, size_t *fill,
 			return -1;
 		src = w->in_len - w->in_pos;
 		if (!src)
-			return kerr_set(e, "truncated", "bundle ends inside "
+			return kerr_set(e, "truncated",
+					"bundle ends inside "
 					"the data");
-		r = LZ4F_decompress(d, out + *fill, &dst,
-				    w->in + w->in_pos, &src, NULL);
+		r = LZ4F_decompress(d, out + *fill, &dst, w->in + w->in_pos,
+				    &src, NULL);
 		if (LZ4F_isError(r))
 			return kerr_set(e, "lz4", "%s", LZ4F_getErrorName(r));
 		w->in_pos += src;
@@ -229,7 +233,7 @@ copy_data(struct bundle_work *w, int fd, const struct img_header *h,
 	  const struct bundle_hooks *hooks, LZ4F_dctx *d, struct kerr *e)
 {
 	uint64_t bytes = h->data_blocks * VERITY_BLOCK, at = 0;
-	uint8_t *buf[2] = { w->out, w->out2 };
+	uint8_t *buf[2] = {w->out, w->out2};
 	int end = 0, cur = 0;
 
 	if (frame_header(w, d, bytes, e) < 0)
@@ -240,11 +244,13 @@ copy_data(struct bundle_work *w, int fd, const struct img_header *h,
 		if (inflate_some(w, d, buf[cur], &fill, &end, e) < 0)
 			return -1;
 		if (fill > bytes - at)
-			return kerr_set(e, "size", "more data than the signed "
-					"%llu blocks", (unsigned long long)
-					h->data_blocks);
+			return kerr_set(e, "size",
+					"more data than the signed "
+					"%llu blocks",
+					(unsigned long long)h->data_blocks);
 		if (end && (at + fill != bytes))
-			return kerr_set(e, "truncated", "data ends after %llu "
+			return kerr_set(e, "truncated",
+					"data ends after %llu "
 					"of %llu bytes",
 					(unsigned long long)(at + fill),
 					(unsigned long long)bytes);
@@ -269,7 +275,7 @@ static int
 stream_data(struct bundle_work *w, int fd, const struct img_header *h,
 	    const struct bundle_hooks *hooks, struct kerr *e)
 {
-	LZ4F_CustomMem mem = { arena_alloc, NULL, arena_free, w };
+	LZ4F_CustomMem mem = {arena_alloc, NULL, arena_free, w};
 	LZ4F_dctx *d;
 	int r;
 
@@ -298,8 +304,8 @@ chunk(uint64_t at, uint64_t bytes)
 static int
 read_chunks(struct bundle_work *w, int fd, uint64_t bytes, struct kerr *e)
 {
-	uint8_t *buf[2] = { w->out, w->out2 };
-	struct kerr te = { 0 };
+	uint8_t *buf[2] = {w->out, w->out2};
+	struct kerr te = {0};
 	int cur = 0;
 
 	bundle_io_start(w, fd, 0, buf[0], chunk(0, bytes), 0);
@@ -314,8 +320,10 @@ read_chunks(struct bundle_work *w, int fd, uint64_t bytes, struct kerr *e)
 		if (bundle_check_blocks(w, at / VERITY_BLOCK, buf[cur],
 					n / VERITY_BLOCK, &te) != 1) {
 			bundle_io_wait(w, NULL);
-			return kerr_set(e, "read-back", "slot differs after "
-					"writing: %s", te.detail);
+			return kerr_set(e, "read-back",
+					"slot differs after "
+					"writing: %s",
+					te.detail);
 		}
 		at += n;
 	}
@@ -355,7 +363,8 @@ direct_on(struct bundle_work *w, int fd, int *flags)
 	*flags = fcntl(fd, F_GETFL);
 	w->direct = 0;
 	if (*flags < 0 || ((uintptr_t)w->out | (uintptr_t)w->out2 |
-			    (uintptr_t)w->tree.blk | (uintptr_t)w->tree2.blk) % 4096)
+			   (uintptr_t)w->tree.blk | (uintptr_t)w->tree2.blk) %
+			      4096)
 		return;
 	w->direct = fcntl(fd, F_SETFL, *flags | O_DIRECT) == 0;
 }
@@ -454,15 +463,18 @@ bundle_check_meta(const struct img_meta *m, const struct bundle_policy *pol,
 		return 0;
 	}
 	if (h->epoch < pol->epoch_floor) {
-		kerr_set(e, "epoch", "security epoch %llu is below the "
-			 "floor %llu", (unsigned long long)h->epoch,
+		kerr_set(e, "epoch",
+			 "security epoch %llu is below the "
+			 "floor %llu",
+			 (unsigned long long)h->epoch,
 			 (unsigned long long)pol->epoch_floor);
 		return 0;
 	}
 	if (h->meta_offset + IMG_META_SIZE > slot_size) {
-		kerr_set(e, "size", "image of %llu bytes does not fit a slot "
-			 "of %llu", (unsigned long long)(h->meta_offset +
-							 IMG_META_SIZE),
+		kerr_set(e, "size",
+			 "image of %llu bytes does not fit a slot "
+			 "of %llu",
+			 (unsigned long long)(h->meta_offset + IMG_META_SIZE),
 			 (unsigned long long)slot_size);
 		return 0;
 	}

@@ -22,9 +22,9 @@
  * authenticated against the signed root and every data block against the
  * authenticated tree before it is written.
  */
-#define BUNDLE_LZ4_BLOCK (64 * 1024) /* the one lz4 block size allowed */
-#define BUNDLE_IN_SIZE (128 * 1024)  /* bundle bytes buffered per read */
-#define BUNDLE_OUT_SIZE (512 * 1024) /* data checked and written at once */
+#define BUNDLE_LZ4_BLOCK (64 * 1024)   /* the one lz4 block size allowed */
+#define BUNDLE_IN_SIZE (128 * 1024)    /* bundle bytes buffered per read */
+#define BUNDLE_OUT_SIZE (512 * 1024)   /* data checked and written at once */
 #define BUNDLE_ARENA_SIZE (160 * 1024) /* lz4 decoder: context + 2 blocks */
 #define BUNDLE_STACK_SIZE (128 * 1024) /* the helper thread that hashes */
 
@@ -33,15 +33,15 @@ typedef ssize_t (*bundle_read_fn)(void *ctx, void *buf, size_t len);
 
 /* flags of struct bundle_policy */
 #define BUNDLE_ALLOW_DOWNGRADE 1u /* skip the version check */
-#define BUNDLE_GROW 2u		   /* a regular-file slot may be extended */
+#define BUNDLE_GROW 2u		  /* a regular-file slot may be extended */
 
 /* What the device accepts; all checked before the first write. */
 struct bundle_policy {
-	const struct keyset *ks;     /* signatures and roles */
-	const char *board;	     /* NULL or "": any board */
-	uint64_t committed_version;  /* the image's version must be above */
-	uint64_t epoch_floor;	     /* the image's epoch must not be below */
-	unsigned flags;		     /* BUNDLE_* */
+	const struct keyset *ks;    /* signatures and roles */
+	const char *board;	    /* NULL or "": any board */
+	uint64_t committed_version; /* the image's version must be above */
+	uint64_t epoch_floor;	    /* the image's epoch must not be below */
+	unsigned flags;		    /* BUNDLE_* */
 };
 
 /*
@@ -68,7 +68,8 @@ struct bundle_tree {
 	struct sha256 salted; /* context after the salt */
 	uint8_t root[VERITY_DIGEST];
 	uint64_t cur[VERITY_MAX_LEVELS]; /* block held in blk[L], or ~0 */
-	uint8_t blk[VERITY_MAX_LEVELS][VERITY_BLOCK] __attribute__((aligned(4096)));
+	uint8_t blk[VERITY_MAX_LEVELS][VERITY_BLOCK]
+	    __attribute__((aligned(4096)));
 };
 
 /*
@@ -156,13 +157,12 @@ int bundle_install(bundle_read_fn rd, void *rd_ctx, int fd,
  * for a slot of slot_size bytes (UINT64_MAX: a file that may grow). 1 if
  * accepted, else 0 and e says why.
  */
-int bundle_check_meta(const struct img_meta *m,
-		      const struct bundle_policy *pol, uint64_t slot_size,
-		      struct kerr *e);
+int bundle_check_meta(const struct img_meta *m, const struct bundle_policy *pol,
+		      uint64_t slot_size, struct kerr *e);
 
 /* The tree path over the slot fd for header h (bundle_tree.c). 0 or -1. */
-int bundle_tree_init(struct bundle_tree *t, int fd,
-		     const struct img_header *h, struct kerr *e);
+int bundle_tree_init(struct bundle_tree *t, int fd, const struct img_header *h,
+		     struct kerr *e);
 /* 1 if block j of tree level L hashes to its authenticated digest. */
 int bundle_tree_check_node(struct bundle_tree *t, unsigned L, uint64_t j,
 			   const uint8_t block[VERITY_BLOCK], struct kerr *e);

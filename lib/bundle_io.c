@@ -11,16 +11,14 @@ io_run(void *arg)
 {
 	struct bundle_io *io = arg;
 
-	io->rc = io->write ? bundle_pwrite(io->fd, io->buf, io->len, io->off,
-					   &io->e)
-			   : bundle_pread(io->fd, io->buf, io->len, io->off,
-					  &io->e);
+	io->rc = io->write
+		     ? bundle_pwrite(io->fd, io->buf, io->len, io->off, &io->e)
+		     : bundle_pread(io->fd, io->buf, io->len, io->off, &io->e);
 	return NULL;
 }
 
 int
-bundle_pwrite(int fd, const void *buf, size_t len, uint64_t off,
-	      struct kerr *e)
+bundle_pwrite(int fd, const void *buf, size_t len, uint64_t off, struct kerr *e)
 {
 	size_t put = 0;
 
@@ -33,7 +31,8 @@ bundle_pwrite(int fd, const void *buf, size_t len, uint64_t off,
 		if (n <= 0)
 			return kerr_set(e, "write", "slot at %llu: %s",
 					(unsigned long long)(off + put),
-					n < 0 ? strerror(errno) : "no progress");
+					n < 0 ? strerror(errno)
+					      : "no progress");
 		put += (size_t)n;
 	}
 	return 0;

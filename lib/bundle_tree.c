@@ -22,7 +22,8 @@ static int
 load(const struct bundle_tree *t, unsigned L, uint64_t j, uint8_t *buf,
      struct kerr *e)
 {
-	uint64_t off = t->hash_offset + (t->g.level_start[L] + j) * VERITY_BLOCK;
+	uint64_t off =
+	    t->hash_offset + (t->g.level_start[L] + j) * VERITY_BLOCK;
 	size_t got = 0;
 
 	while (got < VERITY_BLOCK) {
@@ -32,9 +33,11 @@ load(const struct bundle_tree *t, unsigned L, uint64_t j, uint8_t *buf,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return kerr_set(e, "tree", "reading level %u block %llu "
-				       "back: %s", L, (unsigned long long)j,
-				       n < 0 ? strerror(errno) : "short read");
+			return kerr_set(e, "tree",
+					"reading level %u block %llu "
+					"back: %s",
+					L, (unsigned long long)j,
+					n < 0 ? strerror(errno) : "short read");
 		got += (size_t)n;
 	}
 	return 0;
@@ -70,15 +73,16 @@ path_to(struct bundle_tree *t, unsigned P, uint64_t j, struct kerr *e)
 			return -1;
 		salted_hash(t, t->blk[L], d);
 		if (memcmp(d, want, VERITY_DIGEST))
-			return kerr_set(e, "tree", "level %u block %llu changed "
-				       "in the slot after it was checked", L,
-				       (unsigned long long)need[L]);
+			return kerr_set(e, "tree",
+					"level %u block %llu changed "
+					"in the slot after it was checked",
+					L, (unsigned long long)need[L]);
 		t->cur[L] = need[L];
 	}
 	return 0;
 }
 
-/* The authenticated digest of item i of the level below P (P = levels: root). */
+/* The checked digest of item i of the level below P (levels: the root). */
 static const uint8_t *
 expected(struct bundle_tree *t, unsigned P, uint64_t i, struct kerr *e)
 {
@@ -129,12 +133,14 @@ bundle_tree_check_node(struct bundle_tree *t, unsigned L, uint64_t j,
 	salted_hash(t, block, d);
 	if (memcmp(d, want, VERITY_DIGEST)) {
 		if (L + 1 == t->g.levels)
-			kerr_set(e, "tree", "top block does not match the "
-			         "signed root hash");
+			kerr_set(e, "tree",
+				 "top block does not match the "
+				 "signed root hash");
 		else
-			kerr_set(e, "tree", "level %u block %llu does not "
-				 "match the signed tree", L,
-				 (unsigned long long)j);
+			kerr_set(e, "tree",
+				 "level %u block %llu does not "
+				 "match the signed tree",
+				 L, (unsigned long long)j);
 		return 0;
 	}
 	return 1;
@@ -158,8 +164,10 @@ bundle_tree_check_data(struct bundle_tree *t, uint64_t i,
 		return 0;
 	salted_hash(t, block, d);
 	if (memcmp(d, want, VERITY_DIGEST)) {
-		kerr_set(e, "block", "block %llu does not match the signed "
-			 "tree", (unsigned long long)i);
+		kerr_set(e, "block",
+			 "block %llu does not match the signed "
+			 "tree",
+			 (unsigned long long)i);
 		return 0;
 	}
 	return 1;
@@ -192,9 +200,10 @@ int
 bundle_check_blocks(struct bundle_work *w, uint64_t first, const uint8_t *buf,
 		    size_t n, struct kerr *e)
 {
-	struct half a = { &w->tree, buf, first, n / 2, 0, { 0 } };
-	struct half b = { &w->tree2, buf + n / 2 * VERITY_BLOCK,
-			  first + n / 2, n - n / 2, 0, { 0 } };
+	struct half a = {&w->tree, buf, first, n / 2, 0, {0}};
+	struct half b = {
+	    &w->tree2, buf + n / 2 * VERITY_BLOCK, first + n / 2, n - n / 2, 0,
+	    {0}};
 	pthread_attr_t at;
 	pthread_t th;
 	int two = 0;
@@ -202,7 +211,7 @@ bundle_check_blocks(struct bundle_work *w, uint64_t first, const uint8_t *buf,
 	/* No thread, no heap: the helper runs on the caller's stack area. */
 	if (n >= 16 && pthread_attr_init(&at) == 0) {
 		two = pthread_attr_setstack(&at, w->stack, sizeof(w->stack)) ==
-			      0 &&
+			  0 &&
 		      pthread_create(&th, &at, half_run, &b) == 0;
 		pthread_attr_destroy(&at);
 	}

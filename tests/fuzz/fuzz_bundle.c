@@ -51,9 +51,9 @@ static void
 setup(void)
 {
 	uint8_t priv[EC_PRIV_LEN], d[32], sig[EC_SIG_LEN];
-	struct verity_params p = { DATA_BLOCKS, DATA_BLOCKS * IMG_BLOCK, 0, 0 };
+	struct verity_params p = {DATA_BLOCKS, DATA_BLOCKS * IMG_BLOCK, 0, 0};
 	struct verity_geo g;
-	struct img_meta m = { 0 };
+	struct img_meta m = {0};
 	struct ks_key *k = &own.key[0];
 
 	slot = memfd_create("slot", 0);
@@ -88,10 +88,10 @@ setup(void)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct bundle_policy pol = { .flags = BUNDLE_ALLOW_DOWNGRADE };
+	struct bundle_policy pol = {.flags = BUNDLE_ALLOW_DOWNGRADE};
 	struct img_meta m;
 	struct kerr e;
-	struct src s = { 0 };
+	struct src s = {0};
 
 	if (slot < 0)
 		setup();

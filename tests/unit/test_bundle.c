@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests of the bundle installer: tree path, block checks, whole installs. */
+/* Unit tests of the bundle installer: tree path, block checks, whole installs.
+ */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdlib.h>
@@ -61,7 +62,7 @@ fill_data(int fd, uint64_t blocks, unsigned seed)
 static int
 make_image(struct img_meta *m, uint64_t blocks, uint64_t version, int sign)
 {
-	struct verity_params p = { 0 };
+	struct verity_params p = {0};
 	struct verity_geo g;
 	uint8_t d[32], sig[EC_SIG_LEN];
 	int fd = slot_new();
@@ -98,7 +99,7 @@ make_image(struct img_meta *m, uint64_t blocks, uint64_t version, int sign)
 static void
 make_bundle(int fd, const struct img_meta *m)
 {
-	LZ4F_preferences_t pr = { 0 };
+	LZ4F_preferences_t pr = {0};
 	size_t data = m->h.hash_offset, head;
 	size_t r;
 
@@ -157,8 +158,8 @@ static int
 install(const uint8_t *b, size_t len, int slot, const struct bundle_policy *pol,
 	int refuse_prepare, struct kerr *e)
 {
-	struct mem_src s = { b, len, 0, (unsigned)len };
-	struct bundle_hooks h = { prepare, NULL, &refuse_prepare };
+	struct mem_src s = {b, len, 0, (unsigned)len};
+	struct bundle_hooks h = {prepare, NULL, &refuse_prepare};
 	struct img_meta m;
 
 	prepared = 0;
@@ -182,7 +183,6 @@ slot_equals_image(int slot)
 	       !memcmp(got, image, image_len);
 }
 
-
 /* The tree path: every node and data block passes; changes are caught. */
 static void
 test_tree_path(void)
@@ -190,15 +190,16 @@ test_tree_path(void)
 	struct bundle_tree *t = &bw.tree;
 	struct img_meta m;
 	uint8_t blk[IMG_BLOCK];
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	int fd = make_image(&m, 300, 1, 1), ok = 1;
 
 	CHECK(bundle_tree_init(t, fd, &m.h, &e) == 0, "init: %s", e.detail);
 	CHECK(t->g.levels == 2, "300 blocks: 2 levels, got %u", t->g.levels);
 	for (unsigned L = t->g.levels; L-- > 0;)
 		for (uint64_t j = 0; j < t->g.level_blocks[L]; j++) {
-			pread(fd, blk, IMG_BLOCK, (off_t)(m.h.hash_offset +
-				(t->g.level_start[L] + j) * IMG_BLOCK));
+			pread(fd, blk, IMG_BLOCK,
+			      (off_t)(m.h.hash_offset +
+				      (t->g.level_start[L] + j) * IMG_BLOCK));
 			ok &= bundle_tree_check_node(t, L, j, blk, &e) == 1;
 			blk[j % IMG_BLOCK] ^= 1;
 			ok &= bundle_tree_check_node(t, L, j, blk, &e) == 0;
@@ -229,7 +230,7 @@ test_tree_path(void)
 	pwrite(fd, blk, 1, (off_t)(m.h.hash_offset + 2 * IMG_BLOCK));
 	pread(fd, blk, IMG_BLOCK, 128 * IMG_BLOCK);
 	CHECK(bundle_tree_check_data(t, 128, blk, &e) == 0 &&
-	      strstr(e.detail, "changed in the slot"),
+		  strstr(e.detail, "changed in the slot"),
 	      "reloaded level-0 block is re-authenticated: %s", e.detail);
 	/* The top block changed: nothing below it is trusted. */
 	bundle_tree_init(t, fd, &m.h, NULL);
@@ -243,10 +244,10 @@ test_tree_path(void)
 static void
 test_round_trips(void)
 {
-	static const uint64_t sizes[] = { 1, 2, 127, 128, 129, 300, 16513 };
-	struct bundle_policy pol = { .ks = &ks, .board = "unit-board" };
+	static const uint64_t sizes[] = {1, 2, 127, 128, 129, 300, 16513};
+	struct bundle_policy pol = {.ks = &ks, .board = "unit-board"};
 	struct img_meta m;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		int fd = make_image(&m, sizes[k], 5, 1), slot = slot_new();
@@ -273,9 +274,9 @@ test_round_trips(void)
 static void
 test_policy(void)
 {
-	struct bundle_policy pol = { .ks = &ks, .board = "unit-board" };
+	struct bundle_policy pol = {.ks = &ks, .board = "unit-board"};
 	struct img_meta m;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	int fd = make_image(&m, 40, 5, 1), slot = slot_new();
 	uint64_t size;
 
@@ -283,20 +284,23 @@ test_policy(void)
 	ftruncate(slot, (off_t)image_len);
 	pol.committed_version = 5;
 	CHECK(install(bundle, bundle_len, slot, &pol, 0, &e) < 0 &&
-	      !strcmp(e.check, "version") && !prepared && !bw.touched,
+		  !strcmp(e.check, "version") && !prepared && !bw.touched,
 	      "equal version refused first");
 	pol.flags = BUNDLE_ALLOW_DOWNGRADE;
 	pol.epoch_floor = 3;
 	CHECK(install(bundle, bundle_len, slot, &pol, 0, &e) < 0 &&
-	      !strcmp(e.check, "epoch") && !bw.touched, "epoch floor");
+		  !strcmp(e.check, "epoch") && !bw.touched,
+	      "epoch floor");
 	pol.epoch_floor = 2;
 	pol.board = "other";
 	CHECK(install(bundle, bundle_len, slot, &pol, 0, &e) < 0 &&
-	      !strcmp(e.check, "board") && !bw.touched, "board");
+		  !strcmp(e.check, "board") && !bw.touched,
+	      "board");
 	pol.board = NULL;
 	ftruncate(slot, (off_t)image_len - 1);
 	CHECK(install(bundle, bundle_len, slot, &pol, 0, &e) < 0 &&
-	      !strcmp(e.check, "size") && !bw.touched, "slot too small");
+		  !strcmp(e.check, "size") && !bw.touched,
+	      "slot too small");
 	pol.flags |= BUNDLE_GROW;
 	CHECK(install(bundle, bundle_len, slot, &pol, 0, &e) == 0,
 	      "a growable file grows: %s", e.detail);
@@ -306,7 +310,8 @@ test_policy(void)
 	fd = make_image(&m, 40, 6, 0);
 	make_bundle(fd, &m);
 	CHECK(install(bundle, bundle_len, slot, &pol, 0, &e) < 0 &&
-	      !strcmp(e.check, "signature") && !bw.touched, "unsigned");
+		  !strcmp(e.check, "signature") && !bw.touched,
+	      "unsigned");
 	CHECK(slot_verifies(slot) == 1, "slot still holds the old image");
 	close(slot);
 	close(fd);
@@ -316,9 +321,9 @@ test_policy(void)
 static void
 test_truncation(void)
 {
-	struct bundle_policy pol = { .ks = &ks, .flags = BUNDLE_ALLOW_DOWNGRADE };
+	struct bundle_policy pol = {.ks = &ks, .flags = BUNDLE_ALLOW_DOWNGRADE};
 	struct img_meta m;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	int fd = make_image(&m, 300, 5, 1), slot = slot_new(), bad = 0;
 
 	make_bundle(fd, &m);
@@ -345,9 +350,9 @@ test_truncation(void)
 static void
 test_flips(void)
 {
-	struct bundle_policy pol = { .ks = &ks, .flags = BUNDLE_ALLOW_DOWNGRADE };
+	struct bundle_policy pol = {.ks = &ks, .flags = BUNDLE_ALLOW_DOWNGRADE};
 	struct img_meta m;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	int fd = make_image(&m, 300, 5, 1), slot = slot_new(), bad = 0, n = 0;
 
 	make_bundle(fd, &m);
@@ -378,18 +383,18 @@ test_flips(void)
 static void
 test_tampered_block(void)
 {
-	struct bundle_policy pol = { .ks = &ks, .flags = BUNDLE_ALLOW_DOWNGRADE };
+	struct bundle_policy pol = {.ks = &ks, .flags = BUNDLE_ALLOW_DOWNGRADE};
 	static uint8_t got[IMG_BLOCK];
 	struct img_meta m;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	int fd = make_image(&m, 600, 5, 1), slot = slot_new();
 
 	pwrite(fd, "\xff", 1, 451 * IMG_BLOCK + 77);
 	make_bundle(fd, &m);
 	ftruncate(slot, (off_t)image_len);
 	CHECK(install(bundle, bundle_len, slot, &pol, 0, &e) < 0 &&
-	      !strcmp(e.check, "block") &&
-	      strstr(e.detail, "block 451 does not match the signed tree"),
+		  !strcmp(e.check, "block") &&
+		  strstr(e.detail, "block 451 does not match the signed tree"),
 	      "tampered block refused by the block check: %s: %s", e.check,
 	      e.detail);
 	pread(slot, got, IMG_BLOCK, 451 * IMG_BLOCK);
@@ -403,7 +408,8 @@ test_tampered_block(void)
 	make_bundle(fd, &m);
 	bundle[IMG_META_SIZE + IMG_BLOCK + 5] ^= 1;
 	CHECK(install(bundle, bundle_len, slot, &pol, 0, &e) < 0 &&
-	      !strcmp(e.check, "tree"), "changed tree block: %s", e.check);
+		  !strcmp(e.check, "tree"),
+	      "changed tree block: %s", e.check);
 	close(slot);
 	close(fd);
 }
@@ -412,15 +418,15 @@ test_tampered_block(void)
 static void
 test_prepare_refuses(void)
 {
-	struct bundle_policy pol = { .ks = &ks, .flags = BUNDLE_ALLOW_DOWNGRADE };
+	struct bundle_policy pol = {.ks = &ks, .flags = BUNDLE_ALLOW_DOWNGRADE};
 	struct img_meta m;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	int fd = make_image(&m, 10, 5, 1), slot = slot_new();
 
 	make_bundle(fd, &m);
 	ftruncate(slot, (off_t)image_len);
 	CHECK(install(bundle, bundle_len, slot, &pol, 1, &e) < 0 &&
-	      !strcmp(e.check, "state") && prepared == 1 && !bw.touched,
+		  !strcmp(e.check, "state") && prepared == 1 && !bw.touched,
 	      "hook refusal stops the install");
 	CHECK(!slot_verifies(slot) && slot_equals_image(slot) == 0,
 	      "empty slot left empty");
