@@ -78,6 +78,10 @@ struct bundle_tree {
  * runs, the installer switches the slot fd to O_DIRECT where the file
  * system allows it, so the image does not pass through (and evict) the
  * page cache and the read-back reads the medium; it restores the flags.
+ * It also runs up to two short-lived threads on stacks inside w (one
+ * hashes half of each buffer, one moves the previous buffer to or from
+ * the slot) and joins them before it returns; hooks run on the caller's
+ * thread only.
  */
 /* One slot transfer running beside the installer (bundle_io.c). */
 struct bundle_io {
