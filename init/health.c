@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "init/init.h"
+#include "lib/dm.h"
 #include "lib/notify.h"
 
 #define NOTIFY_PATH "/run/keel/sock/notify"
@@ -121,6 +122,46 @@ health_on_notify(void)
 	}
 }
 
+/*
+ * A halted device stays halted: stop the watchdog with its magic close
+ * ('V'), or it would reset into the same failure over and over.
+ */
+void
+health_disarm(void)
+{
+	if (wd_fd < 0)
+		return;
+	(void)!write(wd_fd, "V", 1);
+	close(wd_fd);
+	wd_fd = -1;
+}
+
+/*
+ * dm-verity saw a block that does not match the signed tree: the slot
+ * is marked bad once, so the next boot takes the other slot. The app
+ * keeps running; every bad read it makes fails with EIO.
+ */
+static void
+check_corruption(void)
+{
+	static int ctl = -1, reported;
+	struct kerr e = { 0 };
+	char name[16];
+
+	if (reported || g.test || g.board.verify != BOARD_VERIFY_VERITY ||
+	    g.slot < 0)
+		return;
+	if (ctl < 0)
+		ctl = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+	snprintf(name, sizeof(name), "keel-%c", 'a' + g.slot);
+	if (ctl < 0 || dm_verity_corrupted(sys->dm_ioctl, ctl, name, &e) != 1)
+		return;
+	reported = 1;
+	klog("slot %c: dm-verity saw a corrupted block: slot marked bad, the "
+	     "next boot takes the other slot", 'a' + g.slot);
+	init_slot_failed(g.slot, STATE_FAIL_CORRUPT, "dm-verity corruption");
+}
+
 /* Once a second: health deadlines, and the hardware watchdog. */
 void
 health_tick(void)
@@ -128,6 +169,7 @@ health_tick(void)
 	uint64_t now = init_now_us();
 	int healthy = g.app_running;
 
+	check_corruption();
 	if (g.app_running && !ready && now >= due_us) {
 		if (!g.cfg.keel.notify) {
 			ready = 1;

@@ -107,6 +107,7 @@ char *const *health_app_env(void);
 void health_app_started(void);
 void health_on_notify(void);
 void health_tick(void);
+void health_disarm(void);
 
 /* The control socket and updates (control.c), factory reset (reset.c). */
 int control_init(void);

@@ -50,6 +50,7 @@ init_fatal(const char *step, const char *detail)
 		sleep_ms(g.board.fail_delay * 1000);
 		sys->reboot(RB_AUTOBOOT);
 	}
+	health_disarm();
 	printf("keel: halted: %s: %s\n", step, detail);
 	fflush(stdout);
 	sigemptyset(&set);
