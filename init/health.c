@@ -30,7 +30,8 @@ int
 health_init(void)
 {
 	struct kerr e = { 0 };
-	int timeout = INIT_WATCHDOG_SEC;
+	int timeout = g.board.watchdog_timeout ? (int)g.board.watchdog_timeout
+					      : INIT_WATCHDOG_SEC;
 
 	notify_fd = notify_open(NOTIFY_PATH, &e);
 	if (notify_fd < 0)

@@ -33,7 +33,8 @@
 
 /* READY=1 must come within this after start when the app notifies (ms). */
 #define INIT_READY_TIMEOUT_MS 60000
-/* Hardware watchdog timeout (s); keel-init pets it every second. */
+/* Hardware watchdog timeout (s) when the board sets no watchdog.timeout;
+ * keel-init pets it every second, so it must be >= 2. */
 #define INIT_WATCHDOG_SEC 30
 /* Control clients at once, and the time one has to send its request. */
 #define INIT_CTL_CONNS 4

@@ -16,6 +16,7 @@ enum key_id {
 	K_VERIFY,
 	K_WATCHDOG,
 	K_WATCHDOG_DRIVER,
+	K_WATCHDOG_TIMEOUT,
 	K_DISK_WAIT,
 	K_ON_FAILURE,
 	K_ON_BAD_PERSIST,
@@ -35,6 +36,7 @@ static const char *const key_names[K_N] = {
     [K_VERIFY] = "verify",
     [K_WATCHDOG] = "watchdog",
     [K_WATCHDOG_DRIVER] = "watchdog.driver",
+    [K_WATCHDOG_TIMEOUT] = "watchdog.timeout",
     [K_DISK_WAIT] = "disk.wait_ms",
     [K_ON_FAILURE] = "on_failure",
     [K_ON_BAD_PERSIST] = "on_bad_persist",
@@ -245,6 +247,14 @@ set_value(struct board *b, unsigned k, const char *v, size_t n, struct kerr *e)
 			return 0;
 		return copy_word(b->watchdog_driver, sizeof(b->watchdog_driver),
 				 v, n, "", "watchdog.driver", e);
+	case K_WATCHDOG_TIMEOUT:
+		if (parse_u32(v, n, BOARD_WDT_MAX, &b->watchdog_timeout) ||
+		    (b->watchdog_timeout && b->watchdog_timeout < BOARD_WDT_MIN))
+			return kerr_set(e, "board",
+					"watchdog.timeout: '%.*s' is not 0 or "
+					"%d..%d seconds",
+					(int)n, v, BOARD_WDT_MIN, BOARD_WDT_MAX);
+		return 0;
 	case K_DISK_WAIT:
 		if (parse_u32(v, n, BOARD_WAIT_MAX, &b->disk_wait_ms))
 			return kerr_set(e, "board",

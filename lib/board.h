@@ -23,6 +23,8 @@
 #define BOARD_MODNAME_MAX 55  /* the kernel's MODULE_NAME_LEN - 1 */
 #define BOARD_DELAY_MAX 86400 /* reboot:SECONDS */
 #define BOARD_WAIT_MAX 600000 /* disk.wait_ms */
+#define BOARD_WDT_MIN 2       /* watchdog.timeout: pets come once a second */
+#define BOARD_WDT_MAX 3600
 
 /* Partition roles, in the order keel disk lays them out. */
 enum board_part {
@@ -58,6 +60,7 @@ struct board {
 	uint32_t verify;		   /* enum board_verify */
 	char watchdog[BOARD_PATH_MAX + 1]; /* "" = none */
 	char watchdog_driver[BOARD_NAME_MAX + 1];
+	uint32_t watchdog_timeout; /* seconds; 0 = keel-init's default */
 	uint32_t disk_wait_ms;
 	uint32_t on_failure;	 /* enum board_failure */
 	uint32_t fail_delay;	 /* seconds, for BOARD_FAIL_REBOOT */

@@ -59,13 +59,15 @@ test_values(void)
 {
 	CHECK(parse("name=x\n") == 0, "minimal: %s", e.detail);
 	CHECK(b.verify == BOARD_VERIFY_VERITY && b.disk_wait_ms == 5000 &&
+		  b.watchdog_timeout == 0 &&
 		  b.on_app_exit == BOARD_EXIT_RESTART &&
 		  !strcmp(b.part[BOARD_PART_ETC].name, "keel-etc") &&
 		  b.part[BOARD_PART_ETC].size == 0 && b.nmod == 0,
 	      "defaults");
 	CHECK(parse("# c\n\nname=x\non_failure=reboot:30\nverify=full\n"
 		    "on_bad_persist=tmpfs\non_app_exit=poweroff\n"
-		    "disk.wait_ms=0\nwatchdog=\nmodules=a b-c d_e") == 0,
+		    "disk.wait_ms=0\nwatchdog=\nwatchdog.timeout=3\n"
+		    "modules=a b-c d_e") == 0,
 	      "values: %s", e.detail);
 	CHECK(b.on_failure == BOARD_FAIL_REBOOT && b.fail_delay == 30,
 	      "reboot:30");
@@ -73,6 +75,7 @@ test_values(void)
 	CHECK(b.on_bad_persist == BOARD_PERSIST_TMPFS, "tmpfs");
 	CHECK(b.on_app_exit == BOARD_EXIT_POWEROFF, "poweroff");
 	CHECK(b.disk_wait_ms == 0 && !b.watchdog[0], "wait, watchdog");
+	CHECK(b.watchdog_timeout == 3, "watchdog.timeout %u", b.watchdog_timeout);
 	CHECK(b.nmod == 3 && !strcmp(b.mod[1], "b-c") &&
 		  !strcmp(b.mod[2], "d_e"),
 	      "module list");
@@ -118,6 +121,9 @@ test_refusals(void)
 	refused("name=x\nmodules= a\n", "empty");
 	refused("name=x\nmodules=a/b\n", "bad character");
 	refused("name=x\nwatchdog=dev/watchdog\n", "absolute");
+	refused("name=x\nwatchdog.timeout=1\n", "watchdog.timeout");
+	refused("name=x\nwatchdog.timeout=3601\n", "watchdog.timeout");
+	refused("name=x\nwatchdog.timeout=5s\n", "watchdog.timeout");
 	refused("name=x\nname=a\tb\n", "control");
 	refused("name=x\r\n", "control");
 	refused("name=\xc3\xa9\n", "non-ASCII");
