@@ -38,8 +38,7 @@ CFLAGS := -std=gnu11 -Os -ffunction-sections -fdata-sections \
 	-Wall -Wextra -Werror -Wno-unused-parameter \
 	-fno-asynchronous-unwind-tables -fno-stack-protector \
 	-ffile-prefix-map=$(CURDIR)/= \
-	-isystem $(O)/include -Icompat -I. \
-	-DKEEL_VERSION='"$(KEEL_VERSION)"'
+	-isystem $(O)/include -I$(O)/gen -Icompat -I.
 LDFLAGS := -static -s -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,norelro
 DEPLIBS := $(O)/deps/lib/libbearssl.a $(O)/deps/lib/liblz4.a
 
@@ -93,6 +92,15 @@ $(O)/keys/keyset.c: scripts/bake-keys.sh $(O)/keys/keys-path $(KEYFILES)
 	$(call msg,KEYS,$(KEYS))
 	$(Q)scripts/bake-keys.sh $(KEYS) >$@
 
+# --- the version string -------------------------------------------------
+# Rewritten only when it changes, so that the objects that print it (and
+# only those) are rebuilt: two builds of one commit are the same bytes.
+$(O)/gen/keel_version.h: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)echo '#define KEEL_VERSION "$(KEEL_VERSION)"' | cmp -s - $@ || \
+		echo '#define KEEL_VERSION "$(KEEL_VERSION)"' >$@
+$(ALLOBJS): | $(O)/gen/keel_version.h
+
 # --- compile and link ----------------------------------------------------
 $(ALLOBJS): | $(DEPLIBS)
 $(O)/%.o: %.c | $(O)/.deps-ok
@@ -122,8 +130,7 @@ $(O)/keel-init $(O)/keel: $(O)/%: $$(BIN_$$*) $(O)/libkeel.a $(DEPLIBS)
 # --- host builds of lib/ for unit tests (ASan/UBSan) and fuzzing ---------
 HOSTCC := clang
 HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
-	-fno-omit-frame-pointer -isystem $(O)/host/include -Icompat -I. \
-	-DKEEL_VERSION='"$(KEEL_VERSION)"'
+	-fno-omit-frame-pointer -isystem $(O)/host/include -I$(O)/gen -Icompat -I.
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 HOST_DEPLIBS := $(O)/host/deps/lib/libbearssl.a $(O)/host/deps/lib/liblz4.a
 HOST_LIBOBJS := $(patsubst $(O)/%,$(O)/host/%,$(LIBOBJS))

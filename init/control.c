@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "keel_version.h"
 #include "init/init.h"
 #include "lib/bundle.h"
 #include "lib/control.h"

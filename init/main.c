@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "keel_version.h"
 #include "init/init.h"
 
 struct init g;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "keel_version.h"
 #include "launcher/commands.h"
 #include "launcher/keel.h"
 

@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: MIT
+# The build: reproducible, idempotent, and it refuses key sets that could
+# never vouch for an image.
+. "$(dirname "$0")/../lib.sh"
+
+b=$WORK/b
+mkdir -p "$b"
+# Reuse the Debian-source libraries already built for this tree.
+cp -r "$O/deps" "$O/include" "$b/" && touch "$b/.deps-ok"
+cd "$TOP" || exit 1
+
+check "build with the test keys" make -s O="$b"
+same "a second make does nothing" "$(make O="$b" 2>&1)" ""
+check "same bytes as the main build (keel)" cmp "$b/keel" "$O/keel"
+check "same bytes as the main build (keel-init)" cmp "$b/keel-init" "$O/keel-init"
+
+rm -f "$b/keel" "$b/keel-init"
+mkdir -p "$WORK/empty/release"
+printf 'release 1\n' >"$WORK/empty/policy"
+refuse "empty key set fails the build" "needs 1 signatures but has 0 keys" \
+	make -s O="$b" KEYS="$WORK/empty"
+mkdir -p "$WORK/zero/release"
+cp keys/test/release/test-release-a.pub "$WORK/zero/release/"
+printf 'release 0\n' >"$WORK/zero/policy"
+refuse "zero-signature policy fails the build" "must need 1" \
+	make -s O="$b" KEYS="$WORK/zero"
+refuse "missing policy fails the build" "no policy file" \
+	make -s O="$b" KEYS="$WORK/zero/release"
+[ -e "$b/keel" ] && fail "a refused build left a binary" || pass "no binary from a refused key set"
+printf 'release 1\n' >"$WORK/zero/policy"
+check "a non-test key set builds" make -s O="$b" KEYS="$WORK/zero"
+"$b/keel" --version >"$WORK/v.out"
+grep -q "TEST KEYS" "$WORK/v.out" && fail "production keys marked as test" || pass "production keys not marked TEST"
+finish
