@@ -239,7 +239,7 @@ check-qemu: all
 	$(Q)O=$(abspath $(O)) tests/run.sh qemu
 fuzz: fuzzers
 	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS)
-bench: all
+bench: all board
 	$(Q)O=$(abspath $(O)) tests/bench/run.sh
 fmt:
 	$(Q)git ls-files '*.c' '*.h' | xargs clang-format -i

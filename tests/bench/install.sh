@@ -9,6 +9,8 @@
 # the figures compare the software, not this machine's disk. keel checks
 # every block against the signed tree, fsyncs and reads the slot back;
 # the pipeline only decompresses and writes (also shown with conv=fsync).
+# make bench (tests/bench/run.sh) sets BENCH_OUT=DIR to keep hyperfine's
+# JSON (install.json) and the image size in bytes (install.size) there.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 O=${O:-$TOP/build}
@@ -17,6 +19,7 @@ MIB=${1:-256}
 RUNS=${RUNS:-7}
 KEEL=$O/keel
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/keel-bench-install.XXXXXX")
+OUT=${BENCH_OUT:-$WORK}
 BACK=/dev/shm
 [ "${BACKING:-shm}" = disk ] && BACK=$WORK
 dev= rdevs= rpids=
@@ -117,7 +120,7 @@ elif [ "${RAUC:-1}" != 0 ]; then
 fi
 
 echo "bundle $(($(stat -c %s "$WORK/b.kb") / 1048576)) MiB (image $((isize / 1048576)) MiB) into $dev, backing $BACK; load: $(cut -d' ' -f1-3 /proc/loadavg)"
-hyperfine -N -w 1 -r "$RUNS" --export-json "$WORK/h.json" \
+hyperfine -N -w 1 -r "$RUNS" --export-json "$OUT/install.json" \
 	-n "keel install" "$KEEL install $WORK/b.kb -o $dev -q" \
 	-n "lz4 -dc | dd" "sh -c 'lz4 -dc $WORK/data.lz4 | dd of=$dev bs=1M status=none'" \
 	-n "lz4 -dc | dd conv=fsync" "sh -c 'lz4 -dc $WORK/data.lz4 | dd of=$dev bs=1M conv=fsync status=none'" \
@@ -126,7 +129,8 @@ hyperfine -N -w 1 -r "$RUNS" --export-json "$WORK/h.json" \
 grep -E '^(Benchmark|  Time|  Range)' "$WORK/h.txt"
 
 # Throughput of the image written, and keel's speed relative to each.
-python3 - "$WORK/h.json" "$isize" <<'EOF'
+echo "$isize" >"$OUT/install.size"
+python3 - "$OUT/install.json" "$isize" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
 size = int(sys.argv[2]) / 1e6

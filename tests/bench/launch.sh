@@ -10,6 +10,8 @@
 # already-verified root directory. crun refuses a v1-hybrid host: all
 # commands run in one private mount namespace with cgroup2 mounted over
 # /sys/fs/cgroup, and crun gets --cgroup-manager=disabled.
+# make bench (tests/bench/run.sh) sets BENCH_OUT=DIR to keep hyperfine's
+# CSV files there, and BENCH_FS to build the 64 MiB image faster.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 O=${O:-$TOP/build}
@@ -65,7 +67,8 @@ cat >"$WORK/bundle/config.json" <<'JSON'
 }
 JSON
 
-CSV=$WORK/launch.csv
+OUT=${BENCH_OUT:-$WORK}
+CSV=$OUT/launch.csv
 KRUN="$KEEL run --unverified-root-dir $ROOT -- /bin/true"
 BWRAP="bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-net \
 --unshare-cgroup --ro-bind $ROOT / --proc /proc --dev /dev --tmpfs /run \
@@ -102,11 +105,12 @@ IMGROOT=$WORK/img-root
 mkdir -p "$IMGROOT"
 cp -a "$ROOT/." "$IMGROOT/"
 head -c $((64 * 1024 * 1024 - 200 * 1024)) /dev/urandom >"$IMGROOT/payload"
-"$KEEL" image build "$IMGROOT" -o "$WORK/app.img" --fs erofs >/dev/null &&
+"$KEEL" image build "$IMGROOT" -o "$WORK/app.img" \
+	--fs "${BENCH_FS:-erofs}" >/dev/null &&
 	"$KEEL" image sign "$WORK/app.img" \
 		--key "$TOP/keys/test/release/test-release-a.key" >/dev/null ||
 	{ echo "bench launch: image build failed"; exit 1; }
 echo
 echo "keel run end to end, $(($(stat -c %s "$WORK/app.img") / 1048576)) MiB image (warm cache):"
-hyperfine -N --warmup 2 --runs 20 \
+hyperfine -N --warmup 2 --runs 20 --export-csv "$OUT/run-e2e.csv" \
 	-n "keel run IMG" "$KEEL run $WORK/app.img -- /bin/true"
