@@ -51,7 +51,7 @@ init_state_load(void)
 	} else {
 		state_io_fd(&io, &state_fd);
 		if (state_read(&io, &st, &e) < 0) {
-			klog("state: %s: %s: defaults", e.check, e.detail);
+			klog("state: %s", e.detail);
 			state_default(&st);
 		}
 		if (st.empty)
