@@ -16,6 +16,7 @@
 #include "launcher/board_dir.h"
 #include "launcher/commands.h"
 #include "launcher/keel.h"
+#include "lib/bytes.h"
 #include "lib/gpt.h"
 #include "lib/image.h"
 
@@ -72,14 +73,6 @@ full_pread(int fd, void *buf, size_t n, uint64_t off)
 	return 0;
 }
 
-static int
-all_zero(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return 0;
-	return 1;
-}
 
 /* A random (version 4) GUID in GPT's on-disk byte order. */
 static int
@@ -155,7 +148,7 @@ write_slot(int disk, const struct gpt_part *p, const char *path)
 			keel_errf(ACTION, path, "%s", strerror(errno));
 			goto fail;
 		}
-		if (!all_zero(chunk, n) &&
+		if (!bytes_zero(chunk, n) &&
 		    full_pwrite(disk, chunk, n, off + pos))
 			goto wfail;
 	}

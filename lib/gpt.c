@@ -2,6 +2,7 @@
 /* GUID partition tables: layout, encoding and strict decoding. */
 #include <string.h>
 
+#include "lib/bytes.h"
 #include "lib/crc32.h"
 #include "lib/gpt.h"
 
@@ -13,32 +14,9 @@ const uint8_t gpt_type_linux[16] = {
     0x8e, 0x79, 0x3d, 0x69, 0xd8, 0x47, 0x7d, 0xe4,
 };
 
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
 
-static uint64_t
-get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 static uint64_t
 align_up(uint64_t v, uint64_t a)
@@ -63,18 +41,18 @@ encode_header(const struct gpt_disk *d, uint8_t h[GPT_SECTOR], int backup,
 
 	memset(h, 0, GPT_SECTOR);
 	memcpy(h, "EFI PART", 8);
-	put32(h + 8, HDR_REVISION);
-	put32(h + 12, HDR_SIZE);
-	put64(h + 24, backup ? last : 1);
-	put64(h + 32, backup ? 1 : last);
-	put64(h + 40, 2 + GPT_ARRAY_SECTORS);
-	put64(h + 48, last - 1 - GPT_ARRAY_SECTORS);
+	le_put32(h + 8, HDR_REVISION);
+	le_put32(h + 12, HDR_SIZE);
+	le_put64(h + 24, backup ? last : 1);
+	le_put64(h + 32, backup ? 1 : last);
+	le_put64(h + 40, 2 + GPT_ARRAY_SECTORS);
+	le_put64(h + 48, last - 1 - GPT_ARRAY_SECTORS);
 	memcpy(h + 56, d->guid, 16);
-	put64(h + 72, backup ? last - GPT_ARRAY_SECTORS : 2);
-	put32(h + 80, GPT_ENTRIES);
-	put32(h + 84, GPT_ENTRY_SIZE);
-	put32(h + 88, array_crc);
-	put32(h + 16, crc32_update(0, h, HDR_SIZE));
+	le_put64(h + 72, backup ? last - GPT_ARRAY_SECTORS : 2);
+	le_put32(h + 80, GPT_ENTRIES);
+	le_put32(h + 84, GPT_ENTRY_SIZE);
+	le_put32(h + 88, array_crc);
+	le_put32(h + 16, crc32_update(0, h, HDR_SIZE));
 }
 
 static void
@@ -84,9 +62,9 @@ encode_entry(const struct gpt_part *p, uint8_t *ent)
 
 	memcpy(ent, p->type, 16);
 	memcpy(ent + 16, p->uuid, 16);
-	put64(ent + 32, p->first);
-	put64(ent + 40, p->last);
-	put64(ent + 48, p->attrs);
+	le_put64(ent + 32, p->first);
+	le_put64(ent + 40, p->last);
+	le_put64(ent + 48, p->attrs);
 	for (size_t i = 0; i < n && i < GPT_NAME_MAX; i++)
 		ent[56 + 2 * i] = (uint8_t)p->name[i];
 }
@@ -99,9 +77,9 @@ decode_entry(const uint8_t *ent, struct gpt_part *p)
 	memset(p, 0, sizeof(*p));
 	memcpy(p->type, ent, 16);
 	memcpy(p->uuid, ent + 16, 16);
-	p->first = get64(ent + 32);
-	p->last = get64(ent + 40);
-	p->attrs = get64(ent + 48);
+	p->first = le_get64(ent + 32);
+	p->last = le_get64(ent + 40);
+	p->attrs = le_get64(ent + 48);
 	for (i = 0; i < GPT_NAME_MAX; i++) {
 		unsigned c = ent[56 + 2 * i] | ent[57 + 2 * i] << 8;
 
@@ -170,8 +148,8 @@ gpt_encode(const struct gpt_disk *d, uint8_t mbr[GPT_SECTOR],
 	mbr[446 + 5] = 0xff;
 	mbr[446 + 6] = 0xff;
 	mbr[446 + 7] = 0xff;
-	put32(mbr + 446 + 8, 1);
-	put32(mbr + 446 + 12,
+	le_put32(mbr + 446 + 8, 1);
+	le_put32(mbr + 446 + 12,
 	      mbr_len > 0xffffffffu ? 0xffffffffu : (uint32_t)mbr_len);
 	mbr[510] = 0x55;
 	mbr[511] = 0xaa;
@@ -189,28 +167,28 @@ gpt_decode(const uint8_t hdr[GPT_SECTOR], const uint8_t array[GPT_ARRAY_BYTES],
 	memset(d, 0, sizeof(*d));
 	if (disk_sectors < 2 * (2 + GPT_ARRAY_SECTORS) + 1)
 		return kerr_set(e, "gpt", "disk too small for a GPT");
-	if (memcmp(hdr, "EFI PART", 8) || get32(hdr + 8) != HDR_REVISION ||
-	    get32(hdr + 12) != HDR_SIZE)
+	if (memcmp(hdr, "EFI PART", 8) || le_get32(hdr + 8) != HDR_REVISION ||
+	    le_get32(hdr + 12) != HDR_SIZE)
 		return kerr_set(e, "gpt", "no GPT header");
 	memcpy(h, hdr, HDR_SIZE);
-	put32(h + 16, 0);
-	if (crc32_update(0, h, HDR_SIZE) != get32(hdr + 16))
+	le_put32(h + 16, 0);
+	if (crc32_update(0, h, HDR_SIZE) != le_get32(hdr + 16))
 		return kerr_set(e, "gpt", "header CRC mismatch");
-	my = get64(hdr + 24);
-	first_usable = get64(hdr + 40);
-	last_usable = get64(hdr + 48);
-	count = get32(hdr + 80);
+	my = le_get64(hdr + 24);
+	first_usable = le_get64(hdr + 40);
+	last_usable = le_get64(hdr + 48);
+	count = le_get32(hdr + 80);
 	if (my != 1 && my != disk_sectors - 1)
 		return kerr_set(e, "gpt", "header at LBA %llu, not 1 or last",
 				(unsigned long long)my);
-	if (get32(hdr + 84) != GPT_ENTRY_SIZE || count > GPT_ENTRIES)
+	if (le_get32(hdr + 84) != GPT_ENTRY_SIZE || count > GPT_ENTRIES)
 		return kerr_set(e, "gpt", "unsupported partition array shape");
 	if (first_usable < 2 + GPT_ARRAY_SECTORS ||
 	    last_usable < first_usable ||
 	    last_usable > disk_sectors - 2 - GPT_ARRAY_SECTORS)
 		return kerr_set(e, "gpt", "usable area outside the disk");
 	if (crc32_update(0, array, (size_t)count * GPT_ENTRY_SIZE) !=
-	    get32(hdr + 88))
+	    le_get32(hdr + 88))
 		return kerr_set(e, "gpt", "partition array CRC mismatch");
 	d->sectors = disk_sectors;
 	memcpy(d->guid, hdr + 56, 16);

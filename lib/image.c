@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/bytes.h"
 #include "lib/image.h"
 #include "lib/sha256.h"
 
@@ -50,42 +51,10 @@ enum {
 enum { S_ALG = 0, S_ROLE = 4, S_KEYID = 32, S_SIG = 64 };
 enum { F_MAGIC = 0, F_META = 8, F_SIZE = 16, F_RESERVED = 24 };
 
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
 
-static uint64_t
-get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
-static int
-all_zero(const uint8_t *p, size_t n)
-{
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < n; i++)
-		acc |= p[i];
-	return acc == 0;
-}
 
 /* A NUL-terminated printable string in a fixed field, zero padded after. */
 static int
@@ -95,7 +64,7 @@ get_str(const uint8_t *p, size_t field, char *out, size_t max)
 
 	while (n < field && p[n])
 		n++;
-	if (n > max || n == field || !all_zero(p + n, field - n))
+	if (n > max || n == field || !bytes_zero(p + n, field - n))
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (p[i] < 0x20 || p[i] > 0x7e)
@@ -184,25 +153,25 @@ img_header_encode(const struct img_header *h, uint8_t tbs[IMG_TBS_SIZE],
 		return -1;
 	memset(tbs, 0, IMG_TBS_SIZE);
 	memcpy(tbs + H_MAGIC, hdr_magic, 8);
-	put32(tbs + H_FORMAT, 1);
-	put32(tbs + H_SIZE, IMG_TBS_SIZE);
-	put32(tbs + H_FLAGS, 0);
-	put32(tbs + H_FS, h->fs);
-	put64(tbs + H_VERSION, h->version);
-	put64(tbs + H_EPOCH, h->epoch);
-	put64(tbs + H_DATA_BLOCKS, h->data_blocks);
-	put32(tbs + H_DATA_BSIZE, IMG_BLOCK);
-	put32(tbs + H_HASH_BSIZE, IMG_BLOCK);
-	put64(tbs + H_HASH_OFFSET, h->hash_offset);
-	put64(tbs + H_HASH_BLOCKS, h->hash_blocks);
+	le_put32(tbs + H_FORMAT, 1);
+	le_put32(tbs + H_SIZE, IMG_TBS_SIZE);
+	le_put32(tbs + H_FLAGS, 0);
+	le_put32(tbs + H_FS, h->fs);
+	le_put64(tbs + H_VERSION, h->version);
+	le_put64(tbs + H_EPOCH, h->epoch);
+	le_put64(tbs + H_DATA_BLOCKS, h->data_blocks);
+	le_put32(tbs + H_DATA_BSIZE, IMG_BLOCK);
+	le_put32(tbs + H_HASH_BSIZE, IMG_BLOCK);
+	le_put64(tbs + H_HASH_OFFSET, h->hash_offset);
+	le_put64(tbs + H_HASH_BLOCKS, h->hash_blocks);
 	memcpy(tbs + H_ALG, "sha256", 6);
-	put32(tbs + H_VERITY_VER, 1);
-	put32(tbs + H_SALT_LEN, h->salt_len);
+	le_put32(tbs + H_VERITY_VER, 1);
+	le_put32(tbs + H_SALT_LEN, h->salt_len);
 	memcpy(tbs + H_SALT, h->salt, h->salt_len);
 	memcpy(tbs + H_ROOT, h->root, VERITY_DIGEST);
 	memcpy(tbs + H_BOARD, h->board, strlen(h->board));
 	memcpy(tbs + H_NAME, h->name, strlen(h->name));
-	put64(tbs + H_META_OFFSET, h->meta_offset);
+	le_put64(tbs + H_META_OFFSET, h->meta_offset);
 	return 0;
 }
 
@@ -215,39 +184,39 @@ img_header_decode(const uint8_t t[IMG_TBS_SIZE], struct img_header *h,
 	memset(h, 0, sizeof(*h));
 	if (memcmp(t + H_MAGIC, hdr_magic, 8))
 		return kerr_set(e, "header", "bad magic (not a keel image)");
-	if (get32(t + H_FORMAT) != 1 || get32(t + H_SIZE) != IMG_TBS_SIZE)
+	if (le_get32(t + H_FORMAT) != 1 || le_get32(t + H_SIZE) != IMG_TBS_SIZE)
 		return kerr_set(e, "header", "unsupported header format %u/size %u",
-				get32(t + H_FORMAT), get32(t + H_SIZE));
-	if (get32(t + H_FLAGS) != 0)
+				le_get32(t + H_FORMAT), le_get32(t + H_SIZE));
+	if (le_get32(t + H_FLAGS) != 0)
 		return kerr_set(e, "header", "unknown critical flags 0x%x",
-				get32(t + H_FLAGS));
-	if (get32(t + H_DATA_BSIZE) != IMG_BLOCK ||
-	    get32(t + H_HASH_BSIZE) != IMG_BLOCK)
+				le_get32(t + H_FLAGS));
+	if (le_get32(t + H_DATA_BSIZE) != IMG_BLOCK ||
+	    le_get32(t + H_HASH_BSIZE) != IMG_BLOCK)
 		return kerr_set(e, "header", "block sizes must be 4096");
-	if (memcmp(t + H_ALG, alg, 16) || get32(t + H_VERITY_VER) != 1)
+	if (memcmp(t + H_ALG, alg, 16) || le_get32(t + H_VERITY_VER) != 1)
 		return kerr_set(e, "header", "hash must be sha256, verity format 1");
-	h->fs = get32(t + H_FS);
-	h->version = get64(t + H_VERSION);
-	h->epoch = get64(t + H_EPOCH);
-	h->data_blocks = get64(t + H_DATA_BLOCKS);
-	h->hash_offset = get64(t + H_HASH_OFFSET);
-	h->hash_blocks = get64(t + H_HASH_BLOCKS);
-	h->meta_offset = get64(t + H_META_OFFSET);
-	h->salt_len = get32(t + H_SALT_LEN);
+	h->fs = le_get32(t + H_FS);
+	h->version = le_get64(t + H_VERSION);
+	h->epoch = le_get64(t + H_EPOCH);
+	h->data_blocks = le_get64(t + H_DATA_BLOCKS);
+	h->hash_offset = le_get64(t + H_HASH_OFFSET);
+	h->hash_blocks = le_get64(t + H_HASH_BLOCKS);
+	h->meta_offset = le_get64(t + H_META_OFFSET);
+	h->salt_len = le_get32(t + H_SALT_LEN);
 	if (h->salt_len > VERITY_MAX_SALT)
 		return kerr_set(e, "header", "salt longer than %d bytes",
 				VERITY_MAX_SALT);
-	if (!all_zero(t + H_SALT + h->salt_len, VERITY_MAX_SALT - h->salt_len))
+	if (!bytes_zero(t + H_SALT + h->salt_len, VERITY_MAX_SALT - h->salt_len))
 		return kerr_set(e, "header", "bytes after the salt are not zero");
 	memcpy(h->salt, t + H_SALT, h->salt_len);
-	if (!all_zero(t + H_ROOT + VERITY_DIGEST, 64 - VERITY_DIGEST))
+	if (!bytes_zero(t + H_ROOT + VERITY_DIGEST, 64 - VERITY_DIGEST))
 		return kerr_set(e, "header", "bytes after the root hash are not zero");
 	memcpy(h->root, t + H_ROOT, VERITY_DIGEST);
 	if (get_str(t + H_BOARD, 64, h->board, IMG_STR_MAX) < 0)
 		return kerr_set(e, "header", "board is not a printable string");
 	if (get_str(t + H_NAME, 64, h->name, IMG_STR_MAX) < 0)
 		return kerr_set(e, "header", "name is not a printable string");
-	if (!all_zero(t + H_RESERVED, IMG_TBS_SIZE - H_RESERVED))
+	if (!bytes_zero(t + H_RESERVED, IMG_TBS_SIZE - H_RESERVED))
 		return kerr_set(e, "header", "reserved bytes are not zero");
 	return check_fields(h, e);
 }
@@ -257,8 +226,8 @@ img_footer_encode(const struct img_header *h, uint8_t f[IMG_FOOTER_SIZE])
 {
 	memset(f, 0, IMG_FOOTER_SIZE);
 	memcpy(f + F_MAGIC, ftr_magic, 8);
-	put64(f + F_META, h->meta_offset);
-	put64(f + F_SIZE, h->meta_offset + IMG_META_SIZE);
+	le_put64(f + F_META, h->meta_offset);
+	le_put64(f + F_SIZE, h->meta_offset + IMG_META_SIZE);
 }
 
 int
@@ -271,10 +240,10 @@ img_meta_encode(struct img_meta *m, uint8_t blk[IMG_META_SIZE], struct kerr *e)
 	memset(blk, 0, IMG_META_SIZE);
 	memcpy(blk, m->tbs, IMG_TBS_SIZE);
 	memcpy(blk + M_SIGS, sig_magic, 8);
-	put32(blk + M_SIGS + 8, m->nsig);
+	le_put32(blk + M_SIGS + 8, m->nsig);
 	for (unsigned i = 0; i < m->nsig; i++) {
 		uint8_t *s = blk + M_SIG0 + i * IMG_SIG_ENTRY;
-		put32(s + S_ALG, m->sig[i].alg);
+		le_put32(s + S_ALG, m->sig[i].alg);
 		memcpy(s + S_ROLE, m->sig[i].role, strlen(m->sig[i].role));
 		memcpy(s + S_KEYID, m->sig[i].keyid, EC_KEYID_LEN);
 		memcpy(s + S_SIG, m->sig[i].sig, EC_SIG_LEN);
@@ -294,16 +263,16 @@ img_meta_decode(const uint8_t blk[IMG_META_SIZE], struct img_meta *m,
 	if (img_header_decode(blk, &m->h, e) < 0)
 		return -1;
 	memcpy(m->tbs, blk, IMG_TBS_SIZE);
-	if (memcmp(blk + M_SIGS, sig_magic, 8) || get32(blk + M_SIGS + 12))
+	if (memcmp(blk + M_SIGS, sig_magic, 8) || le_get32(blk + M_SIGS + 12))
 		return kerr_set(e, "signatures", "bad signature table header");
-	n = get32(blk + M_SIGS + 8);
+	n = le_get32(blk + M_SIGS + 8);
 	if (n > IMG_MAX_SIGS)
 		return kerr_set(e, "signatures", "count %u above %d", n,
 				IMG_MAX_SIGS);
 	for (unsigned i = 0; i < n; i++) {
 		const uint8_t *s = blk + M_SIG0 + i * IMG_SIG_ENTRY;
 		struct img_sig *g = &m->sig[i];
-		g->alg = get32(s + S_ALG);
+		g->alg = le_get32(s + S_ALG);
 		if (g->alg != IMG_SIG_ECDSA_P256_SHA256)
 			return kerr_set(e, "signatures",
 					"signature %u: unknown algorithm %u", i,
@@ -317,7 +286,7 @@ img_meta_decode(const uint8_t blk[IMG_META_SIZE], struct img_meta *m,
 	}
 	m->nsig = n;
 	/* Unused entries and the gap up to the footer must be zero. */
-	if (!all_zero(blk + M_SIG0 + n * IMG_SIG_ENTRY,
+	if (!bytes_zero(blk + M_SIG0 + n * IMG_SIG_ENTRY,
 		      M_FOOTER - (M_SIG0 + n * IMG_SIG_ENTRY)))
 		return kerr_set(e, "signatures", "unused signature space not zero");
 	img_footer_encode(&m->h, f);
@@ -403,9 +372,9 @@ img_read(int fd, struct img_meta *m, struct kerr *e)
 		return -1;
 	if (memcmp(f + F_MAGIC, ftr_magic, 8))
 		return kerr_set(e, "footer", "no keel footer at the end");
-	meta = get64(f + F_META);
-	isize = get64(f + F_SIZE);
-	if (!all_zero(f + F_RESERVED, IMG_FOOTER_SIZE - F_RESERVED))
+	meta = le_get64(f + F_META);
+	isize = le_get64(f + F_SIZE);
+	if (!bytes_zero(f + F_RESERVED, IMG_FOOTER_SIZE - F_RESERVED))
 		return kerr_set(e, "footer", "reserved bytes are not zero");
 	if (meta % IMG_BLOCK || isize != meta + IMG_META_SIZE || isize > size ||
 	    isize < meta)

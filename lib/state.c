@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/bytes.h"
 #include "lib/crc32.h"
 #include "lib/state.h"
 
@@ -40,48 +41,10 @@
 
 static const char state_magic[8] = {'K', 'E', 'E', 'L', 'S', 'T', 'A', 'T'};
 
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
-static uint32_t
-get32(const uint8_t *p)
-{
-	uint32_t v = 0;
 
-	for (int i = 3; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
 
-static uint64_t
-get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static int
-all_zero(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return 0;
-	return 1;
-}
 
 static void
 encode_slot(const struct state_slot *s, uint8_t *p)
@@ -94,9 +57,9 @@ encode_slot(const struct state_slot *s, uint8_t *p)
 		      (s->known ? SF_KNOWN : 0) | (s->trial ? SF_TRIAL : 0));
 	p[S_TRIES] = s->tries;
 	p[S_FAIL] = s->fail;
-	put64(p + S_VERSION, s->version);
-	put64(p + S_EPOCH, s->epoch);
-	put64(p + S_FAILBOOT, s->fail_boot);
+	le_put64(p + S_VERSION, s->version);
+	le_put64(p + S_EPOCH, s->epoch);
+	le_put64(p + S_FAILBOOT, s->fail_boot);
 	memcpy(p + S_TEXT, s->fail_text, n);
 }
 
@@ -110,8 +73,8 @@ decode_slot(const uint8_t *p, int i, struct state_slot *s, struct kerr *e)
 	if (p[S_FLAGS] & ~(SF_BOOTABLE | SF_COMMITTED | SF_KNOWN | SF_TRIAL))
 		return kerr_set(e, "state slot", "%s: unknown flags 0x%02x",
 				state_slot_name(i), p[S_FLAGS]);
-	if (!all_zero(p + S_FAIL + 1, S_VERSION - S_FAIL - 1) ||
-	    !all_zero(p + S_TAIL, R_SLOT_SIZE - S_TAIL))
+	if (!bytes_zero(p + S_FAIL + 1, S_VERSION - S_FAIL - 1) ||
+	    !bytes_zero(p + S_TAIL, R_SLOT_SIZE - S_TAIL))
 		return kerr_set(e, "state slot", "%s: reserved bytes not zero",
 				state_slot_name(i));
 	s->bootable = !!(p[S_FLAGS] & SF_BOOTABLE);
@@ -120,9 +83,9 @@ decode_slot(const uint8_t *p, int i, struct state_slot *s, struct kerr *e)
 	s->trial = !!(p[S_FLAGS] & SF_TRIAL);
 	s->tries = p[S_TRIES];
 	s->fail = p[S_FAIL];
-	s->version = get64(p + S_VERSION);
-	s->epoch = get64(p + S_EPOCH);
-	s->fail_boot = get64(p + S_FAILBOOT);
+	s->version = le_get64(p + S_VERSION);
+	s->epoch = le_get64(p + S_EPOCH);
+	s->fail_boot = le_get64(p + S_FAILBOOT);
 	if (s->tries > STATE_MAX_TRIES || (s->tries && !s->trial))
 		return kerr_set(e, "state slot", "%s: tries %u on a non-trial",
 				state_slot_name(i), s->tries);
@@ -136,7 +99,7 @@ decode_slot(const uint8_t *p, int i, struct state_slot *s, struct kerr *e)
 		return kerr_set(e, "state slot", "%s: version of unknown image",
 				state_slot_name(i));
 	n = strnlen((const char *)t, S_TEXT_SIZE);
-	if (n == S_TEXT_SIZE || !all_zero(t + n, S_TEXT_SIZE - n))
+	if (n == S_TEXT_SIZE || !bytes_zero(t + n, S_TEXT_SIZE - n))
 		return kerr_set(e, "state slot",
 				"%s: failure text unterminated",
 				state_slot_name(i));
@@ -224,17 +187,17 @@ state_encode(const struct state *st, uint8_t rec[STATE_REC_SIZE])
 {
 	memset(rec, 0, STATE_REC_SIZE);
 	memcpy(rec + R_MAGIC, state_magic, sizeof(state_magic));
-	put32(rec + R_FORMAT, STATE_FORMAT);
-	put32(rec + R_SIZE, STATE_REC_SIZE);
-	put64(rec + R_SEQ, st->seq);
-	put64(rec + R_BOOTS, st->boot_count);
-	put64(rec + R_FLOOR, st->floor);
-	put64(rec + R_CVERSION, st->committed_version);
+	le_put32(rec + R_FORMAT, STATE_FORMAT);
+	le_put32(rec + R_SIZE, STATE_REC_SIZE);
+	le_put64(rec + R_SEQ, st->seq);
+	le_put64(rec + R_BOOTS, st->boot_count);
+	le_put64(rec + R_FLOOR, st->floor);
+	le_put64(rec + R_CVERSION, st->committed_version);
 	rec[R_CSLOT] = (uint8_t)st->committed_slot;
 	rec[R_FLAGS] = st->factory_reset ? RF_FACTORY_RESET : 0;
 	for (int i = 0; i < STATE_NSLOTS; i++)
 		encode_slot(&st->slot[i], rec + R_SLOT0 + i * R_SLOT_SIZE);
-	put32(rec + R_CRC, crc32_update(0, rec, R_CRC));
+	le_put32(rec + R_CRC, crc32_update(0, rec, R_CRC));
 }
 
 int
@@ -247,25 +210,25 @@ state_decode(const uint8_t rec[STATE_REC_SIZE], struct state *st,
 	st->copy = -1;
 	if (memcmp(rec + R_MAGIC, state_magic, sizeof(state_magic)))
 		return kerr_set(e, "state magic", "not a keel state record");
-	if (get32(rec + R_CRC) != crc)
+	if (le_get32(rec + R_CRC) != crc)
 		return kerr_set(e, "state crc", "stored %08x, computed %08x",
-				get32(rec + R_CRC), crc);
-	if (get32(rec + R_FORMAT) != STATE_FORMAT)
+				le_get32(rec + R_CRC), crc);
+	if (le_get32(rec + R_FORMAT) != STATE_FORMAT)
 		return kerr_set(e, "state format", "format %u, want %u",
-				get32(rec + R_FORMAT), STATE_FORMAT);
-	if (get32(rec + R_SIZE) != STATE_REC_SIZE)
+				le_get32(rec + R_FORMAT), STATE_FORMAT);
+	if (le_get32(rec + R_SIZE) != STATE_REC_SIZE)
 		return kerr_set(e, "state format", "record size %u",
-				get32(rec + R_SIZE));
+				le_get32(rec + R_SIZE));
 	if (rec[R_CSLOT] > 1 || (rec[R_FLAGS] & ~RF_FACTORY_RESET))
 		return kerr_set(e, "state format", "committed slot %u flags %u",
 				rec[R_CSLOT], rec[R_FLAGS]);
-	if (!all_zero(rec + R_FLAGS + 1, R_SLOT0 - R_FLAGS - 1) ||
-	    !all_zero(rec + R_TAIL, R_CRC - R_TAIL))
+	if (!bytes_zero(rec + R_FLAGS + 1, R_SLOT0 - R_FLAGS - 1) ||
+	    !bytes_zero(rec + R_TAIL, R_CRC - R_TAIL))
 		return kerr_set(e, "state format", "reserved bytes not zero");
-	st->seq = get64(rec + R_SEQ);
-	st->boot_count = get64(rec + R_BOOTS);
-	st->floor = get64(rec + R_FLOOR);
-	st->committed_version = get64(rec + R_CVERSION);
+	st->seq = le_get64(rec + R_SEQ);
+	st->boot_count = le_get64(rec + R_BOOTS);
+	st->floor = le_get64(rec + R_FLOOR);
+	st->committed_version = le_get64(rec + R_CVERSION);
 	st->committed_slot = rec[R_CSLOT];
 	st->factory_reset = !!(rec[R_FLAGS] & RF_FACTORY_RESET);
 	for (int i = 0; i < STATE_NSLOTS; i++) {
