@@ -203,7 +203,7 @@ bench_launch() {
 	BENCH_OUT=$l BENCH_FS=squashfs O=$O sh "$BENCH/launch.sh" "$LRUNS" \
 		>"$l/out" 2>&1
 	rc=$?
-	grep -v '^ *$' "$l/out" | grep -v -e '█' -e '^ *[0-9.]* ± ' | indent
+	grep -v -e '^ *$' -e 'Warning: ' "$l/out" | indent
 	[ $rc = 0 ] && [ -f "$l/launch.csv" ] ||
 		{ say "  launch.sh failed (exit $rc)"; return; }
 	k=$(hf "$l/launch.csv" keel)
@@ -456,15 +456,14 @@ EOF2
 	say "  keel-init's lines of the last boot:"
 	grep '^\[+' "$q/con$QBOOTS" | indent
 	a=$(nums <"$q/app.us") m=$(nums <"$q/after.us")
+	# keel-init's own clock; no peer boots in QEMU
+	qms() { calc "$(mean "$1") / 1000" "%.1f ms"; }
+	qmin() { calc "$(echo "$1" | cut -d' ' -f3) / 1000" "%.1f"; }
 	if [ -n "$a" ]; then
 		row "init start->app, QEMU verity" \
-			"$(calc "$(mean "$a") / 1000" "%.1f ms")" - - \
-			"(min $(calc "$(echo "$a" | cut -d' ' -f3) / 1000" %.1f) ms)" \
-			- -
+			"$(qms "$a") (min $(qmin "$a"))" - - - - -
 		row "  same, after module loading" \
-			"$(calc "$(mean "$m") / 1000" "%.1f ms")" - - \
-			"(min $(calc "$(echo "$m" | cut -d' ' -f3) / 1000" %.1f) ms)" \
-			- -
+			"$(qms "$m") (min $(qmin "$m"))" - - - - -
 	fi
 	if [ -s "$q/rss" ]; then
 		r=$(tail -n 1 "$q/rss")
@@ -486,6 +485,7 @@ bench_install() {
 	[ $rc = 0 ] && [ -f "$n/install.json" ] ||
 		{ say "  install.sh failed (exit $rc)"; return; }
 	size=$(cat "$n/install.size")
+	fig="install, $(calc "$size / 1048576" %.0f) MiB image"
 	k=$(hf "$n/install.json" "keel install")
 	mbs() { calc "$size / 1e6 / $(mean "$1")" "%.0f MB/s"; }
 	for p in "lz4 -dc | dd" "lz4 -dc | dd conv=fsync" "rauc install"; do
@@ -495,11 +495,11 @@ bench_install() {
 			t=">= 0.9x"
 			m=$(met "$(mean "$s") / $(mean "$k")" ">=" 0.9)
 		fi
-		row "install $IMIB MiB bundle" "$(mbs "$k")" "$p" "$(mbs "$s")" \
+		row "$fig" "$(mbs "$k")" "$p" "$(mbs "$s")" \
 			"$(ratios "$k" "$s")" "$t" "$m"
 	done
 	if ! grep -q '^rauc: rauc' "$n/out"; then
-		row "install $IMIB MiB bundle" "$(mbs "$k")" "rauc install" \
+		row "$fig" "$(mbs "$k")" "rauc install" \
 			"$(sed -n 's/^rauc: //p' "$n/out" | head -n 1)" - - -
 	fi
 }
