@@ -24,6 +24,25 @@ role_name_ok(const char *s, size_t n)
 	return 1;
 }
 
+/* The next blank-separated word of *p (at most cap-1 bytes), or "". */
+static size_t
+next_word(const char **p, char *out, size_t cap)
+{
+	const char *s = *p;
+	size_t n = 0;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r')
+		s++;
+	while (s[n] && s[n] != ' ' && s[n] != '\t' && s[n] != '\r')
+		n++;
+	*p = s + n;
+	if (n >= cap)
+		return cap; /* too long: the caller refuses it */
+	memcpy(out, s, n);
+	out[n] = 0;
+	return n;
+}
+
 /* Policy text: "ROLE REQUIRED" lines, '#' comments, blank lines. */
 static int
 parse_policy(struct keyset *ks, const char *text, const char *origin,
@@ -33,11 +52,11 @@ parse_policy(struct keyset *ks, const char *text, const char *origin,
 	unsigned lineno = 0;
 
 	while (*p) {
-		const char *end = strchr(p, '\n');
+		const char *end = strchr(p, '\n'), *w;
 		size_t len = end ? (size_t)(end - p) : strlen(p);
-		char line[128], name[64], extra[8];
-		unsigned long need;
-		int n;
+		char line[128], name[KS_ROLE_MAX + 2], num[8], extra[2];
+		unsigned long need = 0;
+		size_t nlen, dlen;
 
 		lineno++;
 		if (len >= sizeof(line))
@@ -48,10 +67,18 @@ parse_policy(struct keyset *ks, const char *text, const char *origin,
 		p += len + (end ? 1 : 0);
 		if (strchr(line, '#'))
 			*strchr(line, '#') = 0;
-		n = sscanf(line, "%63s %lu %7s", name, &need, extra);
-		if (n <= 0)
+		w = line;
+		nlen = next_word(&w, name, sizeof(name));
+		if (nlen == 0)
 			continue;
-		if (n != 2 || !role_name_ok(name, strlen(name)))
+		dlen = next_word(&w, num, sizeof(num));
+		for (size_t i = 0; i < dlen && dlen < sizeof(num); i++)
+			need = num[i] >= '0' && num[i] <= '9'
+				       ? need * 10 + (unsigned long)(num[i] - '0')
+				       : KS_MAX_KEYS + 1UL;
+		if (nlen >= sizeof(name) || !role_name_ok(name, nlen) ||
+		    dlen == 0 || dlen >= sizeof(num) ||
+		    next_word(&w, extra, sizeof(extra)) != 0)
 			return kerr_set(e, "key policy",
 					"%s:%u: expected \"ROLE REQUIRED\"",
 					origin, lineno);
