@@ -178,7 +178,7 @@ $(O)/probe: tests/probe/probe.c
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) -static -Os -Wall -Wextra -Werror -o $@ $<
-check check-host bench: $(O)/probe
+run-check run-check-host run-bench: $(O)/probe
 
 # The board: Debian's kernel and modules, and the initramfs with keel-init
 # (make board). The tiny kernel with everything built in takes ~12 minutes
@@ -197,7 +197,7 @@ kernel: $(O)/keel-init
 	$(Q)scripts/build-kernel.sh $(BOARD) $(O)/board/$(BOARD)-tiny
 	$(Q)cp board/$(BOARD)/board.conf $(O)/board/$(BOARD)-tiny/board.conf
 	$(Q)scripts/mkinitramfs.sh $(BOARD) $(O)/board/$(BOARD)-tiny $(O)/keel-init
-check check-qemu: board
+run-check run-check-qemu: board
 .PHONY: board kernel
 
 # --- the demo appliance (make demo) --------------------------------------
@@ -227,19 +227,24 @@ demo:
 	$(Q)$(MAKE) --no-print-directory demo-disk
 	$(Q)DEMO_PORT=$(DEMO_PORT) DEMO_TIMEOUT=$(DEMO_TIMEOUT) BOARD=$(BOARD) \
 		scripts/demo.sh run $(O)
-check check-qemu: $(DEMO_OUT)/demo.img
+run-check run-check-qemu: $(DEMO_OUT)/demo.img
 .PHONY: demo demo-image demo-disk
-check: all unit-tests
+# The test tiers need more packages than the build (QEMU, veritysetup,
+# clang, the peers): install what is missing first, then build and run.
+check check-unit check-host check-qemu fuzz bench:
+	$(Q)scripts/deps.sh all
+	$(Q)$(MAKE) --no-print-directory run-$@
+run-check: all unit-tests
 	$(Q)O=$(abspath $(O)) tests/run.sh all
-check-unit: all unit-tests
+run-check-unit: all unit-tests
 	$(Q)O=$(abspath $(O)) tests/run.sh unit
-check-host: all
+run-check-host: all
 	$(Q)O=$(abspath $(O)) tests/run.sh host
-check-qemu: all
+run-check-qemu: all
 	$(Q)O=$(abspath $(O)) tests/run.sh qemu
-fuzz: fuzzers
-	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS)
-bench: all board
+run-fuzz: fuzzers
+	$(Q)O=$(abspath $(O)) tests/fuzz/run.sh $(FUZZ_SECONDS)
+run-bench: all board
 	$(Q)O=$(abspath $(O)) tests/bench/run.sh
 fmt:
 	$(Q)git ls-files '*.c' '*.h' | xargs clang-format -i
@@ -249,3 +254,4 @@ clean:
 distclean:
 	rm -rf $(O)
 .PHONY: check check-unit check-host check-qemu fuzz bench fmt clean distclean FORCE
+.PHONY: run-check run-check-unit run-check-host run-check-qemu run-fuzz run-bench
