@@ -128,7 +128,9 @@ main(int argc, char **argv)
 	g.force_slot = -1;
 	g.loop_fd = -1;
 	rc = parse_args(argc, argv);
-	if (rc)
+	/* As the kernel's PID 1, whatever the words were, boot: returning
+	 * from main would panic the kernel. */
+	if (rc && (getpid() != 1 || g.test))
 		return rc < 0 ? 0 : rc;
 	/* From now on, keel-init must not die. Signals are read from a
 	 * signalfd in the main loop; none interrupts a boot step. */
