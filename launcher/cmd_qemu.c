@@ -26,6 +26,7 @@
 /* The console line keel-init prints before powering off (docs/BOARD.md). */
 #define STATUS_TAG "keel: app exited status="
 #define HALT_TAG "keel: halted: "
+#define REBOOT_TAG "reboot: Restarting system"
 #define QBOOT "/usr/share/qemu/qboot.rom"
 
 static const char usage[] =
@@ -48,6 +49,7 @@ struct scan {
 	size_t len;
 	int status; /* last reported app exit status, or -1 */
 	int halted; /* keel-init halted (it then waits for power signals) */
+	int rebooted; /* the kernel said it restarts the system */
 };
 
 static void
@@ -66,6 +68,8 @@ scan_line(struct scan *s)
 	s->line[s->len] = 0;
 	if (strstr(s->line, HALT_TAG))
 		s->halted = 1;
+	if (strstr(s->line, REBOOT_TAG))
+		s->rebooted = 1;
 	p = strstr(s->line, STATUS_TAG);
 	if (!p)
 		return;
@@ -346,6 +350,11 @@ finish(const struct opts *o, pid_t pid, int why, const struct scan *s)
 		keel_errf(ACTION, o->disk, "QEMU failed (status %d)",
 			  WIFEXITED(status) ? WEXITSTATUS(status)
 					    : 128 + WTERMSIG(status));
+		return EXIT_NO_STATUS;
+	}
+	if (s->rebooted && !o->allow_reboot) {
+		keel_errf(ACTION, o->disk, "the device rebooted (QEMU runs "
+			  "with -no-reboot; --allow-reboot boots it again)");
 		return EXIT_NO_STATUS;
 	}
 	if (s->status < 0) {

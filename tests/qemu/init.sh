@@ -399,8 +399,10 @@ hasnt crash "no 11th restart" 'app: restart 11 '
 has crash "crash loop after 10 restarts" 'app: crash loop (10 restarts)'
 has crash "escalates to a reboot" 'shutdown (app crash loop): reboot'
 has crash "the device reboots" 'reboot: Restarting system'
-# keel qemu ends at the reboot (-no-reboot) with the last status reported
-same "keel qemu: QEMU ends at the reboot, last app status 1" "$rc" 1
+# keel qemu ends at the reboot (-no-reboot) and says so: 125, not a status
+same "keel qemu: a reboot under -no-reboot is 125" "$rc" 125
+grep -q 'the device rebooted' crash.err && pass "keel qemu names the reboot" ||
+	fail "keel qemu names the reboot: $(cat crash.err)"
 r1=$(at crash 'app: restart 1 ') r10=$(at crash 'app: crash loop')
 echo "init: crash loop: 10 restarts in $(((r10 - r1) / 1000)) ms"
 boot crash2 crash.disk 'keel.on_app_exit=restart qt.mode=crash'
