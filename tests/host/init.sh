@@ -52,6 +52,7 @@ boot() {
 	timeout "${1:-30}" unshare --fork --pid --mount --propagation private -- \
 		"$INIT" --test --board board.conf --transcript t.log >boot.out 2>&1
 	echo $? >boot.rc
+	cat boot.out >>all.out
 	sed -e "s|$WORK|@|g" -e 's|/dev/loop[0-9]*|/dev/loopN|g' t.log >t.norm
 }
 has() { if grep -q -e "$2" boot.out; then pass "$1"; else fail "$1: no '$2'"; sed 's/^/    /' boot.out | tail -15; fi; }
@@ -170,5 +171,10 @@ has "unmountable var reported" "cannot mount .*garbage.var as ext4"
 has "tmpfs used, loudly" "WARNING: /var/lib is a tmpfs"
 has "app still runs" "hello from the image"
 cmp -s garbage.var garbage.orig && pass "var partition left untouched" || fail "var partition changed"
+
+# --- 10. PID 1 never allocated (its allocator refuses and says so) ---------
+cat boot.out >>all.out
+grep -q 'BUG: heap allocation' all.out && fail "keel-init tried to allocate" ||
+	pass "no heap allocation in any boot"
 
 finish

@@ -60,6 +60,7 @@ truncate -s 8192 state
 
 # start: boot keel-init in the background; waits for PATTERN on its console
 start() {
+	cat boot.out >>all.out 2>/dev/null
 	: >boot.out
 	( timeout 60 unshare --fork --pid --mount --propagation private -- \
 		"$INIT" --test --board board.conf >boot.out 2>&1; echo $? >boot.rc ) &
@@ -165,5 +166,9 @@ has "factory reset ran at boot" "factory reset: /run/keel/var emptied"
 [ -e var/data ] && fail "var data survived the reset" || pass "var emptied"
 [ -e etc/upper/version ] && fail "etc change survived" || pass "etc changes gone"
 stop poweroff
+
+cat boot.out >>all.out
+grep -q 'BUG: heap allocation' all.out && fail "keel-init or its installer tried to allocate" ||
+	pass "no heap allocation in any boot or install"
 
 finish
