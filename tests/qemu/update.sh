@@ -1,0 +1,501 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Field updates under QEMU, driven from inside the app with keel's own
+# client: power cuts mid-install, a good update committed by READY=1,
+# refusals that write nothing, a bad update and a hung trial that fall
+# back after their tries, a hung app reset by the hardware watchdog, and
+# a factory reset. Nine runs of QEMU on one disk; --allow-reboot strings
+# the boots of one scenario together.
+. "$(dirname "$0")/../lib.sh"
+
+BOARD=qemu-x86_64
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	skip "QEMU is not installed: the QEMU tier did not run"
+	finish
+	exit 0
+fi
+if [ ! -f "$O/board/$BOARD/vmlinux" ] || [ ! -x "$O/keel-init" ]; then
+	fail "no $O/board/$BOARD (make O=... board)"
+	finish
+	exit 1
+fi
+BUSYBOX=$(command -v busybox)
+if [ -z "$BUSYBOX" ] ||
+	LC_ALL=C readelf -l "$BUSYBOX" 2>/dev/null | grep -q INTERP; then
+	skip "needs busybox-static for the app"
+	finish
+	exit 0
+fi
+cd "$WORK" || exit 1
+t_start=$(date +%s)
+
+# --- the app of every image: /bin/ut does what its image (/role) and ---
+# --- the kernel command line's ut.mode= say, printing "ut: ..." lines ---
+cat >ut <<'EOF'
+#!/bin/sh
+role=$(cat /role)
+mode=$(sed -n 's/.*ut\.mode=\([a-z0-9]*\).*/\1/p' /proc/cmdline)
+say() { echo "ut: $*"; }
+# status TAG: keel status as "ut: TAG: key=value" lines, once committed
+status() {
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		keel status >/tmp/st 2>&1
+		grep -q '^commit_pending=0' /tmp/st && break
+		sleep 0.5
+	done
+	sed "s/^/ut: $1: /" /tmp/st
+}
+# refuse NAME: keel update of a bundle that must be refused
+refuse() {
+	keel update "/updates/$1.bundle" >/tmp/u.out 2>&1
+	say "refuse.$1=$? $(tail -n 1 /tmp/u.out)"
+}
+# install NAME: keel update, progress on the console
+install() {
+	say "installing $1"
+	keel update "/updates/$1.bundle"
+	say "update.$1=$?"
+}
+pet() { while :; do keel notify WATCHDOG=1; sleep 0.5; done; }
+forever() { while :; do sleep 1; done; }
+say "role=$role mode=$mode"
+case $role in
+bad)
+	say "v3 exits at once"
+	exit 1
+	;;
+hang)
+	say "hang: never READY, never WATCHDOG"
+	forever
+	;;
+v1)
+	keel notify READY=1
+	status boot
+	[ -e /var/lib/v1 ] || echo "written by v1" >/var/lib/v1
+	install v2
+	status installed
+	[ "$mode" = install ] && keel reboot
+	forever
+	;;
+esac
+# v2: sends WATCHDOG=1 (org.keel.watchdog-ms) except to hang on purpose
+keel notify READY=1
+if [ "$mode" != wdog ] || [ -e /var/lib/step.wdog ]; then
+	pet &
+fi
+status boot
+case $mode in
+commit)
+	say "var.v1=$(cat /var/lib/v1)"
+	echo changed >/etc/local
+	echo precious >/var/lib/data
+	for b in unsigned wrongkey otherboard old lowepoch; do refuse $b; done
+	status after
+	keel poweroff
+	;;
+broken)
+	for b in trunc corrupt; do refuse $b; done
+	status after
+	keel poweroff
+	;;
+bad | hang)
+	if [ -e "/var/lib/step.$mode" ]; then
+		rm "/var/lib/step.$mode"
+		say "back on v2"
+		status back
+		keel poweroff
+	else
+		touch "/var/lib/step.$mode"
+		sync
+		if [ $mode = bad ]; then install v3; else install hang; fi
+		keel reboot
+	fi
+	;;
+wdog)
+	if [ -e /var/lib/step.wdog ]; then
+		rm /var/lib/step.wdog
+		say "up again after the reset"
+		keel poweroff
+	else
+		touch /var/lib/step.wdog
+		sync
+		say "hanging: no more WATCHDOG=1"
+	fi
+	;;
+reset)
+	if [ -e /var/lib/data ]; then
+		say "reset.local=$(cat /etc/local)"
+		say "reset.data=$(cat /var/lib/data)"
+		keel factory-reset --yes
+		say "factory-reset=$?"
+		keel reboot
+	else
+		say "after.local=$(cat /etc/local)"
+		say "after.var=$(ls -A /var/lib | wc -l)"
+		status after
+		keel poweroff
+	fi
+	;;
+esac
+forever
+EOF
+
+# mkroot DIR ROLE: busybox, keel and ut
+mkroot() {
+	mkdir -p "$1/bin" "$1/etc" "$1/updates"
+	cp "$BUSYBOX" "$1/bin/busybox"
+	for a in $("$1/bin/busybox" --list); do
+		[ "$a" = busybox ] || ln -s busybox "$1/bin/$a"
+	done
+	cp "$KEEL" "$1/bin/keel"
+	cp ut "$1/bin/ut"
+	chmod 755 "$1/bin/ut"
+	echo "$2" >"$1/role"
+	echo "image default" >"$1/etc/local"
+}
+# mkcfg NAME [WATCHDOG-MS]: config.json of an app that notifies
+mkcfg() {
+	cat >"$1.json" <<EOF
+{"ociVersion": "1.0.2",
+ "process": {"args": ["/bin/sh", "/bin/ut"], "cwd": "/", "env": ["PATH=/bin"]},
+ "root": {"path": "rootfs", "readonly": true},
+ "annotations": {"org.keel.notify": "true", "org.keel.restart": "always",
+  "org.keel.watchdog-ms": "${2:-0}", "org.keel.stop-grace-ms": "1000",
+  "org.keel.restart-delay-ms": "100"}}
+EOF
+}
+# mk NAME ROOT VERSION EPOCH [BOARD [KEY|-]]: NAME.img (a $fs), NAME.bundle
+fs=erofs
+mk() {
+	"$KEEL" image build "$2" -o "$1.img" --board "${5:-$BOARD}" --fs $fs \
+		--version "$3" --epoch "$4" --config "$1.json" --name "$1" \
+		>/dev/null || fail "image build $1"
+	if [ "${6:-$KEY_A}" != - ]; then
+		"$KEEL" image sign "$1.img" --key "${6:-$KEY_A}" >/dev/null ||
+			fail "image sign $1"
+	fi
+	"$KEEL" bundle create "$1.img" -o "$1.bundle" >/dev/null ||
+		fail "bundle create $1"
+}
+
+# Bundles that must be refused: a small image, signed and made in
+# every wrong way; a truncated and a corrupted copy of a good one.
+mkdir -p small/etc
+head -c 262144 /dev/urandom >small/blob
+echo small >small/etc/local
+for n in unsigned wrongkey otherboard old lowepoch mid; do mkcfg $n; done
+"$KEEL" keygen -o stranger >/dev/null
+mk unsigned small 9 2 "$BOARD" -
+mk wrongkey small 9 2 "$BOARD" stranger.key
+mk otherboard small 9 2 other-board
+mk old small 1 2
+mk lowepoch small 9 1
+mk mid small 9 2
+"$KEEL" image inspect mid.img >mid.txt
+hblocks=$(sed -n 's/^hash_blocks=//p' mid.txt)
+msize=$(stat -c %s mid.bundle)
+dstart=$((4096 * (1 + hblocks))) # the lz4 stream starts here
+head -c $((dstart + (msize - dstart) / 2)) mid.bundle >trunc.bundle
+cp mid.bundle corrupt.bundle
+off=$((dstart + (msize - dstart) / 2))
+b=$(od -An -tu1 -j "$off" -N1 corrupt.bundle | tr -d ' ')
+# shellcheck disable=SC2059
+printf "\\$(printf %03o $((b ^ 90)))" |
+	dd of=corrupt.bundle bs=1 seek="$off" conv=notrunc status=none
+
+# v3 exits at once; "hang" never notifies; v2 carries them, the refusals
+# and 32 MiB of random data; v1 (the factory image) carries v2.
+mkroot r3 bad && mkcfg v3 && mk v3 r3 3 2
+mkroot rh hang && mkcfg hang 1000 && mk hang rh 4 2
+mkroot r2 v2
+for n in v3 hang unsigned wrongkey otherboard old lowepoch trunc corrupt; do
+	cp $n.bundle r2/updates/
+done
+# random data (stored as it is) to make the v2 bundle about 32 MiB
+head -c $((33554432 - $(du -sb r2 | cut -f1))) /dev/urandom >r2/blob
+# (squashfs: mkfs.erofs takes 20 s trying to compress the random data)
+fs=squashfs
+mkcfg v2 2000 && mk v2 r2 2 2
+mkroot r1 v1
+cp v2.bundle r1/updates/
+mkcfg v1 && mk v1 r1 1 1
+bsize=$(stat -c %s v2.bundle)
+check "disk with v1 in slot a" "$KEEL" disk --board "$BOARD" --slot-a v1.img \
+	-o dev.disk
+echo "update: images built in $(($(date +%s) - t_start)) s; v2 bundle" \
+	"$bsize bytes"
+
+part() { partx -g -o START,NAME dev.disk | awk -v n="$1" \
+	'$2 == n { print $1 * 512 }'; }
+pa=$(part keel-a) pb=$(part keel-b)
+if [ -z "$pa" ] || [ -z "$pb" ]; then
+	fail "partitions: a=$pa b=$pb"
+	finish
+	exit 1
+fi
+# slot A|B: the slot's partition as a file, slot.A|B
+slot() {
+	o=$pa
+	[ "$1" = b ] && o=$pb
+	dd if=dev.disk of="slot.$1" bs=1M skip=$((o / 1048576)) count=128 \
+		status=none
+}
+sum() { slot "$1" && sha256sum <"slot.$1"; }
+verifies() { slot "$1" && "$KEEL" image verify "slot.$1" >/dev/null 2>&1; }
+
+# boot NAME APPEND [keel qemu args]: console in NAME.con, exit in $rc
+boot() {
+	n=$1 a=$2
+	shift 2
+	b0=$(date +%s%N)
+	"$KEEL" qemu dev.disk --timeout 90 --append "$a" "$@" >"$n.raw" \
+		2>"$n.err"
+	rc=$?
+	tr -d '\r' <"$n.raw" >"$n.con"
+	echo "update: boot $n: exit $rc, $((($(date +%s%N) - b0) / 1000000)) ms"
+}
+has() {
+	if grep -q -e "$3" "$1.con"; then pass "$2"; else
+		fail "$2: no '$3' on the console"
+		grep -e '^ut:' -e 'keel:' "$1.con" | tail -n 15 | sed 's/^/    /'
+	fi
+}
+hasnt() {
+	if grep -q -e "$3" "$1.con"; then
+		fail "$2: '$3' on the console"
+		grep -e "$3" "$1.con" | head -n 3 | sed 's/^/    /'
+	else pass "$2"; fi
+}
+# count NAME PATTERN: console lines matching
+count() { grep -c -e "$2" "$1.con"; }
+# klines NAME TEXT: keel-init's own console lines starting with TEXT
+klines() { count "$1" "^\[+[0-9.]*s\] keel: $2"; }
+# val NAME KEY: what the app printed as "ut: KEY=..."
+val() { sed -n "s/^ut: $2=//p" "$1.con" | head -n 1; }
+# st NAME TAG KEY [SLOT]: a key of the app's "keel status" TAG (of SLOT)
+st() {
+	sed -n "s/^ut: $2: //p" "$1.con" | awk -v k="$3" -v s="${4:-}" '
+		/^slot=/ { cur = substr($0, 6) }
+		s == "" && cur == "" && index($0, k "=") == 1 ||
+		s != "" && cur == s && index($0, k "=") == 1 {
+			print substr($0, length(k) + 2); exit }'
+}
+# at NAME PATTERN: the µs stamp of keel-init's first line matching PATTERN
+# (a line may follow progress drawn in place on the same console line)
+at() {
+	sed -n "s/.*\[+\([0-9]*\)\.\([0-9]*\)s\] keel: $2.*/\1\2/p" "$1.con" |
+		head -n 1 | sed 's/^0*\([0-9]\)/\1/'
+}
+rnd() { echo $(($(od -An -N2 -tu2 /dev/urandom) % $1)); }
+
+# --- 4. power cuts in the middle of installing v2 -----------------------
+sa0=$(sum a)
+for cut in 1 2; do
+	# a random point: after the progress line of P % and a random delay
+	if [ $cut = 1 ]; then p=$((10 + 10 * $(rnd 3))); else
+		p=$((50 + 10 * $(rnd 4))); fi
+	ms=$(rnd 800)
+	"$KEEL" qemu dev.disk --timeout 90 --append "ut.mode=cut" \
+		>cut$cut.raw 2>cut$cut.err &
+	kpid=$!
+	cutat=
+	for _ in $(seq 900); do
+		# progress is redrawn in place (\r) on the console
+		last=$(tr '\r' '\n' <cut$cut.raw 2>/dev/null |
+			sed -n 's/^keel: update: .* bytes (\([0-9]*\)%)$/\1/p' |
+			tail -n 1)
+		if [ "${last:-0}" -ge $p ]; then
+			sleep "0.$(printf %03d "$ms")"
+			cutat=$last
+			kill -KILL "$(pgrep -P "$kpid")" 2>/dev/null
+			break
+		fi
+		kill -0 "$kpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$kpid"
+	tr -d '\r' <cut$cut.raw >cut$cut.con
+	if [ -n "$cutat" ]; then
+		pass "cut $cut: QEMU killed $ms ms after $cutat % (aim $p %)"
+	else
+		fail "cut $cut: no progress line of $p % seen"
+		tail -n 15 cut$cut.con | sed 's/^/    /'
+	fi
+	has cut$cut "cut $cut: v1 boots committed" "booting a as committed"
+	has cut$cut "cut $cut: the install started" \
+		"update: installing into slot b"
+	hasnt cut$cut "cut $cut: the install did not finish" "slot b installed"
+	same "cut $cut: slot a (v1) unchanged" "$(sum a)" "$sa0"
+	if verifies b; then fail "cut $cut: the cut slot b verifies"
+	else pass "cut $cut: the cut slot b does not verify"; fi
+	if [ $cut = 2 ]; then
+		has cut2 "after cut 1: the v1 app runs" "^ut: role=v1 mode=cut"
+		same "after cut 1: status: committed a" \
+			"$(st cut2 boot committed)" a
+		same "after cut 1: status: committed version 1" \
+			"$(st cut2 boot committed_version)" 1
+		same "after cut 1: slot b no trial" \
+			"$(st cut2 boot slot.trial b)" 0
+		same "after cut 1: the A/B record as before the install" \
+			"$(grep '^ut: boot: \(slot\|committed\|floor\)' cut1.con)" \
+			"$(grep '^ut: boot: \(slot\|committed\|floor\)' cut2.con)"
+	fi
+done
+
+# --- 1. good update: v1 installs v2, reboots; v2 runs as a trial -------
+boot install "ut.mode=install"
+has install "after two cuts: v1 boots committed" "booting a as committed"
+has install "slot a header verified" "slot a: header verified"
+same "v1 install: keel update exit 0" "$(val install update.v2)" 0
+has install "progress reaches 100 %" \
+	"keel: update: \([0-9]*\)/\1 bytes (100%)"
+has install "v2 installed as a trial" \
+	"update: slot b installed, version 2: trial on the next boot"
+same "status after install: b trial" "$(st install installed slot.trial b)" 1
+same "status after install: b tries 3" \
+	"$(st install installed slot.tries b)" 3
+same "status after install: b version 2" \
+	"$(st install installed slot.version b)" 2
+same "status after install: still committed a" \
+	"$(st install installed committed)" a
+has install "keel reboot from the app" "shutdown (control request): reboot"
+i0=$(at install 'update: installing into slot b')
+i1=$(at install 'update: slot b installed')
+t_install=$(((${i1:-0} - ${i0:-0}) / 1000))
+if [ -n "$i0" ] && [ -n "$i1" ]; then
+	pass "install of $bsize bytes: $t_install ms"
+else
+	fail "install stamps: '$i0' .. '$i1'"
+fi
+check "slot b holds a good image after the install" verifies b
+
+boot commit "ut.mode=commit"
+has commit "v2 boots as a trial" "booting b as trial"
+has commit "a try spent before the app" "trial boot of b, 2 tries left"
+has commit "v2 verified" "slot b: header verified"
+has commit "v2's app runs" "^ut: role=v2 mode=commit"
+has commit "READY=1 commits v2" "state: b committed: version 2, floor 2"
+same "status: booted b" "$(st commit boot booted)" b
+same "status: committed b" "$(st commit boot committed)" b
+same "status: committed version 2" "$(st commit boot committed_version)" 2
+same "status: floor 2" "$(st commit boot floor)" 2
+same "status: running version 2" "$(st commit boot running_version)" 2
+same "status: slot b committed" "$(st commit boot slot.committed b)" 1
+same "status: slot b no longer trial" "$(st commit boot slot.trial b)" 0
+same "status: slot b epoch 2" "$(st commit boot slot.epoch b)" 2
+same "status: slot a version 1" "$(st commit boot slot.version a)" 1
+same "status: slot a still bootable" "$(st commit boot slot.bootable a)" 1
+same "/var/lib kept across the update" "$(val commit var.v1)" "written by v1"
+
+# --- 3. refusals: nothing written ---------------------------------------
+refused() { # refused NAME PATTERN BOOT: keel update exit 1, PATTERN said
+	r=$(val "$3" "refuse.$1")
+	if echo "$r" | grep -q "^1 .*\($2\)"; then pass "refused: $1 ($r)"
+	else fail "refused: $1: '$r' (want exit 1 and '$2')"; fi
+}
+refused unsigned "unsigned" commit
+refused wrongkey "not in the key set" commit
+refused otherboard "board" commit
+refused old "version 1 is not above 2" commit
+refused lowepoch "epoch 1 is below the floor 2" commit
+hasnt commit "no header refusal touched slot a" "slot left unbootable"
+same "header refusals: state as it was" \
+	"$(sed -n 's/^ut: boot: \(slot\|committed\|floor\)/\1/p' commit.con)" \
+	"$(sed -n 's/^ut: after: \(slot\|committed\|floor\)/\1/p' commit.con)"
+same "header refusals: slot a byte for byte v1" "$(sum a)" "$sa0"
+same "header refusals: the app still running" "$(st commit after app)" running
+
+boot broken "ut.mode=broken"
+refused trunc "truncated\\|lz4" broken
+refused corrupt "block\|lz4" broken
+has broken "a failure after the first write is said" "slot left unbootable"
+same "after broken bundles: slot a not bootable" \
+	"$(st broken after slot.bootable a)" 0
+same "after broken bundles: still committed b" \
+	"$(st broken after committed)" b
+same "after broken bundles: committed version 2" \
+	"$(st broken after committed_version)" 2
+same "after broken bundles: floor 2" "$(st broken after floor)" 2
+same "after broken bundles: the app still running" \
+	"$(st broken after app)" running
+if verifies a; then fail "broken bundles: slot a verifies"
+else pass "broken bundles: slot a does not verify"; fi
+check "slot b (v2) still verifies" verifies b
+
+# --- 2. bad update: v3 exits at once; after 3 tries, back on v2 ----------
+boot bad "ut.mode=bad" --allow-reboot
+has bad "v3 installed" "update: slot a installed, version 3: trial"
+same "v3 ran 3 times" "$(count bad '^ut: v3 exits at once')" 3
+same "each try rebooted" \
+	"$(klines bad 'shutdown (trial app exited before healthy): reboot')" 3
+has bad "try 1" "trial boot of a, 2 tries left"
+has bad "try 2" "trial boot of a, 1 tries left"
+has bad "try 3" "trial boot of a, 0 tries left"
+has bad "then v2, committed" "booting b as committed"
+has bad "the v2 app is back" "^ut: back on v2"
+same "bad update: status: committed b" "$(st bad back committed)" b
+same "bad update: status: committed version 2" \
+	"$(st bad back committed_version)" 2
+same "bad update: status: booted b" "$(st bad back booted)" b
+same "bad update: v3 slot not bootable" "$(st bad back slot.bootable a)" 0
+same "bad update: v3 slot version 3" "$(st bad back slot.version a)" 3
+same "bad update: reason: tries" "$(st bad back slot.fail a)" tries
+echo "update: v3 fail_text: $(st bad back slot.fail_text a)"
+same "bad update: the v2 app powered off at the end" \
+	"$(klines bad 'shutdown (control request): power off')" 1
+
+# --- 6. watchdog: a hung app resets the device --------------------------
+boot wdog "ut.mode=wdog keel.watchdog.timeout=3" --allow-reboot
+has wdog "watchdog opened with the board's timeout" \
+	"watchdog: /dev/watchdog, 3 s"
+has wdog "the app stops WATCHDOG=1" "^ut: hanging: no more WATCHDOG=1"
+has wdog "keel-init sees the missed WATCHDOG=1" \
+	"app: watchdog: no WATCHDOG=1 for 2000 ms"
+has wdog "the device came up again" "^ut: up again after the reset"
+same "two boots" "$(klines wdog 'keel-init ')" 2
+same "the reset was no shutdown of keel-init's" \
+	"$(klines wdog 'shutdown (')" 1
+hasnt wdog "no kernel restart before the reset" \
+	"reboot: Restarting system"
+w0=$(at wdog 'app: watchdog: no')
+wn=$(klines wdog 'app: watchdog: no WATCHDOG=1')
+echo "update: watchdog: first missed pet at ${w0:-?} us, $wn seconds" \
+	"unpetted before the reset"
+
+boot hang "ut.mode=hang keel.watchdog.timeout=3" --allow-reboot
+has hang "hang installed" "update: slot a installed, version 4: trial"
+same "the hung trial ran 3 times" \
+	"$(count hang '^ut: hang: never READY')" 3
+same "each hung try ended in a watchdog reset, not a shutdown" \
+	"$(klines hang 'shutdown (')" 2
+has hang "hung trial: keel-init stops petting" \
+	"app: watchdog: no WATCHDOG=1 for 1000 ms"
+has hang "hung trial: try 3" "trial boot of a, 0 tries left"
+has hang "hung trial: back on v2" "^ut: back on v2"
+same "hung trial: committed b" "$(st hang back committed)" b
+same "hung trial: slot a not bootable" "$(st hang back slot.bootable a)" 0
+same "hung trial: reason: tries" "$(st hang back slot.fail a)" tries
+same "hung trial: slot a version 4" "$(st hang back slot.version a)" 4
+
+# --- 7. factory reset -----------------------------------------------------
+sa1=$(sum a) sb1=$(sum b)
+boot reset "ut.mode=reset" --allow-reboot
+same "before: /etc changed" "$(val reset reset.local)" changed
+same "before: /var/lib data" "$(val reset reset.data)" precious
+same "keel factory-reset --yes: exit 0" "$(val reset factory-reset)" 0
+has reset "reset requested" "control: factory reset requested"
+has reset "reset at the next boot" "factory reset: .*emptied"
+same "after: the image's /etc default" "$(val reset after.local)" \
+	"image default"
+same "after: /var/lib empty" "$(val reset after.var)" 0
+same "after: still committed b" "$(st reset after committed)" b
+same "after: committed version 2" "$(st reset after committed_version)" 2
+same "after: floor 2" "$(st reset after floor)" 2
+same "after: factory_reset flag cleared" "$(st reset after factory_reset)" 0
+same "factory reset: slot a untouched" "$(sum a)" "$sa1"
+same "factory reset: slot b untouched" "$(sum b)" "$sb1"
+
+r=$((bsize * 10000 / (t_install > 0 ? t_install : 1) / 1048576))
+echo "update: install of a $bsize-byte bundle in QEMU (TCG): $t_install ms" \
+	"($((r / 10)).$((r % 10)) MiB/s); $(($(date +%s) - t_start)) s in all"
+finish
