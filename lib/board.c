@@ -249,11 +249,13 @@ set_value(struct board *b, unsigned k, const char *v, size_t n, struct kerr *e)
 				 v, n, "", "watchdog.driver", e);
 	case K_WATCHDOG_TIMEOUT:
 		if (parse_u32(v, n, BOARD_WDT_MAX, &b->watchdog_timeout) ||
-		    (b->watchdog_timeout && b->watchdog_timeout < BOARD_WDT_MIN))
+		    (b->watchdog_timeout &&
+		     b->watchdog_timeout < BOARD_WDT_MIN))
 			return kerr_set(e, "board",
 					"watchdog.timeout: '%.*s' is not 0 or "
 					"%d..%d seconds",
-					(int)n, v, BOARD_WDT_MIN, BOARD_WDT_MAX);
+					(int)n, v, BOARD_WDT_MIN,
+					BOARD_WDT_MAX);
 		return 0;
 	case K_DISK_WAIT:
 		if (parse_u32(v, n, BOARD_WAIT_MAX, &b->disk_wait_ms))

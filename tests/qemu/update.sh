@@ -293,8 +293,8 @@ sa0=$(sum a)
 for cut in 1 2; do
 	# a random point: after the progress line of P % and a random delay
 	if [ $cut = 1 ]; then p=$((10 + 10 * $(rnd 3))); else
-		p=$((50 + 10 * $(rnd 4))); fi
-	ms=$(rnd 800)
+		p=$((50 + 10 * $(rnd 3))); fi
+	ms=$(rnd 500)
 	"$KEEL" qemu dev.disk --timeout 90 --append "ut.mode=cut" \
 		>cut$cut.raw 2>cut$cut.err &
 	kpid=$!
