@@ -6,11 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/sha256.h"
-#include "lib/verity.h"
+#include "lib/verity_int.h"
 
-#define CHECK_NAME "hash tree"
+#define CHECK_NAME VERITY_CHECK_NAME
 #define OFF_MAX ((uint64_t)INT64_MAX) /* largest offset pread accepts */
+/* Below 4 MiB of data a check stays on one thread: starting more costs. */
+#define VERITY_MT_MIN_BLOCKS 1024
 
 /*
  * One pass over the data: level[L] holds the hash block of level L being
@@ -30,28 +31,7 @@ struct vpass {
 	struct kerr *e;
 };
 
-static int
-read_full(int fd, uint8_t *buf, size_t len, uint64_t off, struct kerr *e)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = pread(fd, buf + got, len - got, (off_t)(off + got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return kerr_set(
-			    e, CHECK_NAME, "read at offset %llu: %s",
-			    (unsigned long long)(off + got), strerror(errno));
-		if (n == 0)
-			return kerr_set(e, CHECK_NAME,
-					"short read at offset %llu",
-					(unsigned long long)(off + got));
-		got += (size_t)n;
-	}
-	return 0;
-}
+static unsigned workers_forced, workers_used = 1;
 
 static int
 write_full(int fd, const uint8_t *buf, size_t len, uint64_t off, struct kerr *e)
@@ -149,7 +129,7 @@ block_done(struct vpass *s, unsigned L)
 	off = s->hash_offset + (s->g.level_start[L] + idx) * VERITY_BLOCK;
 	if (!s->check)
 		return write_full(s->fd, blk, VERITY_BLOCK, off, s->e);
-	if (read_full(s->fd, s->w->stored, VERITY_BLOCK, off, s->e) < 0)
+	if (verity_read_full(s->fd, s->w->stored, VERITY_BLOCK, off, s->e) < 0)
 		return -1;
 	if (memcmp(s->w->stored, blk, VERITY_BLOCK))
 		return kerr_set(s->e, CHECK_NAME, "level %u block %llu differs",
@@ -219,7 +199,7 @@ pass_run(struct vpass *s)
 	 * short file would fill the missing data with a hole of zeros.
 	 */
 	off = total * VERITY_BLOCK - 1;
-	if (read_full(s->fd, s->w->stored, 1, off, s->e) < 0)
+	if (verity_read_full(s->fd, s->w->stored, 1, off, s->e) < 0)
 		return -1;
 	off = 0;
 	/* A hint for readahead on cold devices; failure changes nothing. */
@@ -228,7 +208,8 @@ pass_run(struct vpass *s)
 	while (total) {
 		size_t n = total < per_io ? (size_t)total : per_io;
 
-		if (read_full(s->fd, s->w->io, n * VERITY_BLOCK, off, s->e) < 0)
+		if (verity_read_full(s->fd, s->w->io, n * VERITY_BLOCK, off,
+				     s->e) < 0)
 			return -1;
 		if (pass_data(s, s->w->io, n) < 0)
 			return -1;
@@ -246,6 +227,73 @@ pass_run(struct vpass *s)
 			    "level %u has %llu blocks, not %llu", L,
 			    (unsigned long long)s->done[L],
 			    (unsigned long long)s->g.level_blocks[L]);
+	return 0;
+}
+
+/* Threads for a check: 0 for the single-thread pass. */
+static unsigned
+pass_workers(const struct vpass *s)
+{
+	uint64_t groups = s->g.level_blocks[0];
+	long cpus;
+	unsigned n = workers_forced;
+
+	if (s->g.levels == 0 || n == 1)
+		return 0;
+	if (!n) {
+		if (s->g.data_blocks < VERITY_MT_MIN_BLOCKS)
+			return 0;
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		n = cpus < 1 ? 1 : (unsigned)cpus;
+	}
+	if (n > VERITY_MAX_WORKERS)
+		n = VERITY_MAX_WORKERS;
+	if (n > groups)
+		n = (unsigned)groups;
+	/* Auto on one CPU: the pass that reads each tree block once. */
+	return n > 1 || workers_forced ? n : 0;
+}
+
+/* The check on n threads (verity_mt.c), once the data is known to exist. */
+static int
+mt_run(struct vpass *s, unsigned n)
+{
+	struct verity_job j = {s->fd, s->g, s->hash_offset, &s->salted, s->w};
+	uint64_t total = s->g.data_blocks;
+	int rc;
+
+	if (verity_read_full(s->fd, s->w->stored, 1, total * VERITY_BLOCK - 1,
+			     s->e) < 0)
+		return -1;
+	posix_fadvise(s->fd, 0, (off_t)(total * VERITY_BLOCK),
+		      POSIX_FADV_SEQUENTIAL);
+	rc = verity_mt_check(&j, n, s->root, s->e);
+	if (rc > 0)
+		workers_used = (unsigned)rc;
+	return rc < 0 ? -1 : 0;
+}
+
+int
+verity_read_full(int fd, uint8_t *buf, size_t len, uint64_t off,
+		 struct kerr *e)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, len - got, (off_t)(off + got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return kerr_set(
+			    e, CHECK_NAME, "read at offset %llu: %s",
+			    (unsigned long long)(off + got), strerror(errno));
+		if (n == 0)
+			return kerr_set(e, CHECK_NAME,
+					"short read at offset %llu",
+					(unsigned long long)(off + got));
+		got += (size_t)n;
+	}
 	return 0;
 }
 
@@ -300,13 +348,30 @@ verity_build(int fd, const struct verity_params *p, struct verity_work *w,
 	return 0;
 }
 
+void
+verity_set_workers(unsigned n)
+{
+	workers_forced = n;
+}
+
+unsigned
+verity_workers_used(void)
+{
+	return workers_used;
+}
+
 int
 verity_check(int fd, const struct verity_params *p, struct verity_work *w,
 	     const uint8_t root[VERITY_DIGEST], struct kerr *e)
 {
 	struct vpass s;
+	unsigned n;
 
-	if (pass_setup(&s, fd, 1, p, w, e) < 0 || pass_run(&s) < 0)
+	if (pass_setup(&s, fd, 1, p, w, e) < 0)
+		return 0;
+	n = pass_workers(&s);
+	workers_used = 1;
+	if (n ? mt_run(&s, n) < 0 : pass_run(&s) < 0)
 		return 0;
 	if (memcmp(s.root, root, VERITY_DIGEST)) {
 		kerr_set(e, CHECK_NAME, "root hash differs");

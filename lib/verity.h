@@ -14,6 +14,8 @@
 #define VERITY_MAX_LEVELS 8  /* 128^8 data blocks: far past any disk */
 #define VERITY_MAX_SALT 64
 #define VERITY_IO_SIZE (128 * 1024) /* data read per pread */
+#define VERITY_MAX_WORKERS 4 /* threads of verity_check, caller included */
+#define VERITY_STACK (64 * 1024) /* each helper thread's stack */
 
 /*
  * Tree layout: level 0 hashes the data blocks, level L+1 hashes level L;
@@ -38,14 +40,25 @@ struct verity_params {
 	size_t salt_len;
 };
 
+/* One helper thread of verity_check: its stack and buffers. */
+struct verity_worker {
+	uint8_t io[VERITY_IO_SIZE];
+	uint8_t blk[VERITY_BLOCK];
+	uint8_t stored[VERITY_BLOCK];
+	uint8_t stack[VERITY_STACK] __attribute__((aligned(64)));
+};
+
 /*
- * Caller-owned scratch (about 160 KiB): keel-init keeps one in static
- * storage, so nothing here allocates.
+ * Caller-owned scratch (about 750 KiB, of which a check touches only what
+ * its threads use): keel-init keeps one in static storage, so nothing
+ * here allocates. verity_check runs up to VERITY_MAX_WORKERS - 1 helper
+ * threads on the stacks in wk[] and joins them before it returns.
  */
 struct verity_work {
 	uint8_t level[VERITY_MAX_LEVELS][VERITY_BLOCK];
 	uint8_t stored[VERITY_BLOCK];
 	uint8_t io[VERITY_IO_SIZE];
+	struct verity_worker wk[VERITY_MAX_WORKERS - 1];
 };
 
 /* Computes the tree of fd's data, writes it at hash_offset, returns root. */
@@ -58,6 +71,15 @@ int verity_build(int fd, const struct verity_params *p, struct verity_work *w,
  */
 int verity_check(int fd, const struct verity_params *p, struct verity_work *w,
 		 const uint8_t root[VERITY_DIGEST], struct kerr *e);
+
+/*
+ * Threads verity_check uses, caller included: 0 (the default) picks one
+ * per online CPU (at most VERITY_MAX_WORKERS) for images of 4 MiB and
+ * more; n forces n (1: the single-thread pass). For tests and benchmarks.
+ */
+void verity_set_workers(unsigned n);
+/* Threads the last verity_check ran on (1 for the single-thread pass). */
+unsigned verity_workers_used(void);
 
 /* Digest of one block as the tree has it: SHA-256(salt || block). */
 void verity_hash_block(const uint8_t *salt, size_t salt_len,

@@ -16,6 +16,7 @@
 #define BS VERITY_BLOCK
 
 static struct verity_work work; /* too big for the stack */
+static unsigned mode; /* threads forced on verity_check (0: its choice) */
 static char tmpdir[] = "/tmp/keel-test-verity.XXXXXX";
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
@@ -150,6 +151,26 @@ geometry_cases(void)
 	      "16385 blocks: 3 levels");
 }
 
+/*
+ * Threads a check must run on: one per level 0 block at most; by its own
+ * choice, one per CPU (at most 4) from 1024 blocks on.
+ */
+static unsigned
+want_workers(uint64_t n)
+{
+	uint64_t groups = (n + 127) / 128;
+	unsigned want = mode;
+
+	if (!mode) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		want = n < 1024 ? 1 : cpus > 4 ? 4 : (unsigned)cpus;
+	}
+	if (n == 1 || want <= 1)
+		return 1;
+	return groups < want ? (unsigned)groups : want;
+}
+
 /* ---- files ---- */
 
 static int
@@ -209,6 +230,9 @@ roundtrip(uint64_t n, size_t salt_len, uint64_t gap)
 	      salt_len);
 	CHECK(verity_check(fd, &p, &work, t.root, &e) == 1,
 	      "check %llu blocks: %s", (unsigned long long)n, e.detail);
+	CHECK(verity_workers_used() == want_workers(n),
+	      "%llu blocks on %u threads, not %u", (unsigned long long)n,
+	      verity_workers_used(), want_workers(n));
 	root[5] ^= 0x40;
 	e.detail[0] = 0;
 	CHECK(verity_check(fd, &p, &work, root, &e) == 0 &&
@@ -424,10 +448,116 @@ known_answers(void)
 		CHECK(verity_build(fd, &p, &work, root, &e) == 0 &&
 			  !memcmp(root, want, 32),
 		      "known answer %zu", i);
+		CHECK(verity_check(fd, &p, &work, want, &e) == 1,
+		      "known answer %zu, check: %s", i, e.detail);
 		close(fd);
 		unlink(path);
 		free(data);
 	}
+}
+
+/* Flips the bytes at offs[0..k): check must fail naming exactly want. */
+static void
+expect_fault(int fd, const struct verity_params *p, const uint8_t root[32],
+	     const uint64_t *offs, size_t k, const char *want, const char *what)
+{
+	uint8_t b[4], x;
+	struct kerr e = {0};
+	int ok;
+
+	for (size_t i = 0; i < k; i++) {
+		pread(fd, &b[i], 1, (off_t)offs[i]);
+		x = b[i] ^ 0x10;
+		pwrite(fd, &x, 1, (off_t)offs[i]);
+	}
+	ok = verity_check(fd, p, &work, root, &e);
+	CHECK(ok == 0 && !strcmp(e.detail, want), "%s: %d '%s', not '%s'",
+	      what, ok, e.detail, want);
+	for (size_t i = k; i-- > 0;)
+		pwrite(fd, &b[i], 1, (off_t)offs[i]);
+}
+
+/* A random byte of the data hashed into level 0 block h. */
+static uint64_t
+data_byte(uint64_t n, uint64_t h)
+{
+	uint64_t first = h * 128, count = n - first < 128 ? n - first : 128;
+
+	return (first + rng() % count) * BS + rng() % BS;
+}
+
+/*
+ * Faults in each thread's share of level 0 and in every level above, on
+ * wmin to wmax threads: the report names the faulty block; of faults in
+ * two shares, the one in the lower share.
+ */
+static void
+mt_faults(uint64_t n, unsigned wmin, unsigned wmax)
+{
+	uint8_t salt[32], root[32];
+	uint8_t *data = malloc(n * BS);
+	struct verity_params p = {n, n * BS, salt, sizeof(salt)};
+	struct verity_geo g;
+	struct kerr e = {0};
+	uint64_t groups, lvl0, offs[2];
+	char path[256], want[80], what[80];
+	int fd;
+
+	fill_random(salt, sizeof(salt));
+	fill_random(data, n * BS);
+	verity_geometry(n, &g);
+	groups = g.level_blocks[0];
+	lvl0 = p.hash_offset + g.level_start[0] * BS;
+	fd = make_file("mt", data, n, path);
+	CHECK(verity_build(fd, &p, &work, root, &e) == 0, "mt build");
+	for (unsigned w = wmin; w <= wmax; w++) {
+		verity_set_workers(w);
+		CHECK(verity_check(fd, &p, &work, root, &e) == 1 &&
+			  verity_workers_used() == w,
+		      "%llu blocks on %u threads: %s (%u ran)",
+		      (unsigned long long)n, w, e.detail,
+		      verity_workers_used());
+		for (unsigned k = 0; k < w; k++) {
+			uint64_t first = groups * k / w;
+			uint64_t end = groups * (k + 1) / w;
+			uint64_t h = first + rng() % (end - first);
+
+			snprintf(want, sizeof(want),
+				 "level 0 block %llu differs",
+				 (unsigned long long)h);
+			snprintf(what, sizeof(what), "%u threads, share %u", w,
+				 k);
+			offs[0] = data_byte(n, h);
+			expect_fault(fd, &p, root, offs, 1, want, what);
+			offs[0] = lvl0 + h * BS + rng() % BS;
+			expect_fault(fd, &p, root, offs, 1, want, what);
+			if (k + 1 == w)
+				continue;
+			/* The last share's fault is found too; k's wins. */
+			offs[0] = data_byte(n, groups - 1);
+			offs[1] = data_byte(n, h);
+			expect_fault(fd, &p, root, offs, 2, want, what);
+		}
+		for (unsigned L = 1; L < g.levels; L++) {
+			uint64_t idx = g.level_blocks[L] - 1;
+
+			snprintf(want, sizeof(want),
+				 "level %u block %llu differs", L,
+				 (unsigned long long)idx);
+			offs[0] = p.hash_offset +
+				  (g.level_start[L] + idx) * BS + rng() % BS;
+			expect_fault(fd, &p, root, offs, 1, want, "upper");
+		}
+		root[31] ^= 1;
+		CHECK(verity_check(fd, &p, &work, root, &e) == 0 &&
+			  !strcmp(e.detail, "root hash differs"),
+		      "%u threads, wrong root: '%s'", w, e.detail);
+		root[31] ^= 1;
+	}
+	verity_set_workers(mode);
+	close(fd);
+	unlink(path);
+	free(data);
 }
 
 /* ---- modes for shell tests and the benchmark ---- */
@@ -470,6 +600,8 @@ tool(int ac, char **av)
 		perror(av[2]);
 		return 2;
 	}
+	if (getenv("KEEL_VERITY_WORKERS"))
+		verity_set_workers((unsigned)atoi(getenv("KEEL_VERITY_WORKERS")));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (check) {
 		unit_hex(av[6], root, 32);
@@ -490,16 +622,19 @@ tool(int ac, char **av)
 		printf("\n");
 	}
 	fprintf(stderr,
-		"%s: %llu blocks in %.3f s (%.0f blocks/s, sha-ni %d)\n", av[1],
-		(unsigned long long)p.data_blocks, s, (double)p.data_blocks / s,
-		sha256_hw());
+		"%s: %llu blocks in %.3f s (%.0f blocks/s, sha-ni %d, "
+		"threads %u)\n",
+		av[1], (unsigned long long)p.data_blocks, s,
+		(double)p.data_blocks / s, sha256_hw(),
+		check ? verity_workers_used() : 1);
 	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
-	static const uint64_t counts[] = {1, 2, 127, 128, 129, 1000};
+	static const uint64_t counts[] = {1, 2, 127, 128, 129, 1000, 1029};
+	static const unsigned modes[] = {1, 2, 3, 4, 0};
 
 	if (argc > 1 &&
 	    (!strcmp(argv[1], "build") || !strcmp(argv[1], "check")))
@@ -509,20 +644,37 @@ main(int argc, char **argv)
 		return 2;
 	}
 	geometry_cases();
-	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
-		roundtrip(counts[i], 0, 0);
-		roundtrip(counts[i], 32, BS);
-		roundtrip(counts[i], VERITY_MAX_SALT, 0);
-		roundtrip(counts[i], 7, 3 * BS);
+	/* The single-thread pass, forced threads, and verity_check's choice. */
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		mode = modes[m];
+		verity_set_workers(mode);
+		for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]);
+		     i++) {
+			roundtrip(counts[i], 0, 0);
+			roundtrip(counts[i], 32, BS);
+			roundtrip(counts[i], VERITY_MAX_SALT, 0);
+			roundtrip(counts[i], 7, 3 * BS);
+		}
+		tamper(2, 1, 64);   /* every byte of a one-block tree */
+		/* every 7th byte of a two-level tree, or every 61st */
+		tamper(130, mode == 1 ? 7 : 61, 64);
+		tamper(700, 257, 16); /* six level 0 blocks */
+		refusals();
+		known_answers();
 	}
+	mode = 0;
+	verity_set_workers(0);
 	roundtrip(16385, 32, 0);
-	tamper(2, 1, 64);   /* every byte of a one-block tree */
-	tamper(130, 7, 64); /* every 7th byte of a two-level tree */
-	refusals();
-	known_answers();
+	mt_faults(128 * 9 + 5, 2, 4); /* 10 level 0 blocks, 2 levels */
+	mt_faults(16385, 3, 3);	      /* 129 level 0 blocks, 3 levels */
 	/* The saved post-salt context must work on the portable path too. */
 	sha256_allow_hw(0);
+	verity_set_workers(1);
 	roundtrip(129, 32, 0);
+	known_answers();
+	verity_set_workers(4);
+	mode = 4;
+	roundtrip(1000, 32, 0);
 	known_answers();
 	sha256_allow_hw(1);
 	rmdir(tmpdir);
