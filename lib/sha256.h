@@ -38,5 +38,18 @@ void sha256_allow_hw(int allow);
  * blocks into h[] (A..H). Only when sha256_hw() says 1.
  */
 void sha256_x86_blocks(uint32_t h[8], const uint8_t *data, size_t nblocks);
+/*
+ * The same on two independent states at once (hx from dx, hy from dy,
+ * nblocks each): the rounds of one fill the other's latency.
+ */
+void sha256_x86_blocks2(uint32_t hx[8], uint32_t hy[8], const uint8_t *dx,
+			const uint8_t *dy, size_t nblocks);
+
+/*
+ * Digests of (c's input || a) and (c's input || b), a and b of len bytes
+ * each, hashed side by side on the SHA-NI path; c is left unchanged.
+ */
+void sha256_final2(const struct sha256 *c, const void *a, const void *b,
+		   size_t len, uint8_t oa[SHA256_LEN], uint8_t ob[SHA256_LEN]);
 
 #endif

@@ -50,6 +50,101 @@ static const uint32_t k256[64] __attribute__((aligned(16))) = {
 		ROUNDS4(g, a);                                                 \
 	} while (0)
 
+/* h[] (A..H) to the instructions' (A,B,E,F) and (C,D,G,H) and back. */
+static inline void
+state_in(const uint32_t h[8], __m128i *abef, __m128i *cdgh)
+{
+	__m128i t =
+	    _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xb1);
+
+	*cdgh = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]),
+				  0x1b);
+	*abef = _mm_alignr_epi8(t, *cdgh, 8);
+	*cdgh = _mm_blend_epi16(*cdgh, t, 0xf0);
+}
+
+static inline void
+state_out(uint32_t h[8], __m128i abef, __m128i cdgh)
+{
+	__m128i t = _mm_shuffle_epi32(abef, 0x1b);
+
+	cdgh = _mm_shuffle_epi32(cdgh, 0xb1);
+	_mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(t, cdgh, 0xf0));
+	_mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(cdgh, t, 8));
+}
+
+/* ROUNDS4 and STEP on two independent states: x and y suffixes. */
+#define ROUNDS4X(g, wx, wy)                                                    \
+	do {                                                                   \
+		const __m128i k_ =                                             \
+		    _mm_load_si128((const __m128i *)&k256[4 * (g)]);           \
+		__m128i tx_ = _mm_add_epi32(wx, k_);                           \
+		__m128i ty_ = _mm_add_epi32(wy, k_);                           \
+		cdghx = _mm_sha256rnds2_epu32(cdghx, abefx, tx_);              \
+		cdghy = _mm_sha256rnds2_epu32(cdghy, abefy, ty_);              \
+		tx_ = _mm_shuffle_epi32(tx_, 0x0e);                            \
+		ty_ = _mm_shuffle_epi32(ty_, 0x0e);                            \
+		abefx = _mm_sha256rnds2_epu32(abefx, cdghx, tx_);              \
+		abefy = _mm_sha256rnds2_epu32(abefy, cdghy, ty_);              \
+	} while (0)
+
+#define STEPX(g, a, b, c, d)                                                   \
+	do {                                                                   \
+		SCHED4(a##x, b##x, c##x, d##x);                                \
+		SCHED4(a##y, b##y, c##y, d##y);                                \
+		ROUNDS4X(g, a##x, a##y);                                       \
+	} while (0)
+
+void
+sha256_x86_blocks2(uint32_t hx[8], uint32_t hy[8], const uint8_t *dx,
+		   const uint8_t *dy, size_t nblocks)
+{
+	const __m128i bswap =
+	    _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+	__m128i abefx, cdghx, abefy, cdghy;
+	__m128i m0x, m1x, m2x, m3x, m0y, m1y, m2y, m3y;
+
+	state_in(hx, &abefx, &cdghx);
+	state_in(hy, &abefy, &cdghy);
+	for (; nblocks > 0; nblocks--, dx += 64, dy += 64) {
+		__m128i abefx0 = abefx, cdghx0 = cdghx;
+		__m128i abefy0 = abefy, cdghy0 = cdghy;
+		const __m128i *px = (const __m128i *)dx;
+		const __m128i *py = (const __m128i *)dy;
+
+		m0x = _mm_shuffle_epi8(_mm_loadu_si128(px + 0), bswap);
+		m0y = _mm_shuffle_epi8(_mm_loadu_si128(py + 0), bswap);
+		m1x = _mm_shuffle_epi8(_mm_loadu_si128(px + 1), bswap);
+		m1y = _mm_shuffle_epi8(_mm_loadu_si128(py + 1), bswap);
+		m2x = _mm_shuffle_epi8(_mm_loadu_si128(px + 2), bswap);
+		m2y = _mm_shuffle_epi8(_mm_loadu_si128(py + 2), bswap);
+		m3x = _mm_shuffle_epi8(_mm_loadu_si128(px + 3), bswap);
+		m3y = _mm_shuffle_epi8(_mm_loadu_si128(py + 3), bswap);
+		ROUNDS4X(0, m0x, m0y);
+		ROUNDS4X(1, m1x, m1y);
+		ROUNDS4X(2, m2x, m2y);
+		ROUNDS4X(3, m3x, m3y);
+		STEPX(4, m0, m1, m2, m3);
+		STEPX(5, m1, m2, m3, m0);
+		STEPX(6, m2, m3, m0, m1);
+		STEPX(7, m3, m0, m1, m2);
+		STEPX(8, m0, m1, m2, m3);
+		STEPX(9, m1, m2, m3, m0);
+		STEPX(10, m2, m3, m0, m1);
+		STEPX(11, m3, m0, m1, m2);
+		STEPX(12, m0, m1, m2, m3);
+		STEPX(13, m1, m2, m3, m0);
+		STEPX(14, m2, m3, m0, m1);
+		STEPX(15, m3, m0, m1, m2);
+		abefx = _mm_add_epi32(abefx, abefx0);
+		cdghx = _mm_add_epi32(cdghx, cdghx0);
+		abefy = _mm_add_epi32(abefy, abefy0);
+		cdghy = _mm_add_epi32(cdghy, cdghy0);
+	}
+	state_out(hx, abefx, cdghx);
+	state_out(hy, abefy, cdghy);
+}
+
 void
 sha256_x86_blocks(uint32_t h[8], const uint8_t *data, size_t nblocks)
 {

@@ -174,13 +174,22 @@ pass_data(struct vpass *s, const uint8_t *buf, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *blk = buf + i * VERITY_BLOCK;
+		uint8_t *d;
 
 		if (s->g.levels == 0) {
 			pass_hash(s, blk, s->root);
 			continue;
 		}
-		pass_hash(s, blk,
-			  s->w->level[0] + (size_t)s->fill[0] * VERITY_DIGEST);
+		d = s->w->level[0] + (size_t)s->fill[0] * VERITY_DIGEST;
+		/* Two blocks side by side when both land in this hash block. */
+		if (i + 1 < n && s->fill[0] + 1 < VERITY_ARITY) {
+			sha256_final2(&s->salted, blk, blk + VERITY_BLOCK,
+				      VERITY_BLOCK, d, d + VERITY_DIGEST);
+			s->fill[0]++;
+			i++;
+		} else {
+			pass_hash(s, blk, d);
+		}
 		if (++s->fill[0] == VERITY_ARITY && level_flush(s, 0) < 0)
 			return -1;
 	}

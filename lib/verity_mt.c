@@ -34,6 +34,23 @@ hash_block(const struct sha256 *salted, const uint8_t *block, uint8_t *out)
 	sha256_final(&c, out);
 }
 
+/* Digests of n blocks at buf into out, two at a time. */
+static void
+hash_run(const struct sha256 *salted, const uint8_t *buf, size_t n,
+	 uint8_t *out)
+{
+	size_t i = 0;
+
+	for (; i + 1 < n; i += 2)
+		sha256_final2(salted, buf + i * VERITY_BLOCK,
+			      buf + (i + 1) * VERITY_BLOCK, VERITY_BLOCK,
+			      out + i * VERITY_DIGEST,
+			      out + (i + 1) * VERITY_DIGEST);
+	if (i < n)
+		hash_block(salted, buf + i * VERITY_BLOCK,
+			   out + i * VERITY_DIGEST);
+}
+
 /* Compares blk with the stored block idx of level L. */
 static int
 compare(const struct verity_job *j, unsigned L, uint64_t idx,
@@ -78,9 +95,8 @@ group(struct share *s, uint64_t h)
 		if (verity_read_full(j->fd, s->io, n * VERITY_BLOCK,
 				     (b0 + at) * VERITY_BLOCK, &s->e) < 0)
 			return -1;
-		for (size_t i = 0; i < n; i++, at++)
-			hash_block(j->salted, s->io + i * VERITY_BLOCK,
-				   s->blk + at * VERITY_DIGEST);
+		hash_run(j->salted, s->io, n, s->blk + at * VERITY_DIGEST);
+		at += n;
 	}
 	memset(s->blk + nb * VERITY_DIGEST, 0,
 	       VERITY_BLOCK - nb * VERITY_DIGEST);

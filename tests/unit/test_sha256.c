@@ -159,6 +159,47 @@ test_cross(void)
 	CHECK(bad == 0, "%d of 4000 random inputs differ between paths", bad);
 }
 
+/*
+ * sha256_final2 against two one-shot digests: every prefix length up to
+ * 130 (empty, partial and whole buffered blocks) with message lengths
+ * either side of the block and padding edges, and 4096-byte blocks.
+ */
+static void
+test_final2(const char *path)
+{
+	static uint8_t pre[130], a[4200], b[4200], ja[4400];
+	static const size_t lens[] = {0, 1, 55, 56, 63, 64, 65, 119, 120, 200,
+				      4096};
+	uint8_t da[32], db[32], wa[32], wb[32];
+	struct sha256 c;
+	int bad = 0, n = 0;
+
+	for (size_t i = 0; i < sizeof(a); i++) {
+		a[i] = (uint8_t)rnd();
+		b[i] = (uint8_t)rnd();
+	}
+	for (size_t i = 0; i < sizeof(pre); i++)
+		pre[i] = (uint8_t)rnd();
+	for (size_t p = 0; p <= sizeof(pre); p++) {
+		for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+			size_t len = lens[k];
+
+			sha256_init(&c);
+			sha256_update(&c, pre, p);
+			sha256_final2(&c, a, b, len, da, db);
+			memcpy(ja, pre, p);
+			memcpy(ja + p, a, len);
+			sha256(ja, p + len, wa);
+			memcpy(ja + p, b, len);
+			sha256(ja, p + len, wb);
+			bad += memcmp(da, wa, 32) || memcmp(db, wb, 32);
+			n++;
+		}
+	}
+	CHECK(bad == 0, "%s: final2: %d of %d prefix/length pairs differ",
+	      path, bad, n);
+}
+
 static double
 now(void)
 {
@@ -199,12 +240,14 @@ main(void)
 	CHECK(sha256_hw() == 0, "allow_hw(0) forces the portable path");
 	test_kat("bearssl");
 	test_million("bearssl");
+	test_final2("bearssl");
 	sha256_allow_hw(1);
 	CHECK(sha256_hw() == hw, "allow_hw(1) restores detection");
 	if (hw) {
 		test_kat("sha-ni");
 		test_million("sha-ni");
 		test_cross();
+		test_final2("sha-ni");
 	}
 
 	sha256_allow_hw(0);
