@@ -79,7 +79,7 @@ v1)
 	;;
 esac
 # v2: sends WATCHDOG=1 (org.keel.watchdog-ms) except to hang on purpose
-keel notify READY=1
+keel notify READY=1 "STATUS=v2 serving"
 if [ "$mode" != wdog ] || [ -e /var/lib/step.wdog ]; then
 	pet &
 fi
@@ -380,6 +380,7 @@ same "status: committed b" "$(st commit boot committed)" b
 same "status: committed version 2" "$(st commit boot committed_version)" 2
 same "status: floor 2" "$(st commit boot floor)" 2
 same "status: running version 2" "$(st commit boot running_version)" 2
+same "status: the app's STATUS=" "$(st commit boot app_status)" "v2 serving"
 same "status: slot b committed" "$(st commit boot slot.committed b)" 1
 same "status: slot b no longer trial" "$(st commit boot slot.trial b)" 0
 same "status: slot b epoch 2" "$(st commit boot slot.epoch b)" 2
