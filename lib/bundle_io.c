@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/io.h"
 #include "lib/bundle.h"
 
 static void *
@@ -20,42 +21,23 @@ io_run(void *arg)
 int
 bundle_pwrite(int fd, const void *buf, size_t len, uint64_t off, struct kerr *e)
 {
-	size_t put = 0;
+	uint64_t at;
+	int r = io_pwrite_full(fd, buf, len, off, &at);
 
-	while (put < len) {
-		ssize_t n = pwrite(fd, (const uint8_t *)buf + put, len - put,
-				   (off_t)(off + put));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return kerr_set(e, "write", "slot at %llu: %s",
-					(unsigned long long)(off + put),
-					n < 0 ? strerror(errno)
-					      : "no progress");
-		put += (size_t)n;
-	}
-	return 0;
+	return r ? kerr_set(e, "write", "slot at %llu: %s",
+			    (unsigned long long)at, io_strerror(r))
+		 : 0;
 }
 
 int
 bundle_pread(int fd, void *buf, size_t len, uint64_t off, struct kerr *e)
 {
-	size_t got = 0;
+	uint64_t at;
+	int r = io_pread_full(fd, buf, len, off, &at);
 
-	while (got < len) {
-		ssize_t n = pread(fd, (uint8_t *)buf + got, len - got,
-				  (off_t)(off + got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return kerr_set(e, "read-back", "slot at %llu: %s",
-					(unsigned long long)(off + got),
-					n < 0 ? strerror(errno) : "short read");
-		got += (size_t)n;
-	}
-	return 0;
+	return r ? kerr_set(e, "read-back", "slot at %llu: %s",
+			    (unsigned long long)at, io_strerror(r))
+		 : 0;
 }
 
 void

@@ -8,6 +8,7 @@
 
 #include "lib/bytes.h"
 #include "lib/image.h"
+#include "lib/io.h"
 #include "lib/sha256.h"
 
 #define BLKGETSIZE64 _IOR(0x12, 114, size_t)
@@ -319,42 +320,23 @@ static int
 read_at(int fd, void *buf, size_t len, uint64_t off, const char *what,
 	struct kerr *e)
 {
-	size_t got = 0;
+	uint64_t at;
+	int r = io_pread_full(fd, buf, len, off, &at);
 
-	while (got < len) {
-		ssize_t n = pread(fd, (uint8_t *)buf + got, len - got,
-				  (off_t)(off + got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return kerr_set(e, what, "read at %llu: %s",
-					(unsigned long long)(off + got),
-					strerror(errno));
-		if (n == 0)
-			return kerr_set(e, what, "short read at %llu",
-					(unsigned long long)(off + got));
-		got += (size_t)n;
-	}
-	return 0;
+	return r ? kerr_set(e, what, "read at %llu: %s", (unsigned long long)at,
+			    io_strerror(r))
+		 : 0;
 }
 
 static int
 write_at(int fd, const void *buf, size_t len, uint64_t off, struct kerr *e)
 {
-	size_t put = 0;
+	uint64_t at;
+	int r = io_pwrite_full(fd, buf, len, off, &at);
 
-	while (put < len) {
-		ssize_t n = pwrite(fd, (const uint8_t *)buf + put, len - put,
-				   (off_t)(off + put));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return kerr_set(e, "write", "write at %llu: %s",
-					(unsigned long long)(off + put),
-					n < 0 ? strerror(errno) : "no progress");
-		put += (size_t)n;
-	}
-	return 0;
+	return r ? kerr_set(e, "write", "write at %llu: %s",
+			    (unsigned long long)at, io_strerror(r))
+		 : 0;
 }
 
 int
