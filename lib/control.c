@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/text.h"
 #include "lib/control.h"
 
 static const struct {
@@ -26,22 +27,6 @@ req_byte(unsigned char c)
 	       c == ' ';
 }
 
-static int
-parse_dec(const char *p, size_t n, uint64_t *v)
-{
-	uint64_t x = 0;
-
-	if (!n || n > 20 || (n > 1 && p[0] == '0'))
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned d = (unsigned char)p[i] - '0';
-		if (d > 9 || x > (UINT64_MAX - d) / 10)
-			return -1;
-		x = x * 10 + d;
-	}
-	*v = x;
-	return 0;
-}
 
 static int
 parse_line(const char *p, size_t n, struct control_req *r, struct kerr *e)
@@ -54,7 +39,7 @@ parse_line(const char *p, size_t n, struct control_req *r, struct kerr *e)
 			return 0;
 		}
 	if (n > 7 && !memcmp(p, "update ", 7)) {
-		if (parse_dec(p + 7, n - 7, &r->size) || !r->size ||
+		if (text_u64(p + 7, n - 7, &r->size) || !r->size ||
 		    r->size > CONTROL_SIZE_MAX)
 			return kerr_set(e, "control request", "bad size");
 		r->cmd = CONTROL_UPDATE;
@@ -193,8 +178,8 @@ control_parse_reply(const char *line, size_t len, struct control_reply *r,
 	if (strcmp(r->key, "progress"))
 		return 0;
 	const char *sl = memchr(r->value, '/', v);
-	if (!sl || parse_dec(r->value, (size_t)(sl - r->value), &r->done) ||
-	    parse_dec(sl + 1, v - (size_t)(sl - r->value) - 1, &r->total) ||
+	if (!sl || text_u64(r->value, (size_t)(sl - r->value), &r->done) ||
+	    text_u64(sl + 1, v - (size_t)(sl - r->value) - 1, &r->total) ||
 	    (r->total && r->done > r->total))
 		return kerr_set(e, "control reply", "bad progress");
 	r->kind = CONTROL_R_PROGRESS;

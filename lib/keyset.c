@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lib/keyset.h"
+#include "lib/text.h"
 
 static int
 role_name_ok(const char *s, size_t n)
@@ -55,7 +56,7 @@ parse_policy(struct keyset *ks, const char *text, const char *origin,
 		const char *end = strchr(p, '\n'), *w;
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 		char line[128], name[KS_ROLE_MAX + 2], num[8], extra[2];
-		unsigned long need = 0;
+		uint64_t need = 0;
 		size_t nlen, dlen;
 
 		lineno++;
@@ -72,10 +73,8 @@ parse_policy(struct keyset *ks, const char *text, const char *origin,
 		if (nlen == 0)
 			continue;
 		dlen = next_word(&w, num, sizeof(num));
-		for (size_t i = 0; i < dlen && dlen < sizeof(num); i++)
-			need = num[i] >= '0' && num[i] <= '9'
-				       ? need * 10 + (unsigned long)(num[i] - '0')
-				       : KS_MAX_KEYS + 1UL;
+		if (dlen < sizeof(num) && text_u64(num, dlen, &need) < 0)
+			need = KS_MAX_KEYS + 1;
 		if (nlen >= sizeof(name) || !role_name_ok(name, nlen) ||
 		    dlen == 0 || dlen >= sizeof(num) ||
 		    next_word(&w, extra, sizeof(extra)) != 0)

@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lib/text.h"
 #include "lib/notify.h"
 
 /* Line [p, p + n) equals the NUL-terminated s. */
@@ -28,23 +29,6 @@ line_val(const char *p, size_t n, const char *key, size_t *vn)
 	return p + k;
 }
 
-/* Strict decimal: no sign, no spaces, no leading zero, no overflow. */
-static int
-parse_u64(const char *p, size_t n, uint64_t *v)
-{
-	uint64_t x = 0;
-
-	if (!n || n > 20 || (n > 1 && p[0] == '0'))
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned d = (unsigned char)p[i] - '0';
-		if (d > 9 || x > (UINT64_MAX - d) / 10)
-			return -1;
-		x = x * 10 + d;
-	}
-	*v = x;
-	return 0;
-}
 
 static void
 one_line(const char *p, size_t n, struct notify_msg *m)
@@ -73,11 +57,11 @@ one_line(const char *p, size_t n, struct notify_msg *m)
 		m->status[vn] = 0;
 		m->flags |= NOTIFY_STATUS;
 	} else if ((v = line_val(p, n, "WATCHDOG_USEC=", &vn)) &&
-		   !parse_u64(v, vn, &x) && x > 0) {
+		   !text_u64(v, vn, &x) && x > 0) {
 		m->watchdog_usec = x;
 		m->flags |= NOTIFY_WATCHDOG_USEC;
 	} else if ((v = line_val(p, n, "ERRNO=", &vn)) &&
-		   !parse_u64(v, vn, &x) && x <= 4095) {
+		   !text_u64(v, vn, &x) && x <= 4095) {
 		m->errno_val = (int)x;
 		m->flags |= NOTIFY_ERRNO;
 	} else if (n) {

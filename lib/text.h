@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* Strict parsing of small text fields of untrusted input. */
+#ifndef KEEL_TEXT_H
+#define KEEL_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Decimal: no sign, no spaces, no leading zero, no overflow. 0 or -1. */
+static inline int
+text_u64(const char *p, size_t n, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	if (!n || n > 20 || (n > 1 && p[0] == '0'))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = (unsigned char)p[i] - '0';
+		if (d > 9 || x > (UINT64_MAX - d) / 10)
+			return -1;
+		x = x * 10 + d;
+	}
+	*v = x;
+	return 0;
+}
+
+#endif
