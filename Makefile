@@ -158,7 +158,7 @@ $(O)/fuzz/%.o: $(O)/%.c
 	$(call msg,FUZZCC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN) -fsanitize=fuzzer-no-link -c $< -o $@
-$(O)/host/tests/%: tests/unit/%.c tests/unit/unit.h $(HOST_LIBOBJS) $(HOST_DEPLIBS)
+$(O)/host/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(HOST_LIBOBJS) $(HOST_DEPLIBS)
 	$(call msg,HOSTLD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN) -o $@ $< $(HOST_LIBOBJS) $(HOST_DEPLIBS)
