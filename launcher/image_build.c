@@ -23,10 +23,11 @@ static const char usage[] =
 	"  SRC: a root filesystem directory, a tar archive (as `docker export`\n"
 	"  writes), or an OCI runtime bundle (config.json + rootfs/, as `umoci\n"
 	"  unpack` writes). The bundle's config.json, or --config FILE, becomes\n"
-	"  the image's " IMG_CONFIG_PATH "; the mount points keel needs (/proc\n"
-	"  /sys /dev /run /tmp /etc /var/lib) are added when missing. Filesystem: lz4-compressed erofs\n"
-	"  (default) or squashfs. The salt is random unless given; with --salt\n"
-	"  and SOURCE_DATE_EPOCH the image is reproducible.\n";
+	"  the image's " IMG_CONFIG_PATH "; the mount points keel needs\n"
+	"  (/proc /sys /dev /run /tmp /etc /var/lib) are added when missing.\n"
+	"  Filesystem: lz4-compressed erofs (default) or squashfs. The salt is\n"
+	"  random unless given; with --salt and SOURCE_DATE_EPOCH the image is\n"
+	"  reproducible.\n";
 
 struct build {
 	const char *src, *out, *config;
