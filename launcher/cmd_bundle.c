@@ -235,7 +235,7 @@ bundle_inspect(int argc, char **argv)
 	       (unsigned long long)m.h.data_blocks,
 	       (unsigned long long)m.h.hash_blocks,
 	       (unsigned long long)(m.h.meta_offset + IMG_META_SIZE));
-	keel_hex(m.h.root, VERITY_DIGEST, hex);
+	text_hex(m.h.root, VERITY_DIGEST, hex);
 	printf("root_hash=%s\nsignatures=%u\n", hex, m.nsig);
 	return 0;
 }

@@ -106,7 +106,7 @@ add_and_write(const char *action, const char *path, int fd, struct img_meta *m,
 	if (img_add_sig(m, role, id, sig, &e) < 0 ||
 	    img_write_meta(fd, m, &e) < 0)
 		return keel_err(action, path, &e);
-	keel_hex(id, EC_KEYID_LEN, hex);
+	text_hex(id, EC_KEYID_LEN, hex);
 	printf("%s: signature=%s:%s (%u in all)\n", path, role, hex, m->nsig);
 	return 0;
 }
@@ -214,7 +214,7 @@ image_tbs(int argc, char **argv, int digest_only)
 	close(fd);
 	if (digest_only) {
 		img_digest(&m, d);
-		keel_hex(d, 32, hex);
+		text_hex(d, 32, hex);
 		printf("%s\n", hex);
 		return 0;
 	}
@@ -251,7 +251,7 @@ image_verify(int argc, char **argv)
 	close(fd);
 	if (!ok)
 		return keel_err("image verify", o.image, &e);
-	keel_hex(m.h.root, VERITY_DIGEST, hex);
+	text_hex(m.h.root, VERITY_DIGEST, hex);
 	printf("%s: OK: %s version %llu epoch %llu, %u signature%s, root %s\n",
 	       o.image, img_fs_name(m.h.fs), (unsigned long long)m.h.version,
 	       (unsigned long long)m.h.epoch, m.nsig, m.nsig == 1 ? "" : "s",
@@ -286,15 +286,15 @@ image_inspect(int argc, char **argv)
 	printf("hash_offset=%llu\n", (unsigned long long)h->hash_offset);
 	printf("hash_blocks=%llu\n", (unsigned long long)h->hash_blocks);
 	printf("hash_algorithm=sha256\n");
-	keel_hex(h->salt, h->salt_len, hex);
+	text_hex(h->salt, h->salt_len, hex);
 	printf("salt=%s\n", h->salt_len ? hex : "-");
-	keel_hex(h->root, VERITY_DIGEST, hex);
+	text_hex(h->root, VERITY_DIGEST, hex);
 	printf("root_hash=%s\n", hex);
 	printf("meta_offset=%llu\n", (unsigned long long)h->meta_offset);
 	printf("image_size=%llu\n",
 	       (unsigned long long)(h->meta_offset + IMG_META_SIZE));
 	for (unsigned i = 0; i < m.nsig; i++) {
-		keel_hex(m.sig[i].keyid, EC_KEYID_LEN, hex);
+		text_hex(m.sig[i].keyid, EC_KEYID_LEN, hex);
 		printf("signature=%s:%s\n", m.sig[i].role, hex);
 	}
 	return 0;

@@ -80,7 +80,7 @@ write_pair(const char *keyp, const char *pubp, int force)
 		goto out;
 	}
 	ec_keyid(pub, id);
-	keel_hex(id, sizeof(id), hex);
+	text_hex(id, sizeof(id), hex);
 	printf("%s\n", hex);
 	rc = 0;
 out:

@@ -418,7 +418,7 @@ image_build(int argc, char **argv)
 	}
 	if (!rc) {
 		char root_hex[2 * VERITY_DIGEST + 1];
-		keel_hex(b.h.root, VERITY_DIGEST, root_hex);
+		text_hex(b.h.root, VERITY_DIGEST, root_hex);
 		printf("%s: %s, %llu blocks, root %s (unsigned)\n", b.out,
 		       img_fs_name(b.h.fs), (unsigned long long)b.h.data_blocks,
 		       root_hex);

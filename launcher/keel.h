@@ -5,6 +5,7 @@
 
 #include "lib/err.h"
 #include "lib/keyset.h"
+#include "lib/text.h"
 
 /* Exit codes of keel's own failures (keel run: 125, like container tools). */
 #define KEEL_EXIT_FAIL 1
@@ -32,8 +33,7 @@ long keel_read_file(const char *path, void *buf, size_t cap);
 /* Writes a whole file atomically (temp + rename) with mode. 0 or -1. */
 int keel_write_file(const char *path, const void *buf, size_t len, int mode);
 
-/* Hex helpers: 0 or -1. */
+/* Hex to bytes: 0 or -1 (bytes to hex: text_hex in lib/text.h). */
 int keel_unhex(const char *hex, uint8_t *out, size_t max, size_t *len);
-void keel_hex(const uint8_t *in, size_t len, char *out);
 
 #endif

@@ -149,15 +149,3 @@ keel_unhex(const char *hex, uint8_t *out, size_t max, size_t *len)
 	*len = n / 2;
 	return 0;
 }
-
-void
-keel_hex(const uint8_t *in, size_t len, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = d[in[i] >> 4];
-		out[2 * i + 1] = d[in[i] & 15];
-	}
-	out[2 * len] = 0;
-}

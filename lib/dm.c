@@ -6,6 +6,7 @@
 
 #include "compat/linux_dm.h"
 #include "lib/dm.h"
+#include "lib/text.h"
 
 /* One ioctl buffer: header, one target spec, its parameters. */
 struct dm_buf {
@@ -26,17 +27,6 @@ dm_init(struct dm_buf *b, const char *name)
 	snprintf(b->io.name, sizeof(b->io.name), "%s", name);
 }
 
-static void
-hex(const uint8_t *in, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = d[in[i] >> 4];
-		out[2 * i + 1] = d[in[i] & 15];
-	}
-	out[2 * n] = 0;
-}
 
 int
 dm_verity_params(const struct img_header *h, const char *dev, char *out,
@@ -45,8 +35,8 @@ dm_verity_params(const struct img_header *h, const char *dev, char *out,
 	char root[2 * VERITY_DIGEST + 1], salt[2 * VERITY_MAX_SALT + 1];
 	int n;
 
-	hex(h->root, VERITY_DIGEST, root);
-	hex(h->salt, h->salt_len, salt);
+	text_hex(h->root, VERITY_DIGEST, root);
+	text_hex(h->salt, h->salt_len, salt);
 	n = snprintf(out, cap, "1 %s %s %d %d %llu %llu sha256 %s %s", dev, dev,
 		     IMG_BLOCK, IMG_BLOCK, (unsigned long long)h->data_blocks,
 		     (unsigned long long)(h->hash_offset / IMG_BLOCK), root,

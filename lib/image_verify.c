@@ -3,18 +3,8 @@
 #include <string.h>
 
 #include "lib/image.h"
+#include "lib/text.h"
 
-static void
-short_id(const uint8_t id[EC_KEYID_LEN], char out[17])
-{
-	static const char d[] = "0123456789abcdef";
-
-	for (int i = 0; i < 8; i++) {
-		out[2 * i] = d[id[i] >> 4];
-		out[2 * i + 1] = d[id[i] & 15];
-	}
-	out[16] = 0;
-}
 
 int
 img_check_sigs(const struct img_meta *m, const struct keyset *ks,
@@ -34,7 +24,7 @@ img_check_sigs(const struct img_meta *m, const struct keyset *ks,
 		int r = ks_role_find(ks, s->role);
 		int k = ks_key_find(ks, s->keyid);
 
-		short_id(s->keyid, id);
+		text_hex(s->keyid, 8, id); /* short form in messages */
 		if (r < 0) {
 			kerr_set(e, "signature", "%s:%s: role not in the key set",
 				 s->role, id);

@@ -24,4 +24,17 @@ text_u64(const char *p, size_t n, uint64_t *v)
 	return 0;
 }
 
+/* Lower-case hex of n bytes into out (2n + 1 bytes, NUL-terminated). */
+static inline void
+text_hex(const uint8_t *in, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[in[i] >> 4];
+		out[2 * i + 1] = d[in[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
 #endif
