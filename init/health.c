@@ -145,17 +145,15 @@ health_disarm(void)
 static void
 check_corruption(void)
 {
-	static int ctl = -1, reported;
+	static int reported;
 	struct kerr e = { 0 };
 	char name[16];
 
-	if (reported || g.test || g.board.verify != BOARD_VERIFY_VERITY ||
-	    g.slot < 0)
+	/* Only a dm-verity mapping made at boot has a status to poll. */
+	if (reported || g.dm_ctl < 0)
 		return;
-	if (ctl < 0)
-		ctl = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
 	snprintf(name, sizeof(name), "keel-%c", 'a' + g.slot);
-	if (ctl < 0 || dm_verity_corrupted(sys->dm_ioctl, ctl, name, &e) != 1)
+	if (dm_verity_corrupted(sys->dm_ioctl, g.dm_ctl, name, &e) != 1)
 		return;
 	reported = 1;
 	klog("slot %c: dm-verity saw a corrupted block: slot marked bad, the "

@@ -58,6 +58,7 @@ struct init {
 	uint32_t backoff_ms;
 	int debug;
 	int loop_fd;               /* full mode on a file: until mounted */
+	int dm_ctl;                /* /dev/mapper/control, verity mode */
 	int commit_pending;        /* trial/fallback: commit once healthy */
 	int trial;                 /* booted a trial slot (tries counted) */
 };

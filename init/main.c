@@ -127,6 +127,7 @@ main(int argc, char **argv)
 	g.slot = -1;
 	g.force_slot = -1;
 	g.loop_fd = -1;
+	g.dm_ctl = -1;
 	rc = parse_args(argc, argv);
 	/* As the kernel's PID 1, whatever the words were, boot: returning
 	 * from main would panic the kernel. */

@@ -72,7 +72,10 @@ map_verity(int slot, char *why, size_t cap)
 		close(ctl);
 		return snprintf(why, cap, "%s: %s", e.check, e.detail), -1;
 	}
-	close(ctl);
+	/* Kept: the supervisor polls the mapping's status with it. */
+	if (g.dm_ctl >= 0) /* a slot before this one mapped, then failed */
+		close(g.dm_ctl);
+	g.dm_ctl = ctl;
 	snprintf(g.root_dev, sizeof(g.root_dev), "/dev/keel/verity-%c",
 		 'a' + slot);
 	unlink(g.root_dev);
