@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "init/dents.h"
 #include "init/init.h"
 
 #define MODDIR "/lib/modules"
@@ -95,16 +95,15 @@ scan_block(void)
 
 	if (dfd < 0)
 		return 0;
-	while ((n = syscall(SYS_getdents64, dfd, dents, sizeof(dents))) > 0) {
-		for (long off = 0; off < n;) {
-			/* struct linux_dirent64: ino, off, reclen, type, name */
-			unsigned short reclen;
-			const char *name = dents + off + 19;
+	while ((n = dents_read(dfd, dents, sizeof(dents))) > 0) {
+		const char *name;
+		unsigned char type;
+		long off = 0;
+
+		while (dents_next(dents, n, &off, &name, &type)) {
 			int fd;
 			ssize_t r;
 
-			memcpy(&reclen, dents + off + 16, sizeof(reclen));
-			off += reclen;
 			if (name[0] == '.')
 				continue;
 			snprintf(path, sizeof(path), "/sys/class/block/%s/uevent",

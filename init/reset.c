@@ -3,9 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "init/dents.h"
 #include "init/init.h"
 
 /*
@@ -22,18 +22,16 @@ wipe(int dirfd, int depth)
 
 	/* Entries go from under the cursor: read from the top until a pass
 	 * removes nothing. */
-	while (removed && (n = syscall(SYS_getdents64, dirfd, buf, sizeof(buf))) > 0) {
-		removed = 0;
-		for (long off = 0; off < n;) {
-			unsigned short reclen;
-			unsigned char type = (unsigned char)buf[off + 18];
-			const char *name = buf + off + 19;
+	while (removed && (n = dents_read(dirfd, buf, sizeof(buf))) > 0) {
+		const char *name;
+		unsigned char type;
+		long off = 0;
 
-			memcpy(&reclen, buf + off + 16, sizeof(reclen));
-			off += reclen;
+		removed = 0;
+		while (dents_next(buf, n, &off, &name, &type)) {
 			if (!strcmp(name, ".") || !strcmp(name, ".."))
 				continue;
-			if (type == 4 /* DT_DIR */) {
+			if (type == DENT_DIR) {
 				int sub = depth > 0 ? openat(dirfd, name,
 							     O_RDONLY | O_DIRECTORY |
 								     O_NOFOLLOW | O_CLOEXEC)
