@@ -44,24 +44,29 @@ DEPLIBS := $(O)/deps/lib/libbearssl.a $(O)/deps/lib/liblz4.a
 
 # --- read the Kbuild fragments ------------------------------------------
 # A fragment names only its own objects: lib-y (into libkeel.a), bin-y and
-# <bin>-y (a binary and its objects), ccflags-y, CFLAGS_<obj>.
+# <bin>-y (a binary and its objects), ccflags-y, CFLAGS_<obj>, and the
+# directories below it to descend into (subdir-y).
 subdir-y :=
 include Kbuild
+TOP_SUBDIRS := $(subdir-y)
 
 define read-kbuild
 lib-y :=
 bin-y :=
 ccflags-y :=
+subdir-y :=
 include $(1)/Kbuild
 LIBOBJS += $$(addprefix $(O)/$(1)/,$$(lib-y))
 $$(foreach b,$$(bin-y),$$(eval BIN_$$(b) := $$(addprefix $(O)/$(1)/,$$($$(b)-y))))
 $$(foreach b,$$(bin-y),$$(eval BIN_DIR_$$(b) := $(1)))
 BINS += $$(bin-y)
 ccflags-$(1) := $$(ccflags-y)
+SUBDIRS_$(1) := $$(subdir-y)
 endef
+walk-kbuild = $(eval $(call read-kbuild,$(1)))$(foreach s,$(SUBDIRS_$(1)),$(call walk-kbuild,$(1)/$(s)))
 LIBOBJS :=
 BINS :=
-$(foreach d,$(subdir-y),$(eval $(call read-kbuild,$(d))))
+$(foreach d,$(TOP_SUBDIRS),$(call walk-kbuild,$(d)))
 
 ALLOBJS := $(LIBOBJS) $(foreach b,$(BINS),$(BIN_$(b)))
 
@@ -106,7 +111,7 @@ $(ALLOBJS): | $(DEPLIBS)
 $(O)/%.o: %.c | $(O)/.deps-ok
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(ccflags-$(firstword $(subst /, ,$*))) \
+	$(Q)$(CC) $(CFLAGS) $(ccflags-$(patsubst %/,%,$(dir $*))) \
 		$(CFLAGS_$(notdir $@)) -MMD -MP -c $< -o $@
 $(O)/%.o: $(O)/%.c
 	$(call msg,CC,$@)
@@ -250,7 +255,7 @@ fmt:
 	$(Q)git ls-files '*.c' '*.h' | xargs clang-format -i
 clean:
 	rm -rf $(O)/keel $(O)/keel-init $(O)/libkeel.a $(O)/fuzz \
-		$(addprefix $(O)/,$(subdir-y)) $(addprefix $(O)/host/,$(subdir-y) tests)
+		$(addprefix $(O)/,$(TOP_SUBDIRS)) $(addprefix $(O)/host/,$(TOP_SUBDIRS) tests)
 distclean:
 	rm -rf $(O)
 .PHONY: check check-unit check-host check-qemu fuzz bench fmt clean distclean FORCE

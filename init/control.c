@@ -14,8 +14,8 @@
 
 #include "keel_version.h"
 #include "init/init.h"
-#include "lib/bundle.h"
-#include "lib/control.h"
+#include "lib/update/bundle.h"
+#include "lib/ipc/control.h"
 
 #define SOCK_DIR "/run/keel/sock"
 

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "init/init.h"
-#include "lib/dm.h"
-#include "lib/notify.h"
+#include "lib/disk/dm.h"
+#include "lib/ipc/notify.h"
 
 #define NOTIFY_PATH "/run/keel/sock/notify"
 #define WDIOC_KEEPALIVE _IOR('W', 5, int)

@@ -8,12 +8,12 @@
 #include <sys/types.h>
 
 #include "init/limits.h"
-#include "lib/board.h"
-#include "lib/container.h"
-#include "lib/image.h"
-#include "lib/keyset.h"
-#include "lib/oci.h"
-#include "lib/state.h"
+#include "lib/config/board.h"
+#include "lib/container/container.h"
+#include "lib/image/image.h"
+#include "lib/crypto/keyset.h"
+#include "lib/config/oci.h"
+#include "lib/update/state.h"
 
 /*
  * The system-call table: every call with an effect outside keel-init's

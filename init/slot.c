@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "init/init.h"
-#include "lib/dm.h"
-#include "lib/loop.h"
+#include "lib/disk/dm.h"
+#include "lib/disk/loop.h"
 
 #define IMAGE_DIR "/run/keel/image"
 

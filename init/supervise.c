@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "init/init.h"
+#include "lib/container/cgroup.h"
 
 #define IMAGE_DIR "/run/keel/image"
 
@@ -34,7 +35,7 @@ arm_timer(uint32_t ms)
 static void
 setup_cgroup(void)
 {
-	struct oci_warnings w;
+	struct cgroup_warnings w;
 	struct kerr e = { 0 };
 
 	if (have_cg || access("/sys/fs/cgroup/cgroup.controllers", F_OK) < 0)

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "lib/board.h"
+#include "lib/config/board.h"
 
 /*
  * The build-tree directory of board name (vmlinux, initramfs.cpio,

@@ -12,7 +12,7 @@
 
 #include "launcher/commands.h"
 #include "launcher/keel.h"
-#include "lib/bundle.h"
+#include "lib/update/bundle.h"
 
 static const char usage[] =
     "keel bundle create IMAGE -o BUNDLE [--level N]   pack an image\n"

@@ -13,8 +13,8 @@
 
 #include "launcher/commands.h"
 #include "launcher/keel.h"
-#include "lib/control.h"
-#include "lib/notify.h"
+#include "lib/ipc/control.h"
+#include "lib/ipc/notify.h"
 
 #define CHUNK (64 * 1024)
 

@@ -16,9 +16,9 @@
 #include "launcher/board_dir.h"
 #include "launcher/commands.h"
 #include "launcher/keel.h"
-#include "lib/bytes.h"
-#include "lib/gpt.h"
-#include "lib/image.h"
+#include "lib/base/bytes.h"
+#include "lib/disk/gpt.h"
+#include "lib/image/image.h"
 
 #define ACTION "disk"
 #define COPY_CHUNK (1 << 20)

@@ -12,7 +12,7 @@
 
 #include "launcher/commands.h"
 #include "launcher/keel.h"
-#include "lib/bundle.h"
+#include "lib/update/bundle.h"
 
 static const char help[] =
     "keel install BUNDLE|- -o SLOT [--keys DIR] [--board NAME]\n"

@@ -8,7 +8,7 @@
 
 #include "launcher/commands.h"
 #include "launcher/keel.h"
-#include "lib/ec.h"
+#include "lib/crypto/ec.h"
 
 static const char usage[] =
     "keel keygen -o NAME [--force]\n"

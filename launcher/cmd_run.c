@@ -14,9 +14,10 @@
 
 #include "launcher/commands.h"
 #include "launcher/keel.h"
-#include "lib/container.h"
-#include "lib/image.h"
-#include "lib/loop.h"
+#include "lib/container/cgroup.h"
+#include "lib/container/container.h"
+#include "lib/image/image.h"
+#include "lib/disk/loop.h"
 
 #define RUN_USAGE                                                              \
 	"keel run IMAGE [--keys DIR] [--etc DIR] [--var DIR] "                 \
@@ -211,7 +212,7 @@ static int
 run_cgroup(struct ctr_spec *s)
 {
 	const struct oci_config *c = s->cfg;
-	struct oci_warnings w = {0};
+	struct cgroup_warnings w = {0};
 	struct kerr e = {0};
 	char ctl[64];
 	long n;

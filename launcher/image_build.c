@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "launcher/image_cmd.h"
-#include "lib/oci.h"
-#include "lib/sha256.h"
+#include "lib/config/oci.h"
+#include "lib/crypto/sha256.h"
 
 static const char usage[] =
 	"keel image build SRC -o IMAGE [--fs erofs|squashfs] [--version N]\n"

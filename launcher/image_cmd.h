@@ -4,7 +4,7 @@
 #define KEEL_IMAGE_CMD_H
 
 #include "launcher/keel.h"
-#include "lib/image.h"
+#include "lib/image/image.h"
 
 int image_build(int argc, char **argv);
 

@@ -3,9 +3,9 @@
 #ifndef KEEL_KEEL_H
 #define KEEL_KEEL_H
 
-#include "lib/err.h"
-#include "lib/keyset.h"
-#include "lib/text.h"
+#include "lib/base/err.h"
+#include "lib/crypto/keyset.h"
+#include "lib/base/text.h"
 
 /* Exit codes of keel's own failures (keel run: 125, like container tools). */
 #define KEEL_EXIT_FAIL 1
@@ -33,7 +33,7 @@ long keel_read_file(const char *path, void *buf, size_t cap);
 /* Writes a whole file atomically (temp + rename) with mode. 0 or -1. */
 int keel_write_file(const char *path, const void *buf, size_t len, int mode);
 
-/* Hex to bytes: 0 or -1 (bytes to hex: text_hex in lib/text.h). */
+/* Hex to bytes: 0 or -1 (bytes to hex: text_hex in lib/base/text.h). */
 int keel_unhex(const char *hex, uint8_t *out, size_t max, size_t *len);
 
 #endif

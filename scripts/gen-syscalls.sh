@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Writes lib/syscalls_x86_64.c: x86_64 syscall names and numbers, from
+# Writes lib/config/syscalls_x86_64.c: x86_64 syscall names and numbers, from
 # musl's bits/syscall.h plus the calls newer than musl's list.
 set -eu
 hdr=${1:-/usr/include/x86_64-linux-musl/bits/syscall.h}
@@ -32,7 +32,7 @@ cat <<X
 // x86_64 syscall names and numbers (written by scripts/gen-syscalls.sh).
 #include <string.h>
 
-#include "lib/oci.h"
+#include "lib/config/names.h"
 
 struct sysent {
 	const char *name;
@@ -50,7 +50,7 @@ cat <<'X'
 #define NSYS (sizeof(sys_table) / sizeof(sys_table[0]))
 
 int
-seccomp_syscall_nr(const char *name)
+syscall_nr(const char *name)
 {
 	size_t lo = 0, hi = NSYS;
 
@@ -68,7 +68,7 @@ seccomp_syscall_nr(const char *name)
 }
 
 const char *
-seccomp_syscall_name(int nr)
+syscall_name(int nr)
 {
 	for (size_t i = 0; i < NSYS; i++)
 		if (sys_table[i].nr == nr)

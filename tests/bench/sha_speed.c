@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "lib/sha256.h"
+#include "lib/crypto/sha256.h"
 
 /*
  * Usage: sha_speed [SECONDS]

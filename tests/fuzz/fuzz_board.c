@@ -3,8 +3,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "lib/board.h"
-#include "lib/gpt.h"
+#include "lib/config/board.h"
+#include "lib/disk/gpt.h"
 
 static void
 fuzz_gpt(const uint8_t *data, size_t size)

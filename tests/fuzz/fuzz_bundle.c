@@ -6,7 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "lib/bundle.h"
+#include "lib/update/bundle.h"
 
 /*
  * The first input byte picks what the rest is:

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "lib/control.h"
+#include "lib/ipc/control.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

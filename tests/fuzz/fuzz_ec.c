@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "lib/ec.h"
+#include "lib/crypto/ec.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,7 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "lib/image.h"
+#include "lib/image/image.h"
 
 static struct keyset ks;
 static int fd = -1;

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "lib/json.h"
+#include "lib/config/json.h"
 
 static struct json j;
 

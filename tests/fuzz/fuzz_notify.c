@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "lib/notify.h"
+#include "lib/ipc/notify.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

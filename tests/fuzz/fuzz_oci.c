@@ -3,7 +3,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "lib/oci.h"
+#include "lib/config/oci.h"
+#include "lib/container/seccomp.h"
 
 static struct oci_config c, c2;
 static struct seccomp_prog prog;

@@ -3,8 +3,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "lib/crc32.h"
-#include "lib/state.h"
+#include "lib/base/crc32.h"
+#include "lib/update/state.h"
 
 /* Gives rec a correct header and CRC, so the checks behind them run. */
 static void

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/board.h"
+#include "lib/config/board.h"
 
 static char conf[BOARD_FILE_MAX + 1], list[8192], cmdline[4096];
 static struct board board;

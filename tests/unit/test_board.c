@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "lib/board.h"
+#include "lib/config/board.h"
 #include "tests/unit/unit.h"
 
 static struct board b;

@@ -9,7 +9,7 @@
 
 #include <lz4frame.h>
 
-#include "lib/bundle.h"
+#include "lib/update/bundle_priv.h"
 #include "tests/unit/unit.h"
 
 #define MAX_BUNDLE (70 * 1024 * 1024) /* 16513 blocks: a 3-level tree */

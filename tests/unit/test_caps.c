@@ -5,8 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/oci.h"
+#include "lib/config/oci.h"
 #include "unit.h"
+#include "lib/container/caps.h"
 
 static struct oci_config C;
 

@@ -4,8 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/oci.h"
+#include "lib/config/oci.h"
 #include "unit.h"
+#include "lib/container/cgroup.h"
 
 static struct oci_config C;
 static char root[] = "/tmp/keel-test-cgroup.XXXXXX";
@@ -79,7 +80,7 @@ limits(void)
 static void
 test_all_present(void)
 {
-	struct oci_warnings w;
+	struct cgroup_warnings w;
 	struct cgroup cg;
 	struct kerr e = {0};
 	int r;
@@ -121,7 +122,7 @@ test_all_present(void)
 static void
 test_missing(void)
 {
-	struct oci_warnings w;
+	struct cgroup_warnings w;
 	struct cgroup cg;
 	struct kerr e = {0};
 	char p[512];

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/control.h"
-#include "lib/notify.h"
+#include "lib/ipc/control.h"
+#include "lib/ipc/notify.h"
 #include "tests/unit/unit.h"
 
 static int

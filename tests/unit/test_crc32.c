@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* CRC-32: known answers, and split input gives the same result. */
-#include "lib/crc32.h"
+#include "lib/base/crc32.h"
 #include "tests/unit/unit.h"
 
 int

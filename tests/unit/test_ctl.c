@@ -13,8 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/control.h"
-#include "lib/notify.h"
+#include "lib/ipc/control.h"
+#include "lib/ipc/notify.h"
 #include "tests/unit/unit.h"
 
 static char dir[] = "/tmp/keel-ctl-XXXXXX";

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/ec.h"
-#include "lib/sha256.h"
+#include "lib/crypto/ec.h"
+#include "lib/crypto/sha256.h"
 #include "unit.h"
 
 /* Made once with openssl (ecparam -genkey, dgst -sha256 -sign). */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* GPT: layout, encode/decode round trip, CRCs, every header byte checked. */
-#include "lib/gpt.h"
+#include "lib/disk/gpt.h"
 #include "tests/unit/unit.h"
 
 static uint8_t mbr[GPT_SECTOR], pri[GPT_SECTOR], bak[GPT_SECTOR];

@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/image.h"
-#include "lib/sha256.h"
+#include "lib/image/image.h"
+#include "lib/crypto/sha256.h"
 #include "tests/unit/unit.h"
 
 #define DATA_BLOCKS 300 /* a 2-level tree */

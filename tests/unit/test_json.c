@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "lib/json.h"
+#include "lib/config/json.h"
 #include "unit.h"
 
 static struct json J;

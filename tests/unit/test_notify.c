@@ -8,7 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "lib/notify.h"
+#include "lib/ipc/notify.h"
 #include "tests/unit/unit.h"
 
 static int

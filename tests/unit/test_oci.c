@@ -6,7 +6,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "lib/oci.h"
+#include "lib/config/oci.h"
 #include "unit.h"
 
 static struct oci_config C;

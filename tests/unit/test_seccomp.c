@@ -9,8 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/oci.h"
+#include "lib/config/names.h"
+#include "lib/config/oci.h"
 #include "unit.h"
+#include "lib/container/seccomp.h"
 
 static struct oci_config C;
 static struct seccomp_prog P;
@@ -206,13 +208,13 @@ test_config(void)
 static void
 test_tables(void)
 {
-	CHECK(seccomp_syscall_nr("read") == 0, "read = 0");
-	CHECK(seccomp_syscall_nr("clone3") == 435, "clone3 = 435");
-	CHECK(seccomp_syscall_nr("mseal") == 462, "mseal = 462");
-	CHECK(seccomp_syscall_nr("nope") == -1, "unknown name");
-	CHECK(seccomp_syscall_nr("keyctl") == SYS_keyctl, "keyctl");
-	CHECK(seccomp_syscall_name(SYS_pivot_root) &&
-		  !strcmp(seccomp_syscall_name(SYS_pivot_root), "pivot_root"),
+	CHECK(syscall_nr("read") == 0, "read = 0");
+	CHECK(syscall_nr("clone3") == 435, "clone3 = 435");
+	CHECK(syscall_nr("mseal") == 462, "mseal = 462");
+	CHECK(syscall_nr("nope") == -1, "unknown name");
+	CHECK(syscall_nr("keyctl") == SYS_keyctl, "keyctl");
+	CHECK(syscall_name(SYS_pivot_root) &&
+		  !strcmp(syscall_name(SYS_pivot_root), "pivot_root"),
 	      "name of pivot_root");
 	CHECK(caps_from_name("CAP_CHOWN") == 0 &&
 		  caps_from_name("CAP_CHECKPOINT_RESTORE") == 40 &&

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "lib/sha256.h"
+#include "lib/crypto/sha256.h"
 #include "unit.h"
 
 /* FIPS 180-2 / NIST CAVP example messages and their digests. */

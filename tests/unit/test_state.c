@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "lib/crc32.h"
-#include "lib/state.h"
+#include "lib/base/crc32.h"
+#include "lib/update/state.h"
 #include "tests/unit/unit.h"
 
 /*

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "lib/state.h"
+#include "lib/update/state.h"
 #include "tests/unit/unit.h"
 
 /* The decision table: a fresh device, an update, its trial, the end. */

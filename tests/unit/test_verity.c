@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests of lib/verity.c against a naive in-memory tree builder. */
+/* Unit tests of lib/image/verity.c against a naive in-memory tree builder. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/sha256.h"
-#include "lib/verity.h"
+#include "lib/crypto/sha256.h"
+#include "lib/image/verity.h"
 #include "unit.h"
 #include "verity_fixture.h"
 

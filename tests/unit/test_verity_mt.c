@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "lib/verity.h"
+#include "lib/image/verity.h"
 #include "unit.h"
 #include "verity_fixture.h"
 

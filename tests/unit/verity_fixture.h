@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "lib/verity.h"
+#include "lib/image/verity.h"
 
 #define BS VERITY_BLOCK
 

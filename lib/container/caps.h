@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* The app's identity and capability sets, from its config. */
+#ifndef KEEL_CAPS_H
+#define KEEL_CAPS_H
+
+#include "lib/base/err.h"
+#include "lib/config/oci.h"
+
+/*
+ * Switches the calling process (must be root in its user namespace, with
+ * every capability) to the config's identity and capability sets:
+ * drops every capability outside c->cap_bounding from the bounding set,
+ * sets keep-caps, setgroups(additionalGids), setresgid, setresuid, then
+ * capset(effective, permitted, inheritable) and raises the ambient set.
+ * The caller MUST NOT change uid/gid itself before. Call it after all
+ * privileged setup (mounts, pivot_root, hostname) and before
+ * seccomp_install.
+ */
+int caps_apply(const struct oci_config *c, struct kerr *e);
+
+#endif

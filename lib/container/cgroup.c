@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: MIT
+// cgroup v2 limits: create the cgroup, enable controllers, write, remove.
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/container/cgroup.h"
+
+#define CG_FILE_MAX 1024 /* cgroup.controllers / subtree_control text */
+
+static const struct {
+	const char *name;
+	unsigned res; /* OCI_RES_* it serves */
+	const char *what;
+} controllers[] = {
+    {"memory", OCI_RES_MEMORY, "memory limit"},
+    {"pids", OCI_RES_PIDS, "pids limit"},
+    {"cpu", OCI_RES_CPU, "cpu shares/quota"},
+};
+
+static int
+read_small(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, cap - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return 0;
+}
+
+static int
+write_str(const char *dir, const char *file, const char *val)
+{
+	char path[CGROUP_PATH_MAX + 32];
+	size_t n = strlen(val);
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC); /* cgroupfs: same */
+	if (fd < 0)
+		return -1;
+	if (write(fd, val, n) != (ssize_t)n)
+		r = -1;
+	if (close(fd) < 0)
+		r = -1;
+	return r;
+}
+
+/* Is word in the space-separated list? */
+static int
+has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; (p = strstr(p, word)); p += n)
+		if ((p == list || p[-1] == ' ' || p[-1] == '\n') &&
+		    (p[n] == 0 || p[n] == ' ' || p[n] == '\n'))
+			return 1;
+	return 0;
+}
+
+static void
+warn(struct cgroup_warnings *w, const char *fmt, const char *a, const char *b)
+{
+	if (!w || w->n >= CGROUP_WARN_MAX)
+		return;
+	snprintf(w->msg[w->n++], CGROUP_WARN_LEN, fmt, a, b);
+}
+
+/* Controllers the limits need and the root offers (bits of controllers[]). */
+static int
+pick_controllers(const char *root, const struct oci_config *c,
+		 struct cgroup_warnings *w, unsigned *use, struct kerr *e)
+{
+	char path[CGROUP_PATH_MAX + 32], have[CG_FILE_MAX];
+
+	*use = 0;
+	if (!c->res.set)
+		return 0;
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
+	if (read_small(path, have, sizeof(have)) < 0)
+		have[0] = 0; /* no cgroup v2 here: every controller missing */
+	for (unsigned i = 0; i < 3; i++) {
+		if (!(c->res.set & controllers[i].res))
+			continue;
+		if (has_word(have, controllers[i].name)) {
+			*use |= 1u << i;
+			continue;
+		}
+		if (c->res.required & controllers[i].res)
+			return kerr_set(e, "cgroup",
+					"controller %s missing "
+					"in %s: required %s not applied",
+					controllers[i].name, root,
+					controllers[i].what);
+		warn(w, "cgroup: controller %s missing: %s not applied",
+		     controllers[i].name, controllers[i].what);
+	}
+	return 0;
+}
+
+/* Enables the used controllers in dir's cgroup.subtree_control. */
+static int
+enable_in(const char *dir, unsigned *use, const struct oci_config *c,
+	  struct cgroup_warnings *w, struct kerr *e)
+{
+	char path[CGROUP_PATH_MAX + 32], on[CG_FILE_MAX], val[16];
+
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
+	if (read_small(path, on, sizeof(on)) < 0)
+		on[0] = 0;
+	for (unsigned i = 0; i < 3; i++) {
+		if (!(*use & (1u << i)) || has_word(on, controllers[i].name))
+			continue;
+		snprintf(val, sizeof(val), "+%s", controllers[i].name);
+		if (write_str(dir, "cgroup.subtree_control", val) == 0)
+			continue;
+		if (c->res.required & controllers[i].res)
+			return kerr_set(e, "cgroup", "enable %s in %s: %s",
+					controllers[i].name, dir,
+					strerror(errno));
+		warn(w, "cgroup: cannot enable controller %s: %s not applied",
+		     controllers[i].name, controllers[i].what);
+		*use &= ~(1u << i);
+	}
+	return 0;
+}
+
+/* Creates the directories of name under root, enabling controllers. */
+static int
+make_dirs(struct cgroup *cg, const char *root, const char *name, unsigned *use,
+	  const struct oci_config *c, struct cgroup_warnings *w, struct kerr *e)
+{
+	size_t rl = strlen(root), off;
+
+	if (name[0] == '/' || !name[0] || strstr(name, "..") ||
+	    strstr(name, "//") || name[strlen(name) - 1] == '/')
+		return kerr_set(e, "cgroup", "bad cgroup name \"%s\"", name);
+	if ((size_t)snprintf(cg->path, sizeof(cg->path), "%s/%s", root, name) >=
+	    sizeof(cg->path))
+		return kerr_set(e, "cgroup", "path too long");
+	/* walk each '/' after root: parent exists, enable, then mkdir */
+	for (off = rl; cg->path[off];) {
+		char *next = strchr(cg->path + off + 1, '/');
+		cg->path[off] = 0;
+		if (enable_in(off == rl ? root : cg->path, use, c, w, e) < 0)
+			return -1;
+		cg->path[off] = '/';
+		if (next)
+			*next = 0;
+		if (mkdir(cg->path, 0755) < 0 && errno != EEXIST)
+			return kerr_set(e, "cgroup", "mkdir %s: %s", cg->path,
+					strerror(errno));
+		if (!next) {
+			cg->created = 1;
+			break;
+		}
+		*next = '/';
+		off = (size_t)(next - cg->path);
+	}
+	return 0;
+}
+
+static int
+limit_val(char *buf, size_t cap, int64_t v)
+{
+	if (v < 0)
+		return snprintf(buf, cap, "max");
+	return snprintf(buf, cap, "%" PRId64, v);
+}
+
+static int
+write_limits(const struct cgroup *cg, unsigned use, const struct oci_config *c,
+	     struct kerr *e)
+{
+	const struct oci_resources *r = &c->res;
+	char v[64];
+	const char *file = NULL;
+
+	if (use & 1) {
+		limit_val(v, sizeof(v), r->memory_max);
+		if (write_str(cg->path, file = "memory.max", v) < 0)
+			goto fail;
+	}
+	if (use & 2) {
+		limit_val(v, sizeof(v), r->pids_max);
+		if (write_str(cg->path, file = "pids.max", v) < 0)
+			goto fail;
+	}
+	if ((use & 4) && r->cpu_shares) {
+		snprintf(v, sizeof(v), "%" PRIu64,
+			 cgroup_shares_to_weight(r->cpu_shares));
+		if (write_str(cg->path, file = "cpu.weight", v) < 0)
+			goto fail;
+	}
+	if ((use & 4) && (r->cpu_quota || r->cpu_period)) {
+		size_t n = (size_t)limit_val(v, sizeof(v),
+					     r->cpu_quota ? r->cpu_quota : -1);
+		snprintf(v + n, sizeof(v) - n, " %" PRIu64,
+			 r->cpu_period ? r->cpu_period : 100000);
+		if (write_str(cg->path, file = "cpu.max", v) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	return kerr_set(e, "cgroup", "write %s/%s: %s", cg->path, file,
+			strerror(errno));
+}
+
+uint64_t
+cgroup_shares_to_weight(uint64_t shares)
+{
+	if (shares < 2)
+		shares = 2;
+	if (shares > 262144)
+		shares = 262144;
+	return 1 + ((shares - 2) * 9999) / 262142;
+}
+
+int
+cgroup_create(struct cgroup *cg, const char *root, const char *name,
+	      const struct oci_config *c, struct cgroup_warnings *w,
+	      struct kerr *e)
+{
+	unsigned use;
+
+	memset(cg, 0, sizeof(*cg));
+	if (w)
+		w->n = 0;
+	if (pick_controllers(root, c, w, &use, e) < 0)
+		return -1;
+	if (!use)
+		return 0; /* no limit to apply: no cgroup (add_pid no-op) */
+	if (make_dirs(cg, root, name, &use, c, w, e) < 0 ||
+	    write_limits(cg, use, c, e) < 0) {
+		struct kerr ignore;
+		cgroup_remove(cg, &ignore);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cgroup_add_pid(const struct cgroup *cg, pid_t pid, struct kerr *e)
+{
+	char v[24];
+
+	if (!cg->created)
+		return 0;
+	snprintf(v, sizeof(v), "%d", (int)pid);
+	if (write_str(cg->path, "cgroup.procs", v) < 0)
+		return kerr_set(e, "cgroup", "move %d into %s: %s", (int)pid,
+				cg->path, strerror(errno));
+	return 0;
+}
+
+int
+cgroup_remove(struct cgroup *cg, struct kerr *e)
+{
+	if (!cg->created)
+		return 0;
+	if (rmdir(cg->path) < 0 && errno != ENOENT)
+		return kerr_set(e, "cgroup", "remove %s: %s", cg->path,
+				strerror(errno));
+	cg->created = 0;
+	return 0;
+}

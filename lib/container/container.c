@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: MIT
+/* The application container: clone into namespaces, sync, wait, forward. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/container/container_priv.h"
+
+/* Default user namespace mapping when the config gives none. */
+#define CTR_USERNS_BASE 100000u
+#define CTR_USERNS_SIZE 65536u
+
+/*
+ * What a child tells the parent before it exec's the app. The check
+ * string is a static string of this binary: the child is a copy of the
+ * parent (fork semantics), so the pointer means the same in both.
+ * Smaller than PIPE_BUF: one write, one read.
+ */
+struct ctr_msg {
+	int code;
+	struct kerr e;
+};
+
+/* A child between clone and exec leaves only through here or _exit. */
+static __attribute__((noreturn)) void
+ctr_fail(int errfd, const struct kerr *e, int code)
+{
+	struct ctr_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.code = code;
+	m.e = *e;
+	if (write(errfd, &m, sizeof(m)) < 0)
+		_exit(code);
+	_exit(code);
+}
+
+static int
+ctr_loopback_up(struct kerr *e)
+{
+	struct ifreq ifr;
+	int s, rc = 0;
+
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return kerr_set(e, "loopback", "socket: %s", strerror(errno));
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, "lo", 3);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		rc = kerr_set(e, "loopback", "lo: %s", strerror(errno));
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (!rc && ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		rc = kerr_set(e, "loopback", "lo up: %s", strerror(errno));
+	close(s);
+	return rc;
+}
+
+/* The first process of the new namespaces: pid 1 of the container. */
+static __attribute__((noreturn)) void
+ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
+{
+	const struct oci_config *cfg = s->cfg;
+	const char *host = s->hostname ? s->hostname : cfg->hostname;
+	struct kerr e = {0};
+	pid_t app;
+	char b;
+
+	/* Die with keel. The read closes the race: if keel died before
+	 * the prctl, its end of the pipe is closed and read returns 0. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (read(syncfd, &b, 1) != 1)
+		_exit(CTR_EXIT_SETUP);
+	close(syncfd);
+	/* Become the namespace's root (mapped now): until then keel's ids
+	 * are unmapped there, and files it makes would be EOVERFLOW. */
+	if ((cfg->ns_flags & OCI_NS_USER) &&
+	    (setgroups(0, NULL) || setresgid(0, 0, 0) || setresuid(0, 0, 0))) {
+		kerr_set(&e, "user namespace", "become root: %s",
+			 strerror(errno));
+		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
+	}
+	if (s->cg && (cfg->ns_flags & OCI_NS_CGROUP) &&
+	    unshare(CLONE_NEWCGROUP)) {
+		kerr_set(&e, "cgroup namespace", "%s", strerror(errno));
+		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
+	}
+	/* modes of the nodes and dirs made below are exact; the app gets
+	 * the caller's umask back (or the config's) */
+	c->umask = umask(0);
+	if (ctr_mount_root(s, &e))
+		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
+	if ((cfg->ns_flags & OCI_NS_NET) && ctr_loopback_up(&e))
+		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
+	if (!host)
+		host = "keel";
+	if (sethostname(host, strlen(host))) {
+		kerr_set(&e, "hostname", "%s: %s", host, strerror(errno));
+		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
+	}
+	if (cfg->domainname &&
+	    setdomainname(cfg->domainname, strlen(cfg->domainname))) {
+		kerr_set(&e, "domainname", "%s", strerror(errno));
+		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
+	}
+	if (cfg->keel.pid1) {
+		ctr_exec_app(s, c, &e);
+		ctr_fail(errfd, &e, c->exit_code);
+	}
+	app = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	if (app < 0) {
+		kerr_set(&e, "fork", "app: %s", strerror(errno));
+		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
+	}
+	if (app == 0) {
+		ctr_exec_app(s, c, &e);
+		ctr_fail(errfd, &e, c->exit_code);
+	}
+	close(errfd);
+	prctl(PR_SET_NAME, "keel-reaper");
+	ctr_reaper(app, &c->fwd);
+}
+
+static int
+ctr_write_map(pid_t pid, const char *file, const struct oci_idmap *map, int n,
+	      struct kerr *e)
+{
+	char path[48], buf[OCI_MAX_IDMAPS * 36 + 1];
+	int len = 0, fd, rc = 0;
+
+	if (n == 0)
+		len = snprintf(buf, sizeof(buf), "0 %u %u\n", CTR_USERNS_BASE,
+			       CTR_USERNS_SIZE);
+	for (int i = 0; i < n; i++)
+		len +=
+		    snprintf(buf + len, sizeof(buf) - (size_t)len, "%u %u %u\n",
+			     map[i].container_id, map[i].host_id, map[i].size);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, buf, (size_t)len) != len)
+		rc = kerr_set(e, "user namespace", "%s: %s", file,
+			      strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Parent side between clone and "go": id maps, cgroup membership. */
+static int
+ctr_parent_setup(const struct ctr_spec *s, pid_t pid, struct kerr *e)
+{
+	const struct oci_config *cfg = s->cfg;
+
+	if (cfg->ns_flags & OCI_NS_USER) {
+		if (ctr_write_map(pid, "uid_map", cfg->uid_map, cfg->nuid_map,
+				  e) ||
+		    ctr_write_map(pid, "gid_map", cfg->gid_map, cfg->ngid_map,
+				  e))
+			return -1;
+	}
+	if (s->cg && cgroup_add_pid(s->cg, pid, e))
+		return -1;
+	return 0;
+}
+
+int
+ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
+{
+	const struct oci_config *cfg = s->cfg;
+	unsigned long flags = cfg->ns_flags | OCI_NS_ALWAYS;
+	int syncp[2], errp[2], st;
+	struct ctr_msg m;
+	sigset_t blk;
+	ssize_t n;
+	pid_t pid;
+
+	c->exit_code = CTR_EXIT_SETUP;
+	c->pid = -1;
+	c->notices = (s->etc_upper ? 0 : CTR_NOTICE_ETC_TMPFS) |
+		     (s->var_dir ? 0 : CTR_NOTICE_VAR_TMPFS);
+	if (seccomp_build(cfg, &c->prog, e))
+		return -1;
+	sigemptyset(&c->fwd);
+	sigaddset(&c->fwd, SIGINT);
+	sigaddset(&c->fwd, SIGTERM);
+	sigaddset(&c->fwd, SIGHUP);
+	sigaddset(&c->fwd, SIGQUIT);
+	sigaddset(&c->fwd, SIGUSR1);
+	sigaddset(&c->fwd, SIGUSR2);
+	blk = c->fwd;
+	sigaddset(&blk, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &blk, &c->oldmask);
+	if (s->app_mask)
+		c->oldmask = *s->app_mask;
+	if (pipe2(syncp, O_CLOEXEC))
+		return kerr_set(e, "pipe", "%s", strerror(errno));
+	if (pipe2(errp, O_CLOEXEC)) {
+		close(syncp[0]);
+		close(syncp[1]);
+		return kerr_set(e, "pipe", "%s", strerror(errno));
+	}
+	/* A cgroup namespace is made once the child sits in its cgroup. */
+	if (s->cg)
+		flags &= ~(unsigned long)OCI_NS_CGROUP;
+	/* Fork semantics (no CLONE_VM): the child owns a copy of *s, *c. */
+	pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+	if (pid == 0) {
+		close(syncp[1]);
+		close(errp[0]);
+		ctr_child(s, c, syncp[0], errp[1]);
+	}
+	close(syncp[0]);
+	close(errp[1]);
+	if (pid < 0) {
+		kerr_set(e, "clone", "%s", strerror(errno));
+		close(syncp[1]);
+		close(errp[0]);
+		return -1;
+	}
+	if (ctr_parent_setup(s, pid, e)) {
+		close(syncp[1]); /* the child reads EOF and leaves */
+		close(errp[0]);
+		waitpid(pid, &st, 0);
+		return -1;
+	}
+	if (write(syncp[1], "g", 1) != 1) {
+		kerr_set(e, "sync", "%s", strerror(errno));
+		close(syncp[1]);
+		close(errp[0]);
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		return -1;
+	}
+	close(syncp[1]);
+	/* EOF: the app exec'd (its copy was close-on-exec). */
+	do
+		n = read(errp[0], &m, sizeof(m));
+	while (n < 0 && errno == EINTR);
+	close(errp[0]);
+	c->pid = pid;
+	if (n != (ssize_t)sizeof(m))
+		return 0;
+	*e = m.e;
+	c->exit_code = m.code;
+	waitpid(pid, &st, 0);
+	c->pid = -1;
+	return -1;
+}
+
+int
+ctr_wait(struct ctr *c)
+{
+	sigset_t set = c->fwd;
+	siginfo_t si;
+	int sig, st;
+
+	sigaddset(&set, SIGCHLD);
+	for (;;) {
+		sig = sigwaitinfo(&set, &si);
+		if (sig == SIGCHLD) {
+			if (waitpid(c->pid, &st, WNOHANG) == c->pid)
+				break;
+		} else if (sig > 0 && si.si_code != SI_KERNEL) {
+			kill(c->pid, sig);
+		}
+	}
+	c->pid = -1;
+	sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
+	return ctr_status_code(st);
+}

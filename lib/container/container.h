@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* The application container: namespaces, new root, reaper, hardened exec. */
+#ifndef KEEL_CONTAINER_H
+#define KEEL_CONTAINER_H
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include "lib/base/err.h"
+#include "lib/config/oci.h"
+#include "lib/container/cgroup.h"
+#include "lib/container/seccomp.h"
+
+/* Exit codes of a launch that did not reach the app (as container tools). */
+#define CTR_EXIT_SETUP 125    /* keel's own failure before the app ran */
+#define CTR_EXIT_CANNOT 126   /* the command exists but cannot be run */
+#define CTR_EXIT_NOTFOUND 127 /* the command was not found */
+
+/* Bits of ctr.notices: things the caller should tell the user. */
+#define CTR_NOTICE_ETC_TMPFS 1u /* /etc changes go to a tmpfs */
+#define CTR_NOTICE_VAR_TMPFS 2u /* /var/lib is a tmpfs */
+
+struct ctr_spec {
+	const char *root;	 /* the verified image, mounted read-only */
+	const char *etc_upper;	 /* upper layer of /etc; NULL: tmpfs */
+	const char *etc_work;	 /* overlay workdir, same filesystem as upper */
+	const char *var_dir;	 /* bound at /var/lib read-write; NULL: tmpfs */
+	const char *hostname;	 /* overrides cfg->hostname when not NULL */
+	char *const *argv;	 /* overrides cfg->args when not NULL */
+	const struct cgroup *cg; /* the container's cgroup (made by the
+				  * caller with cgroup_create) or NULL */
+	const struct oci_config *cfg;
+	const char *keel_run;  /* bound at /run/keel in the container (the
+				* notify and control sockets); NULL: none */
+	char *const *env;      /* the app's environment; NULL: cfg->env */
+	const sigset_t *app_mask; /* the app's signal mask; NULL: the
+				   * caller's at ctr_start (keel-init, which
+				   * blocks everything, passes an empty one) */
+};
+
+/*
+ * One running container. Caller-owned (it holds the seccomp program, so
+ * it is large: keep it static in keel-init). MUST NOT allocate: the
+ * launch path uses only this struct and the stack.
+ */
+struct ctr {
+	pid_t pid;	  /* the reaper (the app itself with keel.pid1) */
+	int exit_code;	  /* after a failed ctr_start: 125, 126 or 127 */
+	unsigned notices; /* CTR_NOTICE_* */
+	sigset_t fwd;	  /* signals forwarded to the container */
+	sigset_t oldmask; /* the caller's mask, restored in the app */
+	mode_t umask;	  /* the caller's umask, restored in the app */
+	struct seccomp_prog prog;
+};
+
+/*
+ * Starts the container described by s and returns once the app has
+ * exec'd (0) or the launch failed (-1, e names the step, c->exit_code
+ * says 125/126/127; the container is gone). Blocks INT TERM HUP QUIT
+ * USR1 USR2 and CHLD in the caller: ctr_wait() forwards them.
+ * The container gets SIGKILL when the caller dies.
+ */
+int ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e);
+
+/*
+ * Waits for the container, forwarding the blocked signals to it (not
+ * those a terminal sent to the whole process group, which the app got
+ * itself). Returns the app's exit status, 128+N for a signal N.
+ */
+int ctr_wait(struct ctr *c);
+
+/* Exit status of a wait status: its code, or 128+N for signal N. */
+int ctr_status_code(int status);
+
+#endif

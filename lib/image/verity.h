@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/* dm-verity hash tree (format 1, sha256, 4096-byte blocks), as veritysetup. */
+#ifndef KEEL_VERITY_H
+#define KEEL_VERITY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/base/err.h"
+
+#define VERITY_BLOCK 4096
+#define VERITY_DIGEST 32
+#define VERITY_ARITY (VERITY_BLOCK / VERITY_DIGEST) /* digests per block */
+#define VERITY_MAX_LEVELS 8  /* 128^8 data blocks: far past any disk */
+#define VERITY_MAX_SALT 64
+#define VERITY_IO_SIZE (128 * 1024) /* data read per pread */
+#define VERITY_MAX_WORKERS 4 /* threads of verity_check, caller included */
+#define VERITY_STACK (64 * 1024) /* each helper thread's stack */
+
+/*
+ * Tree layout: level 0 hashes the data blocks, level L+1 hashes level L;
+ * the top level (one block) comes first at the hash offset, level 0 last,
+ * exactly as veritysetup and the kernel lay it out.
+ */
+struct verity_geo {
+	uint64_t data_blocks;
+	unsigned levels; /* 0 when there is a single data block */
+	uint64_t level_blocks[VERITY_MAX_LEVELS];
+	uint64_t level_start[VERITY_MAX_LEVELS]; /* block index in the tree */
+	uint64_t tree_blocks;
+};
+
+/* 0, or -1 for 0 blocks or a tree too deep. */
+int verity_geometry(uint64_t data_blocks, struct verity_geo *g);
+
+struct verity_params {
+	uint64_t data_blocks;
+	uint64_t hash_offset; /* bytes from the start of fd */
+	const uint8_t *salt;
+	size_t salt_len;
+};
+
+/* One helper thread of verity_check: its stack and buffers. */
+struct verity_worker {
+	uint8_t io[VERITY_IO_SIZE];
+	uint8_t blk[VERITY_BLOCK];
+	uint8_t stored[VERITY_BLOCK];
+	uint8_t stack[VERITY_STACK] __attribute__((aligned(64)));
+};
+
+/*
+ * Caller-owned scratch (about 750 KiB, of which a check touches only what
+ * its threads use): keel-init keeps one in static storage, so nothing
+ * here allocates. verity_check runs up to VERITY_MAX_WORKERS - 1 helper
+ * threads on the stacks in wk[] and joins them before it returns.
+ */
+struct verity_work {
+	uint8_t level[VERITY_MAX_LEVELS][VERITY_BLOCK];
+	uint8_t stored[VERITY_BLOCK];
+	uint8_t io[VERITY_IO_SIZE];
+	struct verity_worker wk[VERITY_MAX_WORKERS - 1];
+};
+
+/* Computes the tree of fd's data, writes it at hash_offset, returns root. */
+int verity_build(int fd, const struct verity_params *p, struct verity_work *w,
+		 uint8_t root[VERITY_DIGEST], struct kerr *e);
+
+/*
+ * Recomputes the whole tree from the data and compares every hash block
+ * with the stored one and the top with root. 1 if all match, else 0.
+ */
+int verity_check(int fd, const struct verity_params *p, struct verity_work *w,
+		 const uint8_t root[VERITY_DIGEST], struct kerr *e);
+
+/*
+ * Threads verity_check uses, caller included: 0 (the default) picks one
+ * per online CPU (at most VERITY_MAX_WORKERS) for images of 4 MiB and
+ * more; n forces n (1: the single-thread pass). For tests and benchmarks.
+ */
+void verity_set_workers(unsigned n);
+/* Threads the last verity_check ran on (1 for the single-thread pass). */
+unsigned verity_workers_used(void);
+
+/* Digest of one block as the tree has it: SHA-256(salt || block). */
+void verity_hash_block(const uint8_t *salt, size_t salt_len,
+		       const uint8_t block[VERITY_BLOCK],
+		       uint8_t out[VERITY_DIGEST]);
+
+#endif

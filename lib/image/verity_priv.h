@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* What lib/verity.c and lib/verity_mt.c share; not for other modules. */
+#ifndef KEEL_VERITY_PRIV_H
+#define KEEL_VERITY_PRIV_H
+
+#include "lib/crypto/sha256.h"
+#include "lib/image/verity.h"
+
+#define VERITY_CHECK_NAME "hash tree"
+
+/* The whole of len bytes at off, or -1 with e naming the offset. */
+int verity_read_full(int fd, uint8_t *buf, size_t len, uint64_t off,
+		     struct kerr *e);
+
+/* A bounds-checked tree (see pass_setup in verity.c) to check. */
+struct verity_job {
+	int fd;
+	struct verity_geo g;
+	uint64_t hash_offset;
+	const struct sha256 *salted; /* context after the salt */
+	struct verity_work *w;
+};
+
+/*
+ * The check on n threads (n >= 1, g.levels >= 1): level 0 in parallel,
+ * the levels above on the caller's thread. The number of threads that
+ * ran (a helper that cannot start leaves its share to the caller) with
+ * the computed root, or -1 with e naming the block that differs: of the
+ * faults found, the one of the lowest level 0 share.
+ */
+int verity_mt_check(const struct verity_job *j, unsigned n,
+		    uint8_t root[VERITY_DIGEST], struct kerr *e);
+
+#endif

@@ -1,0 +1,499 @@
+// SPDX-License-Identifier: MIT
+/* The streaming bundle installer: every check first, then block by block. */
+#define _GNU_SOURCE /* O_DIRECT */
+#define LZ4F_STATIC_LINKING_ONLY
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lz4frame.h>
+
+#include "lib/update/bundle_priv.h"
+
+/* --- the input: a buffer over the caller's read function ------------- */
+
+/* Refills the input buffer after keeping the unread bytes. 0 or -1. */
+static int
+in_fill(struct bundle_work *w, struct kerr *e)
+{
+	ssize_t n;
+
+	if (w->in_pos) {
+		memmove(w->in, w->in + w->in_pos, w->in_len - w->in_pos);
+		w->in_len -= w->in_pos;
+		w->in_pos = 0;
+	}
+	if (w->in_eof || w->in_len == BUNDLE_IN_SIZE)
+		return 0;
+	do
+		n = w->read(w->read_ctx, w->in + w->in_len,
+			    BUNDLE_IN_SIZE - w->in_len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return kerr_set(e, "read", "reading the bundle: %s",
+				strerror(errno));
+	if (n == 0)
+		w->in_eof = 1;
+	w->in_len += (size_t)n;
+	return 0;
+}
+
+/* At least n (<= BUNDLE_IN_SIZE) bytes buffered; fewer only at the end. */
+static int
+in_need(struct bundle_work *w, size_t n, struct kerr *e)
+{
+	while (w->in_len - w->in_pos < n && !w->in_eof)
+		if (in_fill(w, e) < 0)
+			return -1;
+	return 0;
+}
+
+/* Copies exactly n bytes out of the stream; what names them if cut short. */
+static int
+in_take(struct bundle_work *w, void *dst, size_t n, const char *what,
+	struct kerr *e)
+{
+	if (in_need(w, n, e) < 0)
+		return -1;
+	if (w->in_len - w->in_pos < n)
+		return kerr_set(e, "truncated", "bundle ends inside %s", what);
+	memcpy(dst, w->in + w->in_pos, n);
+	w->in_pos += n;
+	return 0;
+}
+
+/* --- writes to the slot ------------------------------------------------ */
+
+static int
+slot_sync(int fd, struct kerr *e)
+{
+	/* EINVAL: a file type without sync (memfd); nothing to flush. */
+	if (fsync(fd) < 0 && errno != EINVAL)
+		return kerr_set(e, "write", "fsync: %s", strerror(errno));
+	return 0;
+}
+
+static void
+progress(struct bundle_work *w, const struct bundle_hooks *h, uint64_t n)
+{
+	w->done += n;
+	if (h && h->progress)
+		h->progress(h->ctx, w->done, w->total);
+}
+
+/*
+ * The first write: zero the footer at the slot's end, the metadata block
+ * the old footer points to (when it makes sense) and the new image's
+ * metadata block, then fsync. From here on the slot has no metadata, so
+ * neither keel-init nor keel image verify takes a half-written slot for
+ * an image; the metadata comes back only as the very last write.
+ */
+static int
+wipe_meta(int fd, uint64_t size, const struct img_header *h, uint8_t *zero,
+	  struct kerr *e)
+{
+	uint8_t f[IMG_FOOTER_SIZE];
+	uint64_t old = UINT64_MAX;
+
+	if (size >= IMG_META_SIZE &&
+	    pread(fd, f, sizeof(f), (off_t)(size - sizeof(f))) ==
+		(ssize_t)sizeof(f) &&
+	    !memcmp(f, "KEELFTR1", 8)) {
+		old = 0;
+		for (int i = 7; i >= 0; i--)
+			old = old << 8 | f[8 + i];
+	}
+	memset(zero, 0, IMG_META_SIZE);
+	if (bundle_pwrite(fd, zero, IMG_FOOTER_SIZE, size - IMG_FOOTER_SIZE, e))
+		return -1;
+	if (old % IMG_BLOCK == 0 && old <= size - IMG_META_SIZE &&
+	    bundle_pwrite(fd, zero, IMG_META_SIZE, old, e) < 0)
+		return -1;
+	if (bundle_pwrite(fd, zero, IMG_META_SIZE, h->meta_offset, e) < 0)
+		return -1;
+	return slot_sync(fd, e);
+}
+
+/* --- the tree ---------------------------------------------------------- */
+
+/* Top level first, as in the slot: each block checked, then written. */
+static int
+copy_tree(struct bundle_work *w, int fd, const struct bundle_hooks *hooks,
+	  struct kerr *e)
+{
+	struct bundle_tree *t = &w->tree;
+	uint8_t *blk = w->out;
+
+	for (unsigned L = t->g.levels; L-- > 0;) {
+		for (uint64_t j = 0; j < t->g.level_blocks[L]; j++) {
+			uint64_t off = t->hash_offset +
+				       (t->g.level_start[L] + j) * VERITY_BLOCK;
+
+			if (in_take(w, blk, VERITY_BLOCK, "the hash tree", e))
+				return -1;
+			if (bundle_tree_check_node(t, L, j, blk, e) != 1)
+				return -1;
+			if (bundle_pwrite(fd, blk, VERITY_BLOCK, off, e) < 0)
+				return -1;
+			progress(w, hooks, VERITY_BLOCK);
+		}
+	}
+	return 0;
+}
+
+/* --- the data: one lz4 frame ------------------------------------------ */
+
+/* The lz4 decoder's memory: a bump allocator over the work arena. */
+static void *
+arena_alloc(void *opaque, size_t size)
+{
+	struct bundle_work *w = opaque;
+	size_t at = (w->arena_used + 15) & ~(size_t)15;
+
+	if (size > BUNDLE_ARENA_SIZE || at > BUNDLE_ARENA_SIZE - size)
+		return NULL;
+	w->arena_used = at + size;
+	return w->arena + at;
+}
+
+static void
+arena_free(void *opaque, void *p)
+{
+}
+
+/* The frame header, read before the decoder sizes anything by it. */
+static int
+frame_header(struct bundle_work *w, LZ4F_dctx *d, uint64_t bytes,
+	     struct kerr *e)
+{
+	LZ4F_frameInfo_t fi;
+	size_t hs;
+
+	if (in_need(w, LZ4F_HEADER_SIZE_MAX, e) < 0)
+		return -1;
+	hs = LZ4F_headerSize(w->in + w->in_pos, w->in_len - w->in_pos);
+	if (LZ4F_isError(hs) || hs > w->in_len - w->in_pos)
+		return kerr_set(e, "lz4", "no lz4 frame header after the tree");
+	if (LZ4F_isError(LZ4F_getFrameInfo(d, &fi, w->in + w->in_pos, &hs)))
+		return kerr_set(e, "lz4", "bad lz4 frame header");
+	w->in_pos += hs;
+	if (fi.frameType != LZ4F_frame || fi.dictID)
+		return kerr_set(e, "lz4", "not a plain lz4 frame");
+	if (fi.blockMode != LZ4F_blockIndependent ||
+	    fi.blockSizeID != LZ4F_max64KB)
+		return kerr_set(e, "lz4",
+				"frame must have independent "
+				"64 KiB blocks");
+	if (fi.contentSize && fi.contentSize != bytes)
+		return kerr_set(e, "lz4",
+				"frame holds %llu bytes, the image "
+				"%llu",
+				(unsigned long long)fi.contentSize,
+				(unsigned long long)bytes);
+	return 0;
+}
+
+/* Decodes buffered input into out until it is full or the frame ends. */
+static int
+inflate_some(struct bundle_work *w, LZ4F_dctx *d, uint8_t *out, size_t *fill,
+	     int *end, struct kerr *e)
+{
+	while (*fill < BUNDLE_OUT_SIZE) {
+		size_t src, dst = BUNDLE_OUT_SIZE - *fill, r;
+
+		if (w->in_pos == w->in_len && in_fill(w, e) < 0)
+			return -1;
+		src = w->in_len - w->in_pos;
+		if (!src)
+			return kerr_set(e, "truncated",
+					"bundle ends inside "
+					"the data");
+		r = LZ4F_decompress(d, out + *fill, &dst, w->in + w->in_pos,
+				    &src, NULL);
+		if (LZ4F_isError(r))
+			return kerr_set(e, "lz4", "%s", LZ4F_getErrorName(r));
+		w->in_pos += src;
+		*fill += dst;
+		if (r == 0) {
+			*end = 1;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Decompresses into one buffer while the other, checked, goes to the
+ * slot: each block is checked against the tree before its write starts.
+ */
+static int
+copy_data(struct bundle_work *w, int fd, const struct img_header *h,
+	  const struct bundle_hooks *hooks, LZ4F_dctx *d, struct kerr *e)
+{
+	uint64_t bytes = h->data_blocks * VERITY_BLOCK, at = 0;
+	uint8_t *buf[2] = {w->out, w->out2};
+	int end = 0, cur = 0;
+
+	if (frame_header(w, d, bytes, e) < 0)
+		return -1;
+	while (!end) {
+		size_t fill = 0;
+
+		if (inflate_some(w, d, buf[cur], &fill, &end, e) < 0)
+			return -1;
+		if (fill > bytes - at)
+			return kerr_set(e, "size",
+					"more data than the signed "
+					"%llu blocks",
+					(unsigned long long)h->data_blocks);
+		if (end && (at + fill != bytes))
+			return kerr_set(e, "truncated",
+					"data ends after %llu "
+					"of %llu bytes",
+					(unsigned long long)(at + fill),
+					(unsigned long long)bytes);
+		if (bundle_check_blocks(w, at / VERITY_BLOCK, buf[cur],
+					fill / VERITY_BLOCK, e) != 1 ||
+		    bundle_io_wait(w, e) < 0)
+			return -1;
+		bundle_io_start(w, fd, 1, buf[cur], fill, at);
+		progress(w, hooks, fill);
+		at += fill;
+		cur ^= 1;
+	}
+	/* Nothing may follow the frame. */
+	if (in_need(w, 1, e) < 0)
+		return -1;
+	if (w->in_len != w->in_pos)
+		return kerr_set(e, "trailer", "bytes after the lz4 frame");
+	return 0;
+}
+
+static int
+stream_data(struct bundle_work *w, int fd, const struct img_header *h,
+	    const struct bundle_hooks *hooks, struct kerr *e)
+{
+	LZ4F_CustomMem mem = {arena_alloc, NULL, arena_free, w};
+	LZ4F_dctx *d;
+	int r;
+
+	w->arena_used = 0;
+	d = LZ4F_createDecompressionContext_advanced(mem, LZ4F_VERSION);
+	if (!d)
+		return kerr_set(e, "lz4", "no decoder context");
+	r = copy_data(w, fd, h, hooks, d, e);
+	/* The last write, or one in flight when a check failed, ends here. */
+	if (bundle_io_wait(w, r < 0 ? NULL : e) < 0)
+		r = -1;
+	LZ4F_freeDecompressionContext(d);
+	return r;
+}
+
+/* --- the whole install ------------------------------------------------- */
+
+static size_t
+chunk(uint64_t at, uint64_t bytes)
+{
+	return bytes - at < BUNDLE_OUT_SIZE ? (size_t)(bytes - at)
+					    : BUNDLE_OUT_SIZE;
+}
+
+/* Reads the data back, the next chunk in flight while one is checked. */
+static int
+read_chunks(struct bundle_work *w, int fd, uint64_t bytes, struct kerr *e)
+{
+	uint8_t *buf[2] = {w->out, w->out2};
+	struct kerr te = {0};
+	int cur = 0;
+
+	bundle_io_start(w, fd, 0, buf[0], chunk(0, bytes), 0);
+	for (uint64_t at = 0; at < bytes; cur ^= 1) {
+		size_t n = chunk(at, bytes);
+
+		if (bundle_io_wait(w, e) < 0)
+			return -1;
+		if (at + n < bytes)
+			bundle_io_start(w, fd, 0, buf[cur ^ 1],
+					chunk(at + n, bytes), at + n);
+		if (bundle_check_blocks(w, at / VERITY_BLOCK, buf[cur],
+					n / VERITY_BLOCK, &te) != 1) {
+			bundle_io_wait(w, NULL);
+			return kerr_set(e, "read-back",
+					"slot differs after "
+					"writing: %s",
+					te.detail);
+		}
+		at += n;
+	}
+	return 0;
+}
+
+/*
+ * The read-back check, after a flush: every data block is read from the
+ * slot and checked through a tree path started afresh, so every tree block
+ * is read back too and authenticated from the signed root down: the same
+ * verdict as a full recomputation of the tree, in one pass. Reads bypass
+ * the page cache (O_DIRECT), or follow a request to drop it.
+ */
+static int
+read_back(struct bundle_work *w, int fd, const struct img_header *h,
+	  struct kerr *e)
+{
+	if (slot_sync(fd, e) < 0)
+		return -1;
+	if (!w->direct)
+		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	if (bundle_tree_init(&w->tree, fd, h, e) < 0 ||
+	    bundle_tree_init(&w->tree2, fd, h, e) < 0)
+		return -1;
+	return read_chunks(w, fd, h->data_blocks * VERITY_BLOCK, e);
+}
+
+/*
+ * Bulk slot I/O bypasses the page cache where the file system allows it
+ * (not tmpfs before Linux 6.6, not every FUSE): 4096-aligned buffers,
+ * sizes and offsets from here on. The footer write at the end of the slot
+ * is not aligned; the flags are restored before it.
+ */
+static void
+direct_on(struct bundle_work *w, int fd, int *flags)
+{
+	*flags = fcntl(fd, F_GETFL);
+	w->direct = 0;
+	if (*flags < 0 || ((uintptr_t)w->out | (uintptr_t)w->out2 |
+			   (uintptr_t)w->tree.blk | (uintptr_t)w->tree2.blk) %
+			      4096)
+		return;
+	w->direct = fcntl(fd, F_SETFL, *flags | O_DIRECT) == 0;
+}
+
+static void
+direct_off(struct bundle_work *w, int fd, int flags)
+{
+	if (w->direct)
+		fcntl(fd, F_SETFL, flags);
+	w->direct = 0;
+}
+
+/* Step 1: the metadata block, and every check of it. */
+static int
+read_meta(struct bundle_work *w, int fd, const struct bundle_policy *pol,
+	  struct img_meta *m, uint64_t *size, struct kerr *e)
+{
+	uint8_t *blk = w->out;
+	struct stat st;
+
+	if (in_take(w, blk, IMG_META_SIZE, "the metadata block", e) < 0)
+		return -1;
+	if (img_meta_decode(blk, m, e) < 0)
+		return -1;
+	if (img_check_sigs(m, pol->ks, e) != 1)
+		return -1;
+	if (img_slot_size(fd, size, e) < 0 || fstat(fd, &st) < 0)
+		return -1;
+	/* A regular file may grow to the image's size (keel install). */
+	if ((pol->flags & BUNDLE_GROW) && S_ISREG(st.st_mode) &&
+	    *size < m->h.meta_offset + IMG_META_SIZE) {
+		if (bundle_check_meta(m, pol, UINT64_MAX, e) != 1)
+			return -1;
+		*size = m->h.meta_offset + IMG_META_SIZE;
+		return 1;
+	}
+	return bundle_check_meta(m, pol, *size, e) == 1 ? 0 : -1;
+}
+
+static int
+install(struct bundle_work *w, int fd, const struct bundle_policy *pol,
+	const struct bundle_hooks *hooks, struct img_meta *m, struct kerr *e)
+{
+	uint64_t size;
+	int flags, grow = read_meta(w, fd, pol, m, &size, e);
+
+	if (grow < 0)
+		return -1;
+	w->total = m->h.meta_offset + IMG_META_SIZE;
+	if (hooks && hooks->prepare && hooks->prepare(hooks->ctx, m, e) < 0)
+		return -1;
+	w->touched = 1;
+	if (grow && ftruncate(fd, (off_t)size) < 0)
+		return kerr_set(e, "write", "growing the slot: %s",
+				strerror(errno));
+	if (wipe_meta(fd, size, &m->h, w->out, e) < 0)
+		return -1;
+	direct_on(w, fd, &flags);
+	if (bundle_tree_init(&w->tree, fd, &m->h, e) < 0 ||
+	    bundle_tree_init(&w->tree2, fd, &m->h, e) < 0 ||
+	    copy_tree(w, fd, hooks, e) < 0 ||
+	    stream_data(w, fd, &m->h, hooks, e) < 0 ||
+	    read_back(w, fd, &m->h, e) < 0) {
+		direct_off(w, fd, flags);
+		return -1;
+	}
+	direct_off(w, fd, flags);
+	if (img_write_meta(fd, m, e) < 0)
+		return -1;
+	progress(w, hooks, IMG_META_SIZE);
+	return 0;
+}
+
+ssize_t
+bundle_read_fd(void *ctx, void *buf, size_t len)
+{
+	return read(*(int *)ctx, buf, len);
+}
+
+int
+bundle_check_meta(const struct img_meta *m, const struct bundle_policy *pol,
+		  uint64_t slot_size, struct kerr *e)
+{
+	const struct img_header *h = &m->h;
+
+	if (pol->board && pol->board[0] && strcmp(pol->board, h->board)) {
+		kerr_set(e, "board", "image is for board '%s', this is '%s'",
+			 h->board, pol->board);
+		return 0;
+	}
+	if (!(pol->flags & BUNDLE_ALLOW_DOWNGRADE) &&
+	    h->version <= pol->committed_version) {
+		kerr_set(e, "version", "version %llu is not above %llu",
+			 (unsigned long long)h->version,
+			 (unsigned long long)pol->committed_version);
+		return 0;
+	}
+	if (h->epoch < pol->epoch_floor) {
+		kerr_set(e, "epoch",
+			 "security epoch %llu is below the "
+			 "floor %llu",
+			 (unsigned long long)h->epoch,
+			 (unsigned long long)pol->epoch_floor);
+		return 0;
+	}
+	if (h->meta_offset + IMG_META_SIZE > slot_size) {
+		kerr_set(e, "size",
+			 "image of %llu bytes does not fit a slot "
+			 "of %llu",
+			 (unsigned long long)(h->meta_offset + IMG_META_SIZE),
+			 (unsigned long long)slot_size);
+		return 0;
+	}
+	return 1;
+}
+
+int
+bundle_install(bundle_read_fn rd, void *rd_ctx, int fd,
+	       const struct bundle_policy *pol,
+	       const struct bundle_hooks *hooks, struct bundle_work *w,
+	       struct img_meta *m, struct kerr *e)
+{
+	w->in_pos = w->in_len = 0;
+	w->in_eof = 0;
+	w->read = rd;
+	w->read_ctx = rd_ctx;
+	w->touched = 0;
+	w->done = w->total = 0;
+	if (!rd || !pol || !pol->ks)
+		return kerr_set(e, "bundle", "missing reader or key set");
+	return install(w, fd, pol, hooks, m, e);
+}
