@@ -14,17 +14,17 @@ static struct state_choice choice;
 static int state_fd = -1;
 
 static const char *const kind_name[] = {
-	[STATE_BOOT_COMMITTED] = "committed",
-	[STATE_BOOT_TRIAL] = "trial",
-	[STATE_BOOT_FALLBACK] = "fallback",
-	[STATE_BOOT_RESCUE] = "rescue",
+    [STATE_BOOT_COMMITTED] = "committed",
+    [STATE_BOOT_TRIAL] = "trial",
+    [STATE_BOOT_FALLBACK] = "fallback",
+    [STATE_BOOT_RESCUE] = "rescue",
 };
 
 /* Every change is written (to the older copy, synced) before it counts. */
 static void
 save(void)
 {
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 
 	if (state_fd >= 0 && state_write(&io, &st, &e) < 0)
 		klog("state: write: %s", e.detail);
@@ -40,13 +40,14 @@ int
 init_state_load(void)
 {
 	const char *dev = g.dev[BOARD_PART_STATE];
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 
 	state_default(&st);
 	if (dev[0])
 		state_fd = open(dev, O_RDWR | O_CLOEXEC | O_SYNC);
 	if (state_fd < 0) {
-		klog("state: %s: %s: booting without a record", dev[0] ? dev : "no partition",
+		klog("state: %s: %s: booting without a record",
+		     dev[0] ? dev : "no partition",
 		     dev[0] ? strerror(errno) : "not found");
 	} else {
 		state_io_fd(&io, &state_fd);
@@ -55,7 +56,8 @@ init_state_load(void)
 			state_default(&st);
 		}
 		if (st.empty)
-			klog("state: no valid record (a new device?): defaults");
+			klog(
+			    "state: no valid record (a new device?): defaults");
 		else if (st.other_bad)
 			klog("state: one copy was invalid (a cut write?)");
 	}
@@ -78,8 +80,8 @@ init_choose_slot(void)
 	if (g.force_slot >= 0) {
 		choice.slot = g.force_slot;
 		choice.kind = g.force_slot == st.committed_slot
-				      ? STATE_BOOT_COMMITTED
-				      : STATE_BOOT_FALLBACK;
+				  ? STATE_BOOT_COMMITTED
+				  : STATE_BOOT_FALLBACK;
 	}
 	return choice.slot;
 }
@@ -118,7 +120,7 @@ init_request_factory_reset(void)
 void
 init_slot_booting(int slot)
 {
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 
 	if (slot != choice.slot) /* the choice failed, the other one boots */
 		choice.kind = slot == st.committed_slot ? STATE_BOOT_COMMITTED
@@ -136,7 +138,8 @@ init_slot_booting(int slot)
 		st.slot[slot].known = 1;
 		st.slot[slot].version = g.meta.h.version;
 		st.slot[slot].epoch = g.meta.h.epoch;
-		if (choice.kind == STATE_BOOT_COMMITTED && !st.committed_version)
+		if (choice.kind == STATE_BOOT_COMMITTED &&
+		    !st.committed_version)
 			st.committed_version = g.meta.h.version;
 	}
 	save();
@@ -145,7 +148,7 @@ init_slot_booting(int slot)
 void
 init_slot_failed(int slot, int reason, const char *why)
 {
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 
 	if (state_mark_bad(&st, slot, reason, why, &e) < 0)
 		klog("state: mark %s bad: %s", state_slot_name(slot), e.detail);
@@ -170,7 +173,7 @@ init_can_fall_back(void)
 void
 init_app_healthy(void)
 {
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 
 	if (!g.commit_pending)
 		return;
@@ -190,9 +193,10 @@ init_app_healthy(void)
 int
 init_slot_installed(int slot, uint64_t version, uint64_t epoch)
 {
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 
-	if (state_set_trial(&st, slot, INIT_TRIAL_TRIES, version, epoch, &e) < 0)
+	if (state_set_trial(&st, slot, INIT_TRIAL_TRIES, version, epoch, &e) <
+	    0)
 		return klog("state: %s", e.detail), -1;
 	save();
 	return 0;
@@ -202,7 +206,7 @@ init_slot_installed(int slot, uint64_t version, uint64_t epoch)
 void
 init_slot_installing(int slot)
 {
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 
 	if (state_mark_unbootable(&st, slot, &e) < 0)
 		klog("state: %s", e.detail);

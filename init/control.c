@@ -40,7 +40,7 @@ static struct bundle_work bw; /* touched only in the child */
 int
 control_init(void)
 {
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 
 	for (int i = 0; i < INIT_CTL_CONNS; i++)
 		conns[i].fd = -1;
@@ -98,11 +98,11 @@ __attribute__((noreturn)) static void
 install_child(int conn, int src, int slot)
 {
 	const struct state *st = init_state();
-	struct bundle_policy pol = { &g.keys, g.board.name,
-				     st->committed_version, st->floor, 0 };
-	struct bundle_hooks hooks = { NULL, progress, &conn };
+	struct bundle_policy pol = {&g.keys, g.board.name,
+				    st->committed_version, st->floor, 0};
+	struct bundle_hooks hooks = {NULL, progress, &conn};
 	struct img_meta m;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	int out, flags;
 
 	flags = fcntl(src, F_GETFL);
@@ -110,7 +110,8 @@ install_child(int conn, int src, int slot)
 	out = open(g.dev[slot], O_RDWR | O_CLOEXEC);
 	if (out < 0) {
 		char why[128];
-		snprintf(why, sizeof(why), "%s: %s", g.dev[slot], strerror(errno));
+		snprintf(why, sizeof(why), "%s: %s", g.dev[slot],
+			 strerror(errno));
 		reply_end(conn, why);
 		_exit(1);
 	}
@@ -156,30 +157,34 @@ control_child_exited(pid_t pid, int status)
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 2;
 	int fd = installer_conn;
 	struct img_meta m;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 
 	if (pid != installer)
 		return 0;
 	installer = -1;
 	installer_conn = -1;
 	if (code == 0) {
-		/* Read back what the child wrote: the header tells the version. */
+		/* Read back what the child wrote: the header tells the version.
+		 */
 		int sfd = open(g.dev[installer_slot], O_RDONLY | O_CLOEXEC);
 		if (sfd >= 0 && img_read(sfd, &m, &e) == 0 &&
 		    init_slot_installed(installer_slot, m.h.version,
 					m.h.epoch) == 0) {
-			klog("update: slot %c installed, version %llu: trial on "
-			     "the next boot", 'a' + installer_slot,
-			     (unsigned long long)m.h.version);
+			klog(
+			    "update: slot %c installed, version %llu: trial on "
+			    "the next boot",
+			    'a' + installer_slot,
+			    (unsigned long long)m.h.version);
 			reply_end(fd, NULL);
 		} else {
-			reply_end(fd, "installed, but the slot cannot be read back");
+			reply_end(
+			    fd, "installed, but the slot cannot be read back");
 		}
 		if (sfd >= 0)
 			close(sfd);
 	} else {
-		klog("update: refused (%s)", code == 1 ? "nothing written"
-							: "slot left unbootable");
+		klog("update: refused (%s)",
+		     code == 1 ? "nothing written" : "slot left unbootable");
 		if (code == 2)
 			init_slot_installing(installer_slot);
 	}
@@ -196,9 +201,12 @@ handle(int fd, const struct control_req *r, int src)
 
 	switch (r->cmd) {
 	case CONTROL_STATUS:
-		control_put(buf, sizeof(buf), &off, "version", "%s", KEEL_VERSION);
-		control_put(buf, sizeof(buf), &off, "board", "%s", g.board.name);
-		control_put(buf, sizeof(buf), &off, "booted", "%c", 'a' + g.slot);
+		control_put(buf, sizeof(buf), &off, "version", "%s",
+			    KEEL_VERSION);
+		control_put(buf, sizeof(buf), &off, "board", "%s",
+			    g.board.name);
+		control_put(buf, sizeof(buf), &off, "booted", "%c",
+			    'a' + g.slot);
 		control_put(buf, sizeof(buf), &off, "running_version", "%llu",
 			    (unsigned long long)g.meta.h.version);
 		control_put(buf, sizeof(buf), &off, "app", "%s",
@@ -215,7 +223,8 @@ handle(int fd, const struct control_req *r, int src)
 	case CONTROL_POWEROFF:
 		reply_end(fd, NULL);
 		close(fd);
-		init_shutdown(r->cmd == CONTROL_REBOOT ? RB_AUTOBOOT : RB_POWER_OFF,
+		init_shutdown(r->cmd == CONTROL_REBOOT ? RB_AUTOBOOT
+						       : RB_POWER_OFF,
 			      "control request");
 	case CONTROL_FACTORY_RESET:
 		init_request_factory_reset();
@@ -240,7 +249,7 @@ static void
 service(int i)
 {
 	struct control_req r;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	int src = -1, rc;
 
 	rc = control_recv_request(conns[i].fd, &conns[i].cc, &r, &src, &e);
@@ -263,10 +272,10 @@ control_pollfds(struct pollfd *p, int max)
 	int n = 0;
 
 	if (listen_fd >= 0 && n < max)
-		p[n++] = (struct pollfd){ listen_fd, POLLIN, 0 };
+		p[n++] = (struct pollfd){listen_fd, POLLIN, 0};
 	for (int i = 0; i < INIT_CTL_CONNS && n < max; i++)
 		if (conns[i].fd >= 0)
-			p[n++] = (struct pollfd){ conns[i].fd, POLLIN, 0 };
+			p[n++] = (struct pollfd){conns[i].fd, POLLIN, 0};
 	return n;
 }
 
@@ -294,7 +303,8 @@ control_poll(const struct pollfd *p, int n)
 			}
 			conns[i].fd = fd;
 			control_conn_init(&conns[i].cc);
-			conns[i].deadline_us = now + INIT_CTL_DEADLINE_MS * 1000ull;
+			conns[i].deadline_us =
+			    now + INIT_CTL_DEADLINE_MS * 1000ull;
 			continue;
 		}
 		for (int i = 0; i < INIT_CTL_CONNS; i++)

@@ -21,7 +21,7 @@ load_modules(void)
 	static char list[INIT_MODLIST_MAX];
 	char name[BOARD_MODNAME_MAX + 8], path[sizeof(MODDIR) + sizeof(name)];
 	const char *pos = list, *end;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	unsigned loaded = 0, failed = 0;
 	ssize_t n;
 	int fd, r;
@@ -34,12 +34,14 @@ load_modules(void)
 	if (n < 0)
 		return klog("modules: load.list: %s", strerror(errno)), -1;
 	end = list + n;
-	while ((r = board_modlist_next(&pos, end, name, sizeof(name), &e)) != 0) {
+	while ((r = board_modlist_next(&pos, end, name, sizeof(name), &e)) !=
+	       0) {
 		if (r < 0)
 			return klog("modules: load.list: %s", e.detail), -1;
 		snprintf(path, sizeof(path), MODDIR "/%s", name);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || (sys->finit_module(fd, name) < 0 && errno != EEXIST)) {
+		if (fd < 0 ||
+		    (sys->finit_module(fd, name) < 0 && errno != EEXIST)) {
 			klog("modules: %s: %s", name, strerror(errno));
 			failed++;
 		} else {
@@ -106,8 +108,8 @@ scan_block(void)
 
 			if (name[0] == '.')
 				continue;
-			snprintf(path, sizeof(path), "/sys/class/block/%s/uevent",
-				 name);
+			snprintf(path, sizeof(path),
+				 "/sys/class/block/%s/uevent", name);
 			fd = open(path, O_RDONLY | O_CLOEXEC);
 			if (fd < 0)
 				continue;
@@ -116,7 +118,8 @@ scan_block(void)
 			if (r <= 0)
 				continue;
 			buf[r] = 0;
-			if (!uevent_get(buf, "PARTNAME", pname, sizeof(pname)) ||
+			if (!uevent_get(buf, "PARTNAME", pname,
+					sizeof(pname)) ||
 			    !uevent_get(buf, "MAJOR", maj, sizeof(maj)) ||
 			    !uevent_get(buf, "MINOR", min, sizeof(min)))
 				continue;
@@ -129,7 +132,8 @@ scan_block(void)
 				unlink(g.dev[p]);
 				if (mknod(g.dev[p], S_IFBLK | 0600,
 					  makedev(strtoul(maj, NULL, 10),
-						  strtoul(min, NULL, 10))) < 0) {
+						  strtoul(min, NULL, 10))) <
+				    0) {
 					klog("disk: mknod %s: %s", g.dev[p],
 					     strerror(errno));
 					g.dev[p][0] = 0;
@@ -146,7 +150,8 @@ scan_block(void)
 int
 find_partitions(void)
 {
-	uint64_t deadline = init_now_us() + (uint64_t)g.board.disk_wait_ms * 1000;
+	uint64_t deadline =
+	    init_now_us() + (uint64_t)g.board.disk_wait_ms * 1000;
 	unsigned want = 0, have = 0;
 
 	for (unsigned p = 0; p < BOARD_NPART; p++) {

@@ -24,12 +24,12 @@ struct early_mount {
 };
 
 static const struct early_mount early[] = {
-	{ "devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755" },
-	{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
-	{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
-	{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755" },
-	{ "cgroup2", "/sys/fs/cgroup", "cgroup2",
-	  MS_NOSUID | MS_NODEV | MS_NOEXEC, "nsdelegate" },
+    {"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755"},
+    {"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
+    {"sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
+    {"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"},
+    {"cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+     "nsdelegate"},
 };
 
 void
@@ -62,7 +62,8 @@ early_mounts(void)
 	for (size_t i = 0; i < sizeof(early) / sizeof(early[0]); i++) {
 		const struct early_mount *m = &early[i];
 		mkdir(m->dst, 0755);
-		if (sys->mount(m->src, m->dst, m->type, m->flags, m->data) < 0 &&
+		if (sys->mount(m->src, m->dst, m->type, m->flags, m->data) <
+			0 &&
 		    errno != EBUSY)
 			/* Only /dev and /proc are vital; the rest is logged. */
 			klog("mount %s on %s: %s", m->type, m->dst,
@@ -97,7 +98,7 @@ static void
 apply_cmdline(const char *cmdline)
 {
 	const char *p = cmdline;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 
 	while (*p) {
 		const char *w, *eq, *end;
@@ -117,18 +118,19 @@ apply_cmdline(const char *cmdline)
 			continue;
 		}
 		if (eq - w == 4 && !strncmp(w, "slot", 4)) {
-			g.force_slot = (end - eq == 2 && (eq[1] == 'a' ||
-							  eq[1] == 'b'))
-					       ? eq[1] - 'a'
-					       : -1;
+			g.force_slot =
+			    (end - eq == 2 && (eq[1] == 'a' || eq[1] == 'b'))
+				? eq[1] - 'a'
+				: -1;
 			klog("cmdline: slot %s", g.force_slot < 0 ? "ignored"
-					: g.force_slot ? "b" : "a");
+						 : g.force_slot	  ? "b"
+								  : "a");
 		} else if (eq - w == 5 && !strncmp(w, "debug", 5)) {
 			g.debug = eq[1] == '1';
 		} else if (board_set(&g.board, w, (size_t)(eq - w), eq + 1,
 				     (size_t)(end - eq - 1), 0, &e) < 0) {
-			klog("cmdline: keel.%.*s: %s, ignored",
-			     (int)(end - w), w, e.detail);
+			klog("cmdline: keel.%.*s: %s, ignored", (int)(end - w),
+			     w, e.detail);
 		} else {
 			klog("cmdline: keel.%.*s", (int)(end - w), w);
 		}
@@ -140,7 +142,7 @@ early_config(void)
 {
 	static char buf[INIT_BOARD_MAX + 1];
 	static char cmdline[INIT_CMDLINE_MAX];
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	const char *env;
 	long n;
 
@@ -159,7 +161,8 @@ early_config(void)
 	if (ks_load_baked(&g.keys, &e) < 0)
 		init_fatal("keys", e.detail);
 	klog("keys: %s%s, %u roles, %u keys", ks_baked_origin,
-	     g.keys.test ? " (TEST KEYS: any image signed with them boots)" : "",
+	     g.keys.test ? " (TEST KEYS: any image signed with them boots)"
+			 : "",
 	     g.keys.nroles, g.keys.nkeys);
 	return 0;
 }
@@ -173,7 +176,7 @@ early_config(void)
 int
 early_move_root(void)
 {
-	static const char *const keep[] = { "/dev", "/proc", "/sys", "/run" };
+	static const char *const keep[] = {"/dev", "/proc", "/sys", "/run"};
 	struct statfs sf;
 	char dst[32];
 
@@ -189,7 +192,8 @@ early_move_root(void)
 		mkdir(dst, 0755);
 		if (sys->mount(keep[i], dst, NULL, MS_MOVE, NULL) < 0)
 			return klog("root: move %s: %s", keep[i],
-				    strerror(errno)), -1;
+				    strerror(errno)),
+			       -1;
 	}
 	if (chdir("/newroot") < 0 ||
 	    sys->mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||

@@ -18,9 +18,9 @@
 #define WDIOC_SETTIMEOUT _IOWR('W', 6, int)
 
 static int notify_fd = -1, wd_fd = -1;
-static int ready;               /* READY=1 seen since the app started */
-static uint64_t app_pet_us;     /* last WATCHDOG=1 (or start) */
-static uint64_t due_us;         /* READY deadline / healthy-after time */
+static int ready;	    /* READY=1 seen since the app started */
+static uint64_t app_pet_us; /* last WATCHDOG=1 (or start) */
+static uint64_t due_us;	    /* READY deadline / healthy-after time */
 static char status[NOTIFY_STATUS_MAX + 1];
 /* The app's environment: its config's, plus NOTIFY_SOCKET and friends. */
 static char *env[OCI_MAX_ENV + 3];
@@ -29,9 +29,9 @@ static char wd_env[48];
 int
 health_init(void)
 {
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	int timeout = g.board.watchdog_timeout ? (int)g.board.watchdog_timeout
-					      : INIT_WATCHDOG_SEC;
+					       : INIT_WATCHDOG_SEC;
 
 	notify_fd = notify_open(NOTIFY_PATH, &e);
 	if (notify_fd < 0)
@@ -101,11 +101,12 @@ health_on_notify(void)
 {
 	static char buf[NOTIFY_MAX + 1];
 	struct notify_msg m;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	pid_t pid;
 	int r;
 
-	while ((r = notify_recv(notify_fd, buf, sizeof(buf), &m, &pid, &e)) != 0) {
+	while ((r = notify_recv(notify_fd, buf, sizeof(buf), &m, &pid, &e)) !=
+	       0) {
 		if (r < 0) {
 			if (!e.check || strcmp(e.check, "notify recv"))
 				continue; /* a refused datagram: next */
@@ -146,7 +147,7 @@ static void
 check_corruption(void)
 {
 	static int reported;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	char name[16];
 
 	/* Only a dm-verity mapping made at boot has a status to poll. */
@@ -157,7 +158,8 @@ check_corruption(void)
 		return;
 	reported = 1;
 	klog("slot %c: dm-verity saw a corrupted block: slot marked bad, the "
-	     "next boot takes the other slot", 'a' + g.slot);
+	     "next boot takes the other slot",
+	     'a' + g.slot);
 	init_slot_failed(g.slot, STATE_FAIL_CORRUPT, "dm-verity corruption");
 }
 
@@ -178,7 +180,8 @@ health_tick(void)
 		} else if (g.commit_pending) {
 			init_slot_failed(g.slot, STATE_FAIL_NOT_READY,
 					 "no READY=1 in time");
-			init_shutdown(RB_AUTOBOOT, "trial app never became ready");
+			init_shutdown(RB_AUTOBOOT,
+				      "trial app never became ready");
 		} else {
 			klog("app: still not READY");
 			due_us = now + INIT_READY_TIMEOUT_MS * 1000ull;
@@ -187,7 +190,8 @@ health_tick(void)
 	if (g.app_running && g.cfg.keel.watchdog_ms &&
 	    now - app_pet_us > g.cfg.keel.watchdog_ms * 1000ull) {
 		healthy = 0;
-		klog("app: watchdog: no WATCHDOG=1 for %u ms", g.cfg.keel.watchdog_ms);
+		klog("app: watchdog: no WATCHDOG=1 for %u ms",
+		     g.cfg.keel.watchdog_ms);
 		if (wd_fd < 0) {
 			/* No hardware to reset us: restart the app instead. */
 			sys->kill(g.ctr.pid, SIGKILL);

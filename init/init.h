@@ -45,28 +45,27 @@ struct init {
 	struct board board;
 	struct keyset keys;
 	char dev[BOARD_NPART][64]; /* device path of each partition */
-	int slot;                  /* 0 = A, 1 = B, -1 none yet */
-	int force_slot;            /* keel.slot=a|b, else -1 */
-	char root_dev[64];         /* what the image is mounted from */
+	int slot;		   /* 0 = A, 1 = B, -1 none yet */
+	int force_slot;		   /* keel.slot=a|b, else -1 */
+	char root_dev[64];	   /* what the image is mounted from */
 	struct img_meta meta;
 	struct oci_config cfg;
-	int etc_ok, var_ok;        /* persistent partitions mounted */
+	int etc_ok, var_ok; /* persistent partitions mounted */
 	struct ctr ctr;
 	int app_running;
 	uint64_t app_started_us;
-	unsigned restarts;         /* in the current backoff streak */
+	unsigned restarts; /* in the current backoff streak */
 	uint32_t backoff_ms;
 	int debug;
-	int loop_fd;               /* full mode on a file: until mounted */
-	int dm_ctl;                /* /dev/mapper/control, verity mode */
-	int commit_pending;        /* trial/fallback: commit once healthy */
-	int trial;                 /* booted a trial slot (tries counted) */
+	int loop_fd;	    /* full mode on a file: until mounted */
+	int dm_ctl;	    /* /dev/mapper/control, verity mode */
+	int commit_pending; /* trial/fallback: commit once healthy */
+	int trial;	    /* booted a trial slot (tries counted) */
 };
 extern struct init g;
 
 /* What keel-init does after a failure it cannot work around. */
-__attribute__((noreturn)) void init_fatal(const char *step,
-					  const char *detail);
+__attribute__((noreturn)) void init_fatal(const char *step, const char *detail);
 /* Powers off, reboots or halts after a clean shutdown of the app. */
 __attribute__((noreturn)) void init_shutdown(int how, const char *why);
 

@@ -38,8 +38,9 @@ log_open_kmsg(void)
 	/* The kernel keeps only 10 lines per 5 s written to /dev/kmsg
 	 * (printk_devkmsg=ratelimit): a boot logs more. Not in --test,
 	 * where /proc/sys is the host's. */
-	fd = g.test ? -1 : open("/proc/sys/kernel/printk_devkmsg",
-				 O_WRONLY | O_CLOEXEC);
+	fd = g.test ? -1
+		    : open("/proc/sys/kernel/printk_devkmsg",
+			   O_WRONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		(void)!write(fd, "on\n", 3);
 		close(fd);

@@ -15,18 +15,18 @@
 struct init g;
 
 static const char usage[] =
-	"usage: keel-init                 (as PID 1, started by the kernel)\n"
-	"       keel-init --test --board FILE [--transcript FILE]\n"
-	"           as PID 1 of a pid namespace on a host, e.g.\n"
-	"           unshare -fpm --propagation private keel-init --test ...\n"
-	"           (no modules, no device-mapper: verify=full; the kernel\n"
-	"           command line comes from $KEEL_CMDLINE)\n"
-	"       keel-init --check-keys | --version\n";
+    "usage: keel-init                 (as PID 1, started by the kernel)\n"
+    "       keel-init --test --board FILE [--transcript FILE]\n"
+    "           as PID 1 of a pid namespace on a host, e.g.\n"
+    "           unshare -fpm --propagation private keel-init --test ...\n"
+    "           (no modules, no device-mapper: verify=full; the kernel\n"
+    "           command line comes from $KEEL_CMDLINE)\n"
+    "       keel-init --check-keys | --version\n";
 
 static void
 sleep_ms(uint32_t ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -71,7 +71,7 @@ init_fatal(const char *step, const char *detail)
 static int
 check_keys(void)
 {
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 
 	if (ks_load_baked(&g.keys, &e) < 0) {
 		fprintf(stderr, "keel-init: keys: %s: %s\n", e.check, e.detail);
@@ -96,8 +96,10 @@ parse_args(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--board") && i + 1 < argc) {
 			early_set_board_path(argv[++i]);
 		} else if (!strcmp(argv[i], "--transcript") && i + 1 < argc) {
-			int fd = open(argv[++i], O_WRONLY | O_CREAT | O_TRUNC |
-						      O_APPEND | O_CLOEXEC, 0644);
+			int fd = open(argv[++i],
+				      O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
+					  O_CLOEXEC,
+				      0644);
 			if (fd < 0) {
 				perror("keel-init: transcript");
 				return 1;

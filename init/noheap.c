@@ -14,7 +14,8 @@
 static void
 refuse(void)
 {
-	static const char msg[] = "keel: BUG: heap allocation refused in keel-init\n";
+	static const char msg[] =
+	    "keel: BUG: heap allocation refused in keel-init\n";
 
 	(void)!write(2, msg, sizeof(msg) - 1);
 	errno = ENOMEM;

@@ -27,7 +27,8 @@ mount_part(unsigned part, const char *dir)
 
 	mkdir(dir, 0755);
 	if (!dev[0]) {
-		klog("%s: partition %s not found", dir, g.board.part[part].name);
+		klog("%s: partition %s not found", dir,
+		     g.board.part[part].name);
 		return -1;
 	}
 	if (stat(dev, &st) == 0 && S_ISDIR(st.st_mode))
@@ -36,8 +37,7 @@ mount_part(unsigned part, const char *dir)
 		return 1;
 	klog("%s: cannot mount %s as ext4: %s", dir, dev, strerror(errno));
 	if (g.board.on_bad_persist == BOARD_PERSIST_READONLY &&
-	    sys->mount(dev, dir, "ext4", flags | MS_RDONLY,
-		       "noload") == 0) {
+	    sys->mount(dev, dir, "ext4", flags | MS_RDONLY, "noload") == 0) {
 		klog("%s: mounted READ-ONLY (board policy)", dir);
 		return 0;
 	}
@@ -65,7 +65,8 @@ mount_persistent(void)
 	g.etc_ok = etc == 1;
 	g.var_ok = var >= 0;
 	if (!g.etc_ok)
-		klog("WARNING: /etc changes will NOT persist (tmpfs upper layer);"
+		klog("WARNING: /etc changes will NOT persist (tmpfs upper "
+		     "layer);"
 		     " the partition was left untouched");
 	if (!g.var_ok)
 		klog("WARNING: /var/lib is a tmpfs: data will NOT persist;"
@@ -76,14 +77,15 @@ mount_persistent(void)
 void
 unmount_persistent(void)
 {
-	static const char *const dirs[] = { VAR_DIR, ETC_DIR };
+	static const char *const dirs[] = {VAR_DIR, ETC_DIR};
 
 	sync();
 	for (size_t i = 0; i < 2; i++) {
 		if (sys->umount(dirs[i], 0) == 0)
 			continue;
 		if (sys->mount(NULL, dirs[i], NULL, MS_REMOUNT | MS_RDONLY,
-			       NULL) < 0 && errno != EINVAL)
+			       NULL) < 0 &&
+		    errno != EINVAL)
 			klog("shutdown: %s stays mounted: %s", dirs[i],
 			     strerror(errno));
 	}

@@ -32,10 +32,12 @@ wipe(int dirfd, int depth)
 			if (!strcmp(name, ".") || !strcmp(name, ".."))
 				continue;
 			if (type == DENT_DIR) {
-				int sub = depth > 0 ? openat(dirfd, name,
-							     O_RDONLY | O_DIRECTORY |
-								     O_NOFOLLOW | O_CLOEXEC)
-						    : -1;
+				int sub =
+				    depth > 0
+					? openat(dirfd, name,
+						 O_RDONLY | O_DIRECTORY |
+						     O_NOFOLLOW | O_CLOEXEC)
+					: -1;
 				if (sub >= 0) {
 					left += wipe(sub, depth - 1);
 					close(sub);
@@ -59,7 +61,7 @@ wipe(int dirfd, int depth)
 void
 factory_reset(const char *etc, const char *var)
 {
-	const char *dirs[2] = { etc, var };
+	const char *dirs[2] = {etc, var};
 
 	for (int i = 0; i < 2; i++) {
 		int fd;

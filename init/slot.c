@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Verify a slot, map it (dm-verity) or check it whole, mount it, read config. */
+/* Verify a slot, map it (dm-verity) or check it whole, mount it, read config.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,7 +26,7 @@ static char config_text[INIT_CONFIG_MAX];
 static int
 check_header(int fd, int slot, char *why, size_t cap)
 {
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 
 	if (img_read(fd, &g.meta, &e) < 0 ||
 	    img_check_sigs(&g.meta, &g.keys, &e) != 1) {
@@ -55,17 +56,19 @@ static int
 map_verity(int slot, char *why, size_t cap)
 {
 	char name[16], params[DM_PARAMS_MAX];
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	uint64_t devno;
 	int ctl;
 
 	snprintf(name, sizeof(name), "keel-%c", 'a' + slot);
-	if (dm_verity_params(&g.meta.h, g.dev[slot], params, sizeof(params)) < 0)
+	if (dm_verity_params(&g.meta.h, g.dev[slot], params, sizeof(params)) <
+	    0)
 		return snprintf(why, cap, "dm: table too long"), -1;
 	ctl = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
 	if (ctl < 0)
 		return snprintf(why, cap, "dm: /dev/mapper/control: %s",
-				strerror(errno)), -1;
+				strerror(errno)),
+		       -1;
 	if (dm_create_ro(sys->dm_ioctl, ctl, name, "verity",
 			 g.meta.h.data_blocks * (IMG_BLOCK / 512), params,
 			 &devno, &e) < 0) {
@@ -82,7 +85,8 @@ map_verity(int slot, char *why, size_t cap)
 	/* The kernel returns the dev_t in its huge-encoding form. */
 	if (mknod(g.root_dev, S_IFBLK | 0400,
 		  makedev((unsigned)((devno >> 8) & 0xfff),
-			  (unsigned)((devno & 0xff) | ((devno >> 12) & 0xfff00)))) < 0)
+			  (unsigned)((devno & 0xff) |
+				     ((devno >> 12) & 0xfff00)))) < 0)
 		return snprintf(why, cap, "dm: mknod: %s", strerror(errno)), -1;
 	return 0;
 }
@@ -91,9 +95,9 @@ map_verity(int slot, char *why, size_t cap)
 static int
 check_full(int fd, int slot, char *why, size_t cap)
 {
-	struct verity_params p = { g.meta.h.data_blocks, g.meta.h.hash_offset,
-				   g.meta.h.salt, g.meta.h.salt_len };
-	struct kerr e = { 0 };
+	struct verity_params p = {g.meta.h.data_blocks, g.meta.h.hash_offset,
+				  g.meta.h.salt, g.meta.h.salt_len};
+	struct kerr e = {0};
 	struct stat st;
 	int ok = verity_check(fd, &p, &vw, g.meta.h.root, &e);
 
@@ -118,18 +122,21 @@ check_full(int fd, int slot, char *why, size_t cap)
 static int
 read_config(char *why, size_t cap)
 {
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	ssize_t n;
 	int fd = open(IMAGE_DIR IMG_CONFIG_PATH, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return snprintf(why, cap,
-				"config: no %s in the image: keel-init needs one",
-				IMG_CONFIG_PATH), -1;
+		return snprintf(
+			   why, cap,
+			   "config: no %s in the image: keel-init needs one",
+			   IMG_CONFIG_PATH),
+		       -1;
 	n = read(fd, config_text, sizeof(config_text));
 	close(fd);
 	if (n < 0 || n == (ssize_t)sizeof(config_text))
-		return snprintf(why, cap, "config: unreadable or too large"), -1;
+		return snprintf(why, cap, "config: unreadable or too large"),
+		       -1;
 	if (oci_parse(config_text, (size_t)n, &g.cfg, &e) < 0)
 		return snprintf(why, cap, "config: %s", e.detail), -1;
 	return 0;
@@ -148,7 +155,8 @@ try_slot(int slot, char *why, size_t cap)
 	fd = open(g.dev[slot], O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return snprintf(why, cap, "open %s: %s", g.dev[slot],
-				strerror(errno)), -1;
+				strerror(errno)),
+		       -1;
 	rc = check_header(fd, slot, why, cap);
 	if (rc == 0 && g.board.verify == BOARD_VERIFY_VERITY)
 		rc = map_verity(slot, why, cap);
@@ -165,7 +173,8 @@ try_slot(int slot, char *why, size_t cap)
 	if (sys->mount(g.root_dev, IMAGE_DIR, img_fs_name(g.meta.h.fs), ro,
 		       NULL) < 0)
 		return snprintf(why, cap, "mount %s: %s", g.root_dev,
-				strerror(errno)), -1;
+				strerror(errno)),
+		       -1;
 	if (g.loop_fd >= 0) {
 		close(g.loop_fd);
 		g.loop_fd = -1;

@@ -24,8 +24,8 @@ static int have_cg;
 static void
 arm_timer(uint32_t ms)
 {
-	struct itimerspec it = { { 0, 0 },
-				 { ms / 1000, (long)(ms % 1000) * 1000000 } };
+	struct itimerspec it = {{0, 0},
+				{ms / 1000, (long)(ms % 1000) * 1000000}};
 
 	if (ms == 0)
 		it.it_value.tv_nsec = 1;
@@ -36,13 +36,13 @@ static void
 setup_cgroup(void)
 {
 	struct cgroup_warnings w;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 
 	if (have_cg || access("/sys/fs/cgroup/cgroup.controllers", F_OK) < 0)
 		return;
 	memset(&w, 0, sizeof(w));
-	if (cgroup_create(&cg, "/sys/fs/cgroup", "keel/app", &g.cfg, &w,
-			  &e) < 0) {
+	if (cgroup_create(&cg, "/sys/fs/cgroup", "keel/app", &g.cfg, &w, &e) <
+	    0) {
 		klog("cgroup: %s", e.detail);
 		return;
 	}
@@ -56,7 +56,7 @@ start_app(void)
 {
 	sigset_t none;
 	struct ctr_spec s;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 
 	sigemptyset(&none);
 	memset(&s, 0, sizeof(s));
@@ -87,19 +87,20 @@ app_ended(int code)
 {
 	uint64_t ran_ms = (init_now_us() - g.app_started_us) / 1000;
 	enum oci_restart r = g.cfg.keel.restart;
-	uint32_t first = g.cfg.keel.restart_delay_ms ? g.cfg.keel.restart_delay_ms
-						     : INIT_BACKOFF_FIRST_MS;
+	uint32_t first = g.cfg.keel.restart_delay_ms
+			     ? g.cfg.keel.restart_delay_ms
+			     : INIT_BACKOFF_FIRST_MS;
 	uint32_t cap = g.cfg.keel.restart_max_delay_ms
-			       ? g.cfg.keel.restart_max_delay_ms
-			       : INIT_BACKOFF_MAX_MS;
+			   ? g.cfg.keel.restart_max_delay_ms
+			   : INIT_BACKOFF_MAX_MS;
 
 	g.app_running = 0;
 	printf("keel: app exited status=%d\n", code);
 	fflush(stdout);
 	klog("app: exited with status %d after %llu ms", code,
 	     (unsigned long long)ran_ms);
-	if (g.board.on_app_exit == BOARD_EXIT_POWEROFF ||
-	    r == OCI_RESTART_NO || (r == OCI_RESTART_ON_FAILURE && code == 0))
+	if (g.board.on_app_exit == BOARD_EXIT_POWEROFF || r == OCI_RESTART_NO ||
+	    (r == OCI_RESTART_ON_FAILURE && code == 0))
 		init_shutdown(RB_POWER_OFF, "the app ended");
 	if (g.trial) {
 		/* A trial app that fails is not restarted: the next boot
@@ -119,9 +120,10 @@ app_ended(int code)
 		/* restart -> reboot -> the other slot -> the board's end */
 		if (g.board.on_failure != BOARD_FAIL_FALLBACK ||
 		    !init_can_fall_back())
-			init_fatal("app", g.board.on_failure == BOARD_FAIL_FALLBACK
-						  ? "crash loop on every slot"
-						  : "crash loop");
+			init_fatal("app",
+				   g.board.on_failure == BOARD_FAIL_FALLBACK
+				       ? "crash loop on every slot"
+				       : "crash loop");
 		init_shutdown(RB_AUTOBOOT, "app crash loop");
 	}
 	klog("app: restart %u in %u ms", g.restarts, g.backoff_ms);
@@ -174,7 +176,7 @@ wait_app_gone(uint32_t ms)
 	struct signalfd_siginfo si;
 
 	while (g.app_running && init_now_us() < end) {
-		struct pollfd p = { sig_fd, POLLIN, 0 };
+		struct pollfd p = {sig_fd, POLLIN, 0};
 		int left = (int)((end - init_now_us()) / 1000) + 1;
 		if (poll(&p, 1, left) > 0 &&
 		    read(sig_fd, &si, sizeof(si)) == sizeof(si) &&
@@ -195,8 +197,9 @@ init_shutdown(int how, const char *why)
 						  : INIT_STOP_GRACE_MS;
 
 	klog("shutdown (%s): %s", why,
-	     how == RB_POWER_OFF ? "power off" : how == RB_AUTOBOOT ? "reboot"
-								  : "halt");
+	     how == RB_POWER_OFF  ? "power off"
+	     : how == RB_AUTOBOOT ? "reboot"
+				  : "halt");
 	if (g.app_running) {
 		sys->kill(g.ctr.pid, SIGTERM);
 		wait_app_gone(grace);
@@ -224,7 +227,7 @@ init_shutdown(int how, const char *why)
 void
 supervise(void)
 {
-	struct itimerspec sec = { { 1, 0 }, { 1, 0 } };
+	struct itimerspec sec = {{1, 0}, {1, 0}};
 	struct signalfd_siginfo si;
 	sigset_t all;
 
@@ -242,10 +245,10 @@ supervise(void)
 	reap(); /* anything that ended before the signalfd existed */
 	for (;;) {
 		struct pollfd p[4 + 1 + INIT_CTL_CONNS] = {
-			{ sig_fd, POLLIN, 0 },
-			{ timer_fd, POLLIN, 0 },
-			{ tick_fd, POLLIN, 0 },
-			{ health_notify_fd(), POLLIN, 0 },
+		    {sig_fd, POLLIN, 0},
+		    {timer_fd, POLLIN, 0},
+		    {tick_fd, POLLIN, 0},
+		    {health_notify_fd(), POLLIN, 0},
 		};
 		int n = 4 + control_pollfds(p + 4, 1 + INIT_CTL_CONNS);
 		uint64_t ticks;

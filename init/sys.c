@@ -52,16 +52,15 @@ real_kill(pid_t pid, int sig)
 }
 
 static const struct sys_ops real_ops = {
-	real_mount, real_umount, real_finit_module,
-	real_dm_ioctl, real_reboot, real_kill,
+    real_mount,	   real_umount, real_finit_module,
+    real_dm_ioctl, real_reboot, real_kill,
 };
 const struct sys_ops *sys = &real_ops;
 
 /* --- the transcript ---------------------------------------------------- */
 static int tfd = -1;
 
-static void
-note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void
 note(const char *fmt, ...)
 {
@@ -81,8 +80,8 @@ note(const char *fmt, ...)
 }
 
 static int
-t_mount(const char *src, const char *dst, const char *type,
-	unsigned long flags, const void *data)
+t_mount(const char *src, const char *dst, const char *type, unsigned long flags,
+	const void *data)
 {
 	int r = mount(src, dst, type, flags, data);
 
@@ -135,7 +134,7 @@ t_kill(pid_t pid, int sig)
 }
 
 static const struct sys_ops transcript_ops = {
-	t_mount, t_umount, t_finit_module, t_dm_ioctl, t_reboot, t_kill,
+    t_mount, t_umount, t_finit_module, t_dm_ioctl, t_reboot, t_kill,
 };
 
 void

@@ -73,7 +73,6 @@ full_pread(int fd, void *buf, size_t n, uint64_t off)
 	return 0;
 }
 
-
 /* A random (version 4) GUID in GPT's on-disk byte order. */
 static int
 random_guid(uint8_t g[16])

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* keel image: sign, tbs, digest, attach, verify, inspect (build: image_build.c). */
+/* keel image: sign, tbs, digest, attach, verify, inspect (build:
+ * image_build.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -11,14 +12,14 @@
 #include "launcher/image_cmd.h"
 
 static const char usage[] =
-	"keel image build SRC -o IMAGE [options]   make an unsigned image\n"
-	"keel image sign IMAGE --key NAME.key [--role ROLE]\n"
-	"keel image tbs IMAGE                      the signed bytes, to stdout\n"
-	"keel image digest IMAGE                   their SHA-256, in hex\n"
-	"keel image attach IMAGE --sig FILE --pub NAME.pub [--role ROLE]\n"
-	"keel image verify IMAGE [--keys DIR]      signatures, policy, tree\n"
-	"keel image inspect IMAGE                  key=value lines\n"
-	"Run any of them with --help for details.\n";
+    "keel image build SRC -o IMAGE [options]   make an unsigned image\n"
+    "keel image sign IMAGE --key NAME.key [--role ROLE]\n"
+    "keel image tbs IMAGE                      the signed bytes, to stdout\n"
+    "keel image digest IMAGE                   their SHA-256, in hex\n"
+    "keel image attach IMAGE --sig FILE --pub NAME.pub [--role ROLE]\n"
+    "keel image verify IMAGE [--keys DIR]      signatures, policy, tree\n"
+    "keel image inspect IMAGE                  key=value lines\n"
+    "Run any of them with --help for details.\n";
 
 /* Options shared by the small subcommands. */
 struct img_opts {
@@ -30,10 +31,9 @@ parse(int argc, char **argv, struct img_opts *o, const char *allowed,
       const char *help)
 {
 	static const struct option opts[] = {
-		{ "key", 1, 0, 'k' },  { "role", 1, 0, 'r' },
-		{ "sig", 1, 0, 's' },  { "pub", 1, 0, 'p' },
-		{ "keys", 1, 0, 'K' }, { "help", 0, 0, 'h' },
-		{ 0, 0, 0, 0 },
+	    {"key", 1, 0, 'k'}, {"role", 1, 0, 'r'}, {"sig", 1, 0, 's'},
+	    {"pub", 1, 0, 'p'}, {"keys", 1, 0, 'K'}, {"help", 0, 0, 'h'},
+	    {0, 0, 0, 0},
 	};
 	int c;
 
@@ -46,11 +46,21 @@ parse(int argc, char **argv, struct img_opts *o, const char *allowed,
 		if (c == '?' || !strchr(allowed, c))
 			return keel_usage(help);
 		switch (c) {
-		case 'k': o->key = optarg; break;
-		case 'r': o->role = optarg; break;
-		case 's': o->sig = optarg; break;
-		case 'p': o->pub = optarg; break;
-		case 'K': o->keys = optarg; break;
+		case 'k':
+			o->key = optarg;
+			break;
+		case 'r':
+			o->role = optarg;
+			break;
+		case 's':
+			o->sig = optarg;
+			break;
+		case 'p':
+			o->pub = optarg;
+			break;
+		case 'K':
+			o->keys = optarg;
+			break;
 		}
 	}
 	if (optind != argc - 1)
@@ -63,7 +73,7 @@ parse(int argc, char **argv, struct img_opts *o, const char *allowed,
 static int
 open_image(const char *action, const char *path, int flags, struct img_meta *m)
 {
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	int fd = open(path, flags | O_CLOEXEC);
 
 	if (fd < 0) {
@@ -100,7 +110,7 @@ add_and_write(const char *action, const char *path, int fd, struct img_meta *m,
 	      const char *role, const uint8_t id[EC_KEYID_LEN],
 	      const uint8_t sig[EC_SIG_LEN])
 {
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	char hex[2 * EC_KEYID_LEN + 1];
 
 	if (img_add_sig(m, role, id, sig, &e) < 0 ||
@@ -115,11 +125,11 @@ static int
 image_sign(int argc, char **argv)
 {
 	static const char help[] =
-		"keel image sign IMAGE --key NAME.key [--role ROLE]\n";
+	    "keel image sign IMAGE --key NAME.key [--role ROLE]\n";
 	uint8_t priv[EC_PRIV_LEN], pub[EC_PUB_LEN], id[EC_KEYID_LEN];
 	uint8_t digest[32], sig[EC_SIG_LEN];
 	char text[KS_TEXT_MAX];
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	struct img_opts o;
 	struct img_meta m;
 	long n;
@@ -154,12 +164,12 @@ static int
 image_attach(int argc, char **argv)
 {
 	static const char help[] =
-		"keel image attach IMAGE --sig FILE --pub NAME.pub [--role ROLE]\n"
-		"  FILE: DER (openssl dgst -sha256 -sign) or raw 64-byte r||s\n"
-		"  over the bytes `keel image tbs IMAGE` writes.\n";
+	    "keel image attach IMAGE --sig FILE --pub NAME.pub [--role ROLE]\n"
+	    "  FILE: DER (openssl dgst -sha256 -sign) or raw 64-byte r||s\n"
+	    "  over the bytes `keel image tbs IMAGE` writes.\n";
 	uint8_t pub[EC_PUB_LEN], id[EC_KEYID_LEN], digest[32], sig[EC_SIG_LEN];
 	char text[KS_TEXT_MAX];
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	struct img_opts o;
 	struct img_meta m;
 	long n;
@@ -227,13 +237,14 @@ image_tbs(int argc, char **argv, int digest_only)
 static int
 image_verify(int argc, char **argv)
 {
-	static const char help[] = "keel image verify IMAGE [--keys DIR]\n"
-				   "  Checks the signatures against the key set's "
-				   "policy (baked in unless --keys),\n"
-				   "  then recomputes the whole hash tree.\n";
+	static const char help[] =
+	    "keel image verify IMAGE [--keys DIR]\n"
+	    "  Checks the signatures against the key set's "
+	    "policy (baked in unless --keys),\n"
+	    "  then recomputes the whole hash tree.\n";
 	static struct verity_work w;
 	static struct keyset ks;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	struct img_opts o;
 	struct img_meta m;
 	char hex[65];

@@ -47,8 +47,8 @@ static volatile sig_atomic_t got_signal;
 struct scan {
 	char line[LINE_MAX_];
 	size_t len;
-	int status; /* last reported app exit status, or -1 */
-	int halted; /* keel-init halted (it then waits for power signals) */
+	int status;   /* last reported app exit status, or -1 */
+	int halted;   /* keel-init halted (it then waits for power signals) */
 	int rebooted; /* the kernel said it restarts the system */
 };
 
@@ -353,7 +353,8 @@ finish(const struct opts *o, pid_t pid, int why, const struct scan *s)
 		return EXIT_NO_STATUS;
 	}
 	if (s->rebooted && !o->allow_reboot) {
-		keel_errf(ACTION, o->disk, "the device rebooted (QEMU runs "
+		keel_errf(ACTION, o->disk,
+			  "the device rebooted (QEMU runs "
 			  "with -no-reboot; --allow-reboot boots it again)");
 		return EXIT_NO_STATUS;
 	}

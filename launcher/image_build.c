@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* keel image build: filesystem with Debian's mkfs, then tree, header, footer. */
+/* keel image build: filesystem with Debian's mkfs, then tree, header, footer.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -17,23 +18,23 @@
 #include "lib/crypto/sha256.h"
 
 static const char usage[] =
-	"keel image build SRC -o IMAGE [--fs erofs|squashfs] [--version N]\n"
-	"       [--epoch N] [--board NAME] [--name TEXT] [--salt HEX]\n"
-	"       [--config FILE]\n"
-	"  SRC: a root filesystem directory, a tar archive (as `docker export`\n"
-	"  writes), or an OCI runtime bundle (config.json + rootfs/, as `umoci\n"
-	"  unpack` writes). The bundle's config.json, or --config FILE, becomes\n"
-	"  the image's " IMG_CONFIG_PATH "; the mount points keel needs\n"
-	"  (/proc /sys /dev /run /tmp /etc /var/lib) are added when missing.\n"
-	"  Filesystem: lz4-compressed erofs (default) or squashfs. The salt is\n"
-	"  random unless given; with --salt and SOURCE_DATE_EPOCH the image is\n"
-	"  reproducible.\n";
+    "keel image build SRC -o IMAGE [--fs erofs|squashfs] [--version N]\n"
+    "       [--epoch N] [--board NAME] [--name TEXT] [--salt HEX]\n"
+    "       [--config FILE]\n"
+    "  SRC: a root filesystem directory, a tar archive (as `docker export`\n"
+    "  writes), or an OCI runtime bundle (config.json + rootfs/, as `umoci\n"
+    "  unpack` writes). The bundle's config.json, or --config FILE, becomes\n"
+    "  the image's " IMG_CONFIG_PATH "; the mount points keel needs\n"
+    "  (/proc /sys /dev /run /tmp /etc /var/lib) are added when missing.\n"
+    "  Filesystem: lz4-compressed erofs (default) or squashfs. The salt is\n"
+    "  random unless given; with --salt and SOURCE_DATE_EPOCH the image is\n"
+    "  reproducible.\n";
 
 struct build {
 	const char *src, *out, *config;
 	struct img_header h;
-	char stage[1024]; /* temporary tree, removed at the end */
-	char tmp[PATH_MAX];   /* the image being written */
+	char stage[1024];   /* temporary tree, removed at the end */
+	char tmp[PATH_MAX]; /* the image being written */
 };
 
 /* Runs argv, waits; stdout is discarded, stderr kept. 0 if it exited 0. */
@@ -93,15 +94,16 @@ parse_u63(const char *s, uint64_t *v)
 }
 
 /* Where keel's container mounts things: the image must have these dirs. */
-static const char *const mount_points[] = { "proc", "sys", "dev", "run",
-					    "tmp", "etc", "var", "var/lib" };
+static const char *const mount_points[] = {"proc", "sys", "dev", "run",
+					   "tmp",  "etc", "var", "var/lib"};
 
 static int
 has_mount_points(const char *root)
 {
 	char path[PATH_MAX];
 
-	for (size_t i = 0; i < sizeof(mount_points) / sizeof(*mount_points); i++) {
+	for (size_t i = 0; i < sizeof(mount_points) / sizeof(*mount_points);
+	     i++) {
 		snprintf(path, sizeof(path), "%s/%s", root, mount_points[i]);
 		if (!is_dir(path))
 			return 0;
@@ -114,7 +116,8 @@ add_mount_points(const char *root)
 {
 	char path[PATH_MAX];
 
-	for (size_t i = 0; i < sizeof(mount_points) / sizeof(*mount_points); i++) {
+	for (size_t i = 0; i < sizeof(mount_points) / sizeof(*mount_points);
+	     i++) {
 		snprintf(path, sizeof(path), "%s/%s", root, mount_points[i]);
 		if (mkdir(path, 0755) < 0 && errno != EEXIST)
 			return keel_errf("image build", path, "%s",
@@ -158,20 +161,22 @@ stage(struct build *b, const char **root)
 {
 	char path[PATH_MAX], cfgdir[PATH_MAX];
 	const char *config = b->config;
-	char *cp[] = { "cp", "-a", "--", path, b->stage, NULL };
-	char *tar[] = { "tar", "--numeric-owner", "-xpf", (char *)b->src, "-C",
-			b->stage, NULL };
+	char *cp[] = {"cp", "-a", "--", path, b->stage, NULL};
+	char *tar[] = {"tar", "--numeric-owner", "-xpf", (char *)b->src,
+		       "-C",  b->stage,		 NULL};
 	int bundle = 0;
 
 	snprintf(path, sizeof(path), "%s/config.json", b->src);
 	if (is_dir(b->src) && exists(path)) {
 		snprintf(path, sizeof(path), "%s/rootfs", b->src);
 		if (!is_dir(path))
-			return keel_errf("image build", b->src,
-					 "config.json without rootfs/: not an OCI bundle");
+			return keel_errf(
+			    "image build", b->src,
+			    "config.json without rootfs/: not an OCI bundle");
 		if (config)
 			return keel_errf("image build", b->src,
-					 "an OCI bundle brings its config.json; drop --config");
+					 "an OCI bundle brings its "
+					 "config.json; drop --config");
 		bundle = 1;
 	}
 	if (is_dir(b->src) && !bundle && !config && has_mount_points(b->src)) {
@@ -197,7 +202,8 @@ stage(struct build *b, const char **root)
 		snprintf(src, sizeof(src), "%s/.", b->src);
 		cp[3] = src;
 		if (run(cp) < 0)
-			return keel_errf("image build", b->src, "copying failed");
+			return keel_errf("image build", b->src,
+					 "copying failed");
 		cp[3] = path;
 	} else if (run(tar) < 0) {
 		return keel_errf("image build", b->src,
@@ -277,7 +283,7 @@ seal(struct build *b)
 	struct verity_params p;
 	struct verity_geo g;
 	struct img_meta m;
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 	struct stat st;
 	int fd, rc = KEEL_EXIT_FAIL;
 
@@ -286,7 +292,8 @@ seal(struct build *b)
 		return keel_errf("image build", b->tmp, "%s", strerror(errno));
 	b->h.data_blocks = ((uint64_t)st.st_size + IMG_BLOCK - 1) / IMG_BLOCK;
 	if (verity_geometry(b->h.data_blocks, &g) < 0) {
-		keel_errf("image build", b->tmp, "filesystem size out of range");
+		keel_errf("image build", b->tmp,
+			  "filesystem size out of range");
 		goto out;
 	}
 	b->h.hash_offset = b->h.data_blocks * IMG_BLOCK;
@@ -320,11 +327,9 @@ static int
 parse_args(struct build *b, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "fs", 1, 0, 'f' },	  { "version", 1, 0, 'v' },
-		{ "epoch", 1, 0, 'e' },	  { "board", 1, 0, 'b' },
-		{ "name", 1, 0, 'n' },	  { "salt", 1, 0, 's' },
-		{ "config", 1, 0, 'c' },  { "help", 0, 0, 'h' },
-		{ 0, 0, 0, 0 },
+	    {"fs", 1, 0, 'f'},	   {"version", 1, 0, 'v'}, {"epoch", 1, 0, 'e'},
+	    {"board", 1, 0, 'b'},  {"name", 1, 0, 'n'},	   {"salt", 1, 0, 's'},
+	    {"config", 1, 0, 'c'}, {"help", 0, 0, 'h'},	   {0, 0, 0, 0},
 	};
 	int c, salted = 0;
 	size_t len;
@@ -346,10 +351,11 @@ parse_args(struct build *b, int argc, char **argv)
 		case 'v':
 		case 'e':
 			if (parse_u63(optarg, c == 'v' ? &b->h.version
-							 : &b->h.epoch) < 0)
+						       : &b->h.epoch) < 0)
 				return keel_errf("image build", optarg,
 						 "%s must be 0..2^63-1",
-						 c == 'v' ? "version" : "epoch");
+						 c == 'v' ? "version"
+							  : "epoch");
 			break;
 		case 'b':
 		case 'n':
@@ -362,8 +368,9 @@ parse_args(struct build *b, int argc, char **argv)
 		case 's':
 			if (keel_unhex(optarg, b->h.salt, VERITY_MAX_SALT,
 				       &len) < 0)
-				return keel_errf("image build", optarg,
-						 "salt must be 0..64 bytes of hex");
+				return keel_errf(
+				    "image build", optarg,
+				    "salt must be 0..64 bytes of hex");
 			b->h.salt_len = (uint32_t)len;
 			salted = 1;
 			break;
@@ -413,7 +420,7 @@ image_build(int argc, char **argv)
 	if (rc)
 		unlink(b.tmp);
 	if (b.stage[0]) {
-		char *rm[] = { "rm", "-rf", "--", b.stage, NULL };
+		char *rm[] = {"rm", "-rf", "--", b.stage, NULL};
 		run(rm);
 	}
 	if (!rc) {

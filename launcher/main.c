@@ -8,20 +8,20 @@
 #include "launcher/keel.h"
 
 static const struct keel_cmd cmds[] = {
-	{ "keygen", cmd_keygen, "make an ECDSA P-256 signing key pair" },
-	{ "image", cmd_image, "build, sign, verify and inspect slot images" },
-	{ "run", cmd_run, "run a signed image's app in a container" },
-	{ "disk", cmd_disk, "assemble a board's GPT disk from slot images" },
-	{ "qemu", cmd_qemu, "boot a disk in QEMU; exit with the app's status" },
-	{ "bundle", cmd_bundle, "pack a signed image as an update bundle" },
-	{ "install", cmd_install, "check and install a bundle into a slot" },
-	{ "status", cmd_status, "show slots, versions and the app (control)" },
-	{ "update", cmd_update, "stream a bundle to the device (control)" },
-	{ "reboot", cmd_reboot, "reboot the device (control)" },
-	{ "poweroff", cmd_poweroff, "power the device off (control)" },
-	{ "factory-reset", cmd_factory_reset,
-	  "wipe /etc changes and /var/lib on next boot" },
-	{ "notify", cmd_notify, "send READY=1 etc. to $NOTIFY_SOCKET" },
+    {"keygen", cmd_keygen, "make an ECDSA P-256 signing key pair"},
+    {"image", cmd_image, "build, sign, verify and inspect slot images"},
+    {"run", cmd_run, "run a signed image's app in a container"},
+    {"disk", cmd_disk, "assemble a board's GPT disk from slot images"},
+    {"qemu", cmd_qemu, "boot a disk in QEMU; exit with the app's status"},
+    {"bundle", cmd_bundle, "pack a signed image as an update bundle"},
+    {"install", cmd_install, "check and install a bundle into a slot"},
+    {"status", cmd_status, "show slots, versions and the app (control)"},
+    {"update", cmd_update, "stream a bundle to the device (control)"},
+    {"reboot", cmd_reboot, "reboot the device (control)"},
+    {"poweroff", cmd_poweroff, "power the device off (control)"},
+    {"factory-reset", cmd_factory_reset,
+     "wipe /etc changes and /var/lib on next boot"},
+    {"notify", cmd_notify, "send READY=1 etc. to $NOTIFY_SOCKET"},
 };
 
 static int

@@ -44,7 +44,7 @@ keel_usage(const char *usage)
 int
 keel_keyset(const char *dir, struct keyset *ks, const char *action)
 {
-	struct kerr e = { 0 };
+	struct kerr e = {0};
 
 	if (dir ? ks_load_dir(dir, ks, &e) : ks_load_baked(ks, &e)) {
 		keel_err(action, dir ? dir : "baked keys", &e);
@@ -100,8 +100,8 @@ keel_write_file(const char *path, const void *buf, size_t len, int mode)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -1;
-	if (fchmod(fd, (mode_t)mode) < 0 || write(fd, buf, len) != (ssize_t)len ||
-	    fsync(fd) < 0)
+	if (fchmod(fd, (mode_t)mode) < 0 ||
+	    write(fd, buf, len) != (ssize_t)len || fsync(fd) < 0)
 		goto fail;
 	if (close(fd) < 0) {
 		fd = -1;

@@ -7,7 +7,8 @@
  * lib/ never prints and never exits: a failing function fills a kerr (when
  * the caller passed one) and returns a negative value (or 0 for 1/0-style
  * checks). Only the keel command layer turns it into a message:
- *   keel: image verify: slot.img: signature: no valid signature for role release
+ *   keel: image verify: slot.img: signature: no valid signature for role
+ * release
  */
 struct kerr {
 	const char *check; /* static string naming the check, e.g. "footer" */
@@ -16,6 +17,6 @@ struct kerr {
 
 /* Fills e (if not NULL) and returns -1. */
 int kerr_set(struct kerr *e, const char *check, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -29,8 +29,7 @@ io_pread_full(int fd, void *buf, size_t len, uint64_t off, uint64_t *at)
 }
 
 int
-io_pwrite_full(int fd, const void *buf, size_t len, uint64_t off,
-	       uint64_t *at)
+io_pwrite_full(int fd, const void *buf, size_t len, uint64_t off, uint64_t *at)
 {
 	size_t put = 0;
 	int r = 0;

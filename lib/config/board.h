@@ -23,7 +23,7 @@
 #define BOARD_MODNAME_MAX 55  /* the kernel's MODULE_NAME_LEN - 1 */
 #define BOARD_DELAY_MAX 86400 /* reboot:SECONDS */
 #define BOARD_WAIT_MAX 600000 /* disk.wait_ms */
-#define BOARD_WDT_MIN 2       /* watchdog.timeout: pets come once a second */
+#define BOARD_WDT_MIN 2	      /* watchdog.timeout: pets come once a second */
 #define BOARD_WDT_MAX 3600
 
 /* Partition roles, in the order keel disk lays them out. */

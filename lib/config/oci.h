@@ -23,7 +23,8 @@
  */
 
 /* Limits. Each bounds a table below; a config over a limit is refused. */
-#define OCI_JSON_MAX (256 * 1024) /* config.json bytes; caller reads <= this   \
+#define OCI_JSON_MAX                                                           \
+	(256 * 1024)		  /* config.json bytes; caller reads <= this   \
 				   */
 #define OCI_POOL_SIZE (32 * 1024) /* all strings of one config, NUL-ended */
 #define OCI_MAX_ARGS 128	  /* process.args; execve needs far fewer */

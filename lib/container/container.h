@@ -30,9 +30,9 @@ struct ctr_spec {
 	const struct cgroup *cg; /* the container's cgroup (made by the
 				  * caller with cgroup_create) or NULL */
 	const struct oci_config *cfg;
-	const char *keel_run;  /* bound at /run/keel in the container (the
-				* notify and control sockets); NULL: none */
-	char *const *env;      /* the app's environment; NULL: cfg->env */
+	const char *keel_run;	  /* bound at /run/keel in the container (the
+				   * notify and control sockets); NULL: none */
+	char *const *env;	  /* the app's environment; NULL: cfg->env */
 	const sigset_t *app_mask; /* the app's signal mask; NULL: the
 				   * caller's at ctr_start (keel-init, which
 				   * blocks everything, passes an empty one) */

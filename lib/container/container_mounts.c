@@ -319,7 +319,8 @@ ctr_mount_root(const struct ctr_spec *s, struct kerr *e)
 	if (ctr_mnt("proc", root, "/proc", "proc", MS_SAFE, NULL, e) ||
 	    ctr_mount_sys(s, e) || ctr_mount_dev(s, e) ||
 	    ctr_mnt("tmpfs", root, "/run", "tmpfs", MS_NOSUID | MS_NODEV,
-		    "mode=755", e) || ctr_mount_keel_run(s, e) ||
+		    "mode=755", e) ||
+	    ctr_mount_keel_run(s, e) ||
 	    ctr_mnt("tmpfs", root, "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
 		    "mode=1777", e) ||
 	    ctr_mount_etc(s, e) || ctr_mount_var(s, e) ||

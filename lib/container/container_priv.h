@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The parts of the launch, for lib/container/ only (container_*.c, reaper.c). */
+/* The parts of the launch, for lib/container/ only (container_*.c, reaper.c).
+ */
 #ifndef KEEL_CONTAINER_PRIV_H
 #define KEEL_CONTAINER_PRIV_H
 

@@ -8,12 +8,12 @@
 
 #include "lib/base/err.h"
 
-#define EC_PUB_LEN 65   /* uncompressed point: 0x04 || X || Y */
-#define EC_PRIV_LEN 32  /* private scalar, big-endian */
-#define EC_SIG_LEN 64   /* raw r || s, 32 bytes each, big-endian */
+#define EC_PUB_LEN 65	/* uncompressed point: 0x04 || X || Y */
+#define EC_PRIV_LEN 32	/* private scalar, big-endian */
+#define EC_SIG_LEN 64	/* raw r || s, 32 bytes each, big-endian */
 #define EC_KEYID_LEN 32 /* SHA-256 of the key's DER SubjectPublicKeyInfo */
-#define EC_SPKI_LEN 91  /* DER SubjectPublicKeyInfo of a P-256 point */
-#define EC_PEM_MAX 512  /* room for any PEM keel writes */
+#define EC_SPKI_LEN 91	/* DER SubjectPublicKeyInfo of a P-256 point */
+#define EC_PEM_MAX 512	/* room for any PEM keel writes */
 
 /*
  * Public key: PEM "PUBLIC KEY" (SubjectPublicKeyInfo) or its DER, P-256

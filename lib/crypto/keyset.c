@@ -82,15 +82,17 @@ parse_policy(struct keyset *ks, const char *text, const char *origin,
 					"%s:%u: expected \"ROLE REQUIRED\"",
 					origin, lineno);
 		if (need == 0 || need > KS_MAX_KEYS)
-			return kerr_set(e, "key policy",
-					"%s:%u: role %s must need 1..%d signatures",
-					origin, lineno, name, KS_MAX_KEYS);
+			return kerr_set(
+			    e, "key policy",
+			    "%s:%u: role %s must need 1..%d signatures", origin,
+			    lineno, name, KS_MAX_KEYS);
 		if (ks_role_find(ks, name) >= 0)
 			return kerr_set(e, "key policy", "%s:%u: role %s twice",
 					origin, lineno, name);
 		if (ks->nroles == KS_MAX_ROLES)
-			return kerr_set(e, "key policy", "%s: more than %d roles",
-					origin, KS_MAX_ROLES);
+			return kerr_set(e, "key policy",
+					"%s: more than %d roles", origin,
+					KS_MAX_ROLES);
 		strcpy(ks->role[ks->nroles].name, name);
 		ks->role[ks->nroles].need = (unsigned)need;
 		ks->role[ks->nroles].nkeys = 0;
@@ -102,16 +104,17 @@ parse_policy(struct keyset *ks, const char *text, const char *origin,
 }
 
 static int
-add_key(struct keyset *ks, const char *role, const char *name,
-	const char *pem, size_t len, struct kerr *e)
+add_key(struct keyset *ks, const char *role, const char *name, const char *pem,
+	size_t len, struct kerr *e)
 {
-	struct kerr pe = { 0 }; /* e->detail cannot be both source and target */
+	struct kerr pe = {0}; /* e->detail cannot be both source and target */
 	struct ks_key *k;
 	int r = ks_role_find(ks, role);
 
 	if (r < 0)
-		return kerr_set(e, "key set", "%s/%s.pub: role %s not in policy",
-				role, name, role);
+		return kerr_set(e, "key set",
+				"%s/%s.pub: role %s not in policy", role, name,
+				role);
 	if (ks->nkeys == KS_MAX_KEYS)
 		return kerr_set(e, "key set", "more than %d keys", KS_MAX_KEYS);
 	k = &ks->key[ks->nkeys];
@@ -134,9 +137,10 @@ check_set(const struct keyset *ks, const char *origin, struct kerr *e)
 	for (unsigned i = 0; i < ks->nroles; i++) {
 		const struct ks_role *r = &ks->role[i];
 		if (r->nkeys < r->need)
-			return kerr_set(e, "key set",
-					"%s: role %s needs %u signatures but has %u keys",
-					origin, r->name, r->need, r->nkeys);
+			return kerr_set(
+			    e, "key set",
+			    "%s: role %s needs %u signatures but has %u keys",
+			    origin, r->name, r->need, r->nkeys);
 	}
 	return 0;
 }
@@ -168,7 +172,8 @@ ks_load_baked(struct keyset *ks, struct kerr *e)
 		return -1;
 	for (unsigned i = 0; i < ks_baked_npubs; i++) {
 		const struct ks_baked_pub *b = &ks_baked_pubs[i];
-		if (add_key(ks, b->role, b->name, b->pem, strlen(b->pem), e) < 0)
+		if (add_key(ks, b->role, b->name, b->pem, strlen(b->pem), e) <
+		    0)
 			return -1;
 	}
 	return check_set(ks, "baked key set", e);
@@ -251,9 +256,10 @@ ks_load_dir(const char *dir, struct keyset *ks, struct kerr *e)
 		if (d->d_type == DT_DIR && d->d_name[0] != '.' &&
 		    ks_role_find(ks, d->d_name) < 0) {
 			closedir(dp);
-			return kerr_set(e, "key set",
-					"%s/%s: directory is not a role in the policy",
-					dir, d->d_name);
+			return kerr_set(
+			    e, "key set",
+			    "%s/%s: directory is not a role in the policy", dir,
+			    d->d_name);
 		}
 	}
 	closedir(dp);

@@ -9,9 +9,9 @@
 #include "lib/base/err.h"
 
 #define KS_MAX_ROLES 8
-#define KS_MAX_KEYS 32    /* in all roles together */
-#define KS_ROLE_MAX 27    /* characters in a role name: [a-z0-9_-] */
-#define KS_TEXT_MAX 4096  /* a policy or .pub file */
+#define KS_MAX_KEYS 32	 /* in all roles together */
+#define KS_ROLE_MAX 27	 /* characters in a role name: [a-z0-9_-] */
+#define KS_TEXT_MAX 4096 /* a policy or .pub file */
 
 struct ks_role {
 	char name[KS_ROLE_MAX + 1];

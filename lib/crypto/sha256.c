@@ -204,8 +204,8 @@ sha256_final(struct sha256 *c, uint8_t out[SHA256_LEN])
 }
 
 void
-sha256_final2(const struct sha256 *c, const void *a, const void *b,
-	      size_t len, uint8_t oa[SHA256_LEN], uint8_t ob[SHA256_LEN])
+sha256_final2(const struct sha256 *c, const void *a, const void *b, size_t len,
+	      uint8_t oa[SHA256_LEN], uint8_t ob[SHA256_LEN])
 {
 	struct sha256 t;
 

@@ -57,8 +57,8 @@ state_in(const uint32_t h[8], __m128i *abef, __m128i *cdgh)
 	__m128i t =
 	    _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xb1);
 
-	*cdgh = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]),
-				  0x1b);
+	*cdgh =
+	    _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1b);
 	*abef = _mm_alignr_epi8(t, *cdgh, 8);
 	*cdgh = _mm_blend_epi16(*cdgh, t, 0xf0);
 }

@@ -27,7 +27,6 @@ dm_init(struct dm_buf *b, const char *name)
 	snprintf(b->io.name, sizeof(b->io.name), "%s", name);
 }
 
-
 int
 dm_verity_params(const struct img_header *h, const char *dev, char *out,
 		 size_t cap)
@@ -51,7 +50,8 @@ dm_remove(dm_ioctl_fn io, int ctl_fd, const char *name, struct kerr *e)
 
 	dm_init(&b, name);
 	if (io(ctl_fd, DM_DEV_REMOVE, &b) < 0)
-		return kerr_set(e, "dm remove", "%s: %s", name, strerror(errno));
+		return kerr_set(e, "dm remove", "%s: %s", name,
+				strerror(errno));
 	return 0;
 }
 
@@ -67,7 +67,8 @@ dm_create_ro(dm_ioctl_fn io, int ctl_fd, const char *name, const char *type,
 		return kerr_set(e, "dm table", "parameters too long");
 	dm_init(&b, name);
 	if (io(ctl_fd, DM_DEV_CREATE, &b) < 0)
-		return kerr_set(e, "dm create", "%s: %s", name, strerror(errno));
+		return kerr_set(e, "dm create", "%s: %s", name,
+				strerror(errno));
 
 	dm_init(&b, name);
 	b.io.flags = DM_READONLY_FLAG;
@@ -104,7 +105,8 @@ dm_verity_corrupted(dm_ioctl_fn io, int ctl_fd, const char *name,
 
 	dm_init(&b, name);
 	if (io(ctl_fd, DM_TABLE_STATUS, &b) < 0)
-		return kerr_set(e, "dm status", "%s: %s", name, strerror(errno));
+		return kerr_set(e, "dm status", "%s: %s", name,
+				strerror(errno));
 	if (b.io.target_count != 1)
 		return kerr_set(e, "dm status", "%s: no target", name);
 	/* Status of a verity target: "V" (verified) or "C" (corrupted). */

@@ -27,9 +27,9 @@ int dm_verity_params(const struct img_header *h, const char *dev, char *out,
  * 512-byte sectors, loads PARAMS and resumes it. *devno gets the new
  * device's number. On failure the half-made device is removed. 0 or -1.
  */
-int dm_create_ro(dm_ioctl_fn io, int ctl_fd, const char *name,
-		 const char *type, uint64_t sectors, const char *params,
-		 uint64_t *devno, struct kerr *e);
+int dm_create_ro(dm_ioctl_fn io, int ctl_fd, const char *name, const char *type,
+		 uint64_t sectors, const char *params, uint64_t *devno,
+		 struct kerr *e);
 
 /* 1 if the verity device NAME has seen a corrupted block, 0 if not, -1. */
 int dm_verity_corrupted(dm_ioctl_fn io, int ctl_fd, const char *name,

@@ -14,10 +14,6 @@ const uint8_t gpt_type_linux[16] = {
     0x8e, 0x79, 0x3d, 0x69, 0xd8, 0x47, 0x7d, 0xe4,
 };
 
-
-
-
-
 static uint64_t
 align_up(uint64_t v, uint64_t a)
 {
@@ -150,7 +146,7 @@ gpt_encode(const struct gpt_disk *d, uint8_t mbr[GPT_SECTOR],
 	mbr[446 + 7] = 0xff;
 	le_put32(mbr + 446 + 8, 1);
 	le_put32(mbr + 446 + 12,
-	      mbr_len > 0xffffffffu ? 0xffffffffu : (uint32_t)mbr_len);
+		 mbr_len > 0xffffffffu ? 0xffffffffu : (uint32_t)mbr_len);
 	mbr[510] = 0x55;
 	mbr[511] = 0xaa;
 	return 0;

@@ -13,9 +13,9 @@
 
 #define BLKGETSIZE64 _IOR(0x12, 114, size_t)
 
-static const char hdr_magic[8] = { 'K', 'E', 'E', 'L', 'I', 'M', 'G', '1' };
-static const char sig_magic[8] = { 'K', 'E', 'E', 'L', 'S', 'I', 'G', '1' };
-static const char ftr_magic[8] = { 'K', 'E', 'E', 'L', 'F', 'T', 'R', '1' };
+static const char hdr_magic[8] = {'K', 'E', 'E', 'L', 'I', 'M', 'G', '1'};
+static const char sig_magic[8] = {'K', 'E', 'E', 'L', 'S', 'I', 'G', '1'};
+static const char ftr_magic[8] = {'K', 'E', 'E', 'L', 'F', 'T', 'R', '1'};
 
 /* Offsets in the signed header (docs/FORMAT.md). */
 enum {
@@ -51,11 +51,6 @@ enum {
 /* Signature entry and footer fields. */
 enum { S_ALG = 0, S_ROLE = 4, S_KEYID = 32, S_SIG = 64 };
 enum { F_MAGIC = 0, F_META = 8, F_SIZE = 16, F_RESERVED = 24 };
-
-
-
-
-
 
 /* A NUL-terminated printable string in a fixed field, zero padded after. */
 static int
@@ -102,16 +97,20 @@ check_geometry(const struct img_header *h, struct kerr *e)
 		return kerr_set(e, "header", "data_blocks %llu out of range",
 				(unsigned long long)h->data_blocks);
 	if (verity_geometry(h->data_blocks, &g) < 0)
-		return kerr_set(e, "header", "no hash tree geometry for %llu blocks",
+		return kerr_set(e, "header",
+				"no hash tree geometry for %llu blocks",
 				(unsigned long long)h->data_blocks);
 	if (h->hash_offset != h->data_blocks * IMG_BLOCK)
-		return kerr_set(e, "header", "hash_offset is not data_blocks*4096");
+		return kerr_set(e, "header",
+				"hash_offset is not data_blocks*4096");
 	if (h->hash_blocks != g.tree_blocks)
-		return kerr_set(e, "header", "hash_blocks %llu, tree needs %llu",
+		return kerr_set(e, "header",
+				"hash_blocks %llu, tree needs %llu",
 				(unsigned long long)h->hash_blocks,
 				(unsigned long long)g.tree_blocks);
 	if (h->meta_offset != h->hash_offset + h->hash_blocks * IMG_BLOCK)
-		return kerr_set(e, "header", "metadata offset is not after the tree");
+		return kerr_set(e, "header",
+				"metadata offset is not after the tree");
 	return 0;
 }
 
@@ -119,7 +118,8 @@ static int
 check_fields(const struct img_header *h, struct kerr *e)
 {
 	if (!img_fs_name(h->fs))
-		return kerr_set(e, "header", "unknown filesystem type %u", h->fs);
+		return kerr_set(e, "header", "unknown filesystem type %u",
+				h->fs);
 	if (h->version >= IMG_VERSION_MAX)
 		return kerr_set(e, "header", "version %llu is not below 2^63",
 				(unsigned long long)h->version);
@@ -130,7 +130,8 @@ check_fields(const struct img_header *h, struct kerr *e)
 		return kerr_set(e, "header", "salt longer than %d bytes",
 				VERITY_MAX_SALT);
 	if (!str_ok(h->board, IMG_STR_MAX) || !str_ok(h->name, IMG_STR_MAX))
-		return kerr_set(e, "header", "board or name not printable ASCII");
+		return kerr_set(e, "header",
+				"board or name not printable ASCII");
 	return check_geometry(h, e);
 }
 
@@ -186,7 +187,8 @@ img_header_decode(const uint8_t t[IMG_TBS_SIZE], struct img_header *h,
 	if (memcmp(t + H_MAGIC, hdr_magic, 8))
 		return kerr_set(e, "header", "bad magic (not a keel image)");
 	if (le_get32(t + H_FORMAT) != 1 || le_get32(t + H_SIZE) != IMG_TBS_SIZE)
-		return kerr_set(e, "header", "unsupported header format %u/size %u",
+		return kerr_set(e, "header",
+				"unsupported header format %u/size %u",
 				le_get32(t + H_FORMAT), le_get32(t + H_SIZE));
 	if (le_get32(t + H_FLAGS) != 0)
 		return kerr_set(e, "header", "unknown critical flags 0x%x",
@@ -195,7 +197,8 @@ img_header_decode(const uint8_t t[IMG_TBS_SIZE], struct img_header *h,
 	    le_get32(t + H_HASH_BSIZE) != IMG_BLOCK)
 		return kerr_set(e, "header", "block sizes must be 4096");
 	if (memcmp(t + H_ALG, alg, 16) || le_get32(t + H_VERITY_VER) != 1)
-		return kerr_set(e, "header", "hash must be sha256, verity format 1");
+		return kerr_set(e, "header",
+				"hash must be sha256, verity format 1");
 	h->fs = le_get32(t + H_FS);
 	h->version = le_get64(t + H_VERSION);
 	h->epoch = le_get64(t + H_EPOCH);
@@ -207,11 +210,14 @@ img_header_decode(const uint8_t t[IMG_TBS_SIZE], struct img_header *h,
 	if (h->salt_len > VERITY_MAX_SALT)
 		return kerr_set(e, "header", "salt longer than %d bytes",
 				VERITY_MAX_SALT);
-	if (!bytes_zero(t + H_SALT + h->salt_len, VERITY_MAX_SALT - h->salt_len))
-		return kerr_set(e, "header", "bytes after the salt are not zero");
+	if (!bytes_zero(t + H_SALT + h->salt_len,
+			VERITY_MAX_SALT - h->salt_len))
+		return kerr_set(e, "header",
+				"bytes after the salt are not zero");
 	memcpy(h->salt, t + H_SALT, h->salt_len);
 	if (!bytes_zero(t + H_ROOT + VERITY_DIGEST, 64 - VERITY_DIGEST))
-		return kerr_set(e, "header", "bytes after the root hash are not zero");
+		return kerr_set(e, "header",
+				"bytes after the root hash are not zero");
 	memcpy(h->root, t + H_ROOT, VERITY_DIGEST);
 	if (get_str(t + H_BOARD, 64, h->board, IMG_STR_MAX) < 0)
 		return kerr_set(e, "header", "board is not a printable string");
@@ -288,11 +294,13 @@ img_meta_decode(const uint8_t blk[IMG_META_SIZE], struct img_meta *m,
 	m->nsig = n;
 	/* Unused entries and the gap up to the footer must be zero. */
 	if (!bytes_zero(blk + M_SIG0 + n * IMG_SIG_ENTRY,
-		      M_FOOTER - (M_SIG0 + n * IMG_SIG_ENTRY)))
-		return kerr_set(e, "signatures", "unused signature space not zero");
+			M_FOOTER - (M_SIG0 + n * IMG_SIG_ENTRY)))
+		return kerr_set(e, "signatures",
+				"unused signature space not zero");
 	img_footer_encode(&m->h, f);
 	if (memcmp(blk + M_FOOTER, f, IMG_FOOTER_SIZE))
-		return kerr_set(e, "footer", "copy in the metadata block differs");
+		return kerr_set(e, "footer",
+				"copy in the metadata block differs");
 	return 0;
 }
 
@@ -360,16 +368,17 @@ img_read(int fd, struct img_meta *m, struct kerr *e)
 		return kerr_set(e, "footer", "reserved bytes are not zero");
 	if (meta % IMG_BLOCK || isize != meta + IMG_META_SIZE || isize > size ||
 	    isize < meta)
-		return kerr_set(e, "footer",
-				"metadata offset %llu does not fit a slot of %llu bytes",
-				(unsigned long long)meta,
-				(unsigned long long)size);
+		return kerr_set(
+		    e, "footer",
+		    "metadata offset %llu does not fit a slot of %llu bytes",
+		    (unsigned long long)meta, (unsigned long long)size);
 	if (read_at(fd, blk, sizeof(blk), meta, "metadata", e) < 0)
 		return -1;
 	if (img_meta_decode(blk, m, e) < 0)
 		return -1;
 	if (m->h.meta_offset != meta)
-		return kerr_set(e, "footer", "points elsewhere than the header says");
+		return kerr_set(e, "footer",
+				"points elsewhere than the header says");
 	return 0;
 }
 
@@ -412,10 +421,12 @@ img_add_sig(struct img_meta *m, const char *role,
 		return kerr_set(e, "signatures", "bad role name '%s'", role);
 	for (unsigned i = 0; i < m->nsig; i++)
 		if (!memcmp(m->sig[i].keyid, keyid, EC_KEYID_LEN))
-			return kerr_set(e, "signatures",
-					"this key has signed the image already");
+			return kerr_set(
+			    e, "signatures",
+			    "this key has signed the image already");
 	if (m->nsig == IMG_MAX_SIGS)
-		return kerr_set(e, "signatures", "table full (%d)", IMG_MAX_SIGS);
+		return kerr_set(e, "signatures", "table full (%d)",
+				IMG_MAX_SIGS);
 	g = &m->sig[m->nsig++];
 	memset(g, 0, sizeof(*g));
 	g->alg = IMG_SIG_ECDSA_P256_SHA256;

@@ -35,13 +35,13 @@
 enum img_fs { IMG_FS_EROFS = 1, IMG_FS_SQUASHFS = 2 };
 
 struct img_header {
-	uint32_t fs;		/* enum img_fs */
-	uint64_t version;	/* monotonic per product */
-	uint64_t epoch;		/* security epoch: rollback floor */
-	uint64_t data_blocks;	/* filesystem size in 4096-byte blocks */
-	uint64_t hash_offset;	/* = data_blocks * 4096 */
-	uint64_t hash_blocks;	/* tree size in blocks */
-	uint64_t meta_offset;	/* = hash_offset + hash_blocks * 4096 */
+	uint32_t fs;	      /* enum img_fs */
+	uint64_t version;     /* monotonic per product */
+	uint64_t epoch;	      /* security epoch: rollback floor */
+	uint64_t data_blocks; /* filesystem size in 4096-byte blocks */
+	uint64_t hash_offset; /* = data_blocks * 4096 */
+	uint64_t hash_blocks; /* tree size in blocks */
+	uint64_t meta_offset; /* = hash_offset + hash_blocks * 4096 */
 	uint32_t salt_len;
 	uint8_t salt[VERITY_MAX_SALT];
 	uint8_t root[VERITY_DIGEST];
@@ -77,8 +77,7 @@ int img_meta_encode(struct img_meta *m, uint8_t blk[IMG_META_SIZE],
 		    struct kerr *e);
 int img_meta_decode(const uint8_t blk[IMG_META_SIZE], struct img_meta *m,
 		    struct kerr *e);
-void img_footer_encode(const struct img_header *h,
-		       uint8_t f[IMG_FOOTER_SIZE]);
+void img_footer_encode(const struct img_header *h, uint8_t f[IMG_FOOTER_SIZE]);
 
 /* Size of a slot: a regular file's length or a block device's size. */
 int img_slot_size(int fd, uint64_t *size, struct kerr *e);

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
-/* The trust decision on a slot: signatures against the policy, then the tree. */
+/* The trust decision on a slot: signatures against the policy, then the tree.
+ */
 #include <string.h>
 
 #include "lib/image/image.h"
 #include "lib/base/text.h"
 
-
 int
 img_check_sigs(const struct img_meta *m, const struct keyset *ks,
 	       struct kerr *e)
 {
-	unsigned count[KS_MAX_ROLES] = { 0 };
+	unsigned count[KS_MAX_ROLES] = {0};
 	uint8_t digest[32];
 	char id[17];
 
@@ -26,13 +26,13 @@ img_check_sigs(const struct img_meta *m, const struct keyset *ks,
 
 		text_hex(s->keyid, 8, id); /* short form in messages */
 		if (r < 0) {
-			kerr_set(e, "signature", "%s:%s: role not in the key set",
-				 s->role, id);
+			kerr_set(e, "signature",
+				 "%s:%s: role not in the key set", s->role, id);
 			return 0;
 		}
 		if (k < 0) {
-			kerr_set(e, "signature", "%s:%s: key not in the key set",
-				 s->role, id);
+			kerr_set(e, "signature",
+				 "%s:%s: key not in the key set", s->role, id);
 			return 0;
 		}
 		if (ks->key[k].role != (unsigned)r) {
@@ -43,8 +43,8 @@ img_check_sigs(const struct img_meta *m, const struct keyset *ks,
 		for (unsigned j = 0; j < i; j++)
 			if (!memcmp(m->sig[j].keyid, s->keyid, EC_KEYID_LEN)) {
 				kerr_set(e, "signature",
-					 "%s:%s: same key signed twice", s->role,
-					 id);
+					 "%s:%s: same key signed twice",
+					 s->role, id);
 				return 0;
 			}
 		if (ec_verify(ks->key[k].pub, digest, s->sig) != 1) {

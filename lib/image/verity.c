@@ -283,8 +283,7 @@ mt_run(struct vpass *s, unsigned n)
 }
 
 int
-verity_read_full(int fd, uint8_t *buf, size_t len, uint64_t off,
-		 struct kerr *e)
+verity_read_full(int fd, uint8_t *buf, size_t len, uint64_t off, struct kerr *e)
 {
 	size_t got = 0;
 

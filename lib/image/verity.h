@@ -11,10 +11,10 @@
 #define VERITY_BLOCK 4096
 #define VERITY_DIGEST 32
 #define VERITY_ARITY (VERITY_BLOCK / VERITY_DIGEST) /* digests per block */
-#define VERITY_MAX_LEVELS 8  /* 128^8 data blocks: far past any disk */
+#define VERITY_MAX_LEVELS 8 /* 128^8 data blocks: far past any disk */
 #define VERITY_MAX_SALT 64
 #define VERITY_IO_SIZE (128 * 1024) /* data read per pread */
-#define VERITY_MAX_WORKERS 4 /* threads of verity_check, caller included */
+#define VERITY_MAX_WORKERS 4	 /* threads of verity_check, caller included */
 #define VERITY_STACK (64 * 1024) /* each helper thread's stack */
 
 /*

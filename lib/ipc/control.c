@@ -27,7 +27,6 @@ req_byte(unsigned char c)
 	       c == ' ';
 }
 
-
 static int
 parse_line(const char *p, size_t n, struct control_req *r, struct kerr *e)
 {

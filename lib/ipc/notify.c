@@ -29,7 +29,6 @@ line_val(const char *p, size_t n, const char *key, size_t *vn)
 	return p + k;
 }
 
-
 static void
 one_line(const char *p, size_t n, struct notify_msg *m)
 {

@@ -223,8 +223,8 @@ half_run(void *arg)
 
 	h->ok = 1;
 	for (; i + 1 < h->n && h->ok; i += 2)
-		h->ok = check_pair(h->t, h->first + i, h->buf + i * VERITY_BLOCK,
-				   &h->e);
+		h->ok = check_pair(h->t, h->first + i,
+				   h->buf + i * VERITY_BLOCK, &h->e);
 	if (i < h->n && h->ok)
 		h->ok = bundle_tree_check_data(h->t, h->first + i,
 					       h->buf + i * VERITY_BLOCK,

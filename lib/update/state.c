@@ -41,11 +41,6 @@
 
 static const char state_magic[8] = {'K', 'E', 'E', 'L', 'S', 'T', 'A', 'T'};
 
-
-
-
-
-
 static void
 encode_slot(const struct state_slot *s, uint8_t *p)
 {

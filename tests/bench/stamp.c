@@ -36,7 +36,7 @@ main(int argc, char **argv)
 {
 	stamp_print();
 	if (argc >= 3 && !strcmp(argv[1], "--hold")) {
-		struct timespec tick = { 0, 10000000 };
+		struct timespec tick = {0, 10000000};
 
 		while (access(argv[2], F_OK) == 0)
 			nanosleep(&tick, NULL);

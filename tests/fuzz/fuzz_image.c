@@ -14,7 +14,7 @@ static int fd = -1;
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t blk[IMG_META_SIZE] = { 0 };
+	uint8_t blk[IMG_META_SIZE] = {0};
 	struct img_meta m;
 	struct kerr e;
 
@@ -34,7 +34,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		img_check_sigs(&m, &ks, &e);
 	}
 	/* The whole reader on the input as a slot: footer at its end. */
-	if (ftruncate(fd, 0) == 0 && pwrite(fd, data, size, 0) == (ssize_t)size &&
+	if (ftruncate(fd, 0) == 0 &&
+	    pwrite(fd, data, size, 0) == (ssize_t)size &&
 	    img_read(fd, &m, &e) == 0)
 		img_check_sigs(&m, &ks, &e);
 	return 0;

@@ -75,7 +75,8 @@ test_values(void)
 	CHECK(b.on_bad_persist == BOARD_PERSIST_TMPFS, "tmpfs");
 	CHECK(b.on_app_exit == BOARD_EXIT_POWEROFF, "poweroff");
 	CHECK(b.disk_wait_ms == 0 && !b.watchdog[0], "wait, watchdog");
-	CHECK(b.watchdog_timeout == 3, "watchdog.timeout %u", b.watchdog_timeout);
+	CHECK(b.watchdog_timeout == 3, "watchdog.timeout %u",
+	      b.watchdog_timeout);
 	CHECK(b.nmod == 3 && !strcmp(b.mod[1], "b-c") &&
 		  !strcmp(b.mod[2], "d_e"),
 	      "module list");

@@ -181,7 +181,8 @@ test_signature_policy(void)
 	int fd;
 
 	fd = make_image(&m, 0);
-	CHECK(verify(fd, &ks, &e) == 0 && !strcmp(e.detail, "image is unsigned"),
+	CHECK(verify(fd, &ks, &e) == 0 &&
+		  !strcmp(e.detail, "image is unsigned"),
 	      "unsigned refused: %s", e.detail);
 	close(fd);
 
@@ -243,10 +244,11 @@ test_header_fields(void)
 	CHECK(img_header_decode(t, &h, &e) < 0, "critical flag refused");
 	memcpy(t, m.tbs, sizeof(t));
 	t[40]++; /* data_blocks no longer matches the geometry */
-	CHECK(img_header_decode(t, &h, &e) < 0, "inconsistent geometry refused");
+	CHECK(img_header_decode(t, &h, &e) < 0,
+	      "inconsistent geometry refused");
 	memcpy(t, m.tbs, sizeof(t));
 	CHECK(img_header_decode(t, &h, &e) == 0 && h.version == 42 &&
-		      h.epoch == 3 && !strcmp(h.board, "qemu-x86_64"),
+		  h.epoch == 3 && !strcmp(h.board, "qemu-x86_64"),
 	      "round trip");
 }
 
@@ -285,7 +287,8 @@ main(void)
 	close(fd);
 	load_key("keys/test/release/test-release-a.key", priv_a, pub_a, id_a);
 	load_key("keys/test/release/test-release-b.key", priv_b, pub_b, id_b);
-	CHECK(ks_load_dir("keys/test", &ks, &e) == 0, "keys/test: %s", e.detail);
+	CHECK(ks_load_dir("keys/test", &ks, &e) == 0, "keys/test: %s",
+	      e.detail);
 	test_header_fields();
 	test_signature_policy();
 	test_every_metadata_byte();

@@ -168,8 +168,8 @@ static void
 test_final2(const char *path)
 {
 	static uint8_t pre[130], a[4200], b[4200], ja[4400];
-	static const size_t lens[] = {0, 1, 55, 56, 63, 64, 65, 119, 120, 200,
-				      4096};
+	static const size_t lens[] = {0,  1,   55,  56,	 63,  64,
+				      65, 119, 120, 200, 4096};
 	uint8_t da[32], db[32], wa[32], wb[32];
 	struct sha256 c;
 	int bad = 0, n = 0;
@@ -196,8 +196,8 @@ test_final2(const char *path)
 			n++;
 		}
 	}
-	CHECK(bad == 0, "%s: final2: %d of %d prefix/length pairs differ",
-	      path, bad, n);
+	CHECK(bad == 0, "%s: final2: %d of %d prefix/length pairs differ", path,
+	      bad, n);
 }
 
 static double

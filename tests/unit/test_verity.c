@@ -461,7 +461,8 @@ tool(int ac, char **av)
 		return 2;
 	}
 	if (getenv("KEEL_VERITY_WORKERS"))
-		verity_set_workers((unsigned)atoi(getenv("KEEL_VERITY_WORKERS")));
+		verity_set_workers(
+		    (unsigned)atoi(getenv("KEEL_VERITY_WORKERS")));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (check) {
 		unit_hex(av[6], root, 32);
@@ -515,7 +516,7 @@ main(int argc, char **argv)
 			roundtrip(counts[i], VERITY_MAX_SALT, 0);
 			roundtrip(counts[i], 7, 3 * BS);
 		}
-		tamper(2, 1, 64);   /* every byte of a one-block tree */
+		tamper(2, 1, 64); /* every byte of a one-block tree */
 		/* every 7th byte of a two-level tree, or every 61st */
 		tamper(130, mode == 1 ? 7 : 61, 64);
 		tamper(700, 257, 16); /* six level 0 blocks */

@@ -24,8 +24,8 @@ expect_fault(int fd, const struct verity_params *p, const uint8_t root[32],
 		pwrite(fd, &x, 1, (off_t)offs[i]);
 	}
 	ok = verity_check(fd, p, &work, root, &e);
-	CHECK(ok == 0 && !strcmp(e.detail, want), "%s: %d '%s', not '%s'",
-	      what, ok, e.detail, want);
+	CHECK(ok == 0 && !strcmp(e.detail, want), "%s: %d '%s', not '%s'", what,
+	      ok, e.detail, want);
 	for (size_t i = k; i-- > 0;)
 		pwrite(fd, &b[i], 1, (off_t)offs[i]);
 }

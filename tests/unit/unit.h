@@ -9,16 +9,16 @@
 static int unit_pass, unit_fail;
 
 /* Records one named check; prints only failures (and the final counts). */
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		if (cond) {                                                \
-			unit_pass++;                                       \
-		} else {                                                   \
-			unit_fail++;                                       \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__);        \
-			printf(__VA_ARGS__);                               \
-			printf("\n");                                      \
-		}                                                          \
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		if (cond) {                                                    \
+			unit_pass++;                                           \
+		} else {                                                       \
+			unit_fail++;                                           \
+			printf("FAIL %s:%d: ", __FILE__, __LINE__);            \
+			printf(__VA_ARGS__);                                   \
+			printf("\n");                                          \
+		}                                                              \
 	} while (0)
 
 /* Each test binary ends with: return unit_done("name"); */
