@@ -12,6 +12,7 @@
 
 #include "launcher/commands.h"
 #include "launcher/keel.h"
+#include "lib/base/io.h"
 #include "lib/update/bundle.h"
 
 static const char usage[] =
@@ -50,20 +51,10 @@ put(struct out *o, const void *p, size_t n)
 static int
 get(int fd, const char *path, void *p, size_t n, uint64_t off)
 {
-	size_t got = 0;
+	int r = io_pread_full(fd, p, n, off, NULL);
 
-	while (got < n) {
-		ssize_t r =
-		    pread(fd, (uint8_t *)p + got, n - got, (off_t)(off + got));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return keel_errf("bundle create", path, "read: %s",
-					 r < 0 ? strerror(errno) : "short");
-		got += (size_t)r;
-	}
-	return 0;
+	return r ? keel_errf("bundle create", path, "read: %s", io_strerror(r))
+		 : 0;
 }
 
 /* Copies [off, off + len) of the image verbatim. */

@@ -17,6 +17,7 @@
 #include "launcher/commands.h"
 #include "launcher/keel.h"
 #include "lib/base/bytes.h"
+#include "lib/base/io.h"
 #include "lib/disk/gpt.h"
 #include "lib/image/image.h"
 
@@ -32,48 +33,25 @@ static const char usage[] =
 
 static uint8_t chunk[COPY_CHUNK];
 
+/* Whole transfers; -1 with errno set (EIO for a short read). */
 static int
 full_pwrite(int fd, const void *buf, size_t n, uint64_t off)
 {
-	const char *p = buf;
+	int r = io_pwrite_full(fd, buf, n, off, NULL);
 
-	while (n) {
-		ssize_t w = pwrite(fd, p, n, (off_t)off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-		off += (uint64_t)w;
-	}
-	return 0;
+	errno = -r;
+	return r ? -1 : 0;
 }
 
 static int
 full_pread(int fd, void *buf, size_t n, uint64_t off)
 {
-	char *p = buf;
+	int r = io_pread_full(fd, buf, n, off, NULL);
 
-	while (n) {
-		ssize_t r = pread(fd, p, n, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (r == 0)
-				errno = EIO;
-			return -1;
-		}
-		p += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
+	errno = r == -ENODATA ? EIO : -r;
+	return r ? -1 : 0;
 }
 
-/* A random (version 4) GUID in GPT's on-disk byte order. */
 static int
 random_guid(uint8_t g[16])
 {

@@ -12,6 +12,7 @@
 
 #include "launcher/commands.h"
 #include "launcher/keel.h"
+#include "lib/base/text.h"
 #include "lib/update/bundle.h"
 
 static const char help[] =
@@ -35,11 +36,7 @@ struct install_opts {
 static int
 number(const char *s, uint64_t *v)
 {
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return (errno || !*s || *end || *s == '-') ? -1 : 0;
+	return text_u64(s, strlen(s), v);
 }
 
 static int

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Entry points of keel's commands, one file each (launcher/cmd_*.c). */
+/* Entry points of keel's commands (launcher/cmd_*.c; the control
+ * client's status, reboot, poweroff, factory-reset, update and notify
+ * share launcher/cmd_ctl.c). */
 #ifndef KEEL_COMMANDS_H
 #define KEEL_COMMANDS_H
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "launcher/image_cmd.h"
+#include "lib/base/text.h"
 #include "lib/config/oci.h"
 #include "lib/crypto/sha256.h"
 
@@ -80,17 +81,7 @@ exists(const char *path)
 static int
 parse_u63(const char *s, uint64_t *v)
 {
-	char *end;
-	unsigned long long n;
-
-	errno = 0;
-	if (*s < '0' || *s > '9')
-		return -1;
-	n = strtoull(s, &end, 10);
-	if (errno || *end || n >= IMG_VERSION_MAX)
-		return -1;
-	*v = n;
-	return 0;
+	return text_u64(s, strlen(s), v) < 0 || *v >= IMG_VERSION_MAX ? -1 : 0;
 }
 
 /* Where keel's container mounts things: the image must have these dirs. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "launcher/keel.h"
+#include "lib/base/io.h"
 
 int
 keel_err(const char *action, const char *obj, const struct kerr *e)
@@ -56,35 +57,13 @@ keel_keyset(const char *dir, struct keyset *ks, const char *action)
 long
 keel_read_file(const char *path, void *buf, size_t cap)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t got = 0;
+	long n = io_read_file(path, buf, cap);
 
-	if (fd < 0)
+	if (n < 0) {
+		errno = (int)-n;
 		return -1;
-	while (got < cap) {
-		ssize_t n = read(fd, (char *)buf + got, cap - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int err = errno;
-			close(fd);
-			errno = err;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
 	}
-	if (got == cap) { /* larger than the caller allows */
-		char c;
-		if (read(fd, &c, 1) == 1) {
-			close(fd);
-			errno = EFBIG;
-			return -1;
-		}
-	}
-	close(fd);
-	return (long)got;
+	return n;
 }
 
 int

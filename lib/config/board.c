@@ -2,6 +2,7 @@
 /* The board description parser: strict key=value lines, no heap. */
 #include <string.h>
 
+#include "lib/base/text.h"
 #include "lib/config/board.h"
 
 enum key_id {
@@ -90,16 +91,9 @@ copy_word(char *dst, size_t cap, const char *s, size_t n, const char *extra,
 static int
 parse_u32(const char *s, size_t n, uint32_t max, uint32_t *out)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	if (n == 0 || n > 10 || (n > 1 && s[0] == '0'))
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (v > max)
+	if (text_u64(s, n, &v) < 0 || v > max)
 		return -1;
 	*out = (uint32_t)v;
 	return 0;
@@ -109,7 +103,7 @@ parse_u32(const char *s, size_t n, uint32_t max, uint32_t *out)
 static int
 parse_size(const char *s, size_t n, uint64_t *out, struct kerr *e)
 {
-	uint64_t v = 0, mul = 1;
+	uint64_t v, mul = 1;
 	size_t digits = n;
 
 	if (n && (s[n - 1] == 'K' || s[n - 1] == 'M' || s[n - 1] == 'G')) {
@@ -118,14 +112,8 @@ parse_size(const char *s, size_t n, uint64_t *out, struct kerr *e)
 					: 1 << 30;
 		digits--;
 	}
-	if (digits == 0 || digits > 13 || (digits > 1 && s[0] == '0'))
+	if (digits > 13 || text_u64(s, digits, &v) < 0)
 		return kerr_set(e, "board", "bad size '%.*s'", (int)n, s);
-	for (size_t i = 0; i < digits; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return kerr_set(e, "board", "bad size '%.*s'", (int)n,
-					s);
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
 	if (v > SIZE_MAX_BYTES / mul || v * mul == 0 || (v * mul) % 4096)
 		return kerr_set(e, "board",
 				"size '%.*s': not a multiple of 4096 in "

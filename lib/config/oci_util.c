@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/base/text.h"
 #include "lib/config/oci_priv.h"
 
 static const struct {
@@ -23,21 +24,11 @@ static const struct {
     {"IO", SIGIO},	   {"PWR", SIGPWR},   {"SYS", SIGSYS},
 };
 
-/* Decimal without sign or leading junk, at most max; -1 if not. */
+/* Decimal (lib/base/text.h's rules) of at most max; -1 if not. */
 static int
 parse_dec(const char *s, uint64_t max, uint64_t *v)
 {
-	*v = 0;
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		*v = *v * 10 + (uint64_t)(*s - '0');
-		if (*v > max)
-			return -1;
-	}
-	return 0;
+	return text_u64(s, strlen(s), v) < 0 || *v > max ? -1 : 0;
 }
 
 /* Appends n bytes of s to the path (truncated at the buffer's end). */

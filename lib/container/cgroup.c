@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/base/io.h"
 #include "lib/container/cgroup.h"
 
 #define CG_FILE_MAX 1024 /* cgroup.controllers / subtree_control text */
@@ -22,16 +23,12 @@ static const struct {
     {"cpu", OCI_RES_CPU, "cpu shares/quota"},
 };
 
+/* A small cgroupfs file as text. */
 static int
 read_small(const char *path, char *buf, size_t cap)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	long n = io_read_file(path, buf, cap - 1);
 
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, cap - 1);
-	close(fd);
 	if (n < 0)
 		return -1;
 	buf[n] = 0;

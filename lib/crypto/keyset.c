@@ -8,8 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/crypto/keyset.h"
+#include "lib/base/io.h"
 #include "lib/base/text.h"
+#include "lib/crypto/keyset.h"
 
 static int
 role_name_ok(const char *s, size_t n)
@@ -182,18 +183,14 @@ ks_load_baked(struct keyset *ks, struct kerr *e)
 static int
 read_text(const char *path, char *buf, size_t cap, size_t *len, struct kerr *e)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	long n = io_read_file(path, buf, cap - 1);
 
-	if (fd < 0)
-		return kerr_set(e, "key set", "%s: %s", path, strerror(errno));
-	n = read(fd, buf, cap - 1);
-	close(fd);
-	if (n < 0)
-		return kerr_set(e, "key set", "%s: %s", path, strerror(errno));
-	if ((size_t)n == cap - 1)
+	if (n == -EFBIG)
 		return kerr_set(e, "key set", "%s: larger than %zu bytes", path,
-				cap - 2);
+				cap - 1);
+	if (n < 0)
+		return kerr_set(e, "key set", "%s: %s", path,
+				io_strerror((int)n));
 	buf[n] = 0;
 	if (strlen(buf) != (size_t)n)
 		return kerr_set(e, "key set", "%s: contains a NUL byte", path);

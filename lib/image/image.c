@@ -324,29 +324,6 @@ img_slot_size(int fd, uint64_t *size, struct kerr *e)
 	return kerr_set(e, "size", "not a regular file or block device");
 }
 
-static int
-read_at(int fd, void *buf, size_t len, uint64_t off, const char *what,
-	struct kerr *e)
-{
-	uint64_t at;
-	int r = io_pread_full(fd, buf, len, off, &at);
-
-	return r ? kerr_set(e, what, "read at %llu: %s", (unsigned long long)at,
-			    io_strerror(r))
-		 : 0;
-}
-
-static int
-write_at(int fd, const void *buf, size_t len, uint64_t off, struct kerr *e)
-{
-	uint64_t at;
-	int r = io_pwrite_full(fd, buf, len, off, &at);
-
-	return r ? kerr_set(e, "write", "write at %llu: %s",
-			    (unsigned long long)at, io_strerror(r))
-		 : 0;
-}
-
 int
 img_read(int fd, struct img_meta *m, struct kerr *e)
 {
@@ -358,7 +335,8 @@ img_read(int fd, struct img_meta *m, struct kerr *e)
 	if (size < IMG_META_SIZE + IMG_BLOCK)
 		return kerr_set(e, "footer", "slot of %llu bytes is too small",
 				(unsigned long long)size);
-	if (read_at(fd, f, sizeof(f), size - IMG_FOOTER_SIZE, "footer", e) < 0)
+	if (io_pread_e(fd, f, sizeof(f), size - IMG_FOOTER_SIZE, "footer",
+		       "read at", e) < 0)
 		return -1;
 	if (memcmp(f + F_MAGIC, ftr_magic, 8))
 		return kerr_set(e, "footer", "no keel footer at the end");
@@ -372,7 +350,8 @@ img_read(int fd, struct img_meta *m, struct kerr *e)
 		    e, "footer",
 		    "metadata offset %llu does not fit a slot of %llu bytes",
 		    (unsigned long long)meta, (unsigned long long)size);
-	if (read_at(fd, blk, sizeof(blk), meta, "metadata", e) < 0)
+	if (io_pread_e(fd, blk, sizeof(blk), meta, "metadata", "read at", e) <
+	    0)
 		return -1;
 	if (img_meta_decode(blk, m, e) < 0)
 		return -1;
@@ -392,12 +371,13 @@ img_write_meta(int fd, struct img_meta *m, struct kerr *e)
 		return -1;
 	if (size < m->h.meta_offset + IMG_META_SIZE)
 		size = m->h.meta_offset + IMG_META_SIZE;
-	if (write_at(fd, blk, sizeof(blk), m->h.meta_offset, e) < 0)
+	if (io_pwrite_e(fd, blk, sizeof(blk), m->h.meta_offset, "write",
+			"write at", e) < 0)
 		return -1;
 	/* In a partition larger than the image the footer sits at its end. */
 	if (size > m->h.meta_offset + IMG_META_SIZE &&
-	    write_at(fd, blk + M_FOOTER, IMG_FOOTER_SIZE,
-		     size - IMG_FOOTER_SIZE, e) < 0)
+	    io_pwrite_e(fd, blk + M_FOOTER, IMG_FOOTER_SIZE,
+			size - IMG_FOOTER_SIZE, "write", "write at", e) < 0)
 		return -1;
 	if (fsync(fd) < 0 && errno != EINVAL)
 		return kerr_set(e, "write", "fsync: %s", strerror(errno));

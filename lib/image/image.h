@@ -109,6 +109,15 @@ int img_check_sigs(const struct img_meta *m, const struct keyset *ks,
 		   struct kerr *e);
 
 /*
+ * The device's own checks of a header whose signatures passed: built
+ * for this board (board NULL or "": any) and a security epoch not below
+ * the rollback floor. 1, or 0 with e's check "board" or "epoch". keel-init
+ * at boot and every installer use this one rule.
+ */
+int img_check_device(const struct img_header *h, const char *board,
+		     uint64_t epoch_floor, struct kerr *e);
+
+/*
  * The full check of a slot, in order: metadata, signatures, then the
  * whole hash tree against the signed root. 1 only if all pass; nothing
  * may be mounted before it returns 1.

@@ -3,8 +3,8 @@
  */
 #include <string.h>
 
-#include "lib/image/image.h"
 #include "lib/base/text.h"
+#include "lib/image/image.h"
 
 int
 img_check_sigs(const struct img_meta *m, const struct keyset *ks,
@@ -60,6 +60,25 @@ img_check_sigs(const struct img_meta *m, const struct keyset *ks,
 				 ks->role[r].name, count[r], ks->role[r].need);
 			return 0;
 		}
+	return 1;
+}
+
+int
+img_check_device(const struct img_header *h, const char *board,
+		 uint64_t epoch_floor, struct kerr *e)
+{
+	if (board && board[0] && strcmp(board, h->board)) {
+		kerr_set(e, "board", "image is for board '%s', this is '%s'",
+			 h->board, board);
+		return 0;
+	}
+	if (h->epoch < epoch_floor) {
+		kerr_set(e, "epoch",
+			 "security epoch %llu is below the floor %llu",
+			 (unsigned long long)h->epoch,
+			 (unsigned long long)epoch_floor);
+		return 0;
+	}
 	return 1;
 }
 

@@ -33,27 +33,6 @@ struct vpass {
 
 static unsigned workers_forced, workers_used = 1;
 
-static int
-write_full(int fd, const uint8_t *buf, size_t len, uint64_t off, struct kerr *e)
-{
-	size_t put = 0;
-
-	while (put < len) {
-		ssize_t n =
-		    pwrite(fd, buf + put, len - put, (off_t)(off + put));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return kerr_set(
-			    e, CHECK_NAME, "write at offset %llu: %s",
-			    (unsigned long long)(off + put),
-			    n < 0 ? strerror(errno) : "no progress");
-		put += (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * Every offset the pass will touch is checked here, once: the data area
  * [0, data_blocks * 4096) and the tree [hash_offset, + tree_blocks * 4096)
@@ -128,7 +107,8 @@ block_done(struct vpass *s, unsigned L)
 	/* Within the tree, whose end pass_setup bounded. */
 	off = s->hash_offset + (s->g.level_start[L] + idx) * VERITY_BLOCK;
 	if (!s->check)
-		return write_full(s->fd, blk, VERITY_BLOCK, off, s->e);
+		return io_pwrite_e(s->fd, blk, VERITY_BLOCK, off, CHECK_NAME,
+				   "write at offset", s->e);
 	if (verity_read_full(s->fd, s->w->stored, VERITY_BLOCK, off, s->e) < 0)
 		return -1;
 	if (memcmp(s->w->stored, blk, VERITY_BLOCK))
@@ -283,29 +263,6 @@ mt_run(struct vpass *s, unsigned n)
 }
 
 int
-verity_read_full(int fd, uint8_t *buf, size_t len, uint64_t off, struct kerr *e)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = pread(fd, buf + got, len - got, (off_t)(off + got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return kerr_set(
-			    e, CHECK_NAME, "read at offset %llu: %s",
-			    (unsigned long long)(off + got), strerror(errno));
-		if (n == 0)
-			return kerr_set(e, CHECK_NAME,
-					"short read at offset %llu",
-					(unsigned long long)(off + got));
-		got += (size_t)n;
-	}
-	return 0;
-}
-
-int
 verity_geometry(uint64_t data_blocks, struct verity_geo *g)
 {
 	uint64_t count = data_blocks, pos = 0;
@@ -329,19 +286,6 @@ verity_geometry(uint64_t data_blocks, struct verity_geo *g)
 	}
 	g->tree_blocks = pos;
 	return 0;
-}
-
-void
-verity_hash_block(const uint8_t *salt, size_t salt_len,
-		  const uint8_t block[VERITY_BLOCK], uint8_t out[VERITY_DIGEST])
-{
-	struct sha256 c;
-
-	sha256_init(&c);
-	if (salt_len)
-		sha256_update(&c, salt, salt_len);
-	sha256_update(&c, block, VERITY_BLOCK);
-	sha256_final(&c, out);
 }
 
 int

@@ -81,9 +81,4 @@ void verity_set_workers(unsigned n);
 /* Threads the last verity_check ran on (1 for the single-thread pass). */
 unsigned verity_workers_used(void);
 
-/* Digest of one block as the tree has it: SHA-256(salt || block). */
-void verity_hash_block(const uint8_t *salt, size_t salt_len,
-		       const uint8_t block[VERITY_BLOCK],
-		       uint8_t out[VERITY_DIGEST]);
-
 #endif

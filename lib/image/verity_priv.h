@@ -3,14 +3,19 @@
 #ifndef KEEL_VERITY_PRIV_H
 #define KEEL_VERITY_PRIV_H
 
+#include "lib/base/io.h"
 #include "lib/crypto/sha256.h"
 #include "lib/image/verity.h"
 
 #define VERITY_CHECK_NAME "hash tree"
 
 /* The whole of len bytes at off, or -1 with e naming the offset. */
-int verity_read_full(int fd, uint8_t *buf, size_t len, uint64_t off,
-		     struct kerr *e);
+static inline int
+verity_read_full(int fd, uint8_t *buf, size_t len, uint64_t off, struct kerr *e)
+{
+	return io_pread_e(fd, buf, len, off, VERITY_CHECK_NAME,
+			  "read at offset", e);
+}
 
 /* A bounds-checked tree (see pass_setup in verity.c) to check. */
 struct verity_job {

@@ -450,24 +450,13 @@ bundle_check_meta(const struct img_meta *m, const struct bundle_policy *pol,
 {
 	const struct img_header *h = &m->h;
 
-	if (pol->board && pol->board[0] && strcmp(pol->board, h->board)) {
-		kerr_set(e, "board", "image is for board '%s', this is '%s'",
-			 h->board, pol->board);
+	if (!img_check_device(h, pol->board, pol->epoch_floor, e))
 		return 0;
-	}
 	if (!(pol->flags & BUNDLE_ALLOW_DOWNGRADE) &&
 	    h->version <= pol->committed_version) {
 		kerr_set(e, "version", "version %llu is not above %llu",
 			 (unsigned long long)h->version,
 			 (unsigned long long)pol->committed_version);
-		return 0;
-	}
-	if (h->epoch < pol->epoch_floor) {
-		kerr_set(e, "epoch",
-			 "security epoch %llu is below the "
-			 "floor %llu",
-			 (unsigned long long)h->epoch,
-			 (unsigned long long)pol->epoch_floor);
 		return 0;
 	}
 	if (h->meta_offset + IMG_META_SIZE > slot_size) {

@@ -18,28 +18,6 @@ io_run(void *arg)
 	return NULL;
 }
 
-int
-bundle_pwrite(int fd, const void *buf, size_t len, uint64_t off, struct kerr *e)
-{
-	uint64_t at;
-	int r = io_pwrite_full(fd, buf, len, off, &at);
-
-	return r ? kerr_set(e, "write", "slot at %llu: %s",
-			    (unsigned long long)at, io_strerror(r))
-		 : 0;
-}
-
-int
-bundle_pread(int fd, void *buf, size_t len, uint64_t off, struct kerr *e)
-{
-	uint64_t at;
-	int r = io_pread_full(fd, buf, len, off, &at);
-
-	return r ? kerr_set(e, "read-back", "slot at %llu: %s",
-			    (unsigned long long)at, io_strerror(r))
-		 : 0;
-}
-
 void
 bundle_io_start(struct bundle_work *w, int fd, int write, uint8_t *buf,
 		size_t len, uint64_t off)

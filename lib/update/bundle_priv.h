@@ -3,6 +3,7 @@
 #ifndef KEEL_BUNDLE_PRIV_H
 #define KEEL_BUNDLE_PRIV_H
 
+#include "lib/base/io.h"
 #include "lib/update/bundle.h"
 
 /*
@@ -19,9 +20,18 @@ int bundle_check_blocks(struct bundle_work *w, uint64_t first,
  * transfer on a thread with w->iostack (or at once, if none can start);
  * io_wait finishes it and returns its result. One at a time.
  */
-int bundle_pwrite(int fd, const void *buf, size_t len, uint64_t off,
-		  struct kerr *e);
-int bundle_pread(int fd, void *buf, size_t len, uint64_t off, struct kerr *e);
+static inline int
+bundle_pwrite(int fd, const void *buf, size_t len, uint64_t off, struct kerr *e)
+{
+	return io_pwrite_e(fd, buf, len, off, "write", "slot at", e);
+}
+
+static inline int
+bundle_pread(int fd, void *buf, size_t len, uint64_t off, struct kerr *e)
+{
+	return io_pread_e(fd, buf, len, off, "read-back", "slot at", e);
+}
+
 void bundle_io_start(struct bundle_work *w, int fd, int write, uint8_t *buf,
 		     size_t len, uint64_t off);
 int bundle_io_wait(struct bundle_work *w, struct kerr *e);

@@ -24,22 +24,13 @@ load(const struct bundle_tree *t, unsigned L, uint64_t j, uint8_t *buf,
 {
 	uint64_t off =
 	    t->hash_offset + (t->g.level_start[L] + j) * VERITY_BLOCK;
-	size_t got = 0;
+	uint64_t at;
+	int r = io_pread_full(t->fd, buf, VERITY_BLOCK, off, &at);
 
-	while (got < VERITY_BLOCK) {
-		ssize_t n = pread(t->fd, buf + got, VERITY_BLOCK - got,
-				  (off_t)(off + got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return kerr_set(e, "tree",
-					"reading level %u block %llu "
-					"back: %s",
-					L, (unsigned long long)j,
-					n < 0 ? strerror(errno) : "short read");
-		got += (size_t)n;
-	}
+	if (r)
+		return kerr_set(e, "tree",
+				"reading level %u block %llu back: %s", L,
+				(unsigned long long)j, io_strerror(r));
 	return 0;
 }
 
