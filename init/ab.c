@@ -31,13 +31,13 @@ save(void)
 }
 
 const struct state *
-init_state(void)
+ab_state(void)
 {
 	return &st;
 }
 
-int
-init_state_load(void)
+void
+ab_load(void)
 {
 	const char *dev = g.dev[BOARD_PART_STATE];
 	struct kerr e = {0};
@@ -71,11 +71,10 @@ init_state_load(void)
 	     (unsigned long long)st.floor, state_slot_name(choice.slot),
 	     kind_name[choice.kind]);
 	save();
-	return 0;
 }
 
 int
-init_choose_slot(void)
+ab_choose_slot(void)
 {
 	if (g.force_slot >= 0) {
 		choice.slot = g.force_slot;
@@ -87,26 +86,26 @@ init_choose_slot(void)
 }
 
 uint64_t
-init_floor(void)
+ab_floor(void)
 {
 	return st.floor;
 }
 
 int
-init_factory_reset_pending(void)
+ab_factory_reset_pending(void)
 {
 	return st.factory_reset;
 }
 
 void
-init_factory_reset_done(void)
+ab_factory_reset_done(void)
 {
 	state_set_factory_reset(&st, 0);
 	save();
 }
 
 void
-init_request_factory_reset(void)
+ab_request_factory_reset(void)
 {
 	state_set_factory_reset(&st, 1);
 	save();
@@ -118,7 +117,7 @@ init_request_factory_reset(void)
  * resets the device runs out of tries.
  */
 void
-init_slot_booting(int slot)
+ab_slot_booting(int slot)
 {
 	struct kerr e = {0};
 
@@ -146,7 +145,7 @@ init_slot_booting(int slot)
 }
 
 void
-init_slot_failed(int slot, int reason, const char *why)
+ab_slot_failed(int slot, int reason, const char *why)
 {
 	struct kerr e = {0};
 
@@ -160,7 +159,7 @@ init_slot_failed(int slot, int reason, const char *why)
  * or only the committed one as a last resort (rescue)?
  */
 int
-init_can_fall_back(void)
+ab_can_fall_back(void)
 {
 	struct state next = st;
 	struct state_choice c;
@@ -171,7 +170,7 @@ init_can_fall_back(void)
 
 /* The app is healthy: a trial or fallback slot becomes the committed one. */
 void
-init_app_healthy(void)
+ab_app_healthy(void)
 {
 	struct kerr e = {0};
 
@@ -191,7 +190,7 @@ init_app_healthy(void)
 
 /* After a successful install into slot: a trial with tries. */
 int
-init_slot_installed(int slot, uint64_t version, uint64_t epoch)
+ab_slot_installed(int slot, uint64_t version, uint64_t epoch)
 {
 	struct kerr e = {0};
 
@@ -204,7 +203,7 @@ init_slot_installed(int slot, uint64_t version, uint64_t epoch)
 
 /* Before the first byte of an install is written. */
 void
-init_slot_installing(int slot)
+ab_slot_installing(int slot)
 {
 	struct kerr e = {0};
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Kernel modules in the board's order, then partitions found by GPT name. */
+/* Partitions found by GPT name on the block devices sysfs lists. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -12,50 +12,6 @@
 
 #include "init/dents.h"
 #include "init/init.h"
-
-#define MODDIR "/lib/modules"
-
-int
-load_modules(void)
-{
-	static char list[INIT_MODLIST_MAX];
-	char name[BOARD_MODNAME_MAX + 8], path[sizeof(MODDIR) + sizeof(name)];
-	const char *pos = list, *end;
-	struct kerr e = {0};
-	unsigned loaded = 0, failed = 0;
-	ssize_t n;
-	int fd, r;
-
-	fd = open(MODDIR "/load.list", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0; /* everything built in */
-	n = read(fd, list, sizeof(list) - 1);
-	close(fd);
-	if (n < 0)
-		return klog("modules: load.list: %s", strerror(errno)), -1;
-	end = list + n;
-	while ((r = board_modlist_next(&pos, end, name, sizeof(name), &e)) !=
-	       0) {
-		if (r < 0)
-			return klog("modules: load.list: %s", e.detail), -1;
-		snprintf(path, sizeof(path), MODDIR "/%s", name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 ||
-		    (sys->finit_module(fd, name) < 0 && errno != EEXIST)) {
-			klog("modules: %s: %s", name, strerror(errno));
-			failed++;
-		} else {
-			loaded++;
-		}
-		if (fd >= 0)
-			close(fd);
-		/* The initramfs cannot be freed: at least drop the file. */
-		if (!g.test)
-			unlink(path);
-	}
-	klog("modules: %u loaded, %u failed", loaded, failed);
-	return failed ? -1 : 0;
-}
 
 /* From a uevent file: the value of KEY= into out. 1 if found. */
 static int
@@ -82,7 +38,7 @@ uevent_get(const char *buf, const char *key, char *out, size_t cap)
 
 /*
  * One pass over /sys/class/block: partitions whose PARTNAME is one of
- * the board's names get a node /run/keel/dev/NAME (made here from the
+ * the board's names get a node /dev/keel/NAME (made here from the
  * device number, so there is no race with devtmpfs). MUST NOT allocate:
  * getdents64 into a stack buffer, not opendir.
  */
@@ -128,12 +84,12 @@ scan_block(void)
 				    strcmp(g.board.part[p].name, pname))
 					continue;
 				snprintf(g.dev[p], sizeof(g.dev[p]),
-					 "/dev/keel/%s", pname);
-				unlink(g.dev[p]);
-				if (mknod(g.dev[p], S_IFBLK | 0600,
-					  makedev(strtoul(maj, NULL, 10),
-						  strtoul(min, NULL, 10))) <
-				    0) {
+					 DEV_DIR "/%s", pname);
+				sys->unlink(g.dev[p]);
+				if (sys->mknod(
+					g.dev[p], S_IFBLK | 0600,
+					makedev(strtoul(maj, NULL, 10),
+						strtoul(min, NULL, 10))) < 0) {
 					klog("disk: mknod %s: %s", g.dev[p],
 					     strerror(errno));
 					g.dev[p][0] = 0;
@@ -148,10 +104,9 @@ scan_block(void)
 }
 
 int
-find_partitions(void)
+disk_find_partitions(void)
 {
-	uint64_t deadline =
-	    init_now_us() + (uint64_t)g.board.disk_wait_ms * 1000;
+	uint64_t deadline = clock_us() + (uint64_t)g.board.disk_wait_ms * 1000;
 	unsigned want = 0, have = 0;
 
 	for (unsigned p = 0; p < BOARD_NPART; p++) {
@@ -166,7 +121,7 @@ find_partitions(void)
 	}
 	while (have < want) {
 		have += scan_block();
-		if (have >= want || init_now_us() >= deadline)
+		if (have >= want || clock_us() >= deadline)
 			break;
 		poll(NULL, 0, INIT_DISK_POLL_MS);
 	}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "init/init.h"
+#include "lib/base/io.h"
 
 #define RAMFS_MAGIC 0x858458f6
 #define TMPFS_MAGIC 0x01021994
@@ -56,7 +57,7 @@ open_console(void)
 		close(fd);
 }
 
-int
+void
 early_mounts(void)
 {
 	for (size_t i = 0; i < sizeof(early) / sizeof(early[0]); i++) {
@@ -71,26 +72,9 @@ early_mounts(void)
 	}
 	open_console();
 	log_open_kmsg();
-	mkdir("/run/keel", 0755);
-	mkdir("/dev/keel", 0700);
-	mkdir("/run/keel/sock", 0755);
-	return 0;
-}
-
-static long
-read_small(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-	size_t got = 0;
-
-	if (fd < 0)
-		return -1;
-	while (got < cap - 1 && (n = read(fd, buf + got, cap - 1 - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	buf[got] = 0;
-	return (long)got;
+	mkdir(RUN_DIR, 0755);
+	mkdir(DEV_DIR, 0700);
+	mkdir(SOCK_DIR, 0755);
 }
 
 /* keel.KEY=VALUE words of the kernel command line. */
@@ -137,34 +121,45 @@ apply_cmdline(const char *cmdline)
 	}
 }
 
-int
+void
 early_config(void)
 {
 	static char buf[INIT_BOARD_MAX + 1];
 	static char cmdline[INIT_CMDLINE_MAX];
+	char why[128];
 	struct kerr e = {0};
 	const char *env;
 	long n;
 
-	n = read_small(board_path, buf, sizeof(buf));
-	if (n < 0)
-		init_fatal("board", "cannot read the board file");
+	n = io_read_file(board_path, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		if (n == -EFBIG)
+			snprintf(why, sizeof(why), "%s: over %d bytes",
+				 board_path, INIT_BOARD_MAX);
+		else
+			snprintf(why, sizeof(why), "%s: %s", board_path,
+				 io_strerror((int)n));
+		power_fatal("board", why);
+	}
+	buf[n] = 0;
 	if (board_parse(buf, (size_t)n, &g.board, &e) < 0)
-		init_fatal("board", e.detail);
+		power_fatal("board", e.detail);
 	klog("board %s", g.board.name);
 	/* A test passes the command line in the environment. */
 	env = g.test ? getenv("KEEL_CMDLINE") : NULL;
 	if (env)
 		apply_cmdline(env);
-	else if (read_small("/proc/cmdline", cmdline, sizeof(cmdline)) > 0)
+	else if ((n = io_read_file("/proc/cmdline", cmdline,
+				   sizeof(cmdline) - 1)) > 0) {
+		cmdline[n] = 0;
 		apply_cmdline(cmdline);
+	}
 	if (ks_load_baked(&g.keys, &e) < 0)
-		init_fatal("keys", e.detail);
+		power_fatal("keys", e.detail);
 	klog("keys: %s%s, %u roles, %u keys", ks_baked_origin,
 	     g.keys.test ? " (TEST KEYS: any image signed with them boots)"
 			 : "",
 	     g.keys.nroles, g.keys.nkeys);
-	return 0;
 }
 
 /*
@@ -196,8 +191,8 @@ early_move_root(void)
 			       -1;
 	}
 	if (chdir("/newroot") < 0 ||
-	    sys->mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
-	    chdir("/") < 0)
+	    sys->mount(".", "/", NULL, MS_MOVE, NULL) < 0 ||
+	    sys->chroot(".") < 0 || chdir("/") < 0)
 		return klog("root: switch: %s", strerror(errno)), -1;
 	return 0;
 }

@@ -1,23 +1,17 @@
 // SPDX-License-Identifier: MIT
-/* App health: systemd's notify protocol, and the hardware watchdog. */
+/* App health: systemd's notify protocol, READY and WATCHDOG deadlines. */
 #include <errno.h>
-#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "init/init.h"
-#include "lib/disk/dm.h"
 #include "lib/ipc/notify.h"
 
-#define NOTIFY_PATH "/run/keel/sock/notify"
-#define WDIOC_KEEPALIVE _IOR('W', 5, int)
-#define WDIOC_SETTIMEOUT _IOWR('W', 6, int)
-
-static int notify_fd = -1, wd_fd = -1;
+static int notify_fd = -1;
 static int ready;	    /* READY=1 seen since the app started */
 static uint64_t app_pet_us; /* last WATCHDOG=1 (or start) */
 static uint64_t due_us;	    /* READY deadline / healthy-after time */
@@ -30,25 +24,12 @@ int
 health_init(void)
 {
 	struct kerr e = {0};
-	int timeout = g.board.watchdog_timeout ? (int)g.board.watchdog_timeout
-					       : INIT_WATCHDOG_SEC;
 
-	notify_fd = notify_open(NOTIFY_PATH, &e);
+	notify_fd = notify_open(NOTIFY_SOCK, &e);
 	if (notify_fd < 0)
 		klog("notify: %s", e.detail);
 	else
-		chmod(NOTIFY_PATH, 0666); /* the app may run as any uid */
-	if (!g.board.watchdog[0] || g.test)
-		return notify_fd;
-	wd_fd = open(g.board.watchdog, O_WRONLY | O_CLOEXEC);
-	if (wd_fd < 0) {
-		klog("watchdog: %s: %s", g.board.watchdog, strerror(errno));
-	} else {
-		if (ioctl(wd_fd, WDIOC_SETTIMEOUT, &timeout) < 0)
-			klog("watchdog: set timeout: %s", strerror(errno));
-		klog("watchdog: %s, %d s, petted while the app is healthy",
-		     g.board.watchdog, timeout);
-	}
+		chmod(NOTIFY_SOCK, 0666); /* the app may run as any uid */
 	return notify_fd;
 }
 
@@ -71,7 +52,7 @@ health_app_env(void)
 
 	for (int i = 0; i < g.cfg.nenv && n < OCI_MAX_ENV; i++)
 		env[n++] = g.cfg.env[i];
-	env[n++] = "NOTIFY_SOCKET=/run/keel/notify";
+	env[n++] = "NOTIFY_SOCKET=" APP_NOTIFY_PATH;
 	if (g.cfg.keel.watchdog_ms) {
 		snprintf(wd_env, sizeof(wd_env), "WATCHDOG_USEC=%llu",
 			 (unsigned long long)g.cfg.keel.watchdog_ms * 1000);
@@ -88,7 +69,7 @@ health_app_started(void)
 
 	ready = 0;
 	status[0] = 0;
-	app_pet_us = init_now_us();
+	app_pet_us = clock_us();
 	if (!ms)
 		ms = g.cfg.keel.notify ? INIT_READY_TIMEOUT_MS
 				       : INIT_HEALTHY_AFTER_MS;
@@ -115,73 +96,37 @@ health_on_notify(void)
 		if (m.flags & NOTIFY_STATUS)
 			snprintf(status, sizeof(status), "%s", m.status);
 		if (m.flags & NOTIFY_WATCHDOG)
-			app_pet_us = init_now_us();
+			app_pet_us = clock_us();
 		if ((m.flags & NOTIFY_READY) && !ready && g.app_running) {
 			ready = 1;
 			klog("app: READY");
-			init_app_healthy();
+			ab_app_healthy();
 		}
 	}
 }
 
 /*
- * A halted device stays halted: stop the watchdog with its magic close
- * ('V'), or it would reset into the same failure over and over.
+ * Once a second: the READY deadline (or healthy-after time) and the
+ * app's WATCHDOG=1 deadline. Returns 1 when the device is healthy, so
+ * the hardware watchdog may be petted.
  */
-void
-health_disarm(void)
-{
-	if (wd_fd < 0)
-		return;
-	(void)!write(wd_fd, "V", 1);
-	close(wd_fd);
-	wd_fd = -1;
-}
-
-/*
- * dm-verity saw a block that does not match the signed tree: the slot
- * is marked bad once, so the next boot takes the other slot. The app
- * keeps running; every bad read it makes fails with EIO.
- */
-static void
-check_corruption(void)
-{
-	static int reported;
-	struct kerr e = {0};
-	char name[16];
-
-	/* Only a dm-verity mapping made at boot has a status to poll. */
-	if (reported || g.dm_ctl < 0)
-		return;
-	snprintf(name, sizeof(name), "keel-%c", 'a' + g.slot);
-	if (dm_verity_corrupted(sys->dm_ioctl, g.dm_ctl, name, &e) != 1)
-		return;
-	reported = 1;
-	klog("slot %c: dm-verity saw a corrupted block: slot marked bad, the "
-	     "next boot takes the other slot",
-	     'a' + g.slot);
-	init_slot_failed(g.slot, STATE_FAIL_CORRUPT, "dm-verity corruption");
-}
-
-/* Once a second: health deadlines, and the hardware watchdog. */
-void
+int
 health_tick(void)
 {
-	uint64_t now = init_now_us();
+	uint64_t now = clock_us();
 	int healthy = g.app_running;
 
-	check_corruption();
 	if (g.app_running && !ready && now >= due_us) {
 		if (!g.cfg.keel.notify) {
 			ready = 1;
 			klog("app: healthy after %llu ms running",
 			     (unsigned long long)(now - app_pet_us) / 1000);
-			init_app_healthy();
+			ab_app_healthy();
 		} else if (g.commit_pending) {
-			init_slot_failed(g.slot, STATE_FAIL_NOT_READY,
-					 "no READY=1 in time");
-			init_shutdown(RB_AUTOBOOT,
-				      "trial app never became ready");
+			ab_slot_failed(g.slot, STATE_FAIL_NOT_READY,
+				       "no READY=1 in time");
+			power_shutdown(RB_AUTOBOOT,
+				       "trial app never became ready");
 		} else {
 			klog("app: still not READY");
 			due_us = now + INIT_READY_TIMEOUT_MS * 1000ull;
@@ -192,12 +137,11 @@ health_tick(void)
 		healthy = 0;
 		klog("app: watchdog: no WATCHDOG=1 for %u ms",
 		     g.cfg.keel.watchdog_ms);
-		if (wd_fd < 0) {
+		if (!watchdog_active()) {
 			/* No hardware to reset us: restart the app instead. */
 			sys->kill(g.ctr.pid, SIGKILL);
 			app_pet_us = now;
 		}
 	}
-	if (wd_fd >= 0 && healthy)
-		(void)!write(wd_fd, "k", 1);
+	return healthy;
 }

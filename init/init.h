@@ -1,25 +1,29 @@
 /* SPDX-License-Identifier: MIT */
-/* keel-init's state and its boot steps, one file per group of steps. */
+/* keel-init's state and its units, one file per group of steps. */
 #ifndef KEEL_INIT_H
 #define KEEL_INIT_H
 
 #include <poll.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "init/limits.h"
+#include "init/paths.h"
 #include "lib/config/board.h"
-#include "lib/container/container.h"
-#include "lib/image/image.h"
-#include "lib/crypto/keyset.h"
 #include "lib/config/oci.h"
+#include "lib/container/container.h"
+#include "lib/crypto/keyset.h"
+#include "lib/image/image.h"
 #include "lib/update/state.h"
 
 /*
  * The system-call table: every call with an effect outside keel-init's
- * memory goes through it, so that --test can record a transcript of what
- * keel-init asked for (tests/host/init.sh compares it with the expected
- * one) and skip what a host must not do (load modules, reboot the host).
+ * memory and its own descriptors goes through it, so that --test can
+ * record a transcript of what keel-init asked for (tests/host/init.sh
+ * compares it with the expected one) and skip what a host must not do
+ * (load modules, reboot the host).
  */
 struct sys_ops {
 	int (*mount)(const char *src, const char *dst, const char *type,
@@ -29,17 +33,25 @@ struct sys_ops {
 	int (*dm_ioctl)(int fd, unsigned long req, void *arg);
 	int (*reboot)(int how);
 	int (*kill)(pid_t pid, int sig);
+	int (*mknod)(const char *path, mode_t mode, dev_t dev);
+	int (*unlink)(const char *path);
+	int (*chroot)(const char *path);
 };
 extern const struct sys_ops *sys;
-/* Test mode: record every call as a line of the transcript fd. */
+/* Test mode: record every call as a line of the transcript fd (sys.c). */
 void sys_use_transcript(int fd);
 
-/* Logging, to the console and /dev/kmsg, with µs since start. */
-void log_init(void);
-void log_open_kmsg(void);
-void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-uint64_t init_now_us(void);
+/* Monotonic µs: deadlines and timers. */
+static inline uint64_t
+clock_us(void)
+{
+	struct timespec ts;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* What keel-init knows about the device (init/globals.c). */
 struct init {
 	int test; /* --test: PID 1 of a pid namespace on a host */
 	struct board board;
@@ -64,59 +76,85 @@ struct init {
 };
 extern struct init g;
 
-/* What keel-init does after a failure it cannot work around. */
-__attribute__((noreturn)) void init_fatal(const char *step, const char *detail);
-/* Powers off, reboots or halts after a clean shutdown of the app. */
-__attribute__((noreturn)) void init_shutdown(int how, const char *why);
+/* Logging, to the console and /dev/kmsg, with µs since start (log.c). */
+void log_init(void);
+void log_open_kmsg(void);
+void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Steps (init/early.c, init/disk.c, init/slot.c, init/persist.c). */
+/* The ends of the road (power.c). power_fatal: reboot after the board's
+ * delay, or halt with the reason on the console; power_shutdown: stop
+ * the app cleanly, unmount, then power off, reboot or halt. */
+__attribute__((noreturn)) void power_fatal(const char *step,
+					   const char *detail);
+__attribute__((noreturn)) void power_shutdown(int how, const char *why);
+
+/* Early boot (early.c). */
 void early_set_board_path(const char *path);
-int early_mounts(void);
-int early_config(void);
+void early_mounts(void);
+void early_config(void);
 int early_move_root(void);
-int load_modules(void);
-int find_partitions(void);
-int boot_slot(void);
-void mount_persistent(void);
-void unmount_persistent(void);
+
+/* Kernel modules in the board's order (modules.c). */
+int modules_load(void);
+
+/* Partitions by GPT name (disk.c). */
+int disk_find_partitions(void);
+
+/* The A/B record: which slot, and what happened to it (ab.c). */
+void ab_load(void);
+const struct state *ab_state(void);
+int ab_choose_slot(void);
+uint64_t ab_floor(void);
+void ab_slot_booting(int slot);
+void ab_slot_failed(int slot, int reason, const char *why);
+int ab_can_fall_back(void);
+void ab_app_healthy(void);
+int ab_slot_installed(int slot, uint64_t version, uint64_t epoch);
+void ab_slot_installing(int slot);
+int ab_factory_reset_pending(void);
+void ab_factory_reset_done(void);
+void ab_request_factory_reset(void);
+
+/* Verify, map and mount a slot; dm-verity's view of it later (slot.c). */
+int slot_boot(void);
+void slot_check_corruption(void);
+
+/* The device's /etc and /var/lib partitions (persist.c). */
+void persist_mount(void);
+void persist_unmount(void);
 const char *persist_etc_upper(void);
 const char *persist_etc_work(void);
 const char *persist_var(void);
-int start_app(void);
 
-/* The A/B record (init/ab.c): which slot, and what happened to it. */
-int init_state_load(void);
-const struct state *init_state(void);
-int init_choose_slot(void);
-uint64_t init_floor(void);
-void init_slot_booting(int slot);
-void init_slot_failed(int slot, int reason, const char *why);
-int init_can_fall_back(void);
-void init_app_healthy(void);
-int init_slot_installed(int slot, uint64_t version, uint64_t epoch);
-void init_slot_installing(int slot);
-int init_factory_reset_pending(void);
-void init_factory_reset_done(void);
-void init_request_factory_reset(void);
+/* Factory reset: empty a persistent partition's tree (reset.c). */
+unsigned reset_wipe(const char *dir);
 
-/* Health: notify socket, READY/WATCHDOG, hardware watchdog (health.c). */
+/* The app's container: start it, stop it (app.c). */
+int app_start(char *const *env);
+void app_stop(uint32_t grace_ms);
+
+/* App health: notify protocol, READY and WATCHDOG deadlines (health.c). */
 int health_init(void);
 int health_notify_fd(void);
 const char *health_status(void);
 char *const *health_app_env(void);
 void health_app_started(void);
 void health_on_notify(void);
-void health_tick(void);
-void health_disarm(void);
+int health_tick(void);
 
-/* The control socket and updates (control.c), factory reset (reset.c). */
-int control_init(void);
-int control_pollfds(struct pollfd *p, int max);
-void control_poll(const struct pollfd *p, int n);
-int control_child_exited(pid_t pid, int status);
-void factory_reset(const char *etc, const char *var);
+/* The hardware watchdog (watchdog.c). */
+void watchdog_open(void);
+int watchdog_active(void);
+void watchdog_pet(void);
+void watchdog_disarm(void);
 
-/* Supervision for the life of the device (init/supervise.c). */
+/* The control socket and updates (ctl.c). */
+int ctl_init(void);
+int ctl_pollfds(struct pollfd *p, int max);
+void ctl_poll(const struct pollfd *p, int n);
+int ctl_child_exited(pid_t pid, int status);
+
+/* Supervision for the life of the device (supervise.c). */
 __attribute__((noreturn)) void supervise(void);
 
 #endif

@@ -3,18 +3,19 @@
 #ifndef KEEL_INIT_LIMITS_H
 #define KEEL_INIT_LIMITS_H
 
+#include "lib/config/board.h"
+#include "lib/config/oci.h"
+
 /* A console/kmsg line: the longest kerr detail (200) plus prefixes. */
 #define INIT_LOG_LINE 320
 /* /proc/cmdline: the kernel's COMMAND_LINE_SIZE on x86 is 2048. */
 #define INIT_CMDLINE_MAX 4096
 /* The board file: lib/config/board.h's BOARD_FILE_MAX. */
-#define INIT_BOARD_MAX 8192
+#define INIT_BOARD_MAX BOARD_FILE_MAX
 /* The module load list: BOARD_MODULES_MAX names plus dependencies. */
 #define INIT_MODLIST_MAX 8192
-/* Block devices scanned when looking for partitions by name. */
-#define INIT_MAX_BLOCKDEVS 128
 /* config.json read from the image: lib/config/oci.h's OCI_JSON_MAX. */
-#define INIT_CONFIG_MAX (64 * 1024)
+#define INIT_CONFIG_MAX OCI_JSON_MAX
 /* Poll interval while waiting for disks (ms). */
 #define INIT_DISK_POLL_MS 20
 /* Restart backoff: first delay, cap, and run time that resets it (ms). */

@@ -12,20 +12,10 @@
 static uint64_t t0;
 static int kmsg = -1;
 
-uint64_t
-init_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000 - t0;
-}
-
 void
 log_init(void)
 {
-	t0 = 0;
-	t0 = init_now_us();
+	t0 = clock_us();
 }
 
 void
@@ -53,7 +43,7 @@ void
 klog(const char *fmt, ...)
 {
 	char line[INIT_LOG_LINE];
-	uint64_t us = init_now_us();
+	uint64_t us = clock_us() - t0;
 	va_list ap;
 	int n, m;
 

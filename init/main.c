@@ -12,8 +12,6 @@
 #include "keel_version.h"
 #include "init/init.h"
 
-struct init g;
-
 static const char usage[] =
     "usage: keel-init                 (as PID 1, started by the kernel)\n"
     "       keel-init --test --board FILE [--transcript FILE]\n"
@@ -22,51 +20,6 @@ static const char usage[] =
     "           (no modules, no device-mapper: verify=full; the kernel\n"
     "           command line comes from $KEEL_CMDLINE)\n"
     "       keel-init --check-keys | --version\n";
-
-static void
-sleep_ms(uint32_t ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/*
- * The end of every road keel-init cannot continue on. It never returns
- * and never exits (that would panic the kernel): it reboots after the
- * board's delay, or halts with the reason on the console and then only
- * answers power signals.
- */
-void
-init_fatal(const char *step, const char *detail)
-{
-	sigset_t set;
-	int sig;
-
-	klog("FATAL: %s: %s", step, detail);
-	sync();
-	if (g.board.on_failure == BOARD_FAIL_REBOOT) {
-		klog("rebooting in %u s", g.board.fail_delay);
-		sleep_ms(g.board.fail_delay * 1000);
-		sys->reboot(RB_AUTOBOOT);
-	}
-	health_disarm();
-	printf("keel: halted: %s: %s\n", step, detail);
-	fflush(stdout);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGUSR2);
-	sigaddset(&set, SIGPWR);
-	sigaddset(&set, SIGINT);
-	for (;;) {
-		sig = sigwaitinfo(&set, NULL);
-		if (sig == SIGINT)
-			sys->reboot(RB_AUTOBOOT);
-		else if (sig > 0)
-			sys->reboot(RB_POWER_OFF);
-	}
-}
 
 static int
 check_keys(void)
@@ -126,10 +79,6 @@ main(int argc, char **argv)
 	sigset_t all;
 	int rc;
 
-	g.slot = -1;
-	g.force_slot = -1;
-	g.loop_fd = -1;
-	g.dm_ctl = -1;
 	rc = parse_args(argc, argv);
 	/* As the kernel's PID 1, whatever the words were, boot: returning
 	 * from main would panic the kernel. */
@@ -145,16 +94,16 @@ main(int argc, char **argv)
 	early_mounts();
 	klog("keel-init %s%s", KEEL_VERSION, g.test ? " (test mode)" : "");
 	early_config();
-	if (load_modules() < 0)
+	if (modules_load() < 0)
 		klog("modules: some failed to load");
 	if (early_move_root() < 0)
-		init_fatal("root", "cannot move off the initramfs");
-	if (find_partitions() < 0)
+		power_fatal("root", "cannot move off the initramfs");
+	if (disk_find_partitions() < 0)
 		klog("disk: not every partition was found");
-	init_state_load();
-	if (boot_slot() < 0)
-		init_fatal("boot", "no slot passed verification");
-	mount_persistent();
+	ab_load();
+	if (slot_boot() < 0)
+		power_fatal("boot", "no slot passed verification");
+	persist_mount();
 	klog("boot: ready to start the app");
 	supervise();
 }

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 /*
- * PID 1 must not allocate after start (STYLE: tables sized once, buffers
+ * PID 1 must not allocate after start (tables sized once, buffers
  * owned by the caller). Defining the allocator here keeps libc's out of the
  * binary altogether, so the rule is enforced by construction: any call
  * fails with ENOMEM and says so on the console, where the tests look for

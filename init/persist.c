@@ -9,9 +9,6 @@
 
 #include "init/init.h"
 
-#define ETC_DIR "/run/keel/etc"
-#define VAR_DIR "/run/keel/var"
-
 /*
  * Mounts a persistent partition. A device is ext4 (a directory, in
  * --test, is bound). HAZARD: whatever happens, nothing here formats or
@@ -44,15 +41,30 @@ mount_part(unsigned part, const char *dir)
 	return -1;
 }
 
+/* Both partitions mounted read-write, before the app starts. */
+static void
+factory_reset(void)
+{
+	static const char *const dirs[2] = {ETC_DIR, VAR_DIR};
+
+	for (int i = 0; i < 2; i++) {
+		unsigned left = reset_wipe(dirs[i]);
+		klog("factory reset: %s emptied%s", dirs[i],
+		     left ? " (some entries could not be removed)" : "");
+	}
+	sync();
+	ab_factory_reset_done();
+}
+
 void
-mount_persistent(void)
+persist_mount(void)
 {
 	int etc = mount_part(BOARD_PART_ETC, ETC_DIR);
 	int var = mount_part(BOARD_PART_VAR, VAR_DIR);
 
-	if (init_factory_reset_pending()) {
+	if (ab_factory_reset_pending()) {
 		if (etc == 1 && var == 1)
-			factory_reset(ETC_DIR, VAR_DIR);
+			factory_reset();
 		else
 			klog("factory reset: postponed: a partition is not "
 			     "mounted read-write");
@@ -75,7 +87,7 @@ mount_persistent(void)
 
 /* Clean shutdown: flush, then unmount (or at least remount read-only). */
 void
-unmount_persistent(void)
+persist_unmount(void)
 {
 	static const char *const dirs[] = {VAR_DIR, ETC_DIR};
 

@@ -57,28 +57,18 @@ wipe(int dirfd, int depth)
 	return left;
 }
 
-/* Called with the persistent partitions mounted, before the app starts. */
-void
-factory_reset(const char *etc, const char *var)
+/* Removes everything below dir; returns the number of entries left. */
+unsigned
+reset_wipe(const char *dir)
 {
-	const char *dirs[2] = {etc, var};
+	unsigned left;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	for (int i = 0; i < 2; i++) {
-		int fd;
-		unsigned left;
-
-		if (!dirs[i])
-			continue;
-		fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0) {
-			klog("factory reset: %s: %s", dirs[i], strerror(errno));
-			continue;
-		}
-		left = wipe(fd, INIT_WIPE_DEPTH);
-		close(fd);
-		klog("factory reset: %s emptied%s", dirs[i],
-		     left ? " (some entries could not be removed)" : "");
+	if (fd < 0) {
+		klog("factory reset: %s: %s", dir, strerror(errno));
+		return 1;
 	}
-	sync();
-	init_factory_reset_done();
+	left = wipe(fd, INIT_WIPE_DEPTH);
+	close(fd);
+	return left;
 }

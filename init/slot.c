@@ -12,15 +12,14 @@
 #include <unistd.h>
 
 #include "init/init.h"
+#include "lib/base/io.h"
 #include "lib/disk/dm.h"
 #include "lib/disk/loop.h"
-
-#define IMAGE_DIR "/run/keel/image"
 
 /* full mode only; its pages are given back after use */
 static int fail_reason; /* enum state_fail of the last refusal */
 static struct verity_work vw __attribute__((aligned(4096)));
-static char config_text[INIT_CONFIG_MAX];
+static char config_text[INIT_CONFIG_MAX] __attribute__((aligned(4096)));
 
 /* Checks that need only the header: signatures, board, rollback floor. */
 static int
@@ -33,16 +32,10 @@ check_header(int fd, int slot, char *why, size_t cap)
 		snprintf(why, cap, "%s: %s", e.check, e.detail);
 		return -1;
 	}
-	if (strcmp(g.meta.h.board, g.board.name)) {
-		snprintf(why, cap, "board: image is for '%s', this is '%s'",
-			 g.meta.h.board, g.board.name);
-		return -1;
-	}
-	if (g.meta.h.epoch < init_floor()) {
-		fail_reason = STATE_FAIL_ROLLBACK;
-		snprintf(why, cap, "rollback: epoch %llu below the floor %llu",
-			 (unsigned long long)g.meta.h.epoch,
-			 (unsigned long long)init_floor());
+	if (!img_check_device(&g.meta.h, g.board.name, ab_floor(), &e)) {
+		if (!strcmp(e.check, "epoch"))
+			fail_reason = STATE_FAIL_ROLLBACK;
+		snprintf(why, cap, "%s: %s", e.check, e.detail);
 		return -1;
 	}
 	klog("slot %c: signed, version %llu epoch %llu '%s'", 'a' + slot,
@@ -60,7 +53,7 @@ map_verity(int slot, char *why, size_t cap)
 	uint64_t devno;
 	int ctl;
 
-	snprintf(name, sizeof(name), "keel-%c", 'a' + slot);
+	snprintf(name, sizeof(name), DM_NAME_FMT, 'a' + slot);
 	if (dm_verity_params(&g.meta.h, g.dev[slot], params, sizeof(params)) <
 	    0)
 		return snprintf(why, cap, "dm: table too long"), -1;
@@ -79,14 +72,14 @@ map_verity(int slot, char *why, size_t cap)
 	if (g.dm_ctl >= 0) /* a slot before this one mapped, then failed */
 		close(g.dm_ctl);
 	g.dm_ctl = ctl;
-	snprintf(g.root_dev, sizeof(g.root_dev), "/dev/keel/verity-%c",
+	snprintf(g.root_dev, sizeof(g.root_dev), DEV_DIR "/verity-%c",
 		 'a' + slot);
-	unlink(g.root_dev);
+	sys->unlink(g.root_dev);
 	/* The kernel returns the dev_t in its huge-encoding form. */
-	if (mknod(g.root_dev, S_IFBLK | 0400,
-		  makedev((unsigned)((devno >> 8) & 0xfff),
-			  (unsigned)((devno & 0xff) |
-				     ((devno >> 12) & 0xfff00)))) < 0)
+	if (sys->mknod(g.root_dev, S_IFBLK | 0400,
+		       makedev((unsigned)((devno >> 8) & 0xfff),
+			       (unsigned)((devno & 0xff) |
+					  ((devno >> 12) & 0xfff00)))) < 0)
 		return snprintf(why, cap, "dm: mknod: %s", strerror(errno)), -1;
 	return 0;
 }
@@ -123,8 +116,8 @@ static int
 read_config(char *why, size_t cap)
 {
 	struct kerr e = {0};
-	ssize_t n;
-	int fd = open(IMAGE_DIR IMG_CONFIG_PATH, O_RDONLY | O_CLOEXEC);
+	long n;
+	int rc, fd = open(IMAGE_DIR IMG_CONFIG_PATH, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return snprintf(
@@ -132,12 +125,20 @@ read_config(char *why, size_t cap)
 			   "config: no %s in the image: keel-init needs one",
 			   IMG_CONFIG_PATH),
 		       -1;
-	n = read(fd, config_text, sizeof(config_text));
+	n = io_read_fd(fd, config_text, INIT_CONFIG_MAX);
 	close(fd);
-	if (n < 0 || n == (ssize_t)sizeof(config_text))
-		return snprintf(why, cap, "config: unreadable or too large"),
+	if (n == -EFBIG)
+		return snprintf(why, cap, "config: %s: over %d bytes",
+				IMG_CONFIG_PATH, INIT_CONFIG_MAX),
 		       -1;
-	if (oci_parse(config_text, (size_t)n, &g.cfg, &e) < 0)
+	if (n < 0)
+		return snprintf(why, cap, "config: %s: %s", IMG_CONFIG_PATH,
+				io_strerror((int)n)),
+		       -1;
+	rc = oci_parse(config_text, (size_t)n, &g.cfg, &e);
+	/* The config's strings live in g.cfg's pool now. */
+	madvise(config_text, sizeof(config_text), MADV_DONTNEED);
+	if (rc < 0)
 		return snprintf(why, cap, "config: %s", e.detail), -1;
 	return 0;
 }
@@ -187,22 +188,47 @@ try_slot(int slot, char *why, size_t cap)
 }
 
 int
-boot_slot(void)
+slot_boot(void)
 {
 	char why[INIT_LOG_LINE - 64];
-	int first = init_choose_slot();
+	int first = ab_choose_slot();
 
 	for (int i = 0; i < 2; i++) {
 		int slot = i ? !first : first;
 		if (try_slot(slot, why, sizeof(why)) == 0) {
 			g.slot = slot;
-			init_slot_booting(slot);
+			ab_slot_booting(slot);
 			return 0;
 		}
 		klog("slot %c: REFUSED: %s", 'a' + slot, why);
-		init_slot_failed(slot, fail_reason, why);
+		ab_slot_failed(slot, fail_reason, why);
 		if (g.board.on_failure != BOARD_FAIL_FALLBACK)
 			break;
 	}
 	return -1;
+}
+
+/*
+ * dm-verity saw a block that does not match the signed tree: the slot
+ * is marked bad once, so the next boot takes the other slot. The app
+ * keeps running; every bad read it makes fails with EIO.
+ */
+void
+slot_check_corruption(void)
+{
+	static int reported;
+	struct kerr e = {0};
+	char name[16];
+
+	/* Only a dm-verity mapping made at boot has a status to poll. */
+	if (reported || g.dm_ctl < 0)
+		return;
+	snprintf(name, sizeof(name), DM_NAME_FMT, 'a' + g.slot);
+	if (dm_verity_corrupted(sys->dm_ioctl, g.dm_ctl, name, &e) != 1)
+		return;
+	reported = 1;
+	klog("slot %c: dm-verity saw a corrupted block: slot marked bad, the "
+	     "next boot takes the other slot",
+	     'a' + g.slot);
+	ab_slot_failed(g.slot, STATE_FAIL_CORRUPT, "dm-verity corruption");
 }

@@ -5,7 +5,9 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/ioctl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -54,6 +56,7 @@ real_kill(pid_t pid, int sig)
 static const struct sys_ops real_ops = {
     real_mount,	   real_umount, real_finit_module,
     real_dm_ioctl, real_reboot, real_kill,
+    mknod,	   unlink,	chroot,
 };
 const struct sys_ops *sys = &real_ops;
 
@@ -133,8 +136,37 @@ t_kill(pid_t pid, int sig)
 	return kill(pid, sig);
 }
 
+static int
+t_mknod(const char *path, mode_t mode, dev_t dev)
+{
+	int r = mknod(path, mode, dev);
+
+	note("mknod %s 0%o %u:%u = %d", path, (unsigned)mode, major(dev),
+	     minor(dev), r < 0 ? -1 : 0);
+	return r;
+}
+
+static int
+t_unlink(const char *path)
+{
+	int r = unlink(path);
+
+	note("unlink %s = %d", path, r < 0 ? -1 : 0);
+	return r;
+}
+
+static int
+t_chroot(const char *path)
+{
+	int r = chroot(path);
+
+	note("chroot %s = %d", path, r < 0 ? -1 : 0);
+	return r;
+}
+
 static const struct sys_ops transcript_ops = {
-    t_mount, t_umount, t_finit_module, t_dm_ioctl, t_reboot, t_kill,
+    t_mount, t_umount, t_finit_module, t_dm_ioctl, t_reboot,
+    t_kill,  t_mknod,  t_unlink,       t_chroot,
 };
 
 void

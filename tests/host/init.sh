@@ -124,7 +124,7 @@ mkdir -p ob && cp -r app/. ob/
 "$KEEL" image sign ob.img --key "$KEY_A" >/dev/null
 mkboard ob.img b.img var
 boot
-has "wrong board refused" "slot a: REFUSED: board: image is for 'other-board', this is 'test-board'"
+has "wrong board refused" "slot a: REFUSED: board: image is for board 'other-board', this is 'test-board'"
 
 # --- 6. crash loop: growing delays, then escalation --------------------------
 mkapp crash 'echo crashing; exit 3' '"org.keel.restart": "always", "org.keel.restart-delay-ms": "10", "org.keel.restart-max-delay-ms": "80"'
@@ -171,6 +171,32 @@ has "unmountable var reported" "cannot mount .*garbage.var as ext4"
 has "tmpfs used, loudly" "WARNING: /var/lib is a tmpfs"
 has "app still runs" "hello from the image"
 cmp -s garbage.var garbage.orig && pass "var partition left untouched" || fail "var partition changed"
+
+# --- 9b. a config at the documented maximum (OCI_JSON_MAX, 256 KiB) boots;
+# one byte more is refused with the limit named. The image's own
+# keel/config.json is used as it is (no canonical rewrite), padded with
+# blanks, which JSON allows.
+bigcfg() { # dir size
+	mkdir -p "$1/bin" "$1/etc" "$1/keel" "$1/proc" "$1/sys" "$1/dev" \
+		"$1/run" "$1/tmp" "$1/var/lib"
+	cp "$(command -v busybox)" "$1/bin/busybox"
+	ln -sf busybox "$1/bin/sh"
+	echo "hello from the image" >"$1/etc/greeting"
+	printf '%s' '{"ociVersion": "1.0.2", "process": {"args": ["/bin/sh", "-c", "echo big config ran"], "cwd": "/", "env": ["PATH=/bin"]}, "root": {"path": "rootfs", "readonly": true}, "annotations": {"org.keel.restart": "no"}}' >"$1/keel/config.json"
+	pad=$(($2 - $(wc -c <"$1/keel/config.json")))
+	head -c "$pad" /dev/zero | tr '\0' ' ' >>"$1/keel/config.json"
+	"$KEEL" image build "$1" -o "$1.img" --board test-board --salt 42 \
+		>/dev/null && "$KEEL" image sign "$1.img" --key "$KEY_A" >/dev/null
+}
+bigcfg big 262144
+same "config of exactly 256 KiB" "$(wc -c <big/keel/config.json)" 262144
+cp big.img big-b.img && mkboard big.img big-b.img var
+boot
+has "a config at the maximum boots" "big config ran"
+bigcfg huge 262145
+cp huge.img huge-b.img && mkboard huge.img huge-b.img var
+boot 3
+has "one byte more is refused" "REFUSED: config: /keel/config.json: over 262144 bytes"
 
 # --- 10. PID 1 never allocated (its allocator refuses and says so) ---------
 cat boot.out >>all.out

@@ -17,8 +17,6 @@
 #include "lib/update/bundle.h"
 #include "lib/ipc/control.h"
 
-#define SOCK_DIR "/run/keel/sock"
-
 /*
  * A client that has connected but not yet sent its request. PID 1 never
  * blocks on a client: sockets are non-blocking, a request must arrive
@@ -38,22 +36,16 @@ static int installer_conn = -1, installer_slot = -1;
 static struct bundle_work bw; /* touched only in the child */
 
 int
-control_init(void)
+ctl_init(void)
 {
 	struct kerr e = {0};
 
 	for (int i = 0; i < INIT_CTL_CONNS; i++)
 		conns[i].fd = -1;
 	mkdir(SOCK_DIR, 0755);
-	listen_fd = control_listen(SOCK_DIR "/control", &e);
+	listen_fd = control_listen(CONTROL_SOCK, &e);
 	if (listen_fd < 0)
 		klog("control: %s", e.detail);
-	return listen_fd;
-}
-
-int
-control_fd(void)
-{
 	return listen_fd;
 }
 
@@ -97,7 +89,7 @@ progress(void *ctx, uint64_t done, uint64_t total)
 __attribute__((noreturn)) static void
 install_child(int conn, int src, int slot)
 {
-	const struct state *st = init_state();
+	const struct state *st = ab_state();
 	struct bundle_policy pol = {&g.keys, g.board.name,
 				    st->committed_version, st->floor, 0};
 	struct bundle_hooks hooks = {NULL, progress, &conn};
@@ -152,7 +144,7 @@ start_update(int fd, int src)
 
 /* Called by the reaper: 1 if pid was the installer. */
 int
-control_child_exited(pid_t pid, int status)
+ctl_child_exited(pid_t pid, int status)
 {
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 2;
 	int fd = installer_conn;
@@ -168,8 +160,8 @@ control_child_exited(pid_t pid, int status)
 		 */
 		int sfd = open(g.dev[installer_slot], O_RDONLY | O_CLOEXEC);
 		if (sfd >= 0 && img_read(sfd, &m, &e) == 0 &&
-		    init_slot_installed(installer_slot, m.h.version,
-					m.h.epoch) == 0) {
+		    ab_slot_installed(installer_slot, m.h.version, m.h.epoch) ==
+			0) {
 			klog(
 			    "update: slot %c installed, version %llu: trial on "
 			    "the next boot",
@@ -186,7 +178,7 @@ control_child_exited(pid_t pid, int status)
 		klog("update: refused (%s)",
 		     code == 1 ? "nothing written" : "slot left unbootable");
 		if (code == 2)
-			init_slot_installing(installer_slot);
+			ab_slot_installing(installer_slot);
 	}
 	if (fd >= 0)
 		close(fd);
@@ -215,7 +207,7 @@ handle(int fd, const struct control_req *r, int src)
 			    health_status());
 		control_put(buf, sizeof(buf), &off, "commit_pending", "%d",
 			    g.commit_pending);
-		control_put_state(buf, sizeof(buf), &off, init_state());
+		control_put_state(buf, sizeof(buf), &off, ab_state());
 		control_end(buf, sizeof(buf), &off, NULL);
 		reply(fd, buf, off);
 		break;
@@ -223,11 +215,11 @@ handle(int fd, const struct control_req *r, int src)
 	case CONTROL_POWEROFF:
 		reply_end(fd, NULL);
 		close(fd);
-		init_shutdown(r->cmd == CONTROL_REBOOT ? RB_AUTOBOOT
-						       : RB_POWER_OFF,
-			      "control request");
+		power_shutdown(r->cmd == CONTROL_REBOOT ? RB_AUTOBOOT
+							: RB_POWER_OFF,
+			       "control request");
 	case CONTROL_FACTORY_RESET:
-		init_request_factory_reset();
+		ab_request_factory_reset();
 		klog("control: factory reset requested for the next boot");
 		reply_end(fd, NULL);
 		break;
@@ -267,7 +259,7 @@ service(int i)
 
 /* Adds the control fds to p; returns how many. */
 int
-control_pollfds(struct pollfd *p, int max)
+ctl_pollfds(struct pollfd *p, int max)
 {
 	int n = 0;
 
@@ -281,9 +273,9 @@ control_pollfds(struct pollfd *p, int max)
 
 /* After poll: accept, serve, expire. */
 void
-control_poll(const struct pollfd *p, int n)
+ctl_poll(const struct pollfd *p, int n)
 {
-	uint64_t now = init_now_us();
+	uint64_t now = clock_us();
 
 	for (int k = 0; k < n; k++) {
 		if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))

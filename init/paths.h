@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Every path and device name keel-init makes or uses, in one place. */
+#ifndef KEEL_INIT_PATHS_H
+#define KEEL_INIT_PATHS_H
+
+/* keel-init's own tree on the /run tmpfs. */
+#define RUN_DIR "/run/keel"
+/* The verified image, mounted read-only: the container's root. */
+#define IMAGE_DIR RUN_DIR "/image"
+/* The persistent partitions: /etc's upper layer and /var/lib. */
+#define ETC_DIR RUN_DIR "/etc"
+#define VAR_DIR RUN_DIR "/var"
+/* The sockets, bound read-only at /run/keel in the container (so the
+ * app sees /run/keel/control and /run/keel/notify). */
+#define SOCK_DIR RUN_DIR "/sock"
+#define NOTIFY_SOCK SOCK_DIR "/notify"
+#define CONTROL_SOCK SOCK_DIR "/control"
+/* The app's view of the notify socket (NOTIFY_SOCKET=). */
+#define APP_NOTIFY_PATH "/run/keel/notify"
+
+/* Block device nodes keel-init makes itself (no udev): 0700. */
+#define DEV_DIR "/dev/keel"
+
+/* The device-mapper name of slot s's verity mapping: "keel-a", "keel-b". */
+#define DM_NAME_FMT "keel-%c"
+
+/* Kernel modules in the initramfs, and their load order. */
+#define MODULE_DIR "/lib/modules"
+#define MODULE_LIST MODULE_DIR "/load.list"
+
+#endif

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+/* The ends of the road: clean shutdown, and the fatal path that never exits. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "init/init.h"
+
+static void
+sleep_ms(uint32_t ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * The end of every road keel-init cannot continue on. It never returns
+ * and never exits (that would panic the kernel): it reboots after the
+ * board's delay, or halts with the reason on the console and then only
+ * answers power signals.
+ */
+void
+power_fatal(const char *step, const char *detail)
+{
+	sigset_t set;
+	int sig;
+
+	klog("FATAL: %s: %s", step, detail);
+	sync();
+	if (g.board.on_failure == BOARD_FAIL_REBOOT) {
+		klog("rebooting in %u s", g.board.fail_delay);
+		sleep_ms(g.board.fail_delay * 1000);
+		sys->reboot(RB_AUTOBOOT);
+	}
+	watchdog_disarm();
+	printf("keel: halted: %s: %s\n", step, detail);
+	fflush(stdout);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGPWR);
+	sigaddset(&set, SIGINT);
+	for (;;) {
+		sig = sigwaitinfo(&set, NULL);
+		if (sig == SIGINT)
+			sys->reboot(RB_AUTOBOOT);
+		else if (sig > 0)
+			sys->reboot(RB_POWER_OFF);
+	}
+}
+
+void
+power_shutdown(int how, const char *why)
+{
+	uint32_t grace = g.cfg.keel.stop_grace_ms ? g.cfg.keel.stop_grace_ms
+						  : INIT_STOP_GRACE_MS;
+
+	klog("shutdown (%s): %s", why,
+	     how == RB_POWER_OFF  ? "power off"
+	     : how == RB_AUTOBOOT ? "reboot"
+				  : "halt");
+	app_stop(grace);
+	persist_unmount();
+	sys->umount(IMAGE_DIR, MNT_DETACH);
+	sync();
+	klog("shutdown: done");
+	sys->reboot(how);
+	/* Only --test gets here (or a kernel that refused): stay. */
+	for (;;)
+		pause();
+}

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+/* The hardware watchdog: opened once, petted while the device is healthy. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "init/init.h"
+
+#define WDIOC_SETTIMEOUT _IOWR('W', 6, int)
+
+static int wd_fd = -1;
+
+void
+watchdog_open(void)
+{
+	int timeout = g.board.watchdog_timeout ? (int)g.board.watchdog_timeout
+					       : INIT_WATCHDOG_SEC;
+
+	if (!g.board.watchdog[0] || g.test)
+		return;
+	wd_fd = open(g.board.watchdog, O_WRONLY | O_CLOEXEC);
+	if (wd_fd < 0) {
+		klog("watchdog: %s: %s", g.board.watchdog, strerror(errno));
+		return;
+	}
+	if (ioctl(wd_fd, WDIOC_SETTIMEOUT, &timeout) < 0)
+		klog("watchdog: set timeout: %s", strerror(errno));
+	klog("watchdog: %s, %d s, petted while the app is healthy",
+	     g.board.watchdog, timeout);
+}
+
+int
+watchdog_active(void)
+{
+	return wd_fd >= 0;
+}
+
+void
+watchdog_pet(void)
+{
+	if (wd_fd >= 0)
+		(void)!write(wd_fd, "k", 1);
+}
+
+/*
+ * A halted device stays halted: stop the watchdog with its magic close
+ * ('V'), or it would reset into the same failure over and over.
+ */
+void
+watchdog_disarm(void)
+{
+	if (wd_fd < 0)
+		return;
+	(void)!write(wd_fd, "V", 1);
+	close(wd_fd);
+	wd_fd = -1;
+}
