@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-# The build: reproducible, idempotent, and it refuses key sets that could
-# never vouch for an image.
+# The build: reproducible, idempotent, layered as documented, formatted,
+# and it refuses key sets that could never vouch for an image.
 . "$(dirname "$0")/../lib.sh"
 
 b=$WORK/b
@@ -8,11 +8,23 @@ mkdir -p "$b"
 # Reuse the Debian-source libraries already built for this tree.
 cp -r "$O/deps" "$O/include" "$b/" && touch "$b/.deps-ok"
 cd "$TOP" || exit 1
+# A make above this one (make -jN check) must not leak its jobserver in.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 
 check "build with the test keys" make -s O="$b"
 same "a second make does nothing" "$(make O="$b" 2>&1)" ""
 check "same bytes as the main build (keel)" cmp "$b/keel" "$O/keel"
 check "same bytes as the main build (keel-init)" cmp "$b/keel-init" "$O/keel-init"
+# lib/ subsystems and keel-init's units call each other without cycles,
+# and nothing in lib/ prints or exits (scripts/layers.py reads the objects).
+check "layering: no cycles, lib/ never prints or exits" \
+	python3 scripts/layers.py "$b"
+if command -v clang-format >/dev/null 2>&1; then
+	check "the tree is clang-formatted (make fmt)" sh -c \
+		"git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror"
+else
+	skip "clang-format is not installed"
+fi
 
 rm -f "$b/keel" "$b/keel-init"
 mkdir -p "$WORK/empty/release"
