@@ -2,7 +2,6 @@
 /* The ends of the road: clean shutdown, and the fatal path that never exits. */
 #include <errno.h>
 #include <signal.h>
-#include <stdio.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/wait.h>
@@ -40,8 +39,7 @@ power_fatal(const char *step, const char *detail)
 		sys->reboot(RB_AUTOBOOT);
 	}
 	watchdog_disarm();
-	printf("keel: halted: %s: %s\n", step, detail);
-	fflush(stdout);
+	klog_status("halted: %s: %s", step, detail);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGUSR2);

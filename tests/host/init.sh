@@ -95,7 +95,7 @@ if cmp -s e.norm t2.norm; then pass "boot transcript"; else
 # --- 2. persistence across boots ------------------------------------------
 boot
 has "/var/lib persists" "runs=2"
-has "/etc change persists" "^changed"
+has "/etc change persists" "^app: changed"
 same "/etc change landed in the etc partition" "$(cat etc/upper/local)" changed
 [ -e etc/upper/greeting ] && fail "untouched /etc file copied up" || pass "only changes in the upper layer"
 
