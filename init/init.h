@@ -96,6 +96,12 @@ void log_drain_kernel(void);
 int log_pollfds(struct pollfd *p, int max);
 void log_poll(const struct pollfd *p, int n);
 
+/* The log kept across boots on the var partition (logfile.c). */
+void logfile_open(void);
+void logfile_flush(int sync);
+void logfile_close(void);
+void logfile_path(unsigned boot, char *out, size_t cap);
+
 /* Readers of the log over the control socket (logsrv.c): logsrv_start
  * takes a copy of the connection's fd. */
 void logsrv_start(int fd, const struct control_req *r);
@@ -146,6 +152,7 @@ void persist_unmount(void);
 const char *persist_etc_upper(void);
 const char *persist_etc_work(void);
 const char *persist_var(void);
+const char *persist_keel_dir(void);
 
 /* Factory reset: empty a persistent partition's tree (reset.c). */
 unsigned reset_wipe(const char *dir);

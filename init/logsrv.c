@@ -18,6 +18,10 @@
  */
 struct reader {
 	int fd;
+	int file;      /* logs boot K: the saved log, else -1 */
+	uint64_t skip; /* file: lines to pass over first */
+	size_t flen;   /* file: bytes of the line being read */
+	char fline[LOGRING_LINE_MAX + 64];
 	int follow, closing;
 	int eof; /* the client shut down its side: only hangups to wait for */
 	uint64_t end; /* without follow: stop before this line */
@@ -33,7 +37,7 @@ static void
 init_readers(void)
 {
 	for (int i = 0; i < INIT_LOG_READERS; i++)
-		readers[i].fd = -1;
+		readers[i].fd = readers[i].file = -1;
 	ready = 1;
 }
 
@@ -42,6 +46,71 @@ drop(struct reader *r)
 {
 	close(r->fd);
 	r->fd = -1;
+	if (r->file >= 0)
+		close(r->file);
+	r->file = -1;
+}
+
+/* Lines of a saved log (bytes written by keel-init, but on a partition
+ * anyone with the disk can change: cut to length, cleaned by
+ * control_put). Returns at the end of the file or when out is full. */
+static void
+fill_file(struct reader *r)
+{
+	char buf[512];
+	ssize_t n;
+
+	while (sizeof(r->out) - r->len >= CONTROL_LINE_MAX) {
+		off_t at = lseek(r->file, 0, SEEK_CUR);
+
+		n = read(r->file, buf, sizeof(buf));
+		if (n <= 0) {
+			if (r->flen && !r->skip)
+				control_put(r->out, sizeof(r->out), &r->len,
+					    "log", "%.*s", (int)r->flen,
+					    r->fline);
+			r->flen = 0;
+			control_end(r->out, sizeof(r->out), &r->len,
+				    n < 0 ? strerror(errno) : NULL);
+			r->closing = 1;
+			return;
+		}
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] != '\n' && r->flen < sizeof(r->fline)) {
+				r->fline[r->flen++] = buf[i];
+				continue;
+			}
+			if (buf[i] != '\n')
+				continue; /* past the longest line: cut */
+			if (r->skip)
+				r->skip--;
+			else
+				control_put(r->out, sizeof(r->out), &r->len,
+					    "log", "%.*s", (int)r->flen,
+					    r->fline);
+			r->flen = 0;
+			if (sizeof(r->out) - r->len < CONTROL_LINE_MAX) {
+				/* Full: read on from the next byte later. */
+				lseek(r->file, at + i + 1, SEEK_SET);
+				return;
+			}
+		}
+	}
+}
+
+/* How many lines a saved log has (at most INIT_LOG_FILE_MAX bytes). */
+static uint64_t
+count_lines(int file)
+{
+	char buf[4096];
+	uint64_t lines = 0;
+	ssize_t n;
+
+	while ((n = read(file, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			lines += buf[i] == '\n';
+	lseek(file, 0, SEEK_SET);
+	return lines;
 }
 
 /* Reply lines for the lines the ring has, as many as fit in out. */
@@ -53,6 +122,10 @@ fill(struct reader *r)
 	uint64_t lost;
 
 	r->len = r->off = 0;
+	if (r->file >= 0) {
+		fill_file(r);
+		return;
+	}
 	while (sizeof(r->out) - r->len >= CONTROL_LINE_MAX) {
 		if (!r->follow && r->c.seq >= r->end) {
 			control_end(r->out, sizeof(r->out), &r->len, NULL);
@@ -123,16 +196,31 @@ logsrv_start(int fd, const struct control_req *req)
 	for (int i = 0; i < INIT_LOG_READERS && !r; i++)
 		if (readers[i].fd < 0)
 			r = &readers[i];
-	if (!r || req->boot) {
+	if (r && req->boot) {
+		char path[128];
+		logfile_path(req->boot, path, sizeof(path));
+		r->file = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	}
+	if (!r || (req->boot && r->file < 0)) {
 		control_end(err, sizeof(err), &off,
 			    !r ? "busy: too many log readers"
-			       : "no log of an earlier boot is kept");
+			       : "no saved log of that boot");
 		(void)!send(fd, err, off, MSG_DONTWAIT | MSG_NOSIGNAL);
 		return;
 	}
+	if (r->file >= 0) {
+		uint64_t total = count_lines(r->file);
+		r->skip =
+		    req->lines && req->lines < total ? total - req->lines : 0;
+		r->flen = 0;
+	}
 	r->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	if (r->fd < 0)
+	if (r->fd < 0) {
+		if (r->file >= 0)
+			close(r->file);
+		r->file = -1;
 		return;
+	}
 	r->follow = req->follow;
 	r->closing = r->eof = 0;
 	r->end = log_ring()->next;

@@ -110,6 +110,7 @@ main(int argc, char **argv)
 	if (slot_boot() < 0)
 		power_fatal("boot", "no slot passed verification");
 	persist_mount();
+	logfile_open();
 	klog("boot: ready to start the app");
 	supervise();
 }

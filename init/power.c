@@ -32,6 +32,7 @@ power_fatal(const char *step, const char *detail)
 	int sig;
 
 	klog("FATAL: %s: %s", step, detail);
+	logfile_flush(1);
 	sync();
 	if (g.board.on_failure == BOARD_FAIL_REBOOT) {
 		klog("rebooting in %u s", g.board.fail_delay);
@@ -65,6 +66,8 @@ power_shutdown(int how, const char *why)
 	     : how == RB_AUTOBOOT ? "reboot"
 				  : "halt");
 	app_stop(grace);
+	klog("shutdown: saving the log");
+	logfile_close();
 	persist_unmount();
 	sys->umount(IMAGE_DIR, MNT_DETACH);
 	sync();

@@ -125,6 +125,14 @@ on_signal(const struct signalfd_siginfo *si)
 static void
 tick(void)
 {
+	static uint64_t next_save;
+	uint64_t now = clock_us();
+
+	if (now >= next_save) {
+		if (next_save)
+			logfile_flush(0);
+		next_save = now + INIT_LOG_FLUSH_MS * 1000ull;
+	}
 	slot_check_corruption();
 	if (health_tick())
 		watchdog_pet();

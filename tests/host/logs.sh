@@ -96,6 +96,15 @@ logs -n 1 | grep -q 'app: tick' && pass "-n 1: the newest line" || fail "-n 1: $
 n=$(ls -l /proc/$PID/fd | grep -c /dev/null)
 ls -l /proc/$PID/fd >fds.txt
 [ "$n" = 2 ] && pass "PID 1 holds /dev/null once for the app (and as stdin)" || { fail "PID 1 holds $n /dev/null fds"; cat fds.txt; grep -i "app:" boot.out | head; }
+# --- 1b. the log of the boot before, from the var partition ------------------
+stop
+[ -f var/keel/log/boot.0 ] && pass "the log is saved on the var partition" || fail "no var/keel/log/boot.0"
+start talk "tick 3"
+logs --boot -1 >prev.log
+grep -q '\] app: first line$' prev.log && pass "--boot -1: the app's lines of the last boot" || fail "--boot -1: $(head -5 prev.log)"
+grep -q 'keel: shutdown: saving the log' prev.log && pass "--boot -1: up to the shutdown" || fail "--boot -1 ends: $(tail -3 prev.log)"
+[ "$(logs --boot -1 -n 2 | wc -l)" = 2 ] && pass "--boot -1 -n 2: two lines" || fail "--boot -1 -n 2: $(logs --boot -1 -n 2)"
+logs --boot -2 | grep -q "no saved log" && pass "--boot -2: none yet, said so" || fail "--boot -2: $(logs --boot -2 | head -3)"
 # --- 2. follow: new lines arrive; the reader going away costs nothing -------
 logs -f -n 1 >follow.log &
 fpid=$!
