@@ -130,6 +130,11 @@ mkdir -p ob && cp -r app/. ob/
 mkboard ob.img b.img var
 boot
 has "wrong board refused" "slot a: REFUSED: board: image is for board 'other-board', this is 'test-board'"
+"$KEEL" image build ob -o arm.img --board test-board --arch aarch64 --config app.json --salt 42 >/dev/null
+"$KEEL" image sign arm.img --key "$KEY_A" >/dev/null
+mkboard arm.img b.img var
+boot
+has "foreign architecture refused" "slot a: REFUSED: arch: image is for aarch64, this is x86_64"
 
 # --- 6. crash loop: growing delays, then escalation --------------------------
 mkapp crash 'echo crashing; exit 3' '"org.keel.restart": "always", "org.keel.restart-delay-ms": "10", "org.keel.restart-max-delay-ms": "80"'
