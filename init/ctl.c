@@ -212,6 +212,8 @@ handle(int fd, const struct control_req *r, int src)
 			    health_status());
 		control_put(buf, sizeof(buf), &off, "commit_pending", "%d",
 			    g.commit_pending);
+		clock_put_status(buf, sizeof(buf), &off);
+		agent_put_status(buf, sizeof(buf), &off);
 		control_put_state(buf, sizeof(buf), &off, ab_state());
 		control_end(buf, sizeof(buf), &off, NULL);
 		reply(fd, buf, off);

@@ -102,6 +102,7 @@ main(int argc, char **argv)
 	early_config();
 	if (modules_load() < 0)
 		klog("modules: some failed to load");
+	agent_open_binary(); /* before /bin/keel is out of reach */
 	if (early_move_root() < 0)
 		power_fatal("root", "cannot move off the initramfs");
 	if (disk_find_partitions() < 0)
@@ -110,6 +111,7 @@ main(int argc, char **argv)
 	if (slot_boot() < 0)
 		power_fatal("boot", "no slot passed verification");
 	persist_mount();
+	clock_boot();
 	logfile_open();
 	klog("boot: ready to start the app");
 	supervise();

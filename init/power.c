@@ -65,7 +65,11 @@ power_shutdown(int how, const char *why)
 	     how == RB_POWER_OFF  ? "power off"
 	     : how == RB_AUTOBOOT ? "reboot"
 				  : "halt");
+	/* The agents first (leases released; addresses stay to power off),
+	 * then the app: app_stop ends with a KILL to every process. */
+	agent_stop_all(INIT_AGENT_STOP_MS);
 	app_stop(grace);
+	clock_save();
 	klog("shutdown: saving the log");
 	logfile_close();
 	persist_unmount();

@@ -93,10 +93,11 @@ load(int fd, const char *what, struct netconf *c)
 static void
 configure(int dflt, int over)
 {
-	if (over >= 0 && load(over, "network.conf (etc partition)",
-			      &net.conf) == 0)
+	if (over >= 0 &&
+	    load(over, "network.conf (etc partition)", &net.conf) == 0)
 		net_say("network.conf from the etc partition");
-	else if (dflt >= 0 && load(dflt, "network.conf (image)", &net.conf) == 0)
+	else if (dflt >= 0 &&
+		 load(dflt, "network.conf (image)", &net.conf) == 0)
 		net_say("network.conf from the image%s",
 			over >= 0 ? " (the device's was refused)" : "");
 	else
@@ -147,11 +148,11 @@ resolv_text(char *buf, size_t cap)
 			       "# written by keel net (docs/NETWORK.md)\n");
 	for (unsigned i = 0; i < nd; i++) {
 		net_ip(net.conf.ndns ? net.conf.dns[i] : l->dns[i], a);
-		off += (size_t)snprintf(buf + off, cap - off,
-					"nameserver %s\n", a);
-		d += (size_t)snprintf(net.dns_text + d,
-				      sizeof(net.dns_text) - d, "%s%s",
-				      i ? " " : "", a);
+		off += (size_t)snprintf(buf + off, cap - off, "nameserver %s\n",
+					a);
+		d +=
+		    (size_t)snprintf(net.dns_text + d, sizeof(net.dns_text) - d,
+				     "%s%s", i ? " " : "", a);
 	}
 	if (net.conf.nsearch) {
 		off += (size_t)snprintf(buf + off, cap - off, "search");
@@ -177,8 +178,8 @@ write_resolv(void)
 
 	if (!net.resolv || !strcmp(buf, net.resolv_text))
 		return;
-	fd = open(net.resolv, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-		  0644);
+	fd =
+	    open(net.resolv, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0 || pwrite(fd, buf, n, 0) != (ssize_t)n ||
 	    ftruncate(fd, (off_t)n) < 0)
 		net_say("%s: %s", net.resolv, strerror(errno));
@@ -208,7 +209,8 @@ time_servers(void)
 	sntpc_servers(&net.sn, s, n, online());
 }
 
-/* --- status lines for keel-init (docs/AGENTS.md) --------------------------- */
+/* --- status lines for keel-init (docs/AGENTS.md) ---------------------------
+ */
 
 struct status_buf {
 	char b[AGENTMSG_MAX];
@@ -295,7 +297,8 @@ status(void)
 	status_flush(&s);
 }
 
-/* --- the loop ---------------------------------------------------------------- */
+/* --- the loop ----------------------------------------------------------------
+ */
 
 static void
 refresh(void)
@@ -346,7 +349,8 @@ loop(int sig)
 		for (unsigned i = 0; i < net.n; i++)
 			if (net.ifs[i].fd >= 0) {
 				owner[n] = &net.ifs[i];
-				p[n++] = (struct pollfd){net.ifs[i].fd, POLLIN, 0};
+				p[n++] =
+				    (struct pollfd){net.ifs[i].fd, POLLIN, 0};
 			}
 		if (sntpc_fd(&net.sn) >= 0) {
 			sntp = n;
@@ -371,7 +375,8 @@ loop(int sig)
 	}
 }
 
-/* --- the command -------------------------------------------------------------- */
+/* --- the command
+ * -------------------------------------------------------------- */
 
 struct net_opts {
 	const char *config;
@@ -414,7 +419,8 @@ net_args(int argc, char **argv, struct net_opts *o)
 			o->floor_s = (int64_t)u;
 		else if (!((!strcmp(a, "--status-fd") &&
 			    !fd_arg(v, &net.status_fd)) ||
-			   (!strcmp(a, "--default-fd") && !fd_arg(v, &o->dflt)) ||
+			   (!strcmp(a, "--default-fd") &&
+			    !fd_arg(v, &o->dflt)) ||
 			   (!strcmp(a, "--override-fd") &&
 			    !fd_arg(v, &o->over))))
 			return -1;
@@ -429,6 +435,7 @@ cmd_net(int argc, char **argv)
 	sigset_t set;
 	int sig;
 
+	net.t0_ms = net_now_ms();
 	if (argc == 2 && !strcmp(argv[1], "--help")) {
 		printf("usage: %s\n\nThe device's network agent: keel-init "
 		       "runs it (docs/NETWORK.md).\n",

@@ -9,6 +9,12 @@
 #include "lib/net/netconf.h"
 #include "lib/net/nl.h"
 
+/* getrandom(2) that never waits for the kernel's entropy at early boot
+ * (5.6+): DHCP xids and SNTP nonces need unpredictable, not secret. */
+#ifndef GRND_INSECURE
+#define GRND_INSECURE 0x0004
+#endif
+
 /* One line to stderr (keel-init's log, tagged "net"). */
 void net_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Monotonic milliseconds. */
@@ -21,8 +27,8 @@ const char *net_ip(uint32_t addr, char *buf);
  * kernel's ack; link notifications come on a second socket, read when
  * poll says so. Functions return 0 or -1 with errno set. */
 struct rtnl {
-	int req;   /* requests and their acks */
-	int mon;   /* RTMGRP_LINK notifications, non-blocking */
+	int req; /* requests and their acks */
+	int mon; /* RTMGRP_LINK notifications, non-blocking */
 	uint32_t seq;
 };
 typedef void (*rtnl_link_fn)(const struct nl_link *l, int gone, void *ctx);
@@ -54,13 +60,13 @@ struct sntpc {
 	uint64_t next_ms, deadline_ms;
 	uint32_t interval_s; /* between syncs */
 	uint32_t retry_s;    /* after a round without an answer */
-	int synced;	  /* an answer was taken (and, unless
-			   * measure_only, the clock set) */
-	int measure_only; /* --clock measure: never set the clock */
-	char state[16];	 /* "no-server", "waiting", "synced", ... */
+	int synced;	     /* an answer was taken (and, unless
+			      * measure_only, the clock set) */
+	int measure_only;    /* --clock measure: never set the clock */
+	char state[16];	     /* "no-server", "waiting", "synced", ... */
 	char server[NETADDR_NAME_MAX + 8];
 	int64_t offset_ms;
-	int64_t last_s;	 /* Unix time of the last sync */
+	int64_t last_s; /* Unix time of the last sync */
 };
 
 void sntpc_init(struct sntpc *s, int64_t floor_s, int measure_only);
@@ -75,7 +81,8 @@ uint64_t sntpc_next(const struct sntpc *s);
 int sntpc_tick(struct sntpc *s, uint64_t now_ms);
 int sntpc_input(struct sntpc *s, uint64_t now_ms);
 
-/* --- interfaces (netif.c) -------------------------------------------------- */
+/* --- interfaces (netif.c) --------------------------------------------------
+ */
 /* One interface keel net manages. */
 struct netif {
 	struct netconf_if cf;
@@ -101,7 +108,8 @@ struct net_agent {
 	const char *resolv;
 	char resolv_text[1024]; /* what the file holds */
 	char dns_text[64];	/* its servers, for the status */
-	int changed; /* status, resolv.conf and NTP servers to refresh */
+	int changed;	/* status, resolv.conf and NTP servers to refresh */
+	uint64_t t0_ms; /* when it started */
 };
 extern struct net_agent net;
 

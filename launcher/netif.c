@@ -12,20 +12,22 @@
 #include "compat/linux_netlink.h"
 #include "launcher/net.h"
 
-/* --- addresses and routes -------------------------------------------------- */
+/* --- addresses and routes --------------------------------------------------
+ */
 
 static void
 unconfigure(struct netif *f)
 {
 	char a[NETADDR_TEXT];
 
-	if (f->gw && rtnl_route(&net.rt, 0, f->index, 0, 0, f->gw,
-				KEEL_RTPROT_DHCP) < 0 &&
+	if (f->gw &&
+	    rtnl_route(&net.rt, 0, f->index, 0, 0, f->gw, KEEL_RTPROT_DHCP) <
+		0 &&
 	    errno != ESRCH)
 		net_say("%s: remove the default route: %s", f->cf.name,
 			strerror(errno));
-	if (f->addr && rtnl_addr(&net.rt, 0, f->index, f->addr, f->prefix, 0,
-				 0) < 0 &&
+	if (f->addr &&
+	    rtnl_addr(&net.rt, 0, f->index, f->addr, f->prefix, 0, 0) < 0 &&
 	    errno != EADDRNOTAVAIL)
 		net_say("%s: remove %s: %s", f->cf.name, net_ip(f->addr, a),
 			strerror(errno));
@@ -41,8 +43,8 @@ configure_addr(struct netif *f, uint32_t addr, unsigned prefix, uint32_t gw,
 	char a[NETADDR_TEXT];
 
 	if (rtnl_addr(&net.rt, 1, f->index, addr, prefix, life_s, life_s) < 0)
-		return net_say("%s: add %s/%u: %s", f->cf.name,
-			       net_ip(addr, a), prefix, strerror(errno)),
+		return net_say("%s: add %s/%u: %s", f->cf.name, net_ip(addr, a),
+			       prefix, strerror(errno)),
 		       -1;
 	f->addr = addr;
 	f->prefix = prefix;
@@ -67,19 +69,20 @@ lease_bound(struct netif *f)
 {
 	const struct dhcp_lease *l = &f->dc.lease;
 	char a[NETADDR_TEXT], g[NETADDR_TEXT], s[NETADDR_TEXT];
-	uint32_t life = l->lease_s == DHCP_LEASE_INFINITE ? NL_FOREVER
-							  : l->lease_s;
+	uint32_t life =
+	    l->lease_s == DHCP_LEASE_INFINITE ? NL_FOREVER : l->lease_s;
 
 	if (f->addr && (f->addr != l->addr || f->prefix != l->prefix))
 		unconfigure(f);
 	if (configure_addr(f, l->addr, l->prefix, l->router, life,
 			   KEEL_RTPROT_DHCP) < 0)
 		return;
-	net_say("%s: %s/%u%s%s, lease %u s from %s, %llu ms after the link "
-		"came up",
+	net_say("%s: %s/%u%s%s, lease %u s from %s; %llu ms after keel net "
+		"started, %llu ms after the link came up",
 		f->cf.name, net_ip(l->addr, a), l->prefix,
 		l->router ? " via " : "", l->router ? net_ip(l->router, g) : "",
 		l->lease_s, net_ip(l->server_id, s),
+		(unsigned long long)(net_now_ms() - net.t0_ms),
 		(unsigned long long)(net_now_ms() - f->up_ms));
 }
 
@@ -104,7 +107,8 @@ dhcp_event(struct netif *f, int ev)
 	}
 }
 
-/* --- DHCP ------------------------------------------------------------------ */
+/* --- DHCP ------------------------------------------------------------------
+ */
 
 static int
 dhcp_socket(const char *ifname)
@@ -158,7 +162,8 @@ dhcp_start(struct netif *f)
 		net_say("%s: dhcp: socket: %s", f->cf.name, strerror(errno));
 		return;
 	}
-	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+	if (getrandom(&seed, sizeof(seed), GRND_INSECURE) !=
+	    (ssize_t)sizeof(seed))
 		seed = (uint32_t)net_now_ms();
 	dhcpc_init(&f->dc, f->mac, net.conf.hostname, seed, f->addr,
 		   net_now_ms());
@@ -199,7 +204,8 @@ netif_dhcp_timers(uint64_t now)
 	}
 }
 
-/* --- links ------------------------------------------------------------------ */
+/* --- links ------------------------------------------------------------------
+ */
 
 static struct netif *
 find_if(const struct nl_link *l)
@@ -291,7 +297,6 @@ netif_on_link(const struct nl_link *l, int gone, void *ctx)
 		net.changed = 1;
 	}
 }
-
 
 void
 netif_release(struct netif *f)

@@ -162,8 +162,8 @@ rtnl_up(struct rtnl *r, int ifindex)
 }
 
 int
-rtnl_addr(struct rtnl *r, int add, int ifindex, uint32_t addr,
-	  unsigned prefix, uint32_t valid_s, uint32_t preferred_s)
+rtnl_addr(struct rtnl *r, int add, int ifindex, uint32_t addr, unsigned prefix,
+	  uint32_t valid_s, uint32_t preferred_s)
 {
 	uint8_t req[NL_REQ_MAX];
 
@@ -174,8 +174,8 @@ rtnl_addr(struct rtnl *r, int add, int ifindex, uint32_t addr,
 }
 
 int
-rtnl_route(struct rtnl *r, int add, int ifindex, uint32_t dst,
-	   unsigned dst_len, uint32_t gw, uint8_t proto)
+rtnl_route(struct rtnl *r, int add, int ifindex, uint32_t dst, unsigned dst_len,
+	   uint32_t gw, uint8_t proto)
 {
 	uint8_t req[NL_REQ_MAX];
 

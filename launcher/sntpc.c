@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* keel net's SNTP client: asks a server, sets the clock, never below a floor. */
+/* keel net's SNTP client: asks a server, sets the clock, never below a floor.
+ */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -16,12 +17,12 @@
 #include "lib/net/sntp.h"
 
 #define NS 1000000000LL
-#define ANSWER_MS 3000	     /* a server's time to answer */
+#define ANSWER_MS 3000	    /* a server's time to answer */
 #define STEP_NS 128000000LL /* offsets past 128 ms step, smaller slew */
-#define POLL_FIRST_S 64	     /* after the first sync ... */
-#define POLL_MAX_S 2048	     /* ... doubling up to 34 min */
-#define RETRY_FIRST_S 30     /* no server answered: ... */
-#define RETRY_MAX_S 600	     /* ... doubling up to 10 min */
+#define POLL_FIRST_S 64	    /* after the first sync ... */
+#define POLL_MAX_S 2048	    /* ... doubling up to 34 min */
+#define RETRY_FIRST_S 30    /* no server answered: ... */
+#define RETRY_MAX_S 600	    /* ... doubling up to 10 min */
 #define NEVER UINT64_MAX
 
 static int64_t
@@ -154,8 +155,9 @@ ask(struct sntpc *s, uint64_t now)
 		return;
 	}
 	s->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (s->fd < 0 || getrandom(&s->nonce, sizeof(s->nonce), 0) !=
-			     (ssize_t)sizeof(s->nonce) ||
+	if (s->fd < 0 ||
+	    getrandom(&s->nonce, sizeof(s->nonce), GRND_INSECURE) !=
+		(ssize_t)sizeof(s->nonce) ||
 	    connect(s->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		net_say("ntp: %s: %s", s->server, strerror(errno));
 		next_server(s, now);
@@ -238,8 +240,8 @@ synced(struct sntpc *s, int64_t offset, uint64_t now)
 			offset >= STEP_NS || offset <= -STEP_NS ? "stepped"
 								: "slewed",
 			(long long)s->offset_ms);
-	s->interval_s = s->interval_s && !first ? s->interval_s * 2
-						: POLL_FIRST_S;
+	s->interval_s =
+	    s->interval_s && !first ? s->interval_s * 2 : POLL_FIRST_S;
 	if (s->interval_s > POLL_MAX_S)
 		s->interval_s = POLL_MAX_S;
 	close(s->fd);

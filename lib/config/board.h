@@ -44,6 +44,8 @@ enum board_failure {
 };
 enum board_persist { BOARD_PERSIST_READONLY = 1, BOARD_PERSIST_TMPFS };
 enum board_app_exit { BOARD_EXIT_RESTART = 1, BOARD_EXIT_POWEROFF };
+/* The network agent: 0 (unset) = on, except in keel-init --test. */
+enum board_net { BOARD_NET_ON = 1, BOARD_NET_OFF };
 
 struct board_part_desc {
 	/* A GPT partition name, or a device path when it starts with '/'. */
@@ -66,6 +68,7 @@ struct board {
 	uint32_t fail_delay;	 /* seconds, for BOARD_FAIL_REBOOT */
 	uint32_t on_bad_persist; /* enum board_persist */
 	uint32_t on_app_exit;	 /* enum board_app_exit */
+	uint32_t net;		 /* enum board_net, 0 unset */
 	uint32_t seen;		 /* internal: keys already set */
 };
 

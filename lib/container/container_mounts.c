@@ -190,6 +190,34 @@ out:
 	return rc;
 }
 
+/* keel net's resolv.conf, read-only at /etc/resolv.conf (over the /etc
+ * overlay). The target is opened without following a symlink (an
+ * image's link there is its own arrangement: left alone), made empty
+ * on the upper layer if missing, and mounted on by descriptor. */
+static int
+ctr_mount_resolv(const struct ctr_spec *s, struct kerr *e)
+{
+	char p[PATH_MAX], at[32];
+	int fd, rc;
+
+	if (!s->resolv_conf)
+		return 0;
+	if (ctr_join(p, s->root, "/etc/resolv.conf", e))
+		return -1;
+	fd = open(p, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+		  0644);
+	if (fd < 0 && errno == ELOOP)
+		return 0;
+	if (fd < 0)
+		return ctr_mount_err(e, "/etc/resolv.conf", errno);
+	snprintf(at, sizeof(at), "/proc/self/fd/%d", fd);
+	rc = mount(s->resolv_conf, at, NULL, MS_BIND, NULL);
+	close(fd);
+	if (rc)
+		return ctr_mount_err(e, "/etc/resolv.conf", errno);
+	return ctr_remount(p, MS_RDONLY | MS_SAFE, "/etc/resolv.conf", e);
+}
+
 static int
 ctr_mount_var(const struct ctr_spec *s, struct kerr *e)
 {
@@ -323,8 +351,9 @@ ctr_mount_root(const struct ctr_spec *s, struct kerr *e)
 	    ctr_mount_keel_run(s, e) ||
 	    ctr_mnt("tmpfs", root, "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
 		    "mode=1777", e) ||
-	    ctr_mount_etc(s, e) || ctr_mount_var(s, e) ||
-	    ctr_mount_config(s, e) || ctr_mount_paths(s, e))
+	    ctr_mount_etc(s, e) || ctr_mount_resolv(s, e) ||
+	    ctr_mount_var(s, e) || ctr_mount_config(s, e) ||
+	    ctr_mount_paths(s, e))
 		return -1;
 	if (ctr_remount(root, MS_RDONLY | MS_NOSUID | MS_NODEV, "/", e))
 		return -1;

@@ -36,12 +36,11 @@ enum {
 };
 
 static const uint8_t cookie[4] = {99, 130, 83, 99};
-static const uint8_t wanted[] = {O_MASK,   O_ROUTER, O_DNS, O_HOSTNAME,
-				 O_DOMAIN, O_NTP,    O_LEASE, O_T1,
-				 O_T2};
+static const uint8_t wanted[] = {O_MASK, O_ROUTER, O_DNS, O_HOSTNAME, O_DOMAIN,
+				 O_NTP,	 O_LEASE,  O_T1,  O_T2};
 /* The options the parser keeps; the rest are skipped. */
-static const uint8_t kept[] = {O_MASK, O_ROUTER, O_DNS,	    O_HOSTNAME,
-			       O_DOMAIN, O_NTP,	 O_LEASE,   O_OVERLOAD,
+static const uint8_t kept[] = {O_MASK,	 O_ROUTER, O_DNS,   O_HOSTNAME,
+			       O_DOMAIN, O_NTP,	   O_LEASE, O_OVERLOAD,
 			       O_TYPE,	 O_SERVER, O_T1,    O_T2};
 #define NKEPT (sizeof(kept) / sizeof(kept[0]))
 
@@ -295,10 +294,9 @@ decode(const uint8_t *p, const struct opts *o, struct dhcp_lease *l,
 	if (!o->seen[slot_of(O_TYPE)])
 		return kerr_set(e, "dhcp", "no message type");
 	l->type = o->val[slot_of(O_TYPE)][0];
-	if (l->type != DHCP_OFFER && l->type != DHCP_ACK &&
-	    l->type != DHCP_NAK)
-		return kerr_set(e, "dhcp", "message type %u is not for a client",
-				l->type);
+	if (l->type != DHCP_OFFER && l->type != DHCP_ACK && l->type != DHCP_NAK)
+		return kerr_set(e, "dhcp",
+				"message type %u is not for a client", l->type);
 	if (o->seen[slot_of(O_SERVER)])
 		l->server_id = addr_at(o->val[slot_of(O_SERVER)]);
 	if (l->type == DHCP_NAK)
@@ -354,7 +352,8 @@ dhcp_parse(const uint8_t *p, size_t n, uint32_t xid, const uint8_t mac[6],
 	if ((ov & 2) && walk(p + OFF_SNAME, 64, &o, "sname", e) < 0)
 		return -1;
 	if (o.seen[slot_of(O_OVERLOAD)])
-		return kerr_set(e, "dhcp", "option overload inside an overload");
+		return kerr_set(e, "dhcp",
+				"option overload inside an overload");
 	if (check_lengths(&o, e) < 0)
 		return -1;
 	l->xid = xid;

@@ -56,10 +56,10 @@ struct dhcp_req {
 	uint32_t xid;
 	uint16_t secs;
 	uint8_t mac[6];
-	int broadcast;	    /* ask for broadcast replies (no address yet) */
-	uint32_t ciaddr;    /* renewing, rebinding, releasing */
-	uint32_t requested; /* option 50 (selecting, init-reboot); 0 none */
-	uint32_t server_id; /* option 54 (selecting, release); 0 none */
+	int broadcast;	      /* ask for broadcast replies (no address yet) */
+	uint32_t ciaddr;      /* renewing, rebinding, releasing */
+	uint32_t requested;   /* option 50 (selecting, init-reboot); 0 none */
+	uint32_t server_id;   /* option 54 (selecting, release); 0 none */
 	const char *hostname; /* option 12; NULL or "" none */
 };
 

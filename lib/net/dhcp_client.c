@@ -5,11 +5,11 @@
 #include "lib/net/dhcp_client.h"
 
 #define BROADCAST 0xffffffffu
-#define RETRY_FIRST_MS 4000  /* RFC 2131 §4.1: 4 s, doubling ... */
-#define RETRY_MAX_MS 64000   /* ... up to 64 s, +-1 s of jitter */
-#define REQUEST_TRIES 4	     /* REQUESTs for an OFFER before starting over */
-#define NAK_DELAY_MS 3000    /* after a NAK, before a new DISCOVER */
-#define RENEW_MIN_MS 60000   /* §4.4.5: no retransmission sooner than 60 s */
+#define RETRY_FIRST_MS 4000 /* RFC 2131 §4.1: 4 s, doubling ... */
+#define RETRY_MAX_MS 64000  /* ... up to 64 s, +-1 s of jitter */
+#define REQUEST_TRIES 4	    /* REQUESTs for an OFFER before starting over */
+#define NAK_DELAY_MS 3000   /* after a NAK, before a new DISCOVER */
+#define RENEW_MIN_MS 60000  /* §4.4.5: no retransmission sooner than 60 s */
 #define NEVER UINT64_MAX
 
 static uint32_t
@@ -217,8 +217,7 @@ dhcpc_input(struct dhcpc *c, const uint8_t *pkt, size_t n, uint64_t now,
 		request(c, now, o);
 		return;
 	}
-	if (c->state == DHCPC_REQUESTING &&
-	    l.server_id != c->offer.server_id) {
+	if (c->state == DHCPC_REQUESTING && l.server_id != c->offer.server_id) {
 		strcpy(c->why, "from another server");
 		return;
 	}

@@ -35,9 +35,9 @@ enum dhcpc_event {
 };
 
 struct dhcpc_out {
-	size_t len;	 /* bytes of pkt to send; 0: nothing */
-	uint32_t dst;	 /* network order; 0xffffffff: broadcast */
-	int event;	 /* enum dhcpc_event */
+	size_t len;   /* bytes of pkt to send; 0: nothing */
+	uint32_t dst; /* network order; 0xffffffff: broadcast */
+	int event;    /* enum dhcpc_event */
 	uint8_t pkt[400];
 };
 
@@ -46,16 +46,16 @@ struct dhcpc {
 	uint8_t mac[6];
 	char hostname[DHCP_HOSTNAME_MAX + 1];
 	uint32_t xid;
-	uint32_t rnd;	     /* xorshift state: xids, jitter */
-	uint64_t next_ms;    /* the next timeout */
-	uint64_t began_ms;   /* start of this exchange (secs field) */
-	uint64_t sent_ms;    /* first transmission of this REQUEST */
-	uint64_t bound_ms;   /* the lease's times count from here */
-	unsigned tries;	     /* transmissions of this message */
-	uint32_t want;	     /* address to ask for when starting over */
+	uint32_t rnd;		 /* xorshift state: xids, jitter */
+	uint64_t next_ms;	 /* the next timeout */
+	uint64_t began_ms;	 /* start of this exchange (secs field) */
+	uint64_t sent_ms;	 /* first transmission of this REQUEST */
+	uint64_t bound_ms;	 /* the lease's times count from here */
+	unsigned tries;		 /* transmissions of this message */
+	uint32_t want;		 /* address to ask for when starting over */
 	struct dhcp_lease offer; /* the OFFER being requested */
 	struct dhcp_lease lease; /* the lease held (BOUND and after) */
-	char why[96];	     /* why the last reply was ignored, for logs */
+	char why[96];		 /* why the last reply was ignored, for logs */
 };
 
 /* seed: random bits (getrandom); want: an address to ask for, or 0. */
@@ -69,8 +69,8 @@ void dhcpc_timeout(struct dhcpc *c, uint64_t now_ms, struct dhcpc_out *o);
 
 /* A datagram from a server; one that does not fit the state is ignored
  * (c->why says why). */
-void dhcpc_input(struct dhcpc *c, const uint8_t *pkt, size_t n,
-		 uint64_t now_ms, struct dhcpc_out *o);
+void dhcpc_input(struct dhcpc *c, const uint8_t *pkt, size_t n, uint64_t now_ms,
+		 struct dhcpc_out *o);
 
 /* The lease's end (shutdown): a RELEASE to the server if one is held. */
 void dhcpc_release(struct dhcpc *c, struct dhcpc_out *o);

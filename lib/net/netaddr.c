@@ -50,7 +50,9 @@ host(uint32_t be)
 uint32_t
 netaddr_mask(unsigned prefix)
 {
-	uint32_t h = prefix == 0 ? 0 : prefix >= 32 ? ~0u : ~0u << (32 - prefix);
+	uint32_t h = prefix == 0    ? 0
+		     : prefix >= 32 ? ~0u
+				    : ~0u << (32 - prefix);
 
 	return host(h); /* the swap is its own inverse */
 }

@@ -10,7 +10,7 @@
  * Addresses are uint32_t in network byte order (as in_addr.s_addr), so
  * they go into packets and netlink messages unchanged.
  */
-#define NETADDR_TEXT 16	    /* "255.255.255.255" and its NUL */
+#define NETADDR_TEXT 16	     /* "255.255.255.255" and its NUL */
 #define NETADDR_NAME_MAX 253 /* a DNS name, without a trailing dot */
 
 /* "a.b.c.d": four decimals 0..255, no leading zeros, nothing else. */

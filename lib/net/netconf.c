@@ -113,8 +113,8 @@ set_iface(struct netconf *c, const char *name, size_t nl, const char *v,
 {
 	struct netconf_if *f;
 
-	if (nl == 0 || nl > NETCONF_IFNAME_MAX ||
-	    span_is(name, nl, ".") || span_is(name, nl, ".."))
+	if (nl == 0 || nl > NETCONF_IFNAME_MAX || span_is(name, nl, ".") ||
+	    span_is(name, nl, ".."))
 		return kerr_set(e, "netconf", "if.%.*s: not an interface name",
 				(int)(nl > 32 ? 32 : nl), name);
 	for (size_t i = 0; i < nl; i++) {
@@ -143,8 +143,7 @@ set_iface(struct netconf *c, const char *name, size_t nl, const char *v,
 }
 
 static int
-set_list(struct netconf *c, unsigned k, const char *v, size_t n,
-	 struct kerr *e)
+set_list(struct netconf *c, unsigned k, const char *v, size_t n, struct kerr *e)
 {
 	static const unsigned max[K_N] = {
 	    [K_DNS] = NETCONF_DNS_MAX,
@@ -163,9 +162,9 @@ set_list(struct netconf *c, unsigned k, const char *v, size_t n,
 			return kerr_set(e, "netconf", "%s: more than %u",
 					key_names[k], max[k]);
 		if (k == K_DNS)
-			bad = netaddr_parse(w, (size_t)wl, &c->dns[count]) <
-				  0 ||
-			      !netaddr_host_ok(c->dns[count], 32);
+			bad =
+			    netaddr_parse(w, (size_t)wl, &c->dns[count]) < 0 ||
+			    !netaddr_host_ok(c->dns[count], 32);
 		else if (k == K_NTP)
 			bad = netconf_server_parse(w, (size_t)wl,
 						   &c->ntp[count]) < 0;

@@ -18,7 +18,7 @@
  */
 #define NETCONF_FILE_MAX 4096
 #define NETCONF_LINE_MAX 300
-#define NETCONF_IF_MAX 4     /* interfaces keel configures */
+#define NETCONF_IF_MAX 4      /* interfaces keel configures */
 #define NETCONF_IFNAME_MAX 15 /* the kernel's IFNAMSIZ - 1 */
 #define NETCONF_DNS_MAX 3     /* resolv.conf's MAXNS */
 #define NETCONF_SEARCH_MAX 4

@@ -69,9 +69,9 @@ sntp_parse(const uint8_t *p, size_t n, uint64_t nonce, struct sntp_reply *r,
 	r->stratum = p[1];
 	if (r->stratum == 0) {
 		for (int i = 0; i < 4; i++)
-			r->refid[i] =
-			    p[12 + i] >= 'A' && p[12 + i] <= 'Z' ? (char)p[12 + i]
-								 : '?';
+			r->refid[i] = p[12 + i] >= 'A' && p[12 + i] <= 'Z'
+					  ? (char)p[12 + i]
+					  : '?';
 		r->kiss = kiss_of(r->refid);
 		return 0;
 	}
@@ -102,8 +102,8 @@ sntp_to_unix_ns(uint64_t ts, int64_t pivot_s)
 }
 
 int
-sntp_offset(const struct sntp_reply *r, int64_t t1, int64_t t4,
-	    int64_t pivot_s, int64_t *offset, int64_t *delay)
+sntp_offset(const struct sntp_reply *r, int64_t t1, int64_t t4, int64_t pivot_s,
+	    int64_t *offset, int64_t *delay)
 {
 	int64_t t2, t3;
 

@@ -9,8 +9,8 @@
 #include "lib/base/err.h"
 
 #define SNTP_PORT 123
-#define SNTP_LEN 48	 /* the header; extension fields may follow */
-#define SNTP_MAX 1024	 /* a reply longer than this is refused */
+#define SNTP_LEN 48   /* the header; extension fields may follow */
+#define SNTP_MAX 1024 /* a reply longer than this is refused */
 /* Seconds between the NTP era 0 (1900) and the Unix epoch (1970). */
 #define SNTP_UNIX_OFFSET 2208988800u
 /* RFC 5905's MAXDISP: a server whose root distance reaches it is not
@@ -46,8 +46,8 @@ void sntp_request(uint8_t out[SNTP_LEN], uint64_t nonce);
  * indicator not 3, stratum 1..15, root distance below the maximum) and
  * its receive and transmit stamps non-zero and in order. 0, or -1 with e.
  */
-int sntp_parse(const uint8_t *p, size_t n, uint64_t nonce,
-	       struct sntp_reply *r, struct kerr *e);
+int sntp_parse(const uint8_t *p, size_t n, uint64_t nonce, struct sntp_reply *r,
+	       struct kerr *e);
 
 /*
  * An NTP timestamp as nanoseconds since 1970, in the era (136 years)

@@ -26,8 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r.stratum == 0 ? r.kiss == SNTP_KISS_NONE
 			   : r.stratum > 15 || r.leap == 3 || !r.xmt)
 		__builtin_trap();
-	if (sntp_offset(&r, t1, t4, 1700000000, &off, &delay) == 0 &&
-	    delay < 0)
+	if (sntp_offset(&r, t1, t4, 1700000000, &off, &delay) == 0 && delay < 0)
 		__builtin_trap();
 	return 0;
 }

@@ -42,8 +42,7 @@ main(void)
 	CHECK(apply("b=2\nBad=1\n") < 0 && !strcmp(get("b"), "(none)"),
 	      "upper case key");
 	CHECK(apply("b=2\nc\n") < 0 && strstr(e.detail, "line 2"), "no =");
-	CHECK(apply("b=2") < 0 && strstr(e.detail, "no newline"),
-	      "no newline");
+	CHECK(apply("b=2") < 0 && strstr(e.detail, "no newline"), "no newline");
 	CHECK(apply("=2\n") < 0, "empty key");
 	CHECK(apply("b=\x01\n") < 0, "control byte");
 	CHECK(apply("b=\xc3\xa9\n") < 0, "non-ASCII");

@@ -108,8 +108,7 @@ parse(const struct reply *r, uint32_t xid, struct dhcp_lease *l)
 }
 
 static void
-refused(const struct reply *r, uint32_t xid, const char *want,
-	const char *what)
+refused(const struct reply *r, uint32_t xid, const char *want, const char *what)
 {
 	struct dhcp_lease l;
 	int rc = parse(r, xid, &l);
@@ -497,8 +496,7 @@ test_machine(void)
 		t = dhcpc_next(&c);
 		dhcpc_timeout(&c, t, &o);
 	}
-	CHECK(o.event == DHCPC_EV_LOST && t == b + 3600000,
-	      "lost at expiry");
+	CHECK(o.event == DHCPC_EV_LOST && t == b + 3600000, "lost at expiry");
 	CHECK(c.state == DHCPC_INIT && dhcpc_next(&c) == t, "starts over");
 	dhcpc_timeout(&c, t, &o);
 	CHECK(type_of(&o) == DHCP_DISCOVER && has_opt(&o, 50, "10.0.2.15"),

@@ -38,9 +38,9 @@ static void
 test_addresses(void)
 {
 	static const char *const bad[] = {
-	    "",	       "1.2.3",	  "1.2.3.4.5", "256.1.1.1", "01.2.3.4",
-	    "1.2.3.4 ", " 1.2.3.4", "1..3.4",	 "1.2.3.-4", "1.2.3.4/",
-	    "a.b.c.d", "1.2.3.1000"};
+	    "",		"1.2.3",    "1.2.3.4.5", "256.1.1.1",
+	    "01.2.3.4", "1.2.3.4 ", " 1.2.3.4",	 "1..3.4",
+	    "1.2.3.-4", "1.2.3.4/", "a.b.c.d",	 "1.2.3.1000"};
 	char txt[NETADDR_TEXT];
 	uint32_t a;
 
@@ -56,7 +56,8 @@ test_addresses(void)
 		CHECK(netaddr_parse(bad[i], strlen(bad[i]), &a) < 0,
 		      "accepted '%s'", bad[i]);
 	for (unsigned p = 0; p <= 32; p++)
-		CHECK(netaddr_prefix(netaddr_mask(p)) == (int)p, "prefix %u", p);
+		CHECK(netaddr_prefix(netaddr_mask(p)) == (int)p, "prefix %u",
+		      p);
 	CHECK(netaddr_mask(24) == ip("255.255.255.0"), "mask /24");
 	CHECK(netaddr_prefix(ip("255.0.255.0")) == -1, "holey mask");
 	CHECK(netaddr_host_ok(ip("10.0.2.15"), 24), "host");
@@ -96,17 +97,16 @@ test_long_names(void)
 static void
 test_full(void)
 {
-	static const char text[] =
-	    "# the device's network\n"
-	    "\n"
-	    "if.eth0=dhcp\n"
-	    "if.eth1=static 192.168.7.2/24 192.168.7.1\n"
-	    "if.wlan0=off\n"
-	    "if.usb0=static 10.9.0.1/30\n"
-	    "dns=1.1.1.1 9.9.9.9\n"
-	    "search=example.com lan\n"
-	    "hostname=device-7\n"
-	    "ntp=10.0.2.2:12300 pool.ntp.org\n";
+	static const char text[] = "# the device's network\n"
+				   "\n"
+				   "if.eth0=dhcp\n"
+				   "if.eth1=static 192.168.7.2/24 192.168.7.1\n"
+				   "if.wlan0=off\n"
+				   "if.usb0=static 10.9.0.1/30\n"
+				   "dns=1.1.1.1 9.9.9.9\n"
+				   "search=example.com lan\n"
+				   "hostname=device-7\n"
+				   "ntp=10.0.2.2:12300 pool.ntp.org\n";
 
 	CHECK(parse(text) == 0, "full: %s", e.detail);
 	CHECK(c.nif == 4, "interfaces %u", c.nif);

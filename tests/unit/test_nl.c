@@ -52,8 +52,8 @@ test_requests(void)
 
 	n = nl_link_up(b, sizeof(b), 7, 3);
 	memcpy(&h, b, sizeof(h));
-	CHECK(n == 32 && h.nlmsg_len == 32 && h.nlmsg_type == KEEL_RTM_NEWLINK &&
-		  h.nlmsg_seq == 7 &&
+	CHECK(n == 32 && h.nlmsg_len == 32 &&
+		  h.nlmsg_type == KEEL_RTM_NEWLINK && h.nlmsg_seq == 7 &&
 		  h.nlmsg_flags == (KEEL_NLM_F_REQUEST | KEEL_NLM_F_ACK),
 	      "link up header");
 	CHECK(b[20] == 3 && b[24] == 1 && b[28] == 1, "index, flags, change");
@@ -187,7 +187,8 @@ test_replies(void)
 	}
 	CHECK(count == 3 && pos == end, "three messages");
 	CHECK(!strcmp(l.name, "eth0") && l.type == KEEL_ARPHRD_ETHER &&
-		  l.has_mac && l.mac[5] == 0x56 && (l.flags & KEEL_IFF_LOWER_UP),
+		  l.has_mac && l.mac[5] == 0x56 &&
+		  (l.flags & KEEL_IFF_LOWER_UP),
 	      "eth0");
 
 	/* every cut of the datagram: whole messages, then a refusal */
@@ -196,7 +197,8 @@ test_replies(void)
 		pos = d;
 		end = d + cut;
 		while ((rc = nl_next(&pos, end, &m, &e)) == 1) {
-			CHECK(m.data + m.len <= end, "cut %zu: message past", cut);
+			CHECK(m.data + m.len <= end, "cut %zu: message past",
+			      cut);
 			if (m.type == KEEL_RTM_NEWLINK)
 				nl_link(&m, &l, &e);
 		}
@@ -207,15 +209,15 @@ test_replies(void)
 	memset(p, 0, 20);
 	n = put_msg(d, 0, KEEL_NLMSG_ERROR, p, 20);
 	pos = d;
-	CHECK(nl_next(&pos, d + n, &m, &e) == 1 && nl_error(&m, &err, &e) == 0 &&
-		  err == 0,
+	CHECK(nl_next(&pos, d + n, &m, &e) == 1 &&
+		  nl_error(&m, &err, &e) == 0 && err == 0,
 	      "ack");
 	p[0] = 0xef; /* -17: EEXIST */
 	p[1] = p[2] = p[3] = 0xff;
 	n = put_msg(d, 0, KEEL_NLMSG_ERROR, p, 20);
 	pos = d;
-	CHECK(nl_next(&pos, d + n, &m, &e) == 1 && nl_error(&m, &err, &e) == 0 &&
-		  err == 17,
+	CHECK(nl_next(&pos, d + n, &m, &e) == 1 &&
+		  nl_error(&m, &err, &e) == 0 && err == 17,
 	      "EEXIST: %d", err);
 	p[0] = 1;
 	p[1] = p[2] = p[3] = 0;
@@ -268,7 +270,8 @@ test_replies(void)
 		n = put_msg(d, 0, KEEL_RTM_NEWLINK, p, k);
 		pos = d;
 		CHECK(nl_next(&pos, d + n, &m, &e) == 1 &&
-			  nl_link(&m, &l, &e) < 0 && strstr(e.detail, "no name"),
+			  nl_link(&m, &l, &e) < 0 &&
+			  strstr(e.detail, "no name"),
 		      "no name");
 		i.ifi_index = 0;
 		memcpy(p, &i, sizeof(i));

@@ -127,7 +127,7 @@ test_parse(void)
 static void
 test_eras(void)
 {
-	const int64_t build = 1700000000; /* 2023 */
+	const int64_t build = 1700000000;   /* 2023 */
 	const int64_t y2040 = 2208988800LL; /* 2040-01-01, era 1 */
 
 	CHECK(sntp_to_unix_ns(stamp(build, 5), build) == build * NS + 4 ||
