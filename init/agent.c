@@ -208,7 +208,6 @@ start(struct agent *a)
 	sp[0] = lp[0] = -1;
 	a->started_us = clock_us();
 	a->part_len = 0;
-	agentmsg_clear(&a->st); /* the new one tells everything again */
 	klog("agent %s: started, pid %d", a->def->name, pid);
 out:
 	close_fd(&sp[0]);
@@ -331,9 +330,9 @@ ended(struct agent *a)
 		log_line(a->def->log_src, a->part, a->part_len);
 		a->part_len = 0;
 	}
-	read_status(a);
 	close_fd(&a->log_fd);
 	close_fd(&a->st_fd);
+	agentmsg_clear(&a->st); /* what it said holds no longer */
 	a->pid = 0;
 }
 
