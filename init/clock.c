@@ -23,11 +23,65 @@
 static const char *source = "system";
 static time_t set_to;
 
+/* Calendar arithmetic without libc's time zone machinery (tzset and
+ * strftime weigh more than all of this file): UTC, years 1970 .. 9999. */
+static int
+leap(long y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int
+month_days(long y, int m) /* m 0..11 */
+{
+	static const unsigned char n[12] = {31, 28, 31, 30, 31, 30,
+					    31, 31, 30, 31, 30, 31};
+
+	return n[m] + (m == 1 && leap(y));
+}
+
+static time_t
+from_utc(long y, int mon, int mday, int h, int mi, int sec)
+{
+	long days = mday - 1;
+
+	if (y < 1970 || y > 9999 || mon < 0 || mon > 11 || mday < 1 ||
+	    mday > 31)
+		return -1;
+	for (long k = 1970; k < y; k++)
+		days += 365 + leap(k);
+	for (int k = 0; k < mon; k++)
+		days += month_days(y, k);
+	return (time_t)days * 86400 + h * 3600 + mi * 60 + sec;
+}
+
+/* "YYYY-MM-DD hh:mm:ss" of t (a number outside 1970 .. 9999). */
+#define UTC_TEXT 64
+#define UTC_MAX 253402300799LL /* 9999-12-31 23:59:59 */
+static const char *
+utc(time_t t, char buf[UTC_TEXT])
+{
+	long days = (long)(t / 86400), y = 1970;
+	unsigned rem = (unsigned)(t % 86400);
+	int m = 0;
+
+	if (t < 0 || t > UTC_MAX) {
+		snprintf(buf, UTC_TEXT, "%lld", (long long)t);
+		return buf;
+	}
+	while (days >= 365 + leap(y))
+		days -= 365 + leap(y++);
+	while (days >= month_days(y, m))
+		days -= month_days(y, m++);
+	snprintf(buf, UTC_TEXT, "%04ld-%02d-%02ld %02u:%02u:%02u", y, m + 1,
+		 days + 1, rem / 3600, rem / 60 % 60, rem % 60);
+	return buf;
+}
+
 static time_t
 rtc_time(void)
 {
 	struct keel_rtc_time r;
-	struct tm tm;
 	int fd = open("/dev/rtc0", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	int rc;
 
@@ -38,14 +92,9 @@ rtc_time(void)
 	close(fd);
 	if (rc < 0)
 		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_sec = r.tm_sec;
-	tm.tm_min = r.tm_min;
-	tm.tm_hour = r.tm_hour;
-	tm.tm_mday = r.tm_mday;
-	tm.tm_mon = r.tm_mon;
-	tm.tm_year = r.tm_year;
-	return timegm(&tm); /* the RTC keeps UTC */
+	/* the RTC keeps UTC */
+	return from_utc(1900L + r.tm_year, r.tm_mon, r.tm_mday, r.tm_hour,
+			r.tm_min, r.tm_sec);
 }
 
 static time_t
@@ -71,20 +120,10 @@ take(time_t t, const char *what, time_t *best)
 	}
 }
 
-static const char *
-utc(time_t t, char *buf, size_t cap)
-{
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm) || !strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm))
-		snprintf(buf, cap, "%lld", (long long)t);
-	return buf;
-}
-
 void
 clock_boot(void)
 {
-	char path[128], when[32];
+	char path[128], when[UTC_TEXT];
 	time_t now = time(NULL), best = now;
 	struct timespec ts = {0, 0};
 
@@ -93,18 +132,18 @@ clock_boot(void)
 	take(saved_time(path, sizeof(path)), "saved", &best);
 	set_to = best;
 	if (best == now) {
-		klog("clock: %s UTC", utc(now, when, sizeof(when)));
+		klog("clock: %s UTC", utc(now, when));
 		return;
 	}
 	ts.tv_sec = best;
 	if (sys->settime(&ts) < 0) {
-		klog("clock: cannot set %s UTC (%s time): %s",
-		     utc(best, when, sizeof(when)), source, strerror(errno));
+		klog("clock: cannot set %s UTC (%s time): %s", utc(best, when),
+		     source, strerror(errno));
 		source = "system";
 		return;
 	}
 	klog("clock: set to %s UTC (the %s time; it read %lld)",
-	     utc(best, when, sizeof(when)), source, (long long)now);
+	     utc(best, when), source, (long long)now);
 }
 
 /* Saves now as keel/clock's modification time (once synced, at shutdown,
