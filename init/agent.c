@@ -216,7 +216,8 @@ out:
 	close_fd(&lp[1]);
 	for (int i = 0; i < AGENT_FDS; i++)
 		close_fd(&extra[i]);
-	if (!a->pid)
+	/* Could not start: try again later, unless there is no binary. */
+	if (!a->pid && keel_fd >= 0)
 		a->next_us = clock_us() + INIT_AGENT_BACKOFF_MAX_MS * 1000ull;
 }
 

@@ -24,8 +24,8 @@
 #include "lib/ipc/agentmsg.h"
 
 #define NET_USAGE                                                              \
-	"keel net [--config FILE] [--resolv FILE] [--floor SECONDS] "          \
-	"[--clock set|measure] [--status-fd N]"
+	"keel net --standalone|--status-fd N [--config FILE] [--resolv FILE] " \
+	"[--floor SECONDS] [--clock set|measure]"
 #define BCAST 0xffffffffu
 
 struct net_agent net = {.status_fd = -1};
@@ -382,7 +382,8 @@ struct net_opts {
 	const char *config;
 	int dflt, over;
 	int64_t floor_s;
-	int measure; /* --clock measure */
+	int measure;	/* --clock measure */
+	int standalone; /* run by hand, not by keel-init */
 };
 
 static int
@@ -404,6 +405,10 @@ net_args(int argc, char **argv, struct net_opts *o)
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		uint64_t u;
 
+		if (!strcmp(a, "--standalone")) {
+			o->standalone = 1;
+			continue;
+		}
 		if (!v)
 			return -1;
 		i++;
@@ -431,18 +436,22 @@ net_args(int argc, char **argv, struct net_opts *o)
 int
 cmd_net(int argc, char **argv)
 {
-	struct net_opts o = {NULL, -1, -1, 0, 0};
+	struct net_opts o = {NULL, -1, -1, 0, 0, 0};
 	sigset_t set;
 	int sig;
 
 	net.t0_ms = net_now_ms();
 	if (argc == 2 && !strcmp(argv[1], "--help")) {
 		printf("usage: %s\n\nThe device's network agent: keel-init "
-		       "runs it (docs/NETWORK.md).\n",
+		       "runs it (docs/NETWORK.md). By hand (--standalone) it\n"
+		       "configures this machine's first Ethernet interface "
+		       "and, without --clock measure,\nsets its clock: run "
+		       "it in a network namespace of its own.\n",
 		       NET_USAGE);
 		return 0;
 	}
-	if (net_args(argc, argv, &o) < 0)
+	if (net_args(argc, argv, &o) < 0 ||
+	    (net.status_fd < 0) == !o.standalone)
 		return keel_usage(NET_USAGE);
 	if (o.config && (o.dflt = open(o.config, O_RDONLY | O_CLOEXEC)) < 0)
 		return keel_errf("net", o.config, "%s", strerror(errno));

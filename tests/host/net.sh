@@ -18,16 +18,17 @@ if [ "$(id -u)" != 0 ] || [ -z "$BB" ] || ! "$BB" --list | grep -qx udhcpd ||
 	exit
 fi
 cd "$WORK" || exit 1
-S=ks$$ D=kd$$ VS=kv$$s VD=kv$$d
-UPID= SPID= QPID=
+VS=kv$$s VD=kv$$d
+UPID= SPID= QPID= S= D=
 cleanup() {
-	for p in $QPID $UPID $SPID; do kill "$p" 2>/dev/null; done
+	for p in $QPID $UPID $SPID $S $D; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
-	ip netns del "$S" 2>/dev/null
-	ip netns del "$D" 2>/dev/null
 	t_cleanup
 }
 trap cleanup EXIT
+# inns PID CMD...: CMD in the network namespace a holder process PID keeps
+# (no `ip netns`: it would leave a /run/netns mount on the host)
+inns() { p=$1; shift; nsenter --net="/proc/$p/ns/net" "$@"; }
 
 # --- keel run --net host|none ----------------------------------------------
 PROBE=$O/probe
@@ -58,11 +59,15 @@ same "--net host over the config" \
 refuse "--net takes host or none" "usage" "$KEEL" run dflt.img --net bridge
 
 # --- the wire: a server namespace and the device's --------------------------
-ip netns add "$S" && ip netns add "$D" &&
-	ip link add "$VS" type veth peer name "$VD" &&
+unshare --net sleep 1000 &
+S=$!
+unshare --net sleep 1000 &
+D=$!
+sleep 0.2
+ip link add "$VS" type veth peer name "$VD" &&
 	ip link set "$VS" netns "$S" && ip link set "$VD" netns "$D" &&
-	ip -n "$S" addr add 192.168.77.1/24 dev "$VS" &&
-	ip -n "$S" link set "$VS" up || { fail "veth pair"; finish; exit; }
+	inns "$S" ip addr add 192.168.77.1/24 dev "$VS" &&
+	inns "$S" ip link set "$VS" up || { fail "veth pair"; finish; exit; }
 cat >udhcpd.conf <<EOF
 start 192.168.77.100
 end 192.168.77.150
@@ -77,9 +82,9 @@ option ntpsrv 192.168.77.1
 option lease 20
 EOF
 : >leases
-ip netns exec "$S" "$BB" udhcpd -f udhcpd.conf >udhcpd.log 2>&1 &
+inns "$S" "$BB" udhcpd -f udhcpd.conf >udhcpd.log 2>&1 &
 UPID=$!
-ip netns exec "$S" python3 "$TOP/tests/sntpd.py" 192.168.77.1 123 \
+inns "$S" python3 "$TOP/tests/sntpd.py" 192.168.77.1 123 \
 	--offset 3600 >sntpd.log 2>&1 &
 SPID=$!
 for _ in $(seq 100); do
@@ -121,7 +126,7 @@ EOF
 # printed what resolv.conf holds; SOCK is its control socket
 boot() {
 	n=$1
-	ip netns exec "$D" unshare --fork --pid --mount --propagation private \
+	inns "$D" unshare --fork --pid --mount --propagation private \
 		-- "$INIT" --test --board board.conf >"$n.out" 2>&1 &
 	QPID=$!
 	PID=
@@ -160,9 +165,9 @@ case $(status "net.if.$VD.address") in
 *) fail "status: address '$(status "net.if.$VD.address")'" ;;
 esac
 check "the address carries the lease's lifetime" sh -c \
-	"ip -n $D -4 addr show dev $VD | grep -q 'valid_lft [12]\?[0-9]sec'"
+	"nsenter --net=/proc/$D/ns/net ip -4 addr show dev $VD | grep -q 'valid_lft [12]\?[0-9]sec'"
 check "default route by DHCP" sh -c \
-	"ip -n $D route | grep -q 'default via 192.168.77.1 dev $VD proto dhcp'"
+	"nsenter --net=/proc/$D/ns/net ip route | grep -q 'default via 192.168.77.1 dev $VD proto dhcp'"
 for _ in $(seq 50); do
 	[ "$(status net.ntp.state)" = measured ] && break
 	sleep 0.1
