@@ -176,6 +176,23 @@ pass_data(struct vpass *s, const uint8_t *buf, size_t n)
 	return 0;
 }
 
+/* Bottom up, so a flushed block's digest lands before its parent's. */
+static int
+pass_finish(struct vpass *s)
+{
+	for (unsigned L = 0; L < s->g.levels; L++)
+		if (s->fill[L] && level_flush(s, L) < 0)
+			return -1;
+	for (unsigned L = 0; L < s->g.levels; L++)
+		if (s->done[L] != s->g.level_blocks[L])
+			return kerr_set(
+			    s->e, CHECK_NAME,
+			    "level %u has %llu blocks, not %llu", L,
+			    (unsigned long long)s->done[L],
+			    (unsigned long long)s->g.level_blocks[L]);
+	return 0;
+}
+
 static int
 pass_run(struct vpass *s)
 {
@@ -205,18 +222,7 @@ pass_run(struct vpass *s)
 		total -= n;
 		off += n * VERITY_BLOCK;
 	}
-	/* Bottom up, so a flushed block's digest lands before its parent's. */
-	for (unsigned L = 0; L < s->g.levels; L++)
-		if (s->fill[L] && level_flush(s, L) < 0)
-			return -1;
-	for (unsigned L = 0; L < s->g.levels; L++)
-		if (s->done[L] != s->g.level_blocks[L])
-			return kerr_set(
-			    s->e, CHECK_NAME,
-			    "level %u has %llu blocks, not %llu", L,
-			    (unsigned long long)s->done[L],
-			    (unsigned long long)s->g.level_blocks[L]);
-	return 0;
+	return pass_finish(s);
 }
 
 /* Threads for a check: 0 for the single-thread pass. */
@@ -243,23 +249,45 @@ pass_workers(const struct vpass *s)
 	return n > 1 || workers_forced ? n : 0;
 }
 
-/* The check on n threads (verity_mt.c), once the data is known to exist. */
+/*
+ * The check on n threads, once the data is known to exist: level 0 in
+ * runs of up to 128 blocks (one level 1 block) on n threads
+ * (verity_mt.c), whose digests fill w->level[1]; from level 1 up, this
+ * pass's own blocks, as in the single-thread pass. Every stored block is
+ * read once and only compared; what goes up is always recomputed.
+ */
 static int
 mt_run(struct vpass *s, unsigned n)
 {
 	struct verity_job j = {s->fd, s->g, s->hash_offset, &s->salted, s->w};
-	uint64_t total = s->g.data_blocks;
-	int rc;
+	uint64_t total = s->g.data_blocks, groups = s->g.level_blocks[0];
+	unsigned most = 1;
 
 	if (verity_read_full(s->fd, s->w->stored, 1, total * VERITY_BLOCK - 1,
 			     s->e) < 0)
 		return -1;
 	posix_fadvise(s->fd, 0, (off_t)(total * VERITY_BLOCK),
 		      POSIX_FADV_SEQUENTIAL);
-	rc = verity_mt_check(&j, n, s->root, s->e);
-	if (rc > 0)
-		workers_used = (unsigned)rc;
-	return rc < 0 ? -1 : 0;
+	for (uint64_t h = 0; h < groups; h += VERITY_ARITY) {
+		unsigned k = groups - h < VERITY_ARITY ? (unsigned)(groups - h)
+						       : VERITY_ARITY;
+		int rc = verity_mt_level0(&j, h, k, n, s->w->level[1], s->e);
+
+		if (rc < 0)
+			return -1;
+		if ((unsigned)rc > most)
+			most = (unsigned)rc;
+		s->done[0] += k;
+		if (s->g.levels == 1) { /* level 0's one block is the top */
+			memcpy(s->root, s->w->level[1], VERITY_DIGEST);
+			break;
+		}
+		s->fill[1] = k;
+		if (k == VERITY_ARITY && level_flush(s, 1) < 0)
+			return -1;
+	}
+	workers_used = most;
+	return pass_finish(s);
 }
 
 int

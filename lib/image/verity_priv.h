@@ -27,13 +27,17 @@ struct verity_job {
 };
 
 /*
- * The check on n threads (n >= 1, g.levels >= 1): level 0 in parallel,
- * the levels above on the caller's thread. The number of threads that
- * ran (a helper that cannot start leaves its share to the caller) with
- * the computed root, or -1 with e naming the block that differs: of the
- * faults found, the one of the lowest level 0 share.
+ * Level 0 blocks [base, base + count) of the check (count <= 128: the
+ * blocks under one level 1 block) on up to n threads: each block is
+ * recomputed from its data, compared with the stored one, and the
+ * digest of the recomputed block is written to digests[(h - base) * 32],
+ * so the level above is built only from blocks the data proved; no
+ * stored block is read twice. The number of threads that ran (a helper
+ * that cannot start leaves its share to the caller), or -1 with e naming
+ * the block that differs: of the faults found, the one of the lowest
+ * share.
  */
-int verity_mt_check(const struct verity_job *j, unsigned n,
-		    uint8_t root[VERITY_DIGEST], struct kerr *e);
+int verity_mt_level0(const struct verity_job *j, uint64_t base, unsigned count,
+		     unsigned n, uint8_t *digests, struct kerr *e);
 
 #endif
