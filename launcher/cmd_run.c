@@ -248,6 +248,10 @@ run_launch(const struct run_opts *o, const char *root)
 		keel_err("run", "launch", &e);
 		rc = run_ctr.exit_code;
 	} else {
+		/* The container has its own copy of the mount: keel's can go
+		 * (and its directory) while the app runs, off the exit path. */
+		if (o->image)
+			run_unmap_image(&run_img);
 		rc = ctr_wait(&run_ctr);
 	}
 	if (s.cg)

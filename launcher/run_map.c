@@ -272,7 +272,10 @@ fail:
 void
 run_unmap_image(struct run_map *m)
 {
+	if (!m->mnt[0])
+		return;
 	if (umount2(m->mnt, 0))
 		umount2(m->mnt, MNT_DETACH);
 	rmdir(m->mnt);
+	m->mnt[0] = 0;
 }

@@ -35,7 +35,10 @@ struct run_map {
 int run_map_image(const char *image, const struct keyset *ks,
 		  enum run_verify mode, struct run_map *m, struct kerr *e);
 
-/* Unmounts m->mnt (the loop and dm devices follow) and removes it. */
+/*
+ * Unmounts m->mnt and removes it; the loop and dm devices go with the
+ * last mount of the image (a container's copy keeps them). Once.
+ */
 void run_unmap_image(struct run_map *m);
 
 #endif
