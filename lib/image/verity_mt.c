@@ -78,20 +78,24 @@ group(struct share *s, uint64_t h)
 	uint64_t off =
 	    j->hash_offset + (j->g.level_start[0] + h) * VERITY_BLOCK;
 
+	const uint8_t *d;
+
 	for (size_t at = 0; at < nb;) {
 		size_t n = nb - at < PER_IO ? nb - at : PER_IO;
 
-		if (verity_read_full(j->fd, s->io, n * VERITY_BLOCK,
-				     (b0 + at) * VERITY_BLOCK, &s->e) < 0)
+		d = verity_get(&j->src, s->io, n * VERITY_BLOCK,
+			       (b0 + at) * VERITY_BLOCK, &s->e);
+		if (!d)
 			return -1;
-		hash_run(j->salted, s->io, n, s->blk + at * VERITY_DIGEST);
+		hash_run(j->salted, d, n, s->blk + at * VERITY_DIGEST);
 		at += n;
 	}
 	memset(s->blk + nb * VERITY_DIGEST, 0,
 	       VERITY_BLOCK - nb * VERITY_DIGEST);
-	if (verity_read_full(j->fd, s->stored, VERITY_BLOCK, off, &s->e) < 0)
+	d = verity_get(&j->src, s->stored, VERITY_BLOCK, off, &s->e);
+	if (!d)
 		return -1;
-	if (memcmp(s->stored, s->blk, VERITY_BLOCK))
+	if (memcmp(d, s->blk, VERITY_BLOCK))
 		return kerr_set(&s->e, VERITY_CHECK_NAME,
 				"level 0 block %llu differs",
 				(unsigned long long)h);

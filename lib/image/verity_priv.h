@@ -17,9 +17,36 @@ verity_read_full(int fd, uint8_t *buf, size_t len, uint64_t off, struct kerr *e)
 			  "read at offset", e);
 }
 
+/* What a check reads: a file, or a mapping of one (read without a copy). */
+struct verity_src {
+	int fd;
+	const uint8_t *mem; /* NULL: read fd */
+	uint64_t len;	    /* bytes at mem */
+};
+
+/*
+ * len bytes at off: a pointer into the mapping, or buf filled from the
+ * file. NULL, with e naming the offset, if they are not all there.
+ */
+static inline const uint8_t *
+verity_get(const struct verity_src *src, uint8_t *buf, size_t len, uint64_t off,
+	   struct kerr *e)
+{
+	if (!src->mem)
+		return verity_read_full(src->fd, buf, len, off, e) < 0 ? NULL
+								       : buf;
+	if (off > src->len || len > src->len - off) {
+		kerr_set(e, VERITY_CHECK_NAME,
+			 "read at offset %llu: the image ends there",
+			 (unsigned long long)off);
+		return NULL;
+	}
+	return src->mem + off;
+}
+
 /* A bounds-checked tree (see pass_setup in verity.c) to check. */
 struct verity_job {
-	int fd;
+	struct verity_src src;
 	struct verity_geo g;
 	uint64_t hash_offset;
 	const struct sha256 *salted; /* context after the salt */

@@ -223,6 +223,53 @@ split_reads(uint64_t n)
 	free(data);
 }
 
+/* verity_check_mem: the same verdicts on an image in memory, no file. */
+static void
+in_memory(uint64_t n)
+{
+	uint8_t salt[8], root[32];
+	uint8_t *data = malloc(n * BS), *img;
+	struct verity_params p = {n, n * BS, salt, sizeof(salt)};
+	struct verity_geo g;
+	struct kerr e = {0};
+	char path[256];
+	uint64_t size;
+	int fd;
+
+	fill_random(salt, sizeof(salt));
+	fill_random(data, n * BS);
+	verity_geometry(n, &g);
+	fd = make_file("mem", data, n, path);
+	CHECK(verity_build(fd, &p, &work, root, &e) == 0, "mem: build");
+	size = n * BS + g.tree_blocks * BS;
+	img = malloc(size);
+	CHECK(pread(fd, img, size, 0) == (ssize_t)size, "mem: read");
+	for (unsigned w = 1; w <= VERITY_MAX_WORKERS; w++) {
+		verity_set_workers(w);
+		CHECK(verity_check_mem(img, size, &p, &work, root, &e) == 1,
+		      "mem, %u threads: %s", w, e.detail);
+		img[7 * BS + 3] ^= 1;
+		CHECK(verity_check_mem(img, size, &p, &work, root, &e) == 0 &&
+			  !strcmp(e.detail, "level 0 block 0 differs"),
+		      "mem, %u threads, a data byte: '%s'", w, e.detail);
+		img[7 * BS + 3] ^= 1;
+		img[size - 1] ^= 1; /* level 0 comes last */
+		CHECK(verity_check_mem(img, size, &p, &work, root, &e) == 0 &&
+			  strstr(e.detail, "differs"),
+		      "mem, %u threads, a tree byte: '%s'", w, e.detail);
+		img[size - 1] ^= 1;
+		CHECK(verity_check_mem(img, size - BS, &p, &work, root, &e) ==
+			      0 &&
+			  strstr(e.detail, "the image ends there"),
+		      "mem, %u threads, one block short: '%s'", w, e.detail);
+	}
+	verity_set_workers(mode);
+	close(fd);
+	unlink(path);
+	free(img);
+	free(data);
+}
+
 int
 main(void)
 {
@@ -233,6 +280,7 @@ main(void)
 	mt_faults(128 * 9 + 5, 2, 4); /* 10 level 0 blocks, 2 levels */
 	mt_faults(16385, 3, 3);	      /* 129 level 0 blocks, 3 levels */
 	split_reads(128 * 9 + 5);
+	in_memory(128 * 9 + 5);
 	rmdir(tmpdir);
 	return unit_done("verity_mt");
 }
