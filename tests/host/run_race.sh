@@ -141,6 +141,14 @@ same "host unchanged after the flipping runs" "$(host_state)" "$state0"
 
 # One open, no symbolic link, nothing but a file or a disk.
 cp "$WORK/a.img" "$IMG"
+if dev=$(losetup -f --show -r "$IMG" 2>/dev/null); then
+	"$KEEL" run "$dev" >"$WORK/out" 2>"$WORK/err"
+	same "a disk (block device) through the sealed copy" \
+		"$?:$(get cat "$WORK/out")" "0:genuine"
+	losetup -d "$dev"
+else
+	skip "no free loop device for the block device case"
+fi
 ln -s "$IMG" "$WORK/link.img"
 refuse "an image behind a symbolic link is refused" "symbolic link" \
 	"$KEEL" run "$WORK/link.img"
