@@ -131,8 +131,8 @@ same "guest ran every case" "$rc" 0
 r() { sed -n "s/^rv: $1 //p" "$WORK/console" | head -n 1; }
 st() { r "$1" | sed -n 's/^status=\([0-9]*\) .*/\1/p'; }
 ct() { r "$1" | sed -n 's/.* cat=\([^ ]*\) .*/\1/p'; }
-same "dm-verity: the genuine image runs its policy" "$(st verity):$(ct verity)" \
-	"0:genuine"
+same "dm-verity: the genuine image runs its policy" \
+	"$(st verity):$(ct verity)" "0:genuine"
 same "a sealed copy where dm-verity exists" "$(st full):$(ct full)" "0:genuine"
 same "dm-verity over a disk (block device)" "$(st disk):$(ct disk)" "0:genuine"
 case "$(st forged)" in
