@@ -15,6 +15,15 @@
 #define SEALS_SIZE (F_SEAL_SHRINK | F_SEAL_GROW)
 #define SEALS_ALL (SEALS_SIZE | F_SEAL_WRITE | F_SEAL_SEAL)
 #define SENDFILE_MAX (1u << 30) /* bytes per call: below its 2 GiB cap */
+/*
+ * Copies up to this size are checked through a read-only mapping (no
+ * copy back); larger ones are read back through the caller's buffer:
+ * streaming a large fresh mapping costs a TLB fill per page, and on a
+ * machine with a paravirtualised MMU that was twice the user time of the
+ * copy for a 64 MiB image (81 against 40 ms), while for a 1.2 MiB image
+ * the mapping was the faster.
+ */
+#define MAP_CHECK_MAX (8u << 20)
 
 /* [0, len) of fd into mfd through the page cache, without a user copy. */
 static int
@@ -109,6 +118,29 @@ fail:
 	return -1;
 }
 
+/* The check in place: a read-only mapping of the sealed copy. 1 or 0. */
+static int
+check_mapped(int mfd, uint64_t len, const struct verity_params *p,
+	     struct verity_work *w, const uint8_t *root, struct kerr *e)
+{
+	void *map;
+	int ok;
+
+	/*
+	 * Its pages mapped in one call. The seals forbid shrinking, so no
+	 * page of the mapping can vanish under the check.
+	 */
+	map = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED | MAP_POPULATE, mfd,
+		   0);
+	if (map == MAP_FAILED) {
+		kerr_set(e, COPY_CHECK, "mmap: %s", strerror(errno));
+		return 0;
+	}
+	ok = verity_check_mem(map, len, p, w, root, e);
+	munmap(map, (size_t)len);
+	return ok;
+}
+
 int
 img_verify_copy(int fd, const struct img_meta *m, struct verity_work *w,
 		struct kerr *e)
@@ -117,25 +149,14 @@ img_verify_copy(int fd, const struct img_meta *m, struct verity_work *w,
 				  m->h.salt_len};
 	uint64_t len = m->h.meta_offset;
 	int mfd = img_copy_sealed(fd, &m->h, w->io, sizeof(w->io), e);
-	void *map;
 	int ok;
 
 	if (mfd < 0)
 		return -1;
-	/*
-	 * Checked in place: a read-only mapping of the sealed copy, its
-	 * pages mapped in one call. The seals forbid shrinking, so no page
-	 * of the mapping can vanish under the check.
-	 */
-	map = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED | MAP_POPULATE, mfd,
-		   0);
-	if (map == MAP_FAILED) {
-		kerr_set(e, COPY_CHECK, "mmap: %s", strerror(errno));
-		close(mfd);
-		return -1;
-	}
-	ok = verity_check_mem(map, len, &p, w, m->h.root, e);
-	munmap(map, (size_t)len);
+	if (len > MAP_CHECK_MAX)
+		ok = verity_check(mfd, &p, w, m->h.root, e);
+	else
+		ok = check_mapped(mfd, len, &p, w, m->h.root, e);
 	if (ok != 1) {
 		close(mfd);
 		return -1;
