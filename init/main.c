@@ -80,6 +80,7 @@ main(int argc, char **argv)
 	sigset_t all;
 	int rc;
 
+	globals_init();
 	/* PID 1 holds only what it opens itself: a host's --test run
 	 * inherits its shell's descriptors, a device's kernel gives none. */
 	if (syscall(SYS_close_range, 3, ~0u, 0) < 0)
