@@ -83,6 +83,14 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (read(syncfd, &b, 1) != 1)
 		_exit(CTR_EXIT_SETUP);
+	/* The app's stdio from the caller (keel-init: /dev/null and its log
+	 * pipe), before anything looks at fds 0-2 (the /dev/console bind). */
+	for (int fd = 0; s->stdio && fd < 3; fd++)
+		if (s->stdio[fd] >= 0 && s->stdio[fd] != fd &&
+		    dup2(s->stdio[fd], fd) < 0) {
+			kerr_set(&e, "stdio", "fd %d: %s", fd, strerror(errno));
+			ctr_fail(errfd, &e, CTR_EXIT_SETUP);
+		}
 	close(syncfd);
 	/* Become the namespace's root (mapped now): until then keel's ids
 	 * are unmapped there, and files it makes would be EOVERFLOW. */

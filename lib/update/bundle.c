@@ -457,7 +457,7 @@ bundle_check_meta(const struct img_meta *m, const struct bundle_policy *pol,
 			 (unsigned long long)pol->committed_version);
 		return 0;
 	}
-	if (!img_check_device(h, pol->board, pol->epoch_floor, e))
+	if (!img_check_device(h, pol->board, pol->arch, pol->epoch_floor, e))
 		return 0;
 	if (h->meta_offset + IMG_META_SIZE > slot_size) {
 		kerr_set(e, "size",
