@@ -239,7 +239,8 @@ run_map_image(const char *image, const struct keyset *ks, enum run_verify mode,
 		return -1;
 	/* The metadata is read here once; both paths use this copy. */
 	if (img_read(fd, &m->meta, e) < 0 ||
-	    img_check_sigs(&m->meta, ks, e) != 1)
+	    img_check_sigs(&m->meta, ks, e) != 1 ||
+	    !img_check_device(&m->meta.h, NULL, IMG_ARCH_HOST, 0, e))
 		goto fail;
 	fs = img_fs_name(m->meta.h.fs);
 	/* From here on, mounts die with keel even if it is killed. */
