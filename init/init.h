@@ -79,6 +79,7 @@ struct init {
 	int trial;	    /* booted a trial slot (tries counted) */
 };
 extern struct init g;
+void globals_init(void);
 
 /*
  * The log (log.c): keel-init's lines, the app's output and the kernel's

@@ -27,7 +27,7 @@ check_keys(void)
 {
 	struct kerr e = {0};
 
-	if (ks_load_baked(&g.keys, &e) < 0) {
+	if (ks_check_baked(&g.keys, &e) < 0) {
 		fprintf(stderr, "keel-init: keys: %s: %s\n", e.check, e.detail);
 		return 1;
 	}
@@ -80,6 +80,7 @@ main(int argc, char **argv)
 	sigset_t all;
 	int rc;
 
+	globals_init();
 	/* PID 1 holds only what it opens itself: a host's --test run
 	 * inherits its shell's descriptors, a device's kernel gives none. */
 	if (syscall(SYS_close_range, 3, ~0u, 0) < 0)
