@@ -47,6 +47,10 @@ open_conf(const char *dir, const char *what)
 	if (dfd >= 0)
 		kfd = openat(dfd, CONF_DIR,
 			     O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd >= 0 && kfd < 0 &&
+	    fstatat(dfd, CONF_DIR, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISCHR(st.st_mode) && st.st_rdev == 0)
+		fd = -2; /* keel/ itself deleted on the device */
 	if (kfd >= 0 &&
 	    fstatat(kfd, CONF_NAME, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (S_ISCHR(st.st_mode) && st.st_rdev == 0)

@@ -5,8 +5,8 @@
 # server: the lease, routes and resolv.conf, the app seeing DNS through
 # its read-only bind as it changes, the agent's rights and descriptors,
 # status and log lines, a restart after a kill, the release at shutdown,
-# network.conf from the image and the etc partition (refused ones too);
-# and keel run --net host|none.
+# network.conf from the image and the etc partition (refused ones, a
+# symlink, a whiteout); and keel run --net host|none.
 . "$(dirname "$0")/../lib.sh"
 
 INIT=$O/keel-init
@@ -255,5 +255,15 @@ ln -s /etc/passwd etc/upper/keel/network.conf
 boot link
 has link "a symlink is not a network.conf" 'network.conf is not a file: ignored'
 has link "and the image's applies" '^app: resolv: nameserver 192\.168\.77\.1 '
+halt
+
+# 5. deleted on the device (an overlay whiteout): the image's is hidden too
+rm etc/upper/keel/network.conf
+mknod etc/upper/keel/network.conf c 0 0
+boot gone
+has gone "a file deleted on the device: no network.conf at all" \
+	'^net: DHCP on the first Ethernet interface'
+has gone "the app sees no file either: DHCP's domain" \
+	'^app: resolv: nameserver 192\.168\.77\.1 search test\.lan $'
 halt
 finish
