@@ -221,11 +221,24 @@ out:
 		a->next_us = clock_us() + INIT_AGENT_BACKOFF_MAX_MS * 1000ull;
 }
 
+/* Registers d and starts it; for a d registered already (an agent run
+ * on demand, e.g. one that exits 0 when its work is done), starts it
+ * again unless it runs. */
 void
 agent_add(const struct agent_def *d)
 {
 	struct agent *a;
 
+	for (unsigned i = 0; i < nagents; i++) {
+		a = &agents[i];
+		if (a->def != d)
+			continue;
+		if (!a->pid && !a->stopping) {
+			a->backoff_ms = 0;
+			start(a);
+		}
+		return;
+	}
 	if (nagents == INIT_AGENTS) {
 		klog("agent %s: more than %d agents", d->name, INIT_AGENTS);
 		return;
