@@ -1,0 +1,694 @@
+// SPDX-License-Identifier: MIT
+/* Escape probes: each tries one known way out of a container and says
+ * whether it was refused ("probe escape", run inside keel's container). */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/probe/escape.h"
+
+const char *look_path, *plant_link;
+
+struct answer {
+	int v;
+	char d[DETAIL];
+};
+
+int
+refused_if(int escaped, char *d, const char *how, int err)
+{
+	if (escaped)
+		return SAY(d, "%s succeeded", how), ESCAPED;
+	SAY(d, "%s: %s", how, strerror(err));
+	return REFUSED;
+}
+
+/* Writes the first existing file's own value back: nothing changes. */
+static int
+write_back(const char *const *paths, char *d)
+{
+	char buf[512];
+	ssize_t n;
+	int fd = -1;
+
+	for (; *paths; paths++)
+		if ((fd = open(*paths, O_RDONLY | O_CLOEXEC)) >= 0)
+			break;
+	if (!*paths)
+		return SAY(d, "none of the files exists here"), NA;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	fd = open(*paths, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return SAY(d, "open %s for writing: %s", *paths,
+			   strerror(errno)),
+		       REFUSED;
+	if (n <= 0 || write(fd, buf, (size_t)n) != n) {
+		SAY(d, "write %s: %s", *paths, strerror(errno));
+		close(fd);
+		return REFUSED;
+	}
+	close(fd);
+	return SAY(d, "wrote %s (its own value back)", *paths), ESCAPED;
+}
+
+static int
+p_core_pattern(char *d)
+{
+	static const char *const p[] = {"/proc/sys/kernel/core_pattern", NULL};
+
+	return write_back(p, d);
+}
+
+static int
+p_sysctl(char *d)
+{
+	static const char *const p[] = {
+	    "/proc/sys/kernel/modprobe", "/proc/sys/vm/overcommit_memory",
+	    "/proc/sys/kernel/randomize_va_space", NULL};
+
+	return write_back(p, d);
+}
+
+/* Opens for writing, never writes: ESCAPED if the open succeeds. */
+static int
+open_w(const char *const *paths, char *d)
+{
+	int tried = 0;
+
+	for (; *paths; paths++) {
+		int fd = open(*paths, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+
+		if (fd >= 0) {
+			close(fd);
+			return SAY(d, "%s opened for writing", *paths), ESCAPED;
+		}
+		if (errno == ENOENT)
+			continue;
+		if (!tried++)
+			SAY(d, "%s: %s", *paths, strerror(errno));
+	}
+	if (!tried)
+		return SAY(d, "none of the files exists here"), NA;
+	return REFUSED;
+}
+
+static int
+p_sysrq(char *d)
+{
+	static const char *const p[] = {"/proc/sysrq-trigger", NULL};
+
+	return open_w(p, d);
+}
+
+static int
+p_proc_irq(char *d)
+{
+	static const char *const p[] = {"/proc/irq/default_smp_affinity", NULL};
+
+	return open_w(p, d);
+}
+
+static int
+p_proc_bus(char *d)
+{
+	static char file[300];
+	const char *p[] = {file, "/proc/bus/input/devices", NULL};
+	struct dirent *a, *b;
+	DIR *top = opendir("/proc/bus/pci"), *sub;
+
+	file[0] = 0;
+	while (top && !file[0] && (a = readdir(top))) {
+		char dir[280];
+
+		if (a->d_name[0] == '.' || !strcmp(a->d_name, "devices"))
+			continue;
+		snprintf(dir, sizeof(dir), "/proc/bus/pci/%s", a->d_name);
+		sub = opendir(dir);
+		while (sub && (b = readdir(sub)))
+			if (b->d_name[0] != '.') {
+				snprintf(file, sizeof(file), "%.270s/%.20s",
+					 dir, b->d_name);
+				break;
+			}
+		if (sub)
+			closedir(sub);
+	}
+	if (top)
+		closedir(top);
+	return open_w(file[0] ? p : p + 1, d);
+}
+
+static int
+p_sys_write(char *d)
+{
+	static const char *const p[] = {
+	    "/sys/kernel/uevent_helper",
+	    "/sys/power/state",
+	    "/sys/kernel/mm/transparent_hugepage/enabled",
+	    "/sys/kernel/profiling",
+	    "/sys/fs/cgroup/cgroup.procs",
+	    "/sys/fs/cgroup/cgroup.subtree_control",
+	    "/sys/class/net/lo/mtu",
+	    NULL};
+
+	return open_w(p, d);
+}
+
+/* runc's masked files and directories: empty when masked. */
+static int
+p_proc_masked(char *d)
+{
+	static const char *const files[] = {
+	    "/proc/kcore",	 "/proc/keys",		"/proc/timer_list",
+	    "/proc/sched_debug", "/proc/latency_stats", "/proc/timer_stats"};
+	static const char *const dirs[] = {"/proc/acpi", "/proc/asound",
+					   "/proc/scsi", "/sys/firmware",
+					   "/sys/devices/virtual/powercap"};
+	char c;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		int fd = open(files[i], O_RDONLY | O_CLOEXEC);
+
+		if (fd >= 0 && read(fd, &c, 1) == 1) {
+			close(fd);
+			return SAY(d, "%s has content", files[i]), ESCAPED;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		DIR *dp = opendir(dirs[i]);
+		struct dirent *e;
+
+		while (dp && (e = readdir(dp)))
+			if (e->d_name[0] != '.') {
+				SAY(d, "%s lists %s", dirs[i], e->d_name);
+				closedir(dp);
+				return ESCAPED;
+			}
+		if (dp)
+			closedir(dp);
+	}
+	return SAY(d, "every masked file and directory is empty"), REFUSED;
+}
+
+static int
+p_mount(char *d)
+{
+	long fs;
+
+	if (mount("none", "/tmp", "tmpfs", 0, NULL) == 0) {
+		umount2("/tmp", MNT_DETACH);
+		return SAY(d, "mounted a tmpfs on /tmp"), ESCAPED;
+	}
+	SAY(d, "mount: %s", strerror(errno));
+	fs = syscall(SYS_fsopen, "tmpfs", 0);
+	if (fs >= 0)
+		return SAY(d, "fsopen(tmpfs) gave a context"), ESCAPED;
+	fs = syscall(SYS_open_tree, AT_FDCWD, "/", 1 /* OPEN_TREE_CLONE */);
+	if (fs >= 0)
+		return SAY(d, "open_tree cloned /"), ESCAPED;
+	return REFUSED;
+}
+
+/* Run last: a successful umount would change what later probes see. */
+static int
+p_umount_mask(char *d)
+{
+	struct stat st;
+	struct statvfs sv;
+
+	if (stat("/proc/kcore", &st) == 0 &&
+	    !(S_ISCHR(st.st_mode) || st.st_size == 0))
+		return SAY(d, "/proc/kcore is not masked at all"), ESCAPED;
+	if (statvfs("/proc/sys", &sv) == 0 && !(sv.f_flag & ST_RDONLY))
+		return SAY(d, "/proc/sys is not read-only at all"), ESCAPED;
+	if (umount2("/proc/kcore", MNT_DETACH) == 0)
+		return SAY(d, "unmounted the mask on /proc/kcore"), ESCAPED;
+	SAY(d, "umount /proc/kcore: %s", strerror(errno));
+	if (umount2("/proc/sys", MNT_DETACH) == 0)
+		return SAY(d, "unmounted the read-only /proc/sys"), ESCAPED;
+	return REFUSED;
+}
+
+static int
+p_ptrace_reaper(char *d)
+{
+	char buf[8];
+	struct iovec l = {buf, sizeof(buf)}, r = {(void *)0x400000, 8};
+
+	if (getpid() == 1)
+		return SAY(d, "the app is pid 1: no reaper"), NA;
+	if (ptrace(PTRACE_ATTACH, 1, 0, 0) == 0) {
+		waitpid(1, NULL, __WALL);
+		ptrace(PTRACE_DETACH, 1, 0, 0);
+		return SAY(d, "attached to pid 1"), ESCAPED;
+	}
+	SAY(d, "PTRACE_ATTACH: %s", strerror(errno));
+	if (process_vm_readv(1, &l, 1, &r, 1, 0) >= 0 || errno == EFAULT)
+		return SAY(d, "process_vm_readv of pid 1 passed its checks"),
+		       ESCAPED;
+	return REFUSED;
+}
+
+static int
+p_open_by_handle(char *d)
+{
+	struct {
+		unsigned int bytes;
+		int type;
+		unsigned char h[8];
+	} fh = {8, 1, {2, 0, 0, 0, 0, 0, 0, 0}}; /* ext4: root inode 2 */
+	int m = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	long fd = syscall(SYS_open_by_handle_at, m, &fh, O_RDONLY);
+
+	if (fd >= 0)
+		return SAY(d, "opened inode 2 by handle"), ESCAPED;
+	if (errno != EPERM)
+		return SAY(d, "got past the capability check (%s)",
+			   strerror(errno)),
+		       ESCAPED;
+	return SAY(d, "open_by_handle_at: %s", strerror(errno)), REFUSED;
+}
+
+static int
+p_keyring(char *d)
+{
+	long k = syscall(SYS_add_key, "user", "keel-probe", "x", 1, -2);
+
+	if (k >= 0)
+		return SAY(d, "add_key made key %ld", k), ESCAPED;
+	SAY(d, "add_key: %s", strerror(errno));
+	if (syscall(SYS_keyctl, 0 /* GET_KEYRING_ID */, -3, 0) >= 0)
+		return SAY(d, "keyctl reached the session keyring"), ESCAPED;
+	return REFUSED;
+}
+
+static int
+p_bpf(char *d)
+{
+	static const uint64_t insns[2] = {0xb7, 0x95}; /* r0 = 0; exit */
+	uint64_t attr[16] = {0};
+	long fd;
+
+	attr[0] = 1 | (2ULL << 32); /* socket filter, 2 instructions */
+	attr[1] = (uintptr_t)insns;
+	attr[2] = (uintptr_t) "MIT";
+	fd = syscall(SYS_bpf, 5 /* BPF_PROG_LOAD */, attr, sizeof(attr));
+	if (fd >= 0)
+		return SAY(d, "loaded a BPF program"), ESCAPED;
+	return SAY(d, "bpf: %s", strerror(errno)), REFUSED;
+}
+
+static int
+p_perf_event(char *d)
+{
+	uint32_t attr[32] = {0};
+	long fd;
+
+	attr[0] = 1;  /* PERF_TYPE_SOFTWARE, config 0: cpu-clock */
+	attr[1] = 64; /* PERF_ATTR_SIZE_VER0 */
+	attr[10] = 1u << 5 | 1u << 6; /* exclude_kernel, exclude_hv */
+	fd = syscall(SYS_perf_event_open, attr, 0, -1, -1, 0);
+	if (fd >= 0)
+		return SAY(d, "opened a perf event"), ESCAPED;
+	return SAY(d, "perf_event_open: %s", strerror(errno)), REFUSED;
+}
+
+static int
+p_userfaultfd(char *d)
+{
+	long fd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	int err = errno;
+
+	return refused_if(fd >= 0, d, "userfaultfd", err);
+}
+
+static int
+p_userns(char *d)
+{
+	long pid;
+
+	if (unshare(CLONE_NEWUSER) == 0)
+		return SAY(d, "unshare made a user namespace"), ESCAPED;
+	SAY(d, "unshare: %s", strerror(errno));
+	pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0) {
+		waitpid((pid_t)pid, NULL, 0);
+		return SAY(d, "clone made a user namespace"), ESCAPED;
+	}
+	return REFUSED;
+}
+
+static int
+p_clone3(char *d)
+{
+	uint64_t args[8] = {CLONE_NEWUSER, 0, 0, 0, SIGCHLD, 0, 0, 0};
+	long pid = syscall(SYS_clone3, args, sizeof(args));
+
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0) {
+		waitpid((pid_t)pid, NULL, 0);
+		return SAY(d, "clone3 made a user namespace"), ESCAPED;
+	}
+	return SAY(d, "clone3: %s", strerror(errno)), REFUSED;
+}
+
+static int
+p_x32(char *d)
+{
+	long r = syscall(0x40000000L | SYS_getpid);
+	int err = errno;
+
+	return refused_if(r > 0, d, "x32 getpid", err);
+}
+
+static int
+p_i386(char *d)
+{
+	long r;
+
+	__asm__ volatile("int $0x80"
+			 : "=a"(r)
+			 : "a"(20L) /* i386 getpid */
+			 : "memory", "r8", "r9", "r10", "r11");
+	if (r > 0)
+		return SAY(d, "int 0x80 getpid answered %ld", r), ESCAPED;
+	return SAY(d, "int 0x80: %s", strerror((int)-r)), REFUSED;
+}
+
+/* mknod one node in dir and open it; 1 if the open worked. */
+static int
+node_opens(const char *dir, mode_t type, dev_t dev, char *d, int *made)
+{
+	char p[64];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/.probe-node", dir);
+	unlink(p);
+	if (mknod(p, type | 0600, dev)) {
+		if (!*made)
+			SAY(d, "mknod in %s: %s", dir, strerror(errno));
+		return 0;
+	}
+	*made = 1;
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		SAY(d, "mknod %u:%u in %s works, open: %s", major(dev),
+		    minor(dev), dir, strerror(errno));
+	unlink(p);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+static int
+p_mknod_blockdev(char *d)
+{
+	static const char *const dirs[] = {"/dev", "/dev/shm", "/tmp", "/run",
+					   "/var/lib"};
+	dev_t devs[9];
+	int n = 0, made = 0;
+	struct dirent *e;
+	DIR *dp = opendir("/sys/dev/block");
+	unsigned ma, mi;
+
+	while (dp && n < 8 && (e = readdir(dp)))
+		if (sscanf(e->d_name, "%u:%u", &ma, &mi) == 2)
+			devs[n++] = makedev(ma, mi);
+	if (dp)
+		closedir(dp);
+	if (!n)
+		devs[n++] = makedev(8, 0);
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		for (int j = 0; j < n; j++)
+			if (node_opens(dirs[i], S_IFBLK, devs[j], d, &made))
+				return SAY(d,
+					   "opened block device %u:%u "
+					   "from %s",
+					   major(devs[j]), minor(devs[j]),
+					   dirs[i]),
+				       ESCAPED;
+		if (node_opens(dirs[i], S_IFCHR, makedev(1, 1), d, &made))
+			return SAY(d, "opened /dev/mem (1:1) from %s", dirs[i]),
+			       ESCAPED;
+	}
+	return REFUSED;
+}
+
+static int
+p_raw_socket(char *d)
+{
+	static const int s[][3] = {{AF_INET, SOCK_RAW, IPPROTO_ICMP},
+				   {AF_INET6, SOCK_RAW, IPPROTO_ICMPV6},
+				   {AF_PACKET, SOCK_RAW, 0}};
+
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		int fd = socket(s[i][0], s[i][1] | SOCK_CLOEXEC, s[i][2]);
+
+		if (fd >= 0)
+			return SAY(d, "raw socket of family %d", s[i][0]),
+			       ESCAPED;
+		if (!i)
+			SAY(d, "socket: %s", strerror(errno));
+	}
+	return REFUSED;
+}
+
+/* The call must fail with EPERM: any other answer got past the check. */
+static int
+eperm_only(long r, const char *what, char *d)
+{
+	if (r >= 0 || errno != EPERM)
+		return SAY(d, "%s got past the check (%s)", what,
+			   r >= 0 ? "succeeded" : strerror(errno)),
+		       ESCAPED;
+	return SAY(d, "%s: %s", what, strerror(errno)), REFUSED;
+}
+
+static int
+p_module(char *d)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (eperm_only(syscall(SYS_init_module, NULL, 0UL, ""), "init_module",
+		       d) == ESCAPED)
+		return ESCAPED;
+	return eperm_only(syscall(SYS_finit_module, fd, "", 0), "finit_module",
+			  d);
+}
+
+static int
+p_kexec(char *d)
+{
+	return eperm_only(syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL),
+			  "kexec_load", d);
+}
+
+static int
+p_reboot(char *d)
+{
+	/* CAD_ON: the mildest command; in a child pid namespace EINVAL */
+	return eperm_only(
+	    syscall(SYS_reboot, 0xfee1deadL, 672274793L, 0x89abcdefL, NULL),
+	    "reboot", d);
+}
+
+static int
+p_syslog(char *d)
+{
+	char buf[64];
+	long r = syscall(SYS_syslog, 3, buf, sizeof(buf));
+	int err = errno;
+
+	return refused_if(r >= 0, d, "syslog read", err);
+}
+
+static int
+p_clock(char *d)
+{
+	struct timespec ts;
+	int r, err;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r = clock_settime(CLOCK_REALTIME, &ts);
+	err = errno;
+	return refused_if(r == 0, d, "clock_settime", err);
+}
+
+static int
+p_io_uring(char *d)
+{
+	uint32_t params[64] = {0};
+	long fd = syscall(SYS_io_uring_setup, 1, params);
+	int err = errno;
+
+	return refused_if(fd >= 0, d, "io_uring_setup", err);
+}
+
+static int
+p_personality(char *d)
+{
+	int cur = personality(0xffffffff);
+
+	if (personality((unsigned long)cur | ADDR_NO_RANDOMIZE) != -1)
+		return SAY(d, "ADDR_NO_RANDOMIZE set"), ESCAPED;
+	return SAY(d, "personality: %s", strerror(errno)), REFUSED;
+}
+
+static const struct probe {
+	const char *cls;
+	int (*fn)(char *d);
+} probes[] = {
+    {"core_pattern", p_core_pattern},
+    {"sysctl", p_sysctl},
+    {"sysrq", p_sysrq},
+    {"proc_irq", p_proc_irq},
+    {"proc_bus", p_proc_bus},
+    {"sys_write", p_sys_write},
+    {"proc_masked", p_proc_masked},
+    {"mount", p_mount},
+    {"ptrace_reaper", p_ptrace_reaper},
+    {"open_by_handle", p_open_by_handle},
+    {"keyring", p_keyring},
+    {"bpf", p_bpf},
+    {"perf_event", p_perf_event},
+    {"userfaultfd", p_userfaultfd},
+    {"userns", p_userns},
+    {"clone3", p_clone3},
+    {"x32", p_x32},
+    {"i386", p_i386},
+    {"mknod_blockdev", p_mknod_blockdev},
+    {"raw_socket", p_raw_socket},
+    {"module", p_module},
+    {"kexec", p_kexec},
+    {"reboot", p_reboot},
+    {"syslog", p_syslog},
+    {"clock", p_clock},
+    {"io_uring", p_io_uring},
+    {"personality", p_personality},
+    {"setns", p_setns},
+    {"proc1_root", p_proc1_root},
+    {"proc1_cwd", p_proc1_cwd},
+    {"proc1_fd", p_proc1_fd},
+    {"chroot_fd", p_chroot_fd},
+    {"suid", p_suid},
+    {"tiocsti", p_tiocsti},
+    {"ctty", p_ctty},
+    {"run_keel", p_run_keel},
+    {"bind_symlink", p_bind_symlink},
+    {"umount_mask", p_umount_mask},
+};
+
+static const char *const vname[] = {"refused", "ESCAPED", "n/a"};
+
+static void
+line(const char *cls, const struct answer *a, int *count)
+{
+	printf("escape %s=%s %s\n", cls, vname[a->v], a->d);
+	fflush(stdout);
+	count[a->v]++;
+}
+
+/* One probe in a child of its own: a kill or a hang cannot stop the rest. */
+static void
+run_one(const struct probe *p, int *count)
+{
+	struct answer a = {NA, ""};
+	int pfd[2], st = 0;
+	ssize_t n = -1;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) == 0 && (pid = fork()) >= 0) {
+		if (pid == 0) {
+			close(pfd[0]);
+			alarm(10);
+			a.v = p->fn(a.d);
+			if (write(pfd[1], &a, sizeof(a)) < 0)
+				_exit(1);
+			_exit(0);
+		}
+		close(pfd[1]);
+		do
+			n = read(pfd[0], &a, sizeof(a));
+		while (n < 0 && errno == EINTR);
+		close(pfd[0]);
+		waitpid(pid, &st, 0);
+	}
+	if (n != (ssize_t)sizeof(a) && WIFSIGNALED(st) &&
+	    WTERMSIG(st) != SIGALRM) {
+		a.v = REFUSED;
+		SAY(a.d, "killed by signal %d (%s)", WTERMSIG(st),
+		    strsignal(WTERMSIG(st)));
+	} else if (n != (ssize_t)sizeof(a)) {
+		a.v = ESCAPED;
+		SAY(a.d, "no answer (status %#x): nothing stopped it", st);
+	}
+	a.d[DETAIL - 1] = 0;
+	line(p->cls, &a, count);
+}
+
+int
+escape_main(int argc, char **argv)
+{
+	const size_t np = sizeof(probes) / sizeof(probes[0]);
+	int count[3] = {0, 0, 0};
+	struct answer a;
+
+	for (int i = 0; i < argc; i += 2) {
+		if (i + 1 == argc)
+			return fprintf(stderr, "probe escape: bad arguments\n"),
+			       2;
+		if (!strcmp(argv[i], "--look"))
+			look_path = argv[i + 1];
+		else if (!strcmp(argv[i], "--plant"))
+			plant_link = argv[i + 1];
+		else
+			return fprintf(stderr, "probe escape: bad arguments\n"),
+			       2;
+	}
+	/* a fresh pid namespace has small pids: never probe a host */
+	if (getpid() > 64)
+		return fprintf(stderr,
+			       "probe escape: pid %d: runs only as a "
+			       "container's app\n",
+			       (int)getpid()),
+		       2;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* first, before this program opens anything of its own */
+	a.v = inherited_fds(a.d);
+	line("inherited_fd", &a, count);
+	for (size_t i = 0; i < np; i++)
+		run_one(&probes[i], count);
+	if (plant_link)
+		plant();
+	printf("escape-summary probes=%zu refused=%d escaped=%d n/a=%d\n",
+	       np + 1, count[REFUSED], count[ESCAPED], count[NA]);
+	return count[ESCAPED] ? 3 : 0;
+}
