@@ -439,8 +439,14 @@ p_mknod_blockdev(char *d)
 	DIR *dp = opendir("/sys/dev/block");
 	unsigned ma, mi;
 
+	/* disks first: a loop device is a disk only on a host */
 	while (dp && n < 8 && (e = readdir(dp)))
-		if (sscanf(e->d_name, "%u:%u", &ma, &mi) == 2)
+		if (sscanf(e->d_name, "%u:%u", &ma, &mi) == 2 && ma != 7)
+			devs[n++] = makedev(ma, mi);
+	if (dp)
+		rewinddir(dp);
+	while (dp && n < 8 && (e = readdir(dp)))
+		if (sscanf(e->d_name, "%u:%u", &ma, &mi) == 2 && ma == 7)
 			devs[n++] = makedev(ma, mi);
 	if (dp)
 		closedir(dp);

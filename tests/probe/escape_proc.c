@@ -109,13 +109,15 @@ p_proc1_cwd(char *d)
 	return leads_out("/proc/1/cwd", d);
 }
 
-/* Any of pid 1's descriptors, reopened through /proc or taken by pidfd. */
+/* Any of pid 1's descriptors, reopened through /proc or taken by pidfd;
+ * the detail names up to four (what a reaper holds is the finding). */
 int
 p_proc1_fd(char *d)
 {
-	char p[64], to[128];
+	char p[64], to[96], got[DETAIL] = "";
 	struct dirent *e;
-	int seen = 0;
+	int seen = 0, took = 0;
+	size_t used = 0;
 	long pfd;
 	DIR *dp;
 
@@ -136,15 +138,24 @@ p_proc1_fd(char *d)
 		to[l > 0 ? l : 0] = 0;
 		fd = open(p, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 		if (fd >= 0) {
-			SAY(d, "reopened pid 1's fd %s -> %s", e->d_name, to);
-			closedir(dp);
-			return ESCAPED;
+			close(fd);
+			took++;
 		}
-		SAY(d, "pid 1 holds %s -> %s; reopen: %s", e->d_name, to,
-		    strerror(errno));
+		if (used < sizeof(got) - 1 && seen <= 4)
+			used += (size_t)snprintf(
+			    got + used, sizeof(got) - used, "%s%s -> %s%s",
+			    seen > 1 ? ", " : "", e->d_name, to,
+			    fd >= 0 ? " (reopened)" : "");
+		if (!took && fd < 0)
+			SAY(d, "pid 1 holds fd %s -> %s; reopen: %s", e->d_name,
+			    to, strerror(errno));
 	}
 	if (dp)
 		closedir(dp);
+	if (took)
+		return SAY(d, "%d of pid 1's %d fds reopened: %s", took, seen,
+			   got),
+		       ESCAPED;
 	pfd = syscall(SYS_pidfd_open, 1, 0);
 	for (int n = 0; pfd >= 0 && n < 64; n++) {
 		long fd = syscall(SYS_pidfd_getfd, pfd, n, 0);
