@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #include "lib/container/container_priv.h"
+#include "lib/container/devcg.h"
+
+#define CAP_MKNOD_BIT (1ULL << 27)
 
 /* Default user namespace mapping when the config gives none. */
 #define CTR_USERNS_BASE 100000u
@@ -68,6 +71,52 @@ ctr_loopback_up(struct kerr *e)
 	return rc;
 }
 
+/* close_range over [first, last], skipping the fds in keep (sorted). */
+static int
+ctr_close_from(unsigned first, const int *keep, int nkeep)
+{
+	for (int i = 0; i <= nkeep; i++) {
+		unsigned last = i < nkeep ? (unsigned)keep[i] - 1 : ~0U;
+
+		if (first <= last && syscall(SYS_close_range, first, last, 0))
+			return -1;
+		if (i < nkeep)
+			first = (unsigned)keep[i] + 1;
+	}
+	return 0;
+}
+
+/*
+ * The container holds nothing of keel's: the app's stdio goes to 0-2
+ * (s->stdio, else the caller's 0-2 as they are) and every other
+ * descriptor is closed but the two pipes to keel (close-on-exec).
+ */
+static int
+ctr_own_fds(const struct ctr_spec *s, int *syncfd, int *errfd)
+{
+	int keep[2], t[3] = {-1, -1, -1};
+
+	keep[0] = fcntl(*syncfd, F_DUPFD_CLOEXEC, 3);
+	keep[1] = fcntl(*errfd, F_DUPFD_CLOEXEC, 3);
+	for (int i = 0; s->stdio && i < 3; i++)
+		t[i] = fcntl(s->stdio[i], F_DUPFD_CLOEXEC, 3);
+	if (keep[0] < 0 || keep[1] < 0 ||
+	    (s->stdio && (t[0] < 0 || t[1] < 0 || t[2] < 0)))
+		return -1;
+	close(*syncfd);
+	close(*errfd);
+	for (int i = 0; s->stdio && i < 3; i++)
+		if (dup2(t[i], i) != i)
+			return -1;
+	*syncfd = keep[0];
+	*errfd = keep[1];
+	if (keep[0] > keep[1]) {
+		keep[0] = keep[1];
+		keep[1] = *syncfd;
+	}
+	return ctr_close_from(3, keep, 2);
+}
+
 /* The first process of the new namespaces: pid 1 of the container. */
 static __attribute__((noreturn)) void
 ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
@@ -81,6 +130,19 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 	/* Die with keel. The read closes the race: if keel died before
 	 * the prctl, its end of the pipe is closed and read returns 0. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Nothing in the container may read this process (its memory, its
+	 * /proc/1/fd, root, cwd); the app's execve makes it dumpable. */
+	prctl(PR_SET_DUMPABLE, 0);
+	if (ctr_own_fds(s, &syncfd, &errfd)) {
+		kerr_set(&e, "descriptors", "%s", strerror(errno));
+		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
+	}
+	/* A new session: keel's caller's terminal is not the container's
+	 * controlling terminal (TIOCSTI, job-control signals). */
+	if (setsid() < 0) {
+		kerr_set(&e, "session", "setsid: %s", strerror(errno));
+		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
+	}
 	if (read(syncfd, &b, 1) != 1)
 		_exit(CTR_EXIT_SETUP);
 	close(syncfd);
@@ -128,7 +190,6 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 		ctr_exec_app(s, c, &e);
 		ctr_fail(errfd, &e, c->exit_code);
 	}
-	close(errfd);
 	prctl(PR_SET_NAME, "keel-reaper");
 	ctr_reaper(app, &c->fwd);
 }
@@ -175,6 +236,44 @@ ctr_parent_setup(const struct ctr_spec *s, pid_t pid, struct kerr *e)
 	return 0;
 }
 
+/* The char device of the app's terminal (its stdio), or 0. */
+static dev_t
+ctr_console_dev(const struct ctr_spec *s)
+{
+	struct stat st;
+
+	for (int i = 0; i < 3; i++) {
+		int fd = s->stdio ? s->stdio[i] : i;
+
+		if (isatty(fd) && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode))
+			return st.st_rdev;
+	}
+	return 0;
+}
+
+/*
+ * The cgroup v2 device program, on the container's cgroup. Without one,
+ * the nodes of /dev are the only devices the app reaches, as long as it
+ * cannot mknod: CAP_MKNOD outside a user namespace is refused then.
+ */
+static int
+ctr_devices(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
+{
+	const struct oci_config *cfg = s->cfg;
+
+	if (s->cg && s->cg->created)
+		return devcg_build(cfg, ctr_console_dev(s), &c->dev, e) ||
+			       devcg_attach(&c->dev, s->cg->path, e)
+			   ? -1
+			   : 0;
+	if ((cfg->cap_permitted & CAP_MKNOD_BIT) &&
+	    !(cfg->ns_flags & OCI_NS_USER))
+		return kerr_set(e, "devices",
+				"CAP_MKNOD needs the cgroup v2 device "
+				"program, and this container has no cgroup v2");
+	return 0;
+}
+
 int
 ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 {
@@ -190,7 +289,7 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 	c->pid = -1;
 	c->notices = (s->etc_upper ? 0 : CTR_NOTICE_ETC_TMPFS) |
 		     (s->var_dir ? 0 : CTR_NOTICE_VAR_TMPFS);
-	if (seccomp_build(cfg, &c->prog, e))
+	if (seccomp_build(cfg, &c->prog, e) || ctr_devices(s, c, e))
 		return -1;
 	sigemptyset(&c->fwd);
 	sigaddset(&c->fwd, SIGINT);
@@ -272,7 +371,9 @@ ctr_wait(struct ctr *c)
 		if (sig == SIGCHLD) {
 			if (waitpid(c->pid, &st, WNOHANG) == c->pid)
 				break;
-		} else if (sig > 0 && si.si_code != SI_KERNEL) {
+		} else if (sig > 0) {
+			/* the container has a session of its own: a terminal's
+			 * signals reach keel only, and are passed on */
 			kill(c->pid, sig);
 		}
 	}
