@@ -411,16 +411,18 @@ node_opens(const char *dir, mode_t type, dev_t dev, char *d, int *made)
 
 	snprintf(p, sizeof(p), "%s/.probe-node", dir);
 	unlink(p);
+	/* the detail keeps the first refusal, and says if mknod worked */
 	if (mknod(p, type | 0600, dev)) {
-		if (!*made)
-			SAY(d, "mknod in %s: %s", dir, strerror(errno));
+		if (!*d)
+			SAY(d, "mknod %u:%u in %s: %s", major(dev), minor(dev),
+			    dir, strerror(errno));
 		return 0;
 	}
-	*made = 1;
 	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
+	if (fd < 0 && !*made)
 		SAY(d, "mknod %u:%u in %s works, open: %s", major(dev),
 		    minor(dev), dir, strerror(errno));
+	*made = 1;
 	unlink(p);
 	if (fd < 0)
 		return 0;
