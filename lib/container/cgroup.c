@@ -10,6 +10,7 @@
 
 #include "lib/base/io.h"
 #include "lib/container/cgroup.h"
+#include "lib/container/devcg.h"
 
 #define CG_FILE_MAX 1024 /* cgroup.controllers / subtree_control text */
 
@@ -242,8 +243,10 @@ cgroup_create(struct cgroup *cg, const char *root, const char *name,
 		w->n = 0;
 	if (pick_controllers(root, c, w, &use, &v2, e) < 0)
 		return -1;
-	if (!v2)
-		return 0; /* no cgroup v2: no cgroup (add_pid is a no-op) */
+	/* no cgroup v2, or nothing to put in one: no cgroup (add_pid and
+	 * remove do nothing) */
+	if (!v2 || (!use && !devcg_needed(c)))
+		return 0;
 	if (make_dirs(cg, root, name, &use, c, w, e) < 0 ||
 	    write_limits(cg, use, c, e) < 0) {
 		struct kerr ignore;

@@ -30,10 +30,10 @@ struct cgroup_warnings {
  * cpu.max. A controller missing from cgroup.controllers goes into w once
  * (the caller prints them) and is an error only when the limit is
  * required. root is a cgroup2 mount (tests pass a fake tree). The cgroup
- * is created whenever root is a cgroup v2, limits or not: it carries the
- * container's device program (devcg.h). Where root has no
- * cgroup.controllers nothing is created and cgroup_add_pid/remove do
- * nothing.
+ * is created when a limit can be applied or the container needs the
+ * device program (devcg_needed), which it carries. Otherwise (or where
+ * root has no cgroup.controllers) nothing is created and
+ * cgroup_add_pid/remove do nothing.
  */
 int cgroup_create(struct cgroup *cg, const char *root, const char *name,
 		  const struct oci_config *c, struct cgroup_warnings *w,

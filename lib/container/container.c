@@ -20,8 +20,6 @@
 #include "lib/container/container_priv.h"
 #include "lib/container/devcg.h"
 
-#define CAP_MKNOD_BIT (1ULL << 27)
-
 /* Default user namespace mapping when the config gives none. */
 #define CTR_USERNS_BASE 100000u
 #define CTR_USERNS_SIZE 65536u
@@ -252,25 +250,23 @@ ctr_console_dev(const struct ctr_spec *s)
 }
 
 /*
- * The cgroup v2 device program, on the container's cgroup. Without one,
- * the nodes of /dev are the only devices the app reaches, as long as it
- * cannot mknod: CAP_MKNOD outside a user namespace is refused then.
+ * The cgroup v2 device program, on the container's cgroup, when the app
+ * could reach a device beyond /dev's nodes (devcg_needed); refused when
+ * it could and there is no cgroup v2 to hold the program.
  */
 static int
 ctr_devices(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 {
-	const struct oci_config *cfg = s->cfg;
-
-	if (s->cg && s->cg->created)
-		return devcg_build(cfg, ctr_console_dev(s), &c->dev, e) ||
-			       devcg_attach(&c->dev, s->cg->path, e)
-			   ? -1
-			   : 0;
-	if ((cfg->cap_permitted & CAP_MKNOD_BIT) &&
-	    !(cfg->ns_flags & OCI_NS_USER))
+	if (!devcg_needed(s->cfg))
+		return 0;
+	if (!s->cg || !s->cg->created)
 		return kerr_set(e, "devices",
-				"CAP_MKNOD needs the cgroup v2 device "
-				"program, and this container has no cgroup v2");
+				"CAP_MKNOD or a bind mount without nodev "
+				"needs the cgroup v2 device program, and "
+				"this container has no cgroup v2");
+	if (devcg_build(s->cfg, ctr_console_dev(s), &c->dev, e) ||
+	    devcg_attach(&c->dev, s->cg->path, e))
+		return -1;
 	return 0;
 }
 

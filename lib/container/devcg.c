@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -108,6 +109,19 @@ devcg_build(const struct oci_config *c, dev_t console, struct devcg_prog *p,
 				DEVCG_MAX_INSNS);
 	/* the access test (insn 6) jumps to the tail's first instruction */
 	p->insns[6].off = (int16_t)(p->len - 2 - 7);
+	return 0;
+}
+
+int
+devcg_needed(const struct oci_config *c)
+{
+	if ((c->cap_permitted & (1ULL << 27)) && /* CAP_MKNOD */
+	    !(c->ns_flags & OCI_NS_USER))
+		return 1;
+	for (int i = 0; i < c->nmounts; i++)
+		if (c->mounts[i].type == OCI_MOUNT_BIND &&
+		    !(c->mounts[i].flags & MS_NODEV))
+			return 1;
 	return 0;
 }
 

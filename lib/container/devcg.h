@@ -31,6 +31,15 @@ struct devcg_prog {
 int devcg_build(const struct oci_config *c, dev_t console, struct devcg_prog *p,
 		struct kerr *e);
 
+/*
+ * Whether the app could reach a device beyond the nodes keel makes: it
+ * holds CAP_MKNOD outside a user namespace, or a bind mount of the config
+ * allows device nodes (no "nodev"). Only then is the program needed:
+ * elsewhere /dev's contents are the whole allowlist already, and a
+ * program costs each start a load (a few hundred microseconds).
+ */
+int devcg_needed(const struct oci_config *c);
+
 /* Loads p into the kernel (BPF_PROG_TYPE_CGROUP_DEVICE); returns its fd. */
 int devcg_load(const struct devcg_prog *p, struct kerr *e);
 

@@ -159,12 +159,17 @@ test_missing(void)
 		  w.n == 0 && !cg.created,
 	      "no limits");
 
-	/* no limits on a cgroup v2: the cgroup still exists (it carries
-	 * the device program), no controller is enabled, nothing written */
+	/* no limits on a cgroup v2, nothing that needs the device program:
+	 * no cgroup; with CAP_MKNOD the cgroup exists (it carries the
+	 * program), no controller is enabled, nothing written */
 	tree("cpu pids memory\n");
 	CHECK(cgroup_create(&cg, root, "keel/app", &C, &w, &e) == 0 &&
+		  w.n == 0 && !cg.created,
+	      "no limits, no devices, cgroup v2: none: %s", e.detail);
+	C.cap_permitted = 1ULL << 27;
+	CHECK(cgroup_create(&cg, root, "keel/app", &C, &w, &e) == 0 &&
 		  w.n == 0 && cg.created,
-	      "no limits, cgroup v2: created: %s", e.detail);
+	      "no limits, CAP_MKNOD, cgroup v2: created: %s", e.detail);
 	CHECK(!strcmp(get("cgroup.subtree_control"), "") &&
 		  !strcmp(get("keel/app/memory.max"), ""),
 	      "no controller enabled, no limit written");

@@ -3,6 +3,7 @@
 // few eBPF instructions it uses, and (as root) accepted by the verifier.
 #include <errno.h>
 #include <stdint.h>
+#include <sys/mount.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -158,9 +159,30 @@ test_kernel(void)
 		close(fd);
 }
 
+static void
+test_needed(void)
+{
+	oci_default(&C);
+	CHECK(!devcg_needed(&C), "no capability, no bind: not needed");
+	C.cap_permitted = C.cap_effective = 1ULL << 27;
+	CHECK(devcg_needed(&C), "CAP_MKNOD: needed");
+	C.ns_flags |= OCI_NS_USER;
+	CHECK(!devcg_needed(&C), "CAP_MKNOD in a user namespace: not needed");
+	oci_default(&C);
+	C.nmounts = 1;
+	C.mounts[0] = (struct oci_mount){"/srv", "/srv", OCI_MOUNT_BIND,
+					 MS_BIND | MS_NODEV, 0, ""};
+	CHECK(!devcg_needed(&C), "a nodev bind: not needed");
+	C.mounts[0].flags = MS_BIND | MS_REC;
+	CHECK(devcg_needed(&C), "a bind that allows devices: needed");
+	C.mounts[0].type = OCI_MOUNT_TMPFS;
+	CHECK(!devcg_needed(&C), "a tmpfs (mknod needs CAP_MKNOD)");
+}
+
 int
 main(void)
 {
+	test_needed();
 	test_default();
 	test_granted();
 	test_limits();
