@@ -179,7 +179,8 @@ fuzzers: $(FUZZERS)
 
 # --- tests, fuzzing, benchmarks, the board -------------------------------
 # The isolation probe runs inside containers: static, no keel code in it.
-PROBE_SRC := tests/probe/probe.c tests/probe/escape.c tests/probe/escape_proc.c
+PROBE_SRC := tests/probe/probe.c tests/probe/escape.c tests/probe/escape_sys.c \
+	tests/probe/escape_proc.c
 $(O)/probe: $(PROBE_SRC) tests/probe/escape.h
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)

@@ -38,8 +38,9 @@ struct ctr_spec {
 	const sigset_t *app_mask; /* the app's signal mask; NULL: the
 				   * caller's at ctr_start (keel-init, which
 				   * blocks everything, passes an empty one) */
-	const int *stdio;	  /* three fds the app gets as 0, 1, 2;
-				   * NULL: the caller's 0, 1, 2 */
+	const int *stdio;	  /* three fds the app gets as 0, 1, 2
+				   * (open until ctr_start returns); NULL:
+				   * the caller's 0, 1, 2 */
 };
 
 /*

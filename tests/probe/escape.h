@@ -25,6 +25,29 @@ extern const char *look_path, *plant_link;
 /* ESCAPED if escaped, else REFUSED with "how: strerror(err)". */
 int refused_if(int escaped, char *d, const char *how, int err);
 
+/* A hex field of /proc/self/status ("CapEff"), 0 if absent. */
+unsigned long long status_hex(const char *key);
+
+/* The probes of escape_sys.c: system calls. */
+int p_ptrace_reaper(char *d);
+int p_open_by_handle(char *d);
+int p_keyring(char *d);
+int p_bpf(char *d);
+int p_perf_event(char *d);
+int p_userfaultfd(char *d);
+int p_userns(char *d);
+int p_clone3(char *d);
+int p_x32(char *d);
+int p_i386(char *d);
+int p_raw_socket(char *d);
+int p_module(char *d);
+int p_kexec(char *d);
+int p_reboot(char *d);
+int p_syslog(char *d);
+int p_clock(char *d);
+int p_io_uring(char *d);
+int p_personality(char *d);
+
 /* The probes of escape_proc.c: keel's processes, terminal, files. */
 int inherited_fds(char *d);
 int p_setns(char *d);

@@ -197,7 +197,7 @@ p_chroot_fd(char *d)
 	       ESCAPED;
 }
 
-static unsigned long long
+unsigned long long
 status_hex(const char *key)
 {
 	char line[256];
