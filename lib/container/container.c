@@ -270,6 +270,24 @@ ctr_devices(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 	return 0;
 }
 
+/* The signals ctr_wait forwards, and CHLD, blocked in the caller. */
+static void
+ctr_block_signals(const struct ctr_spec *s, struct ctr *c)
+{
+	static const int fwd[] = {SIGINT,  SIGTERM, SIGHUP,
+				  SIGQUIT, SIGUSR1, SIGUSR2};
+	sigset_t blk;
+
+	sigemptyset(&c->fwd);
+	for (size_t i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
+		sigaddset(&c->fwd, fwd[i]);
+	blk = c->fwd;
+	sigaddset(&blk, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &blk, &c->oldmask);
+	if (s->app_mask)
+		c->oldmask = *s->app_mask;
+}
+
 int
 ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 {
@@ -277,7 +295,6 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 	unsigned long flags = cfg->ns_flags | OCI_NS_ALWAYS;
 	int syncp[2], errp[2], st;
 	struct ctr_msg m;
-	sigset_t blk;
 	ssize_t n;
 	pid_t pid;
 
@@ -287,18 +304,7 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 		     (s->var_dir ? 0 : CTR_NOTICE_VAR_TMPFS);
 	if (seccomp_build(cfg, &c->prog, e) || ctr_devices(s, c, e))
 		return -1;
-	sigemptyset(&c->fwd);
-	sigaddset(&c->fwd, SIGINT);
-	sigaddset(&c->fwd, SIGTERM);
-	sigaddset(&c->fwd, SIGHUP);
-	sigaddset(&c->fwd, SIGQUIT);
-	sigaddset(&c->fwd, SIGUSR1);
-	sigaddset(&c->fwd, SIGUSR2);
-	blk = c->fwd;
-	sigaddset(&blk, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &blk, &c->oldmask);
-	if (s->app_mask)
-		c->oldmask = *s->app_mask;
+	ctr_block_signals(s, c);
 	if (pipe2(syncp, O_CLOEXEC))
 		return kerr_set(e, "pipe", "%s", strerror(errno));
 	if (pipe2(errp, O_CLOEXEC)) {
