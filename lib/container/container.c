@@ -87,32 +87,24 @@ ctr_close_from(unsigned first, const int *keep, int nkeep)
 /*
  * The container holds nothing of keel's: the app's stdio goes to 0-2
  * (s->stdio, else the caller's 0-2 as they are) and every other
- * descriptor is closed but the two pipes to keel (close-on-exec).
+ * descriptor is closed but the error pipe to keel (close-on-exec).
  */
 static int
-ctr_own_fds(const struct ctr_spec *s, int *syncfd, int *errfd)
+ctr_own_fds(const struct ctr_spec *s, int *errfd)
 {
-	int keep[2], t[3] = {-1, -1, -1};
+	int keep, t[3] = {-1, -1, -1};
 
-	keep[0] = fcntl(*syncfd, F_DUPFD_CLOEXEC, 3);
-	keep[1] = fcntl(*errfd, F_DUPFD_CLOEXEC, 3);
+	keep = fcntl(*errfd, F_DUPFD_CLOEXEC, 3);
 	for (int i = 0; s->stdio && i < 3; i++)
 		t[i] = fcntl(s->stdio[i], F_DUPFD_CLOEXEC, 3);
-	if (keep[0] < 0 || keep[1] < 0 ||
-	    (s->stdio && (t[0] < 0 || t[1] < 0 || t[2] < 0)))
+	if (keep < 0 || (s->stdio && (t[0] < 0 || t[1] < 0 || t[2] < 0)))
 		return -1;
-	close(*syncfd);
 	close(*errfd);
+	*errfd = keep;
 	for (int i = 0; s->stdio && i < 3; i++)
 		if (dup2(t[i], i) != i)
 			return -1;
-	*syncfd = keep[0];
-	*errfd = keep[1];
-	if (keep[0] > keep[1]) {
-		keep[0] = keep[1];
-		keep[1] = *syncfd;
-	}
-	return ctr_close_from(3, keep, 2);
+	return ctr_close_from(3, &keep, 1);
 }
 
 /* The first process of the new namespaces: pid 1 of the container. */
@@ -131,7 +123,12 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 	/* Nothing in the container may read this process (its memory, its
 	 * /proc/1/fd, root, cwd); the app's execve makes it dumpable. */
 	prctl(PR_SET_DUMPABLE, 0);
-	if (ctr_own_fds(s, &syncfd, &errfd)) {
+	if (read(syncfd, &b, 1) != 1)
+		_exit(CTR_EXIT_SETUP);
+	close(syncfd);
+	/* Before anything the container could see: nothing of keel's is
+	 * left open (keel only waits on errfd from here on). */
+	if (ctr_own_fds(s, &errfd)) {
 		kerr_set(&e, "descriptors", "%s", strerror(errno));
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	}
@@ -141,9 +138,6 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 		kerr_set(&e, "session", "setsid: %s", strerror(errno));
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	}
-	if (read(syncfd, &b, 1) != 1)
-		_exit(CTR_EXIT_SETUP);
-	close(syncfd);
 	/* Become the namespace's root (mapped now): until then keel's ids
 	 * are unmapped there, and files it makes would be EOVERFLOW. */
 	if ((cfg->ns_flags & OCI_NS_USER) &&

@@ -170,8 +170,8 @@ test_needed(void)
 	CHECK(!devcg_needed(&C), "CAP_MKNOD in a user namespace: not needed");
 	oci_default(&C);
 	C.nmounts = 1;
-	C.mounts[0] = (struct oci_mount){"/srv", "/srv", OCI_MOUNT_BIND,
-					 MS_BIND | MS_NODEV, 0, ""};
+	C.mounts[0] = (struct oci_mount){
+	    "/srv", "/srv", OCI_MOUNT_BIND, MS_BIND | MS_NODEV, 0, ""};
 	CHECK(!devcg_needed(&C), "a nodev bind: not needed");
 	C.mounts[0].flags = MS_BIND | MS_REC;
 	CHECK(devcg_needed(&C), "a bind that allows devices: needed");
