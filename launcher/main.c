@@ -21,6 +21,7 @@ static const struct keel_cmd cmds[] = {
     {"poweroff", cmd_poweroff, "power the device off (control)"},
     {"factory-reset", cmd_factory_reset,
      "wipe /etc changes and /var/lib on next boot"},
+    {"logs", cmd_logs, "the device's log: keel-init, the app, the kernel"},
     {"notify", cmd_notify, "send READY=1 etc. to $NOTIFY_SOCKET"},
 };
 

@@ -86,8 +86,10 @@ ctr_close_from(unsigned first, const int *keep, int nkeep)
 
 /*
  * The container holds nothing of keel's: the app's stdio goes to 0-2
- * (s->stdio, else the caller's 0-2 as they are) and every other
- * descriptor is closed but the error pipe to keel (close-on-exec).
+ * (s->stdio; the caller's fd where it says -1 or there is none) and
+ * every other descriptor is closed but the error pipe to keel
+ * (close-on-exec). Copies above 2 first: s->stdio may name 0-2 in any
+ * order, or the error pipe's old number.
  */
 static int
 ctr_own_fds(const struct ctr_spec *s, int *errfd)
@@ -95,14 +97,16 @@ ctr_own_fds(const struct ctr_spec *s, int *errfd)
 	int keep, t[3] = {-1, -1, -1};
 
 	keep = fcntl(*errfd, F_DUPFD_CLOEXEC, 3);
-	for (int i = 0; s->stdio && i < 3; i++)
-		t[i] = fcntl(s->stdio[i], F_DUPFD_CLOEXEC, 3);
-	if (keep < 0 || (s->stdio && (t[0] < 0 || t[1] < 0 || t[2] < 0)))
+	if (keep < 0)
 		return -1;
+	for (int i = 0; s->stdio && i < 3; i++)
+		if (s->stdio[i] >= 0 &&
+		    (t[i] = fcntl(s->stdio[i], F_DUPFD_CLOEXEC, 3)) < 0)
+			return -1;
 	close(*errfd);
 	*errfd = keep;
-	for (int i = 0; s->stdio && i < 3; i++)
-		if (dup2(t[i], i) != i)
+	for (int i = 0; i < 3; i++)
+		if (t[i] >= 0 && dup2(t[i], i) != i)
 			return -1;
 	return ctr_close_from(3, &keep, 1);
 }
@@ -126,8 +130,10 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 	if (read(syncfd, &b, 1) != 1)
 		_exit(CTR_EXIT_SETUP);
 	close(syncfd);
-	/* Before anything the container could see: nothing of keel's is
-	 * left open (keel only waits on errfd from here on). */
+	/* Before anything the container could see, or that looks at fds
+	 * 0-2 (the /dev/console bind): the app's stdio from the caller
+	 * (keel-init: /dev/null and its log pipe), and nothing else of
+	 * keel's left open (keel only waits on errfd from here on). */
 	if (ctr_own_fds(s, &errfd)) {
 		kerr_set(&e, "descriptors", "%s", strerror(errno));
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
@@ -235,7 +241,7 @@ ctr_console_dev(const struct ctr_spec *s)
 	struct stat st;
 
 	for (int i = 0; i < 3; i++) {
-		int fd = s->stdio ? s->stdio[i] : i;
+		int fd = s->stdio && s->stdio[i] >= 0 ? s->stdio[i] : i;
 
 		if (isatty(fd) && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode))
 			return st.st_rdev;

@@ -35,12 +35,12 @@ struct ctr_spec {
 	const char *keel_run;	  /* bound at /run/keel in the container (the
 				   * notify and control sockets); NULL: none */
 	char *const *env;	  /* the app's environment; NULL: cfg->env */
+	const int *stdio;	  /* fds the app gets as 0, 1, 2 (-1: keep that
+				   * one), open until ctr_start returns;
+				   * NULL: the caller's */
 	const sigset_t *app_mask; /* the app's signal mask; NULL: the
 				   * caller's at ctr_start (keel-init, which
 				   * blocks everything, passes an empty one) */
-	const int *stdio;	  /* three fds the app gets as 0, 1, 2
-				   * (open until ctr_start returns); NULL:
-				   * the caller's 0, 1, 2 */
 };
 
 /*

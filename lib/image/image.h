@@ -47,6 +47,8 @@ struct img_header {
 	uint8_t root[VERITY_DIGEST];
 	char board[IMG_STR_MAX + 1];
 	char name[IMG_STR_MAX + 1];
+	uint64_t build_time; /* seconds since 1970 (UTC) it was built */
+	uint32_t arch;	     /* enum img_arch of its binaries */
 };
 
 struct img_sig {
@@ -62,6 +64,23 @@ struct img_meta {
 	unsigned nsig;
 	struct img_sig sig[IMG_MAX_SIGS];
 };
+
+/* The CPU architecture an image's binaries are for. */
+enum img_arch {
+	IMG_ARCH_X86_64 = 1,
+	IMG_ARCH_AARCH64 = 2,
+};
+#if defined(__x86_64__)
+#define IMG_ARCH_HOST IMG_ARCH_X86_64
+#elif defined(__aarch64__)
+#define IMG_ARCH_HOST IMG_ARCH_AARCH64
+#else
+#error "keel runs on x86_64 and aarch64"
+#endif
+
+/* "x86_64", "aarch64", or NULL; and back (0 if unknown). */
+const char *img_arch_name(uint32_t arch);
+uint32_t img_arch_from_name(const char *name);
 
 /* Name of a filesystem type ("erofs", "squashfs") or NULL. */
 const char *img_fs_name(uint32_t fs);
@@ -110,12 +129,13 @@ int img_check_sigs(const struct img_meta *m, const struct keyset *ks,
 
 /*
  * The device's own checks of a header whose signatures passed: built
- * for this board (board NULL or "": any) and a security epoch not below
- * the rollback floor. 1, or 0 with e's check "board" or "epoch". keel-init
- * at boot and every installer use this one rule.
+ * for this board (board NULL or "": any), for this CPU architecture
+ * (arch 0: any) and a security epoch not below the rollback floor. 1, or
+ * 0 with e's check "board", "arch" or "epoch". keel-init at boot and
+ * every installer use this one rule.
  */
 int img_check_device(const struct img_header *h, const char *board,
-		     uint64_t epoch_floor, struct kerr *e);
+		     uint32_t arch, uint64_t epoch_floor, struct kerr *e);
 
 /*
  * The full check of a slot, in order: metadata, signatures, then the

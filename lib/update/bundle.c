@@ -450,8 +450,6 @@ bundle_check_meta(const struct img_meta *m, const struct bundle_policy *pol,
 {
 	const struct img_header *h = &m->h;
 
-	if (!img_check_device(h, pol->board, pol->epoch_floor, e))
-		return 0;
 	if (!(pol->flags & BUNDLE_ALLOW_DOWNGRADE) &&
 	    h->version <= pol->committed_version) {
 		kerr_set(e, "version", "version %llu is not above %llu",
@@ -459,6 +457,8 @@ bundle_check_meta(const struct img_meta *m, const struct bundle_policy *pol,
 			 (unsigned long long)pol->committed_version);
 		return 0;
 	}
+	if (!img_check_device(h, pol->board, pol->arch, pol->epoch_floor, e))
+		return 0;
 	if (h->meta_offset + IMG_META_SIZE > slot_size) {
 		kerr_set(e, "size",
 			 "image of %llu bytes does not fit a slot "

@@ -39,6 +39,7 @@ typedef ssize_t (*bundle_read_fn)(void *ctx, void *buf, size_t len);
 struct bundle_policy {
 	const struct keyset *ks;    /* signatures and roles */
 	const char *board;	    /* NULL or "": any board */
+	uint32_t arch;		    /* enum img_arch; 0: any */
 	uint64_t committed_version; /* the image's version must be above */
 	uint64_t epoch_floor;	    /* the image's epoch must not be below */
 	unsigned flags;		    /* BUNDLE_* */

@@ -71,6 +71,7 @@ make_image(struct img_meta *m, uint64_t blocks, uint64_t version, int sign)
 	memset(m, 0, sizeof(*m));
 	verity_geometry(blocks, &g);
 	m->h.fs = IMG_FS_EROFS;
+	m->h.arch = IMG_ARCH_X86_64;
 	m->h.version = version;
 	m->h.epoch = 2;
 	m->h.data_blocks = blocks;
