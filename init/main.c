@@ -27,7 +27,7 @@ check_keys(void)
 {
 	struct kerr e = {0};
 
-	if (ks_load_baked(&g.keys, &e) < 0) {
+	if (ks_check_baked(&g.keys, &e) < 0) {
 		fprintf(stderr, "keel-init: keys: %s: %s\n", e.check, e.detail);
 		return 1;
 	}

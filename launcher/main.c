@@ -29,9 +29,10 @@ static int
 check_keys(void)
 {
 	struct keyset ks;
+	struct kerr e = {0};
 
-	if (keel_keyset(NULL, &ks, "check keys"))
-		return 1;
+	if (ks_check_baked(&ks, &e))
+		return keel_err("check keys", "baked keys", &e);
 	printf("keys: %s%s, %u roles, %u keys\n", ks_baked_origin,
 	       ks.test ? " (TEST KEYS)" : "", ks.nroles, ks.nkeys);
 	for (unsigned i = 0; i < ks.nroles; i++)
