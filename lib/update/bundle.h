@@ -35,6 +35,7 @@
 #define BUNDLE_JOBS 4					  /* chunks in flight */
 #define BUNDLE_WORKERS 2	       /* threads beside the caller's */
 #define BUNDLE_STACK_SIZE (128 * 1024) /* each worker's stack */
+#define BUNDLE_AHEAD 32 /* level-0 blocks read from the slot at once */
 
 /* Reads up to len bytes: the count, 0 at the end, -1 on error (errno). */
 typedef ssize_t (*bundle_read_fn)(void *ctx, void *buf, size_t len);
@@ -68,7 +69,8 @@ struct bundle_hooks {
 /*
  * The authenticated path through the tree: one cached block per level,
  * each loaded back from the slot and checked against its parent (the top
- * against the signed root) before any digest in it is used.
+ * against the signed root) before any digest in it is used. Level 0 is
+ * read BUNDLE_AHEAD blocks at a time; each is checked as it is taken.
  */
 struct bundle_tree {
 	int fd;
@@ -79,6 +81,10 @@ struct bundle_tree {
 	uint64_t cur[VERITY_MAX_LEVELS]; /* block held in blk[L], or ~0 */
 	uint8_t blk[VERITY_MAX_LEVELS][VERITY_BLOCK]
 	    __attribute__((aligned(4096)));
+	/* Level-0 blocks as read, not yet authenticated: a copy of the slot. */
+	uint8_t ahead[BUNDLE_AHEAD][VERITY_BLOCK]
+	    __attribute__((aligned(4096)));
+	uint64_t ahead_first, ahead_n;
 };
 
 /*
