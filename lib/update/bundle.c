@@ -477,6 +477,19 @@ read_meta(struct bundle_work *w, int fd, const struct bundle_policy *pol,
 	return bundle_check_meta(m, pol, *size, e) == 1 ? 0 : -1;
 }
 
+/* Steps 3 to 5: the tree, the data, the read-back. 0 or -1. */
+static int
+write_slot(struct bundle_work *w, int fd, const struct img_header *h,
+	   const struct bundle_hooks *hooks, struct kerr *e)
+{
+	if (bundle_tree_init(&w->tree, fd, h, e) < 0 ||
+	    copy_tree(w, fd, hooks, e) < 0)
+		return -1;
+	if (stream_data(w, fd, h, hooks, e) < 0)
+		return -1;
+	return read_back(w, fd, h, e);
+}
+
 static int
 install(struct bundle_work *w, int fd, const struct bundle_policy *pol,
 	const struct bundle_hooks *hooks, struct img_meta *m, struct kerr *e)
@@ -497,12 +510,7 @@ install(struct bundle_work *w, int fd, const struct bundle_policy *pol,
 		return -1;
 	direct_on(w, fd, &flags);
 	bundle_pool_start(w);
-	r = bundle_tree_init(&w->tree, fd, &m->h, e) < 0 ||
-		    copy_tree(w, fd, hooks, e) < 0 ||
-		    stream_data(w, fd, &m->h, hooks, e) < 0 ||
-		    read_back(w, fd, &m->h, e) < 0
-		? -1
-		: 0;
+	r = write_slot(w, fd, &m->h, hooks, e);
 	/* No thread of the installer outlives this call. */
 	bundle_pool_stop(w);
 	direct_off(w, fd, flags);
