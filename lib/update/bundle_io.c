@@ -99,23 +99,6 @@ bundle_pool_start(struct bundle_work *w)
 }
 
 void
-bundle_pool_stop(struct bundle_work *w)
-{
-	struct bundle_pool *p = &w->pool;
-
-	pthread_mutex_lock(&p->mu);
-	p->stop = 1;
-	pthread_cond_broadcast(&p->wake);
-	pthread_mutex_unlock(&p->mu);
-	for (unsigned i = 0; i < p->threads; i++)
-		pthread_join(p->th[i], NULL);
-	p->threads = 0;
-	pthread_cond_destroy(&p->done);
-	pthread_cond_destroy(&p->wake);
-	pthread_mutex_destroy(&p->mu);
-}
-
-void
 bundle_pool_phase(struct bundle_work *w, int fd, const struct sha256 *salted)
 {
 	w->pool.fd = fd;
@@ -173,4 +156,24 @@ bundle_pool_retire(struct bundle_work *w)
 	p->retired++;
 	pthread_mutex_unlock(&p->mu);
 	return j;
+}
+
+void
+bundle_pool_stop(struct bundle_work *w)
+{
+	struct bundle_pool *p = &w->pool;
+
+	/* Nothing may still be reading or writing the slot after this. */
+	while (bundle_pool_out(w))
+		bundle_pool_retire(w);
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->wake);
+	pthread_mutex_unlock(&p->mu);
+	for (unsigned i = 0; i < p->threads; i++)
+		pthread_join(p->th[i], NULL);
+	p->threads = 0;
+	pthread_cond_destroy(&p->done);
+	pthread_cond_destroy(&p->wake);
+	pthread_mutex_destroy(&p->mu);
 }

@@ -26,8 +26,8 @@ bundle_pread(int fd, void *buf, size_t len, uint64_t off, struct kerr *e)
 /*
  * The worker pool (bundle_io.c), driven from the caller's thread only.
  * start runs the threads (as many as can be started; none is not an
- * error: then pool_retire runs each job itself), stop joins them after
- * the last job was retired. A phase (the stream, the read-back) first
+ * error: then pool_retire runs each job itself); stop retires any job
+ * still out and joins them. A phase (the stream, the read-back) first
  * sets the slot fd and the salted hash context with pool_phase, while no
  * job is out. Then, in a loop: pool_next gives the job to fill next, or
  * NULL while BUNDLE_JOBS are out; pool_submit queues that job; and
