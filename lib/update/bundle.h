@@ -32,10 +32,12 @@
  */
 #define BUNDLE_CHUNK_BLOCKS VERITY_ARITY
 #define BUNDLE_CHUNK (BUNDLE_CHUNK_BLOCKS * VERITY_BLOCK) /* 512 KiB */
-#define BUNDLE_JOBS 4					  /* chunks in flight */
-#define BUNDLE_WORKERS 2	       /* threads beside the caller's */
+/* Chunks in flight, and the threads that check and move them. */
+#define BUNDLE_JOBS 4
+#define BUNDLE_WORKERS 2
 #define BUNDLE_STACK_SIZE (128 * 1024) /* each worker's stack */
-#define BUNDLE_AHEAD 32 /* level-0 blocks read from the slot at once */
+/* Level-0 hash blocks read back from the slot at once. */
+#define BUNDLE_AHEAD 32
 
 /* Reads up to len bytes: the count, 0 at the end, -1 on error (errno). */
 typedef ssize_t (*bundle_read_fn)(void *ctx, void *buf, size_t len);
@@ -127,10 +129,10 @@ struct bundle_pool {
  * runs, the installer switches the slot fd to O_DIRECT where the file
  * system allows it, so the image does not pass through (and evict) the
  * page cache and the read-back reads the medium; it restores the flags.
- * It runs BUNDLE_WORKERS threads on stacks inside w from the first write
- * to the end (none if they cannot be started: then the caller's thread
- * does their work) and joins them before it returns; hooks run on the
- * caller's thread only.
+ * It runs BUNDLE_WORKERS threads on stacks inside w while it writes the
+ * tree and the data and reads them back (none if they cannot be started:
+ * then the caller's thread does their work), and joins them before it
+ * returns; hooks run on the caller's thread only.
  */
 struct bundle_work {
 	/* Slot I/O may bypass the page cache (O_DIRECT): aligned buffers. */

@@ -380,6 +380,14 @@ test_no_threads(void)
 		_exit(wa.workers != 0 ? 12 : slot_verifies(slot) != 1 ? 13 : 0);
 	}
 	waitpid(pid, &st, 0);
+	/* The kernel never limits real uid 0: a root that cannot leave it. */
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 10) {
+		printf("SKIP install without threads: cannot drop to uid "
+		       "65534 under RLIMIT_NPROC\n");
+		close(slot);
+		close(fd);
+		return;
+	}
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	      "install without threads: status %#x", st);
 	CHECK(slot_verifies(slot) == 1, "the slot verifies");
