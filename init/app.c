@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The app's container: started from the verified image, stopped cleanly. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -11,6 +12,7 @@
 
 static struct cgroup cg;
 static int have_cg;
+static int null_fd = -1;
 
 static void
 setup_cgroup(void)
@@ -36,6 +38,7 @@ app_start(char *const *env)
 {
 	sigset_t none;
 	struct ctr_spec s;
+	int stdio[3];
 	struct kerr e = {0};
 
 	sigemptyset(&none);
@@ -48,6 +51,13 @@ app_start(char *const *env)
 	s.app_mask = &none;
 	s.keel_run = SOCK_DIR;
 	s.env = env;
+	/* stdin /dev/null; stdout and stderr the log's pipe, never the
+	 * console: nothing the app does with its output can stall PID 1. */
+	if (null_fd < 0)
+		null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	stdio[0] = null_fd;
+	stdio[1] = stdio[2] = log_app_fd() >= 0 ? log_app_fd() : null_fd;
+	s.stdio = stdio;
 	setup_cgroup();
 	s.cg = have_cg ? &cg : NULL;
 	if (ctr_start(&s, &g.ctr, &e) < 0) {
@@ -102,6 +112,7 @@ app_stop(uint32_t grace_ms)
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 	g.app_running = 0;
+	log_app_ended(); /* its last words */
 	if (have_cg)
 		cgroup_remove(&cg, NULL);
 }

@@ -231,6 +231,9 @@ handle(int fd, const struct control_req *r, int src)
 	case CONTROL_UPDATE:
 		start_update(fd, src);
 		break;
+	case CONTROL_LOGS:
+		logsrv_start(fd, r);
+		break;
 	}
 }
 

@@ -10,6 +10,9 @@
 /* The persistent partitions: /etc's upper layer and /var/lib. */
 #define ETC_DIR RUN_DIR "/etc"
 #define VAR_DIR RUN_DIR "/var"
+/* On the var partition: the app's /var/lib, and keel-init's own files. */
+#define VAR_APP_DIR VAR_DIR "/app"
+#define VAR_KEEL_DIR VAR_DIR "/keel"
 /* The sockets, bound read-only at /run/keel in the container (so the
  * app sees /run/keel/control and /run/keel/notify). */
 #define SOCK_DIR RUN_DIR "/sock"

@@ -1,8 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Turns a key set directory (policy + ROLE/*.pub) into C source on stdout.
-# The text is parsed at run time by lib/crypto/keyset.c, the same parser that reads
-# --keys DIR, and every binary checks it when linked (--check-keys).
+# Each key goes in twice: its PEM text, and the point decoded here (the
+# last 65 bytes of the SubjectPublicKeyInfo). At run time keel loads the
+# decoded points, with no PEM decoding and no curve arithmetic on every
+# start; when linked, every binary runs --check-keys, which parses the
+# PEM text with the strict parser that reads --keys DIR (on the curve,
+# P-256 only, ...) and fails the build unless each decoded point is the
+# one the parser finds.
 # Usage: scripts/bake-keys.sh KEYSDIR >keyset.c
 set -eu
 dir=${1%/}
@@ -11,6 +16,12 @@ if [ ! -f "$dir/policy" ]; then
 	exit 1
 fi
 
+point() { # .pub file -> its last 65 DER bytes as C initializer lines
+	sed -n '/^-----BEGIN PUBLIC KEY-----/,/^-----END PUBLIC KEY-----/p' \
+		"$1" | sed -e '1d' -e '$d' | base64 -d 2>/dev/null | tail -c 65 |
+		od -An -v -tx1 | sed -e 's/ *\([0-9a-f][0-9a-f]\)/0x\1, /g' \
+		-e 's/ *$//' -e 's/^/\t/'
+}
 cstr() { # file -> C string literal lines
 	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$/\\n"/' "$1"
 }
@@ -33,9 +44,11 @@ for f in $(find "$dir" -mindepth 2 -maxdepth 2 -name '*.pub' | LC_ALL=C sort); d
 	role=$(basename "$(dirname "$f")")
 	echo "	{ \"$role\", \"$(basename "$f" .pub)\","
 	cstr "$f"
-	echo "	},"
+	echo "	, {"
+	point "$f"
+	echo "	} },"
 	n=$((n + 1))
 done
-[ "$n" = 0 ] && echo "	{ 0, 0, 0 },"
+[ "$n" = 0 ] && echo "	{ 0, 0, 0, {0} },"
 echo "};"
 echo "const unsigned ks_baked_npubs = $n;"

@@ -33,6 +33,8 @@ struct ctr_spec {
 	const char *keel_run;	  /* bound at /run/keel in the container (the
 				   * notify and control sockets); NULL: none */
 	char *const *env;	  /* the app's environment; NULL: cfg->env */
+	const int *stdio;	  /* fds the app gets as 0, 1, 2 (-1: keep that
+				   * one); NULL: the caller's */
 	const sigset_t *app_mask; /* the app's signal mask; NULL: the
 				   * caller's at ctr_start (keel-init, which
 				   * blocks everything, passes an empty one) */

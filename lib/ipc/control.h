@@ -18,6 +18,9 @@
  *   update SIZE    exactly SIZE bundle bytes follow
  *   update fd      the bundle is a file descriptor sent with SCM_RIGHTS
  *                  along with this line
+ *   logs N | logs follow N | logs boot K N
+ *                  the last N lines of the log (0: all kept), then every
+ *                  new line until the client closes, or of K boots ago
  * The reply: "key=value" lines (progress=DONE/TOTAL while updating), then
  * one final "ok" or "error: REASON" line, then the server closes.
  */
@@ -25,6 +28,8 @@
 #define CONTROL_REQ_MAX 64   /* request line, newline included */
 #define CONTROL_LINE_MAX 512 /* reply line, newline included */
 #define CONTROL_SIZE_MAX ((uint64_t)1 << 52) /* update SIZE */
+#define CONTROL_LOG_LINES_MAX 1000000	     /* logs N */
+#define CONTROL_LOG_BOOTS_MAX 9		     /* logs boot K */
 
 enum control_cmd {
 	CONTROL_STATUS = 1,
@@ -32,6 +37,7 @@ enum control_cmd {
 	CONTROL_POWEROFF,
 	CONTROL_FACTORY_RESET,
 	CONTROL_UPDATE,
+	CONTROL_LOGS,
 };
 
 enum control_src {
@@ -45,6 +51,10 @@ struct control_req {
 	int cmd;       /* enum control_cmd */
 	int src;       /* enum control_src */
 	uint64_t size; /* CONTROL_SRC_SIZED: 1..CONTROL_SIZE_MAX */
+	/* logs */
+	uint64_t lines; /* 0..CONTROL_LOG_LINES_MAX; 0 = all */
+	int follow;	/* then every new line */
+	unsigned boot;	/* 0 = this boot, K = K boots ago (no follow) */
 };
 
 /*

@@ -43,4 +43,9 @@ printf 'release 1\n' >"$WORK/zero/policy"
 check "a non-test key set builds" make -s O="$b" KEYS="$WORK/zero"
 "$b/keel" --version >"$WORK/v.out"
 grep -q "TEST KEYS" "$WORK/v.out" && fail "production keys marked as test" || pass "production keys not marked TEST"
+# keel loads the points decoded at build time; the link's --check-keys
+# parses the PEM texts strictly and must refuse a point that differs.
+sed -i '0,/^\t0x04, /s//\t0x03, /' "$b/keys/keyset.c"
+refuse "a baked point that is not its key's fails the build" \
+	"point baked in is not the key's" make -s O="$b" KEYS="$WORK/zero"
 finish

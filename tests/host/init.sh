@@ -58,6 +58,7 @@ boot() {
 has() { if grep -q -e "$2" boot.out; then pass "$1"; else fail "$1: no '$2'"; sed 's/^/    /' boot.out | tail -15; fi; }
 
 mkdir -p etc var
+echo "from before app/" >var/old-layout
 echo x >state
 mkapp app 'cat /etc/greeting; cat /etc/local; echo run >>/var/lib/runs; echo runs=$(busybox wc -l </var/lib/runs); echo changed >/etc/local'
 cp app.img a.img
@@ -92,10 +93,14 @@ sed -e '/^mount devtmpfs/d' -e '/^mount sysfs/d' t.norm >t2.norm
 if cmp -s e.norm t2.norm; then pass "boot transcript"; else
 	fail "boot transcript"; diff e.norm t2.norm | sed 's/^/    /'; fi
 
+[ -f var/app/runs ] && pass "the app's /var/lib is app/ on the var partition" || fail "no var/app/runs"
+[ "$(cat var/app/old-layout 2>/dev/null)" = "from before app/" ] && [ ! -e var/old-layout ] &&
+	pass "files from before the app/ layout moved in" || fail "old layout not moved: $(ls var var/app)"
+[ -d var/keel ] && [ "$(stat -c %a var/keel)" = 700 ] && pass "keel-init's own dir, 0700" || fail "var/keel: $(ls -ld var/keel)"
 # --- 2. persistence across boots ------------------------------------------
 boot
 has "/var/lib persists" "runs=2"
-has "/etc change persists" "^changed"
+has "/etc change persists" "^app: changed"
 same "/etc change landed in the etc partition" "$(cat etc/upper/local)" changed
 [ -e etc/upper/greeting ] && fail "untouched /etc file copied up" || pass "only changes in the upper layer"
 

@@ -162,8 +162,9 @@ refuse "factory reset needs --yes" "yes" "$KEEL" factory-reset --socket "$SOCK"
 "$KEEL" factory-reset --yes --socket "$SOCK" >/dev/null 2>&1
 stop reboot
 start "app: READY"
-has "factory reset ran at boot" "factory reset: /run/keel/var emptied"
-[ -e var/data ] && fail "var data survived the reset" || pass "var emptied"
+has "factory reset ran at boot" "factory reset: /run/keel/var/app emptied"
+[ -e var/data ] || [ -e var/app/data ] && fail "var data survived the reset" || pass "var emptied"
+[ -d var/keel/log ] && pass "keel-init's own files stay" || fail "var/keel gone"
 [ -e etc/upper/version ] && fail "etc change survived" || pass "etc changes gone"
 stop poweroff
 

@@ -178,7 +178,7 @@ boot() {
 has() {
 	if grep -q -e "$3" "$1.con"; then pass "$2"; else
 		fail "$2: no '$3' on the console"
-		grep -e '^qt:' -e 'keel:' "$1.con" | tail -n 12 | sed 's/^/    /'
+		grep -e '^app: qt:' -e 'keel:' "$1.con" | tail -n 12 | sed 's/^/    /'
 	fi
 }
 hasnt() {
@@ -188,7 +188,7 @@ hasnt() {
 	else pass "$2"; fi
 }
 # val NAME KEY: what the app printed as "qt: KEY=..."
-val() { sed -n "s/^qt: $2=//p" "$1.con" | head -n 1; }
+val() { sed -n "s/^app: qt: $2=//p" "$1.con" | head -n 1; }
 # at NAME PATTERN: the µs stamp of keel-init's first line matching PATTERN
 at() {
 	sed -n "s/^\[+\([0-9]*\)\.\([0-9]*\)s\] keel: $2.*/\1\2/p" "$1.con" |
@@ -282,8 +282,8 @@ wait "$qpid"
 rc=$(cat cad.rc)
 tr -d '\r' <cad.raw >cad.con
 echo "init: boot cad: exit $rc"
-has cad "after a power off: /var/lib kept" '^qt: runs=1$'
-has cad "after a power off: /etc change kept" '^qt: local=changed$'
+has cad "after a power off: /var/lib kept" '^app: qt: runs=1$'
+has cad "after a power off: /etc change kept" '^app: qt: local=changed$'
 EXT4_MOUNTED='EXT4-fs (vd[a-z]*[0-9]): mounted'
 EXT4_UNCLEAN='EXT4-fs.*\(recovery\|orphan\|error\|fsck\)'
 has cad "kernel log level 7 shows ext4 mounts" "$EXT4_MOUNTED"
@@ -291,7 +291,7 @@ hasnt cad "after a power off: no ext4 recovery" "$EXT4_UNCLEAN"
 has cad "keel-init's log also in the kernel log (/dev/kmsg), all of it" \
 	'^\[ *[0-9.]*\] \[+[0-9.]*s\] keel: app: started'
 has cad "ctrl-alt-del: shutdown" 'shutdown (signal): reboot'
-has cad "the app got TERM" '^qt: got TERM'
+has cad "the app got TERM" '^app: qt: got TERM'
 hasnt cad "the app left within the grace period" 'still running after'
 has cad "shutdown completes after ctrl-alt-del" 'keel: shutdown: done'
 has cad "ext4 unmounted at shutdown" 'EXT4-fs (vd[a-z]*[0-9]): unmounting'
@@ -306,8 +306,8 @@ fi
 # --- 2. persistence across the ctrl-alt-del reboot ---------------------------
 boot persist main.disk 'keel.on_app_exit=poweroff qt.mode=persist loglevel=7'
 same "persist: app exit 0" "$rc" 0
-has persist "/var/lib kept across two boots" '^qt: runs=2$'
-has persist "/etc change kept" '^qt: local=changed$'
+has persist "/var/lib kept across two boots" '^app: qt: runs=2$'
+has persist "/etc change kept" '^app: qt: local=changed$'
 has persist "ext4 mounted again" "$EXT4_MOUNTED"
 hasnt persist "after ctrl-alt-del: no ext4 recovery" "$EXT4_UNCLEAN"
 same "first boot saw the image's /etc file" "$(val probe local)" \
@@ -336,7 +336,7 @@ has header "header A refused" 'slot a: REFUSED'
 has header "slot B verified" \
 	'slot b: header verified, mounting /dev/keel/verity-b'
 hasnt header "A never mounted" 'mounting /dev/keel/verity-a'
-has header "the app ran from B" '^qt: mode=x'
+has header "the app ran from B" '^app: qt: mode=x'
 
 flip header.disk $((pb + meta + 165))
 boot halt header.disk 'keel.on_app_exit=poweroff qt.mode=x'
@@ -345,7 +345,7 @@ has halt "A refused" 'slot a: REFUSED'
 has halt "B refused" 'slot b: REFUSED'
 has halt "halted with a message" '^keel: halted: '
 hasnt halt "nothing mounted" 'mounting /dev/keel/verity'
-hasnt halt "no app" '^qt: '
+hasnt halt "no app" '^app: qt: '
 check "keel qemu reports the halt" grep -q 'keel-init halted' halt.err
 
 # --- 4. unmountable /var/lib (garbage) and a read-only-only /etc ------------

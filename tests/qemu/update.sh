@@ -257,7 +257,7 @@ boot() {
 has() {
 	if grep -q -e "$3" "$1.con"; then pass "$2"; else
 		fail "$2: no '$3' on the console"
-		grep -e '^ut:' -e 'keel:' "$1.con" | tail -n 15 | sed 's/^/    /'
+		grep -e '^app: ut:' -e 'keel:' "$1.con" | tail -n 15 | sed 's/^/    /'
 	fi
 }
 hasnt() {
@@ -271,10 +271,10 @@ count() { grep -c -e "$2" "$1.con"; }
 # klines NAME TEXT: keel-init's own console lines starting with TEXT
 klines() { count "$1" "^\[+[0-9.]*s\] keel: $2"; }
 # val NAME KEY: what the app printed as "ut: KEY=..."
-val() { sed -n "s/^ut: $2=//p" "$1.con" | head -n 1; }
+val() { sed -n "s/^app: ut: $2=//p" "$1.con" | head -n 1; }
 # st NAME TAG KEY [SLOT]: a key of the app's "keel status" TAG (of SLOT)
 st() {
-	sed -n "s/^ut: $2: //p" "$1.con" | awk -v k="$3" -v s="${4:-}" '
+	sed -n "s/^app: ut: $2: //p" "$1.con" | awk -v k="$3" -v s="${4:-}" '
 		/^slot=/ { cur = substr($0, 6) }
 		s == "" && cur == "" && index($0, k "=") == 1 ||
 		s != "" && cur == s && index($0, k "=") == 1 {
@@ -302,7 +302,7 @@ for cut in 1 2; do
 	for _ in $(seq 900); do
 		# progress is redrawn in place (\r) on the console
 		last=$(tr '\r' '\n' <cut$cut.raw 2>/dev/null |
-			sed -n 's/^keel: update: .* bytes (\([0-9]*\)%)$/\1/p' |
+			sed -n 's/^app: keel: update: .* bytes (\([0-9]*\)%)$/\1/p' |
 			tail -n 1)
 		if [ "${last:-0}" -ge $p ]; then
 			sleep "0.$(printf %03d "$ms")"
@@ -329,7 +329,7 @@ for cut in 1 2; do
 	if verifies b; then fail "cut $cut: the cut slot b verifies"
 	else pass "cut $cut: the cut slot b does not verify"; fi
 	if [ $cut = 2 ]; then
-		has cut2 "after cut 1: the v1 app runs" "^ut: role=v1 mode=cut"
+		has cut2 "after cut 1: the v1 app runs" "^app: ut: role=v1 mode=cut"
 		same "after cut 1: status: committed a" \
 			"$(st cut2 boot committed)" a
 		same "after cut 1: status: committed version 1" \
@@ -337,8 +337,8 @@ for cut in 1 2; do
 		same "after cut 1: slot b no trial" \
 			"$(st cut2 boot slot.trial b)" 0
 		same "after cut 1: the A/B record as before the install" \
-			"$(grep '^ut: boot: \(slot\|committed\|floor\)' cut1.con)" \
-			"$(grep '^ut: boot: \(slot\|committed\|floor\)' cut2.con)"
+			"$(grep '^app: ut: boot: \(slot\|committed\|floor\)' cut1.con)" \
+			"$(grep '^app: ut: boot: \(slot\|committed\|floor\)' cut2.con)"
 	fi
 done
 
@@ -373,7 +373,7 @@ boot commit "ut.mode=commit"
 has commit "v2 boots as a trial" "booting b as trial"
 has commit "a try spent before the app" "trial boot of b, 2 tries left"
 has commit "v2 verified" "slot b: header verified"
-has commit "v2's app runs" "^ut: role=v2 mode=commit"
+has commit "v2's app runs" "^app: ut: role=v2 mode=commit"
 has commit "READY=1 commits v2" "state: b committed: version 2, floor 2"
 same "status: booted b" "$(st commit boot booted)" b
 same "status: committed b" "$(st commit boot committed)" b
@@ -401,8 +401,8 @@ refused old "version 1 is not above 2" commit
 refused lowepoch "epoch 1 is below the floor 2" commit
 hasnt commit "no header refusal touched slot a" "slot left unbootable"
 same "header refusals: state as it was" \
-	"$(sed -n 's/^ut: boot: \(slot\|committed\|floor\)/\1/p' commit.con)" \
-	"$(sed -n 's/^ut: after: \(slot\|committed\|floor\)/\1/p' commit.con)"
+	"$(sed -n 's/^app: ut: boot: \(slot\|committed\|floor\)/\1/p' commit.con)" \
+	"$(sed -n 's/^app: ut: after: \(slot\|committed\|floor\)/\1/p' commit.con)"
 same "header refusals: slot a byte for byte v1" "$(sum a)" "$sa0"
 same "header refusals: the app still running" "$(st commit after app)" running
 
@@ -426,14 +426,14 @@ check "slot b (v2) still verifies" verifies b
 # --- 2. bad update: v3 exits at once; after 3 tries, back on v2 ----------
 boot bad "ut.mode=bad" --allow-reboot
 has bad "v3 installed" "update: slot a installed, version 3: trial"
-same "v3 ran 3 times" "$(count bad '^ut: v3 exits at once')" 3
+same "v3 ran 3 times" "$(count bad '^app: ut: v3 exits at once')" 3
 same "each try rebooted" \
 	"$(klines bad 'shutdown (trial app exited before healthy): reboot')" 3
 has bad "try 1" "trial boot of a, 2 tries left"
 has bad "try 2" "trial boot of a, 1 tries left"
 has bad "try 3" "trial boot of a, 0 tries left"
 has bad "then v2, committed" "booting b as committed"
-has bad "the v2 app is back" "^ut: back on v2"
+has bad "the v2 app is back" "^app: ut: back on v2"
 same "bad update: status: committed b" "$(st bad back committed)" b
 same "bad update: status: committed version 2" \
 	"$(st bad back committed_version)" 2
@@ -449,10 +449,10 @@ same "bad update: the v2 app powered off at the end" \
 boot wdog "ut.mode=wdog keel.watchdog.timeout=3" --allow-reboot
 has wdog "watchdog opened with the board's timeout" \
 	"watchdog: /dev/watchdog, 3 s"
-has wdog "the app stops WATCHDOG=1" "^ut: hanging: no more WATCHDOG=1"
+has wdog "the app stops WATCHDOG=1" "^app: ut: hanging: no more WATCHDOG=1"
 has wdog "keel-init sees the missed WATCHDOG=1" \
 	"app: watchdog: no WATCHDOG=1 for 2000 ms"
-has wdog "the device came up again" "^ut: up again after the reset"
+has wdog "the device came up again" "^app: ut: up again after the reset"
 same "two boots" "$(klines wdog 'keel-init ')" 2
 same "the reset was no shutdown of keel-init's" \
 	"$(klines wdog 'shutdown (')" 1
@@ -466,13 +466,13 @@ echo "update: watchdog: first missed pet at ${w0:-?} us, $wn seconds" \
 boot hang "ut.mode=hang keel.watchdog.timeout=3" --allow-reboot
 has hang "hang installed" "update: slot a installed, version 4: trial"
 same "the hung trial ran 3 times" \
-	"$(count hang '^ut: hang: never READY')" 3
+	"$(count hang '^app: ut: hang: never READY')" 3
 same "each hung try ended in a watchdog reset, not a shutdown" \
 	"$(klines hang 'shutdown (')" 2
 has hang "hung trial: keel-init stops petting" \
 	"app: watchdog: no WATCHDOG=1 for 1000 ms"
 has hang "hung trial: try 3" "trial boot of a, 0 tries left"
-has hang "hung trial: back on v2" "^ut: back on v2"
+has hang "hung trial: back on v2" "^app: ut: back on v2"
 same "hung trial: committed b" "$(st hang back committed)" b
 same "hung trial: slot a not bootable" "$(st hang back slot.bootable a)" 0
 same "hung trial: reason: tries" "$(st hang back slot.fail a)" tries
