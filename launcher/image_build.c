@@ -14,15 +14,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "launcher/board_dir.h"
 #include "launcher/image_cmd.h"
 #include "lib/base/text.h"
 #include "lib/config/oci.h"
 #include "lib/crypto/sha256.h"
 
 static const char usage[] =
-    "keel image build SRC -o IMAGE [--fs erofs|squashfs] [--version N]\n"
-    "       [--epoch N] [--board NAME] [--name TEXT] [--salt HEX]\n"
+    "keel image build SRC -o IMAGE --board NAME|BOARD.CONF [--fs erofs|\n"
+    "       squashfs] [--version N] [--epoch N] [--name TEXT] [--salt HEX]\n"
     "       [--config FILE] [--arch x86_64|aarch64]\n"
+    "  --board: the board the image is for (keel-init boots only images\n"
+    "  of its own board), by name or as a path to its board.conf (its\n"
+    "  name= is taken). Required.\n"
     "  SRC: a root filesystem directory, a tar archive (as `docker export`\n"
     "  writes), or an OCI runtime bundle (config.json + rootfs/, as `umoci\n"
     "  unpack` writes). The bundle's config.json, or --config FILE, becomes\n"
@@ -33,7 +37,12 @@ static const char usage[] =
     "  reproducible. --arch names the CPU the image's binaries are for\n"
     "  (default x86_64); keel-init boots only images for its own. The\n"
     "  build time signed in the header is SOURCE_DATE_EPOCH, or now: a\n"
-    "  device's clock never starts before it.\n";
+    "  device's clock never starts before it.\n"
+    "  Checks before sealing: process.args[0] is an executable file in\n"
+    "  the tree (through the config's PATH; symlinks resolved inside the\n"
+    "  tree), a script's #! interpreter too, every mount destination\n"
+    "  exists; a warning when /etc/resolv.conf or /etc/hostname is the\n"
+    "  build host's. An OCI image layout is refused: umoci unpack it.\n";
 
 struct build {
 	const char *src, *out, *config;
@@ -356,6 +365,13 @@ parse_args(struct build *b, int argc, char **argv)
 							  : "epoch");
 			break;
 		case 'b':
+			if (strchr(optarg, '/')) {
+				static struct board bd;
+				if (keel_board_load(optarg, "image build", &bd))
+					return KEEL_EXIT_FAIL;
+				optarg = bd.name;
+			}
+			/* fall through */
 		case 'n':
 			if (strlen(optarg) > IMG_STR_MAX)
 				return keel_errf("image build", optarg,
@@ -391,6 +407,11 @@ parse_args(struct build *b, int argc, char **argv)
 	}
 	if (optind != argc - 1 || !b->out)
 		return keel_usage(usage);
+	if (!b->h.board[0])
+		return keel_errf("image build", argv[optind],
+				 "--board NAME is required (the board the "
+				 "image is for, e.g. qemu-x86_64, or the path "
+				 "of its board.conf)");
 	b->src = argv[optind];
 	sde = getenv("SOURCE_DATE_EPOCH");
 	if (sde && *sde) {
@@ -422,8 +443,12 @@ image_build(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	if (!exists(b.src))
 		return keel_errf("image build", b.src, "%s", strerror(ENOENT));
+	if ((rc = image_check_src(b.src)))
+		return rc;
 	snprintf(b.tmp, sizeof(b.tmp), "%s.tmp", b.out);
 	rc = stage(&b, &root);
+	if (!rc)
+		rc = image_check_root(b.src, root);
 	if (!rc)
 		rc = mkfs(&b, root);
 	if (!rc)

@@ -39,9 +39,9 @@ cat >own.json <<'EOF'
  "root": {"path": "rootfs", "readonly": true},
  "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}]}}
 EOF
-"$KEEL" image build r -o own.img --config own.json --salt 42 >/dev/null &&
+"$KEEL" image build r -o own.img --board test-board --config own.json --salt 42 >/dev/null &&
 	"$KEEL" image sign own.img --key "$KEY_A" >/dev/null &&
-	"$KEEL" image build r -o dflt.img --salt 42 >/dev/null &&
+	"$KEEL" image build r -o dflt.img --board test-board --salt 42 >/dev/null &&
 	"$KEEL" image sign dflt.img --key "$KEY_A" >/dev/null ||
 	fail "probe images"
 netof() {
