@@ -19,4 +19,10 @@ int image_check_src(const char *src);
  */
 int image_check_root(const char *src, const char *root);
 
+/*
+ * Prints the launch policy of a signed image in short (policy.* lines),
+ * or one policy= line saying why it is not shown. 0 or KEEL_EXIT_FAIL.
+ */
+int image_inspect_policy(const char *image, const char *keys);
+
 #endif

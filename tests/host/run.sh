@@ -181,6 +181,25 @@ if mkimg "$WORK/uid" "$WORK/userns.img" --config "$WORK/userns.json"; then
 	out=$("$KEEL" run "$WORK/userns.img" -- /bin/probe cat /proc/self/uid_map 2>/dev/null)
 	same "user namespace: mapped to 100000" \
 		"$(get cat | awk '{print $1, $2, $3}')" "0 100000 65536"
+	# keel image inspect: the launch policy in short, beside the header
+	"$KEEL" image inspect "$WORK/userns.img" >"$WORK/insp" 2>&1
+	grep -q '^root_hash=' "$WORK/insp" && pass "inspect: header fields" ||
+		fail "inspect: no header: $(head -3 "$WORK/insp")"
+	same "inspect: args" "$(sed -n 's/^policy.args=//p' "$WORK/insp")" /bin/probe
+	same "inspect: user" "$(sed -n 's/^policy.user=//p' "$WORK/insp")" 0:0
+	same "inspect: namespaces" \
+		"$(sed -n 's/^policy.namespaces=//p' "$WORK/insp")" \
+		mount,pid,uts,ipc,cgroup,network,user
+	same "inspect: caps" \
+		"$(sed -n 's/^policy.caps.bounding=//p' "$WORK/insp")" none
+	same "inspect: restart" "$(sed -n 's/^policy.restart=//p' "$WORK/insp")" always
+	cp "$WORK/userns.img" "$WORK/unsigned.img"
+	"$KEEL" image build "$WORK/uid" -o "$WORK/unsigned.img" --board test-board \
+		--config "$WORK/userns.json" >/dev/null 2>&1
+	"$KEEL" image inspect "$WORK/unsigned.img" >"$WORK/insp" 2>&1
+	grep -q '^policy=- (not read: an image is mounted only once it verifies' \
+		"$WORK/insp" && pass "inspect: unsigned image not mounted" ||
+		fail "inspect of an unsigned image: $(tail -2 "$WORK/insp")"
 else
 	fail "build a user namespace image: $(tail -n 1 "$WORK/build.out")"
 fi
