@@ -31,7 +31,8 @@ static const char usage[] =
     "  writes), or an OCI runtime bundle (config.json + rootfs/, as `umoci\n"
     "  unpack` writes). The bundle's config.json, or --config FILE, becomes\n"
     "  the image's " IMG_CONFIG_PATH "; the mount points keel needs\n"
-    "  (/proc /sys /dev /run /tmp /etc /var/lib) are added when missing.\n"
+    "  (/proc /sys /dev /run /tmp /etc /var/lib /var/log /var/cache\n"
+    "  /var/tmp) are added when missing.\n"
     "  Filesystem: lz4-compressed erofs (default) or squashfs. The salt is\n"
     "  random unless given; with --salt and SOURCE_DATE_EPOCH the image is\n"
     "  reproducible. --arch names the CPU the image's binaries are for\n"
@@ -98,8 +99,9 @@ parse_u63(const char *s, uint64_t *v)
 }
 
 /* Where keel's container mounts things: the image must have these dirs. */
-static const char *const mount_points[] = {"proc", "sys", "dev", "run",
-					   "tmp",  "etc", "var", "var/lib"};
+static const char *const mount_points[] = {
+    "proc", "sys",     "dev",	  "run",       "tmp",	 "etc",
+    "var",  "var/lib", "var/log", "var/cache", "var/tmp"};
 
 static int
 has_mount_points(const char *root)

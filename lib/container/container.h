@@ -21,6 +21,12 @@
 #define CTR_NOTICE_ETC_TMPFS 1u /* /etc changes go to a tmpfs */
 #define CTR_NOTICE_VAR_TMPFS 2u /* /var/lib is a tmpfs */
 
+/* The tmpfs at /var/log, /var/cache and /var/tmp: each at most this. */
+#define CTR_VAR_TMPFS_SIZE "32m"
+/* org.keel.persist's directories, in var_dir (the app's /var/lib):
+ * var_dir/.keel-var/log is /var/log, and so on. */
+#define CTR_VAR_PERSIST ".keel-var"
+
 struct ctr_spec {
 	const char *root;	 /* the verified image, mounted read-only */
 	const char *etc_upper;	 /* upper layer of /etc; NULL: tmpfs */

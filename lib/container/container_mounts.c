@@ -156,6 +156,67 @@ ctr_mount_var(const struct ctr_spec *s, int root, struct kerr *e)
 		       "mode=755", e);
 }
 
+/* /var/log, /var/cache, /var/tmp: a bounded tmpfs each, or (persist)
+ * a directory beside the app's data, made here (keel's side, no symlink
+ * followed: a planted one makes the bind refuse). */
+static const struct {
+	unsigned bit;
+	const char *dest, *name, *opts;
+} ctr_var_dirs[] = {
+    {OCI_VAR_LOG, "/var/log", "log", "mode=755,size=" CTR_VAR_TMPFS_SIZE},
+    {OCI_VAR_CACHE, "/var/cache", "cache", "mode=755,size=" CTR_VAR_TMPFS_SIZE},
+    {OCI_VAR_TMP, "/var/tmp", "tmp", "mode=1777,size=" CTR_VAR_TMPFS_SIZE},
+};
+
+static int
+ctr_var_persist(const struct ctr_spec *s, int root, int i, struct kerr *e)
+{
+	char rel[sizeof(CTR_VAR_PERSIST) + 8], path[PATH_MAX];
+	int dir = ctr_open_at(AT_FDCWD, s->var_dir, CTR_HOST, "var", e);
+
+	if (dir < 0)
+		return -1;
+	snprintf(rel, sizeof(rel), CTR_VAR_PERSIST "/%s", ctr_var_dirs[i].name);
+	if ((mkdirat(dir, CTR_VAR_PERSIST, 0755) && errno != EEXIST) ||
+	    (mkdirat(dir, rel, 0755) && errno != EEXIST)) {
+		close(dir);
+		return kerr_set(e, "mount", "%s/%s: %s", s->var_dir, rel,
+				strerror(errno));
+	}
+	close(dir);
+	if (snprintf(path, sizeof(path), "%s/%s", s->var_dir, rel) >=
+	    (int)sizeof(path))
+		return kerr_set(e, "mount", "%s: path too long", s->var_dir);
+	return ctr_bind_host(path, root, ctr_var_dirs[i].dest, 0,
+			     MS_NOSUID | MS_NODEV, e);
+}
+
+static int
+ctr_mount_var_dirs(const struct ctr_spec *s, int root, struct kerr *e)
+{
+	for (int i = 0; i < 3; i++) {
+		int fd = ctr_open_at(root, ctr_var_dirs[i].dest, CTR_NO_LINKS,
+				     "", e);
+
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue; /* an image from before keel made
+					   * it: nothing is mounted there */
+			return -1;
+		}
+		close(fd);
+		if (s->var_dir && s->cfg->keel.persist & ctr_var_dirs[i].bit) {
+			if (ctr_var_persist(s, root, i, e))
+				return -1;
+		} else if (ctr_mnt(root, "tmpfs", ctr_var_dirs[i].dest, "tmpfs",
+				   MS_NOSUID | MS_NODEV, ctr_var_dirs[i].opts,
+				   e)) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /*
  * The config's mounts, in order. A bind source is a path of keel's own
  * namespace with no symlink anywhere on it (refused otherwise: the app
@@ -281,8 +342,9 @@ ctr_mount_root(const struct ctr_spec *s, struct kerr *e)
 	     ctr_mnt(root, "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
 		     "mode=1777", e) ||
 	     ctr_mount_etc(s, root, e) || ctr_mount_resolv(s, root, e) ||
-	     ctr_mount_var(s, root, e) || ctr_mount_config(s, root, e) ||
-	     ctr_mount_paths(s, root, e) || ctr_pivot(root, e);
+	     ctr_mount_var(s, root, e) || ctr_mount_var_dirs(s, root, e) ||
+	     ctr_mount_config(s, root, e) || ctr_mount_paths(s, root, e) ||
+	     ctr_pivot(root, e);
 	close(root);
 	return rc ? -1 : 0;
 }

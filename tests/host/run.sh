@@ -80,7 +80,7 @@ same "/ is read-only" "$(get root_write)" EROFS
 same "only loopback" "$(get net)" lo
 same "no host processes" "$(get nprocs)" 2
 bad=$(get mounts | tr ',' '\n' |
-	grep -Ev '^/$|^/(proc|sys|dev|run|tmp|etc|var/lib)(/.*)?$')
+	grep -Ev '^/$|^/(proc|sys|dev|run|tmp|etc|var/(lib|log|cache|tmp))(/.*)?$')
 same "no host mounts" "$bad" ""
 same "CapEff empty" "$(get CapEff)" 0000000000000000
 same "CapBnd empty" "$(get CapBnd)" 0000000000000000
@@ -115,6 +115,43 @@ same "other /etc defaults still show" "$(get cat)" image
 out=$("$KEEL" run "$IMG" $P -- /bin/probe cat /var/lib/data 2>/dev/null)
 same "/var/lib persists" "$(get cat)" kept
 same "changes land in the --etc dir" "$(cat "$WORK/p/etc/motd")" local
+
+# /var/log, /var/cache, /var/tmp: a bounded tmpfs each by default ...
+for d in log cache tmp; do
+	out=$("$KEEL" run "$IMG" $P -- /bin/probe write /var/$d/x y 2>/dev/null)
+	same "/var/$d writable" "$(get write)" ok
+done
+out=$("$KEEL" run "$IMG" $P -- /bin/probe cat /var/log/x 2>/dev/null)
+same "/var/log is a tmpfs by default" "$(get cat)" ENOENT
+out=$("$KEEL" run "$IMG" $P -- /bin/probe cat /proc/self/mountinfo 2>/dev/null)
+printf '%s\n' "$out" | grep -q ' /var/tmp .* tmpfs tmpfs rw,.*size=32768k' &&
+	printf '%s\n' "$out" | grep ' /var/tmp ' | grep -q 'nosuid,nodev' &&
+	pass "/var/tmp: tmpfs, 32 MiB, nosuid,nodev" ||
+	fail "/var/tmp mount: $(printf '%s\n' "$out" | grep /var/tmp)"
+# ... kept beside /var/lib where org.keel.persist names it
+cat >"$WORK/persist.json" <<'JSON'
+{"ociVersion": "1.0.2", "process": {"args": ["/bin/probe"], "cwd": "/"},
+ "root": {"path": "rootfs", "readonly": true},
+ "annotations": {"org.keel.persist": "log,tmp", "org.keel.restart": "no"}}
+JSON
+mkroot "$WORK/pers"
+if mkimg "$WORK/pers" "$WORK/pers.img" --config "$WORK/persist.json"; then
+	out=$("$KEEL" run "$WORK/pers.img" $P -- /bin/probe write /var/log/app.log line 2>/dev/null)
+	same "persisted /var/log writable" "$(get write)" ok
+	out=$("$KEEL" run "$WORK/pers.img" $P -- /bin/probe cat /var/log/app.log 2>/dev/null)
+	same "/var/log persists with org.keel.persist" "$(get cat)" line
+	same "it lives in the var dir's .keel-var/log" \
+		"$(cat "$WORK/p/var/.keel-var/log/app.log")" line
+	out=$("$KEEL" run "$WORK/pers.img" $P -- /bin/probe cat /proc/self/mountinfo 2>/dev/null)
+	printf '%s\n' "$out" | grep ' /var/cache ' | grep -q tmpfs &&
+		pass "an unnamed one stays a tmpfs" || fail "/var/cache not a tmpfs"
+	rm -rf "$WORK/p/var/.keel-var/tmp" && ln -s / "$WORK/p/var/.keel-var/tmp"
+	refuse "a symlink planted for a persisted dir is refused" "symlink" \
+		"$KEEL" run "$WORK/pers.img" $P -- /bin/probe exit 0
+	rm -f "$WORK/p/var/.keel-var/tmp"
+else
+	fail "build a persist image: $(tail -n 1 "$WORK/build.out")"
+fi
 "$KEEL" run "$IMG" -- /bin/probe write /etc/motd gone >/dev/null 2>&1
 out=$("$KEEL" run "$IMG" -- /bin/probe cat /etc/motd 2>/dev/null)
 same "without --etc nothing persists" "$(get cat)" factory
