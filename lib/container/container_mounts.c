@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/container/container_priv.h"
+#include "lib/container/seed.h"
 
 /* /sys: a fresh sysfs needs our own net namespace; else a read-only bind. */
 static int
@@ -146,14 +147,46 @@ ctr_mount_resolv(const struct ctr_spec *s, int root, struct kerr *e)
 	return rc;
 }
 
+/* A directory at rel in root, opened to read (O_PATH cannot list). */
+static int
+ctr_open_dir(int root, const char *rel, struct kerr *e)
+{
+	int p = ctr_open_at(root, rel, CTR_NO_LINKS, "", e), fd;
+
+	if (p < 0)
+		return -1;
+	fd = openat(p, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	close(p);
+	if (fd < 0)
+		kerr_set(e, "mount", "%s: %s", rel, strerror(errno));
+	return fd;
+}
+
+/*
+ * /var/lib: the var dir, or a tmpfs; seeded from the image's own
+ * /var/lib (held open before it is covered) when it is empty (seed.h).
+ */
 static int
 ctr_mount_var(const struct ctr_spec *s, int root, struct kerr *e)
 {
-	if (s->var_dir)
-		return ctr_bind_host(s->var_dir, root, "/var/lib", 0,
-				     MS_NOSUID | MS_NODEV, e);
-	return ctr_mnt(root, "tmpfs", "/var/lib", "tmpfs", MS_NOSUID | MS_NODEV,
-		       "mode=755", e);
+	struct seed_stats st;
+	int img = ctr_open_dir(root, "/var/lib", e), dst, rc;
+
+	if (img < 0)
+		return -1;
+	rc = s->var_dir ? ctr_bind_host(s->var_dir, root, "/var/lib", 0,
+					MS_NOSUID | MS_NODEV, e)
+			: ctr_mnt(root, "tmpfs", "/var/lib", "tmpfs",
+				  MS_NOSUID | MS_NODEV, "mode=755", e);
+	dst = rc ? -1 : ctr_open_dir(root, "/var/lib", e);
+	if (dst >= 0) {
+		rc = seed_tree(img, dst, &st, e);
+		close(dst);
+	} else {
+		rc = -1;
+	}
+	close(img);
+	return rc;
 }
 
 /* /var/log, /var/cache, /var/tmp: a bounded tmpfs each, or (persist)

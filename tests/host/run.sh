@@ -156,6 +156,51 @@ fi
 out=$("$KEEL" run "$IMG" -- /bin/probe cat /etc/motd 2>/dev/null)
 same "without --etc nothing persists" "$(get cat)" factory
 
+# --- /var/lib seeded from the image's own /var/lib on first use -----------
+mkroot "$WORK/seed"
+mkdir -p "$WORK/seed/var/lib/app/sub"
+echo image-conf >"$WORK/seed/var/lib/app/conf"
+echo deep >"$WORK/seed/var/lib/app/sub/file"
+chmod 640 "$WORK/seed/var/lib/app/conf"
+chown 123:45 "$WORK/seed/var/lib/app/sub/file"
+ln -s /etc/motd "$WORK/seed/var/lib/app/link"
+mkfifo "$WORK/seed/var/lib/app/fifo"
+if mkimg "$WORK/seed" "$WORK/seed.img"; then
+	S="--var $WORK/sv"
+	out=$("$KEEL" run "$WORK/seed.img" -- /bin/probe cat /var/lib/app/conf 2>/dev/null)
+	same "tmpfs /var/lib seeded" "$(get cat)" image-conf
+	out=$("$KEEL" run "$WORK/seed.img" $S -- /bin/probe cat /var/lib/app/sub/file 2>/dev/null)
+	same "an empty --var dir seeded" "$(get cat)" deep
+	same "owner kept" "$(stat -c %u:%g "$WORK/sv/app/sub/file")" 123:45
+	same "mode kept" "$(stat -c %a "$WORK/sv/app/conf")" 640
+	same "a symlink copied as a link" "$(readlink "$WORK/sv/app/link")" /etc/motd
+	[ -e "$WORK/sv/app/fifo" ] && fail "a fifo copied" || pass "a fifo skipped"
+	[ -e "$WORK/sv/.keel-seeding" ] && fail "marker left" || pass "marker removed"
+	"$KEEL" run "$WORK/seed.img" $S -- /bin/probe write /var/lib/app/conf mine >/dev/null 2>&1
+	rm "$WORK/sv/app/sub/file"
+	out=$("$KEEL" run "$WORK/seed.img" $S -- /bin/probe cat /var/lib/app/conf 2>/dev/null)
+	same "the app's change is never overwritten" "$(get cat)" mine
+	[ -e "$WORK/sv/app/sub/file" ] && fail "a non-empty var dir seeded again" ||
+		pass "a non-empty var dir is not seeded again"
+	# a power cut during the seed: the marker is there, the copy finishes
+	# without overwriting what was copied (or changed) before
+	mkdir -p "$WORK/sv2/app"
+	echo half >"$WORK/sv2/app/conf"
+	: >"$WORK/sv2/.keel-seeding"
+	out=$("$KEEL" run "$WORK/seed.img" --var "$WORK/sv2" -- /bin/probe cat /var/lib/app/sub/file 2>/dev/null)
+	same "an interrupted seed finishes" "$(get cat)" deep
+	same "and overwrites nothing" "$(cat "$WORK/sv2/app/conf")" half
+	# the app's symlink in a var dir is never followed by the seed
+	mkdir -p "$WORK/sv3" "$WORK/outside"
+	ln -s "$WORK/outside" "$WORK/sv3/app"
+	: >"$WORK/sv3/.keel-seeding"
+	"$KEEL" run "$WORK/seed.img" --var "$WORK/sv3" -- /bin/probe exit 0 >/dev/null 2>&1
+	[ -z "$(ls "$WORK/outside")" ] && pass "a planted symlink is not followed" ||
+		fail "seed wrote through a symlink: $(ls "$WORK/outside")"
+else
+	fail "build a seed image: $(tail -n 1 "$WORK/build.out")"
+fi
+
 # --- failure paths -------------------------------------------------------
 cp "$IMG" "$WORK/bad.img"
 printf 'X' | dd of="$WORK/bad.img" bs=1 seek=5000 conv=notrunc 2>/dev/null
