@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -48,6 +49,7 @@ static struct agent agents[INIT_AGENTS];
 static unsigned nagents;
 static int keel_fd = -1; /* the keel binary, O_PATH */
 static char keel_path[256];
+static int client_bound; /* SOCK_KEEL_BIN is a bind of /bin/keel */
 
 /* Before the root moves off the initramfs: keep /bin/keel open (a
  * --test run uses the keel next to keel-init). */
@@ -66,9 +68,32 @@ agent_open_binary(void)
 		strcpy(slash ? slash + 1 : keel_path, "keel");
 	}
 	keel_fd = open(keel_path, O_PATH | O_CLOEXEC);
-	if (keel_fd < 0)
+	if (keel_fd < 0) {
 		klog("agents: %s: %s: no agent can run", keel_path,
 		     strerror(errno));
+		return;
+	}
+	/* The app's client: bound over the empty file in the sockets'
+	 * directory now, it moves with /run; each container binds it at
+	 * /run/keel/bin/keel (lib/container, keel_bin). */
+	if (g.test ||
+	    sys->mount(keel_path, SOCK_KEEL_BIN, NULL, MS_BIND, NULL) < 0)
+		return;
+	if (sys->mount(NULL, SOCK_KEEL_BIN, NULL,
+		       MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
+		       NULL) < 0) {
+		klog("agents: %s read-only: %s", SOCK_KEEL_BIN,
+		     strerror(errno));
+		sys->umount(SOCK_KEEL_BIN, MNT_DETACH);
+		return;
+	}
+	client_bound = 1;
+}
+
+const char *
+agent_client_path(void)
+{
+	return client_bound ? SOCK_KEEL_BIN : NULL;
 }
 
 /* --- in the child, between fork and exec: _exit only ------------------- */

@@ -207,6 +207,9 @@ struct agent_def {
 	void (*on_status)(const struct agentmsg_table *t);
 };
 void agent_open_binary(void);
+/* The keel client for the app (SOCK_KEEL_BIN, a read-only bind of
+ * /bin/keel made by agent_open_binary), or NULL without one. */
+const char *agent_client_path(void);
 void agent_add(const struct agent_def *d);
 int agent_pollfds(struct pollfd *p, int max);
 void agent_poll(const struct pollfd *p, int n);

@@ -40,6 +40,9 @@ struct ctr_spec {
 	const struct oci_config *cfg;
 	const char *keel_run;	  /* bound at /run/keel in the container (the
 				   * notify and control sockets); NULL: none */
+	const char *keel_bin;	  /* the keel client, bound read-only (exec
+				   * allowed) over /run/keel/bin/keel, a file
+				   * keel_run holds; NULL: none */
 	char *const *env;	  /* the app's environment; NULL: cfg->env */
 	const int *stdio;	  /* fds the app gets as 0, 1, 2 (-1: keep that
 				   * one), open until ctr_start returns;

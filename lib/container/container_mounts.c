@@ -315,6 +315,20 @@ ctr_mount_keel_run(const struct ctr_spec *s, int root, struct kerr *e)
 	if (run >= 0)
 		close(run);
 	close(dst);
+	if (rc || !s->keel_bin)
+		return rc;
+	/* The client: the one file under /run/keel the app may execute. */
+	dst = ctr_open_at(root, "/run/keel/bin/keel", CTR_NO_LINKS, "", e);
+	if (dst < 0)
+		return -1;
+	run = ctr_open_at(AT_FDCWD, s->keel_bin, CTR_HOST, "", e);
+	rc = run < 0
+		 ? -1
+		 : ctr_bind_at(run, dst, 0, MS_RDONLY | MS_NOSUID | MS_NODEV,
+			       "/run/keel/bin/keel", e);
+	if (run >= 0)
+		close(run);
+	close(dst);
 	return rc;
 }
 
