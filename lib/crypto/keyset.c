@@ -164,6 +164,31 @@ ks_key_find(const struct keyset *ks, const uint8_t id[EC_KEYID_LEN])
 	return -1;
 }
 
+/* A production set holds no key of the test set. */
+static int
+check_no_test_key(const struct keyset *ks, struct kerr *e)
+{
+	for (unsigned i = 0; i < ks_test_npubs && !ks->test; i++) {
+		const struct ks_baked_pub *t = &ks_test_pubs[i];
+		struct kerr pe = {0};
+		uint8_t pub[EC_PUB_LEN], id[EC_KEYID_LEN];
+		int k;
+
+		if (ec_pub_parse(t->pem, strlen(t->pem), pub, &pe) < 0)
+			continue;
+		ec_keyid(pub, id);
+		k = ks_key_find(ks, id);
+		if (k >= 0)
+			return kerr_set(e, "key set",
+					"role %s holds the TEST KEY "
+					"keys/test/%s/%s.pub: a key set that "
+					"is not marked TEST-KEYS must not",
+					ks->role[ks->key[k].role].name, t->role,
+					t->name);
+	}
+	return 0;
+}
+
 int
 ks_load_baked(struct keyset *ks, struct kerr *e)
 {
@@ -177,6 +202,8 @@ ks_load_baked(struct keyset *ks, struct kerr *e)
 		    0)
 			return -1;
 	}
+	if (check_no_test_key(ks, e) < 0)
+		return -1;
 	return check_set(ks, "baked key set", e);
 }
 
