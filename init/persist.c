@@ -41,38 +41,64 @@ mount_part(unsigned part, const char *dir)
 	return -1;
 }
 
-/* Both partitions mounted read-write, before the app starts. */
-static void
-factory_reset(void)
+static char etc_upper[128], etc_work[128], var_live[128];
+
+/*
+ * Both partitions mounted, before the app starts: each one's live
+ * generation (reset.c), a fresh one when a factory reset is pending, and
+ * the old trees removed in the background. -1 (why filled) when a
+ * requested factory reset cannot be completed or recorded: the data it
+ * was asked to erase must not be served again, nor erased twice.
+ */
+int
+persist_mount(char *why, size_t cap)
 {
 	static const char *const dirs[2] = {ETC_DIR, VAR_DIR};
-
-	for (int i = 0; i < 2; i++) {
-		unsigned left = reset_wipe(dirs[i]);
-		klog("factory reset: %s emptied%s", dirs[i],
-		     left ? " (some entries could not be removed)" : "");
-	}
-	sync();
-	ab_factory_reset_done();
-}
-
-void
-persist_mount(void)
-{
+	char live[96];
 	int etc = mount_part(BOARD_PART_ETC, ETC_DIR);
 	int var = mount_part(BOARD_PART_VAR, VAR_DIR);
+	int reset = ab_factory_reset_pending(), trash = 0, r;
 
-	if (ab_factory_reset_pending()) {
-		if (etc == 1 && var == 1)
-			factory_reset();
-		else
-			klog("factory reset: postponed: a partition is not "
-			     "mounted read-write");
+	if (reset && (etc != 1 || var != 1)) {
+		klog("factory reset: postponed: a partition is not mounted "
+		     "read-write");
+		reset = 0;
 	}
+	if (etc == 1) {
+		r = reset_prepare(ETC_DIR, 1, reset, live, sizeof(live));
+		trash |= r > 0;
+		if (r < 0)
+			etc = -1;
+		snprintf(etc_upper, sizeof(etc_upper), "%.96s/upper", live);
+		snprintf(etc_work, sizeof(etc_work), "%.96s/work", live);
+	}
+	if (var >= 0) {
+		r = reset_prepare(VAR_DIR, var == 1, reset, var_live,
+				  sizeof(var_live));
+		trash |= r > 0;
+		if (r < 0)
+			var = -1;
+	}
+	if (reset) {
+		if (etc != 1 || var != 1)
+			return snprintf(why, cap,
+					"factory reset: a partition's layout "
+					"could not be changed"),
+			       -1;
+		klog("factory reset: fresh, empty /etc changes and /var/lib; "
+		     "the old trees are never mounted again");
+		if (ab_factory_reset_done() < 0)
+			return snprintf(why, cap,
+					"factory reset done, but the record "
+					"cannot say so (it would run again)"),
+			       -1;
+	}
+	if (trash)
+		reset_collect(dirs, 2);
 	/* The overlay needs a writable upper layer and workdir. */
-	if (etc == 1 && (mkdir(ETC_DIR "/upper", 0755) < 0 && errno != EEXIST))
+	if (etc == 1 && (mkdir(etc_upper, 0755) < 0 && errno != EEXIST))
 		etc = -1;
-	if (etc == 1 && (mkdir(ETC_DIR "/work", 0755) < 0 && errno != EEXIST))
+	if (etc == 1 && (mkdir(etc_work, 0755) < 0 && errno != EEXIST))
 		etc = -1;
 	g.etc_ok = etc == 1;
 	g.var_ok = var >= 0;
@@ -83,6 +109,7 @@ persist_mount(void)
 	if (!g.var_ok)
 		klog("WARNING: /var/lib is a tmpfs: data will NOT persist;"
 		     " the partition was left untouched");
+	return 0;
 }
 
 /* Clean shutdown: flush, then unmount (or at least remount read-only). */
@@ -107,17 +134,17 @@ persist_unmount(void)
 const char *
 persist_etc_upper(void)
 {
-	return g.etc_ok ? ETC_DIR "/upper" : NULL;
+	return g.etc_ok ? etc_upper : NULL;
 }
 
 const char *
 persist_etc_work(void)
 {
-	return g.etc_ok ? ETC_DIR "/work" : NULL;
+	return g.etc_ok ? etc_work : NULL;
 }
 
 const char *
 persist_var(void)
 {
-	return g.var_ok ? VAR_DIR : NULL;
+	return g.var_ok ? var_live : NULL;
 }

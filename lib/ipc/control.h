@@ -18,6 +18,8 @@
  *   update SIZE    exactly SIZE bundle bytes follow
  *   update fd      the bundle is a file descriptor sent with SCM_RIGHTS
  *                  along with this line
+ *   update force [SIZE|fd]  the same, past the rule that refuses an
+ *                  image that failed on this device before
  * The reply: "key=value" lines (progress=DONE/TOTAL while updating), then
  * one final "ok" or "error: REASON" line, then the server closes.
  */
@@ -45,6 +47,7 @@ struct control_req {
 	int cmd;       /* enum control_cmd */
 	int src;       /* enum control_src */
 	uint64_t size; /* CONTROL_SRC_SIZED: 1..CONTROL_SIZE_MAX */
+	int force;     /* update: install even an image that failed before */
 };
 
 /*

@@ -96,8 +96,11 @@ if cmp -s e.norm t2.norm; then pass "boot transcript"; else
 boot
 has "/var/lib persists" "runs=2"
 has "/etc change persists" "^changed"
-same "/etc change landed in the etc partition" "$(cat etc/upper/local)" changed
-[ -e etc/upper/greeting ] && fail "untouched /etc file copied up" || pass "only changes in the upper layer"
+same "/etc change landed in the etc partition (its generation 1)" \
+	"$(cat etc/.keel-gen-1/upper/local)" changed
+[ -e etc/.keel-gen-1/upper/greeting ] && fail "untouched /etc file copied up" || pass "only changes in the upper layer"
+same "/var/lib is the var partition's generation 1" \
+	"$(cat var/.keel-gen-1/runs | wc -l)" 2
 
 # --- 3. a tampered slot A: B boots ---------------------------------------------
 cp app.img bad.img

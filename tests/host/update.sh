@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
 # Field updates through keel-init's control socket, on the host (--test):
-# install, trial, commit, bad update falls back, refusals, power cut,
-# factory reset. Each "boot" is keel-init as PID 1 of a new pid namespace
-# over the same slot files and state file.
+# install, trial, commit, no update during a trial, bad update falls back
+# and is refused when offered again, refusals, power cut, factory reset,
+# state writes that fail, a blank state record, the rollback counter.
+# Each "boot" is keel-init as PID 1 of a new pid namespace over the same
+# slot files and state file.
 . "$(dirname "$0")/../lib.sh"
 
 INIT=$O/keel-init
@@ -32,12 +34,12 @@ EOF
 		"$KEEL" image sign "$1.img" --key "$KEY_A" >/dev/null &&
 		"$KEEL" bundle create "$1.img" -o "$1.bundle" >/dev/null
 }
-GOOD='echo app v$(cat /etc/version) up; keel notify READY=1; while :; do sleep 0.2; done'
+GOOD='echo app v$(cat /etc/version) up; while [ -e /var/lib/hold ]; do sleep 0.1; done; keel notify READY=1; while :; do sleep 0.2; done'
 
 mkimg v1 1 1 "$GOOD"
 mkimg v2 2 2 "$GOOD"
 mkimg v3 3 2 'echo app v3 crashing; exit 1'
-mkimg old 1 1 "$GOOD"
+mkimg old 1 2 "$GOOD"
 mkimg other 9 9 "$GOOD" other-board
 mkimg lowepoch 5 1 "$GOOD"
 # slots larger than the images, as partitions are: the footer is at the end
@@ -88,9 +90,28 @@ stop reboot
 same "reboot ends the namespace" "$(cat boot.rc)" 129
 check "installed slot verifies" "$KEEL" image verify b.img
 
-start "app: READY"
+# the v2 app holds back READY=1 while /var/lib/hold exists
+live() { ls -d "$1"/.keel-gen-* | sort -t- -k3 -n | tail -n 1; }
+touch "$(live var)/hold"
+start "app v2 up"
 has "v2 boots as a trial" "booting b as trial"
 has "tries spent before the app" "trial boot of b, 2 tries left"
+cp a.img a.trial
+cp state state.trial
+refuse "no update during a trial" "b is booted as a trial and not committed" \
+	"$KEEL" update v3.bundle --socket "$SOCK"
+check "the refused update left the committed slot a as it was" cmp a.img a.trial
+check "the refused update left the record as it was" cmp state state.trial
+st >st.out
+same "status: no update target during a trial" "$(val update_target)" none
+kill -KILL "$PID" # a power cut during the trial
+wait
+check "after the cut: the committed slot a verifies" "$KEEL" image verify a.img
+check "after the cut: the trial slot b verifies" "$KEEL" image verify b.img
+rm "$(live var)/hold"
+start "app: READY"
+has "after the cut: v2 boots as a trial again" "booting b as trial"
+has "one more try spent" "trial boot of b, 1 tries left"
 has "v2 app runs" "app v2 up"
 has "READY commits" "state: b committed: version 2, floor 2"
 st >st.out
@@ -132,12 +153,21 @@ has "back on v2" "app v2 up"
 st >st.out
 same "v2 still committed" "$(val committed)" b
 grep -A12 '^slot=a' st.out | grep -q 'slot.bootable=0' && pass "v3 slot marked bad" || fail "v3 slot: $(cat st.out)"
+same "status: v3 remembered as failed" "$(val failed_version)" 3
+same "status: the update target is a" "$(val update_target)" a
+cp a.img a.before
+refuse "the version that failed its trial, offered again" \
+	"version 3 failed on this device before (this very image)" \
+	"$KEEL" update v3.bundle --socket "$SOCK"
+check "refused as failed: slot a untouched" cmp a.img a.before
 stop poweroff
 
 # --- 4. power cut in the middle of an install -------------------------------------
 mkdir -p big/etc && cp -r v2/. big/ && head -c 24000000 /dev/urandom >big/blob
 mkimg big 4 2 "$GOOD"
 start "app: READY"
+"$KEEL" update --force v3.bundle --socket "$SOCK" >upd.out 2>&1
+has "--force installs the version that failed" "slot a installed, version 3"
 # a slow link: half the bundle, then a stall; the power goes meanwhile
 ( ( head -c 8000000 big.bundle; sleep 3 ) |
 	"$KEEL" update - --socket "$SOCK" >cut.out 2>&1 & )
@@ -155,16 +185,21 @@ has "a new install then succeeds" "slot a installed, version 4"
 stop poweroff
 
 # --- 5. factory reset ----------------------------------------------------------------
-echo precious >var/data
-mkdir -p etc/upper && echo changed >etc/upper/version
+v0=$(live var) e0=$(live etc)
+echo precious >"$v0/data"
+mkdir -p "$e0/upper" && echo changed >"$e0/upper/version"
 start "app: READY"
 refuse "factory reset needs --yes" "yes" "$KEEL" factory-reset --socket "$SOCK"
 "$KEEL" factory-reset --yes --socket "$SOCK" >/dev/null 2>&1
 stop reboot
-start "app: READY"
-has "factory reset ran at boot" "factory reset: /run/keel/var emptied"
-[ -e var/data ] && fail "var data survived the reset" || pass "var emptied"
-[ -e etc/upper/version ] && fail "etc change survived" || pass "etc changes gone"
+start "old trees removed"
+has "factory reset ran at boot" "factory reset: fresh, empty /etc changes"
+has "the old trees removed in the background" "old trees removed"
+[ "$(live var)" != "$v0" ] && pass "var: a new generation" || fail "var: same generation"
+[ -e "$(live var)/data" ] && fail "var data survived the reset" || pass "var emptied"
+[ -e "$(live etc)/upper/version" ] && fail "etc change survived" || pass "etc changes gone"
+same "nothing else left on var" "$(ls -A var)" "$(basename "$(live var)")"
+same "nothing else left on etc" "$(ls -A etc)" "$(basename "$(live etc)")"
 stop poweroff
 
 cat boot.out >>all.out

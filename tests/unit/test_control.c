@@ -43,6 +43,29 @@ test_request(void)
 	      "binary data after update");
 	CHECK(req("update fd\n", &r) == 10 && r.src == CONTROL_SRC_FD, "fd");
 	CHECK(req("update 4503599627370496\n", &r) > 0, "size max");
+	CHECK(req("update\n", &r) == 7 && !r.force, "not forced");
+	CHECK(req("update force\nB", &r) == 13 && r.force &&
+		  r.cmd == CONTROL_UPDATE && r.src == CONTROL_SRC_STREAM,
+	      "update force");
+	CHECK(req("update force 4096\n", &r) == 18 && r.force &&
+		  r.src == CONTROL_SRC_SIZED && r.size == 4096,
+	      "update force SIZE");
+	CHECK(req("update force fd\n", &r) == 16 && r.force &&
+		  r.src == CONTROL_SRC_FD,
+	      "update force fd");
+	{
+		struct control_req q = {CONTROL_UPDATE, CONTROL_SRC_SIZED, 77,
+					1};
+		char line[CONTROL_REQ_MAX];
+		size_t n = control_fmt_request(&q, line, sizeof(line));
+
+		CHECK(n == 16 && !memcmp(line, "update force 77\n", 16),
+		      "format forced: %.*s", (int)n, line);
+		q.src = CONTROL_SRC_FD;
+		n = control_fmt_request(&q, line, sizeof(line));
+		CHECK(n == 16 && !memcmp(line, "update force fd\n", 16),
+		      "format forced fd");
+	}
 	/* Incomplete: 0 while it may still become a request. */
 	CHECK(req("", &r) == 0 && req("stat", &r) == 0 &&
 		  req("update 12", &r) == 0,
@@ -64,6 +87,12 @@ test_request(void)
 	    "update  5\n",
 	    "update 99999999999999999999999\n",
 	    "update fd 3\n",
+	    "update force \n",
+	    "update force force\n",
+	    "update forced\n",
+	    "update force  5\n",
+	    "update fd force\n",
+	    "force update\n",
 	    "status\nstatus\n",
 	    "reboot\nx",
 	    "update fd\nx",
@@ -84,22 +113,25 @@ test_request(void)
 	      "64 bytes, no newline");
 	/* fmt -> parse round trip. */
 	struct control_req all[] = {
-	    {CONTROL_STATUS, 0, 0},
-	    {CONTROL_REBOOT, 0, 0},
-	    {CONTROL_POWEROFF, 0, 0},
-	    {CONTROL_FACTORY_RESET, 0, 0},
-	    {CONTROL_UPDATE, CONTROL_SRC_STREAM, 0},
-	    {CONTROL_UPDATE, CONTROL_SRC_FD, 0},
-	    {CONTROL_UPDATE, CONTROL_SRC_SIZED, CONTROL_SIZE_MAX},
+	    {CONTROL_STATUS, 0, 0, 0},
+	    {CONTROL_REBOOT, 0, 0, 0},
+	    {CONTROL_POWEROFF, 0, 0, 0},
+	    {CONTROL_FACTORY_RESET, 0, 0, 0},
+	    {CONTROL_UPDATE, CONTROL_SRC_STREAM, 0, 0},
+	    {CONTROL_UPDATE, CONTROL_SRC_FD, 0, 0},
+	    {CONTROL_UPDATE, CONTROL_SRC_SIZED, CONTROL_SIZE_MAX, 0},
+	    {CONTROL_UPDATE, CONTROL_SRC_STREAM, 0, 1},
+	    {CONTROL_UPDATE, CONTROL_SRC_FD, 0, 1},
+	    {CONTROL_UPDATE, CONTROL_SRC_SIZED, CONTROL_SIZE_MAX, 1},
 	};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		size_t n = control_fmt_request(&all[i], line, sizeof(line));
 		CHECK(n && control_parse_request(line, n, &r, NULL) == (int)n &&
 			  r.cmd == all[i].cmd && r.src == all[i].src &&
-			  r.size == all[i].size,
+			  r.size == all[i].size && r.force == all[i].force,
 		      "round trip %zu", i);
 	}
-	struct control_req nope = {99, 0, 0};
+	struct control_req nope = {99, 0, 0, 0};
 	CHECK(!control_fmt_request(&nope, line, sizeof(line)), "fmt bogus");
 }
 
@@ -169,14 +201,16 @@ test_reply(void)
 	      "end error '%s'", buf + 3);
 	/* The state as status lines: every one parses. */
 	state_default(&st);
-	state_set_trial(&st, 1, 3, 7, 2, NULL);
+	state_set_trial(&st, 1, 3, 7, 2, NULL, NULL);
 	state_mark_bad(&st, 1, STATE_FAIL_NOT_READY, "no READY in 60 s", NULL);
 	off = 0;
 	CHECK(!control_put_state(buf, sizeof(buf), &off, &st), "put state");
 	CHECK(strstr(buf, "committed=a\n") && strstr(buf, "floor=0\n") &&
 		  strstr(buf, "slot=b\n") &&
 		  strstr(buf, "slot.fail=not-ready\n") &&
-		  strstr(buf, "slot.fail_text=no READY in 60 s\n"),
+		  strstr(buf, "slot.fail_text=no READY in 60 s\n") &&
+		  strstr(buf, "failed_version=7\n") &&
+		  strstr(buf, "slot.digest=0000"),
 	      "state lines:\n%s", buf);
 	int lines = 0, okp = 1;
 	for (char *p = buf, *nl; (nl = strchr(p, '\n')); p = nl + 1, lines++)
@@ -288,7 +322,7 @@ test_recv(void)
 	close(s[0]);
 	/* A passed descriptor: kept for "update fd", closed otherwise. */
 	pair(s), control_conn_init(&cc);
-	out = (struct control_req){CONTROL_UPDATE, CONTROL_SRC_FD, 0};
+	out = (struct control_req){CONTROL_UPDATE, CONTROL_SRC_FD, 0, 0};
 	CHECK(!control_send_request(s[1], &out, nul, &e), "send fd");
 	CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == 1 && fd >= 0 &&
 		  fd != nul,
@@ -301,7 +335,7 @@ test_recv(void)
 	close(s[0]), close(s[1]);
 	pair(s), control_conn_init(&cc);
 	free0 = lowest_free_fd();
-	out = (struct control_req){CONTROL_STATUS, 0, 0};
+	out = (struct control_req){CONTROL_STATUS, 0, 0, 0};
 	CHECK(!control_send_request(s[1], &out, nul, &e), "send fd");
 	CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == 1 && fd == -1 &&
 		  r.cmd == CONTROL_STATUS,
