@@ -8,12 +8,15 @@
 #include <unistd.h>
 
 #include "init/init.h"
+#include "lib/update/counter.h"
 
 static struct state st;
 static struct state_io io;
 static struct state_choice choice;
 static int state_fd = -1;
 static struct img_meta proof_meta; /* one slot's header, while proving */
+static struct counter hw;	   /* the board's rollback counter */
+static int hw_ok;		   /* 1: hw is open and was read */
 
 static const char *const kind_name[] = {
     [STATE_BOOT_COMMITTED] = "committed",
@@ -82,8 +85,58 @@ prove(int s, struct state_proof *p)
 		p->version = proof_meta.h.version;
 		p->epoch = proof_meta.h.epoch;
 		img_digest(&proof_meta, p->digest);
+	} else {
+		klog("state: slot %s proves nothing: %s: %s",
+		     state_slot_name(s), e.check, e.detail);
 	}
 	close(fd);
+}
+
+/*
+ * The board's hardware rollback counter (rollback.counter=): the floor
+ * it holds. A board that has one and cannot read it does not boot: the
+ * floor it promises could not be kept (docs/SECURITY-device.md). -1 and
+ * why.
+ */
+static int
+hw_floor(uint64_t *floor, char *why, size_t cap)
+{
+	struct kerr e = {0};
+	int r;
+
+	*floor = 0;
+	if (g.board.counter != BOARD_COUNTER_TPM2 &&
+	    g.board.counter != BOARD_COUNTER_FILE)
+		return 0;
+	if (g.board.counter == BOARD_COUNTER_TPM2)
+		r = counter_tpm2_open(&hw, TPM_DEV, g.board.counter_index, &e);
+	else
+		r = counter_file_open(&hw, g.board.counter_path, &e);
+	if (r == 0)
+		r = counter_read(&hw, floor, &e);
+	if (r < 0) {
+		snprintf(why, cap, "the board's rollback counter: %s: %s",
+			 e.check, e.detail);
+		return -1;
+	}
+	hw_ok = 1;
+	klog("state: rollback counter (%s): floor %llu",
+	     g.board.counter == BOARD_COUNTER_TPM2 ? "TPM 2.0 NV index"
+						   : "test file",
+	     (unsigned long long)*floor);
+	return 0;
+}
+
+/* The counter follows the record's floor up (never down). */
+static void
+hw_advance(void)
+{
+	struct kerr e = {0};
+
+	if (hw_ok && counter_advance(&hw, st.floor, &e) < 0)
+		klog("state: ROLLBACK COUNTER NOT ADVANCED to %llu: %s: %s "
+		     "(tried again at the next boot)",
+		     (unsigned long long)st.floor, e.check, e.detail);
 }
 
 /* Opens and reads the record; a blank, garbage or missing one is empty. */
@@ -174,8 +227,11 @@ ab_load(char *why, size_t cap)
 {
 	struct state_proof p[STATE_NSLOTS];
 	struct state before;
+	uint64_t hwf;
 	int blank;
 
+	if (hw_floor(&hwf, why, cap) < 0)
+		return -1;
 	read_record();
 	blank = st.empty;
 	for (int s = 0; s < STATE_NSLOTS; s++)
@@ -187,6 +243,13 @@ ab_load(char *why, size_t cap)
 		     (unsigned long long)st.committed_version);
 	if (blank && blank_record(why, cap) < 0)
 		return -1;
+	if (hwf > st.floor) {
+		klog("state: the rollback counter holds floor %llu, above the "
+		     "record's %llu: the floor is %llu",
+		     (unsigned long long)hwf, (unsigned long long)st.floor,
+		     (unsigned long long)hwf);
+		st.floor = hwf;
+	}
 	before = st;
 	state_count_boot(&st);
 	state_choose_slot(&st, &choice);
@@ -212,6 +275,8 @@ ab_load(char *why, size_t cap)
 		     state_slot_name(choice.slot), st.slot[choice.slot].tries);
 	if (save("boot") < 0)
 		boot_unrecorded(&before);
+	if (hwf < st.floor)
+		hw_advance(); /* a commit whose advance failed, or a rebuild */
 	return 0;
 }
 
@@ -305,6 +370,7 @@ ab_app_healthy(void)
 	}
 	if (save("the commit") < 0)
 		return -1;
+	hw_advance();
 	g.commit_pending = 0;
 	g.trial = 0;
 	klog("state: %s committed: version %llu, floor %llu",

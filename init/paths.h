@@ -24,6 +24,9 @@
 /* The device-mapper name of slot s's verity mapping: "keel-a", "keel-b". */
 #define DM_NAME_FMT "keel-%c"
 
+/* The TPM 2.0 (rollback.counter=tpm2:...), through the kernel's driver. */
+#define TPM_DEV "/dev/tpm0"
+
 /* Kernel modules in the initramfs, and their load order. */
 #define MODULE_DIR "/lib/modules"
 #define MODULE_LIST MODULE_DIR "/load.list"
