@@ -272,11 +272,11 @@ control_put_state(char *buf, size_t cap, size_t *off, const struct state *st)
 			 (unsigned long long)st->boot_count);
 	r |=
 	    control_put(buf, cap, &o, "factory_reset", "%u", st->factory_reset);
-	for (int i = 0; i < STATE_NSLOTS; i++)
-		r |= put_slot(buf, cap, &o, i, &st->slot[i]);
 	for (unsigned i = 0; i < st->nfailed && i < STATE_FAILED_MAX; i++)
 		r |= control_put(buf, cap, &o, "failed_version", "%llu",
 				 (unsigned long long)st->failed[i].version);
+	for (int i = 0; i < STATE_NSLOTS; i++)
+		r |= put_slot(buf, cap, &o, i, &st->slot[i]);
 	if (r)
 		return -1;
 	*off = o;

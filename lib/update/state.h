@@ -225,9 +225,10 @@ struct state_proof {
  * digest; its flags stay). An empty record (st->empty: blank, garbage or
  * unreadable): rebuilt from the slots: the valid image with the highest
  * epoch, then version, is taken as committed (slot A on a tie), the floor
- * becomes its epoch and the committed version its version, and the other
- * slot is bootable only if it is valid and not below that floor. Returns
- * 1 if st changed.
+ * becomes its epoch and the committed version its version, the other
+ * slot is bootable only if it is valid and not below that floor, and a
+ * slot without a valid image is marked failed (verify). Returns 1 if st
+ * changed.
  */
 int state_apply_proof(struct state *st,
 		      const struct state_proof p[STATE_NSLOTS]);

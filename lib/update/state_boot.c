@@ -307,6 +307,9 @@ rebuild(struct state *st, const struct state_proof p[STATE_NSLOTS])
 		memset(s, 0, sizeof(*s));
 		if (p[i].valid)
 			learn(s, &p[i]);
+		else
+			mark_bad(st, i, STATE_FAIL_VERIFY,
+				 "no valid signed image when rebuilt");
 	}
 	st->committed_slot = c;
 	st->slot[c].committed = 1;

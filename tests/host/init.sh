@@ -201,6 +201,24 @@ cp huge.img huge-b.img && mkboard huge.img huge-b.img var
 boot 3
 has "one byte more is refused" "REFUSED: config: /keel/config.json: over 262144 bytes"
 
+# --- 9c. the kernel command line: security keys refused, the board re-checked
+mkboard a.img b.img var
+KEEL_CMDLINE="keel.part.var=$WORK/etc keel.name=evil keel.disk.wait_ms=100" \
+	boot
+has "keel.part.var= refused" \
+	"cmdline: keel.part.var=$WORK/etc: REFUSED: part.var is a security key"
+has "keel.name= refused" "cmdline: keel.name=evil: REFUSED: name is a security key"
+has "a free key applies" "cmdline: keel.disk.wait_ms=100\$"
+has "the board's name stays" "keel: board test-board"
+has "var is still var" "disk: var $WORK/var $WORK/var"
+has "the app ran" "hello from the image"
+echo "cmdline=part.var" >>board.conf # the board allows this one
+KEEL_CMDLINE="keel.part.var=$WORK/etc keel.disk.wait_ms=100" boot
+has "allowed, but two roles on one partition: every override ignored" \
+	"cmdline: REFUSED: with its overrides the board breaks a rule (part.etc and part.var are both"
+has "var is still var after the re-check" "disk: var $WORK/var $WORK/var"
+has "the app ran after the re-check" "hello from the image"
+
 # --- 10. PID 1 never allocated (its allocator refuses and says so) ---------
 cat boot.out >>all.out
 grep -q 'BUG: heap allocation' all.out && fail "keel-init tried to allocate" ||

@@ -202,6 +202,80 @@ same "nothing else left on var" "$(ls -A var)" "$(basename "$(live var)")"
 same "nothing else left on etc" "$(ls -A etc)" "$(basename "$(live etc)")"
 stop poweroff
 
+# --- 6. state writes that fail: a trial whose tries cannot be counted -------
+mkimg v5 5 2 "$GOOD"
+start "app: READY"
+"$KEEL" update v5.bundle --socket "$SOCK" >upd.out 2>&1
+has "v5 installed as a trial" "slot b installed, version 5: trial"
+stop poweroff
+# the newest copy alone at byte 0 of a file on a full tmpfs, copy 1 a hole:
+# the record reads, and every write (to copy 1) fails with ENOSPC
+s0=$(od -An -tu8 -j16 -N8 state | tr -d ' ')
+s1=$(od -An -tu8 -j4112 -N8 state | tr -d ' ')
+newest=0
+[ "${s1:-0}" -gt "${s0:-0}" ] && newest=4096
+mkdir -p full
+mount -t tmpfs -o size=64k tmpfs full
+dd if=state of=full/state bs=512 skip=$((newest / 512)) count=1 status=none
+truncate -s 8192 full/state
+dd if=/dev/zero of=full/fill bs=4096 status=none 2>/dev/null
+sed -i "s|^part.state=.*|part.state=$WORK/full/state|" board.conf
+start "app: READY"
+has "a failed write is tried again" \
+	"state: write (boot), attempt 3 of 3: copy 1: No space left on device"
+has "then said to be lost" "state: boot NOT RECORDED"
+has "the trial does not start" \
+	"the trial of b does not start: its tries cannot be recorded; booting the committed slot a"
+has "the committed v4 runs" "app v4 up"
+stop poweroff
+umount full
+sed -i "s|^part.state=.*|part.state=$WORK/state|" board.conf
+
+# --- 7. a blank record on a used device: rebuilt from the slots, or halt ---
+dd if=/dev/zero of=state bs=8192 count=1 conv=notrunc status=none
+start "app: READY"
+has "said loudly" \
+	"NO VALID RECORD ON A DEVICE THAT HAS BOOTED BEFORE ($WORK/var holds files)"
+has "rebuilt: the newest signed image committed, its epoch the floor" \
+	"rebuilt from the slots' signed headers: b committed, version 5, floor 2"
+refuse "after the rebuild: epoch 1 still below the floor" \
+	"epoch 1 is below the floor 2" "$KEEL" update lowepoch.bundle --socket "$SOCK"
+stop poweroff
+echo "on_blank_state=halt" >>board.conf
+dd if=/dev/zero of=state bs=8192 count=1 conv=notrunc status=none
+start "halted"
+wait
+has "on_blank_state=halt: halted, naming why" \
+	"keel: halted: state: the A/B record is lost on a device that has booted before"
+same "halted: keel-init stays up (timeout)" "$(cat boot.rc)" 124
+sed -i '/^on_blank_state=/d' board.conf
+
+# --- 8. the rollback counter: what the slots cannot prove ------------------
+echo "rollback.counter=file:$WORK/counter" >>board.conf
+start "app: READY"
+has "the counter is read" "state: rollback counter (test file): floor 0"
+stop poweroff
+same "the counter follows the floor up" "$(cat counter)" 2
+# an attacker puts an old signed image (epoch 1) in both slots and erases
+# the record: the counter still says 2
+"$KEEL" install v1.bundle -o a.img -q && "$KEEL" install v1.bundle -o b.img -q
+dd if=/dev/zero of=state bs=8192 count=1 conv=notrunc status=none
+start "halted"
+wait
+has "the counter's floor wins over the slots'" \
+	"the rollback counter holds floor 2, above the record's 1"
+has "epoch 1 refused in slot a" "slot a: REFUSED: epoch: security epoch 1 is below the floor 2"
+has "no slot boots: halted" "keel: halted: boot: no slot passed verification"
+grep -q "app v1 up" boot.out && fail "the old image ran" || pass "the old image never ran"
+# without the counter, the same attack rolls the device back to epoch 1
+sed -i '/^rollback.counter=/d' board.conf
+dd if=/dev/zero of=state bs=8192 count=1 conv=notrunc status=none
+start "app: READY"
+has "without a counter: what the slots prove (floor 1)" \
+	"rebuilt from the slots' signed headers: a committed, version 1, floor 1"
+has "without a counter the old image runs" "app v1 up"
+stop poweroff
+
 cat boot.out >>all.out
 grep -q 'BUG: heap allocation' all.out && fail "keel-init or its installer tried to allocate" ||
 	pass "no heap allocation in any boot or install"

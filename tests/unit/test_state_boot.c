@@ -240,7 +240,8 @@ test_proof(void)
 	p[0] = proof(0, 9, 9), p[1] = proof(1, 2, 7);
 	state_apply_proof(&st, p);
 	CHECK(st.committed_slot == 1 && st.floor == 7 && !st.slot[0].bootable &&
-		  !st.slot[0].known,
+		  !st.slot[0].known && st.slot[0].fail == STATE_FAIL_VERIFY &&
+		  st.slot[1].fail == STATE_FAIL_NONE,
 	      "only B valid");
 	state_default(&st);
 	st.empty = 1;
