@@ -133,10 +133,15 @@ hw_advance(void)
 {
 	struct kerr e = {0};
 
-	if (hw_ok && counter_advance(&hw, st.floor, &e) < 0)
+	if (!hw_ok)
+		return;
+	if (counter_advance(&hw, st.floor, &e) < 0)
 		klog("state: ROLLBACK COUNTER NOT ADVANCED to %llu: %s: %s "
 		     "(tried again at the next boot)",
 		     (unsigned long long)st.floor, e.check, e.detail);
+	else
+		klog("state: rollback counter: floor %llu",
+		     (unsigned long long)st.floor);
 }
 
 /* Opens and reads the record; a blank, garbage or missing one is empty. */

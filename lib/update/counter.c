@@ -218,8 +218,7 @@ counter_tpm2_open(struct counter *c, const char *dev, uint32_t index,
 }
 
 int
-counter_tpm2_attach(struct counter *c, int fd, uint32_t index,
-		    struct kerr *e)
+counter_tpm2_attach(struct counter *c, int fd, uint32_t index, struct kerr *e)
 {
 	uint32_t attrs = 0;
 	int r;

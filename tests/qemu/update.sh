@@ -171,6 +171,9 @@ bad | hang)
 		keel reboot
 	fi
 	;;
+tpm)
+	keel poweroff
+	;;
 wdog)
 	if [ -e /var/lib/step.wdog ]; then
 		rm /var/lib/step.wdog
@@ -657,6 +660,57 @@ files etc "$pe" 16 >/dev/null
 same "after: etc's root" "$(names / etc.part)" ". .. .keel-gen-2 lost+found "
 same "after: etc's upper layer empty" "$(names /.keel-gen-2/upper etc.part)" \
 	". .. "
+
+# --- 10. the rollback floor in a TPM 2.0 (swtpm): old images refused --------
+# A board whose file says rollback.counter=tpm2:0x01800001, QEMU's TPM TIS
+# device backed by swtpm. Then an attacker's two moves: old signed images
+# (epoch 1) in both slots, the record erased: the TPM still says 2.
+mkdir -p tpmboard tpmstate
+ln -s "$O/board/$BOARD/vmlinux" tpmboard/vmlinux
+{ cat "$TOP/board/$BOARD/board.conf"; echo "rollback.counter=tpm2:0x01800001"; } \
+	>tpmboard/board.conf
+BOARD_CONF=$WORK/tpmboard/board.conf "$TOP/scripts/mkinitramfs.sh" \
+	"$BOARD" "$O/board/$BOARD" "$O/keel-init" \
+	"$WORK/tpmboard/initramfs.cpio" >/dev/null
+# tpmboot NAME APPEND: a boot with a fresh swtpm over the same TPM state
+tpmboot() {
+	rm -f "$WORK/tpm.sock"
+	swtpm socket --tpm2 --tpmstate dir="$WORK/tpmstate" \
+		--ctrl type=unixio,path="$WORK/tpm.sock" --flags not-need-init \
+		>swtpm.log 2>&1 &
+	spid=$!
+	for _ in $(seq 50); do [ -S "$WORK/tpm.sock" ] && break; sleep 0.1; done
+	KEEL_BOARD_DIR=$WORK/tpmboard
+	export KEEL_BOARD_DIR
+	boot "$1" "$2" -- \
+		-chardev socket,id=chrtpm,path="$WORK/tpm.sock" \
+		-tpmdev emulator,id=tpm0,chardev=chrtpm \
+		-device tpm-tis,tpmdev=tpm0
+	unset KEEL_BOARD_DIR
+	kill "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+}
+tpmboot tpm1 "ut.mode=tpm"
+has tpm1 "the TPM's NV index read (defined: a fresh TPM)" \
+	"state: rollback counter (TPM 2.0 NV index): floor 0"
+has tpm1 "the TPM follows the record's floor up" \
+	"state: rollback counter: floor 2"
+has tpm1 "v2 runs" "^ut: role=v2 mode=tpm"
+"$KEEL" disk --board "$BOARD" --slot-a v1.img --slot-b v1.img -o dev.disk \
+	>/dev/null
+dd if=/dev/zero of=dev.disk bs=4096 seek=$((ps / 4096)) count=2 \
+	conv=notrunc status=none
+tpmboot tpm2 "ut.mode=tpm"
+has tpm2 "after the record was erased: the TPM's floor" \
+	"state: rollback counter (TPM 2.0 NV index): floor 2"
+has tpm2 "the slots prove only epoch 1" \
+	"rebuilt from the slots' signed headers: a committed, version 1, floor 1"
+has tpm2 "the TPM's floor wins" \
+	"the rollback counter holds floor 2, above the record's 1"
+has tpm2 "v1 (epoch 1) refused" \
+	"slot a: REFUSED: epoch: security epoch 1 is below the floor 2"
+hasnt tpm2 "the old image never ran" "^ut: role=v1"
+same "no slot boots: halted, keel qemu 125" "$rc" 125
 
 r=$((bsize * 10000 / (t_install > 0 ? t_install : 1) / 1048576))
 echo "update: install of a $bsize-byte bundle in QEMU (TCG): $t_install ms" \

@@ -67,9 +67,9 @@ fake_tpm(int fd, uint32_t index, int defined, uint32_t type, int owner_pw)
 			if (!defined) {
 				rn = reply(r, 0x8001, 0x18b, NULL, 0);
 			} else {
-				uint8_t pub[] = {0, 14, 0, 0, 0, 0, 0, 0x0b,
-						 0, 0, 0, 0, 0, 0, 0, 8,
-						 0, 2, 0, 0};
+				uint8_t pub[] = {0,    14, 0, 0, 0, 0, 0,
+						 0x0b, 0,  0, 0, 0, 0, 0,
+						 0,    8,  0, 2, 0, 0};
 				for (int i = 0; i < 4; i++)
 					pub[2 + i] =
 					    (uint8_t)(index >> (24 - 8 * i));
@@ -80,9 +80,9 @@ fake_tpm(int fd, uint32_t index, int defined, uint32_t type, int owner_pw)
 					    (uint8_t)(a >> (24 - 8 * i));
 				rn = reply(r, 0x8001, 0, pub, sizeof(pub));
 			}
-		} else if (cc == 0x12a && n == 45 && g32(c + 10) == 0x40000001 &&
-			   pw_ok(c + 14) && g32(c + 31) == index &&
-			   g32(c + 37) == 0x02040024) {
+		} else if (cc == 0x12a && n == 45 &&
+			   g32(c + 10) == 0x40000001 && pw_ok(c + 14) &&
+			   g32(c + 31) == index && g32(c + 37) == 0x02040024) {
 			rc = owner_pw ? 0x9a2 : 0;
 			defined |= !owner_pw;
 			type = 2;
@@ -155,11 +155,11 @@ test_tpm(void)
 	CHECK(counter_advance(&c, 3, &e) == 0, "advance 3: %s", e.detail);
 	CHECK(counter_read(&c, &f, &e) == 0 && f == 3, "3: %llu",
 	      (unsigned long long)f);
-	CHECK(counter_advance(&c, 2, &e) == 0 && counter_read(&c, &f, &e) == 0 &&
-		  f == 3,
+	CHECK(counter_advance(&c, 2, &e) == 0 &&
+		  counter_read(&c, &f, &e) == 0 && f == 3,
 	      "never lowered: %llu", (unsigned long long)f);
-	CHECK(counter_advance(&c, 64, &e) == 0 && counter_read(&c, &f, &e) == 0 &&
-		  f == 64,
+	CHECK(counter_advance(&c, 64, &e) == 0 &&
+		  counter_read(&c, &f, &e) == 0 && f == 64,
 	      "64: %llu", (unsigned long long)f);
 	CHECK(counter_advance(&c, 1000, &e) == 0 &&
 		  counter_read(&c, &f, &e) == 0 && f == COUNTER_TPM2_MAX,
@@ -185,8 +185,8 @@ test_tpm(void)
 static void
 test_parse(void)
 {
-	uint8_t r[64] = {0x80, 0x02, 0, 0, 0, 29, 0, 0, 0, 0, 0, 0, 0, 10,
-			 0,    8,    0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0};
+	uint8_t r[64] = {0x80, 0x02, 0, 0, 0, 29, 0, 0, 0, 0, 0, 0, 0, 10, 0,
+			 8,    0,    0, 0, 0, 0,  0, 0, 7, 0, 0, 0, 0, 0};
 	struct kerr e = {0};
 	uint64_t b = 0;
 	uint32_t a = 0;
@@ -213,9 +213,8 @@ test_parse(void)
 	CHECK(counter_tpm2_parse_public(h, 10, 5, &a, &e) == 1, "undefined");
 	h[9] = 0x8c;
 	CHECK(counter_tpm2_parse_public(h, 10, 5, &a, &e) == -1, "other rc");
-	uint8_t p[32] = {0x80, 1, 0, 0, 0, 30, 0, 0, 0, 0, 0, 14, 1, 2,
-			 3,    4, 0, 11, 0, 0, 0, 0x24, 0, 0, 0, 8, 0, 2,
-			 0,    0};
+	uint8_t p[32] = {0x80, 1, 0,  0, 0, 30, 0,    0, 0, 0, 0, 14, 1, 2, 3,
+			 4,    0, 11, 0, 0, 0,	0x24, 0, 0, 0, 8, 0,  2, 0, 0};
 	CHECK(counter_tpm2_parse_public(p, 30, 0x01020304, &a, &e) == 0 &&
 		  a == 0x24,
 	      "public: %s", e.detail);
@@ -238,11 +237,11 @@ test_file(void)
 	close(fd);
 	CHECK(counter_file_open(&c, path, &e) == 0, "open");
 	CHECK(counter_read(&c, &f, &e) == 0 && f == 0, "empty: 0");
-	CHECK(counter_advance(&c, 12, &e) == 0 && counter_read(&c, &f, &e) == 0 &&
-		  f == 12,
+	CHECK(counter_advance(&c, 12, &e) == 0 &&
+		  counter_read(&c, &f, &e) == 0 && f == 12,
 	      "12");
-	CHECK(counter_advance(&c, 5, &e) == 0 && counter_read(&c, &f, &e) == 0 &&
-		  f == 12,
+	CHECK(counter_advance(&c, 5, &e) == 0 &&
+		  counter_read(&c, &f, &e) == 0 && f == 12,
 	      "never lowered");
 	counter_close(&c);
 	fd = open(path, O_WRONLY | O_TRUNC);

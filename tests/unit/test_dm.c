@@ -25,14 +25,23 @@ ev(char *buf, size_t cap, const char *const *f)
 static void
 test_uevent(void)
 {
-	static const char *good[] = {
-	    "change@/devices/virtual/block/dm-0", "ACTION=change",
-	    "DEVPATH=/devices/virtual/block/dm-0", "SUBSYSTEM=block",
-	    "DM_VERITY_ERR_BLOCK_NR=0,349", "MAJOR=254", "MINOR=0",
-	    "DEVNAME=dm-0", "DEVTYPE=disk", "SEQNUM=2188", NULL};
-	static const char *other[] = {
-	    "add@/devices/virtual/block/loop0", "ACTION=add", "MAJOR=7",
-	    "MINOR=0", "SEQNUM=1", NULL};
+	static const char *good[] = {"change@/devices/virtual/block/dm-0",
+				     "ACTION=change",
+				     "DEVPATH=/devices/virtual/block/dm-0",
+				     "SUBSYSTEM=block",
+				     "DM_VERITY_ERR_BLOCK_NR=0,349",
+				     "MAJOR=254",
+				     "MINOR=0",
+				     "DEVNAME=dm-0",
+				     "DEVTYPE=disk",
+				     "SEQNUM=2188",
+				     NULL};
+	static const char *other[] = {"add@/devices/virtual/block/loop0",
+				      "ACTION=add",
+				      "MAJOR=7",
+				      "MINOR=0",
+				      "SEQNUM=1",
+				      NULL};
 	char buf[1024];
 	uint64_t block = 0;
 	int type = -1;
@@ -80,8 +89,8 @@ test_uevent(void)
 	CHECK(dm_verity_uevent(buf, n - 1, 254, 0, &type, &block) == -1,
 	      "unterminated");
 	CHECK(dm_verity_uevent(buf, 0, 254, 0, &type, &block) == -1, "empty");
-	CHECK(dm_verity_uevent(buf, DM_UEVENT_MAX + 1, 254, 0, &type,
-			       &block) == -1,
+	CHECK(dm_verity_uevent(buf, DM_UEVENT_MAX + 1, 254, 0, &type, &block) ==
+		  -1,
 	      "too long");
 	/* Cut at every length: never accepted before its three fields are
 	 * in (MINOR=0 is the last of them); after that, a cut field may make
