@@ -34,15 +34,24 @@ static int listen_fd = -1;
  * The one update in progress: a child of PID 1 writing the update target.
  * Before its first write the child asks PID 1, over a socket pair, to
  * mark the slot not bootable in the record (PID 1 owns the record), and
- * waits for the answer; PID 1 answers from its loop, never waiting.
+ * waits for the answer; PID 1 answers from its loop, never waiting. A
+ * child that fails sends its reason the same way and exits: PID 1 gives
+ * the client its final line once the child is reaped, so that a client
+ * that saw the end of one update never finds it still running.
  */
 static pid_t installer = -1;
 static int installer_conn = -1, installer_slot = -1;
 static int prep_fd = -1;      /* PID 1's end of the pair */
 static struct bundle_work bw; /* touched only in the child */
+static char installer_err[CONTROL_LINE_MAX - 16]; /* its reason, or "" */
 
-/* The child's request: the image it is about to write. */
+/* The child's messages: 'P' (prepare) and the image it is about to
+ * write, or 'E' and the reason it failed. */
+#define MSG_PREPARE 'P'
+#define MSG_ERROR 'E'
 struct prep_msg {
+	char kind;
+	char pad[7];
 	uint64_t version, epoch;
 	uint8_t digest[STATE_DIGEST];
 };
@@ -114,6 +123,7 @@ prepare(void *ctx, const struct img_meta *m, struct kerr *e)
 	uint8_t ok = 1;
 
 	memset(&msg, 0, sizeof(msg));
+	msg.kind = MSG_PREPARE;
 	msg.version = m->h.version;
 	msg.epoch = m->h.epoch;
 	img_digest(m, msg.digest);
@@ -134,6 +144,19 @@ prepare(void *ctx, const struct img_meta *m, struct kerr *e)
 				"first: nothing written",
 				'a' + c->slot);
 	return 0;
+}
+
+/* In the child: the reason it failed, to PID 1 (which replies), then out. */
+__attribute__((noreturn)) static void
+child_fail(int prep, const char *why, int code)
+{
+	char msg[1 + sizeof(installer_err)];
+	size_t n = strnlen(why, sizeof(installer_err) - 1);
+
+	msg[0] = MSG_ERROR;
+	memcpy(msg + 1, why, n);
+	(void)!send(prep, msg, 1 + n, MSG_NOSIGNAL);
+	_exit(code);
 }
 
 /*
@@ -159,15 +182,13 @@ install_child(int conn, int src, int slot, int prep, int force)
 		char why[128];
 		snprintf(why, sizeof(why), "%s: %s", g.dev[slot],
 			 strerror(errno));
-		reply_end(conn, why);
-		_exit(1);
+		child_fail(prep, why, 1);
 	}
 	if (bundle_install(bundle_read_fd, &src, out, &pol, &hooks, &bw, &m,
 			   &e) < 0) {
 		char why[CONTROL_LINE_MAX - 16];
 		snprintf(why, sizeof(why), "%s: %s", e.check, e.detail);
-		reply_end(conn, why);
-		_exit(bw.touched ? 2 : 1);
+		child_fail(prep, why, bw.touched ? 2 : 1);
 	}
 	fsync(out);
 	_exit(0);
@@ -207,23 +228,38 @@ start_update(int fd, int src, int force)
 	}
 	fcntl(sp[0], F_SETFL, O_NONBLOCK);
 	prep_fd = sp[0];
+	installer_err[0] = 0;
 	installer = pid;
 	installer_conn = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	installer_slot = slot;
 }
 
-/* The installer asks for its mark: written and synced, then answered. */
+/*
+ * A message of the installer: its reason for failing is kept for the
+ * reply; a request for its mark is written and synced, then answered.
+ */
 static void
 on_prepare(void)
 {
-	struct prep_msg msg;
+	union {
+		struct prep_msg p;
+		char text[1 + sizeof(installer_err)];
+	} msg;
 	uint8_t ok;
 	ssize_t n = recv(prep_fd, &msg, sizeof(msg), MSG_DONTWAIT);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (n != (ssize_t)sizeof(msg)) { /* closed, or not a request */
-		close(prep_fd);
+	if (n > 1 && msg.text[0] == MSG_ERROR) {
+		size_t k = (size_t)n - 1 < sizeof(installer_err) - 1
+			       ? (size_t)n - 1
+			       : sizeof(installer_err) - 1;
+		memcpy(installer_err, msg.text + 1, k);
+		installer_err[k] = 0;
+		return;
+	}
+	if (n != (ssize_t)sizeof(msg.p) || msg.p.kind != MSG_PREPARE) {
+		close(prep_fd); /* closed, or not a request */
 		prep_fd = -1;
 		return;
 	}
@@ -231,7 +267,7 @@ on_prepare(void)
 	klog("update: slot %c %s for version %llu", 'a' + installer_slot,
 	     ok ? "could NOT be marked not bootable: install refused"
 		: "marked not bootable, synced; writing",
-	     (unsigned long long)msg.version);
+	     (unsigned long long)msg.p.version);
 	(void)!send(prep_fd, &ok, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
@@ -248,6 +284,13 @@ ctl_child_exited(pid_t pid, int status)
 		return 0;
 	installer = -1;
 	installer_conn = -1;
+	/* what it said before it went (its reason) */
+	while (prep_fd >= 0 && !installer_err[0] && code) {
+		int before = prep_fd;
+		on_prepare();
+		if (prep_fd == before && !installer_err[0])
+			break;
+	}
 	if (prep_fd >= 0) {
 		close(prep_fd);
 		prep_fd = -1;
@@ -277,8 +320,11 @@ ctl_child_exited(pid_t pid, int status)
 		if (sfd >= 0)
 			close(sfd);
 	} else {
-		klog("update: refused (%s)",
-		     code == 1 ? "nothing written" : "slot left unbootable");
+		klog("update: refused (%s): %s",
+		     code == 1 ? "nothing written" : "slot left unbootable",
+		     installer_err[0] ? installer_err : "the installer died");
+		reply_end(fd, installer_err[0] ? installer_err
+					       : "the installer died");
 	}
 	if (fd >= 0)
 		close(fd);

@@ -186,7 +186,7 @@ retire_old(int root, long long keep, long long *trash)
  * migrating directory (renamed last, so a cut move resumes), keeping the
  * root's owner and mode. With a reset pending it goes to trash instead.
  */
-static long long
+static int
 migrate(int root, const struct root_scan *r, int reset)
 {
 	char to[48];
@@ -207,7 +207,7 @@ migrate(int root, const struct root_scan *r, int reset)
 	if (move_legacy(root, MIGRATING, 0) < 0 || fsync(root) < 0 ||
 	    renameat(root, MIGRATING, root, GEN "1") < 0)
 		return -1;
-	return 1;
+	return 0;
 }
 
 int
@@ -230,14 +230,15 @@ reset_prepare(const char *dir, int rw, int reset, char *live, size_t cap)
 		return 0;
 	}
 	if (gen < 0 && (r.legacy || r.migrating)) {
-		gen = migrate(root, &r, reset);
-		if (gen < 0)
+		if (migrate(root, &r, reset) < 0)
 			goto fail;
-		if (reset)
-			r.trash++;
-		reset = reset && gen > 0;
 		klog("%s: the old layout %s", dir,
-		     gen ? "moved into " GEN "1" : "moved to trash (reset)");
+		     reset ? "moved to trash (factory reset)"
+			   : "moved into " GEN "1");
+		if (reset) /* a fresh generation 1 below */
+			r.trash++, reset = 0;
+		else
+			gen = 1;
 	}
 	if (gen < 0 || reset) {
 		/* The switch: a fresh, empty generation above every other. */

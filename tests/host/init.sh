@@ -219,6 +219,23 @@ has "allowed, but two roles on one partition: every override ignored" \
 has "var is still var after the re-check" "disk: var $WORK/var $WORK/var"
 has "the app ran after the re-check" "hello from the image"
 
+# --- 9d. the old layout of a persistent partition (the app's tree at its
+# root) becomes generation 1 at the first boot, a cut move resumed
+mkdir -p legacy/sub legacy/.keel-migrating
+printf 'run\nrun\nrun\n' >legacy/runs
+echo moved-before-a-cut >legacy/.keel-migrating/early
+echo deep >legacy/sub/file
+chmod 0750 legacy
+mkboard a.img b.img legacy
+boot
+has "the old layout moved" "/run/keel/var: the old layout moved into .keel-gen-1"
+has "the app sees its old /var/lib" "runs=4"
+same "the root holds only generation 1" "$(ls -A legacy)" ".keel-gen-1"
+same "what a cut move had moved is there too" \
+	"$(cat legacy/.keel-gen-1/early)" moved-before-a-cut
+same "and the tree below" "$(cat legacy/.keel-gen-1/sub/file)" deep
+same "the root's mode kept" "$(stat -c %a legacy/.keel-gen-1)" 750
+
 # --- 10. PID 1 never allocated (its allocator refuses and says so) ---------
 cat boot.out >>all.out
 grep -q 'BUG: heap allocation' all.out && fail "keel-init tried to allocate" ||

@@ -61,10 +61,11 @@ EOF
 truncate -s 8192 state
 
 # start: boot keel-init in the background; waits for PATTERN on its console
+# (T: seconds before timeout stops it, 60; a halted keel-init stays up)
 start() {
 	cat boot.out >>all.out 2>/dev/null
 	: >boot.out
-	( timeout 60 unshare --fork --pid --mount --propagation private -- \
+	( timeout "${T:-60}" unshare --fork --pid --mount --propagation private -- \
 		"$INIT" --test --board board.conf >boot.out 2>&1; echo $? >boot.rc ) &
 	for _ in $(seq 150); do grep -q -e "$1" boot.out 2>/dev/null && break; sleep 0.1; done
 	PID=$(pgrep -f "^$INIT --test" | head -n 1)
@@ -243,8 +244,10 @@ refuse "after the rebuild: epoch 1 still below the floor" \
 stop poweroff
 echo "on_blank_state=halt" >>board.conf
 dd if=/dev/zero of=state bs=8192 count=1 conv=notrunc status=none
+T=5
 start "halted"
 wait
+unset T
 has "on_blank_state=halt: halted, naming why" \
 	"keel: halted: state: the A/B record is lost on a device that has booted before"
 same "halted: keel-init stays up (timeout)" "$(cat boot.rc)" 124
@@ -260,8 +263,10 @@ same "the counter follows the floor up" "$(cat counter)" 2
 # the record: the counter still says 2
 "$KEEL" install v1.bundle -o a.img -q && "$KEEL" install v1.bundle -o b.img -q
 dd if=/dev/zero of=state bs=8192 count=1 conv=notrunc status=none
+T=5
 start "halted"
 wait
+unset T
 has "the counter's floor wins over the slots'" \
 	"the rollback counter holds floor 2, above the record's 1"
 has "epoch 1 refused in slot a" "slot a: REFUSED: epoch: security epoch 1 is below the floor 2"
