@@ -45,7 +45,7 @@ static char conflict[200]; /* the first reason to refuse, or "" */
 static int
 read_devt(const char *path, dev_t *out)
 {
-	char buf[32];
+	char buf[32], *end, *end2;
 	unsigned ma, mi;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t r;
@@ -57,7 +57,12 @@ read_devt(const char *path, dev_t *out)
 	if (r <= 0)
 		return -1;
 	buf[r] = 0;
-	if (sscanf(buf, "%u:%u", &ma, &mi) != 2)
+	/* "MAJOR:MINOR\n"; strtoul, not sscanf (musl's pulls in ~10 KiB) */
+	ma = (unsigned)strtoul(buf, &end, 10);
+	if (end == buf || *end != ':')
+		return -1;
+	mi = (unsigned)strtoul(end + 1, &end2, 10);
+	if (end2 == end + 1)
 		return -1;
 	*out = makedev(ma, mi);
 	return 0;

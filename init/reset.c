@@ -22,9 +22,11 @@
  *   lost+found
  * A factory reset makes generation N+1 (that mkdir, synced, is the
  * switch) and renames N to trash: complete by construction, whatever
- * the old tree holds. Anything else at the root is the old layout (the
+ * the old tree holds. Other names starting ".keel-" are keel-init's too
+ * (left alone here). Anything else at the root is the old layout (the
  * app's tree was the root itself) and becomes generation 1.
  */
+#define KEEL_PREFIX ".keel-" /* the root's names that are keel-init's */
 #define GEN ".keel-gen-"
 #define TRASH ".keel-trash-"
 #define MIGRATING ".keel-migrating"
@@ -83,7 +85,8 @@ scan_root(int root, struct root_scan *r)
 					r->trash = v;
 			} else if (!strcmp(name, MIGRATING)) {
 				r->migrating = 1;
-			} else {
+			} else if (strncmp(name, KEEL_PREFIX,
+					   sizeof(KEEL_PREFIX) - 1)) {
 				r->legacy++;
 			}
 		}
@@ -91,14 +94,18 @@ scan_root(int root, struct root_scan *r)
 	return n < 0 ? -1 : 0;
 }
 
-/* An entry of the old layout (what move_legacy moves). */
+/*
+ * An entry of the old layout (what move_legacy moves): anything but
+ * lost+found and keel's own names (".keel-" and more: generations, trash,
+ * and whatever else keel-init keeps at the root, never the app's).
+ */
 static int
 legacy(const char *name, const char *into, int with_migrating)
 {
 	return strcmp(name, ".") && strcmp(name, "..") &&
 	       strcmp(name, "lost+found") && strcmp(name, into) &&
-	       numbered(name, GEN) < 0 && numbered(name, TRASH) < 0 &&
-	       (with_migrating || strcmp(name, MIGRATING));
+	       (strncmp(name, KEEL_PREFIX, sizeof(KEEL_PREFIX) - 1) ||
+		(with_migrating && !strcmp(name, MIGRATING)));
 }
 
 /*

@@ -145,6 +145,24 @@ has "after the reboot: slot B" "booting b as fallback"
 has "nothing left: halt" "keel: halted: app: crash loop on every slot"
 same "halted, keel-init stays up (timeout)" "$(cat boot.rc)" 124
 
+# --- 6b. a record that cannot be written: the boot goes on, but a crash
+# loop whose mark cannot be recorded halts instead of rebooting into it
+mkdir -p full
+mount -t tmpfs -o size=64k tmpfs full
+truncate -s 8192 full/state
+dd if=/dev/zero of=full/fill bs=4096 status=none 2>/dev/null
+EXIT=restart mkboard crash.img crash-b.img var
+sed -i "s|^part.state=.*|part.state=$WORK/full/state|" board.conf
+boot 6
+has "a write that fails is tried again" \
+	"state: write (boot), attempt 3 of 3: copy 0: No space left on device"
+has "the committed slot boots all the same" "booting a as committed"
+has "the crash loop escalates" "app: crash loop (10 restarts)"
+has "its mark cannot be written: halted, not rebooted into the same slot" \
+	"keel: halted: app: crash loop, and the record cannot say so"
+same "halted, keel-init stays up (timeout)" "$(cat boot.rc)" 124
+umount full
+
 # --- 7. SIGTERM to PID 1: TERM to the app, clean unmount, power off ----------
 mkapp sleeper 'trap "echo got TERM; exit 0" TERM; echo sleeping; while :; do sleep 0.1; done'
 mkboard sleeper.img sleeper-b.img var

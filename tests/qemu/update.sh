@@ -8,9 +8,10 @@
 # survives, a bad update and a hung trial that fall back after their tries
 # (the version that failed refused when offered again), a hung app reset
 # by the hardware watchdog (and the next boot saying so), and a factory
-# reset of a 200-level tree of odd names that leaves nothing. Thirteen runs
-# of QEMU on one disk; --allow-reboot strings the boots of one scenario
-# together.
+# reset of a 200-level tree of odd names that leaves nothing, and last the
+# floor in a TPM 2.0 (swtpm) against old images in both slots. Fourteen
+# runs of QEMU on one disk; --allow-reboot strings the boots of one
+# scenario together.
 . "$(dirname "$0")/../lib.sh"
 
 BOARD=qemu-x86_64
