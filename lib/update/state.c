@@ -312,7 +312,10 @@ state_pick(const uint8_t *rec0, const uint8_t *rec1, struct state *st,
 		pick = ok[0] ? 0 : 1;
 	*st = s[pick];
 	st->copy = pick;
-	st->other_bad = !ok[!pick];
+	/* A copy never written (all zero) is not a damaged one. */
+	st->other_bad =
+	    !ok[!pick] && !(pick ? rec0 && bytes_zero(rec0, STATE_REC_SIZE)
+				 : rec1 && bytes_zero(rec1, STATE_REC_SIZE));
 	return 0;
 }
 

@@ -84,7 +84,8 @@ struct state {
 	/* Not stored: where the record came from (set by state_read). */
 	int copy;	   /* copy read from; -1 when defaults */
 	uint8_t empty;	   /* 1: no valid copy, defaults in use */
-	uint8_t other_bad; /* 1: the other copy was invalid */
+	uint8_t other_bad; /* 1: the other copy was damaged or unreadable
+			      (not merely never written: all zero) */
 };
 
 /* Storage access, interposable by tests. Return as pread/pwrite/fdatasync. */

@@ -325,7 +325,14 @@ test_copies(void)
 	      "corrupt copy 1");
 	CHECK(!state_pick(r1, r0, &got, &e) && got.copy == 1 && got.other_bad,
 	      "corrupt copy 0");
-	CHECK(!state_pick(NULL, r0, &got, &e) && got.copy == 1, "unreadable");
+	CHECK(!state_pick(NULL, r0, &got, &e) && got.copy == 1 && got.other_bad,
+	      "unreadable");
+	{
+		uint8_t blank[STATE_REC_SIZE] = {0};
+		CHECK(!state_pick(r0, blank, &got, &e) && got.copy == 0 &&
+			  !got.other_bad,
+		      "a copy never written is not damaged");
+	}
 	/* Both corrupt: defaults, flagged, with the reasons. */
 	memset(r0, 0, sizeof(r0));
 	memset(&got, 0x5a, sizeof(got));
