@@ -134,6 +134,20 @@ $(O)/keel-init $(O)/keel: $(O)/%: $$(BIN_$$*) $(O)/libkeel.a $(DEPLIBS)
 
 -include $(ALLOBJS:.o=.d)
 
+# keel-test: keel with the test hooks of launcher/run_map.c compiled in
+# (KEEL_TEST_HOOKS: a pause between the check and the mount), for the
+# host tests only; never installed, never part of `all`.
+TEST_HOOKED := $(O)/launcher/run_map.o
+TEST_HOOK_OBJS := $(patsubst $(O)/%,$(O)/test/%,$(TEST_HOOKED))
+$(TEST_HOOK_OBJS): $(O)/test/%.o: %.c | $(O)/.deps-ok $(O)/gen/keel_version.h $(DEPLIBS)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -DKEEL_TEST_HOOKS -MMD -MP -c $< -o $@
+$(O)/keel-test: $(filter-out $(TEST_HOOKED),$(BIN_keel)) $(TEST_HOOK_OBJS) $(O)/libkeel.a $(DEPLIBS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(O)/libkeel.a $(DEPLIBS)
+-include $(TEST_HOOK_OBJS:.o=.d)
+
 # --- host builds of lib/ for unit tests (ASan/UBSan) and fuzzing ---------
 HOSTCC := clang
 HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
@@ -181,11 +195,15 @@ fuzzers: $(FUZZERS)
 
 # --- tests, fuzzing, benchmarks, the board -------------------------------
 # The isolation probe runs inside containers: static, no keel code in it.
-$(O)/probe: tests/probe/probe.c
+PROBE_SRC := tests/probe/probe.c tests/probe/escape.c tests/probe/escape_sys.c \
+	tests/probe/escape_proc.c
+$(O)/probe: $(PROBE_SRC) tests/probe/escape.h
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) -static -Os -Wall -Wextra -Werror -o $@ $<
+	$(Q)$(CC) -static -Os -Wall -Wextra -Werror -Wno-format-truncation \
+		-I. -o $@ $(PROBE_SRC)
 run-check run-check-host run-bench: $(O)/probe
+run-check run-check-host run-check-qemu: $(O)/keel-test
 
 # The board: Debian's kernel and modules, and the initramfs with keel-init
 # (make board). The tiny kernel with everything built in takes ~12 minutes
@@ -256,7 +274,7 @@ run-bench: all board
 fmt:
 	$(Q)git ls-files '*.c' '*.h' | xargs clang-format -i
 clean:
-	rm -rf $(O)/keel $(O)/keel-init $(O)/libkeel.a $(O)/fuzz \
+	rm -rf $(O)/keel $(O)/keel-init $(O)/keel-test $(O)/test $(O)/libkeel.a $(O)/fuzz \
 		$(addprefix $(O)/,$(TOP_SUBDIRS)) $(addprefix $(O)/host/,$(TOP_SUBDIRS) tests)
 distclean:
 	rm -rf $(O)

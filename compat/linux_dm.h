@@ -63,5 +63,6 @@ enum {
 #define DM_READONLY_FLAG (1u << 0)
 #define DM_SUSPEND_FLAG (1u << 1)
 #define DM_STATUS_TABLE_FLAG (1u << 4)
+#define DM_DEFERRED_REMOVE (1u << 17) /* remove on the last close */
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The app's container: started from the verified image, stopped cleanly. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -11,24 +12,28 @@
 
 static struct cgroup cg;
 static int have_cg;
+static int null_fd = -1;
 
-static void
+/* The app's cgroup (limits and the device program); a failure is the
+ * start's: the app never runs without the cgroup it should have. */
+static int
 setup_cgroup(void)
 {
 	struct cgroup_warnings w;
 	struct kerr e = {0};
 
 	if (have_cg || access("/sys/fs/cgroup/cgroup.controllers", F_OK) < 0)
-		return;
+		return 0;
 	memset(&w, 0, sizeof(w));
 	if (cgroup_create(&cg, "/sys/fs/cgroup", "keel/app", &g.cfg, &w, &e) <
 	    0) {
 		klog("cgroup: %s", e.detail);
-		return;
+		return -1;
 	}
 	for (int i = 0; i < w.n; i++)
 		klog("cgroup: %s", w.msg[i]);
 	have_cg = 1;
+	return 0;
 }
 
 int
@@ -36,6 +41,7 @@ app_start(char *const *env)
 {
 	sigset_t none;
 	struct ctr_spec s;
+	int stdio[3];
 	struct kerr e = {0};
 
 	sigemptyset(&none);
@@ -48,7 +54,15 @@ app_start(char *const *env)
 	s.app_mask = &none;
 	s.keel_run = SOCK_DIR;
 	s.env = env;
-	setup_cgroup();
+	/* stdin /dev/null; stdout and stderr the log's pipe, never the
+	 * console: nothing the app does with its output can stall PID 1. */
+	if (null_fd < 0)
+		null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	stdio[0] = null_fd;
+	stdio[1] = stdio[2] = log_app_fd() >= 0 ? log_app_fd() : null_fd;
+	s.stdio = stdio;
+	if (setup_cgroup() < 0)
+		return -1;
 	s.cg = have_cg ? &cg : NULL;
 	if (ctr_start(&s, &g.ctr, &e) < 0) {
 		klog("app: %s: %s", e.check ? e.check : "start", e.detail);
@@ -102,6 +116,7 @@ app_stop(uint32_t grace_ms)
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 	g.app_running = 0;
+	log_app_ended(); /* its last words */
 	if (have_cg)
 		cgroup_remove(&cg, NULL);
 }

@@ -167,8 +167,13 @@ __attribute__((noreturn)) static void
 install_child(int conn, int src, int slot, int prep, int force)
 {
 	const struct state *st = ab_state();
-	struct bundle_policy pol = {&g.keys, g.board.name,
-				    st->committed_version, st->floor, 0};
+	struct bundle_policy pol = {
+	    .ks = &g.keys,
+	    .board = g.board.name,
+	    .arch = IMG_ARCH_HOST,
+	    .committed_version = st->committed_version,
+	    .epoch_floor = st->floor,
+	};
 	struct child_ctx c = {conn, prep, slot, force};
 	struct bundle_hooks hooks = {prepare, progress, &c};
 	struct img_meta m;
@@ -382,6 +387,9 @@ handle(int fd, const struct control_req *r, int src)
 		break;
 	case CONTROL_UPDATE:
 		start_update(fd, src, r->force);
+		break;
+	case CONTROL_LOGS:
+		logsrv_start(fd, r);
 		break;
 	}
 }

@@ -39,24 +39,6 @@ early_set_board_path(const char *path)
 	board_path = path;
 }
 
-/* The console as fds 0-2, when the kernel gave PID 1 none. */
-static void
-open_console(void)
-{
-	int fd;
-
-	if (fcntl(2, F_GETFD) >= 0)
-		return;
-	fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	dup2(fd, 0);
-	dup2(fd, 1);
-	dup2(fd, 2);
-	if (fd > 2)
-		close(fd);
-}
-
 void
 early_mounts(void)
 {
@@ -70,8 +52,7 @@ early_mounts(void)
 			klog("mount %s on %s: %s", m->type, m->dst,
 			     strerror(errno));
 	}
-	open_console();
-	log_open_kmsg();
+	log_open();
 	mkdir(RUN_DIR, 0755);
 	mkdir(DEV_DIR, 0700);
 	mkdir(SOCK_DIR, 0755);

@@ -16,6 +16,8 @@
 #include "lib/container/container.h"
 #include "lib/crypto/keyset.h"
 #include "lib/image/image.h"
+#include "lib/ipc/control.h"
+#include "lib/log/logring.h"
 #include "lib/update/state.h"
 
 /*
@@ -75,11 +77,37 @@ struct init {
 	int trial;	    /* booted a trial slot (tries counted) */
 };
 extern struct init g;
+void globals_init(void);
 
-/* Logging, to the console and /dev/kmsg, with µs since start (log.c). */
+/*
+ * The log (log.c): keel-init's lines, the app's output and the kernel's
+ * messages in one RAM ring, echoed to the console without ever blocking.
+ * klog stamps a line with µs since start; klog_status writes one of the
+ * "keel: ..." lines keel's tools read off the console.
+ */
 void log_init(void);
-void log_open_kmsg(void);
+void log_open(void);
 void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void klog_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const struct logring *log_ring(void);
+int log_app_fd(void);
+void log_drain_app(void);
+void log_app_ended(void);
+void log_drain_kernel(void);
+int log_pollfds(struct pollfd *p, int max);
+void log_poll(const struct pollfd *p, int n);
+
+/* The log kept across boots on the var partition (logfile.c). */
+void logfile_open(void);
+void logfile_flush(int sync);
+void logfile_close(void);
+void logfile_path(unsigned boot, char *out, size_t cap);
+
+/* Readers of the log over the control socket (logsrv.c): logsrv_start
+ * takes a copy of the connection's fd. */
+void logsrv_start(int fd, const struct control_req *r);
+int logsrv_pollfds(struct pollfd *p, int max);
+void logsrv_poll(const struct pollfd *p, int n);
 
 /* The ends of the road (power.c). power_fatal: reboot after the board's
  * delay, or halt with the reason on the console; power_shutdown: stop
@@ -140,6 +168,7 @@ void persist_unmount(void);
 const char *persist_etc_upper(void);
 const char *persist_etc_work(void);
 const char *persist_var(void);
+const char *persist_keel_dir(void);
 
 /*
  * A persistent partition's generations (reset.c): reset_prepare finds

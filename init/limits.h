@@ -8,6 +8,16 @@
 
 /* A console/kmsg line: the longest kerr detail (200) plus prefixes. */
 #define INIT_LOG_LINE 320
+/* The RAM log: bytes of lines kept (about 3000 lines of 80 bytes and up). */
+#define INIT_LOG_RING (256 * 1024)
+/* The app's output pipe: what it may write before PID 1 reads it. */
+#define INIT_LOG_PIPE (256 * 1024)
+/* Clients reading the log at once, and how long one may stall (ms). */
+#define INIT_LOG_READERS 4
+/* The saved log: one file per boot at most this big; saved this often. */
+#define INIT_LOG_FILE_MAX (1024 * 1024)
+#define INIT_LOG_FLUSH_MS 60000
+#define INIT_LOG_STALL_MS 30000
 /* /proc/cmdline: the kernel's COMMAND_LINE_SIZE on x86 is 2048. */
 #define INIT_CMDLINE_MAX 4096
 /* The board file: lib/config/board.h's BOARD_FILE_MAX. */

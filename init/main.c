@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/reboot.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,7 +27,7 @@ check_keys(void)
 {
 	struct kerr e = {0};
 
-	if (ks_load_baked(&g.keys, &e) < 0) {
+	if (ks_check_baked(&g.keys, &e) < 0) {
 		fprintf(stderr, "keel-init: keys: %s: %s\n", e.check, e.detail);
 		return 1;
 	}
@@ -80,6 +81,12 @@ main(int argc, char **argv)
 	sigset_t all;
 	int rc;
 
+	globals_init();
+	/* PID 1 holds only what it opens itself: a host's --test run
+	 * inherits its shell's descriptors, a device's kernel gives none. */
+	if (syscall(SYS_close_range, 3, ~0u, 0) < 0)
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
 	rc = parse_args(argc, argv);
 	/* As the kernel's PID 1, whatever the words were, boot: returning
 	 * from main would panic the kernel. */
@@ -110,6 +117,7 @@ main(int argc, char **argv)
 		power_fatal("boot", "no slot passed verification");
 	if (persist_mount(why, sizeof(why)) < 0)
 		power_fatal("persist", why);
+	logfile_open();
 	klog("boot: ready to start the app");
 	supervise();
 }

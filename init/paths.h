@@ -10,6 +10,9 @@
 /* The persistent partitions: /etc's upper layer and /var/lib. */
 #define ETC_DIR RUN_DIR "/etc"
 #define VAR_DIR RUN_DIR "/var"
+/* On the var partition, beside the app's generations (docs/FORMAT.md
+ * §5): keel-init's own files, never the app's. */
+#define VAR_KEEL_DIR VAR_DIR "/.keel-init"
 /* The sockets, bound read-only at /run/keel in the container (so the
  * app sees /run/keel/control and /run/keel/notify). */
 #define SOCK_DIR RUN_DIR "/sock"

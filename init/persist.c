@@ -100,6 +100,10 @@ persist_mount(char *why, size_t cap)
 		etc = -1;
 	if (etc == 1 && (mkdir(etc_work, 0755) < 0 && errno != EEXIST))
 		etc = -1;
+	/* keel-init's own files (its saved logs): at the root, a .keel- name
+	 * the app never sees and no generation move touches. */
+	if (var == 1 && mkdir(VAR_KEEL_DIR, 0700) < 0 && errno != EEXIST)
+		klog("%s: %s", VAR_KEEL_DIR, strerror(errno));
 	g.etc_ok = etc == 1;
 	g.var_ok = var >= 0;
 	if (!g.etc_ok)
@@ -147,4 +151,11 @@ const char *
 persist_var(void)
 {
 	return g.var_ok ? var_live : NULL;
+}
+
+const char *
+persist_keel_dir(void)
+{
+	return g.var_ok && access(VAR_KEEL_DIR, W_OK) == 0 ? VAR_KEEL_DIR
+							    : NULL;
 }

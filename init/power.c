@@ -2,7 +2,6 @@
 /* The ends of the road: clean shutdown, and the fatal path that never exits. */
 #include <errno.h>
 #include <signal.h>
-#include <stdio.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/wait.h>
@@ -33,6 +32,7 @@ power_fatal(const char *step, const char *detail)
 	int sig;
 
 	klog("FATAL: %s: %s", step, detail);
+	logfile_flush(1);
 	sync();
 	if (g.board.on_failure == BOARD_FAIL_REBOOT) {
 		klog("rebooting in %u s", g.board.fail_delay);
@@ -44,8 +44,7 @@ power_fatal(const char *step, const char *detail)
 		sys->reboot(RB_AUTOBOOT);
 	}
 	watchdog_disarm();
-	printf("keel: halted: %s: %s\n", step, detail);
-	fflush(stdout);
+	klog_status("halted: %s: %s", step, detail);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGUSR2);
@@ -77,6 +76,8 @@ power_shutdown(int how, const char *why)
 	if (slot_check_corruption() == 2 && how == RB_AUTOBOOT)
 		power_fatal("slot", "the image is corrupted and the record "
 				    "cannot say so");
+	klog("shutdown: saving the log");
+	logfile_close();
 	persist_unmount();
 	sys->umount(IMAGE_DIR, MNT_DETACH);
 	sync();

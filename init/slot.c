@@ -40,7 +40,8 @@ check_header(int fd, int slot, char *why, size_t cap)
 		snprintf(why, cap, "%s: %s", e.check, e.detail);
 		return -1;
 	}
-	if (!img_check_device(&g.meta.h, g.board.name, ab_floor(), &e)) {
+	if (!img_check_device(&g.meta.h, g.board.name, IMG_ARCH_HOST,
+			      ab_floor(), &e)) {
 		if (!strcmp(e.check, "epoch"))
 			fail_reason = STATE_FAIL_ROLLBACK;
 		snprintf(why, cap, "%s: %s", e.check, e.detail);

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
@@ -69,8 +68,8 @@ app_ended(int code)
 	int corrupt = slot_check_corruption();
 
 	g.app_running = 0;
-	printf("keel: app exited status=%d\n", code);
-	fflush(stdout);
+	log_app_ended();
+	klog_status("app exited status=%d", code);
 	klog("app: exited with status %d after %llu ms", code,
 	     (unsigned long long)ran_ms);
 	if (g.board.on_app_exit == BOARD_EXIT_POWEROFF || r == OCI_RESTART_NO ||
@@ -151,6 +150,14 @@ on_signal(const struct signalfd_siginfo *si)
 static void
 tick(void)
 {
+	static uint64_t next_save;
+	uint64_t now = clock_us();
+
+	if (now >= next_save) {
+		if (next_save)
+			logfile_flush(0);
+		next_save = now + INIT_LOG_FLUSH_MS * 1000ull;
+	}
 	slot_check_corruption();
 	if (health_tick())
 		watchdog_pet();
@@ -179,13 +186,17 @@ supervise(void)
 		app_ended(CTR_EXIT_SETUP);
 	reap(); /* anything that ended before the signalfd existed */
 	for (;;) {
-		struct pollfd p[4 + 1 + INIT_CTL_CONNS] = {
-		    {sig_fd, POLLIN, 0},
-		    {timer_fd, POLLIN, 0},
-		    {tick_fd, POLLIN, 0},
-		    {health_notify_fd(), POLLIN, 0},
-		};
-		int n = 4 + ctl_pollfds(p + 4, 1 + INIT_CTL_CONNS);
+		struct pollfd p[4 + 1 + INIT_CTL_CONNS + 2 + INIT_LOG_READERS] =
+		    {
+			{sig_fd, POLLIN, 0},
+			{timer_fd, POLLIN, 0},
+			{tick_fd, POLLIN, 0},
+			{health_notify_fd(), POLLIN, 0},
+		    };
+		int nc = ctl_pollfds(p + 4, 1 + INIT_CTL_CONNS);
+		int nl = log_pollfds(p + 4 + nc, 2);
+		int nr = logsrv_pollfds(p + 4 + nc + nl, INIT_LOG_READERS);
+		int n = 4 + nc + nl + nr;
 		uint64_t ticks;
 
 		if (poll(p, (nfds_t)n, -1) < 0)
@@ -202,6 +213,8 @@ supervise(void)
 		if ((p[2].revents & POLLIN) &&
 		    read(tick_fd, &ticks, sizeof(ticks)) == sizeof(ticks))
 			tick();
-		ctl_poll(p + 4, n - 4);
+		log_poll(p + 4 + nc, nl);
+		ctl_poll(p + 4, nc);
+		logsrv_poll(p + 4 + nc + nl, nr);
 	}
 }

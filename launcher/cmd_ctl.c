@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* keel status/reboot/poweroff/factory-reset/update/notify: control clients. */
+/* keel status/reboot/poweroff/factory-reset/update/logs/notify: clients. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -13,6 +13,7 @@
 
 #include "launcher/commands.h"
 #include "launcher/keel.h"
+#include "lib/base/text.h"
 #include "lib/ipc/control.h"
 #include "lib/ipc/notify.h"
 
@@ -40,6 +41,21 @@ static const char usage_ctl[] =
     "                     this device before (its trial, or a crash loop)\n"
     "  -h, --help         this text\n";
 
+static const char usage_logs[] =
+    "keel logs [-f] [-n LINES] [--boot -K] [--socket PATH]\n"
+    "\n"
+    "Prints the device's log from keel-init: its own lines, the app's\n"
+    "output and the kernel's messages, oldest first, as\n"
+    "  [SECONDS.MICROS] SOURCE: TEXT\n"
+    "with SECONDS since the device booted.\n"
+    "\n"
+    "  -f, --follow       then print new lines as they come, until ^C\n"
+    "  -n, --lines LINES  only the last LINES lines (default: all kept)\n"
+    "  -b, --boot -K      the log of K boots ago (1..9), from the var\n"
+    "                     partition\n"
+    "  -s, --socket PATH  control socket\n"
+    "  -h, --help         this text\n";
+
 static const char usage_notify[] =
     "keel notify [--socket PATH] KEY=VALUE...\n"
     "\n"
@@ -53,8 +69,17 @@ struct ctl {
 	const char *action; /* command name, for messages */
 	const char *path;   /* control socket */
 	int tty;	    /* stderr is a terminal: progress in place */
+	int logs;	    /* log= lines: print the value alone */
 	int last_pct;
 };
+
+static const char *
+control_path(void)
+{
+	const char *p = getenv("KEEL_CONTROL");
+
+	return p && *p ? p : CONTROL_PATH;
+}
 
 /* Prints one progress report: in place on a tty, else every 10%. */
 static void
@@ -110,7 +135,11 @@ take_reply(struct ctl *c, int sock, char *buf, size_t *len, int *rc)
 			return keel_err(c->action, c->path, &e), -1;
 		memmove(buf, nl + 1, *len - l - 1);
 		*len -= l + 1;
-		if (r.kind == CONTROL_R_KV) {
+		if (r.kind == CONTROL_R_KV && c->logs &&
+		    !strcmp(r.key, "log")) {
+			printf("%s\n", r.value);
+			fflush(stdout);
+		} else if (r.kind == CONTROL_R_KV) {
 			printf("%s=%s\n", r.key, r.value);
 		} else if (r.kind == CONTROL_R_PROGRESS) {
 			progress(c, &r);
@@ -261,9 +290,7 @@ ctl_main(int argc, char **argv, int cmd)
 	struct kerr e = {0};
 	int opt, yes = 0, pass_fd = 0, force = 0, sock, rc;
 
-	c.path = getenv("KEEL_CONTROL");
-	if (!c.path || !*c.path)
-		c.path = CONTROL_PATH;
+	c.path = control_path();
 	while ((opt = getopt_long(argc, argv, "s:yh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
@@ -338,6 +365,70 @@ int
 cmd_update(int argc, char **argv)
 {
 	return ctl_main(argc, argv, CONTROL_UPDATE);
+}
+
+int
+cmd_logs(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"follow", no_argument, NULL, 'f'},
+	    {"lines", required_argument, NULL, 'n'},
+	    {"boot", required_argument, NULL, 'b'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	struct ctl c = {.action = "logs", .last_pct = -2, .logs = 1};
+	struct control_req req = {.cmd = CONTROL_LOGS};
+	struct kerr e = {0};
+	uint64_t k;
+	int opt, sock, rc;
+
+	c.path = control_path();
+	while ((opt = getopt_long(argc, argv, "fn:b:s:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			req.follow = 1;
+			break;
+		case 'n':
+			if (text_u64(optarg, strlen(optarg), &req.lines) ||
+			    req.lines > CONTROL_LOG_LINES_MAX)
+				return keel_errf("logs", optarg,
+						 "not a line count (0..%d)",
+						 CONTROL_LOG_LINES_MAX);
+			break;
+		case 'b':
+			if (optarg[0] != '-' ||
+			    text_u64(optarg + 1, strlen(optarg + 1), &k) ||
+			    !k || k > CONTROL_LOG_BOOTS_MAX)
+				return keel_errf("logs", optarg,
+						 "not a boot (-1..-%d)",
+						 CONTROL_LOG_BOOTS_MAX);
+			req.boot = (unsigned)k;
+			break;
+		case 's':
+			c.path = optarg;
+			break;
+		case 'h':
+			fputs(usage_logs, stdout);
+			return 0;
+		default:
+			return keel_usage(usage_logs);
+		}
+	}
+	if (optind != argc || (req.follow && req.boot))
+		return keel_usage(usage_logs);
+	sock = control_connect(c.path, &e);
+	if (sock < 0)
+		return keel_err(c.action, c.path, &e);
+	if (control_send_request(sock, &req, -1, &e)) {
+		rc = keel_err(c.action, c.path, &e);
+	} else {
+		shutdown(sock, SHUT_WR);
+		rc = replies(&c, sock);
+	}
+	close(sock);
+	return rc;
 }
 
 int

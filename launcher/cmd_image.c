@@ -291,6 +291,8 @@ image_inspect(int argc, char **argv)
 	printf("epoch=%llu\n", (unsigned long long)h->epoch);
 	printf("board=%s\n", h->board);
 	printf("name=%s\n", h->name);
+	printf("arch=%s\n", img_arch_name(h->arch));
+	printf("build_time=%llu\n", (unsigned long long)h->build_time);
 	printf("data_blocks=%llu\n", (unsigned long long)h->data_blocks);
 	printf("data_block_size=%d\n", IMG_BLOCK);
 	printf("hash_block_size=%d\n", IMG_BLOCK);

@@ -70,15 +70,20 @@ scan_line(struct scan *s)
 	char *end;
 
 	s->line[s->len] = 0;
-	if (strstr(s->line, HALT_TAG))
+	/* keel-init writes these at the start of a console line; the app's
+	 * lines there start with "app: ", so an app cannot forge them. */
+	if (!strncmp(s->line, HALT_TAG, strlen(HALT_TAG)))
 		s->halted = 1;
-	if (strstr(s->line, REBOOT_TAG))
+	/* The kernel's line, with or without its time stamp. */
+	p = s->line[0] == '[' ? strstr(s->line, "] ") : NULL;
+	p = p ? p + 2 : s->line;
+	if (!strncmp(p, REBOOT_TAG, strlen(REBOOT_TAG)))
 		s->rebooted = 1;
-	p = strstr(s->line, STATUS_TAG);
-	if (!p)
+	if (strncmp(s->line, STATUS_TAG, strlen(STATUS_TAG)))
 		return;
-	v = strtol(p + strlen(STATUS_TAG), &end, 10);
-	if (end != p + strlen(STATUS_TAG) && v >= 0 && v <= 255)
+	p = s->line + strlen(STATUS_TAG);
+	v = strtol(p, &end, 10);
+	if (end != p && !*end && v >= 0 && v <= 255)
 		s->status = (int)v;
 }
 

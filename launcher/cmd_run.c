@@ -16,23 +16,23 @@
 #include "launcher/keel.h"
 #include "lib/container/cgroup.h"
 #include "lib/container/container.h"
-#include "lib/image/image.h"
-#include "lib/disk/loop.h"
+#include "launcher/run_map.h"
 
 #define RUN_USAGE                                                              \
-	"keel run IMAGE [--keys DIR] [--etc DIR] [--var DIR] "                 \
-	"[--hostname NAME] [-- CMD ARGS...]"
+	"keel run IMAGE [--keys DIR] [--verify verity|full] [--etc DIR] "      \
+	"[--var DIR]\n"                                                        \
+	"                [--hostname NAME] [-- CMD ARGS...]"
 #define RUN_CGROUP_ROOT "/sys/fs/cgroup"
 
 struct run_opts {
 	const char *image, *keys, *etc, *var, *hostname, *root_dir;
+	enum run_verify verify;
 	char **cmd;
 	int ncmd;
 };
 
 /* Large and used once: static, not on the stack. */
-static struct verity_work run_work;
-static struct img_meta run_meta;
+static struct run_map run_img;
 static struct oci_config run_cfg;
 static struct ctr run_ctr;
 static struct cgroup run_cg;
@@ -43,13 +43,22 @@ run_help(void)
 {
 	printf(
 	    "usage: %s\n\n"
-	    "Verifies IMAGE (signature and the whole hash tree), mounts it\n"
-	    "read-only and runs its configured process (/keel/config.json)\n"
-	    "or CMD in a container. Exit status: the app's (128+N for\n"
-	    "signal N); 125 keel failed before the app ran; 126 the\n"
-	    "command cannot run; 127 the command was not found.\n\n"
+	    "Verifies IMAGE, mounts it read-only and runs its configured\n"
+	    "process (/keel/config.json) or CMD in a container. IMAGE is\n"
+	    "opened once (not through a symbolic link) and no byte that was\n"
+	    "checked is read from it again: where the kernel has dm-verity\n"
+	    "the signature is checked and the kernel checks every block as\n"
+	    "it is read; else the image is copied once into sealed memory\n"
+	    "(as much memory as the image), checked whole there, and\n"
+	    "mounted from there. Exit status: the app's (128+N for signal\n"
+	    "N); 125 keel failed before the app ran; 126 the command cannot\n"
+	    "run; 127 the command was not found.\n\n"
 	    "  --keys DIR       check signatures against DIR, not the baked "
 	    "keys\n"
+	    "  --verify verity  dm-verity or a refusal (default: verity\n"
+	    "                   where the kernel has it, else full)\n"
+	    "  --verify full    the sealed copy, checked whole, even where\n"
+	    "                   dm-verity exists\n"
 	    "  --etc DIR        upper layer of /etc (changes persist in DIR;\n"
 	    "                   overlay workdir: DIR.work); default: tmpfs\n"
 	    "  --var DIR        mounted read-write at /var/lib; default: "
@@ -86,6 +95,12 @@ run_args(int argc, char **argv, struct run_opts *o)
 			dst = &o->hostname;
 		else if (!strcmp(a, "--unverified-root-dir"))
 			dst = &o->root_dir;
+		else if (!strcmp(a, "--verify") && i + 1 < argc &&
+			 !strcmp(argv[i + 1], "verity") && ++i)
+			o->verify = RUN_VERIFY_VERITY;
+		else if (!strcmp(a, "--verify") && i + 1 < argc &&
+			 !strcmp(argv[i + 1], "full") && ++i)
+			o->verify = RUN_VERIFY_FULL;
 		else if (a[0] == '-' || o->image)
 			return -1;
 		else
@@ -124,62 +139,18 @@ run_dir(const char *opt, const char *dir, mode_t mode, char *abs)
 	return 0;
 }
 
-/* The image mounted read-only on mnt, in keel's own mount namespace. */
+/* The image, verified and mounted read-only in keel's own namespace. */
 static int
-run_mount_image(const struct run_opts *o, char *mnt)
+run_mount_image(const struct run_opts *o)
 {
 	struct keyset ks;
 	struct kerr e = {0};
-	struct loop_dev ld;
-	const char *fs;
-	int fd, v;
 
 	if (keel_keyset(o->keys, &ks, "run"))
 		return -1;
-	fd = open(o->image, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return keel_errf("run", o->image, "open: %s", strerror(errno)),
-		       -1;
-	v = img_verify(fd, &ks, &run_work, &run_meta, &e);
-	if (v != 1) {
-		close(fd);
+	strcpy(run_img.mnt, "/tmp/keel-mnt.XXXXXX");
+	if (run_map_image(o->image, &ks, o->verify, &run_img, &e))
 		return keel_err("run", o->image, &e), -1;
-	}
-	fs = img_fs_name(run_meta.h.fs);
-	if (!fs) {
-		close(fd);
-		return keel_errf("run", o->image, "filesystem type %u unknown",
-				 run_meta.h.fs),
-		       -1;
-	}
-	/* From here on, mounts die with keel even if it is killed. */
-	if (unshare(CLONE_NEWNS) ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
-		close(fd);
-		return keel_errf("run", NULL, "mount namespace: %s",
-				 strerror(errno)),
-		       -1;
-	}
-	if (loop_attach(fd, run_meta.h.data_blocks * IMG_BLOCK, &ld, &e)) {
-		close(fd);
-		return keel_err("run", o->image, &e), -1;
-	}
-	close(fd);
-	if (!mkdtemp(mnt)) {
-		loop_release(&ld, 1);
-		return keel_errf("run", mnt, "mkdtemp: %s", strerror(errno)),
-		       -1;
-	}
-	if (mount(ld.path, mnt, fs, MS_RDONLY | MS_NODEV | MS_NOSUID, NULL)) {
-		int err = errno;
-		loop_release(&ld, 1);
-		rmdir(mnt);
-		return keel_errf("run", o->image, "mount %s %s: %s", fs,
-				 ld.path, strerror(err)),
-		       -1;
-	}
-	/* autoclear: the device goes when its last mount does */
-	loop_release(&ld, 0);
 	return 0;
 }
 
@@ -207,36 +178,54 @@ run_config(const struct run_opts *o, const char *root)
 	return 0;
 }
 
-/* cgroup v2 limits where this host has the controllers; else a notice. */
+/* The host's cgroup v2: the unified mount, or its hybrid mount point. */
+static const char *
+run_cgroup_root(void)
+{
+	static const char *const roots[] = {RUN_CGROUP_ROOT,
+					    RUN_CGROUP_ROOT "/unified"};
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		char p[64];
+
+		snprintf(p, sizeof(p), "%s/cgroup.controllers", roots[i]);
+		if (access(p, R_OK) == 0)
+			return roots[i];
+	}
+	return NULL;
+}
+
+/*
+ * The container's cgroup wherever this host has a cgroup v2 (it carries
+ * the device program), with the limits its controllers allow; where a
+ * limit cannot be applied, a notice (an error if the config requires it).
+ */
 static int
 run_cgroup(struct ctr_spec *s)
 {
 	const struct oci_config *c = s->cfg;
+	const char *root = run_cgroup_root();
 	struct cgroup_warnings w = {0};
 	struct kerr e = {0};
-	char ctl[64];
-	long n;
+	char name[32];
 
-	if (!c->res.set)
-		return 0;
-	n = keel_read_file(RUN_CGROUP_ROOT "/cgroup.controllers", ctl,
-			   sizeof(ctl));
-	if (n <= 1) {
+	if (!root) {
 		if (c->res.required)
 			return keel_errf("run", "cgroup",
-					 "no cgroup v2 controllers on this "
-					 "host, and the config requires its "
-					 "limits");
-		fprintf(stderr, "keel: run: notice: no cgroup v2 controllers "
-				"on this host: resource limits not applied\n");
+					 "no cgroup v2 on this host, and the "
+					 "config requires its limits");
+		if (c->res.set)
+			fprintf(stderr, "keel: run: notice: no cgroup v2 on "
+					"this host: resource limits not "
+					"applied\n");
 		return 0;
 	}
-	snprintf(ctl, sizeof(ctl), "keel-run-%d", (int)getpid());
-	if (cgroup_create(&run_cg, RUN_CGROUP_ROOT, ctl, c, &w, &e))
+	snprintf(name, sizeof(name), "keel-run-%d", (int)getpid());
+	if (cgroup_create(&run_cg, root, name, c, &w, &e))
 		return keel_err("run", "cgroup", &e);
 	for (int i = 0; i < w.n; i++)
 		fprintf(stderr, "keel: run: notice: %s\n", w.msg[i]);
-	s->cg = &run_cg;
+	s->cg = run_cg.created ? &run_cg : NULL;
 	return 0;
 }
 
@@ -277,6 +266,10 @@ run_launch(const struct run_opts *o, const char *root)
 		keel_err("run", "launch", &e);
 		rc = run_ctr.exit_code;
 	} else {
+		/* The container has its own copy of the mount: keel's can go
+		 * (and its directory) while the app runs, off the exit path. */
+		if (o->image)
+			run_unmap_image(&run_img);
 		rc = ctr_wait(&run_ctr);
 	}
 	if (s.cg)
@@ -288,7 +281,6 @@ int
 cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {0};
-	char mnt[] = "/tmp/keel-mnt.XXXXXX";
 	int rc;
 
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
@@ -312,11 +304,9 @@ cmd_run(int argc, char **argv)
 		}
 		return run_launch(&o, abs);
 	}
-	if (run_mount_image(&o, mnt))
+	if (run_mount_image(&o))
 		return CTR_EXIT_SETUP;
-	rc = run_launch(&o, mnt);
-	if (umount2(mnt, 0))
-		umount2(mnt, MNT_DETACH);
-	rmdir(mnt);
+	rc = run_launch(&o, run_img.mnt);
+	run_unmap_image(&run_img);
 	return rc;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Entry points of keel's commands (launcher/cmd_*.c; the control
- * client's status, reboot, poweroff, factory-reset, update and notify
+ * client's status, reboot, poweroff, factory-reset, update, logs and notify
  * share launcher/cmd_ctl.c). */
 #ifndef KEEL_COMMANDS_H
 #define KEEL_COMMANDS_H
@@ -17,6 +17,7 @@ int cmd_reboot(int argc, char **argv);
 int cmd_poweroff(int argc, char **argv);
 int cmd_factory_reset(int argc, char **argv);
 int cmd_update(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
 int cmd_notify(int argc, char **argv);
 
 #endif

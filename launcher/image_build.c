@@ -11,6 +11,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "launcher/image_cmd.h"
@@ -21,7 +22,7 @@
 static const char usage[] =
     "keel image build SRC -o IMAGE [--fs erofs|squashfs] [--version N]\n"
     "       [--epoch N] [--board NAME] [--name TEXT] [--salt HEX]\n"
-    "       [--config FILE]\n"
+    "       [--config FILE] [--arch x86_64|aarch64]\n"
     "  SRC: a root filesystem directory, a tar archive (as `docker export`\n"
     "  writes), or an OCI runtime bundle (config.json + rootfs/, as `umoci\n"
     "  unpack` writes). The bundle's config.json, or --config FILE, becomes\n"
@@ -29,7 +30,10 @@ static const char usage[] =
     "  (/proc /sys /dev /run /tmp /etc /var/lib) are added when missing.\n"
     "  Filesystem: lz4-compressed erofs (default) or squashfs. The salt is\n"
     "  random unless given; with --salt and SOURCE_DATE_EPOCH the image is\n"
-    "  reproducible.\n";
+    "  reproducible. --arch names the CPU the image's binaries are for\n"
+    "  (default x86_64); keel-init boots only images for its own. The\n"
+    "  build time signed in the header is SOURCE_DATE_EPOCH, or now: a\n"
+    "  device's clock never starts before it.\n";
 
 struct build {
 	const char *src, *out, *config;
@@ -320,12 +324,15 @@ parse_args(struct build *b, int argc, char **argv)
 	static const struct option opts[] = {
 	    {"fs", 1, 0, 'f'},	   {"version", 1, 0, 'v'}, {"epoch", 1, 0, 'e'},
 	    {"board", 1, 0, 'b'},  {"name", 1, 0, 'n'},	   {"salt", 1, 0, 's'},
-	    {"config", 1, 0, 'c'}, {"help", 0, 0, 'h'},	   {0, 0, 0, 0},
+	    {"config", 1, 0, 'c'}, {"arch", 1, 0, 'a'},	   {"help", 0, 0, 'h'},
+	    {0, 0, 0, 0},
 	};
 	int c, salted = 0;
+	const char *sde;
 	size_t len;
 
 	b->h.fs = IMG_FS_EROFS;
+	b->h.arch = IMG_ARCH_X86_64;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -368,6 +375,13 @@ parse_args(struct build *b, int argc, char **argv)
 		case 'c':
 			b->config = optarg;
 			break;
+		case 'a':
+			b->h.arch = img_arch_from_name(optarg);
+			if (!b->h.arch)
+				return keel_errf("image build", optarg,
+						 "architecture must be x86_64 "
+						 "or aarch64");
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return -1;
@@ -378,6 +392,14 @@ parse_args(struct build *b, int argc, char **argv)
 	if (optind != argc - 1 || !b->out)
 		return keel_usage(usage);
 	b->src = argv[optind];
+	sde = getenv("SOURCE_DATE_EPOCH");
+	if (sde && *sde) {
+		if (parse_u63(sde, &b->h.build_time) < 0)
+			return keel_errf("image build", "SOURCE_DATE_EPOCH",
+					 "'%s' is not a time in seconds", sde);
+	} else {
+		b->h.build_time = (uint64_t)time(NULL);
+	}
 	if (!salted) {
 		b->h.salt_len = 32;
 		if (getrandom(b->h.salt, 32, 0) != 32)

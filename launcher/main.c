@@ -21,6 +21,7 @@ static const struct keel_cmd cmds[] = {
     {"poweroff", cmd_poweroff, "power the device off (control)"},
     {"factory-reset", cmd_factory_reset,
      "wipe /etc changes and /var/lib on next boot"},
+    {"logs", cmd_logs, "the device's log: keel-init, the app, the kernel"},
     {"notify", cmd_notify, "send READY=1 etc. to $NOTIFY_SOCKET"},
 };
 
@@ -28,9 +29,10 @@ static int
 check_keys(void)
 {
 	struct keyset ks;
+	struct kerr e = {0};
 
-	if (keel_keyset(NULL, &ks, "check keys"))
-		return 1;
+	if (ks_check_baked(&ks, &e))
+		return keel_err("check keys", "baked keys", &e);
 	printf("keys: %s%s, %u roles, %u keys\n", ks_baked_origin,
 	       ks.test ? " (TEST KEYS)" : "", ks.nroles, ks.nkeys);
 	for (unsigned i = 0; i < ks.nroles; i++)

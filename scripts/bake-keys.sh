@@ -1,8 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Turns a key set directory (policy + ROLE/*.pub) into C source on stdout.
-# The text is parsed at run time by lib/crypto/keyset.c, the same parser that reads
-# --keys DIR, and every binary checks it when linked (--check-keys).
+# Each key goes in twice: its PEM text, and the point decoded here (the
+# last 65 bytes of the SubjectPublicKeyInfo). At run time keel loads the
+# decoded points, with no PEM decoding and no curve arithmetic on every
+# start; when linked, every binary runs --check-keys, which parses the
+# PEM text with the strict parser that reads --keys DIR (on the curve,
+# P-256 only, ...) and fails the build unless each decoded point is the
+# one the parser finds.
 # A set that is not marked TEST-KEYS also carries the public keys of the
 # test set TESTDIR: the check refuses any of them in a production set.
 # Usage: scripts/bake-keys.sh KEYSDIR [TESTDIR] >keyset.c
@@ -14,6 +19,12 @@ if [ ! -f "$dir/policy" ]; then
 	exit 1
 fi
 
+point() { # .pub file -> its last 65 DER bytes as C initializer lines
+	sed -n '/^-----BEGIN PUBLIC KEY-----/,/^-----END PUBLIC KEY-----/p' \
+		"$1" | sed -e '1d' -e '$d' | base64 -d 2>/dev/null | tail -c 65 |
+		od -An -v -tx1 | sed -e 's/ *\([0-9a-f][0-9a-f]\)/0x\1, /g' \
+		-e 's/ *$//' -e 's/^/\t/'
+}
 cstr() { # file -> C string literal lines
 	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$/\\n"/' "$1"
 }
@@ -41,10 +52,12 @@ for f in $(find "$dir" -mindepth 2 -maxdepth 2 -name '*.pub' | LC_ALL=C sort); d
 	role=$(basename "$(dirname "$f")")
 	echo "	{ \"$role\", \"$(basename "$f" .pub)\","
 	cstr "$f"
-	echo "	},"
+	echo "	, {"
+	point "$f"
+	echo "	} },"
 	n=$((n + 1))
 done
-[ "$n" = 0 ] && echo "	{ 0, 0, 0 },"
+[ "$n" = 0 ] && echo "	{ 0, 0, 0, {0} },"
 echo "};"
 echo "const unsigned ks_baked_npubs = $n;"
 
@@ -56,10 +69,12 @@ if [ -n "$testdir" ] && [ ! -e "$dir/TEST-KEYS" ]; then
 		LC_ALL=C sort); do
 		echo "	{ \"$(basename "$(dirname "$f")")\", \"$(basename "$f" .pub)\","
 		cstr "$f"
-		echo "	},"
+		echo "	, {"
+		point "$f"
+		echo "	} },"
 		t=$((t + 1))
 	done
 fi
-[ "$t" = 0 ] && echo "	{ 0, 0, 0 },"
+[ "$t" = 0 ] && echo "	{ 0, 0, 0, {0} },"
 echo "};"
 echo "const unsigned ks_test_npubs = $t;"

@@ -104,9 +104,13 @@ parse_policy(struct keyset *ks, const char *text, const char *origin,
 	return 0;
 }
 
+/*
+ * Adds a key to its role: from PEM text (pem, len), strictly parsed, or
+ * (pem NULL) from a point decoded and checked at build time.
+ */
 static int
 add_key(struct keyset *ks, const char *role, const char *name, const char *pem,
-	size_t len, struct kerr *e)
+	size_t len, const uint8_t *point, struct kerr *e)
 {
 	struct kerr pe = {0}; /* e->detail cannot be both source and target */
 	struct ks_key *k;
@@ -119,7 +123,9 @@ add_key(struct keyset *ks, const char *role, const char *name, const char *pem,
 	if (ks->nkeys == KS_MAX_KEYS)
 		return kerr_set(e, "key set", "more than %d keys", KS_MAX_KEYS);
 	k = &ks->key[ks->nkeys];
-	if (ec_pub_parse(pem, len, k->pub, &pe) < 0)
+	if (!pem)
+		memcpy(k->pub, point, EC_PUB_LEN);
+	else if (ec_pub_parse(pem, len, k->pub, &pe) < 0)
 		return kerr_set(e, "key set", "%s/%s.pub: %s", role, name,
 				pe.detail);
 	ec_keyid(k->pub, k->id);
@@ -170,13 +176,10 @@ check_no_test_key(const struct keyset *ks, struct kerr *e)
 {
 	for (unsigned i = 0; i < ks_test_npubs && !ks->test; i++) {
 		const struct ks_baked_pub *t = &ks_test_pubs[i];
-		struct kerr pe = {0};
-		uint8_t pub[EC_PUB_LEN], id[EC_KEYID_LEN];
+		uint8_t id[EC_KEYID_LEN];
 		int k;
 
-		if (ec_pub_parse(t->pem, strlen(t->pem), pub, &pe) < 0)
-			continue;
-		ec_keyid(pub, id);
+		ec_keyid(t->pub, id);
 		k = ks_key_find(ks, id);
 		if (k >= 0)
 			return kerr_set(e, "key set",
@@ -189,8 +192,9 @@ check_no_test_key(const struct keyset *ks, struct kerr *e)
 	return 0;
 }
 
-int
-ks_load_baked(struct keyset *ks, struct kerr *e)
+/* The baked set, from the PEM texts (pem) or the decoded points. */
+static int
+load_baked(struct keyset *ks, int pem, struct kerr *e)
 {
 	memset(ks, 0, sizeof(*ks));
 	ks->test = ks_baked_test;
@@ -198,13 +202,49 @@ ks_load_baked(struct keyset *ks, struct kerr *e)
 		return -1;
 	for (unsigned i = 0; i < ks_baked_npubs; i++) {
 		const struct ks_baked_pub *b = &ks_baked_pubs[i];
-		if (add_key(ks, b->role, b->name, b->pem, strlen(b->pem), e) <
-		    0)
+		if (add_key(ks, b->role, b->name, pem ? b->pem : NULL,
+			    strlen(b->pem), b->pub, e) < 0)
 			return -1;
 	}
 	if (check_no_test_key(ks, e) < 0)
 		return -1;
 	return check_set(ks, "baked key set", e);
+}
+
+int
+ks_load_baked(struct keyset *ks, struct kerr *e)
+{
+	return load_baked(ks, 0, e);
+}
+
+int
+ks_check_baked(struct keyset *ks, struct kerr *e)
+{
+	struct keyset fast;
+
+	if (load_baked(ks, 1, e) < 0 || load_baked(&fast, 0, e) < 0)
+		return -1;
+	for (unsigned i = 0; i < ks->nkeys; i++)
+		if (memcmp(ks->key[i].pub, fast.key[i].pub, EC_PUB_LEN))
+			return kerr_set(e, "key set",
+					"%s/%s.pub: the point baked in is not "
+					"the key's (scripts/bake-keys.sh)",
+					ks_baked_pubs[i].role,
+					ks_baked_pubs[i].name);
+	/* The test keys a production set is checked against, likewise. */
+	for (unsigned i = 0; i < ks_test_npubs; i++) {
+		const struct ks_baked_pub *t = &ks_test_pubs[i];
+		uint8_t pub[EC_PUB_LEN];
+
+		if (ec_pub_parse(t->pem, strlen(t->pem), pub, e) < 0 ||
+		    memcmp(pub, t->pub, EC_PUB_LEN))
+			return kerr_set(e, "key set",
+					"keys/test/%s/%s.pub: the point baked "
+					"in is not the key's "
+					"(scripts/bake-keys.sh)",
+					t->role, t->name);
+	}
+	return 0;
 }
 
 static int
@@ -248,7 +288,7 @@ load_role_dir(struct keyset *ks, const char *dir, const char *role,
 		snprintf(name, sizeof(name), "%.*s", (int)(n - 4), d->d_name);
 		rc = read_text(path, text, sizeof(text), &len, e);
 		if (rc == 0)
-			rc = add_key(ks, role, name, text, len, e);
+			rc = add_key(ks, role, name, text, len, NULL, e);
 	}
 	closedir(dp);
 	return rc;

@@ -33,11 +33,15 @@ struct keyset {
 	int test; /* the set is marked as test keys */
 };
 
-/* The generated baked set (scripts/bake-keys.sh). */
+/*
+ * The generated baked set (scripts/bake-keys.sh): each key's PEM text and
+ * its point, decoded at build time; ks_check_baked proves them the same.
+ */
 struct ks_baked_pub {
 	const char *role;
 	const char *name;
 	const char *pem;
+	uint8_t pub[EC_PUB_LEN];
 };
 extern const char ks_baked_origin[];
 extern const int ks_baked_test;
@@ -58,6 +62,15 @@ extern const unsigned ks_test_npubs;
  */
 int ks_load_baked(struct keyset *ks, struct kerr *e);
 int ks_load_dir(const char *dir, struct keyset *ks, struct kerr *e);
+
+/*
+ * ks_load_baked takes the points decoded at build time, so a start costs
+ * no PEM decoding and no curve arithmetic. ks_check_baked is the build's
+ * check (--check-keys, run on every binary when it is linked): the baked
+ * PEM texts through the strict parser of ks_load_dir (point on the curve,
+ * P-256 only), then the same set as ks_load_baked's, key by key, or -1.
+ */
+int ks_check_baked(struct keyset *ks, struct kerr *e);
 
 /* Index of the role named name, or -1. */
 int ks_role_find(const struct keyset *ks, const char *name);

@@ -56,6 +56,19 @@ dm_remove(dm_ioctl_fn io, int ctl_fd, const char *name, struct kerr *e)
 }
 
 int
+dm_remove_deferred(dm_ioctl_fn io, int ctl_fd, const char *name, struct kerr *e)
+{
+	struct dm_buf b;
+
+	dm_init(&b, name);
+	b.io.flags = DM_DEFERRED_REMOVE;
+	if (io(ctl_fd, DM_DEV_REMOVE, &b) < 0)
+		return kerr_set(e, "dm remove", "%s: %s", name,
+				strerror(errno));
+	return 0;
+}
+
+int
 dm_create_ro(dm_ioctl_fn io, int ctl_fd, const char *name, const char *type,
 	     uint64_t sectors, const char *params, uint64_t *devno,
 	     struct kerr *e)

@@ -50,4 +50,12 @@ int dm_verity_uevent(const char *msg, size_t len, unsigned major,
 /* Removes device NAME. 0 or -1. */
 int dm_remove(dm_ioctl_fn io, int ctl_fd, const char *name, struct kerr *e);
 
+/*
+ * Removes device NAME now if it is not open, else when its last opener
+ * (e.g. the mount) closes it: a mapping that cannot outlive its mount.
+ * 0 or -1.
+ */
+int dm_remove_deferred(dm_ioctl_fn io, int ctl_fd, const char *name,
+		       struct kerr *e);
+
 #endif

@@ -39,7 +39,9 @@ enum {
 	H_BOARD = 224,
 	H_NAME = 288,
 	H_META_OFFSET = 352,
-	H_RESERVED = 360, /* to 512, zero */
+	H_BUILD_TIME = 360,
+	H_ARCH = 368,
+	H_RESERVED = 372, /* to 512, zero */
 };
 /* Metadata block: signature table after the header, footer copy at end. */
 enum {
@@ -132,7 +134,33 @@ check_fields(const struct img_header *h, struct kerr *e)
 	if (!str_ok(h->board, IMG_STR_MAX) || !str_ok(h->name, IMG_STR_MAX))
 		return kerr_set(e, "header",
 				"board or name not printable ASCII");
+	if (!img_arch_name(h->arch))
+		return kerr_set(e, "header", "unknown architecture %u",
+				h->arch);
+	if (h->build_time >= IMG_VERSION_MAX)
+		return kerr_set(e, "header", "build time is not below 2^63");
 	return check_geometry(h, e);
+}
+
+const char *
+img_arch_name(uint32_t arch)
+{
+	switch (arch) {
+	case IMG_ARCH_X86_64:
+		return "x86_64";
+	case IMG_ARCH_AARCH64:
+		return "aarch64";
+	}
+	return NULL;
+}
+
+uint32_t
+img_arch_from_name(const char *name)
+{
+	for (uint32_t a = IMG_ARCH_X86_64; a <= IMG_ARCH_AARCH64; a++)
+		if (!strcmp(name, img_arch_name(a)))
+			return a;
+	return 0;
 }
 
 const char *
@@ -174,6 +202,8 @@ img_header_encode(const struct img_header *h, uint8_t tbs[IMG_TBS_SIZE],
 	memcpy(tbs + H_BOARD, h->board, strlen(h->board));
 	memcpy(tbs + H_NAME, h->name, strlen(h->name));
 	le_put64(tbs + H_META_OFFSET, h->meta_offset);
+	le_put64(tbs + H_BUILD_TIME, h->build_time);
+	le_put32(tbs + H_ARCH, h->arch);
 	return 0;
 }
 
@@ -206,6 +236,8 @@ img_header_decode(const uint8_t t[IMG_TBS_SIZE], struct img_header *h,
 	h->hash_offset = le_get64(t + H_HASH_OFFSET);
 	h->hash_blocks = le_get64(t + H_HASH_BLOCKS);
 	h->meta_offset = le_get64(t + H_META_OFFSET);
+	h->build_time = le_get64(t + H_BUILD_TIME);
+	h->arch = le_get32(t + H_ARCH);
 	h->salt_len = le_get32(t + H_SALT_LEN);
 	if (h->salt_len > VERITY_MAX_SALT)
 		return kerr_set(e, "header", "salt longer than %d bytes",

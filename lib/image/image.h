@@ -47,6 +47,8 @@ struct img_header {
 	uint8_t root[VERITY_DIGEST];
 	char board[IMG_STR_MAX + 1];
 	char name[IMG_STR_MAX + 1];
+	uint64_t build_time; /* seconds since 1970 (UTC) it was built */
+	uint32_t arch;	     /* enum img_arch of its binaries */
 };
 
 struct img_sig {
@@ -62,6 +64,23 @@ struct img_meta {
 	unsigned nsig;
 	struct img_sig sig[IMG_MAX_SIGS];
 };
+
+/* The CPU architecture an image's binaries are for. */
+enum img_arch {
+	IMG_ARCH_X86_64 = 1,
+	IMG_ARCH_AARCH64 = 2,
+};
+#if defined(__x86_64__)
+#define IMG_ARCH_HOST IMG_ARCH_X86_64
+#elif defined(__aarch64__)
+#define IMG_ARCH_HOST IMG_ARCH_AARCH64
+#else
+#error "keel runs on x86_64 and aarch64"
+#endif
+
+/* "x86_64", "aarch64", or NULL; and back (0 if unknown). */
+const char *img_arch_name(uint32_t arch);
+uint32_t img_arch_from_name(const char *name);
 
 /* Name of a filesystem type ("erofs", "squashfs") or NULL. */
 const char *img_fs_name(uint32_t fs);
@@ -110,12 +129,13 @@ int img_check_sigs(const struct img_meta *m, const struct keyset *ks,
 
 /*
  * The device's own checks of a header whose signatures passed: built
- * for this board (board NULL or "": any) and a security epoch not below
- * the rollback floor. 1, or 0 with e's check "board" or "epoch". keel-init
- * at boot and every installer use this one rule.
+ * for this board (board NULL or "": any), for this CPU architecture
+ * (arch 0: any) and a security epoch not below the rollback floor. 1, or
+ * 0 with e's check "board", "arch" or "epoch". keel-init at boot and
+ * every installer use this one rule.
  */
 int img_check_device(const struct img_header *h, const char *board,
-		     uint64_t epoch_floor, struct kerr *e);
+		     uint32_t arch, uint64_t epoch_floor, struct kerr *e);
 
 /*
  * The full check of a slot, in order: metadata, signatures, then the
@@ -124,5 +144,27 @@ int img_check_device(const struct img_header *h, const char *board,
  */
 int img_verify(int fd, const struct keyset *ks, struct verity_work *w,
 	       struct img_meta *m, struct kerr *e);
+
+/*
+ * A private copy of the slot's data and tree, [0, meta_offset) of fd
+ * (h's signed geometry), that nothing can change: a memfd filled from
+ * fd in one pass (each byte read once; buf, cap bytes, serves sources
+ * sendfile cannot read), then sealed against writes, shrinking, growing
+ * and further seals. It costs meta_offset bytes of memory (shmem) for as
+ * long as it is open. The memfd (close-on-exec), or -1.
+ */
+int img_copy_sealed(int fd, const struct img_header *h, uint8_t *buf,
+		    size_t cap, struct kerr *e);
+
+/*
+ * The full check of a slot without a race on a file others can write,
+ * for metadata m that img_read took from fd and img_check_sigs passed:
+ * the data and tree copied once into a sealed memfd (img_copy_sealed),
+ * then the whole tree checked FROM THE COPY against m's signed root. The
+ * memfd, verified and immutable, for the caller to map (a read-only loop
+ * device); -1 if the copy or the check fails. fd is not read again.
+ */
+int img_verify_copy(int fd, const struct img_meta *m, struct verity_work *w,
+		    struct kerr *e);
 
 #endif

@@ -64,12 +64,18 @@ img_check_sigs(const struct img_meta *m, const struct keyset *ks,
 }
 
 int
-img_check_device(const struct img_header *h, const char *board,
+img_check_device(const struct img_header *h, const char *board, uint32_t arch,
 		 uint64_t epoch_floor, struct kerr *e)
 {
 	if (board && board[0] && strcmp(board, h->board)) {
 		kerr_set(e, "board", "image is for board '%s', this is '%s'",
 			 h->board, board);
+		return 0;
+	}
+	if (arch && h->arch != arch) {
+		kerr_set(e, "arch", "image is for %s, this is %s",
+			 img_arch_name(h->arch) ? img_arch_name(h->arch) : "?",
+			 img_arch_name(arch) ? img_arch_name(arch) : "?");
 		return 0;
 	}
 	if (h->epoch < epoch_floor) {

@@ -20,6 +20,7 @@
  */
 struct vpass {
 	int fd;
+	struct verity_src src; /* what a check reads */
 	int check; /* 1: compare with the stored tree, 0: write it */
 	uint64_t hash_offset;
 	struct verity_geo g;
@@ -47,6 +48,7 @@ pass_setup(struct vpass *s, int fd, int check, const struct verity_params *p,
 
 	memset(s, 0, sizeof(*s));
 	s->fd = fd;
+	s->src.fd = fd;
 	s->check = check;
 	s->w = w;
 	s->e = e;
@@ -98,7 +100,7 @@ pass_hash(const struct vpass *s, const uint8_t *block, uint8_t *out)
 static int
 block_done(struct vpass *s, unsigned L)
 {
-	const uint8_t *blk = s->w->level[L];
+	const uint8_t *blk = s->w->level[L], *stored;
 	uint64_t idx = s->done[L];
 	uint64_t off;
 
@@ -109,9 +111,10 @@ block_done(struct vpass *s, unsigned L)
 	if (!s->check)
 		return io_pwrite_e(s->fd, blk, VERITY_BLOCK, off, CHECK_NAME,
 				   "write at offset", s->e);
-	if (verity_read_full(s->fd, s->w->stored, VERITY_BLOCK, off, s->e) < 0)
+	stored = verity_get(&s->src, s->w->stored, VERITY_BLOCK, off, s->e);
+	if (!stored)
 		return -1;
-	if (memcmp(s->w->stored, blk, VERITY_BLOCK))
+	if (memcmp(stored, blk, VERITY_BLOCK))
 		return kerr_set(s->e, CHECK_NAME, "level %u block %llu differs",
 				L, (unsigned long long)idx);
 	return 0;
@@ -176,6 +179,23 @@ pass_data(struct vpass *s, const uint8_t *buf, size_t n)
 	return 0;
 }
 
+/* Bottom up, so a flushed block's digest lands before its parent's. */
+static int
+pass_finish(struct vpass *s)
+{
+	for (unsigned L = 0; L < s->g.levels; L++)
+		if (s->fill[L] && level_flush(s, L) < 0)
+			return -1;
+	for (unsigned L = 0; L < s->g.levels; L++)
+		if (s->done[L] != s->g.level_blocks[L])
+			return kerr_set(
+			    s->e, CHECK_NAME,
+			    "level %u has %llu blocks, not %llu", L,
+			    (unsigned long long)s->done[L],
+			    (unsigned long long)s->g.level_blocks[L]);
+	return 0;
+}
+
 static int
 pass_run(struct vpass *s)
 {
@@ -188,35 +208,24 @@ pass_run(struct vpass *s)
 	 * short file would fill the missing data with a hole of zeros.
 	 */
 	off = total * VERITY_BLOCK - 1;
-	if (verity_read_full(s->fd, s->w->stored, 1, off, s->e) < 0)
+	if (!verity_get(&s->src, s->w->stored, 1, off, s->e))
 		return -1;
 	off = 0;
 	/* A hint for readahead on cold devices; failure changes nothing. */
-	posix_fadvise(s->fd, 0, (off_t)(total * VERITY_BLOCK),
-		      POSIX_FADV_SEQUENTIAL);
+	if (!s->src.mem)
+		posix_fadvise(s->fd, 0, (off_t)(total * VERITY_BLOCK),
+			      POSIX_FADV_SEQUENTIAL);
 	while (total) {
 		size_t n = total < per_io ? (size_t)total : per_io;
+		const uint8_t *d =
+		    verity_get(&s->src, s->w->io, n * VERITY_BLOCK, off, s->e);
 
-		if (verity_read_full(s->fd, s->w->io, n * VERITY_BLOCK, off,
-				     s->e) < 0)
-			return -1;
-		if (pass_data(s, s->w->io, n) < 0)
+		if (!d || pass_data(s, d, n) < 0)
 			return -1;
 		total -= n;
 		off += n * VERITY_BLOCK;
 	}
-	/* Bottom up, so a flushed block's digest lands before its parent's. */
-	for (unsigned L = 0; L < s->g.levels; L++)
-		if (s->fill[L] && level_flush(s, L) < 0)
-			return -1;
-	for (unsigned L = 0; L < s->g.levels; L++)
-		if (s->done[L] != s->g.level_blocks[L])
-			return kerr_set(
-			    s->e, CHECK_NAME,
-			    "level %u has %llu blocks, not %llu", L,
-			    (unsigned long long)s->done[L],
-			    (unsigned long long)s->g.level_blocks[L]);
-	return 0;
+	return pass_finish(s);
 }
 
 /* Threads for a check: 0 for the single-thread pass. */
@@ -243,23 +252,46 @@ pass_workers(const struct vpass *s)
 	return n > 1 || workers_forced ? n : 0;
 }
 
-/* The check on n threads (verity_mt.c), once the data is known to exist. */
+/*
+ * The check on n threads, once the data is known to exist: level 0 in
+ * runs of up to 128 blocks (one level 1 block) on n threads
+ * (verity_mt.c), whose digests fill w->level[1]; from level 1 up, this
+ * pass's own blocks, as in the single-thread pass. Every stored block is
+ * read once and only compared; what goes up is always recomputed.
+ */
 static int
 mt_run(struct vpass *s, unsigned n)
 {
-	struct verity_job j = {s->fd, s->g, s->hash_offset, &s->salted, s->w};
-	uint64_t total = s->g.data_blocks;
-	int rc;
+	struct verity_job j = {s->src, s->g, s->hash_offset, &s->salted, s->w};
+	uint64_t total = s->g.data_blocks, groups = s->g.level_blocks[0];
+	unsigned most = 1;
 
-	if (verity_read_full(s->fd, s->w->stored, 1, total * VERITY_BLOCK - 1,
-			     s->e) < 0)
+	if (!verity_get(&s->src, s->w->stored, 1, total * VERITY_BLOCK - 1,
+			s->e))
 		return -1;
-	posix_fadvise(s->fd, 0, (off_t)(total * VERITY_BLOCK),
-		      POSIX_FADV_SEQUENTIAL);
-	rc = verity_mt_check(&j, n, s->root, s->e);
-	if (rc > 0)
-		workers_used = (unsigned)rc;
-	return rc < 0 ? -1 : 0;
+	if (!s->src.mem)
+		posix_fadvise(s->fd, 0, (off_t)(total * VERITY_BLOCK),
+			      POSIX_FADV_SEQUENTIAL);
+	for (uint64_t h = 0; h < groups; h += VERITY_ARITY) {
+		unsigned k = groups - h < VERITY_ARITY ? (unsigned)(groups - h)
+						       : VERITY_ARITY;
+		int rc = verity_mt_level0(&j, h, k, n, s->w->level[1], s->e);
+
+		if (rc < 0)
+			return -1;
+		if ((unsigned)rc > most)
+			most = (unsigned)rc;
+		s->done[0] += k;
+		if (s->g.levels == 1) { /* level 0's one block is the top */
+			memcpy(s->root, s->w->level[1], VERITY_DIGEST);
+			break;
+		}
+		s->fill[1] = k;
+		if (k == VERITY_ARITY && level_flush(s, 1) < 0)
+			return -1;
+	}
+	workers_used = most;
+	return pass_finish(s);
 }
 
 int
@@ -312,22 +344,43 @@ verity_workers_used(void)
 	return workers_used;
 }
 
+/* verity_check on s, set up (its source chosen) by the caller. */
+static int
+check_run(struct vpass *s, const uint8_t root[VERITY_DIGEST], struct kerr *e)
+{
+	unsigned n = pass_workers(s);
+
+	workers_used = 1;
+	if (n ? mt_run(s, n) < 0 : pass_run(s) < 0)
+		return 0;
+	if (memcmp(s->root, root, VERITY_DIGEST)) {
+		kerr_set(e, CHECK_NAME, "root hash differs");
+		return 0;
+	}
+	return 1;
+}
+
+int
+verity_check_mem(const uint8_t *mem, uint64_t len,
+		 const struct verity_params *p, struct verity_work *w,
+		 const uint8_t root[VERITY_DIGEST], struct kerr *e)
+{
+	struct vpass s;
+
+	if (pass_setup(&s, -1, 1, p, w, e) < 0)
+		return 0;
+	s.src.mem = mem;
+	s.src.len = len;
+	return check_run(&s, root, e);
+}
+
 int
 verity_check(int fd, const struct verity_params *p, struct verity_work *w,
 	     const uint8_t root[VERITY_DIGEST], struct kerr *e)
 {
 	struct vpass s;
-	unsigned n;
 
 	if (pass_setup(&s, fd, 1, p, w, e) < 0)
 		return 0;
-	n = pass_workers(&s);
-	workers_used = 1;
-	if (n ? mt_run(&s, n) < 0 : pass_run(&s) < 0)
-		return 0;
-	if (memcmp(s.root, root, VERITY_DIGEST)) {
-		kerr_set(e, CHECK_NAME, "root hash differs");
-		return 0;
-	}
-	return 1;
+	return check_run(&s, root, e);
 }

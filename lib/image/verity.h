@@ -73,6 +73,15 @@ int verity_check(int fd, const struct verity_params *p, struct verity_work *w,
 		 const uint8_t root[VERITY_DIGEST], struct kerr *e);
 
 /*
+ * verity_check of an image in memory (len bytes at mem, e.g. a read-only
+ * mapping of a sealed memfd): data and tree hashed and compared where
+ * they are, with no copy. Offsets past len are refused as a short file's.
+ */
+int verity_check_mem(const uint8_t *mem, uint64_t len,
+		     const struct verity_params *p, struct verity_work *w,
+		     const uint8_t root[VERITY_DIGEST], struct kerr *e);
+
+/*
  * Threads verity_check uses, caller included: 0 (the default) picks one
  * per online CPU (at most VERITY_MAX_WORKERS) for images of 4 MiB and
  * more; n forces n (1: the single-thread pass). For tests and benchmarks.

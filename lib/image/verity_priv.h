@@ -17,9 +17,36 @@ verity_read_full(int fd, uint8_t *buf, size_t len, uint64_t off, struct kerr *e)
 			  "read at offset", e);
 }
 
+/* What a check reads: a file, or a mapping of one (read without a copy). */
+struct verity_src {
+	int fd;
+	const uint8_t *mem; /* NULL: read fd */
+	uint64_t len;	    /* bytes at mem */
+};
+
+/*
+ * len bytes at off: a pointer into the mapping, or buf filled from the
+ * file. NULL, with e naming the offset, if they are not all there.
+ */
+static inline const uint8_t *
+verity_get(const struct verity_src *src, uint8_t *buf, size_t len, uint64_t off,
+	   struct kerr *e)
+{
+	if (!src->mem)
+		return verity_read_full(src->fd, buf, len, off, e) < 0 ? NULL
+								       : buf;
+	if (off > src->len || len > src->len - off) {
+		kerr_set(e, VERITY_CHECK_NAME,
+			 "read at offset %llu: the image ends there",
+			 (unsigned long long)off);
+		return NULL;
+	}
+	return src->mem + off;
+}
+
 /* A bounds-checked tree (see pass_setup in verity.c) to check. */
 struct verity_job {
-	int fd;
+	struct verity_src src;
 	struct verity_geo g;
 	uint64_t hash_offset;
 	const struct sha256 *salted; /* context after the salt */
@@ -27,13 +54,17 @@ struct verity_job {
 };
 
 /*
- * The check on n threads (n >= 1, g.levels >= 1): level 0 in parallel,
- * the levels above on the caller's thread. The number of threads that
- * ran (a helper that cannot start leaves its share to the caller) with
- * the computed root, or -1 with e naming the block that differs: of the
- * faults found, the one of the lowest level 0 share.
+ * Level 0 blocks [base, base + count) of the check (count <= 128: the
+ * blocks under one level 1 block) on up to n threads: each block is
+ * recomputed from its data, compared with the stored one, and the
+ * digest of the recomputed block is written to digests[(h - base) * 32],
+ * so the level above is built only from blocks the data proved; no
+ * stored block is read twice. The number of threads that ran (a helper
+ * that cannot start leaves its share to the caller), or -1 with e naming
+ * the block that differs: of the faults found, the one of the lowest
+ * share.
  */
-int verity_mt_check(const struct verity_job *j, unsigned n,
-		    uint8_t root[VERITY_DIGEST], struct kerr *e);
+int verity_mt_level0(const struct verity_job *j, uint64_t base, unsigned count,
+		     unsigned n, uint8_t *digests, struct kerr *e);
 
 #endif

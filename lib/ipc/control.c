@@ -27,6 +27,44 @@ req_byte(unsigned char c)
 	       c == ' ';
 }
 
+/* The next space-separated word of [*p, end); advances *p past it. */
+static size_t
+word(const char **p, const char *end, const char **w)
+{
+	const char *q = *p;
+
+	while (q < end && *q != ' ')
+		q++;
+	*w = *p;
+	*p = q < end ? q + 1 : q;
+	return (size_t)(q - *w);
+}
+
+/* "[follow | boot K] N" after "logs ". */
+static int
+parse_logs(const char *p, size_t n, struct control_req *r, struct kerr *e)
+{
+	const char *end = p + n, *w;
+	size_t len = word(&p, end, &w);
+	uint64_t k;
+
+	if (len == 6 && !memcmp(w, "follow", 6)) {
+		r->follow = 1;
+		len = word(&p, end, &w);
+	} else if (len == 4 && !memcmp(w, "boot", 4)) {
+		len = word(&p, end, &w);
+		if (text_u64(w, len, &k) || !k || k > CONTROL_LOG_BOOTS_MAX)
+			return kerr_set(e, "control request", "bad boot");
+		r->boot = (unsigned)k;
+		len = word(&p, end, &w);
+	}
+	if (w + len != end || text_u64(w, len, &r->lines) ||
+	    r->lines > CONTROL_LOG_LINES_MAX)
+		return kerr_set(e, "control request", "bad line count");
+	r->cmd = CONTROL_LOGS;
+	return 0;
+}
+
 static int
 parse_line(const char *p, size_t n, struct control_req *r, struct kerr *e)
 {
@@ -55,6 +93,8 @@ parse_line(const char *p, size_t n, struct control_req *r, struct kerr *e)
 		r->src = CONTROL_SRC_SIZED;
 		return 0;
 	}
+	if (n > 5 && !memcmp(p, "logs ", 5))
+		return parse_logs(p + 5, n - 5, r, e);
 	if (n >= 13 && !memcmp(p, "factory-reset", 13))
 		return kerr_set(e, "control request",
 				"factory-reset needs the argument 'yes'");
@@ -155,6 +195,13 @@ control_fmt_request(const struct control_req *r, char *buf, size_t cap)
 	if (r->cmd == CONTROL_UPDATE && r->src == CONTROL_SRC_SIZED)
 		n = snprintf(buf, cap, "%s %llu\n", f,
 			     (unsigned long long)r->size);
+	if (r->cmd == CONTROL_LOGS && r->boot)
+		n = snprintf(buf, cap, "logs boot %u %llu\n", r->boot,
+			     (unsigned long long)r->lines);
+	else if (r->cmd == CONTROL_LOGS)
+		n = snprintf(buf, cap, "logs %s%llu\n",
+			     r->follow ? "follow " : "",
+			     (unsigned long long)r->lines);
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 

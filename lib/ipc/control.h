@@ -20,6 +20,9 @@
  *                  along with this line
  *   update force [SIZE|fd]  the same, past the rule that refuses an
  *                  image that failed on this device before
+ *   logs N | logs follow N | logs boot K N
+ *                  the last N lines of the log (0: all kept), then every
+ *                  new line until the client closes, or of K boots ago
  * The reply: "key=value" lines (progress=DONE/TOTAL while updating), then
  * one final "ok" or "error: REASON" line, then the server closes.
  */
@@ -27,6 +30,8 @@
 #define CONTROL_REQ_MAX 64   /* request line, newline included */
 #define CONTROL_LINE_MAX 512 /* reply line, newline included */
 #define CONTROL_SIZE_MAX ((uint64_t)1 << 52) /* update SIZE */
+#define CONTROL_LOG_LINES_MAX 1000000	     /* logs N */
+#define CONTROL_LOG_BOOTS_MAX 9		     /* logs boot K */
 
 enum control_cmd {
 	CONTROL_STATUS = 1,
@@ -34,6 +39,7 @@ enum control_cmd {
 	CONTROL_POWEROFF,
 	CONTROL_FACTORY_RESET,
 	CONTROL_UPDATE,
+	CONTROL_LOGS,
 };
 
 enum control_src {
@@ -48,6 +54,10 @@ struct control_req {
 	int src;       /* enum control_src */
 	uint64_t size; /* CONTROL_SRC_SIZED: 1..CONTROL_SIZE_MAX */
 	int force;     /* update: install even an image that failed before */
+	/* logs */
+	uint64_t lines; /* 0..CONTROL_LOG_LINES_MAX; 0 = all */
+	int follow;	/* then every new line */
+	unsigned boot;	/* 0 = this boot, K = K boots ago (no follow) */
 };
 
 /*

@@ -118,29 +118,105 @@ wipe_meta(int fd, uint64_t size, const struct img_header *h, uint8_t *zero,
 
 /* --- the tree ---------------------------------------------------------- */
 
-/* Top level first, as in the slot: each block checked, then written. */
+/* Writes the n tree blocks gathered in w->buf[0], the first at off. */
+static int
+tree_put(struct bundle_work *w, int fd, const struct bundle_hooks *hooks,
+	 uint64_t off, size_t n, struct kerr *e)
+{
+	if (n && bundle_pwrite(fd, w->buf[0], n * VERITY_BLOCK, off, e) < 0)
+		return -1;
+	progress(w, hooks, n * VERITY_BLOCK);
+	return 0;
+}
+
+/*
+ * Top level first, as in the slot: each block checked, then written, in
+ * runs of up to BUNDLE_CHUNK_BLOCKS. A level is all in the slot before
+ * the first block of the level below is checked against it (its entries
+ * are read back from there).
+ */
 static int
 copy_tree(struct bundle_work *w, int fd, const struct bundle_hooks *hooks,
 	  struct kerr *e)
 {
 	struct bundle_tree *t = &w->tree;
-	uint8_t *blk = w->out;
 
 	for (unsigned L = t->g.levels; L-- > 0;) {
+		uint64_t start =
+		    t->hash_offset + t->g.level_start[L] * VERITY_BLOCK;
+		uint64_t j0 = 0;
+
 		for (uint64_t j = 0; j < t->g.level_blocks[L]; j++) {
-			uint64_t off = t->hash_offset +
-				       (t->g.level_start[L] + j) * VERITY_BLOCK;
+			uint8_t *blk = w->buf[0] + (j - j0) * VERITY_BLOCK;
 
 			if (in_take(w, blk, VERITY_BLOCK, "the hash tree", e))
 				return -1;
 			if (bundle_tree_check_node(t, L, j, blk, e) != 1)
 				return -1;
-			if (bundle_pwrite(fd, blk, VERITY_BLOCK, off, e) < 0)
+			if (j + 1 - j0 < BUNDLE_CHUNK_BLOCKS)
+				continue;
+			if (tree_put(w, fd, hooks, start + j0 * VERITY_BLOCK,
+				     (size_t)(j + 1 - j0), e) < 0)
 				return -1;
-			progress(w, hooks, VERITY_BLOCK);
+			j0 = j + 1;
 		}
+		if (tree_put(w, fd, hooks, start + j0 * VERITY_BLOCK,
+			     (size_t)(t->g.level_blocks[L] - j0), e) < 0)
+			return -1;
 	}
 	return 0;
+}
+
+/* --- jobs on the worker threads ---------------------------------------- */
+
+/*
+ * Retires the oldest job out: a written chunk counts as progress. -1 if
+ * it, or one before it, failed; the first failure in stream order is
+ * kept in w->pool.err.
+ */
+static int
+retire(struct bundle_work *w, const struct bundle_hooks *hooks)
+{
+	struct bundle_job *j = bundle_pool_retire(w);
+
+	if (j->rc < 0 && !w->pool.failed) {
+		w->pool.failed = 1;
+		w->pool.err = j->e;
+	}
+	if (w->pool.failed)
+		return -1;
+	if (j->op == BUNDLE_JOB_WRITE)
+		progress(w, hooks, j->n * VERITY_BLOCK);
+	return 0;
+}
+
+/* The next job to fill, after retiring the oldest if all are out. */
+static struct bundle_job *
+next_job(struct bundle_work *w, const struct bundle_hooks *hooks)
+{
+	struct bundle_job *j = bundle_pool_next(w);
+
+	if (!j && retire(w, hooks) == 0)
+		j = bundle_pool_next(w);
+	return j;
+}
+
+/*
+ * Retires every job still out, and returns r, or -1 with the failure of
+ * a job: that comes first in the stream, before whatever the caller's
+ * thread was doing when it stopped.
+ */
+static int
+drain(struct bundle_work *w, const struct bundle_hooks *hooks, int r,
+      struct kerr *e)
+{
+	while (bundle_pool_out(w))
+		retire(w, hooks);
+	if (!w->pool.failed)
+		return r;
+	if (e)
+		*e = w->pool.err;
+	return -1;
 }
 
 /* --- the data: one lz4 frame ------------------------------------------ */
@@ -200,8 +276,8 @@ static int
 inflate_some(struct bundle_work *w, LZ4F_dctx *d, uint8_t *out, size_t *fill,
 	     int *end, struct kerr *e)
 {
-	while (*fill < BUNDLE_OUT_SIZE) {
-		size_t src, dst = BUNDLE_OUT_SIZE - *fill, r;
+	while (*fill < BUNDLE_CHUNK) {
+		size_t src, dst = BUNDLE_CHUNK - *fill, r;
 
 		if (w->in_pos == w->in_len && in_fill(w, e) < 0)
 			return -1;
@@ -225,23 +301,26 @@ inflate_some(struct bundle_work *w, LZ4F_dctx *d, uint8_t *out, size_t *fill,
 }
 
 /*
- * Decompresses into one buffer while the other, checked, goes to the
- * slot: each block is checked against the tree before its write starts.
+ * Decompresses chunk after chunk into the jobs' buffers; a worker checks
+ * each chunk against the digests from the authenticated tree and only
+ * then writes it, while this thread fills the next.
  */
 static int
-copy_data(struct bundle_work *w, int fd, const struct img_header *h,
+copy_data(struct bundle_work *w, const struct img_header *h,
 	  const struct bundle_hooks *hooks, LZ4F_dctx *d, struct kerr *e)
 {
 	uint64_t bytes = h->data_blocks * VERITY_BLOCK, at = 0;
-	uint8_t *buf[2] = {w->out, w->out2};
-	int end = 0, cur = 0;
+	int end = 0;
 
 	if (frame_header(w, d, bytes, e) < 0)
 		return -1;
 	while (!end) {
+		struct bundle_job *j = next_job(w, hooks);
 		size_t fill = 0;
 
-		if (inflate_some(w, d, buf[cur], &fill, &end, e) < 0)
+		if (!j)
+			return -1;
+		if (inflate_some(w, d, j->buf, &fill, &end, e) < 0)
 			return -1;
 		if (fill > bytes - at)
 			return kerr_set(e, "size",
@@ -254,14 +333,15 @@ copy_data(struct bundle_work *w, int fd, const struct img_header *h,
 					"of %llu bytes",
 					(unsigned long long)(at + fill),
 					(unsigned long long)bytes);
-		if (bundle_check_blocks(w, at / VERITY_BLOCK, buf[cur],
-					fill / VERITY_BLOCK, e) != 1 ||
-		    bundle_io_wait(w, e) < 0)
+		if (!fill)
+			break;
+		j->op = BUNDLE_JOB_WRITE;
+		j->first = at / VERITY_BLOCK;
+		j->n = fill / VERITY_BLOCK;
+		if (bundle_tree_digests(&w->tree, j->first, j->n, j->want, e))
 			return -1;
-		bundle_io_start(w, fd, 1, buf[cur], fill, at);
-		progress(w, hooks, fill);
+		bundle_pool_submit(w);
 		at += fill;
-		cur ^= 1;
 	}
 	/* Nothing may follow the frame. */
 	if (in_need(w, 1, e) < 0)
@@ -283,72 +363,67 @@ stream_data(struct bundle_work *w, int fd, const struct img_header *h,
 	d = LZ4F_createDecompressionContext_advanced(mem, LZ4F_VERSION);
 	if (!d)
 		return kerr_set(e, "lz4", "no decoder context");
-	r = copy_data(w, fd, h, hooks, d, e);
-	/* The last write, or one in flight when a check failed, ends here. */
-	if (bundle_io_wait(w, r < 0 ? NULL : e) < 0)
-		r = -1;
+	bundle_pool_phase(w, fd, &w->tree.salted);
+	r = drain(w, hooks, copy_data(w, h, hooks, d, e), e);
 	LZ4F_freeDecompressionContext(d);
 	return r;
 }
 
 /* --- the whole install ------------------------------------------------- */
 
-static size_t
-chunk(uint64_t at, uint64_t bytes)
-{
-	return bytes - at < BUNDLE_OUT_SIZE ? (size_t)(bytes - at)
-					    : BUNDLE_OUT_SIZE;
-}
-
-/* Reads the data back, the next chunk in flight while one is checked. */
+/* Reads the data back in chunks, each checked on a worker thread. */
 static int
-read_chunks(struct bundle_work *w, int fd, uint64_t bytes, struct kerr *e)
+read_chunks(struct bundle_work *w, struct kerr *e)
 {
-	uint8_t *buf[2] = {w->out, w->out2};
-	struct kerr te = {0};
-	int cur = 0;
+	uint64_t blocks = w->tree.g.data_blocks;
 
-	bundle_io_start(w, fd, 0, buf[0], chunk(0, bytes), 0);
-	for (uint64_t at = 0; at < bytes; cur ^= 1) {
-		size_t n = chunk(at, bytes);
+	for (uint64_t i = 0; i < blocks; i += BUNDLE_CHUNK_BLOCKS) {
+		struct bundle_job *j = next_job(w, NULL);
 
-		if (bundle_io_wait(w, e) < 0)
+		if (!j)
 			return -1;
-		if (at + n < bytes)
-			bundle_io_start(w, fd, 0, buf[cur ^ 1],
-					chunk(at + n, bytes), at + n);
-		if (bundle_check_blocks(w, at / VERITY_BLOCK, buf[cur],
-					n / VERITY_BLOCK, &te) != 1) {
-			bundle_io_wait(w, NULL);
-			return kerr_set(e, "read-back",
-					"slot differs after "
-					"writing: %s",
-					te.detail);
-		}
-		at += n;
+		j->op = BUNDLE_JOB_READ;
+		j->first = i;
+		j->n = blocks - i < BUNDLE_CHUNK_BLOCKS ? (size_t)(blocks - i)
+							: BUNDLE_CHUNK_BLOCKS;
+		if (bundle_tree_digests(&w->tree, i, j->n, j->want, e) < 0)
+			return -1;
+		bundle_pool_submit(w);
 	}
 	return 0;
 }
 
 /*
- * The read-back check, after a flush: every data block is read from the
- * slot and checked through a tree path started afresh, so every tree block
- * is read back too and authenticated from the signed root down: the same
- * verdict as a full recomputation of the tree, in one pass. Reads bypass
- * the page cache (O_DIRECT), or follow a request to drop it.
+ * The read-back check, after the last write and a flush: every data block
+ * is read from the slot and checked through a tree path started afresh,
+ * so every tree block is read back too and authenticated from the signed
+ * root down: the same verdict as a full recomputation of the tree, in one
+ * pass. Reads bypass the page cache (O_DIRECT), or follow a request to
+ * drop it.
  */
 static int
 read_back(struct bundle_work *w, int fd, const struct img_header *h,
 	  struct kerr *e)
 {
+	struct kerr te = {0};
+
 	if (slot_sync(fd, e) < 0)
 		return -1;
 	if (!w->direct)
 		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-	if (bundle_tree_init(&w->tree, fd, h, e) < 0 ||
-	    bundle_tree_init(&w->tree2, fd, h, e) < 0)
+	if (bundle_tree_init(&w->tree, fd, h, e) < 0)
 		return -1;
-	return read_chunks(w, fd, h->data_blocks * VERITY_BLOCK, e);
+	bundle_pool_phase(w, fd, &w->tree.salted);
+	if (drain(w, NULL, read_chunks(w, &te), &te) == 0)
+		return 0;
+	/* A read that failed says so; anything else is a changed block. */
+	if (te.check && !strcmp(te.check, "read-back")) {
+		if (e)
+			*e = te;
+		return -1;
+	}
+	return kerr_set(e, "read-back", "slot differs after writing: %s",
+			te.detail);
 }
 
 /*
@@ -362,9 +437,7 @@ direct_on(struct bundle_work *w, int fd, int *flags)
 {
 	*flags = fcntl(fd, F_GETFL);
 	w->direct = 0;
-	if (*flags < 0 || ((uintptr_t)w->out | (uintptr_t)w->out2 |
-			   (uintptr_t)w->tree.blk | (uintptr_t)w->tree2.blk) %
-			      4096)
+	if (*flags < 0 || ((uintptr_t)w->buf | (uintptr_t)w->tree.blk) % 4096)
 		return;
 	w->direct = fcntl(fd, F_SETFL, *flags | O_DIRECT) == 0;
 }
@@ -382,7 +455,7 @@ static int
 read_meta(struct bundle_work *w, int fd, const struct bundle_policy *pol,
 	  struct img_meta *m, uint64_t *size, struct kerr *e)
 {
-	uint8_t *blk = w->out;
+	uint8_t *blk = w->buf[0];
 	struct stat st;
 
 	if (in_take(w, blk, IMG_META_SIZE, "the metadata block", e) < 0)
@@ -404,12 +477,25 @@ read_meta(struct bundle_work *w, int fd, const struct bundle_policy *pol,
 	return bundle_check_meta(m, pol, *size, e) == 1 ? 0 : -1;
 }
 
+/* Steps 3 to 5: the tree, the data, the read-back. 0 or -1. */
+static int
+write_slot(struct bundle_work *w, int fd, const struct img_header *h,
+	   const struct bundle_hooks *hooks, struct kerr *e)
+{
+	if (bundle_tree_init(&w->tree, fd, h, e) < 0 ||
+	    copy_tree(w, fd, hooks, e) < 0)
+		return -1;
+	if (stream_data(w, fd, h, hooks, e) < 0)
+		return -1;
+	return read_back(w, fd, h, e);
+}
+
 static int
 install(struct bundle_work *w, int fd, const struct bundle_policy *pol,
 	const struct bundle_hooks *hooks, struct img_meta *m, struct kerr *e)
 {
 	uint64_t size;
-	int flags, grow = read_meta(w, fd, pol, m, &size, e);
+	int flags, r, grow = read_meta(w, fd, pol, m, &size, e);
 
 	if (grow < 0)
 		return -1;
@@ -420,18 +506,16 @@ install(struct bundle_work *w, int fd, const struct bundle_policy *pol,
 	if (grow && ftruncate(fd, (off_t)size) < 0)
 		return kerr_set(e, "write", "growing the slot: %s",
 				strerror(errno));
-	if (wipe_meta(fd, size, &m->h, w->out, e) < 0)
+	if (wipe_meta(fd, size, &m->h, w->buf[0], e) < 0)
 		return -1;
 	direct_on(w, fd, &flags);
-	if (bundle_tree_init(&w->tree, fd, &m->h, e) < 0 ||
-	    bundle_tree_init(&w->tree2, fd, &m->h, e) < 0 ||
-	    copy_tree(w, fd, hooks, e) < 0 ||
-	    stream_data(w, fd, &m->h, hooks, e) < 0 ||
-	    read_back(w, fd, &m->h, e) < 0) {
-		direct_off(w, fd, flags);
-		return -1;
-	}
+	bundle_pool_start(w);
+	r = write_slot(w, fd, &m->h, hooks, e);
+	/* No thread of the installer outlives this call. */
+	bundle_pool_stop(w);
 	direct_off(w, fd, flags);
+	if (r < 0)
+		return -1;
 	if (img_write_meta(fd, m, e) < 0)
 		return -1;
 	progress(w, hooks, IMG_META_SIZE);
@@ -450,8 +534,6 @@ bundle_check_meta(const struct img_meta *m, const struct bundle_policy *pol,
 {
 	const struct img_header *h = &m->h;
 
-	if (!img_check_device(h, pol->board, pol->epoch_floor, e))
-		return 0;
 	if (!(pol->flags & BUNDLE_ALLOW_DOWNGRADE) &&
 	    h->version <= pol->committed_version) {
 		kerr_set(e, "version", "version %llu is not above %llu",
@@ -459,6 +541,8 @@ bundle_check_meta(const struct img_meta *m, const struct bundle_policy *pol,
 			 (unsigned long long)pol->committed_version);
 		return 0;
 	}
+	if (!img_check_device(h, pol->board, pol->arch, pol->epoch_floor, e))
+		return 0;
 	if (h->meta_offset + IMG_META_SIZE > slot_size) {
 		kerr_set(e, "size",
 			 "image of %llu bytes does not fit a slot "

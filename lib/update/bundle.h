@@ -24,9 +24,20 @@
  */
 #define BUNDLE_LZ4_BLOCK (64 * 1024)   /* the one lz4 block size allowed */
 #define BUNDLE_IN_SIZE (128 * 1024)    /* bundle bytes buffered per read */
-#define BUNDLE_OUT_SIZE (512 * 1024)   /* data checked and written at once */
 #define BUNDLE_ARENA_SIZE (160 * 1024) /* lz4 decoder: context + 2 blocks */
-#define BUNDLE_STACK_SIZE (128 * 1024) /* the helper thread that hashes */
+/*
+ * Data moves in chunks of one level-0 hash block's worth (128 blocks):
+ * each chunk is checked and written, or read back and checked, as one
+ * job by a worker thread, while the caller's thread fills the next.
+ */
+#define BUNDLE_CHUNK_BLOCKS VERITY_ARITY
+#define BUNDLE_CHUNK (BUNDLE_CHUNK_BLOCKS * VERITY_BLOCK) /* 512 KiB */
+/* Chunks in flight, and the threads that check and move them. */
+#define BUNDLE_JOBS 4
+#define BUNDLE_WORKERS 2
+#define BUNDLE_STACK_SIZE (128 * 1024) /* each worker's stack */
+/* Level-0 hash blocks read back from the slot at once. */
+#define BUNDLE_AHEAD 32
 
 /* Reads up to len bytes: the count, 0 at the end, -1 on error (errno). */
 typedef ssize_t (*bundle_read_fn)(void *ctx, void *buf, size_t len);
@@ -39,6 +50,7 @@ typedef ssize_t (*bundle_read_fn)(void *ctx, void *buf, size_t len);
 struct bundle_policy {
 	const struct keyset *ks;    /* signatures and roles */
 	const char *board;	    /* NULL or "": any board */
+	uint32_t arch;		    /* enum img_arch; 0: any */
 	uint64_t committed_version; /* the image's version must be above */
 	uint64_t epoch_floor;	    /* the image's epoch must not be below */
 	unsigned flags;		    /* BUNDLE_* */
@@ -59,7 +71,8 @@ struct bundle_hooks {
 /*
  * The authenticated path through the tree: one cached block per level,
  * each loaded back from the slot and checked against its parent (the top
- * against the signed root) before any digest in it is used.
+ * against the signed root) before any digest in it is used. Level 0 is
+ * read BUNDLE_AHEAD blocks at a time; each is checked as it is taken.
  */
 struct bundle_tree {
 	int fd;
@@ -70,38 +83,65 @@ struct bundle_tree {
 	uint64_t cur[VERITY_MAX_LEVELS]; /* block held in blk[L], or ~0 */
 	uint8_t blk[VERITY_MAX_LEVELS][VERITY_BLOCK]
 	    __attribute__((aligned(4096)));
-};
-
-/* One slot transfer running beside the installer (bundle_io.c). */
-struct bundle_io {
-	int fd, write, busy, rc;
-	uint8_t *buf;
-	size_t len;
-	uint64_t off;
-	struct kerr e;
-	pthread_t th;
+	/* Level-0 blocks as read, not yet authenticated: a copy of the slot. */
+	uint8_t ahead[BUNDLE_AHEAD][VERITY_BLOCK]
+	    __attribute__((aligned(4096)));
+	uint64_t ahead_first, ahead_n;
 };
 
 /*
- * Caller-owned scratch (about 1.7 MiB): keel-init's installer child keeps
+ * One chunk of data blocks and what to do with it: a write job checks
+ * buf against want (digests taken from the authenticated tree) and then
+ * writes it to the slot; a read job reads the chunk back from the slot
+ * and then checks it.
+ */
+struct bundle_job {
+	uint8_t *buf; /* BUNDLE_CHUNK bytes, 4096-aligned */
+	uint64_t first;
+	size_t n; /* blocks, first .. first + n - 1 */
+	int op;	  /* BUNDLE_JOB_* (bundle_priv.h) */
+	int done, rc;
+	struct kerr e; /* why, when rc < 0 */
+	uint8_t want[BUNDLE_CHUNK_BLOCKS][VERITY_DIGEST];
+};
+
+/*
+ * The worker threads and their queue: job k (counting from 0 in each
+ * install) uses w->job[k % BUNDLE_JOBS]; jobs are taken in order.
+ */
+struct bundle_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t wake; /* workers: a job was queued, or stop */
+	pthread_cond_t done; /* the caller: a job finished */
+	int fd;		     /* the slot */
+	struct sha256 salted;
+	uint64_t queued, taken, retired; /* jobs counted from 0 */
+	int stop;
+	int failed;	  /* a job of this phase failed: the first, in order */
+	struct kerr err;  /* its reason */
+	unsigned threads; /* running; 0: the caller runs every job */
+	pthread_t th[BUNDLE_WORKERS];
+};
+
+/*
+ * Caller-owned scratch (about 2.7 MiB): keel-init's installer child keeps
  * one in static storage; nothing in the installer allocates. While it
  * runs, the installer switches the slot fd to O_DIRECT where the file
  * system allows it, so the image does not pass through (and evict) the
  * page cache and the read-back reads the medium; it restores the flags.
- * It also runs up to two short-lived threads on stacks inside w (one
- * hashes half of each buffer, one moves the previous buffer to or from
- * the slot) and joins them before it returns; hooks run on the caller's
- * thread only.
+ * It runs BUNDLE_WORKERS threads on stacks inside w while it writes the
+ * tree and the data and reads them back (none if they cannot be started:
+ * then the caller's thread does their work), and joins them before it
+ * returns; hooks run on the caller's thread only.
  */
 struct bundle_work {
-	/* Blocks are hashed on two cores: a tree path for each. */
-	struct bundle_tree tree, tree2;
-	uint8_t stack[BUNDLE_STACK_SIZE] __attribute__((aligned(64)));
 	/* Slot I/O may bypass the page cache (O_DIRECT): aligned buffers. */
-	uint8_t out[BUNDLE_OUT_SIZE] __attribute__((aligned(4096)));
-	uint8_t out2[BUNDLE_OUT_SIZE] __attribute__((aligned(4096)));
-	uint8_t iostack[BUNDLE_STACK_SIZE] __attribute__((aligned(64)));
-	struct bundle_io io; /* out or out2 going to or from the slot */
+	uint8_t buf[BUNDLE_JOBS][BUNDLE_CHUNK] __attribute__((aligned(4096)));
+	struct bundle_tree tree; /* the path the caller's thread walks */
+	struct bundle_job job[BUNDLE_JOBS];
+	struct bundle_pool pool;
+	uint8_t stack[BUNDLE_WORKERS][BUNDLE_STACK_SIZE]
+	    __attribute__((aligned(64)));
 	uint8_t in[BUNDLE_IN_SIZE];
 	uint8_t arena[BUNDLE_ARENA_SIZE];
 	size_t in_pos, in_len, arena_used;

@@ -1,61 +1,179 @@
 // SPDX-License-Identifier: MIT
-/* Slot I/O of the bundle installer, and one transfer in flight beside it. */
+/* The installer's worker threads: chunks checked and written, or read back. */
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "lib/base/io.h"
 #include "lib/update/bundle_priv.h"
 
-static void *
-io_run(void *arg)
+/*
+ * One job, on whichever thread took it. fd and salted do not change
+ * while a job is out, so they are read without the lock; the job itself
+ * belongs to this thread until it is marked done.
+ */
+static void
+job_run(const struct bundle_pool *p, struct bundle_job *j)
 {
-	struct bundle_io *io = arg;
+	size_t len = j->n * VERITY_BLOCK;
+	uint64_t off = j->first * VERITY_BLOCK;
 
-	io->rc = io->write
-		     ? bundle_pwrite(io->fd, io->buf, io->len, io->off, &io->e)
-		     : bundle_pread(io->fd, io->buf, io->len, io->off, &io->e);
+	j->rc = -1;
+	if (j->op == BUNDLE_JOB_READ &&
+	    bundle_pread(p->fd, j->buf, len, off, &j->e) < 0)
+		return;
+	/* A write job's buffer reaches the slot only after this says 1. */
+	if (bundle_check_run(&p->salted, j->first, j->buf, j->n,
+			     (const uint8_t(*)[VERITY_DIGEST])j->want,
+			     &j->e) != 1)
+		return;
+	if (j->op == BUNDLE_JOB_WRITE &&
+	    bundle_pwrite(p->fd, j->buf, len, off, &j->e) < 0)
+		return;
+	j->rc = 0;
+}
+
+/* The oldest queued job, now taken; NULL if none. p->mu held. */
+static struct bundle_job *
+take(struct bundle_work *w)
+{
+	struct bundle_pool *p = &w->pool;
+
+	if (p->taken == p->queued)
+		return NULL;
+	return &w->job[p->taken++ % BUNDLE_JOBS];
+}
+
+/* Runs j with the lock released; p->mu held before and after. */
+static void
+run_unlocked(struct bundle_work *w, struct bundle_job *j)
+{
+	struct bundle_pool *p = &w->pool;
+
+	pthread_mutex_unlock(&p->mu);
+	job_run(p, j);
+	pthread_mutex_lock(&p->mu);
+	j->done = 1;
+	pthread_cond_signal(&p->done);
+}
+
+static void *
+worker(void *arg)
+{
+	struct bundle_work *w = arg;
+	struct bundle_pool *p = &w->pool;
+	struct bundle_job *j;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->stop) {
+		if ((j = take(w)))
+			run_unlocked(w, j);
+		else
+			pthread_cond_wait(&p->wake, &p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
 
 void
-bundle_io_start(struct bundle_work *w, int fd, int write, uint8_t *buf,
-		size_t len, uint64_t off)
+bundle_pool_start(struct bundle_work *w)
 {
-	struct bundle_io *io = &w->io;
+	struct bundle_pool *p = &w->pool;
 	pthread_attr_t at;
 
-	io->fd = fd;
-	io->write = write;
-	io->buf = buf;
-	io->len = len;
-	io->off = off;
-	io->rc = 0;
-	io->busy = 0;
-	memset(&io->e, 0, sizeof(io->e));
-	/* No thread to be had: the transfer runs now, before returning. */
-	if (pthread_attr_init(&at) == 0) {
-		io->busy = pthread_attr_setstack(&at, w->iostack,
-						 sizeof(w->iostack)) == 0 &&
-			   pthread_create(&io->th, &at, io_run, io) == 0;
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->wake, NULL);
+	pthread_cond_init(&p->done, NULL);
+	for (unsigned i = 0; i < BUNDLE_JOBS; i++)
+		w->job[i].buf = w->buf[i];
+	/* No heap: each thread runs on its stack inside w, or not at all. */
+	for (unsigned i = 0; i < BUNDLE_WORKERS; i++) {
+		if (pthread_attr_init(&at) != 0)
+			break;
+		if (pthread_attr_setstack(&at, w->stack[i],
+					  sizeof(w->stack[i])) == 0 &&
+		    pthread_create(&p->th[p->threads], &at, worker, w) == 0)
+			p->threads++;
 		pthread_attr_destroy(&at);
 	}
-	if (!io->busy)
-		io_run(io);
 }
 
-int
-bundle_io_wait(struct bundle_work *w, struct kerr *e)
+void
+bundle_pool_phase(struct bundle_work *w, int fd, const struct sha256 *salted)
 {
-	struct bundle_io *io = &w->io;
-	int rc;
+	w->pool.fd = fd;
+	w->pool.salted = *salted;
+	w->pool.failed = 0;
+}
 
-	if (io->busy)
-		pthread_join(io->th, NULL);
-	io->busy = 0;
-	rc = io->rc;
-	io->rc = 0;
-	if (rc < 0 && e)
-		*e = io->e;
-	return rc < 0 ? -1 : 0;
+unsigned
+bundle_pool_out(const struct bundle_work *w)
+{
+	return (unsigned)(w->pool.queued - w->pool.retired);
+}
+
+struct bundle_job *
+bundle_pool_next(struct bundle_work *w)
+{
+	struct bundle_job *j;
+
+	/* queued and retired change on this thread only. */
+	if (bundle_pool_out(w) >= BUNDLE_JOBS)
+		return NULL;
+	j = &w->job[w->pool.queued % BUNDLE_JOBS];
+	j->done = 0;
+	j->rc = 0;
+	j->e.check = NULL;
+	j->e.detail[0] = 0;
+	return j;
+}
+
+void
+bundle_pool_submit(struct bundle_work *w)
+{
+	struct bundle_pool *p = &w->pool;
+
+	pthread_mutex_lock(&p->mu);
+	p->queued++;
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->mu);
+}
+
+struct bundle_job *
+bundle_pool_retire(struct bundle_work *w)
+{
+	struct bundle_pool *p = &w->pool;
+	struct bundle_job *j = &w->job[p->retired % BUNDLE_JOBS], *q;
+
+	pthread_mutex_lock(&p->mu);
+	/* Rather than sleep, the caller's thread runs queued jobs too. */
+	while (!j->done) {
+		if ((q = take(w)))
+			run_unlocked(w, q);
+		else
+			pthread_cond_wait(&p->done, &p->mu);
+	}
+	p->retired++;
+	pthread_mutex_unlock(&p->mu);
+	return j;
+}
+
+void
+bundle_pool_stop(struct bundle_work *w)
+{
+	struct bundle_pool *p = &w->pool;
+
+	/* Nothing may still be reading or writing the slot after this. */
+	while (bundle_pool_out(w))
+		bundle_pool_retire(w);
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->wake);
+	pthread_mutex_unlock(&p->mu);
+	for (unsigned i = 0; i < p->threads; i++)
+		pthread_join(p->th[i], NULL);
+	p->threads = 0;
+	pthread_cond_destroy(&p->done);
+	pthread_cond_destroy(&p->wake);
+	pthread_mutex_destroy(&p->mu);
 }

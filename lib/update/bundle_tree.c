@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The authenticated path from the signed root down to each block's digest. */
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,19 +17,42 @@ salted_hash(const struct bundle_tree *t, const uint8_t *block, uint8_t *out)
 	sha256_final(&c, out);
 }
 
+/*
+ * Reads block j of level L from the slot into buf. Level 0, which the
+ * installer walks in order, is read BUNDLE_AHEAD blocks at a time into
+ * t->ahead and copied from there: one read instead of one per block.
+ * Nothing read here is trusted: the caller authenticates buf.
+ */
 static int
-load(const struct bundle_tree *t, unsigned L, uint64_t j, uint8_t *buf,
+load(struct bundle_tree *t, unsigned L, uint64_t j, uint8_t *buf,
      struct kerr *e)
 {
 	uint64_t off =
 	    t->hash_offset + (t->g.level_start[L] + j) * VERITY_BLOCK;
-	uint64_t at;
-	int r = io_pread_full(t->fd, buf, VERITY_BLOCK, off, &at);
+	uint64_t n = 1, at;
+	uint8_t *to = buf;
+	int r;
 
+	if (L == 0 && j - t->ahead_first < t->ahead_n) {
+		memcpy(buf, t->ahead[j - t->ahead_first], VERITY_BLOCK);
+		return 0;
+	}
+	if (L == 0) {
+		n = t->g.level_blocks[0] - j;
+		n = n < BUNDLE_AHEAD ? n : BUNDLE_AHEAD;
+		to = t->ahead[0];
+		t->ahead_n = 0;
+	}
+	r = io_pread_full(t->fd, to, n * VERITY_BLOCK, off, &at);
 	if (r)
 		return kerr_set(e, "tree",
 				"reading level %u block %llu back: %s", L,
 				(unsigned long long)j, io_strerror(r));
+	if (L == 0) {
+		t->ahead_first = j;
+		t->ahead_n = n;
+		memcpy(buf, t->ahead[0], VERITY_BLOCK);
+	}
 	return 0;
 }
 
@@ -164,93 +186,58 @@ bundle_tree_check_data(struct bundle_tree *t, uint64_t i,
 	return 1;
 }
 
+int
+bundle_tree_digests(struct bundle_tree *t, uint64_t first, size_t n,
+		    uint8_t want[][VERITY_DIGEST], struct kerr *e)
+{
+	for (size_t k = 0; k < n; k++) {
+		const uint8_t *d;
+
+		if (first + k >= t->g.data_blocks)
+			return kerr_set(e, "block",
+					"block %llu past the %llu of the image",
+					(unsigned long long)(first + k),
+					(unsigned long long)t->g.data_blocks);
+		d = expected(t, 0, first + k, e);
+		if (!d)
+			return -1;
+		memcpy(want[k], d, VERITY_DIGEST);
+	}
+	return 0;
+}
+
 /*
- * Blocks i and i+1 when their digests share one level-0 hash block: both
- * hashed side by side (SHA-NI fills one's latency with the other's
- * rounds). 1 if both match the signed tree.
+ * Blocks are hashed two at a time, side by side (SHA-NI fills one's
+ * latency with the other's rounds).
  */
-static int
-check_pair(struct bundle_tree *t, uint64_t i, const uint8_t *blocks,
-	   struct kerr *e)
+int
+bundle_check_run(const struct sha256 *salted, uint64_t first,
+		 const uint8_t *buf, size_t n,
+		 const uint8_t want[][VERITY_DIGEST], struct kerr *e)
 {
 	uint8_t d[2][VERITY_DIGEST];
-	const uint8_t *want;
 
-	if (i + 1 >= t->g.data_blocks || (i + 1) % VERITY_ARITY == 0)
-		return bundle_tree_check_data(t, i, blocks, e) == 1 &&
-		       bundle_tree_check_data(t, i + 1, blocks + VERITY_BLOCK,
-					      e) == 1;
-	want = expected(t, 0, i, e);
-	if (!want)
-		return 0;
-	sha256_final2(&t->salted, blocks, blocks + VERITY_BLOCK, VERITY_BLOCK,
-		      d[0], d[1]);
-	for (int k = 0; k < 2; k++)
-		if (memcmp(d[k], want + k * VERITY_DIGEST, VERITY_DIGEST)) {
-			kerr_set(e, "block",
-				 "block %llu does not match the signed tree",
-				 (unsigned long long)(i + (uint64_t)k));
-			return 0;
+	for (size_t i = 0; i < n; i += 2) {
+		const uint8_t *b = buf + i * VERITY_BLOCK;
+		size_t two = n - i >= 2;
+
+		if (two) {
+			sha256_final2(salted, b, b + VERITY_BLOCK, VERITY_BLOCK,
+				      d[0], d[1]);
+		} else {
+			struct sha256 c = *salted;
+
+			sha256_update(&c, b, VERITY_BLOCK);
+			sha256_final(&c, d[0]);
 		}
-	return 1;
-}
-
-/* One half of bundle_check_blocks' work. */
-struct half {
-	struct bundle_tree *t;
-	const uint8_t *buf;
-	uint64_t first;
-	size_t n;
-	int ok;
-	struct kerr e;
-};
-
-static void *
-half_run(void *arg)
-{
-	struct half *h = arg;
-
-	size_t i = 0;
-
-	h->ok = 1;
-	for (; i + 1 < h->n && h->ok; i += 2)
-		h->ok = check_pair(h->t, h->first + i,
-				   h->buf + i * VERITY_BLOCK, &h->e);
-	if (i < h->n && h->ok)
-		h->ok = bundle_tree_check_data(h->t, h->first + i,
-					       h->buf + i * VERITY_BLOCK,
-					       &h->e) == 1;
-	return NULL;
-}
-
-int
-bundle_check_blocks(struct bundle_work *w, uint64_t first, const uint8_t *buf,
-		    size_t n, struct kerr *e)
-{
-	struct half a = {&w->tree, buf, first, n / 2, 0, {0}};
-	struct half b = {
-	    &w->tree2, buf + n / 2 * VERITY_BLOCK, first + n / 2, n - n / 2, 0,
-	    {0}};
-	pthread_attr_t at;
-	pthread_t th;
-	int two = 0;
-
-	/* No thread, no heap: the helper runs on the caller's stack area. */
-	if (n >= 16 && pthread_attr_init(&at) == 0) {
-		two = pthread_attr_setstack(&at, w->stack, sizeof(w->stack)) ==
-			  0 &&
-		      pthread_create(&th, &at, half_run, &b) == 0;
-		pthread_attr_destroy(&at);
-	}
-	if (!two)
-		a.n = n;
-	half_run(&a);
-	if (two)
-		pthread_join(th, NULL);
-	if (!a.ok || (two && !b.ok)) {
-		if (e)
-			*e = !a.ok ? a.e : b.e;
-		return 0;
+		for (size_t k = 0; k <= two; k++)
+			if (memcmp(d[k], want[i + k], VERITY_DIGEST)) {
+				kerr_set(e, "block",
+					 "block %llu does not match the signed "
+					 "tree",
+					 (unsigned long long)(first + i + k));
+				return 0;
+			}
 	}
 	return 1;
 }

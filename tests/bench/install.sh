@@ -9,8 +9,10 @@
 # the figures compare the software, not this machine's disk. keel checks
 # every block against the signed tree, fsyncs and reads the slot back;
 # the pipeline only decompresses and writes (also shown with conv=fsync).
-# make bench (tests/bench/run.sh) sets BENCH_OUT=DIR to keep hyperfine's
-# JSON (install.json) and the image size in bytes (install.size) there.
+# The commands run in interleaved rounds (RUNS of them, after one of
+# warm-up). make bench (tests/bench/run.sh) sets BENCH_OUT=DIR to keep
+# the timings (install.json, shaped as hyperfine's export) and the image
+# size in bytes (install.size) there.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 O=${O:-$TOP/build}
@@ -120,13 +122,52 @@ elif [ "${RAUC:-1}" != 0 ]; then
 fi
 
 echo "bundle $(($(stat -c %s "$WORK/b.kb") / 1048576)) MiB (image $((isize / 1048576)) MiB) into $dev, backing $BACK; load: $(cut -d' ' -f1-3 /proc/loadavg)"
-hyperfine -N -w 1 -r "$RUNS" --export-json "$OUT/install.json" \
-	-n "keel install" "$KEEL install $WORK/b.kb -o $dev -q" \
-	-n "lz4 -dc | dd" "sh -c 'lz4 -dc $WORK/data.lz4 | dd of=$dev bs=1M status=none'" \
-	-n "lz4 -dc | dd conv=fsync" "sh -c 'lz4 -dc $WORK/data.lz4 | dd of=$dev bs=1M conv=fsync status=none'" \
-	${rauc_cmd:+-n "rauc install" "$rauc_cmd"} \
-	>"$WORK/h.txt" 2>&1 || { cat "$WORK/h.txt"; die "hyperfine failed"; }
-grep -E '^(Benchmark|  Time|  Range)' "$WORK/h.txt"
+# One run of each command per round, the order turned by one each round,
+# after one round of warm-up: a change of the machine's load (it is
+# shared) falls on every command alike, where hyperfine alone would run
+# each command's runs back to back. The rounds' timings are merged into
+# one hyperfine-shaped install.json for run.sh.
+{
+	printf '%s\n' "keel install" "$KEEL install $WORK/b.kb -o $dev -q"
+	printf '%s\n' "lz4 -dc | dd" "sh -c 'lz4 -dc $WORK/data.lz4 | dd of=$dev bs=1M status=none'"
+	printf '%s\n' "lz4 -dc | dd conv=fsync" "sh -c 'lz4 -dc $WORK/data.lz4 | dd of=$dev bs=1M conv=fsync status=none'"
+	[ -n "$rauc_cmd" ] && printf '%s\n' "rauc install" "$rauc_cmd"
+} >"$WORK/cmds"
+python3 - "$WORK/cmds" "$RUNS" "$WORK" "$OUT/install.json" <<'EOF' ||
+import json, statistics, subprocess, sys
+lines = open(sys.argv[1]).read().splitlines()
+cmds = list(zip(lines[0::2], lines[1::2]))
+rounds, work, out = int(sys.argv[2]), sys.argv[3], sys.argv[4]
+runs = {n: [] for n, _ in cmds}
+for i in range(rounds + 1):
+    k = i % len(cmds)
+    args = ["hyperfine", "-N", "-r", "1", "--export-json", work + "/r.json"]
+    for n, c in cmds[k:] + cmds[:k]:
+        args += ["-n", n, c]
+    if subprocess.run(args, stdout=subprocess.DEVNULL).returncode:
+        sys.exit("hyperfine failed in round %d" % i)
+    if i == 0:
+        continue  # warm-up
+    for r in json.load(open(work + "/r.json"))["results"]:
+        runs[r["command"]].append(r)
+res = []
+for n, _ in cmds:
+    t = [r["times"][0] for r in runs[n]]
+    x = {"command": n, "mean": statistics.mean(t),
+         "stddev": statistics.stdev(t) if len(t) > 1 else 0.0,
+         "median": statistics.median(t), "min": min(t), "max": max(t),
+         "user": statistics.mean(r["user"] for r in runs[n]),
+         "system": statistics.mean(r["system"] for r in runs[n]),
+         "times": t}
+    res.append(x)
+    print("Benchmark: %s" % n)
+    print("  Time (mean ± σ): %.3f s ± %.3f s  [User: %.3f s, System: %.3f s]"
+          % (x["mean"], x["stddev"], x["user"], x["system"]))
+    print("  Range (min … max): %.3f s … %.3f s  %d runs"
+          % (x["min"], x["max"], len(t)))
+json.dump({"results": res}, open(out, "w"), indent=1)
+EOF
+	die "timing failed"
 
 # Throughput of the image written, and keel's speed relative to each.
 echo "$isize" >"$OUT/install.size"

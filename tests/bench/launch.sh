@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: MIT
 # Start-to-exit of a static `true` in new mount, pid, uts, ipc and net
 # namespaces: keel's launch path against bwrap, crun and unshare(1), side
-# by side in one hyperfine run; then `keel run` end to end on a 64 MiB image.
+# by side in one run of interleaved rounds (tests/bench/rr.c: a load that
+# comes and goes falls on every tool alike); the verified launch (`keel
+# run IMAGE` of a busybox-sized image against bwrap on its unpacked tree,
+# with no check); then `keel run` end to end on a 64 MiB image.
 #
-# Usage (root): O=build-dir sh tests/bench/launch.sh [RUNS]
+# Usage (root): O=build-dir sh tests/bench/launch.sh [RUNS [VRUNS]]
 # keel's side uses `keel run --unverified-root-dir`, the developer option
 # that skips verification, so that every tool starts from the same
 # already-verified root directory. crun refuses a v1-hybrid host: all
@@ -17,6 +20,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 O=${O:-$TOP/build}
 case $O in /*) ;; *) O=$TOP/$O ;; esac
 RUNS=${1:-300}
+VRUNS=${2:-$((RUNS / 3 + 10))}
 KEEL=$O/keel
 PROBE=$O/probe
 
@@ -31,6 +35,9 @@ done
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/keel-bench-launch.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+RR=$WORK/rr
+musl-gcc -static -O2 -Wall -Wextra -Werror -o "$RR" "$TOP/tests/bench/rr.c" ||
+	{ echo "bench launch: tests/bench/rr.c does not build"; exit 1; }
 ROOT=$WORK/bundle/rootfs
 mkdir -p "$ROOT/bin" "$ROOT/proc" "$ROOT/sys" "$ROOT/dev" "$ROOT/run" \
 	"$ROOT/tmp" "$ROOT/etc" "$ROOT/var/lib"
@@ -79,10 +86,8 @@ UNSH="unshare -fmpiun --mount-proc true"
 unshare -m sh -c '
 	mount --make-rprivate / &&
 	mount -t cgroup2 none /sys/fs/cgroup &&
-	exec "$@"' sh hyperfine -N --warmup 20 --runs "$RUNS" \
-	--export-csv "$CSV" \
-	-n keel "$KRUN" -n bwrap "$BWRAP" -n crun "$CRUN" -n unshare "$UNSH" ||
-	exit 1
+	exec "$@"' sh "$RR" "$RUNS" 20 "$CSV" \
+	keel "$KRUN" bwrap "$BWRAP" crun "$CRUN" unshare "$UNSH" || exit 1
 
 # ratios of means (the target) and of medians (robust on a busy machine)
 awk -F, 'NR > 1 { mean[$1] = $2 * 1000; med[$1] = $4 * 1000 }
@@ -99,6 +104,40 @@ END {
 		mean["crun"] / mean["keel"], med["crun"] / med["keel"]
 	printf "(load average: %s)\n", load
 }' load="$(cut -d' ' -f1-3 /proc/loadavg)" "$CSV"
+
+# --- verified launch: keel run IMAGE against bwrap on the same tree -----
+# A busybox-sized image (busybox and the probe as /bin/true): keel checks
+# the signature and the whole tree, maps the image and launches; bwrap
+# launches the unpacked tree with no check at all.
+SMALL=$WORK/small-root
+mkdir -p "$SMALL"
+cp -a "$ROOT/." "$SMALL/"
+if command -v busybox >/dev/null; then
+	cp "$(command -v busybox)" "$SMALL/bin/busybox"
+else
+	head -c $((2 * 1024 * 1024)) /dev/urandom >"$SMALL/bin/busybox"
+fi
+"$KEEL" image build "$SMALL" -o "$WORK/small.img" \
+	--fs "${BENCH_FS:-erofs}" >/dev/null &&
+	"$KEEL" image sign "$WORK/small.img" \
+		--key "$TOP/keys/test/release/test-release-a.key" >/dev/null ||
+	{ echo "bench launch: small image build failed"; exit 1; }
+VBWRAP="bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-net \
+--unshare-cgroup --ro-bind $SMALL / --proc /proc --dev /dev --tmpfs /run \
+--tmpfs /tmp /bin/true"
+echo
+echo "verified launch, $(($(stat -c %s "$WORK/small.img") / 1024)) KiB image" \
+	"(warm cache): keel run IMAGE vs bwrap (no check) on its tree"
+"$RR" "$VRUNS" 10 "$OUT/verified.csv" \
+	"keel run IMAGE" "$KEEL run $WORK/small.img -- /bin/true" \
+	"bwrap tree" "$VBWRAP" || exit 1
+awk -F, 'NR > 1 { mean[$1] = $2 * 1000; med[$1] = $4 * 1000 }
+END {
+	printf "means (ms): keel run %.2f  bwrap %.2f;  keel / bwrap = %.2f" \
+		" (medians %.2f)   target <= 1\n", mean["keel run IMAGE"],
+		mean["bwrap tree"], mean["keel run IMAGE"] / mean["bwrap tree"],
+		med["keel run IMAGE"] / med["bwrap tree"]
+}' "$OUT/verified.csv"
 
 # --- keel run end to end: verify + loop + mount + launch, 64 MiB image ---
 IMGROOT=$WORK/img-root

@@ -28,10 +28,10 @@ QUICK=${BENCH_QUICK:-0}
 ONLY=${BENCH_ONLY:-verify sha size launch init qemu install}
 
 if [ "$QUICK" = 1 ]; then
-	VMIB=32 VRUNS=2 SHA_SEC=1 SHA_ROUNDS=1 LRUNS=20
+	VMIB=32 VRUNS=2 SHA_SEC=1 SHA_ROUNDS=1 LRUNS=20 LVRUNS=20
 	IMIB=32 IRUNS=2 NINIT=3 QBOOTS=1 PMIB=16
 else
-	VMIB=256 VRUNS=5 SHA_SEC=1 SHA_ROUNDS=3 LRUNS=300
+	VMIB=256 VRUNS=5 SHA_SEC=1 SHA_ROUNDS=3 LRUNS=300 LVRUNS=150
 	IMIB=256 IRUNS=7 NINIT=10 QBOOTS=2 PMIB=64
 fi
 
@@ -197,11 +197,12 @@ bench_size() {
 
 # --- 2. launch: keel vs unshare, bwrap, crun; keel run e2e (issue 3) -----
 bench_launch() {
-	section "2. /bin/true in mnt+pid+uts+ipc+net: keel, unshare, bwrap, crun"
+	section "2. /bin/true in mnt+pid+uts+ipc+net: keel, unshare, bwrap," \
+		"crun; keel run IMAGE vs bwrap"
 	l=$WORK/launch
 	mkdir -p "$l"
 	BENCH_OUT=$l BENCH_FS=squashfs O=$O sh "$BENCH/launch.sh" "$LRUNS" \
-		>"$l/out" 2>&1
+		"$LVRUNS" >"$l/out" 2>&1
 	rc=$?
 	grep -v -e '^ *$' -e 'Warning: ' "$l/out" | indent
 	[ $rc = 0 ] && [ -f "$l/launch.csv" ] ||
@@ -218,6 +219,13 @@ bench_launch() {
 			"$(ms "$(mean "$s")")" "$(ratios "$k" "$s")" "$t" \
 			"$(met "$(mean "$s") / $(mean "$k")" ">=" $v)"
 	done
+	if v=$(hf "$l/verified.csv" "keel run IMAGE") &&
+		b=$(hf "$l/verified.csv" "bwrap tree"); then
+		row "verified launch, busybox image" "$(ms "$(mean "$v")")" \
+			"bwrap, its tree, no check" "$(ms "$(mean "$b")")" \
+			"$(ratios "$v" "$b")" ">= 1x" \
+			"$(met "$(mean "$b") / $(mean "$v")" ">=" 1)"
+	fi
 	if e=$(hf "$l/run-e2e.csv" "keel run IMG"); then
 		row "keel run e2e, 64 MiB image" "$(ms "$(mean "$e")")" \
 			"(verify+mount+launch)" - - - -

@@ -66,6 +66,7 @@ setup(void)
 	own.nroles = own.nkeys = 1;
 	verity_geometry(DATA_BLOCKS, &g);
 	m.h.fs = IMG_FS_EROFS;
+	m.h.arch = IMG_ARCH_X86_64;
 	m.h.version = 1;
 	m.h.data_blocks = DATA_BLOCKS;
 	m.h.hash_offset = p.hash_offset;

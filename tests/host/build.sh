@@ -59,4 +59,9 @@ grep -q WARNING "$WORK/prod.out" && fail "a production build warns" ||
 	pass "a production build does not warn"
 "$b/keel" --version >"$WORK/v.out"
 grep -q "TEST KEYS" "$WORK/v.out" && fail "production keys marked as test" || pass "production keys not marked TEST"
+# keel loads the points decoded at build time; the link's --check-keys
+# parses the PEM texts strictly and must refuse a point that differs.
+sed -i '0,/^\t0x04, /s//\t0x03, /' "$b/keys/keyset.c"
+refuse "a baked point that is not its key's fails the build" \
+	"point baked in is not the key's" make -s O="$b" KEYS="$WORK/zero"
 finish

@@ -58,6 +58,7 @@ boot() {
 has() { if grep -q -e "$2" boot.out; then pass "$1"; else fail "$1: no '$2'"; sed 's/^/    /' boot.out | tail -15; fi; }
 
 mkdir -p etc var
+echo "from before app/" >var/old-layout
 echo x >state
 mkapp app 'cat /etc/greeting; cat /etc/local; echo run >>/var/lib/runs; echo runs=$(busybox wc -l </var/lib/runs); echo changed >/etc/local'
 cp app.img a.img
@@ -92,10 +93,14 @@ sed -e '/^mount devtmpfs/d' -e '/^mount sysfs/d' t.norm >t2.norm
 if cmp -s e.norm t2.norm; then pass "boot transcript"; else
 	fail "boot transcript"; diff e.norm t2.norm | sed 's/^/    /'; fi
 
+[ -f var/app/runs ] && pass "the app's /var/lib is app/ on the var partition" || fail "no var/app/runs"
+[ "$(cat var/app/old-layout 2>/dev/null)" = "from before app/" ] && [ ! -e var/old-layout ] &&
+	pass "files from before the app/ layout moved in" || fail "old layout not moved: $(ls var var/app)"
+[ -d var/keel ] && [ "$(stat -c %a var/keel)" = 700 ] && pass "keel-init's own dir, 0700" || fail "var/keel: $(ls -ld var/keel)"
 # --- 2. persistence across boots ------------------------------------------
 boot
 has "/var/lib persists" "runs=2"
-has "/etc change persists" "^changed"
+has "/etc change persists" "^app: changed"
 same "/etc change landed in the etc partition (its generation 1)" \
 	"$(cat etc/.keel-gen-1/upper/local)" changed
 [ -e etc/.keel-gen-1/upper/greeting ] && fail "untouched /etc file copied up" || pass "only changes in the upper layer"
@@ -128,6 +133,11 @@ mkdir -p ob && cp -r app/. ob/
 mkboard ob.img b.img var
 boot
 has "wrong board refused" "slot a: REFUSED: board: image is for board 'other-board', this is 'test-board'"
+"$KEEL" image build ob -o arm.img --board test-board --arch aarch64 --config app.json --salt 42 >/dev/null
+"$KEEL" image sign arm.img --key "$KEY_A" >/dev/null
+mkboard arm.img b.img var
+boot
+has "foreign architecture refused" "slot a: REFUSED: arch: image is for aarch64, this is x86_64"
 
 # --- 6. crash loop: growing delays, then escalation --------------------------
 mkapp crash 'echo crashing; exit 3' '"org.keel.restart": "always", "org.keel.restart-delay-ms": "10", "org.keel.restart-max-delay-ms": "80"'

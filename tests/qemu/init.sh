@@ -189,7 +189,7 @@ boot() {
 has() {
 	if grep -q -e "$3" "$1.con"; then pass "$2"; else
 		fail "$2: no '$3' on the console"
-		grep -e '^qt:' -e 'keel:' "$1.con" | tail -n 12 | sed 's/^/    /'
+		grep -e '^app: qt:' -e 'keel:' "$1.con" | tail -n 12 | sed 's/^/    /'
 	fi
 }
 hasnt() {
@@ -199,7 +199,7 @@ hasnt() {
 	else pass "$2"; fi
 }
 # val NAME KEY: what the app printed as "qt: KEY=..."
-val() { sed -n "s/^qt: $2=//p" "$1.con" | head -n 1; }
+val() { sed -n "s/^app: qt: $2=//p" "$1.con" | head -n 1; }
 # at NAME PATTERN: the µs stamp of keel-init's first line matching PATTERN
 at() {
 	sed -n "s/^\[+\([0-9]*\)\.\([0-9]*\)s\] keel: $2.*/\1\2/p" "$1.con" |
@@ -301,8 +301,8 @@ wait "$qpid"
 rc=$(cat cad.rc)
 tr -d '\r' <cad.raw >cad.con
 echo "init: boot cad: exit $rc"
-has cad "after a power off: /var/lib kept" '^qt: runs=1$'
-has cad "after a power off: /etc change kept" '^qt: local=changed$'
+has cad "after a power off: /var/lib kept" '^app: qt: runs=1$'
+has cad "after a power off: /etc change kept" '^app: qt: local=changed$'
 EXT4_MOUNTED='EXT4-fs (vd[a-z]*[0-9]): mounted'
 EXT4_UNCLEAN='EXT4-fs.*\(recovery\|orphan\|error\|fsck\)'
 has cad "kernel log level 7 shows ext4 mounts" "$EXT4_MOUNTED"
@@ -310,7 +310,7 @@ hasnt cad "after a power off: no ext4 recovery" "$EXT4_UNCLEAN"
 has cad "keel-init's log also in the kernel log (/dev/kmsg), all of it" \
 	'^\[ *[0-9.]*\] \[+[0-9.]*s\] keel: app: started'
 has cad "ctrl-alt-del: shutdown" 'shutdown (signal): reboot'
-has cad "the app got TERM" '^qt: got TERM'
+has cad "the app got TERM" '^app: qt: got TERM'
 hasnt cad "the app left within the grace period" 'still running after'
 has cad "shutdown completes after ctrl-alt-del" 'keel: shutdown: done'
 has cad "ext4 unmounted at shutdown" 'EXT4-fs (vd[a-z]*[0-9]): unmounting'
@@ -325,8 +325,8 @@ fi
 # --- 2. persistence across the ctrl-alt-del reboot ---------------------------
 boot persist main.disk 'keel.on_app_exit=poweroff qt.mode=persist loglevel=7'
 same "persist: app exit 0" "$rc" 0
-has persist "/var/lib kept across two boots" '^qt: runs=2$'
-has persist "/etc change kept" '^qt: local=changed$'
+has persist "/var/lib kept across two boots" '^app: qt: runs=2$'
+has persist "/etc change kept" '^app: qt: local=changed$'
 has persist "ext4 mounted again" "$EXT4_MOUNTED"
 hasnt persist "after ctrl-alt-del: no ext4 recovery" "$EXT4_UNCLEAN"
 same "first boot saw the image's /etc file" "$(val probe local)" \
@@ -357,7 +357,7 @@ same "after the corruption: the app runs, exit 0" "$rc" 0
 has tamper2 "the next boot runs the other slot" 'booting b as fallback'
 has tamper2 "slot b verified" \
 	'slot b: header verified, mounting /dev/keel/verity-b'
-has tamper2 "the app ran from b" '^qt: mode=x'
+has tamper2 "the app ran from b" '^app: qt: mode=x'
 hasnt tamper2 "slot a not mounted again" 'mounting /dev/keel/verity-a'
 
 # a corrupted block holding /keel's entries (where config.json is found):
@@ -371,7 +371,7 @@ has config "the refusal names the I/O error and dm-verity's block" \
 	"slot a: REFUSED: config: /keel/config.json: .*error: dm-verity: data block $cblock is corrupted"
 hasnt config "not a missing file" 'no /keel/config.json in the image'
 has config "then slot b" 'slot b: header verified'
-has config "the app ran from b" '^qt: mode=x'
+has config "the app ran from b" '^app: qt: mode=x'
 
 newdisk header.disk
 flip header.disk $((pa + meta + 165)) # inside the signed root hash
@@ -383,7 +383,7 @@ has header "so slot b is the committed one" 'booting b as committed'
 has header "slot B verified" \
 	'slot b: header verified, mounting /dev/keel/verity-b'
 hasnt header "A never mounted" 'mounting /dev/keel/verity-a'
-has header "the app ran from B" '^qt: mode=x'
+has header "the app ran from B" '^app: qt: mode=x'
 
 # --- a second disk carrying keel-state (a USB stick, say): refused ---------
 head -c 4194304 /dev/zero >usb.img
@@ -395,7 +395,7 @@ same "a second disk with keel-state: refused, keel qemu 125" "$rc" 125
 has usb "the boot is refused naming both" \
 	'halted: disk: partition name keel-state found twice: on vd[ab][0-9] and on vd[ab][0-9]: refusing to boot'
 hasnt usb "no slot mounted" 'mounting /dev/keel/verity'
-hasnt usb "no app" '^qt: '
+hasnt usb "no app" '^app: qt: '
 
 flip header.disk $((pb + meta + 165))
 boot halt header.disk 'keel.on_app_exit=poweroff qt.mode=x'
@@ -404,7 +404,7 @@ has halt "A refused" 'slot a: REFUSED'
 has halt "B refused" 'slot b: REFUSED'
 has halt "halted with a message" '^keel: halted: '
 hasnt halt "nothing mounted" 'mounting /dev/keel/verity'
-hasnt halt "no app" '^qt: '
+hasnt halt "no app" '^app: qt: '
 check "keel qemu reports the halt" grep -q 'keel-init halted' halt.err
 
 # --- 4. unmountable /var/lib (garbage) and a read-only-only /etc ------------
@@ -470,6 +470,40 @@ has crash2 "B crash-loops too" 'app: crash loop (10 restarts)'
 has crash2 "nothing left: halted with a message" \
 	'^keel: halted: app: crash loop on every slot'
 same "halted: keel qemu 125" "$rc" 125
+
+# --- 8. the container boundary: the escape suite on the device -----------
+# The probe's escape mode as the app, under the demo's policy and under
+# Docker's default capabilities: here the reaper forks from keel-init (its
+# descriptors: the state partition, the watchdog, the sockets), /run/keel
+# holds keel-init's sockets, cgroup v2 carries the device program, and
+# /proc/sys is the board kernel's.
+if [ -x "$O/probe" ]; then
+	mkdir -p esc/bin esc/proc esc/sys esc/dev esc/run esc/tmp esc/etc \
+		esc/var/lib
+	cp "$O/probe" esc/bin/probe
+	cp "$O/probe" esc/bin/probe-suid
+	chmod 4755 esc/bin/probe-suid
+	sed 's|"args": \["/usr/sbin/keel-demo"\]|"args": ["/bin/probe", "escape"]|' \
+		"$TOP/demo/config.json" >esc-demo.json
+	cp "$TOP/tests/probe/docker.json" esc-docker.json
+	for pol in demo docker; do
+		"$KEEL" image build esc -o "esc-$pol.img" --board "$BOARD" \
+			--config "esc-$pol.json" --salt 42 >esc.out 2>&1 &&
+			"$KEEL" image sign "esc-$pol.img" --key "$KEY_A" \
+				>>esc.out 2>&1 &&
+			"$KEEL" disk --board "$BOARD" --slot-a "esc-$pol.img" \
+				--slot-b "esc-$pol.img" -o "esc-$pol.disk" \
+				>>esc.out 2>&1 ||
+			{ fail "escape image ($pol): $(tail -n 2 esc.out)"; continue; }
+		boot "esc-$pol" "esc-$pol.disk" 'keel.on_app_exit=poweroff'
+		# (no bind here; no terminal: the app's stdio is keel-init's
+		# log pipe)
+		escape_judge qemu "$pol" "esc-$pol.con" "bind_symlink tiocsti ctty"
+		has "esc-$pol" "$pol: the suite ends" 'escape-summary '
+	done
+else
+	fail "no $O/probe (make O=... $O/probe): the escape suite did not run"
+fi
 
 echo "init: keel-init start to app exec: verity ${t_verity:-?} us" \
 	"($((${t_verity:-0} - ${m_verity:-0})) us after the modules), full" \

@@ -337,7 +337,7 @@ boot() {
 has() {
 	if grep -q -e "$3" "$1.con"; then pass "$2"; else
 		fail "$2: no '$3' on the console"
-		grep -e '^ut:' -e 'keel:' "$1.con" | tail -n 15 | sed 's/^/    /'
+		grep -e '^app: ut:' -e 'keel:' "$1.con" | tail -n 15 | sed 's/^/    /'
 	fi
 }
 hasnt() {
@@ -351,10 +351,10 @@ count() { grep -c -e "$2" "$1.con"; }
 # klines NAME TEXT: keel-init's own console lines starting with TEXT
 klines() { count "$1" "^\[+[0-9.]*s\] keel: $2"; }
 # val NAME KEY: what the app printed as "ut: KEY=..."
-val() { sed -n "s/^ut: $2=//p" "$1.con" | head -n 1; }
+val() { sed -n "s/^app: ut: $2=//p" "$1.con" | head -n 1; }
 # st NAME TAG KEY [SLOT]: a key of the app's "keel status" TAG (of SLOT)
 st() {
-	sed -n "s/^ut: $2: //p" "$1.con" | awk -v k="$3" -v s="${4:-}" '
+	sed -n "s/^app: ut: $2: //p" "$1.con" | awk -v k="$3" -v s="${4:-}" '
 		/^slot=/ { cur = substr($0, 6) }
 		s == "" && cur == "" && index($0, k "=") == 1 ||
 		s != "" && cur == s && index($0, k "=") == 1 {
@@ -382,7 +382,7 @@ for cut in 1 2; do
 	for _ in $(seq 900); do
 		# progress is redrawn in place (\r) on the console
 		last=$(tr '\r' '\n' <cut$cut.raw 2>/dev/null |
-			sed -n 's/^keel: update: .* bytes (\([0-9]*\)%)$/\1/p' |
+			sed -n 's/^app: keel: update: .* bytes (\([0-9]*\)%)$/\1/p' |
 			tail -n 1)
 		if [ "${last:-0}" -ge $p ]; then
 			sleep "0.$(printf %03d "$ms")"
@@ -409,7 +409,7 @@ for cut in 1 2; do
 	if verifies b; then fail "cut $cut: the cut slot b verifies"
 	else pass "cut $cut: the cut slot b does not verify"; fi
 	if [ $cut = 2 ]; then
-		has cut2 "after cut 1: the v1 app runs" "^ut: role=v1 mode=cut"
+		has cut2 "after cut 1: the v1 app runs" "^app: ut: role=v1 mode=cut"
 		same "after cut 1: status: committed a" \
 			"$(st cut2 boot committed)" a
 		same "after cut 1: status: committed version 1" \
@@ -422,8 +422,8 @@ for cut in 1 2; do
 			"$(st cut2 boot slot.bootable b)" 0
 		# everything but slot b as before the install
 		same "after cut 1: the rest of the A/B record as before" \
-			"$(sed -n '/^ut: boot: slot=b/q; s/^ut: boot: \(committed\|floor\|slot\)/\1/p' cut1.con)" \
-			"$(sed -n '/^ut: boot: slot=b/q; s/^ut: boot: \(committed\|floor\|slot\)/\1/p' cut2.con)"
+			"$(sed -n '/^app: ut: boot: slot=b/q; s/^app: ut: boot: \(committed\|floor\|slot\)/\1/p' cut1.con)" \
+			"$(sed -n '/^app: ut: boot: slot=b/q; s/^app: ut: boot: \(committed\|floor\|slot\)/\1/p' cut2.con)"
 	fi
 done
 
@@ -461,7 +461,7 @@ sa2=$(sum a)
 kpid=$!
 for _ in $(seq 900); do
 	# (an install into the committed slot would show progress: cut it)
-	if grep -q '^ut: trialupd=' trialupd.raw 2>/dev/null ||
+	if grep -q '^app: ut: trialupd=' trialupd.raw 2>/dev/null ||
 		tr '\r' '\n' <trialupd.raw | grep -q '^keel: update: .*([3-9][0-9]%)'
 	then
 		kill -KILL "$(pgrep -P "$kpid")" 2>/dev/null
@@ -489,7 +489,7 @@ boot commit "ut.mode=commit"
 has commit "v2 boots as a trial again" "booting b as trial"
 has commit "another try spent before the app" "trial boot of b, 1 tries left"
 has commit "v2 verified" "slot b: header verified"
-has commit "v2's app runs" "^ut: role=v2 mode=commit"
+has commit "v2's app runs" "^app: ut: role=v2 mode=commit"
 has commit "READY=1 commits v2" "state: b committed: version 2, floor 2"
 same "status: booted b" "$(st commit boot booted)" b
 same "status: committed b" "$(st commit boot committed)" b
@@ -510,7 +510,7 @@ has crashwd "watchdog opened with 2 s" "watchdog: /dev/watchdog, 2 s"
 has crashwd "backoff longer than the watchdog's timeout" \
 	"app: restart 6 in 3200 ms"
 has crashwd "the app up again after the backoff" \
-	"^ut: crashwd: run 7, after the backoff: still up"
+	"^app: ut: crashwd: run 7, after the backoff: still up"
 hasnt crashwd "no watchdog reset" "THE LAST BOOT ENDED IN A WATCHDOG RESET"
 if grep -q "watchdog fired" crashwd.err; then
 	fail "the watchdog fired during the backoff"
@@ -531,8 +531,8 @@ refused old "version 1 is not above 2" commit
 refused lowepoch "epoch 1 is below the floor 2" commit
 hasnt commit "no header refusal touched slot a" "slot left unbootable"
 same "header refusals: state as it was" \
-	"$(sed -n 's/^ut: boot: \(slot\|committed\|floor\)/\1/p' commit.con)" \
-	"$(sed -n 's/^ut: after: \(slot\|committed\|floor\)/\1/p' commit.con)"
+	"$(sed -n 's/^app: ut: boot: \(slot\|committed\|floor\)/\1/p' commit.con)" \
+	"$(sed -n 's/^app: ut: after: \(slot\|committed\|floor\)/\1/p' commit.con)"
 same "header refusals: slot a byte for byte v1" "$(sum a)" "$sa0"
 same "header refusals: the app still running" "$(st commit after app)" running
 
@@ -565,14 +565,14 @@ check "slot b (v2) still verifies" verifies b
 # --- 2. bad update: v3 exits at once; after 3 tries, back on v2 ----------
 boot bad "ut.mode=bad" --allow-reboot
 has bad "v3 installed" "update: slot a installed, version 3: trial"
-same "v3 ran 3 times" "$(count bad '^ut: v3 exits at once')" 3
+same "v3 ran 3 times" "$(count bad '^app: ut: v3 exits at once')" 3
 same "each try rebooted" \
 	"$(klines bad 'shutdown (trial app exited before healthy): reboot')" 3
 has bad "try 1" "trial boot of a, 2 tries left"
 has bad "try 2" "trial boot of a, 1 tries left"
 has bad "try 3" "trial boot of a, 0 tries left"
 has bad "then v2, committed" "booting b as committed"
-has bad "the v2 app is back" "^ut: back on v2"
+has bad "the v2 app is back" "^app: ut: back on v2"
 same "bad update: status: committed b" "$(st bad back committed)" b
 same "bad update: status: committed version 2" \
 	"$(st bad back committed_version)" 2
@@ -592,7 +592,7 @@ same "bad update: the v2 app powered off at the end" \
 boot wdog "ut.mode=wdog keel.watchdog.timeout=3"
 has wdog "watchdog opened with the board's timeout" \
 	"watchdog: /dev/watchdog, 3 s"
-has wdog "the app stops WATCHDOG=1" "^ut: hanging: no more WATCHDOG=1"
+has wdog "the app stops WATCHDOG=1" "^app: ut: hanging: no more WATCHDOG=1"
 has wdog "keel-init sees the missed WATCHDOG=1" \
 	"app: watchdog: no WATCHDOG=1 for 2000 ms"
 same "a watchdog reset: keel qemu 125" "$rc" 125
@@ -604,7 +604,7 @@ same "the reset was no shutdown of keel-init's" \
 hasnt wdog "no kernel restart before the reset" \
 	"reboot: Restarting system"
 boot wdog2 "ut.mode=wdog keel.watchdog.timeout=3"
-has wdog2 "the device came up again" "^ut: up again after the reset"
+has wdog2 "the device came up again" "^app: ut: up again after the reset"
 w0=$(at wdog 'app: watchdog: no')
 wn=$(klines wdog 'app: watchdog: no WATCHDOG=1')
 echo "update: watchdog: first missed pet at ${w0:-?} us, $wn seconds" \
@@ -613,13 +613,13 @@ echo "update: watchdog: first missed pet at ${w0:-?} us, $wn seconds" \
 boot hang "ut.mode=hang keel.watchdog.timeout=3" --allow-reboot
 has hang "hang installed" "update: slot a installed, version 4: trial"
 same "the hung trial ran 3 times" \
-	"$(count hang '^ut: hang: never READY')" 3
+	"$(count hang '^app: ut: hang: never READY')" 3
 same "each hung try ended in a watchdog reset, not a shutdown" \
 	"$(klines hang 'shutdown (')" 2
 has hang "hung trial: keel-init stops petting" \
 	"app: watchdog: no WATCHDOG=1 for 1000 ms"
 has hang "hung trial: try 3" "trial boot of a, 0 tries left"
-has hang "hung trial: back on v2" "^ut: back on v2"
+has hang "hung trial: back on v2" "^app: ut: back on v2"
 same "hung trial: committed b" "$(st hang back committed)" b
 same "hung trial: slot a not bootable" "$(st hang back slot.bootable a)" 0
 same "hung trial: reason: tries" "$(st hang back slot.fail a)" tries
@@ -634,7 +634,7 @@ same "before: /etc changed" "$(val reset reset.local)" changed
 same "before: /var/lib data" "$(val reset reset.data)" precious
 same "keel factory-reset --yes: exit 0" "$(val reset factory-reset)" 0
 has reset "reset requested" "control: factory reset requested"
-has reset "the deep tree made" "^ut: deep /var/lib/deep: 200 levels"
+has reset "the deep tree made" "^app: ut: deep /var/lib/deep: 200 levels"
 has reset "reset at the next boot" \
 	"factory reset: fresh, empty /etc changes and /var/lib"
 has reset "the old trees removed in the background" \
@@ -696,7 +696,7 @@ has tpm1 "the TPM's NV index read (defined: a fresh TPM)" \
 	"state: rollback counter (TPM 2.0 NV index): floor 0"
 has tpm1 "the TPM follows the record's floor up" \
 	"state: rollback counter: floor 2"
-has tpm1 "v2 runs" "^ut: role=v2 mode=tpm"
+has tpm1 "v2 runs" "^app: ut: role=v2 mode=tpm"
 "$KEEL" disk --board "$BOARD" --slot-a v1.img --slot-b v1.img -o dev.disk \
 	>/dev/null
 dd if=/dev/zero of=dev.disk bs=4096 seek=$((ps / 4096)) count=2 \
@@ -710,7 +710,7 @@ has tpm2 "the TPM's floor wins" \
 	"the rollback counter holds floor 2, above the record's 1"
 has tpm2 "v1 (epoch 1) refused" \
 	"slot a: REFUSED: epoch: security epoch 1 is below the floor 2"
-hasnt tpm2 "the old image never ran" "^ut: role=v1"
+hasnt tpm2 "the old image never ran" "^app: ut: role=v1"
 same "no slot boots: halted, keel qemu 125" "$rc" 125
 
 r=$((bsize * 10000 / (t_install > 0 ? t_install : 1) / 1048576))

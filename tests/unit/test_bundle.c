@@ -2,186 +2,7 @@
 /* Unit tests of the bundle installer: tree path, block checks, whole installs.
  */
 #define _GNU_SOURCE
-#include <fcntl.h>
-#include <stdlib.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
-#include <lz4frame.h>
-
-#include "lib/update/bundle_priv.h"
-#include "tests/unit/unit.h"
-
-#define MAX_BUNDLE (70 * 1024 * 1024) /* 16513 blocks: a 3-level tree */
-
-static struct keyset ks;
-static struct bundle_work bw;
-static struct verity_work vw;
-static uint8_t priv[EC_PRIV_LEN], pub[EC_PUB_LEN], kid[EC_KEYID_LEN];
-static uint8_t bundle[MAX_BUNDLE], image[MAX_BUNDLE];
-static size_t bundle_len, image_len;
-
-static void
-load_key(const char *file)
-{
-	char text[KS_TEXT_MAX];
-	int fd = open(file, O_RDONLY);
-	ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof(text));
-
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0 || ec_priv_parse(text, (size_t)n, priv, pub, NULL) < 0) {
-		printf("FAIL cannot load %s (run from the top of the tree)\n",
-		       file);
-		exit(1);
-	}
-	ec_keyid(pub, kid);
-}
-
-static int
-slot_new(void)
-{
-	return memfd_create("slot", 0);
-}
-
-static void
-fill_data(int fd, uint64_t blocks, unsigned seed)
-{
-	uint8_t blk[IMG_BLOCK];
-
-	srand(seed);
-	for (uint64_t b = 0; b < blocks; b++) {
-		/* Every third block zero, so lz4 has something to squeeze. */
-		for (unsigned i = 0; i < sizeof(blk); i++)
-			blk[i] = b % 3 == 1 ? 0 : (uint8_t)rand();
-		pwrite(fd, blk, sizeof(blk), (off_t)(b * IMG_BLOCK));
-	}
-}
-
-/* A signed image of `blocks` data blocks in a memfd, and its metadata. */
-static int
-make_image(struct img_meta *m, uint64_t blocks, uint64_t version, int sign)
-{
-	struct verity_params p = {0};
-	struct verity_geo g;
-	uint8_t d[32], sig[EC_SIG_LEN];
-	int fd = slot_new();
-
-	fill_data(fd, blocks, (unsigned)blocks);
-	memset(m, 0, sizeof(*m));
-	verity_geometry(blocks, &g);
-	m->h.fs = IMG_FS_EROFS;
-	m->h.version = version;
-	m->h.epoch = 2;
-	m->h.data_blocks = blocks;
-	m->h.hash_offset = blocks * IMG_BLOCK;
-	m->h.hash_blocks = g.tree_blocks;
-	m->h.meta_offset = m->h.hash_offset + g.tree_blocks * IMG_BLOCK;
-	m->h.salt_len = 17;
-	memset(m->h.salt, 0xa5, 17);
-	strcpy(m->h.board, "unit-board");
-	p.data_blocks = blocks;
-	p.hash_offset = m->h.hash_offset;
-	p.salt = m->h.salt;
-	p.salt_len = m->h.salt_len;
-	CHECK(verity_build(fd, &p, &vw, m->h.root, NULL) == 0, "verity_build");
-	CHECK(img_header_encode(&m->h, m->tbs, NULL) == 0, "encode");
-	if (sign) {
-		img_digest(m, d);
-		CHECK(ec_sign(priv, d, sig) == 0, "ec_sign");
-		CHECK(img_add_sig(m, "release", kid, sig, NULL) == 0, "sig");
-	}
-	CHECK(img_write_meta(fd, m, NULL) == 0, "img_write_meta");
-	return fd;
-}
-
-/* The bundle of the image on fd, into bundle[]; the image into image[]. */
-static void
-make_bundle(int fd, const struct img_meta *m)
-{
-	LZ4F_preferences_t pr = {0};
-	size_t data = m->h.hash_offset, head;
-	size_t r;
-
-	image_len = m->h.meta_offset + IMG_META_SIZE;
-	if (image_len > MAX_BUNDLE) {
-		printf("FAIL image too large for the test\n");
-		exit(1);
-	}
-	pread(fd, image, image_len, 0);
-	memcpy(bundle, image + m->h.meta_offset, IMG_META_SIZE);
-	memcpy(bundle + IMG_META_SIZE, image + data,
-	       m->h.hash_blocks * IMG_BLOCK);
-	head = IMG_META_SIZE + m->h.hash_blocks * IMG_BLOCK;
-	pr.frameInfo.blockSizeID = LZ4F_max64KB;
-	pr.frameInfo.blockMode = LZ4F_blockIndependent;
-	pr.frameInfo.contentSize = data;
-	r = LZ4F_compressFrame(bundle + head, MAX_BUNDLE - head, image, data,
-			       &pr);
-	CHECK(!LZ4F_isError(r), "LZ4F_compressFrame");
-	bundle_len = head + r;
-}
-
-/* A reader over a byte range that hands out short, uneven pieces. */
-struct mem_src {
-	const uint8_t *p;
-	size_t len, pos;
-	unsigned step;
-};
-
-static ssize_t
-mem_read(void *ctx, void *buf, size_t len)
-{
-	struct mem_src *s = ctx;
-	size_t n = s->len - s->pos;
-
-	s->step = s->step * 1103515245u + 12345u;
-	if (n > len)
-		n = len;
-	if (n > 1 + (s->step >> 8) % 70000)
-		n = 1 + (s->step >> 8) % 70000;
-	memcpy(buf, s->p + s->pos, n);
-	s->pos += n;
-	return (ssize_t)n;
-}
-
-static int prepared;
-
-static int
-prepare(void *ctx, const struct img_meta *m, struct kerr *e)
-{
-	prepared++;
-	return *(int *)ctx ? kerr_set(e, "state", "refused by the hook") : 0;
-}
-
-static int
-install(const uint8_t *b, size_t len, int slot, const struct bundle_policy *pol,
-	int refuse_prepare, struct kerr *e)
-{
-	struct mem_src s = {b, len, 0, (unsigned)len};
-	struct bundle_hooks h = {prepare, NULL, &refuse_prepare};
-	struct img_meta m;
-
-	prepared = 0;
-	return bundle_install(mem_read, &s, slot, pol, &h, &bw, &m, e);
-}
-
-static int
-slot_verifies(int slot)
-{
-	struct img_meta m;
-
-	return img_verify(slot, &ks, &vw, &m, NULL);
-}
-
-static int
-slot_equals_image(int slot)
-{
-	static uint8_t got[MAX_BUNDLE];
-
-	return pread(slot, got, image_len, 0) == (ssize_t)image_len &&
-	       !memcmp(got, image, image_len);
-}
+#include "tests/unit/bundle_fixture.h"
 
 /* The tree path: every node and data block passes; changes are caught. */
 static void
@@ -222,21 +43,72 @@ test_tree_path(void)
 	CHECK(bundle_tree_check_node(t, 0, 3, blk, &e) == 0, "no node 3");
 	CHECK(bundle_tree_check_node(t, 2, 0, blk, &e) == 0, "no level 2");
 
-	/* A level-0 block changed in the slot after it was checked. */
-	bundle_tree_init(t, fd, &m.h, NULL);
-	pread(fd, blk, IMG_BLOCK, 0);
-	CHECK(bundle_tree_check_data(t, 0, blk, &e) == 1, "block 0");
-	blk[0] = 0;
-	pwrite(fd, blk, 1, (off_t)(m.h.hash_offset + 2 * IMG_BLOCK));
-	pread(fd, blk, IMG_BLOCK, 128 * IMG_BLOCK);
-	CHECK(bundle_tree_check_data(t, 128, blk, &e) == 0 &&
-		  strstr(e.detail, "changed in the slot"),
-	      "reloaded level-0 block is re-authenticated: %s", e.detail);
 	/* The top block changed: nothing below it is trusted. */
 	bundle_tree_init(t, fd, &m.h, NULL);
 	pwrite(fd, "x", 1, (off_t)m.h.hash_offset);
 	pread(fd, blk, IMG_BLOCK, 0);
 	CHECK(bundle_tree_check_data(t, 0, blk, &e) == 0, "top changed");
+	close(fd);
+}
+
+/*
+ * Level 0 is read ahead BUNDLE_AHEAD blocks at a time: a block changed
+ * in the slot after its neighbours were checked, past the window, is
+ * caught when it is read; and the digests of a run, across windows,
+ * are those of the tree.
+ */
+static void
+test_tree_ahead(void)
+{
+	struct bundle_tree *t = &bw.tree;
+	const uint64_t n = (BUNDLE_AHEAD + 2) * VERITY_ARITY;
+	static uint8_t want[BUNDLE_CHUNK_BLOCKS][VERITY_DIGEST];
+	uint8_t blk[IMG_BLOCK], d[VERITY_DIGEST];
+	struct img_meta m;
+	struct kerr e = {0};
+	int fd = make_image(&m, n, 1, 1), ok = 1;
+	uint64_t l0;
+
+	CHECK(bundle_tree_init(t, fd, &m.h, &e) == 0 && t->g.levels == 2,
+	      "init: %s", e.detail);
+	l0 = m.h.hash_offset + t->g.level_start[0] * IMG_BLOCK;
+	for (uint64_t i = 0; i < n; i += 97) {
+		uint64_t k = (i / 97) % 7;
+		uint64_t first = i + k < n ? i + k : i;
+		struct sha256 c = t->salted;
+
+		ok &= bundle_tree_digests(t, first, 1, want, &e) == 0;
+		pread(fd, d, VERITY_DIGEST,
+		      (off_t)(l0 + first / VERITY_ARITY * IMG_BLOCK +
+			      first % VERITY_ARITY * VERITY_DIGEST));
+		ok &= !memcmp(d, want[0], VERITY_DIGEST);
+		pread(fd, blk, IMG_BLOCK, (off_t)(first * IMG_BLOCK));
+		sha256_update(&c, blk, IMG_BLOCK);
+		sha256_final(&c, d);
+		ok &= !memcmp(d, want[0], VERITY_DIGEST);
+	}
+	CHECK(ok, "digests across read-ahead windows: %s", e.detail);
+	CHECK(bundle_tree_digests(t, n - 1, 2, want, &e) < 0 &&
+		  strstr(e.detail, "past the"),
+	      "no digest past the last block: %s", e.detail);
+
+	bundle_tree_init(t, fd, &m.h, NULL);
+	pread(fd, blk, IMG_BLOCK, 0);
+	CHECK(bundle_tree_check_data(t, 0, blk, &e) == 1, "block 0");
+	blk[0] = 0;
+	pwrite(fd, blk, 1, (off_t)(l0 + (BUNDLE_AHEAD + 1) * IMG_BLOCK));
+	pread(fd, blk, IMG_BLOCK,
+	      (off_t)((BUNDLE_AHEAD + 1) * VERITY_ARITY * IMG_BLOCK));
+	CHECK(bundle_tree_check_data(t, (BUNDLE_AHEAD + 1) * VERITY_ARITY, blk,
+				     &e) == 0 &&
+		  strstr(e.detail, "changed in the slot"),
+	      "a level-0 block read later is authenticated: %s", e.detail);
+	/* A short slot: the read-ahead stops at the end and says so. */
+	bundle_tree_init(t, fd, &m.h, NULL);
+	ftruncate(fd, (off_t)(l0 + IMG_BLOCK * 3 / 2));
+	CHECK(bundle_tree_digests(t, VERITY_ARITY, 1, want, &e) < 0 &&
+		  strstr(e.detail, "reading level 0 block 1 back"),
+	      "short read of the tree: %s", e.detail);
 	close(fd);
 }
 
@@ -437,9 +309,9 @@ test_prepare_refuses(void)
 int
 main(void)
 {
-	load_key("keys/test/release/test-release-a.key");
-	CHECK(ks_load_dir("keys/test", &ks, NULL) == 0, "keys/test");
+	fixture_keys();
 	test_tree_path();
+	test_tree_ahead();
 	test_round_trips();
 	test_policy();
 	test_truncation();

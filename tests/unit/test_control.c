@@ -113,16 +113,21 @@ test_request(void)
 	      "64 bytes, no newline");
 	/* fmt -> parse round trip. */
 	struct control_req all[] = {
-	    {CONTROL_STATUS, 0, 0, 0},
-	    {CONTROL_REBOOT, 0, 0, 0},
-	    {CONTROL_POWEROFF, 0, 0, 0},
-	    {CONTROL_FACTORY_RESET, 0, 0, 0},
-	    {CONTROL_UPDATE, CONTROL_SRC_STREAM, 0, 0},
-	    {CONTROL_UPDATE, CONTROL_SRC_FD, 0, 0},
-	    {CONTROL_UPDATE, CONTROL_SRC_SIZED, CONTROL_SIZE_MAX, 0},
-	    {CONTROL_UPDATE, CONTROL_SRC_STREAM, 0, 1},
-	    {CONTROL_UPDATE, CONTROL_SRC_FD, 0, 1},
-	    {CONTROL_UPDATE, CONTROL_SRC_SIZED, CONTROL_SIZE_MAX, 1},
+	    {.cmd = CONTROL_STATUS},
+	    {.cmd = CONTROL_REBOOT},
+	    {.cmd = CONTROL_POWEROFF},
+	    {.cmd = CONTROL_FACTORY_RESET},
+	    {.cmd = CONTROL_UPDATE, .src = CONTROL_SRC_STREAM},
+	    {.cmd = CONTROL_UPDATE, .src = CONTROL_SRC_FD},
+	    {.cmd = CONTROL_UPDATE,
+	     .src = CONTROL_SRC_SIZED,
+	     .size = CONTROL_SIZE_MAX},
+	    {.cmd = CONTROL_UPDATE, .src = CONTROL_SRC_STREAM, .force = 1},
+	    {.cmd = CONTROL_UPDATE, .src = CONTROL_SRC_FD, .force = 1},
+	    {.cmd = CONTROL_UPDATE,
+	     .src = CONTROL_SRC_SIZED,
+	     .size = CONTROL_SIZE_MAX,
+	     .force = 1},
 	};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		size_t n = control_fmt_request(&all[i], line, sizeof(line));
@@ -131,7 +136,51 @@ test_request(void)
 			  r.size == all[i].size && r.force == all[i].force,
 		      "round trip %zu", i);
 	}
-	struct control_req nope = {99, 0, 0, 0};
+	/* logs: the exact grammar, and the round trip. */
+	struct {
+		const char *line;
+		int ok;
+		uint64_t lines;
+		int follow;
+		unsigned boot;
+	} logs[] = {
+	    {"logs 0", 1, 0, 0, 0},
+	    {"logs 25", 1, 25, 0, 0},
+	    {"logs follow 10", 1, 10, 1, 0},
+	    {"logs boot 1 0", 1, 0, 0, 1},
+	    {"logs boot 9 1000000", 1, 1000000, 0, 9},
+	    {"logs", 0, 0, 0, 0},
+	    {"logs ", 0, 0, 0, 0},
+	    {"logs 5 ", 0, 0, 0, 0},
+	    {"logs  5", 0, 0, 0, 0},
+	    {"logs 05", 0, 0, 0, 0},
+	    {"logs 1000001", 0, 0, 0, 0},
+	    {"logs follow", 0, 0, 0, 0},
+	    {"logs boot 0 5", 0, 0, 0, 0},
+	    {"logs boot 10 5", 0, 0, 0, 0},
+	    {"logs boot 1", 0, 0, 0, 0},
+	    {"logs follow boot 1 5", 0, 0, 0, 0},
+	    {"logs boot 1 follow 5", 0, 0, 0, 0},
+	    {"logs -5", 0, 0, 0, 0},
+	};
+	for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
+		char in[CONTROL_REQ_MAX];
+		int n = snprintf(in, sizeof(in), "%s\n", logs[i].line);
+		int got = control_parse_request(in, (size_t)n, &r, NULL);
+		if (!logs[i].ok) {
+			CHECK(got == -1, "'%s' refused", logs[i].line);
+			continue;
+		}
+		CHECK(got == n && r.cmd == CONTROL_LOGS &&
+			  r.lines == logs[i].lines &&
+			  r.follow == logs[i].follow && r.boot == logs[i].boot,
+		      "'%s' parsed", logs[i].line);
+		CHECK(control_fmt_request(&r, line, sizeof(line)) ==
+			      (size_t)n &&
+			  !memcmp(line, in, (size_t)n),
+		      "'%s' formats back", logs[i].line);
+	}
+	struct control_req nope = {.cmd = 99, .src = 0, .size = 0};
 	CHECK(!control_fmt_request(&nope, line, sizeof(line)), "fmt bogus");
 }
 
@@ -322,7 +371,8 @@ test_recv(void)
 	close(s[0]);
 	/* A passed descriptor: kept for "update fd", closed otherwise. */
 	pair(s), control_conn_init(&cc);
-	out = (struct control_req){CONTROL_UPDATE, CONTROL_SRC_FD, 0, 0};
+	out = (struct control_req){
+	    .cmd = CONTROL_UPDATE, .src = CONTROL_SRC_FD, .size = 0};
 	CHECK(!control_send_request(s[1], &out, nul, &e), "send fd");
 	CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == 1 && fd >= 0 &&
 		  fd != nul,
@@ -335,7 +385,7 @@ test_recv(void)
 	close(s[0]), close(s[1]);
 	pair(s), control_conn_init(&cc);
 	free0 = lowest_free_fd();
-	out = (struct control_req){CONTROL_STATUS, 0, 0, 0};
+	out = (struct control_req){.cmd = CONTROL_STATUS, .src = 0, .size = 0};
 	CHECK(!control_send_request(s[1], &out, nul, &e), "send fd");
 	CHECK(control_recv_request(s[0], &cc, &r, &fd, &e) == 1 && fd == -1 &&
 		  r.cmd == CONTROL_STATUS,

@@ -64,6 +64,7 @@ make_image(struct img_meta *m, int signers)
 	memset(m, 0, sizeof(*m));
 	verity_geometry(DATA_BLOCKS, &g);
 	m->h.fs = IMG_FS_EROFS;
+	m->h.arch = IMG_ARCH_X86_64;
 	m->h.version = 42;
 	m->h.epoch = 3;
 	m->h.data_blocks = DATA_BLOCKS;
@@ -246,6 +247,34 @@ test_header_fields(void)
 	t[40]++; /* data_blocks no longer matches the geometry */
 	CHECK(img_header_decode(t, &h, &e) < 0,
 	      "inconsistent geometry refused");
+	/* The architecture: x86_64 or aarch64, nothing else, never none. */
+	memcpy(t, m.tbs, sizeof(t));
+	t[368] = 0;
+	CHECK(img_header_decode(t, &h, &e) < 0 && strstr(e.detail, "arch"),
+	      "no architecture refused: %s", e.detail);
+	t[368] = 3;
+	CHECK(img_header_decode(t, &h, &e) < 0, "unknown architecture refused");
+	t[368] = 2;
+	CHECK(img_header_decode(t, &h, &e) == 0 && h.arch == IMG_ARCH_AARCH64,
+	      "aarch64");
+	CHECK(!img_check_device(&h, NULL, IMG_ARCH_X86_64, 0, &e) &&
+		  !strcmp(e.check, "arch") &&
+		  img_check_device(&h, NULL, 0, 0, &e) == 1 &&
+		  img_check_device(&h, NULL, IMG_ARCH_AARCH64, 0, &e) == 1,
+	      "device arch rule");
+	memcpy(t, m.tbs, sizeof(t));
+	t[367] = 0x80; /* build time 2^63 */
+	CHECK(img_header_decode(t, &h, &e) < 0, "build time 2^63 refused");
+	memcpy(t, m.tbs, sizeof(t));
+	t[372] = 1;
+	CHECK(img_header_decode(t, &h, &e) < 0 && strstr(e.detail, "reserved"),
+	      "reserved byte refused");
+	h = m.h;
+	h.build_time = 1764000000;
+	CHECK(img_header_encode(&h, t, &e) == 0 &&
+		  img_header_decode(t, &h, &e) == 0 &&
+		  h.build_time == 1764000000 && h.arch == IMG_ARCH_X86_64,
+	      "build time and arch round trip");
 	memcpy(t, m.tbs, sizeof(t));
 	CHECK(img_header_decode(t, &h, &e) == 0 && h.version == 42 &&
 		  h.epoch == 3 && !strcmp(h.board, "qemu-x86_64"),

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests of verity_check on several threads: faults in every share. */
+#define _GNU_SOURCE
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "lib/image/verity.h"
 #include "unit.h"
@@ -113,6 +116,160 @@ mt_faults(uint64_t n, unsigned wmin, unsigned wmax)
 	free(data);
 }
 
+/*
+ * A file that answers two reads of one block differently, as a FUSE or
+ * NFS server can: the first read of each level 0 tree block gets the
+ * forged tree, every later read the genuine one; data reads get the
+ * forged data. A check that compares one read of a block but builds the
+ * level above from another accepts the forged data.
+ */
+static struct {
+	int fd; /* the file served so; -1: none */
+	const uint8_t *forged;
+	uint64_t data_end, lvl0, lvl0_end;
+	unsigned reads[64]; /* per level 0 block */
+} two_face = {.fd = -1};
+
+static void
+two_face_apply(uint8_t *buf, size_t n, uint64_t off)
+{
+	for (size_t i = 0; i < n;) {
+		uint64_t at = off + i, b;
+		size_t run;
+
+		if (at < two_face.data_end) {
+			run = (size_t)(two_face.data_end - at);
+			run = run < n - i ? run : n - i;
+			memcpy(buf + i, two_face.forged + at, run);
+			i += run;
+			continue;
+		}
+		if (at < two_face.lvl0 || at >= two_face.lvl0_end) {
+			i++;
+			continue;
+		}
+		b = (at - two_face.lvl0) / BS;
+		run = (size_t)(BS - (at - two_face.lvl0) % BS);
+		run = run < n - i ? run : n - i;
+		if (b < 64 && two_face.reads[b] == 0)
+			memcpy(buf + i, two_face.forged + at, run);
+		if (b < 64 && at + run == two_face.lvl0 + (b + 1) * BS)
+			two_face.reads[b]++;
+		i += run;
+	}
+}
+
+/* lib/base/io.c reads through pread: this one serves two_face.fd. */
+ssize_t
+pread(int fd, void *buf, size_t n, off_t off)
+{
+	ssize_t r = syscall(SYS_pread64, fd, buf, n, off);
+
+	if (fd == two_face.fd && r > 0)
+		two_face_apply(buf, (size_t)r, (uint64_t)off);
+	return r;
+}
+
+/* Forged data with its own level 0, genuine levels above: refused. */
+static void
+split_reads(uint64_t n)
+{
+	uint8_t salt[16], root[32], froot[32];
+	uint8_t *data = malloc(n * BS);
+	struct verity_params p = {n, n * BS, salt, sizeof(salt)};
+	struct verity_geo g;
+	struct kerr e = {0};
+	char path[256], fpath[256];
+	uint64_t size;
+	uint8_t *forged;
+	int fd, ffd;
+
+	fill_random(salt, sizeof(salt));
+	fill_random(data, n * BS);
+	verity_geometry(n, &g);
+	fd = make_file("genuine", data, n, path);
+	data[5 * BS + 17] ^= 0x55; /* the forged data: one byte of block 5 */
+	ffd = make_file("forged", data, n, fpath);
+	CHECK(verity_build(fd, &p, &work, root, &e) == 0 &&
+		  verity_build(ffd, &p, &work, froot, &e) == 0,
+	      "split reads: build");
+	size = n * BS + g.tree_blocks * BS;
+	forged = malloc(size);
+	CHECK(pread(ffd, forged, size, 0) == (ssize_t)size, "read forged");
+	two_face.forged = forged;
+	two_face.data_end = n * BS;
+	two_face.lvl0 = p.hash_offset + g.level_start[0] * BS;
+	two_face.lvl0_end = two_face.lvl0 + g.level_blocks[0] * BS;
+	for (unsigned w = 1; w <= VERITY_MAX_WORKERS; w++) {
+		verity_set_workers(w);
+		memset(two_face.reads, 0, sizeof(two_face.reads));
+		two_face.fd = fd;
+		strcpy(e.detail, "accepted");
+		CHECK(verity_check(fd, &p, &work, root, &e) == 0 &&
+			  !strcmp(e.detail, "level 1 block 0 differs"),
+		      "%u threads: forged data with a level 0 read twice: "
+		      "'%s'",
+		      w, e.detail);
+		two_face.fd = -1;
+		CHECK(verity_check(fd, &p, &work, root, &e) == 1,
+		      "%u threads: the genuine file: %s", w, e.detail);
+	}
+	verity_set_workers(mode);
+	close(fd);
+	close(ffd);
+	unlink(path);
+	unlink(fpath);
+	free(forged);
+	free(data);
+}
+
+/* verity_check_mem: the same verdicts on an image in memory, no file. */
+static void
+in_memory(uint64_t n)
+{
+	uint8_t salt[8], root[32];
+	uint8_t *data = malloc(n * BS), *img;
+	struct verity_params p = {n, n * BS, salt, sizeof(salt)};
+	struct verity_geo g;
+	struct kerr e = {0};
+	char path[256];
+	uint64_t size;
+	int fd;
+
+	fill_random(salt, sizeof(salt));
+	fill_random(data, n * BS);
+	verity_geometry(n, &g);
+	fd = make_file("mem", data, n, path);
+	CHECK(verity_build(fd, &p, &work, root, &e) == 0, "mem: build");
+	size = n * BS + g.tree_blocks * BS;
+	img = malloc(size);
+	CHECK(pread(fd, img, size, 0) == (ssize_t)size, "mem: read");
+	for (unsigned w = 1; w <= VERITY_MAX_WORKERS; w++) {
+		verity_set_workers(w);
+		CHECK(verity_check_mem(img, size, &p, &work, root, &e) == 1,
+		      "mem, %u threads: %s", w, e.detail);
+		img[7 * BS + 3] ^= 1;
+		CHECK(verity_check_mem(img, size, &p, &work, root, &e) == 0 &&
+			  !strcmp(e.detail, "level 0 block 0 differs"),
+		      "mem, %u threads, a data byte: '%s'", w, e.detail);
+		img[7 * BS + 3] ^= 1;
+		img[size - 1] ^= 1; /* level 0 comes last */
+		CHECK(verity_check_mem(img, size, &p, &work, root, &e) == 0 &&
+			  strstr(e.detail, "differs"),
+		      "mem, %u threads, a tree byte: '%s'", w, e.detail);
+		img[size - 1] ^= 1;
+		CHECK(verity_check_mem(img, size - BS, &p, &work, root, &e) ==
+			      0 &&
+			  strstr(e.detail, "the image ends there"),
+		      "mem, %u threads, one block short: '%s'", w, e.detail);
+	}
+	verity_set_workers(mode);
+	close(fd);
+	unlink(path);
+	free(img);
+	free(data);
+}
+
 int
 main(void)
 {
@@ -122,6 +279,8 @@ main(void)
 	}
 	mt_faults(128 * 9 + 5, 2, 4); /* 10 level 0 blocks, 2 levels */
 	mt_faults(16385, 3, 3);	      /* 129 level 0 blocks, 3 levels */
+	split_reads(128 * 9 + 5);
+	in_memory(128 * 9 + 5);
 	rmdir(tmpdir);
 	return unit_done("verity_mt");
 }

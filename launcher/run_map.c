@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: MIT
+/* keel run: the image opened once, verified, mapped read-only, mounted. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "launcher/keel.h"
+#include "launcher/run_map.h"
+#include "lib/disk/dm.h"
+#include "lib/disk/loop.h"
+#include "lib/image/image.h"
+
+#define DM_CONTROL "/dev/mapper/control"
+#define RO_FLAGS (MS_RDONLY | MS_NODEV | MS_NOSUID)
+
+/* Large and used once: static, not on the stack; given back after use. */
+static struct verity_work map_work __attribute__((aligned(4096)));
+
+#ifdef KEEL_TEST_HOOKS
+/*
+ * Test builds only (keel-test): with KEEL_TEST_PAUSE=FIFO, stop after
+ * the check and before the mount until a line arrives on FIFO, so a
+ * test can rewrite the image file in that window. Opening the FIFO for
+ * reading blocks until the test opens it for writing: that open is the
+ * test's signal that the check is over.
+ */
+static void
+map_test_pause(const char *step)
+{
+	const char *fifo = getenv("KEEL_TEST_PAUSE");
+	char c;
+	int fd;
+
+	if (!fifo)
+		return;
+	fprintf(stderr, "keel: run: test pause: %s\n", step);
+	fd = open(fifo, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	while (read(fd, &c, 1) == 1 && c != '\n')
+		;
+	close(fd);
+}
+#else
+#define map_test_pause(step) ((void)0)
+#endif
+
+static int
+map_ioctl(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg);
+}
+
+/* The dm device's node: /dev/dm-N where devtmpfs made it, else our own. */
+static int
+map_dm_node(uint64_t devno, struct run_map *m)
+{
+	/* The kernel returns the dev_t in its huge-encoding form. */
+	dev_t dev =
+	    makedev((unsigned)((devno >> 8) & 0xfff),
+		    (unsigned)((devno & 0xff) | ((devno >> 12) & 0xfff00)));
+	struct stat st;
+
+	snprintf(m->node, sizeof(m->node), "/dev/dm-%u", minor(dev));
+	if (!stat(m->node, &st) && S_ISBLK(st.st_mode) && st.st_rdev == dev)
+		return 0;
+	/* No devtmpfs: a node in a tmpfs of keel's private mount namespace. */
+	snprintf(m->node, sizeof(m->node), "%s.dev", m->mnt);
+	if (mkdir(m->node, 0700) ||
+	    mount("tmpfs", m->node, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=700"))
+		return -1;
+	m->node_dir = 1;
+	strcat(m->node, "/root");
+	return mknod(m->node, S_IFBLK | 0400, dev);
+}
+
+static void
+map_dm_node_drop(struct run_map *m)
+{
+	char *slash;
+
+	if (!m->node_dir)
+		return;
+	slash = strrchr(m->node, '/');
+	*slash = 0;
+	umount2(m->node, MNT_DETACH);
+	rmdir(m->node);
+	m->node_dir = 0;
+}
+
+/*
+ * verity: the image's data and tree through a loop device of fd, under a
+ * dm-verity target built from the signed header alone; the kernel checks
+ * every block as it is read, so a later change of the file is an I/O
+ * error, never data. 0 mounted, 1 no device-mapper or no verity target
+ * here (nothing was left behind), -1 failed.
+ */
+static int
+map_verity(int fd, const char *fs, struct run_map *m, struct kerr *e)
+{
+	const struct img_header *h = &m->meta.h;
+	char params[DM_PARAMS_MAX], dev[24];
+	struct loop_dev ld;
+	struct stat st;
+	uint64_t devno;
+	int ctl, rc = -1;
+
+	ctl = open(DM_CONTROL, O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		return 1;
+	if (loop_attach(fd, h->meta_offset, &ld, e) < 0)
+		goto out;
+	if (fstat(ld.fd, &st) < 0) {
+		kerr_set(e, "loop", "%s: %s", ld.path, strerror(errno));
+		goto out_loop;
+	}
+	snprintf(dev, sizeof(dev), "%u:%u", major(st.st_rdev),
+		 minor(st.st_rdev));
+	snprintf(m->dm_name, sizeof(m->dm_name), "keel-run-%d", (int)getpid());
+	if (dm_verity_params(h, dev, params, sizeof(params)) < 0) {
+		kerr_set(e, "dm table", "too long");
+		goto out_loop;
+	}
+	if (dm_create_ro(map_ioctl, ctl, m->dm_name, "verity",
+			 h->data_blocks * (IMG_BLOCK / 512), params, &devno,
+			 e) < 0) {
+		/* No verity target in this kernel: the copy will do. */
+		rc = !strcmp(e->check, "dm table load") ? 1 : -1;
+		goto out_loop;
+	}
+	/* The table holds the loop device now; autoclear follows it. */
+	loop_release(&ld, 0);
+	if (map_dm_node(devno, m) < 0) {
+		kerr_set(e, "dm", "node for %s: %s", m->dm_name,
+			 strerror(errno));
+		goto out_dm;
+	}
+	map_test_pause("header checked, dm-verity mapped, not mounted");
+	if (mount(m->node, m->mnt, fs, RO_FLAGS, NULL) < 0) {
+		kerr_set(e, "mount", "%s %s: %s", fs, m->node, strerror(errno));
+		goto out_dm;
+	}
+	map_dm_node_drop(m);
+	/* Gone with its mount, even if keel is killed. */
+	dm_remove_deferred(map_ioctl, ctl, m->dm_name, NULL);
+	m->mode = RUN_VERIFY_VERITY;
+	close(ctl);
+	return 0;
+out_dm:
+	map_dm_node_drop(m);
+	dm_remove(map_ioctl, ctl, m->dm_name, NULL);
+	goto out;
+out_loop:
+	loop_release(&ld, 1);
+out:
+	close(ctl);
+	return rc;
+}
+
+/*
+ * full: a sealed private copy, verified whole from the copy, loop-mounted
+ * from the copy. 0 or -1.
+ */
+static int
+map_copy(int fd, const char *fs, struct run_map *m, struct kerr *e)
+{
+	struct loop_dev ld;
+	int mfd = img_verify_copy(fd, &m->meta, &map_work, e);
+
+	/* Fewer pages for the container's clone to copy. */
+	madvise(&map_work, sizeof(map_work), MADV_DONTNEED);
+	if (mfd < 0)
+		return -1;
+	if (loop_attach(mfd, m->meta.h.data_blocks * IMG_BLOCK, &ld, e) < 0) {
+		close(mfd);
+		return -1;
+	}
+	close(mfd); /* the loop device holds the copy now */
+	map_test_pause("whole image checked from a sealed copy, not mounted");
+	if (mount(ld.path, m->mnt, fs, RO_FLAGS, NULL) < 0) {
+		kerr_set(e, "mount", "%s %s: %s", fs, ld.path, strerror(errno));
+		loop_release(&ld, 1);
+		return -1;
+	}
+	/* autoclear: the device and the copy go when the mount does */
+	loop_release(&ld, 0);
+	m->mode = RUN_VERIFY_FULL;
+	return 0;
+}
+
+/* The one open of the image: no symlink, a regular file or a disk. */
+static int
+map_open(const char *image, struct kerr *e)
+{
+	struct stat st;
+	/* O_NONBLOCK: a FIFO must not hold keel up before it is refused. */
+	int fd = open(image, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK |
+				 O_CLOEXEC);
+
+	if (fd < 0)
+		return kerr_set(e, "open",
+				errno == ELOOP ? "a symbolic link (keel run "
+						 "opens the image itself only)"
+					       : "%s",
+				strerror(errno));
+	if (fstat(fd, &st) < 0 ||
+	    !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+		close(fd);
+		return kerr_set(e, "open",
+				"not a regular file or block device");
+	}
+	if (fcntl(fd, F_SETFL, 0) < 0) {
+		close(fd);
+		return kerr_set(e, "open", "%s", strerror(errno));
+	}
+	return fd;
+}
+
+int
+run_map_image(const char *image, const struct keyset *ks, enum run_verify mode,
+	      struct run_map *m, struct kerr *e)
+{
+	const char *fs;
+	int fd, rc = 1;
+
+	fd = map_open(image, e);
+	if (fd < 0)
+		return -1;
+	/* The metadata is read here once; both paths use this copy. */
+	if (img_read(fd, &m->meta, e) < 0 ||
+	    img_check_sigs(&m->meta, ks, e) != 1 ||
+	    !img_check_device(&m->meta.h, NULL, IMG_ARCH_HOST, 0, e))
+		goto fail;
+	fs = img_fs_name(m->meta.h.fs);
+	/* From here on, mounts die with keel even if it is killed. */
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		kerr_set(e, "mount namespace", "%s", strerror(errno));
+		goto fail;
+	}
+	if (!mkdtemp(m->mnt)) {
+		kerr_set(e, "mkdtemp", "%s: %s", m->mnt, strerror(errno));
+		goto fail;
+	}
+	if (mode != RUN_VERIFY_FULL)
+		rc = map_verity(fd, fs, m, e);
+	if (rc > 0 && mode == RUN_VERIFY_VERITY)
+		kerr_set(e, "verity",
+			 "this kernel has no device-mapper "
+			 "verity target (--verify full copies "
+			 "the image instead)");
+	else if (rc > 0)
+		rc = map_copy(fd, fs, m, e);
+	if (rc != 0) {
+		rmdir(m->mnt);
+		goto fail;
+	}
+	close(fd);
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+void
+run_unmap_image(struct run_map *m)
+{
+	if (!m->mnt[0])
+		return;
+	if (umount2(m->mnt, 0))
+		umount2(m->mnt, MNT_DETACH);
+	rmdir(m->mnt);
+	m->mnt[0] = 0;
+}

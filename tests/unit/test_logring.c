@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests of lib/log/logring.c against a naive model of the ring. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log/logring.h"
+#include "tests/unit/unit.h"
+
+#define MODEL_MAX 100000
+
+/* The model: every line ever added, and the oldest one still kept. */
+static struct {
+	uint64_t us;
+	unsigned src;
+	size_t len;
+	char text[LOGRING_LINE_MAX];
+} model[MODEL_MAX];
+static uint64_t madded;
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t
+rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void
+add(struct logring *r, size_t len)
+{
+	char t[LOGRING_LINE_MAX + 64];
+	size_t keep = len > LOGRING_LINE_MAX ? LOGRING_LINE_MAX : len;
+
+	for (size_t i = 0; i < len; i++)
+		t[i] = (char)('a' + (rnd() % 26));
+	model[madded].us = madded * 7;
+	model[madded].src = (unsigned)(madded % 3);
+	model[madded].len = keep;
+	memcpy(model[madded].text, t, keep);
+	logring_add(r, model[madded].us, model[madded].src, t, len);
+	madded++;
+}
+
+/* Every line the ring claims to hold matches the model, and the oldest
+ * kept are the newest ones: nothing between first and next is missing. */
+static int
+consistent(const struct logring *r)
+{
+	struct logring_cursor c;
+	struct logring_line l;
+	uint64_t lost, seq;
+
+	if (r->next != madded + 1 || r->first > r->next)
+		return 0;
+	logring_tail(r, 0, &c);
+	seq = r->first;
+	while (logring_next(r, &c, &l, &lost) == 1) {
+		const __typeof__(model[0]) *m = &model[l.seq - 1];
+		if (lost || l.seq != seq || l.len != m->len || l.us != m->us ||
+		    l.src != m->src || memcmp(l.text, m->text, l.len))
+			return 0;
+		seq++;
+	}
+	return seq == r->next;
+}
+
+static void
+test_random(size_t cap)
+{
+	static uint64_t store[1 << 14];
+	struct logring r;
+	struct logring_cursor follow, slow;
+	struct logring_line l;
+	uint64_t lost, total_lost = 0, seen = 0;
+	int ok = 1, follow_ok = 1;
+
+	madded = 0;
+	logring_init(&r, store, cap);
+	logring_tail(&r, 0, &follow);
+	logring_tail(&r, 0, &slow);
+	for (int i = 0; i < 20000 && madded < MODEL_MAX; i++) {
+		size_t len = rnd() % 4 == 0 ? rnd() % (LOGRING_LINE_MAX + 40)
+					    : rnd() % 60;
+		add(&r, len);
+		if (rnd() % 8 == 0 && !consistent(&r))
+			ok = 0;
+		/* A follower that keeps up sees every line, in order. */
+		while (logring_next(&r, &follow, &l, &lost) == 1) {
+			if (lost || l.seq != seen + 1)
+				follow_ok = 0;
+			seen = l.seq;
+		}
+		/* A slow reader that reads once in a while: what it misses is
+		 * counted exactly. */
+		if (rnd() % 200 == 0) {
+			uint64_t want = slow.seq;
+			if (logring_next(&r, &slow, &l, &lost) == 1) {
+				total_lost += lost;
+				if (l.seq != want + lost)
+					follow_ok = 0;
+			}
+		}
+	}
+	CHECK(ok, "cap %zu: ring matches the model", cap);
+	CHECK(consistent(&r), "cap %zu: final state", cap);
+	CHECK(follow_ok && seen == madded, "cap %zu: followers exact", cap);
+	CHECK(r.next - r.first > 0, "cap %zu: the newest line is kept", cap);
+	CHECK(cap > 8192 || total_lost > 0,
+	      "cap %zu: a slow reader is overtaken and told", cap);
+}
+
+static void
+test_basics(void)
+{
+	static uint64_t store[256];
+	struct logring r;
+	struct logring_cursor c;
+	struct logring_line l;
+	char dirty[] = "a\tb\x1b[31mc\x7f\r";
+	uint64_t lost;
+	size_t n;
+
+	logring_init(&r, store, sizeof(store));
+	logring_tail(&r, 5, &c);
+	CHECK(logring_next(&r, &c, &l, &lost) == 0, "empty ring: no line");
+	logring_add(&r, 1, LOGRING_APP, "one", 3);
+	logring_add(&r, 2, LOGRING_KEEL, "two", 3);
+	logring_add(&r, 3, LOGRING_KERNEL, "three", 5);
+	CHECK(logring_next(&r, &c, &l, &lost) == 1 && l.seq == 1 &&
+		  l.len == 3 && !memcmp(l.text, "one", 3) &&
+		  l.src == LOGRING_APP,
+	      "a cursor made before the lines sees the first");
+	logring_tail(&r, 1, &c);
+	CHECK(logring_next(&r, &c, &l, &lost) == 1 && l.seq == 3 &&
+		  !memcmp(l.text, "three", 5),
+	      "tail 1 is the last line");
+	CHECK(logring_next(&r, &c, &l, &lost) == 0, "then nothing");
+	logring_tail(&r, 0, &c);
+	CHECK(logring_next(&r, &c, &l, &lost) == 1 && l.seq == 1,
+	      "tail 0 is the oldest line");
+	n = logring_clean(dirty, sizeof(dirty) - 1);
+	CHECK(n == sizeof(dirty) - 2 && !memcmp(dirty, "a b?[31mc?", n),
+	      "clean: '%.*s'", (int)n, dirty);
+	CHECK(!strcmp(logring_src_name(LOGRING_KERNEL), "kernel") &&
+		  !strcmp(logring_src_name(99), "?"),
+	      "source names");
+	/* A line over the limit is cut, not dropped. */
+	{
+		static char big[LOGRING_LINE_MAX * 2];
+		memset(big, 'x', sizeof(big));
+		logring_add(&r, 4, LOGRING_APP, big, sizeof(big));
+		logring_tail(&r, 1, &c);
+		CHECK(logring_next(&r, &c, &l, &lost) == 1 &&
+			  l.len == LOGRING_LINE_MAX,
+		      "long line cut at %d", LOGRING_LINE_MAX);
+	}
+}
+
+int
+main(void)
+{
+	test_basics();
+	test_random(1024);
+	test_random(1032);
+	test_random(4096);
+	test_random(65536);
+	test_random(sizeof(uint64_t) << 14);
+	return unit_done("logring");
+}
