@@ -80,7 +80,8 @@ prove(int s, struct state_proof *p)
 		return;
 	if (img_read(fd, &proof_meta, &e) == 0 &&
 	    img_check_sigs(&proof_meta, &g.keys, &e) == 1 &&
-	    img_check_device(&proof_meta.h, g.board.name, 0, &e)) {
+	    img_check_device(&proof_meta.h, g.board.name, IMG_ARCH_HOST, 0,
+			     &e)) {
 		p->valid = 1;
 		p->version = proof_meta.h.version;
 		p->epoch = proof_meta.h.epoch;

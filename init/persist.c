@@ -157,5 +157,5 @@ const char *
 persist_keel_dir(void)
 {
 	return g.var_ok && access(VAR_KEEL_DIR, W_OK) == 0 ? VAR_KEEL_DIR
-							    : NULL;
+							   : NULL;
 }

@@ -462,7 +462,7 @@ kpid=$!
 for _ in $(seq 900); do
 	# (an install into the committed slot would show progress: cut it)
 	if grep -q '^app: ut: trialupd=' trialupd.raw 2>/dev/null ||
-		tr '\r' '\n' <trialupd.raw | grep -q '^keel: update: .*([3-9][0-9]%)'
+		tr '\r' '\n' <trialupd.raw | grep -q '^app: keel: update: .*([3-9][0-9]%)'
 	then
 		kill -KILL "$(pgrep -P "$kpid")" 2>/dev/null
 		break
