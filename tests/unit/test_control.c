@@ -54,8 +54,10 @@ test_request(void)
 		  r.src == CONTROL_SRC_FD,
 	      "update force fd");
 	{
-		struct control_req q = {CONTROL_UPDATE, CONTROL_SRC_SIZED, 77,
-					1};
+		struct control_req q = {.cmd = CONTROL_UPDATE,
+					.src = CONTROL_SRC_SIZED,
+					.size = 77,
+					.force = 1};
 		char line[CONTROL_REQ_MAX];
 		size_t n = control_fmt_request(&q, line, sizeof(line));
 
