@@ -63,5 +63,5 @@ grep -q "TEST KEYS" "$WORK/v.out" && fail "production keys marked as test" || pa
 # parses the PEM texts strictly and must refuse a point that differs.
 sed -i '0,/^\t0x04, /s//\t0x03, /' "$b/keys/keyset.c"
 refuse "a baked point that is not its key's fails the build" \
-	"point baked in is not the key's" make -s O="$b" KEYS="$WORK/zero"
+	"point baked in is not the key's" make -s O="$b" KEYS="$WORK/prod"
 finish
