@@ -22,15 +22,18 @@
  *   lost+found
  * A factory reset makes generation N+1 (that mkdir, synced, is the
  * switch) and renames N to trash: complete by construction, whatever
- * the old tree holds. Other names starting ".keel-" are keel-init's too
- * (left alone here). Anything else at the root is the old layout (the
- * app's tree was the root itself) and becomes generation 1.
+ * the old tree holds. keel-init's own directory (.keel-init: the saved
+ * logs, which hold the app's output) goes to trash with it. Other names
+ * starting ".keel-" are keel-init's too (left alone here). Anything else at the
+ * root is the old layout (the app's tree was the root itself) and becomes
+ * generation 1.
  */
 #define KEEL_PREFIX ".keel-" /* the root's names that are keel-init's */
 #define GEN ".keel-gen-"
 #define TRASH ".keel-trash-"
 #define MIGRATING ".keel-migrating"
 #define RM_NAME ".keel-rm" /* the directory being emptied, in its parent */
+#define OWN ".keel-init"   /* keel-init's own files (saved logs) */
 
 #define FS_IOC_GETFLAGS _IOR('f', 1, long)
 #define FS_IOC_SETFLAGS _IOW('f', 2, long)
@@ -246,6 +249,12 @@ reset_prepare(const char *dir, int rw, int reset, char *live, size_t cap)
 			r.trash++, reset = 0;
 		else
 			gen = 1;
+	}
+	/* The saved logs hold the app's output: a reset removes them too. */
+	if (reset && faccessat(root, OWN, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		snprintf(name, sizeof(name), TRASH "%lld", ++r.trash);
+		if (renameat(root, OWN, root, name) < 0)
+			goto fail;
 	}
 	if (gen < 0 || reset) {
 		/* The switch: a fresh, empty generation above every other. */

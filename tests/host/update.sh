@@ -194,7 +194,11 @@ start "app: READY"
 refuse "factory reset needs --yes" "yes" "$KEEL" factory-reset --socket "$SOCK"
 "$KEEL" factory-reset --yes --socket "$SOCK" >/dev/null 2>&1
 stop reboot
+[ -s var/.keel-init/log/boot.1 ] && pass "logs of earlier boots saved" ||
+	fail "no var/.keel-init/log/boot.1: $(ls var/.keel-init/log)"
 start "old trees removed"
+same "the reset removed the logs of the boots before it" \
+	"$(ls var/.keel-init/log)" "boot.0"
 has "factory reset ran at boot" "factory reset: fresh, empty /etc changes"
 has "the old trees removed in the background" "old trees removed"
 [ "$(live var)" != "$v0" ] && pass "var: a new generation" || fail "var: same generation"

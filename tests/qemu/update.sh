@@ -109,7 +109,8 @@ hang)
 v1)
 	keel notify READY=1
 	status boot
-	[ -e /var/lib/v1 ] || echo "written by v1" >/var/lib/v1
+	# (synced: a cut boot below kills QEMU mid-install)
+	[ -s /var/lib/v1 ] || { echo "written by v1" >/var/lib/v1; sync; }
 	install v2
 	status installed
 	[ "$mode" = install ] && keel reboot
@@ -654,9 +655,12 @@ names() {
 	debugfs -R "ls $1" "$2" 2>/dev/null | tr -s ' ' '\n' |
 		grep -v -e '^$' -e '^[0-9]*$' -e '^(' | sort | tr '\n' ' '
 }
-same "after: var holds its fresh generation and nothing else (e2fsck)" \
-	"$(files var "$pv" 64)" $((var0 + 1))
-same "after: var's root" "$(names / var.part)" ". .. .keel-gen-2 lost+found "
+same "after: var holds its fresh generation, this boot's log and nothing else (e2fsck)" \
+	"$(files var "$pv" 64)" $((var0 + 4))
+same "after: var's root" "$(names / var.part)" \
+	". .. .keel-gen-2 .keel-init lost+found "
+same "after: the logs of the boots before the reset are gone" \
+	"$(names /.keel-init/log var.part)" ". .. boot.0 "
 files etc "$pe" 16 >/dev/null
 same "after: etc's root" "$(names / etc.part)" ". .. .keel-gen-2 lost+found "
 same "after: etc's upper layer empty" "$(names /.keel-gen-2/upper etc.part)" \
