@@ -1,12 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* Kernel UAPI for rtnetlink: links, addresses, routes (musl lacks linux/). */
+/* Kernel UAPI for netlink, for musl: rtnetlink (links, addresses, routes)
+ * and the kernel's uevents. */
 #ifndef KEEL_COMPAT_LINUX_NETLINK_H
 #define KEEL_COMPAT_LINUX_NETLINK_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* linux/netlink.h */
 #define KEEL_NETLINK_ROUTE 0
+#define NETLINK_KOBJECT_UEVENT 15
+#define KEEL_UEVENT_GROUP_KERNEL 1u /* the kernel's broadcasts */
+
+struct sockaddr_nl {
+	sa_family_t nl_family; /* AF_NETLINK */
+	unsigned short nl_pad;
+	uint32_t nl_pid;    /* 0: the kernel */
+	uint32_t nl_groups; /* multicast groups */
+};
 
 struct keel_sockaddr_nl {
 	uint16_t nl_family; /* AF_NETLINK */

@@ -228,10 +228,17 @@ halt
 has dhcp "the lease is released at shutdown" "^net: $VD: lease of .* released"
 has dhcp "the agent stopped cleanly" 'agent net: exited with status 0'
 
-# 2. the etc partition's network.conf replaces the image's
-mkdir -p etc/upper/keel
+# keel-init's saved clock: in its own dir beside the app's generations
+[ -f var/.keel-init/clock ] && [ ! -e var/clock ] &&
+	pass "the clock saved in var/.keel-init" ||
+	fail "no var/.keel-init/clock: $(ls -A var var/.keel-init)"
+
+# 2. the etc partition's network.conf replaces the image's (in the live
+# generation's upper layer)
+up=$(ls -d etc/.keel-gen-* | sort -t- -k3 -n | tail -n 1)/upper
+mkdir -p "$up/keel"
 printf 'if.%s=static 192.168.77.9/24 192.168.77.1\ndns=9.9.9.9\n' "$VD" \
-	>etc/upper/keel/network.conf
+	>"$up/keel/network.conf"
 boot static
 has static "network.conf from the etc partition" \
 	'^net: network.conf from the etc partition'
@@ -241,7 +248,7 @@ has static "its DNS for the app, no search (the image's file is replaced)" \
 halt
 
 # 3. a refused device file: the image's defaults, and the reason
-printf 'if.%s=dhcp\ndns=not-an-address\n' "$VD" >etc/upper/keel/network.conf
+printf 'if.%s=dhcp\ndns=not-an-address\n' "$VD" >"$up/keel/network.conf"
 boot bad
 has bad "a bad device file is refused, with its line" \
 	'network.conf (etc partition): refused: line 2: dns: bad entry'
@@ -250,16 +257,16 @@ has bad "the image's file is used instead" \
 halt
 
 # 4. a symlink on the etc partition is not followed
-rm etc/upper/keel/network.conf
-ln -s /etc/passwd etc/upper/keel/network.conf
+rm "$up/keel/network.conf"
+ln -s /etc/passwd "$up/keel/network.conf"
 boot link
 has link "a symlink is not a network.conf" 'network.conf is not a file: ignored'
 has link "and the image's applies" '^app: resolv: nameserver 192\.168\.77\.1 '
 halt
 
 # 5. deleted on the device (an overlay whiteout): the image's is hidden too
-rm etc/upper/keel/network.conf
-mknod etc/upper/keel/network.conf c 0 0
+rm "$up/keel/network.conf"
+mknod "$up/keel/network.conf" c 0 0
 boot gone
 has gone "a file deleted on the device: no network.conf at all" \
 	'^net: DHCP on the first Ethernet interface'

@@ -189,11 +189,11 @@ SPORT=$(free_port)
 echo "ntp=10.0.2.2:$SPORT" >"$WORK/network.conf"
 : >"$WORK/empty"
 check "network.conf written to the etc partition" onpart keel-etc \
-	"mkdir upper/keel
-cd upper/keel
+	"mkdir .keel-gen-1/upper/keel
+cd .keel-gen-1/upper/keel
 write $WORK/network.conf network.conf"
 check "a saved clock of 2030 on the var partition" onpart keel-var \
-	"cd keel
+	"cd .keel-init
 write $WORK/empty clock
 sif clock mtime 20300101000000"
 python3 "$TOP/tests/sntpd.py" 127.0.0.1 "$SPORT" --at 2051222400 \
@@ -228,12 +228,12 @@ spid=
 set -- $(part keel-var)
 dd if="$WORK/disk.img" of="$WORK/p" bs=1M skip="$1" count="$2" 2>/dev/null
 e2fsck -fy "$WORK/p" >"$WORK/fsck.out" 2>&1 # the journal: a power cut
-saved=$(debugfs -R "stat keel/clock" "$WORK/p" 2>/dev/null |
+saved=$(debugfs -R "stat .keel-init/clock" "$WORK/p" 2>/dev/null |
 	sed -n 's/^ *mtime: 0x\([0-9a-f]*\).*/\1/p')
 saved=$((0x${saved:-0}))
 [ "$saved" -ge 2051222400 ] && [ "$saved" -lt 2051223000 ] &&
 	pass "boot 2: the synced time was saved for the next boot" ||
-	fail "boot 2: keel/clock's time: $saved"
+	fail "boot 2: .keel-init/clock's time: $saved"
 
 # keel-init's own clock: its start to the app's start (boot 1).
 app=$(tr -d '\r' <"$WORK/console1" |
