@@ -222,7 +222,7 @@ retry(struct http_dl *d, const struct kerr *why, unsigned attempt)
 	int s = d->c->resp.status;
 	unsigned ms = d->retry_ms;
 
-	if (!d->tries || attempt >= d->tries)
+	if (attempt + 1 >= d->tries)
 		return 0;
 	/* a refusal that asking again will not change */
 	if (why->check && !strcmp(why->check, "http") && s >= 400 && s < 500 &&

@@ -179,6 +179,8 @@ setup(struct tls_conn *t, const struct tls_anchors *a)
 		br_ssl_engine_set_hash(eng, hashes[i].id, hashes[i].vt);
 		br_x509_minimal_set_hash(&t->xc, hashes[i].id, hashes[i].vt);
 	}
+	if (t->days || t->seconds)
+		br_x509_minimal_set_time(&t->xc, t->days, t->seconds);
 	br_x509_minimal_set_rsa(&t->xc, br_rsa_pkcs1_vrfy_get_default());
 	br_x509_minimal_set_ecdsa(&t->xc, br_ec_get_default(),
 				  br_ecdsa_vrfy_asn1_get_default());

@@ -55,6 +55,9 @@ struct tls_conn {
 	int timeout_ms; /* for each wait on the socket */
 	uint64_t rx;	/* bytes read from the socket, records and all */
 	int eof;	/* the peer closed the socket */
+	/* Certificates are checked at this time (days since 0000-01-01,
+	 * seconds in the day), or now when both are 0 (tests set it). */
+	uint32_t days, seconds;
 	char host[254];
 	uint8_t iobuf[BR_SSL_BUFSIZE_BIDI];
 };
