@@ -7,16 +7,16 @@
 
 /* Chunked framing states (struct http_body.state). */
 enum {
-	C_SIZE,	     /* hex digits of a chunk size */
-	C_EXT,	     /* after the size: extensions up to CR */
-	C_SIZE_LF,   /* LF after the size line */
-	C_DATA,	     /* chunk data */
-	C_DATA_CR,   /* CR after the data */
-	C_DATA_LF,   /* LF after the data */
-	C_TRAILER,   /* start of a trailer line, or the final CRLF */
+	C_SIZE,	      /* hex digits of a chunk size */
+	C_EXT,	      /* after the size: extensions up to CR */
+	C_SIZE_LF,    /* LF after the size line */
+	C_DATA,	      /* chunk data */
+	C_DATA_CR,    /* CR after the data */
+	C_DATA_LF,    /* LF after the data */
+	C_TRAILER,    /* start of a trailer line, or the final CRLF */
 	C_TRAILER_IN, /* inside a trailer line */
 	C_TRAILER_LF, /* LF ending a trailer line */
-	C_END_LF,    /* LF of the final empty line */
+	C_END_LF,     /* LF of the final empty line */
 };
 
 static int
@@ -74,8 +74,7 @@ content_range(const uint8_t *v, size_t n, struct http_resp *r)
 		;
 	for (sl = d; sl < n && s[sl] != '/'; sl++)
 		;
-	if (d >= n || sl >= n ||
-	    text_u64(s + i, d - i, &r->range_first) < 0 ||
+	if (d >= n || sl >= n || text_u64(s + i, d - i, &r->range_first) < 0 ||
 	    text_u64(s + d + 1, sl - d - 1, &r->range_last) < 0)
 		return -1;
 	if (n - sl - 1 == 1 && s[sl + 1] == '*')
@@ -144,7 +143,8 @@ header(const uint8_t *nm, size_t nn, const uint8_t *v, size_t n,
 	} else if (name_is(nm, nn, "content-encoding")) {
 		if (!value_is(v, n, "identity"))
 			return kerr_set(e, "http", "content coding '%.*s'",
-					(int)(n > 32 ? 32 : n), (const char *)v);
+					(int)(n > 32 ? 32 : n),
+					(const char *)v);
 	} else if (name_is(nm, nn, "content-range")) {
 		if (r->has_range || content_range(v, n, r) < 0)
 			return kerr_set(e, "http", "bad Content-Range");
@@ -222,8 +222,8 @@ http_head_end(const uint8_t *buf, size_t len)
 	size_t n = len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX;
 
 	for (size_t i = 3; i < n; i++)
-		if (buf[i] == '\n' && buf[i - 1] == '\r' && buf[i - 2] == '\n' &&
-		    buf[i - 3] == '\r')
+		if (buf[i] == '\n' && buf[i - 1] == '\r' &&
+		    buf[i - 2] == '\n' && buf[i - 3] == '\r')
 			return (long)(i + 1);
 	return len >= HTTP_HEAD_MAX ? -1 : 0;
 }
@@ -299,7 +299,8 @@ http_body_init(struct http_body *b, const struct http_resp *r, int head_only,
 static int
 chunk_byte(struct http_body *b, uint8_t c, struct kerr *e)
 {
-	int hex = (c >= '0' && c <= '9') || (lower(c) >= 'a' && lower(c) <= 'f');
+	int hex =
+	    (c >= '0' && c <= '9') || (lower(c) >= 'a' && lower(c) <= 'f');
 
 	if (++b->line > HTTP_CHUNK_LINE_MAX && b->state <= C_SIZE_LF)
 		return kerr_set(e, "http", "chunk size line too long");
@@ -329,7 +330,8 @@ chunk_byte(struct http_body *b, uint8_t c, struct kerr *e)
 		return 0;
 	case C_SIZE_LF:
 		if (c != '\n')
-			return kerr_set(e, "http", "chunk size line without LF");
+			return kerr_set(e, "http",
+					"chunk size line without LF");
 		b->state = b->left ? C_DATA : C_TRAILER;
 		return 0;
 	case C_DATA_CR:
@@ -372,8 +374,8 @@ chunk_byte(struct http_body *b, uint8_t c, struct kerr *e)
 }
 
 int
-http_body_step(struct http_body *b, const uint8_t *in, size_t n,
-	       size_t *used, size_t *data, struct kerr *e)
+http_body_step(struct http_body *b, const uint8_t *in, size_t n, size_t *used,
+	       size_t *data, struct kerr *e)
 {
 	size_t k = 0;
 

@@ -18,16 +18,16 @@
 #define HTTP_HOST_MAX 253  /* a DNS name */
 #define HTTP_HEAD_MAX 8192 /* status line and headers, CRLFs included */
 #define HTTP_HEADERS_MAX 64
-#define HTTP_TAG_MAX 127      /* ETag and Last-Modified values kept */
+#define HTTP_TAG_MAX 127	/* ETag and Last-Modified values kept */
 #define HTTP_CHUNK_LINE_MAX 256 /* a chunk-size line with extensions */
-#define HTTP_TRAILER_MAX 4096 /* all trailer lines of a chunked body */
+#define HTTP_TRAILER_MAX 4096	/* all trailer lines of a chunked body */
 
 struct http_url {
-	int tls;			/* https */
-	char host[HTTP_HOST_MAX + 1];	/* IPv6 literals without brackets */
-	int literal;			/* host is an address: 4 or 6, else 0 */
-	uint16_t port;			/* 80 or 443 unless given */
-	char path[HTTP_URL_MAX + 1];	/* path and query; starts with '/' */
+	int tls;		      /* https */
+	char host[HTTP_HOST_MAX + 1]; /* IPv6 literals without brackets */
+	int literal;		      /* host is an address: 4 or 6, else 0 */
+	uint16_t port;		      /* 80 or 443 unless given */
+	char path[HTTP_URL_MAX + 1];  /* path and query; starts with '/' */
 };
 
 /*
@@ -36,8 +36,7 @@ struct http_url {
  * HTTP_URL_MAX bytes; scheme and host are folded to lower case, an empty
  * path becomes "/". 0 or -1.
  */
-int http_url_parse(const char *s, size_t n, struct http_url *u,
-		   struct kerr *e);
+int http_url_parse(const char *s, size_t n, struct http_url *u, struct kerr *e);
 
 /*
  * Resolves a reference against base (RFC 3986 §5, without dot segments
@@ -98,11 +97,11 @@ enum http_body_mode {
 
 struct http_body {
 	int mode;
-	int state;     /* chunked: where in the framing */
-	int done;      /* the whole body was seen */
-	uint64_t left; /* bytes of data left (in the body, or the chunk) */
-	size_t line;   /* bytes of the current framing line so far */
-	size_t trailer; /* trailer bytes so far */
+	int state;	 /* chunked: where in the framing */
+	int done;	 /* the whole body was seen */
+	uint64_t left;	 /* bytes of data left (in the body, or the chunk) */
+	size_t line;	 /* bytes of the current framing line so far */
+	size_t trailer;	 /* trailer bytes so far */
 	unsigned digits; /* hex digits of the current chunk size */
 };
 

@@ -70,8 +70,8 @@ dial_one(struct http_client *c, const struct addrinfo *ai, struct kerr *e)
 	int err = 0, one = 1;
 	socklen_t el = sizeof(err);
 
-	c->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		       0);
+	c->fd = socket(ai->ai_family,
+		       SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (c->fd < 0)
 		return kerr_set(e, "connect", "socket: %s", strerror(errno));
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -198,7 +198,8 @@ read_head(struct http_client *c, struct kerr *e)
 			c->len += (size_t)n;
 		}
 		if (end < 0)
-			return kerr_set(e, "http", "response head over %d bytes",
+			return kerr_set(e, "http",
+					"response head over %d bytes",
 					HTTP_HEAD_MAX);
 		if (http_parse_head(c->buf + c->pos, (size_t)end, &c->resp, e))
 			return -1;
@@ -217,9 +218,8 @@ format_request(struct http_client *c, const char *method,
 	       const struct http_url *u, const char *extra, char *buf,
 	       struct kerr *e)
 {
-	const char *l = u->literal == 6 ? "[" : "", *r = u->literal == 6
-							     ? "]"
-							     : "";
+	const char *l = u->literal == 6 ? "[" : "",
+		   *r = u->literal == 6 ? "]" : "";
 	char port[8] = "";
 	int n;
 
@@ -297,8 +297,8 @@ redirect(struct http_client *c, struct http_url *cur, struct kerr *e)
 	if (++c->redirects > HTTP_REDIRECTS_MAX)
 		return kerr_set(e, "http", "more than %d redirects",
 				HTTP_REDIRECTS_MAX);
-	if (http_url_resolve(cur, c->resp.location,
-			     strlen(c->resp.location), &next, e) < 0)
+	if (http_url_resolve(cur, c->resp.location, strlen(c->resp.location),
+			     &next, e) < 0)
 		return -1;
 	if (cur->tls && !next.tls && !c->allow_http)
 		return kerr_set(e, "https", "redirect from https to http");
@@ -343,7 +343,8 @@ http_get(struct http_client *c, const struct http_url *u, int range,
 			return -1;
 		}
 		s = c->resp.status;
-		if ((s == 301 || s == 302 || s == 303 || s == 307 || s == 308) &&
+		if ((s == 301 || s == 302 || s == 303 || s == 307 ||
+		     s == 308) &&
 		    c->resp.has_location) {
 			if (redirect(c, &cur, e) < 0)
 				return -1;

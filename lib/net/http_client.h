@@ -10,10 +10,10 @@
 #include "lib/net/http.h"
 #include "lib/net/tls.h"
 
-#define HTTP_BUF (64 * 1024)    /* bytes read from the connection at once */
+#define HTTP_BUF (64 * 1024) /* bytes read from the connection at once */
 #define HTTP_REDIRECTS_MAX 5
 #define HTTP_DRAIN_MAX (64 * 1024) /* a body read to keep a connection */
-#define HTTP_RUN_MAX 64 /* ranges fetched by one request */
+#define HTTP_RUN_MAX 64		   /* ranges fetched by one request */
 
 /*
  * One client: one connection at a time, kept open between requests to
@@ -62,8 +62,7 @@ int http_get(struct http_client *c, const struct http_url *u, int range,
 
 /* Up to len bytes of the body: the count, 0 at its end, -1 on errors (a
  * connection that ends before the body does is one). */
-ssize_t http_read(struct http_client *c, void *buf, size_t len,
-		  struct kerr *e);
+ssize_t http_read(struct http_client *c, void *buf, size_t len, struct kerr *e);
 
 /*
  * POST len bytes of type ctype to u (no redirect followed); the response
@@ -90,7 +89,7 @@ struct http_dl {
 	uint64_t size; /* the resource's size once known, else UINT64_MAX */
 	uint64_t pos;  /* next byte of the resource to be read */
 	char validator[HTTP_TAG_MAX + 1];
-	int open;      /* a response body is being read */
+	int open;	  /* a response body is being read */
 	uint64_t req_end; /* end (exclusive) of what the open request asked */
 	/* ranges */
 	int (*next)(void *ctx, uint64_t *off, uint64_t *len, struct kerr *e);
@@ -124,7 +123,6 @@ void http_dl_ranges(struct http_dl *d,
 		    void *ctx, uint64_t gap_max);
 
 /* Up to len bytes: the count, 0 at the end, -1 with d->err / e set. */
-ssize_t http_dl_read(struct http_dl *d, void *buf, size_t len,
-		     struct kerr *e);
+ssize_t http_dl_read(struct http_dl *d, void *buf, size_t len, struct kerr *e);
 
 #endif

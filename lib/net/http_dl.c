@@ -6,13 +6,12 @@
 
 #include "lib/net/http_client.h"
 
-#define TRIES 6		     /* attempts in a row that bring no byte */
-#define RETRY_MS 1000	     /* first pause; doubles, at most RETRY_MAX_MS */
+#define TRIES 6	      /* attempts in a row that bring no byte */
+#define RETRY_MS 1000 /* first pause; doubles, at most RETRY_MAX_MS */
 #define RETRY_MAX_MS 30000
 
 void
-http_dl_init(struct http_dl *d, struct http_client *c,
-	     const struct http_url *u)
+http_dl_init(struct http_dl *d, struct http_client *c, const struct http_url *u)
 {
 	memset(d, 0, sizeof(*d));
 	d->c = c;
@@ -190,8 +189,8 @@ take(struct http_dl *d, uint8_t *buf, size_t len, struct kerr *e)
 			uint8_t sink[4096];
 			uint64_t k = off - d->pos;
 
-			n = http_read(d->c, sink, k < sizeof(sink) ? k : sizeof(sink),
-				      e);
+			n = http_read(d->c, sink,
+				      k < sizeof(sink) ? k : sizeof(sink), e);
 			if (n <= 0)
 				return n < 0 ? -1
 					     : kerr_set(e, "range",
@@ -228,8 +227,9 @@ retry(struct http_dl *d, const struct kerr *why, unsigned attempt)
 	if (why->check && !strcmp(why->check, "http") && s >= 400 && s < 500 &&
 	    s != 408 && s != 429)
 		return 0;
-	if (why->check && (!strcmp(why->check, "https") ||
-			   !strcmp(why->check, "url") || !strcmp(why->check, "tls")))
+	if (why->check &&
+	    (!strcmp(why->check, "https") || !strcmp(why->check, "url") ||
+	     !strcmp(why->check, "tls")))
 		return 0;
 	for (unsigned i = 0; i < attempt && ms < RETRY_MAX_MS; i++)
 		ms *= 2;

@@ -57,8 +57,8 @@ ipv4(const char *h, size_t n)
 
 	for (size_t i = 0; i <= n; i++) {
 		if (i == n || h[i] == '.') {
-			if (!digits || v > 255 || (digits > 1 && h[i - digits] ==
-								   '0'))
+			if (!digits || v > 255 ||
+			    (digits > 1 && h[i - digits] == '0'))
 				return 0;
 			parts++;
 			v = digits = 0;
@@ -151,7 +151,8 @@ parse_authority(const char *a, size_t n, struct http_url *u, struct kerr *e)
 		colon = memchr(a, ':', n);
 		hn = colon ? (size_t)(colon - a) : n;
 		if (!hn || hn > HTTP_HOST_MAX)
-			return kerr_set(e, "url", "no host, or a host too long");
+			return kerr_set(e, "url",
+					"no host, or a host too long");
 		for (size_t i = 0; i < hn; i++)
 			u->host[i] = (char)lower(a[i]);
 		u->host[hn] = 0;
@@ -183,8 +184,8 @@ http_url_parse(const char *s, size_t n, struct http_url *u, struct kerr *e)
 		return kerr_set(e, "url", "not an http:// or https:// URL");
 	}
 	u->port = u->tls ? 443 : 80;
-	for (auth = skip; auth < n && s[auth] != '/' && s[auth] != '?' &&
-			  s[auth] != '#';
+	for (auth = skip;
+	     auth < n && s[auth] != '/' && s[auth] != '?' && s[auth] != '#';
 	     auth++)
 		;
 	if (parse_authority(s + skip, auth - skip, u, e) < 0)
@@ -260,6 +261,7 @@ join(const struct http_url *base, const char *ref, size_t n,
 		memmove(buf + plen, q, qlen);
 	if (plen + qlen > HTTP_URL_MAX)
 		return kerr_set(e, "url", "resolved URL too long");
+	memset(out->path, 0, sizeof(out->path));
 	memcpy(out->path, buf, plen + qlen);
 	out->path[plen + qlen] = 0;
 	return 0;
@@ -272,6 +274,10 @@ http_url_resolve(const struct http_url *base, const char *ref, size_t n,
 	char abs[HTTP_URL_MAX + 16];
 	size_t i;
 
+	if (!n) { /* the base itself */
+		*out = *base;
+		return 0;
+	}
 	for (i = 0; i < n && ref[i] != '/' && ref[i] != '?' && ref[i] != ':';
 	     i++)
 		;
@@ -286,17 +292,19 @@ http_url_resolve(const struct http_url *base, const char *ref, size_t n,
 	}
 	if (n > HTTP_URL_MAX)
 		return kerr_set(e, "url", "reference too long");
-	if (check_path(ref, n, e) < 0)
+	if (check_path(ref, n, e) < 0 || join(base, ref, n, out, e) < 0)
 		return -1;
-	return join(base, ref, n, out, e);
+	/* Whatever is resolved can be written out and parsed again. */
+	if (http_url_format(out, abs, HTTP_URL_MAX + 1) < 0)
+		return kerr_set(e, "url", "resolved URL too long");
+	return 0;
 }
 
 int
 http_url_format(const struct http_url *u, char *buf, size_t cap)
 {
-	const char *l = u->literal == 6 ? "[" : "", *r = u->literal == 6
-							     ? "]"
-							     : "";
+	const char *l = u->literal == 6 ? "[" : "",
+		   *r = u->literal == 6 ? "]" : "";
 	int n;
 
 	if (u->port == (u->tls ? 443 : 80))

@@ -36,8 +36,8 @@ fail(struct tls_conn *t, int err, struct kerr *e)
 
 	switch (err) {
 	case BR_ERR_X509_NOT_TRUSTED:
-		return kerr_set(e, "tls",
-				"%s: certificate not signed by a trusted CA", h);
+		return kerr_set(
+		    e, "tls", "%s: certificate not signed by a trusted CA", h);
 	case BR_ERR_X509_BAD_SERVER_NAME:
 		return kerr_set(e, "tls", "%s: certificate is for another name",
 				h);
@@ -53,15 +53,14 @@ fail(struct tls_conn *t, int err, struct kerr *e)
 				"(TLS 1.2 with ECDHE and AES-GCM or ChaCha20)",
 				h);
 	case BR_ERR_IO:
-		return kerr_set(e, "tls", "%s: connection closed or failed",
-				h);
+		return kerr_set(e, "tls", "%s: connection closed or failed", h);
 	}
 	if (err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT)
 		return kerr_set(e, "tls", "%s: server sent alert %d", h,
 				err - BR_ERR_RECV_FATAL_ALERT);
 	if (err >= BR_ERR_SEND_FATAL_ALERT)
-		return kerr_set(e, "tls", "%s: handshake refused (alert %d)",
-				h, err - BR_ERR_SEND_FATAL_ALERT);
+		return kerr_set(e, "tls", "%s: handshake refused (alert %d)", h,
+				err - BR_ERR_SEND_FATAL_ALERT);
 	return kerr_set(e, "tls", "%s: TLS error %d", h, err);
 }
 
@@ -253,9 +252,9 @@ tls_write(struct tls_conn *t, const void *buf, size_t len, struct kerr *e)
 		int r = pump(t, BR_SSL_SENDAPP, e);
 
 		if (r <= 0)
-			return r < 0 ? -1
-				     : kerr_set(e, "tls", "%s: closed",
-						t->host);
+			return r < 0
+				   ? -1
+				   : kerr_set(e, "tls", "%s: closed", t->host);
 		p = br_ssl_engine_sendapp_buf(eng, &avail);
 		if (avail > len)
 			avail = len;

@@ -20,9 +20,9 @@
  * a leading "*." wildcard) and sent as SNI. TLS 1.2 only (BearSSL 0.6
  * has no 1.3), ECDHE with AES-GCM or ChaCha20-Poly1305.
  */
-#define TLS_ANCHORS_MAX 256	     /* certificates in the anchor set */
+#define TLS_ANCHORS_MAX 256	    /* certificates in the anchor set */
 #define TLS_ANCHOR_MEM (192 * 1024) /* their names and keys */
-#define TLS_CERT_MAX (16 * 1024)     /* one DER certificate of a PEM file */
+#define TLS_CERT_MAX (16 * 1024)    /* one DER certificate of a PEM file */
 
 struct tls_anchors {
 	br_x509_trust_anchor ta[TLS_ANCHORS_MAX];
@@ -74,8 +74,7 @@ int tls_start(struct tls_conn *t, int fd, const struct tls_anchors *a,
 ssize_t tls_read(struct tls_conn *t, void *buf, size_t len, struct kerr *e);
 
 /* Writes all len bytes and flushes them. 0 or -1. */
-int tls_write(struct tls_conn *t, const void *buf, size_t len,
-	      struct kerr *e);
+int tls_write(struct tls_conn *t, const void *buf, size_t len, struct kerr *e);
 
 /* Sends close_notify when it can without waiting; the fd stays open. */
 void tls_close(struct tls_conn *t);
