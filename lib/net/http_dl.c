@@ -74,11 +74,16 @@ peek(struct http_dl *d, struct kerr *e)
 		d->src_done = 1;
 		return 0;
 	}
-	if ((d->run_n && d->peek_off < d->run_off[d->run_n - 1] +
-					   d->run_len[d->run_n - 1]) ||
-	    d->peek_off + d->peek_len < d->peek_off ||
-	    (d->size != UINT64_MAX && d->peek_off + d->peek_len > d->size))
+	if (d->peek_len == UINT64_MAX) {
+		if (d->size != UINT64_MAX && d->peek_off >= d->size)
+			return kerr_set(e, "range", "range past the end");
+	} else if ((d->run_n && d->peek_off < d->run_off[d->run_n - 1] +
+						  d->run_len[d->run_n - 1]) ||
+		   d->peek_off + d->peek_len < d->peek_off ||
+		   (d->size != UINT64_MAX &&
+		    d->peek_off + d->peek_len > d->size)) {
 		return kerr_set(e, "range", "ranges out of order or too long");
+	}
 	d->peeked = 1;
 	return 1;
 }
@@ -100,6 +105,8 @@ gather(struct http_dl *d, struct kerr *e)
 		d->run_off[d->run_n] = d->peek_off;
 		d->run_len[d->run_n++] = d->peek_len;
 		d->peeked = 0;
+		if (d->peek_len == UINT64_MAX)
+			break; /* to the end: the last of its request */
 	}
 	if (r < 0 && !d->run_n)
 		return -1;
@@ -161,7 +168,10 @@ open_req(struct http_dl *d, struct kerr *e)
 			if (r <= 0)
 				return r;
 		}
-		last = d->run_off[d->run_n - 1] + d->run_len[d->run_n - 1] - 1;
+		last = d->run_len[d->run_n - 1] == UINT64_MAX
+			   ? UINT64_MAX
+			   : d->run_off[d->run_n - 1] +
+				 d->run_len[d->run_n - 1] - 1;
 	} else if (d->size != UINT64_MAX && d->pos >= d->size) {
 		return 0;
 	}
@@ -197,7 +207,9 @@ take(struct http_dl *d, uint8_t *buf, size_t len, struct kerr *e)
 							"body ended early");
 			d->pos += (uint64_t)n;
 		}
-		end = off + d->run_len[d->run_i];
+		end = d->run_len[d->run_i] == UINT64_MAX
+			  ? d->req_end
+			  : off + d->run_len[d->run_i];
 	}
 	if (end != UINT64_MAX && len > end - d->pos)
 		len = (size_t)(end - d->pos);

@@ -27,22 +27,20 @@ in_fill(struct bundle_work *w, struct kerr *e)
 	}
 	if (w->in_eof || w->in_len == BUNDLE_IN_SIZE)
 		return 0;
-	do
-		n = w->read(w->read_ctx, w->in + w->in_len,
-			    BUNDLE_IN_SIZE - w->in_len);
-	while (n < 0 && errno == EINTR);
+	n = w->src.read(w->src.ctx, w->in + w->in_len,
+			BUNDLE_IN_SIZE - w->in_len, e);
 	if (n < 0)
-		return kerr_set(e, "read", "reading the bundle: %s",
-				strerror(errno));
+		return -1;
 	if (n == 0)
 		w->in_eof = 1;
 	w->in_len += (size_t)n;
+	w->stats.read += (uint64_t)n;
 	return 0;
 }
 
 /* At least n (<= BUNDLE_IN_SIZE) bytes buffered; fewer only at the end. */
-static int
-in_need(struct bundle_work *w, size_t n, struct kerr *e)
+int
+bundle_in_need(struct bundle_work *w, size_t n, struct kerr *e)
 {
 	while (w->in_len - w->in_pos < n && !w->in_eof)
 		if (in_fill(w, e) < 0)
@@ -51,11 +49,11 @@ in_need(struct bundle_work *w, size_t n, struct kerr *e)
 }
 
 /* Copies exactly n bytes out of the stream; what names them if cut short. */
-static int
-in_take(struct bundle_work *w, void *dst, size_t n, const char *what,
-	struct kerr *e)
+int
+bundle_in_take(struct bundle_work *w, void *dst, size_t n, const char *what,
+	       struct kerr *e)
 {
-	if (in_need(w, n, e) < 0)
+	if (bundle_in_need(w, n, e) < 0)
 		return -1;
 	if (w->in_len - w->in_pos < n)
 		return kerr_set(e, "truncated", "bundle ends inside %s", what);
@@ -149,7 +147,8 @@ copy_tree(struct bundle_work *w, int fd, const struct bundle_hooks *hooks,
 		for (uint64_t j = 0; j < t->g.level_blocks[L]; j++) {
 			uint8_t *blk = w->buf[0] + (j - j0) * VERITY_BLOCK;
 
-			if (in_take(w, blk, VERITY_BLOCK, "the hash tree", e))
+			if (bundle_in_take(w, blk, VERITY_BLOCK,
+					   "the hash tree", e))
 				return -1;
 			if (bundle_tree_check_node(t, L, j, blk, e) != 1)
 				return -1;
@@ -191,8 +190,8 @@ retire(struct bundle_work *w, const struct bundle_hooks *hooks)
 }
 
 /* The next job to fill, after retiring the oldest if all are out. */
-static struct bundle_job *
-next_job(struct bundle_work *w, const struct bundle_hooks *hooks)
+struct bundle_job *
+bundle_next_job(struct bundle_work *w, const struct bundle_hooks *hooks)
 {
 	struct bundle_job *j = bundle_pool_next(w);
 
@@ -206,9 +205,9 @@ next_job(struct bundle_work *w, const struct bundle_hooks *hooks)
  * a job: that comes first in the stream, before whatever the caller's
  * thread was doing when it stopped.
  */
-static int
-drain(struct bundle_work *w, const struct bundle_hooks *hooks, int r,
-      struct kerr *e)
+int
+bundle_drain(struct bundle_work *w, const struct bundle_hooks *hooks, int r,
+	     struct kerr *e)
 {
 	while (bundle_pool_out(w))
 		retire(w, hooks);
@@ -222,8 +221,8 @@ drain(struct bundle_work *w, const struct bundle_hooks *hooks, int r,
 /* --- the data: one lz4 frame ------------------------------------------ */
 
 /* The lz4 decoder's memory: a bump allocator over the work arena. */
-static void *
-arena_alloc(void *opaque, size_t size)
+void *
+bundle_arena_alloc(void *opaque, size_t size)
 {
 	struct bundle_work *w = opaque;
 	size_t at = (w->arena_used + 15) & ~(size_t)15;
@@ -234,8 +233,8 @@ arena_alloc(void *opaque, size_t size)
 	return w->arena + at;
 }
 
-static void
-arena_free(void *opaque, void *p)
+void
+bundle_arena_free(void *opaque, void *p)
 {
 }
 
@@ -247,7 +246,7 @@ frame_header(struct bundle_work *w, LZ4F_dctx *d, uint64_t bytes,
 	LZ4F_frameInfo_t fi;
 	size_t hs;
 
-	if (in_need(w, LZ4F_HEADER_SIZE_MAX, e) < 0)
+	if (bundle_in_need(w, LZ4F_HEADER_SIZE_MAX, e) < 0)
 		return -1;
 	hs = LZ4F_headerSize(w->in + w->in_pos, w->in_len - w->in_pos);
 	if (LZ4F_isError(hs) || hs > w->in_len - w->in_pos)
@@ -315,7 +314,7 @@ copy_data(struct bundle_work *w, const struct img_header *h,
 	if (frame_header(w, d, bytes, e) < 0)
 		return -1;
 	while (!end) {
-		struct bundle_job *j = next_job(w, hooks);
+		struct bundle_job *j = bundle_next_job(w, hooks);
 		size_t fill = 0;
 
 		if (!j)
@@ -344,7 +343,7 @@ copy_data(struct bundle_work *w, const struct img_header *h,
 		at += fill;
 	}
 	/* Nothing may follow the frame. */
-	if (in_need(w, 1, e) < 0)
+	if (bundle_in_need(w, 1, e) < 0)
 		return -1;
 	if (w->in_len != w->in_pos)
 		return kerr_set(e, "trailer", "bytes after the lz4 frame");
@@ -355,7 +354,7 @@ static int
 stream_data(struct bundle_work *w, int fd, const struct img_header *h,
 	    const struct bundle_hooks *hooks, struct kerr *e)
 {
-	LZ4F_CustomMem mem = {arena_alloc, NULL, arena_free, w};
+	LZ4F_CustomMem mem = {bundle_arena_alloc, NULL, bundle_arena_free, w};
 	LZ4F_dctx *d;
 	int r;
 
@@ -364,7 +363,7 @@ stream_data(struct bundle_work *w, int fd, const struct img_header *h,
 	if (!d)
 		return kerr_set(e, "lz4", "no decoder context");
 	bundle_pool_phase(w, fd, &w->tree.salted);
-	r = drain(w, hooks, copy_data(w, h, hooks, d, e), e);
+	r = bundle_drain(w, hooks, copy_data(w, h, hooks, d, e), e);
 	LZ4F_freeDecompressionContext(d);
 	return r;
 }
@@ -378,7 +377,7 @@ read_chunks(struct bundle_work *w, struct kerr *e)
 	uint64_t blocks = w->tree.g.data_blocks;
 
 	for (uint64_t i = 0; i < blocks; i += BUNDLE_CHUNK_BLOCKS) {
-		struct bundle_job *j = next_job(w, NULL);
+		struct bundle_job *j = bundle_next_job(w, NULL);
 
 		if (!j)
 			return -1;
@@ -414,7 +413,7 @@ read_back(struct bundle_work *w, int fd, const struct img_header *h,
 	if (bundle_tree_init(&w->tree, fd, h, e) < 0)
 		return -1;
 	bundle_pool_phase(w, fd, &w->tree.salted);
-	if (drain(w, NULL, read_chunks(w, &te), &te) == 0)
+	if (bundle_drain(w, NULL, read_chunks(w, &te), &te) == 0)
 		return 0;
 	/* A read that failed says so; anything else is a changed block. */
 	if (te.check && !strcmp(te.check, "read-back")) {
@@ -458,7 +457,7 @@ read_meta(struct bundle_work *w, int fd, const struct bundle_policy *pol,
 	uint8_t *blk = w->buf[0];
 	struct stat st;
 
-	if (in_take(w, blk, IMG_META_SIZE, "the metadata block", e) < 0)
+	if (bundle_in_take(w, blk, IMG_META_SIZE, "the metadata block", e) < 0)
 		return -1;
 	if (img_meta_decode(blk, m, e) < 0)
 		return -1;
@@ -477,17 +476,100 @@ read_meta(struct bundle_work *w, int fd, const struct bundle_policy *pol,
 	return bundle_check_meta(m, pol, *size, e) == 1 ? 0 : -1;
 }
 
+/*
+ * The source serves the ranges in w->ranges next, after what the input
+ * buffer holds already (a stream: nothing to do).
+ */
+int
+bundle_want(struct bundle_work *w, struct kerr *e)
+{
+	if (!w->src.want)
+		return 0;
+	w->in_eof = 0;
+	return w->src.want(w->src.ctx, &w->ranges, e);
+}
+
+static int
+one_range(struct bundle_ranges *r, uint64_t *off, uint64_t *len, struct kerr *e)
+{
+	if (r->given)
+		return 0;
+	r->given = 1;
+	*off = r->off;
+	*len = r->len;
+	return 1;
+}
+
+/* Asks for [off, off + len) next (len UINT64_MAX: to the end). */
+static int
+want(struct bundle_work *w, uint64_t off, uint64_t len, struct kerr *e)
+{
+	memset(&w->ranges, 0, sizeof(w->ranges));
+	w->ranges.next = one_range;
+	w->ranges.off = off;
+	w->ranges.len = len;
+	return bundle_want(w, e);
+}
+
+/*
+ * Block 1 of the bundle: a format-2 header block (decoded and checked
+ * here, before anything is written), or the tree's top block of a
+ * format-1 bundle, left in the input.
+ */
+static int
+read_format(struct bundle_work *w, const struct img_meta *m, struct kerr *e)
+{
+	uint8_t *blk = w->buf[0];
+
+	w->stats.format = BUNDLE_FORMAT_1;
+	if (want(w, IMG_META_SIZE, BUNDLE_HDR_SIZE, e) < 0 ||
+	    bundle_in_need(w, 8, e) < 0)
+		return -1;
+	if (w->in_len - w->in_pos < 8 ||
+	    memcmp(w->in + w->in_pos, BUNDLE_HDR_MAGIC, 8))
+		return 0;
+	if (bundle_in_take(w, blk, BUNDLE_HDR_SIZE, "the header block", e) ||
+	    bundle_hdr_decode(blk, m, &w->bh, e) < 0)
+		return -1;
+	w->stats.format = BUNDLE_FORMAT_2;
+	return 0;
+}
+
 /* Steps 3 to 5: the tree, the data, the read-back. 0 or -1. */
 static int
 write_slot(struct bundle_work *w, int fd, const struct img_header *h,
 	   const struct bundle_hooks *hooks, struct kerr *e)
 {
+	int v2 = w->stats.format == BUNDLE_FORMAT_2;
+	uint64_t at = IMG_META_SIZE + BUNDLE_HDR_SIZE, len = UINT64_MAX;
+
+	/* Block 1 is read (format 2) or in the input (format 1's tree). A
+	 * delta reads the bundle up to its first lz4 block, then ranges. */
+	if (v2 && w->src.want && w->src.from >= 0)
+		len = w->bh.frame_offset + w->bh.frame_header_size - at;
+	if (want(w, at, len, e) < 0)
+		return -1;
 	if (bundle_tree_init(&w->tree, fd, h, e) < 0 ||
 	    copy_tree(w, fd, hooks, e) < 0)
 		return -1;
-	if (stream_data(w, fd, h, hooks, e) < 0)
+	if (v2 ? bundle_v2_data(w, fd, h, hooks, e) < 0
+	       : stream_data(w, fd, h, hooks, e) < 0)
 		return -1;
 	return read_back(w, fd, h, e);
+}
+
+/* The delta source must not be the slot itself. */
+static int
+other_file(int fd, int from, struct kerr *e)
+{
+	struct stat a, b;
+
+	if (from < 0 || fstat(fd, &a) < 0 || fstat(from, &b) < 0)
+		return 0;
+	if (a.st_dev == b.st_dev && a.st_ino == b.st_ino &&
+	    a.st_rdev == b.st_rdev)
+		return kerr_set(e, "delta", "the source is the slot written");
+	return 0;
 }
 
 static int
@@ -495,9 +577,13 @@ install(struct bundle_work *w, int fd, const struct bundle_policy *pol,
 	const struct bundle_hooks *hooks, struct img_meta *m, struct kerr *e)
 {
 	uint64_t size;
-	int flags, r, grow = read_meta(w, fd, pol, m, &size, e);
+	int flags, r, grow;
 
-	if (grow < 0)
+	if (want(w, 0, IMG_META_SIZE, e) < 0)
+		return -1;
+	grow = read_meta(w, fd, pol, m, &size, e);
+	if (grow < 0 || read_format(w, m, e) < 0 ||
+	    other_file(fd, w->src.from, e) < 0)
 		return -1;
 	w->total = m->h.meta_offset + IMG_META_SIZE;
 	if (hooks && hooks->prepare && hooks->prepare(hooks->ctx, m, e) < 0)
@@ -554,19 +640,102 @@ bundle_check_meta(const struct img_meta *m, const struct bundle_policy *pol,
 	return 1;
 }
 
+/* bundle_install's reader as a source: EINTR retried, errno named. */
+static ssize_t
+legacy_read(void *ctx, void *buf, size_t len, struct kerr *e)
+{
+	struct bundle_work *w = ctx;
+	ssize_t n;
+
+	do
+		n = w->read(w->read_ctx, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return kerr_set(e, "read", "reading the bundle: %s",
+				strerror(errno));
+	return n;
+}
+
+int
+bundle_install_src(const struct bundle_src *src, int fd,
+		   const struct bundle_policy *pol,
+		   const struct bundle_hooks *hooks, struct bundle_work *w,
+		   struct img_meta *m, struct kerr *e)
+{
+	w->in_pos = w->in_len = 0;
+	w->in_eof = 0;
+	w->touched = 0;
+	w->done = w->total = 0;
+	memset(&w->stats, 0, sizeof(w->stats));
+	if (!src || !src->read || !pol || !pol->ks)
+		return kerr_set(e, "bundle", "missing reader or key set");
+	w->src = *src;
+	return install(w, fd, pol, hooks, m, e);
+}
+
 int
 bundle_install(bundle_read_fn rd, void *rd_ctx, int fd,
 	       const struct bundle_policy *pol,
 	       const struct bundle_hooks *hooks, struct bundle_work *w,
 	       struct img_meta *m, struct kerr *e)
 {
-	w->in_pos = w->in_len = 0;
-	w->in_eof = 0;
+	struct bundle_src s = {legacy_read, NULL, w, -1};
+
 	w->read = rd;
 	w->read_ctx = rd_ctx;
-	w->touched = 0;
-	w->done = w->total = 0;
-	if (!rd || !pol || !pol->ks)
+	if (!rd)
 		return kerr_set(e, "bundle", "missing reader or key set");
-	return install(w, fd, pol, hooks, m, e);
+	return bundle_install_src(&s, fd, pol, hooks, w, m, e);
+}
+
+/* --- a file as a source of ranges ---------------------------------- */
+
+ssize_t
+bundle_file_read(void *ctx, void *buf, size_t len, struct kerr *e)
+{
+	struct bundle_file *f = ctx;
+	ssize_t n;
+
+	while (!f->done && f->pos == f->end) {
+		uint64_t off, l;
+		int r = f->r ? f->r->next(f->r, &off, &l, e) : 0;
+
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			f->done = 1;
+			break;
+		}
+		f->pos = off;
+		f->end =
+		    l == UINT64_MAX || off + l < off ? UINT64_MAX : off + l;
+	}
+	if (f->done)
+		return 0;
+	if (len > f->end - f->pos)
+		len = (size_t)(f->end - f->pos);
+	do
+		n = pread(f->fd, buf, len, (off_t)f->pos);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return kerr_set(e, "read", "reading the bundle: %s",
+				strerror(errno));
+	if (n == 0 && f->end != UINT64_MAX)
+		return kerr_set(e, "truncated", "the bundle ends at byte %llu",
+				(unsigned long long)f->pos);
+	if (n == 0)
+		f->done = 1;
+	f->pos += (uint64_t)n;
+	return n;
+}
+
+int
+bundle_file_want(void *ctx, struct bundle_ranges *r, struct kerr *e)
+{
+	struct bundle_file *f = ctx;
+
+	f->r = r;
+	f->pos = f->end = 0;
+	f->done = 0;
+	return 0;
 }

@@ -72,9 +72,9 @@ entry_key(struct manifest_entry *x, const char *k, size_t kn, const char *v,
 		const char *name;
 		unsigned bit;
 	} keys[] = {
-	    {"version", MF_VERSION}, {"epoch", MF_EPOCH}, {"size", MF_SIZE},
-	    {"url", MF_URL},	     {"header_sha256", MF_SHA},
-	    {"rollout", MF_ROLLOUT},
+	    {"version", MF_VERSION},   {"epoch", MF_EPOCH},
+	    {"size", MF_SIZE},	       {"url", MF_URL},
+	    {"header_sha256", MF_SHA}, {"rollout", MF_ROLLOUT},
 	};
 	uint64_t u;
 	unsigned bit = 0;
@@ -108,7 +108,8 @@ entry_key(struct manifest_entry *x, const char *k, size_t kn, const char *v,
 		return 0;
 	case MF_SHA:
 		if (hex_sha(v, n, x->header_sha256) < 0)
-			return bad(e, line, "header_sha256 is not 64 hex digits");
+			return bad(e, line,
+				   "header_sha256 is not 64 hex digits");
 		return 0;
 	}
 	if (num(v, n, 100, &u) < 0)
@@ -195,8 +196,7 @@ one_line(struct manifest *m, const char *l, size_t n, unsigned line,
 }
 
 int
-manifest_parse(const char *buf, size_t len, struct manifest *m,
-	       struct kerr *e)
+manifest_parse(const char *buf, size_t len, struct manifest *m, struct kerr *e)
 {
 	unsigned line = 0;
 	size_t at = 0;
