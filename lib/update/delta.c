@@ -39,8 +39,8 @@ delta_map(struct delta_plan *p, const struct img_header *h, int delta,
 	  struct kerr *e)
 {
 	uint64_t chunks = bundle_chunks(h->data_blocks);
-	size_t words = (size_t)chunks * 4,
-	       need = (size_t)(chunks + 63) / 64 * 8;
+	size_t words = ((size_t)chunks * 4 + 7) & ~(size_t)7;
+	size_t need = (size_t)(chunks + 63) / 64 * 8;
 	size_t from = delta ? (size_t)h->data_blocks * 4 : 0;
 
 	memset(p, 0, sizeof(*p));

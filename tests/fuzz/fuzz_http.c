@@ -36,7 +36,8 @@ body(const uint8_t *d, size_t n)
 		if (rc[k] == 0 && b.done != (at[k] <= n && b.done))
 			__builtin_trap();
 	}
-	if (rc[0] != rc[1] || (rc[0] == 0 && (ol[0] != ol[1] || at[0] != at[1])))
+	if (rc[0] != rc[1] ||
+	    (rc[0] == 0 && (ol[0] != ol[1] || at[0] != at[1])))
 		__builtin_trap();
 	if (rc[0] == 0 && ol[0] <= sizeof(out[0]) &&
 	    memcmp(out[0], out[1], ol[0]))
@@ -52,7 +53,8 @@ head(const uint8_t *d, size_t n)
 	if (end > 0 && (size_t)end > n)
 		__builtin_trap();
 	if (http_parse_head(d, n, &r, NULL) == 0) {
-		if (r.status < 100 || r.status > 599 || (r.chunked && r.has_length))
+		if (r.status < 100 || r.status > 599 ||
+		    (r.chunked && r.has_length))
 			__builtin_trap();
 		if (r.has_range && (r.range_first > r.range_last ||
 				    r.range_last >= r.range_total))

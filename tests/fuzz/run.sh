@@ -30,8 +30,14 @@ seed() {
 			"$O/keel" image sign "$t/s.img" \
 				--key "$top/keys/test/release/test-release-a.key" >/dev/null &&
 			"$O/keel" bundle create "$t/s.img" -o "$t/s.kb" &&
-			{ printf '\000'; cat "$t/s.kb"; } >"$2/real"
+			{ printf '\000'; cat "$t/s.kb"; } >"$2/real" &&
+			"$O/keel" bundle create "$t/s.img" -o "$t/s1.kb" \
+				--format 1 &&
+			{ printf '\000'; cat "$t/s1.kb"; } >"$2/real1"
 		rm -rf "$t" ;;
+	fuzz_manifest)
+		[ -f "$2/seed" ] && return 0
+		printf 'keel-manifest=1\nreport=/r\nbundle=b\nbundle.version=2\nbundle.epoch=1\nbundle.size=9\nbundle.url=x.kb\nbundle.header_sha256=%064d\nbundle.rollout=5\n' 0 >"$2/seed" ;;
 	fuzz_oci | fuzz_json)
 		# umoci's bundle configs (umoci is in scripts/deps.sh)
 		[ -f "$2/umoci.json" ] || ! command -v umoci >/dev/null && return 0

@@ -23,8 +23,8 @@ test_url(void)
 		  !strcmp(u.host, "example.com") && u.port == 443 &&
 		  !strcmp(u.path, "/a/b?x=1"),
 	      "https URL");
-	CHECK(url("http://10.0.2.2:8080", &u) == 0 && !u.tls && u.literal == 4 &&
-		  u.port == 8080 && !strcmp(u.path, "/"),
+	CHECK(url("http://10.0.2.2:8080", &u) == 0 && !u.tls &&
+		  u.literal == 4 && u.port == 8080 && !strcmp(u.path, "/"),
 	      "address, port, empty path");
 	CHECK(url("http://[::1]:81/x", &u) == 0 && u.literal == 6 &&
 		  !strcmp(u.host, "::1") && u.port == 81,
@@ -33,14 +33,18 @@ test_url(void)
 	      "query without path");
 	CHECK(url("http://a/%41%2f", &u) == 0, "percent escapes");
 	static const char *badurls[] = {
-	    "ftp://h/",	      "http://",	  "http:///x",
-	    "http://u@h/",    "http://h/#f",	  "http://h:0/",
-	    "http://h:65536/", "http://h:080/",	  "http://h:/",
-	    "http://h x/",    "http://h/ x",	  "http://h/%4",
-	    "http://h/%zz",   "http://-h/",	  "http://h-/",
-	    "http://h_/",     "http://[::1/",	  "http://[zz]/",
-	    "http://[::1]x/", "http://h/\x01",	  "http://a..b/",
-	    "http://1.2.3.256.5/", "https://h:99999/", "http://h/\x7f",
+	    "ftp://h/",		"http://",
+	    "http:///x",	"http://u@h/",
+	    "http://h/#f",	"http://h:0/",
+	    "http://h:65536/",	"http://h:080/",
+	    "http://h:/",	"http://h x/",
+	    "http://h/ x",	"http://h/%4",
+	    "http://h/%zz",	"http://-h/",
+	    "http://h-/",	"http://h_/",
+	    "http://[::1/",	"http://[zz]/",
+	    "http://[::1]x/",	"http://h/\x01",
+	    "http://a..b/",	"http://1.2.3.256.5/",
+	    "https://h:99999/", "http://h/\x7f",
 	};
 	for (size_t i = 0; i < sizeof(badurls) / sizeof(*badurls); i++)
 		CHECK(url(badurls[i], &u) < 0, "refused: %s", badurls[i]);
@@ -52,8 +56,8 @@ test_url(void)
 	CHECK(url(big, &u) < 0, "over HTTP_URL_MAX");
 
 	url("https://h.example:8443/dir/m.txt?x", &u);
-	CHECK(http_url_resolve(&u, "b.bundle", 8, &r, NULL) == 0 &&
-		  r.tls && r.port == 8443 && !strcmp(r.path, "/dir/b.bundle"),
+	CHECK(http_url_resolve(&u, "b.bundle", 8, &r, NULL) == 0 && r.tls &&
+		  r.port == 8443 && !strcmp(r.path, "/dir/b.bundle"),
 	      "relative path");
 	CHECK(http_url_resolve(&u, "../up/b", 7, &r, NULL) == 0 &&
 		  !strcmp(r.path, "/up/b"),
@@ -151,7 +155,8 @@ test_head(void)
 	    "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
 	    "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
 	    "HTTP/1.1 200 OK\r\nContent-Length: 1, 1\r\n\r\n",
-	    "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: "
+	    "99999999999999999999999\r\n\r\n",
 	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
 	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
 	    "Content-Length: 5\r\n\r\n",
@@ -171,7 +176,8 @@ test_head(void)
 		CHECK(head(badheads[i], &r) < 0, "refused head %zu", i);
 	{
 		char many[HTTP_HEAD_MAX];
-		size_t n = (size_t)snprintf(many, sizeof(many), "HTTP/1.1 200 OK\r\n");
+		size_t n =
+		    (size_t)snprintf(many, sizeof(many), "HTTP/1.1 200 OK\r\n");
 		for (int i = 0; i <= HTTP_HEADERS_MAX; i++)
 			n += (size_t)snprintf(many + n, sizeof(many) - n,
 					      "X-%d: y\r\n", i);
@@ -232,19 +238,27 @@ test_body(void)
 	int ok = 1;
 
 	for (size_t step = 0; step < sizeof(ch); step++) {
-		int rc = run_body(&r, ch, sizeof(ch) - 1, step, out, &ol, &taken);
-		if (rc != 0 || ol != 21 || memcmp(out, "hello world0123456789", 21) ||
+		int rc =
+		    run_body(&r, ch, sizeof(ch) - 1, step, out, &ol, &taken);
+		if (rc != 0 || ol != 21 ||
+		    memcmp(out, "hello world0123456789", 21) ||
 		    taken != sizeof(ch) - 5)
 			ok = 0;
 	}
 	CHECK(ok, "chunked body, fed in every step size");
 	static const char *badchunks[] = {
-	    "5\r\nhelloX\r\n0\r\n\r\n",	  "5\r\nhello\n0\r\n\r\n",
-	    "g\r\n",			  "\r\n",
-	    "5\n",			  "10000000000000000\r\n",
-	    "5;\x01\r\n",		  "0\r\n\nX\r\n\r\n",
-	    "0\r\n: x\r\n\r\n",		  "0\r\nX\r\r\n",
-	    "0\r\n\r\r",		  ";x\r\n",
+	    "5\r\nhelloX\r\n0\r\n\r\n",
+	    "5\r\nhello\n0\r\n\r\n",
+	    "g\r\n",
+	    "\r\n",
+	    "5\n",
+	    "10000000000000000\r\n",
+	    "5;\x01\r\n",
+	    "0\r\n\nX\r\n\r\n",
+	    "0\r\n: x\r\n\r\n",
+	    "0\r\nX\r\r\n",
+	    "0\r\n\r\r",
+	    ";x\r\n",
 	};
 	for (size_t i = 0; i < sizeof(badchunks) / sizeof(*badchunks); i++) {
 		int rc = run_body(&r, badchunks[i], strlen(badchunks[i]), 1,
@@ -263,7 +277,8 @@ test_body(void)
 		static char tr[HTTP_TRAILER_MAX + 64];
 		size_t n = (size_t)snprintf(tr, sizeof(tr), "0\r\n");
 		while (n < HTTP_TRAILER_MAX + 8)
-			n += (size_t)snprintf(tr + n, sizeof(tr) - n, "A: b\r\n");
+			n += (size_t)snprintf(tr + n, sizeof(tr) - n,
+					      "A: b\r\n");
 		n += (size_t)snprintf(tr + n, sizeof(tr) - n, "\r\n");
 		CHECK(run_body(&r, tr, n, 0, out, &ol, &taken) == -1,
 		      "trailer too long");

@@ -19,14 +19,14 @@ static struct {
 	int lfd;
 	uint16_t port;
 	/* behaviour */
-	int cuts;	  /* responses left to cut after cut_at body bytes */
+	int cuts; /* responses left to cut after cut_at body bytes */
 	size_t cut_at;
-	int chunked;	  /* full responses chunked */
-	int no_ranges;	  /* Range ignored */
-	int changes;	  /* the file changes after the first request */
-	int status;	  /* answer this status instead (0: normal) */
-	int redirect;	  /* 1: redirect /x to /file once; 2: a loop */
-	int silent;	  /* accept, read, never answer */
+	int chunked;   /* full responses chunked */
+	int no_ranges; /* Range ignored */
+	int changes;   /* the file changes after the first request */
+	int status;    /* answer this status instead (0: normal) */
+	int redirect;  /* 1: redirect /x to /file once; 2: a loop */
+	int silent;    /* accept, read, never answer */
 	/* seen */
 	int requests, conns, if_range;
 	char last_range[64];
@@ -85,16 +85,19 @@ answer(int fd, char *req)
 	if (S.silent)
 		return 0;
 	if (S.status) {
-		snprintf(h, sizeof(h), "HTTP/1.1 %d X\r\nContent-Length: 2"
-				       "\r\n\r\nno", S.status);
+		snprintf(h, sizeof(h),
+			 "HTTP/1.1 %d X\r\nContent-Length: 2"
+			 "\r\n\r\nno",
+			 S.status);
 		put(fd, h, strlen(h));
 		return 0;
 	}
 	if (S.redirect && !strncmp(req, "GET /x ", 7)) {
 		if (S.redirect == 1)
 			S.redirect = 0;
-		snprintf(h, sizeof(h), "HTTP/1.1 302 Found\r\nLocation: %s\r\n"
-				       "Content-Length: 3\r\n\r\nabc",
+		snprintf(h, sizeof(h),
+			 "HTTP/1.1 302 Found\r\nLocation: %s\r\n"
+			 "Content-Length: 3\r\n\r\nabc",
 			 S.redirect ? "x" : "/file");
 		put(fd, h, strlen(h));
 		return 0;
@@ -113,8 +116,9 @@ answer(int fd, char *req)
 			 "Content-Range: bytes %lu-%lu/%d\r\nETag: %s\r\n\r\n",
 			 b - a + 1, a, b, SIZE, etag);
 	else if (S.chunked)
-		snprintf(h, sizeof(h), "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
-				       "chunked\r\nETag: %s\r\n\r\n",
+		snprintf(h, sizeof(h),
+			 "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+			 "chunked\r\nETag: %s\r\n\r\n",
 			 etag);
 	else
 		snprintf(h, sizeof(h),
@@ -141,7 +145,8 @@ server(void *arg)
 		S.conns++;
 		for (;;) {
 			char *end;
-			ssize_t n = recv(fd, req + len, sizeof(req) - 1 - len, 0);
+			ssize_t n =
+			    recv(fd, req + len, sizeof(req) - 1 - len, 0);
 
 			if (n <= 0)
 				break;
@@ -150,8 +155,7 @@ server(void *arg)
 			end = strstr(req, "\r\n\r\n");
 			if (!end)
 				continue;
-			if (!strncmp(req, "POST ", 5) &&
-			    strlen(end + 4) < 7)
+			if (!strncmp(req, "POST ", 5) && strlen(end + 4) < 7)
 				continue; /* the test's bodies are 7 bytes */
 			if (answer(fd, req) < 0)
 				break;
@@ -240,8 +244,8 @@ test_whole(void)
 	CHECK(n == SIZE && !memcmp(got, file, SIZE) && d.resumed == 3 &&
 		  S.requests == 4 && S.if_range == 3 &&
 		  !strncmp(S.last_range, "300000-\r\nIf-Range: \"v1\"\r\n", 25),
-	      "three cuts resumed: %ld, %u, %d requests, %s, %s", n,
-	      d.resumed, S.requests, S.last_range, e.detail);
+	      "three cuts resumed: %ld, %u, %d requests, %s, %s", n, d.resumed,
+	      S.requests, S.last_range, e.detail);
 	reset();
 	S.chunked = 1;
 	S.cuts = 1;
@@ -356,12 +360,12 @@ test_post(void)
 	mkurl("/report", &u);
 	http_init(&hc, NULL, 1, 2000);
 	CHECK(http_post(&hc, &u, "application/json", "{\"a\":1}", 7, &e) ==
-			  204 &&
-		      !strcmp(S.post, "{\"a\":1}"),
+		      204 &&
+		  !strcmp(S.post, "{\"a\":1}"),
 	      "POST: %s", e.detail);
 	CHECK(http_post(&hc, &u, "application/json", "{\"a\":2}", 7, &e) ==
-			  204 &&
-		      S.conns == 1,
+		      204 &&
+		  S.conns == 1,
 	      "second POST on the kept connection");
 	http_close(&hc);
 	http_init(&hc, NULL, 0, 2000);

@@ -89,15 +89,14 @@ test_parse(void)
 	CHECK(variant("bundle.size=7", "bundle.size=0\n") < 0, "size 0");
 	CHECK(variant("bundle.size=7", "bundle.size=4503599627370497\n") < 0,
 	      "size over 2^52");
-	CHECK(variant("bundle.header_sha256", "bundle.header_sha256=" SHA "0\n") <
-		  0,
+	CHECK(variant("bundle.header_sha256",
+		      "bundle.header_sha256=" SHA "0\n") < 0,
 	      "65 hex digits");
 	CHECK(variant("bundle.header_sha256",
 		      "bundle.header_sha256=9F86d081884c7d659a2feaa0c55ad015a3"
 		      "bf4f1b2b0b822cd15d6c15b0f00a08\n") < 0,
 	      "upper-case hex");
-	CHECK(variant("bundle=rpi", "bundle=qemu-x86_64\n") < 0,
-	      "board twice");
+	CHECK(variant("bundle=rpi", "bundle=qemu-x86_64\n") < 0, "board twice");
 	CHECK(variant("bundle=rpi", "bundle=\n") < 0, "empty board");
 	CHECK(variant("bundle.url=app", "bundle.url=\n") < 0, "empty url");
 	CHECK(parse("keel-manifest=1") < 0, "no final newline");
@@ -107,14 +106,16 @@ test_parse(void)
 	      "control byte");
 	{
 		static char big[MANIFEST_MAX + 64];
-		size_t n = (size_t)snprintf(big, sizeof(big), "keel-manifest=1\n");
+		size_t n =
+		    (size_t)snprintf(big, sizeof(big), "keel-manifest=1\n");
 		while (n <= MANIFEST_MAX)
 			n += (size_t)snprintf(big + n, sizeof(big) - n, "#\n");
 		CHECK(manifest_parse(big, n, &m, NULL) < 0, "too long");
 	}
 	{
 		static char many[MANIFEST_MAX];
-		size_t n = (size_t)snprintf(many, sizeof(many), "keel-manifest=1\n");
+		size_t n =
+		    (size_t)snprintf(many, sizeof(many), "keel-manifest=1\n");
 		for (int i = 0; i <= MANIFEST_ENTRIES; i++)
 			n += (size_t)snprintf(
 			    many + n, sizeof(many) - n,
@@ -122,7 +123,8 @@ test_parse(void)
 			    "bundle.size=1\nbundle.url=u\n"
 			    "bundle.header_sha256=" SHA "\n",
 			    i);
-		CHECK(manifest_parse(many, n, &m, NULL) < 0, "too many entries");
+		CHECK(manifest_parse(many, n, &m, NULL) < 0,
+		      "too many entries");
 	}
 }
 

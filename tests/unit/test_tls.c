@@ -100,9 +100,10 @@ serve(void *arg)
 		return NULL;
 	}
 	s->chain.data = s->der;
-	s->chain.data_len = pem_der(s->rsa ? fx_rsa_pem : fx_srv_pem, s->der,
-				    sizeof(s->der));
-	kl = pem_der(s->rsa ? fx_rsa_key : fx_srv_key, s->kder, sizeof(s->kder));
+	s->chain.data_len =
+	    pem_der(s->rsa ? fx_rsa_pem : fx_srv_pem, s->der, sizeof(s->der));
+	kl =
+	    pem_der(s->rsa ? fx_rsa_key : fx_srv_key, s->kder, sizeof(s->kder));
 	br_skey_decoder_init(&s->sk);
 	br_skey_decoder_push(&s->sk, s->kder, kl);
 	if (s->rsa)
@@ -114,7 +115,8 @@ serve(void *arg)
 	br_ssl_engine_set_buffer(&s->sc.eng, s->iobuf, sizeof(s->iobuf), 1);
 	br_ssl_server_reset(&s->sc);
 	br_sslio_init(&s->io, &s->sc.eng, s_read, &s->fd, s_write, &s->fd);
-	if (br_sslio_read_all(&s->io, req, 5) == 0 && !memcmp(req, "ping\n", 5) &&
+	if (br_sslio_read_all(&s->io, req, 5) == 0 &&
+	    !memcmp(req, "ping\n", 5) &&
 	    br_sslio_write_all(&s->io, "pong\n", 5) == 0)
 		s->done_ok = 1;
 	if (br_sslio_close(&s->io) < 0)
@@ -150,7 +152,8 @@ handshake(const char *host, int rsa, int mode, uint32_t days, int ms,
 	tc.days = days;
 	if (tls_start(&tc, sv[0], &ta, host, ms, e) == 0 &&
 	    tls_write(&tc, "ping\n", 5, e) == 0 &&
-	    tls_read(&tc, buf, sizeof(buf), e) == 5 && !memcmp(buf, "pong\n", 5) &&
+	    tls_read(&tc, buf, sizeof(buf), e) == 5 &&
+	    !memcmp(buf, "pong\n", 5) &&
 	    tls_read(&tc, buf, sizeof(buf), e) == 0)
 		rc = 0;
 	tls_close(&tc);
@@ -180,8 +183,8 @@ test_handshakes(void)
 	      "EC server, CA anchor: %s (server %d)", e.detail, srv.done_ok);
 	CHECK(handshake("a.wild.test", 0, 0, 0, 5000, &e) == 0,
 	      "wildcard name: %s", e.detail);
-	CHECK(handshake("rsa.test", 1, 0, 0, 5000, &e) == 0,
-	      "RSA server: %s", e.detail);
+	CHECK(handshake("rsa.test", 1, 0, 0, 5000, &e) == 0, "RSA server: %s",
+	      e.detail);
 	CHECK(handshake("other.test", 0, 0, 0, 5000, &e) < 0 &&
 		  strstr(e.detail, "another name"),
 	      "wrong name refused: %s", e.detail);
@@ -227,20 +230,21 @@ test_anchors(void)
 	tls_anchors_init(&ta);
 	snprintf(buf, sizeof(buf), "# bundle\n%s\ntext between\n%s", fx_ca_pem,
 		 fx_other_pem);
-	CHECK(tls_anchors_add_pem(&ta, buf, strlen(buf), &e) == 2 && ta.n == 2 &&
-		  (ta.ta[0].flags & BR_X509_TA_CA) &&
+	CHECK(tls_anchors_add_pem(&ta, buf, strlen(buf), &e) == 2 &&
+		  ta.n == 2 && (ta.ta[0].flags & BR_X509_TA_CA) &&
 		  ta.ta[0].pkey.key_type == BR_KEYTYPE_EC,
 	      "two CAs: %s", e.detail);
 	CHECK(tls_anchors_add_pem(&ta, fx_rsa_pem, strlen(fx_rsa_pem), &e) ==
-			  1 &&
-		      ta.ta[2].pkey.key_type == BR_KEYTYPE_RSA,
+		      1 &&
+		  ta.ta[2].pkey.key_type == BR_KEYTYPE_RSA,
 	      "RSA certificate: %s", e.detail);
 	/* the last object without its final newline */
 	snprintf(buf, sizeof(buf), "%s", fx_ca_pem);
 	buf[strlen(buf) - 1] = 0;
 	CHECK(tls_anchors_add_pem(&ta, buf, strlen(buf), &e) == 1,
 	      "no final newline: %s", e.detail);
-	CHECK(tls_anchors_add_pem(&ta, fx_srv_key, strlen(fx_srv_key), &e) < 0 &&
+	CHECK(tls_anchors_add_pem(&ta, fx_srv_key, strlen(fx_srv_key), &e) <
+		      0 &&
 		  ta.n == 4,
 	      "a private key refused, nothing added");
 	snprintf(buf, sizeof(buf), "%s%s", fx_ca_pem, fx_srv_key);
@@ -251,9 +255,10 @@ test_anchors(void)
 	buf[28] = 'A'; /* the outer SEQUENCE's tag */
 	CHECK(tls_anchors_add_pem(&ta, buf, strlen(buf), &e) < 0 && ta.n == 4,
 	      "corrupted certificate refused");
-	snprintf(buf, sizeof(buf),
-		 "-----BEGIN CERTIFICATE-----\nMIIB!!\n-----END CERTIFICATE-----"
-		 "\n");
+	snprintf(
+	    buf, sizeof(buf),
+	    "-----BEGIN CERTIFICATE-----\nMIIB!!\n-----END CERTIFICATE-----"
+	    "\n");
 	CHECK(tls_anchors_add_pem(&ta, buf, strlen(buf), &e) < 0,
 	      "malformed base64 refused");
 }
