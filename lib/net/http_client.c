@@ -56,7 +56,7 @@ wait_fd(struct http_client *c, short ev, struct kerr *e)
 		r = poll(&p, 1, c->timeout_ms);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
-		return kerr_set(e, "http", "poll: %s", strerror(errno));
+		return kerr_set(e, "net", "poll: %s", strerror(errno));
 	if (r == 0)
 		return kerr_set(e, "timeout", "%s: no progress in %d ms",
 				c->origin.host, c->timeout_ms);
@@ -139,7 +139,7 @@ raw_read(struct http_client *c, void *buf, size_t len, struct kerr *e)
 			return n;
 		}
 		if (errno != EAGAIN && errno != EINTR)
-			return kerr_set(e, "http", "%s: %s", c->origin.host,
+			return kerr_set(e, "net", "%s: %s", c->origin.host,
 					strerror(errno));
 		if (wait_fd(c, POLLIN, e) < 0)
 			return -1;
@@ -163,7 +163,7 @@ raw_write(struct http_client *c, const void *buf, size_t len, struct kerr *e)
 			if (wait_fd(c, POLLOUT, e) < 0)
 				return -1;
 		} else {
-			return kerr_set(e, "http", "%s: %s", c->origin.host,
+			return kerr_set(e, "net", "%s: %s", c->origin.host,
 					strerror(errno));
 		}
 	}
@@ -191,7 +191,7 @@ read_head(struct http_client *c, struct kerr *e)
 			if (n < 0)
 				return -1;
 			if (n == 0)
-				return kerr_set(e, "http",
+				return kerr_set(e, "net",
 						"%s: connection closed before "
 						"a response",
 						c->origin.host);
@@ -366,7 +366,7 @@ http_read(struct http_client *c, void *buf, size_t len, struct kerr *e)
 			if (n <= 0) {
 				http_close(c);
 				return n < 0 ? -1
-					     : kerr_set(e, "http",
+					     : kerr_set(e, "net",
 							"%s: connection closed "
 							"inside the body",
 							c->origin.host);

@@ -203,7 +203,7 @@ take(struct http_dl *d, uint8_t *buf, size_t len, struct kerr *e)
 				      k < sizeof(sink) ? k : sizeof(sink), e);
 			if (n <= 0)
 				return n < 0 ? -1
-					     : kerr_set(e, "range",
+					     : kerr_set(e, "net",
 							"body ended early");
 			d->pos += (uint64_t)n;
 		}
@@ -217,7 +217,7 @@ take(struct http_dl *d, uint8_t *buf, size_t len, struct kerr *e)
 	if (n < 0)
 		return -1;
 	if (n == 0 && end != UINT64_MAX && d->pos < end)
-		return kerr_set(e, "http", "body ended early");
+		return kerr_set(e, "net", "body ended early");
 	d->pos += (uint64_t)n;
 	if (d->next && d->pos == end && ++d->run_i == d->run_n)
 		d->open = 0;

@@ -75,7 +75,7 @@ wait_fd(struct tls_conn *t, short ev, struct kerr *e)
 		r = poll(&p, 1, t->timeout_ms);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
-		return kerr_set(e, "tls", "poll: %s", strerror(errno));
+		return kerr_set(e, "net", "poll: %s", strerror(errno));
 	if (r == 0)
 		return kerr_set(e, "timeout", "%s: no progress in %d ms",
 				t->host, t->timeout_ms);
@@ -96,7 +96,7 @@ send_rec(struct tls_conn *t, struct kerr *e)
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return wait_fd(t, POLLOUT, e);
-	return kerr_set(e, "tls", "%s: %s", t->host,
+	return kerr_set(e, "net", "%s: %s", t->host,
 			n < 0 ? strerror(errno) : "connection closed");
 }
 
@@ -116,7 +116,7 @@ recv_rec(struct tls_conn *t, struct kerr *e)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return wait_fd(t, POLLIN, e);
 	if (n < 0)
-		return kerr_set(e, "tls", "%s: %s", t->host, strerror(errno));
+		return kerr_set(e, "net", "%s: %s", t->host, strerror(errno));
 	/* The peer closed without close_notify: an end the caller judges. */
 	t->eof = 1;
 	return 1;
