@@ -38,6 +38,9 @@ seed() {
 	fuzz_manifest)
 		[ -f "$2/seed" ] && return 0
 		printf 'keel-manifest=1\nreport=/r\nbundle=b\nbundle.version=2\nbundle.epoch=1\nbundle.size=9\nbundle.url=x.kb\nbundle.header_sha256=%064d\nbundle.rollout=5\n' 0 >"$2/seed" ;;
+	fuzz_fleetconf)
+		[ -f "$2/seed" ] && return 0
+		printf 'url=https://u.example/m\ninterval=60\nretry=5\njitter=10\nreboot=window 22:00-04:00\nallow_http=1\nreport=http://r/x\n' >"$2/seed" ;;
 	fuzz_oci | fuzz_json)
 		# umoci's bundle configs (umoci is in scripts/deps.sh)
 		[ -f "$2/umoci.json" ] || ! command -v umoci >/dev/null && return 0
