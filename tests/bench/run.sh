@@ -5,7 +5,7 @@
 #
 # Usage (root): O=build-dir tests/bench/run.sh
 #   BENCH_QUICK=1        smoke run: fewer repetitions, smaller images
-#   BENCH_ONLY="verify sha size launch init qemu install"  some sections
+#   BENCH_ONLY="verify sha size launch init qemu install fetch"  some sections
 #   BENCH_KEEP=1         keep the work directory (its path is printed)
 # Needs $O/keel, $O/keel-init, $O/probe (make O=... all), the board for
 # the QEMU figures (make O=... board), and scripts/deps.sh's packages.
@@ -25,7 +25,7 @@ INIT=$O/keel-init
 KEY=$TOP/keys/test/release/test-release-a.key
 RES=$O/bench
 QUICK=${BENCH_QUICK:-0}
-ONLY=${BENCH_ONLY:-verify sha size launch init qemu install}
+ONLY=${BENCH_ONLY:-verify sha size launch init qemu install fetch}
 
 if [ "$QUICK" = 1 ]; then
 	VMIB=32 VRUNS=2 SHA_SEC=1 SHA_ROUNDS=1 LRUNS=20 LVRUNS=20
@@ -512,6 +512,37 @@ bench_install() {
 	fi
 }
 
+# --- 5. updates over the network (issue 11) ------------------------------
+bench_fetch() {
+	section "5. install over https from nginx on 127.0.0.1, and delta" \
+		"bytes"
+	n=$WORK/fetch
+	mkdir -p "$n"
+	BENCH_OUT=$n RUNS=$IRUNS O=$O sh "$BENCH/fetch.sh" "$IMIB" \
+		>"$n/out" 2>&1
+	rc=$?
+	indent <"$n/out"
+	[ $rc = 0 ] && [ -f "$n/fetch.vals" ] ||
+		{ say "  fetch.sh failed (exit $rc)"; return; }
+	v() { sed -n "s/^$1=//p" "$n/fetch.vals"; }
+	k=$(v keel)
+	for p in dd pipe; do
+		pv=$(v "$p") t=- m=- name="curl | keel install -"
+		[ -n "$pv" ] && [ -n "$k" ] || continue
+		if [ $p = dd ]; then
+			name="curl | lz4 -dc | dd" t=">= 0.8x"
+			m=$(met "$k / $pv" ">=" 0.8)
+		fi
+		row "install over https" "$k MB/s" "$name" "$pv MB/s" \
+			"$(calc "$k / $pv")x" "$t" "$m"
+	done
+	got=$(v delta_got) full=$(v delta_full)
+	[ -n "$got" ] && [ -n "$full" ] && row "delta, one-file change" \
+		"$got B" "full bundle" "$full B" \
+		"$(calc "100 * $got / $full" "%.2f%%")" "< 5%" \
+		"$(met "$got * 20" "<" "$full")"
+}
+
 # --- the table -----------------------------------------------------------
 table() {
 	say
@@ -558,6 +589,7 @@ main() {
 	want init && bench_init
 	want qemu && bench_qemu
 	want install && bench_install
+	want fetch && bench_fetch
 	table
 	say
 	say "load average at the end: $(load); $(($(date +%s) - t_all)) s in all" \
