@@ -50,7 +50,7 @@ conf_url(const char *v, size_t n, char out[HTTP_URL_MAX + 1])
 static int
 conf_num(const char *v, size_t n, uint64_t lo, uint64_t hi, uint32_t *out)
 {
-	uint64_t x;
+	uint64_t x = 0;
 
 	if (text_u64(v, n, &x) < 0 || x < lo || x > hi)
 		return -1;

@@ -74,6 +74,32 @@ struct fleet_device {
 	uint64_t failed[FLEET_FAILED_MAX]; /* versions that failed here */
 };
 
+/*
+ * What keel-init's status reply says (docs/CONTROL.md §2.1), gathered
+ * line by line into a fleet_device. Keys it does not know are skipped;
+ * a known key with a bad value is an error.
+ */
+struct fleet_sys {
+	char board[MANIFEST_BOARD_MAX + 1];
+	uint64_t running_version;
+	char booted;	    /* 'a', 'b', 0 unknown */
+	char committed;	    /* the same */
+	int commit_pending; /* the booted slot waits for READY=1 */
+	int target_none;    /* update_target=none */
+	int have_committed; /* committed_version= was given */
+	int slot;	    /* the slot block being read: 0, 1, -1 */
+	int trial[2];
+	uint64_t version[2];
+	struct fleet_device d;
+	char last_fail[FLEET_TEXT_MAX + 1]; /* the other slot's, if any */
+};
+
+void fleet_sys_init(struct fleet_sys *s);
+int fleet_sys_line(struct fleet_sys *s, const char *key, const char *val);
+/* After the last line: s->d filled (id from the caller). 0, or -1 when
+ * the reply lacked the board or the committed version. */
+int fleet_sys_done(struct fleet_sys *s, const char *id);
+
 enum fleet_verdict {
 	FLEET_TAKE = 0,
 	FLEET_NO_ENTRY,	 /* the manifest names no bundle for the board */

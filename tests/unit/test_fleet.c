@@ -324,6 +324,74 @@ test_id(void)
 	      "bad ids");
 }
 
+/* Feeds "k=v" lines; -1 at the first refused one. */
+static int
+sys_lines(struct fleet_sys *s, const char *const *l)
+{
+	char k[64];
+
+	fleet_sys_init(s);
+	for (; *l; l++) {
+		const char *eq = strchr(*l, '=');
+		snprintf(k, sizeof(k), "%.*s", (int)(eq - *l), *l);
+		if (fleet_sys_line(s, k, eq + 1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+test_sys(void)
+{
+	static const char *const trial[] = {
+	    "version=x",
+	    "board=qemu-x86_64",
+	    "booted=a",
+	    "running_version=41",
+	    "app=running",
+	    "commit_pending=0",
+	    "update_target=b",
+	    "committed=a",
+	    "committed_version=41",
+	    "floor=3",
+	    "failed_version=40",
+	    "failed_version=39",
+	    "slot=a",
+	    "slot.trial=0",
+	    "slot.version=41",
+	    "slot=b",
+	    "slot.trial=1",
+	    "slot.version=42",
+	    "slot.fail_text=no READY=1 within 60 s",
+	    "new_key=ignored",
+	    NULL};
+	static const char *const pending[] = {"board=b",
+					      "booted=b",
+					      "commit_pending=1",
+					      "update_target=none",
+					      "committed=a",
+					      "committed_version=1",
+					      NULL};
+	static const char *const bad[] = {"board=b", "booted=c", NULL};
+	static const char *const nover[] = {"board=b", "floor=1", NULL};
+	struct fleet_sys s;
+
+	CHECK(sys_lines(&s, trial) == 0 && fleet_sys_done(&s, ID) == 0,
+	      "status read");
+	CHECK(!strcmp(s.d.board, "qemu-x86_64") &&
+		  s.d.committed_version == 41 && s.d.floor == 3 &&
+		  s.d.nfailed == 2 && s.d.failed[1] == 39 && s.d.can_install &&
+		  s.d.pending_version == 42 && s.running_version == 41 &&
+		  !strcmp(s.last_fail, "no READY=1 within 60 s"),
+	      "device from the status");
+	CHECK(sys_lines(&s, pending) == 0 && fleet_sys_done(&s, ID) == 0 &&
+		  !s.d.can_install && !s.d.pending_version,
+	      "a trial booted: no target");
+	CHECK(sys_lines(&s, bad) < 0, "slot c");
+	CHECK(sys_lines(&s, nover) == 0 && fleet_sys_done(&s, ID) < 0,
+	      "no committed version");
+}
+
 int
 main(void)
 {
@@ -334,5 +402,6 @@ main(void)
 	test_states();
 	test_report();
 	test_id();
+	test_sys();
 	return unit_done("fleet");
 }
