@@ -193,10 +193,13 @@ fuzzers: $(FUZZERS)
 
 # --- tests, fuzzing, benchmarks, the board -------------------------------
 # The isolation probe runs inside containers: static, no keel code in it.
-$(O)/probe: tests/probe/probe.c
+PROBE_SRC := tests/probe/probe.c tests/probe/escape.c tests/probe/escape_sys.c \
+	tests/probe/escape_proc.c
+$(O)/probe: $(PROBE_SRC) tests/probe/escape.h
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) -static -Os -Wall -Wextra -Werror -o $@ $<
+	$(Q)$(CC) -static -Os -Wall -Wextra -Werror -Wno-format-truncation \
+		-I. -o $@ $(PROBE_SRC)
 run-check run-check-host run-bench: $(O)/probe
 run-check run-check-host run-check-qemu: $(O)/keel-test
 
