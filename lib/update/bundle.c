@@ -12,56 +12,6 @@
 
 #include "lib/update/bundle_priv.h"
 
-/* --- the input: a buffer over the caller's read function ------------- */
-
-/* Refills the input buffer after keeping the unread bytes. 0 or -1. */
-static int
-in_fill(struct bundle_work *w, struct kerr *e)
-{
-	ssize_t n;
-
-	if (w->in_pos) {
-		memmove(w->in, w->in + w->in_pos, w->in_len - w->in_pos);
-		w->in_len -= w->in_pos;
-		w->in_pos = 0;
-	}
-	if (w->in_eof || w->in_len == BUNDLE_IN_SIZE)
-		return 0;
-	n = w->src.read(w->src.ctx, w->in + w->in_len,
-			BUNDLE_IN_SIZE - w->in_len, e);
-	if (n < 0)
-		return -1;
-	if (n == 0)
-		w->in_eof = 1;
-	w->in_len += (size_t)n;
-	w->stats.read += (uint64_t)n;
-	return 0;
-}
-
-/* At least n (<= BUNDLE_IN_SIZE) bytes buffered; fewer only at the end. */
-int
-bundle_in_need(struct bundle_work *w, size_t n, struct kerr *e)
-{
-	while (w->in_len - w->in_pos < n && !w->in_eof)
-		if (in_fill(w, e) < 0)
-			return -1;
-	return 0;
-}
-
-/* Copies exactly n bytes out of the stream; what names them if cut short. */
-int
-bundle_in_take(struct bundle_work *w, void *dst, size_t n, const char *what,
-	       struct kerr *e)
-{
-	if (bundle_in_need(w, n, e) < 0)
-		return -1;
-	if (w->in_len - w->in_pos < n)
-		return kerr_set(e, "truncated", "bundle ends inside %s", what);
-	memcpy(dst, w->in + w->in_pos, n);
-	w->in_pos += n;
-	return 0;
-}
-
 /* --- writes to the slot ------------------------------------------------ */
 
 static int
@@ -71,14 +21,6 @@ slot_sync(int fd, struct kerr *e)
 	if (fsync(fd) < 0 && errno != EINVAL)
 		return kerr_set(e, "write", "fsync: %s", strerror(errno));
 	return 0;
-}
-
-static void
-progress(struct bundle_work *w, const struct bundle_hooks *h, uint64_t n)
-{
-	w->done += n;
-	if (h && h->progress)
-		h->progress(h->ctx, w->done, w->total);
 }
 
 /*
@@ -123,7 +65,7 @@ tree_put(struct bundle_work *w, int fd, const struct bundle_hooks *hooks,
 {
 	if (n && bundle_pwrite(fd, w->buf[0], n * VERITY_BLOCK, off, e) < 0)
 		return -1;
-	progress(w, hooks, n * VERITY_BLOCK);
+	bundle_progress(w, hooks, n * VERITY_BLOCK);
 	return 0;
 }
 
@@ -166,79 +108,8 @@ copy_tree(struct bundle_work *w, int fd, const struct bundle_hooks *hooks,
 	return 0;
 }
 
-/* --- jobs on the worker threads ---------------------------------------- */
-
-/*
- * Retires the oldest job out: a written chunk counts as progress. -1 if
- * it, or one before it, failed; the first failure in stream order is
- * kept in w->pool.err.
- */
-static int
-retire(struct bundle_work *w, const struct bundle_hooks *hooks)
-{
-	struct bundle_job *j = bundle_pool_retire(w);
-
-	if (j->rc < 0 && !w->pool.failed) {
-		w->pool.failed = 1;
-		w->pool.err = j->e;
-	}
-	if (w->pool.failed)
-		return -1;
-	if (j->op == BUNDLE_JOB_WRITE)
-		progress(w, hooks, j->n * VERITY_BLOCK);
-	return 0;
-}
-
-/* The next job to fill, after retiring the oldest if all are out. */
-struct bundle_job *
-bundle_next_job(struct bundle_work *w, const struct bundle_hooks *hooks)
-{
-	struct bundle_job *j = bundle_pool_next(w);
-
-	if (!j && retire(w, hooks) == 0)
-		j = bundle_pool_next(w);
-	return j;
-}
-
-/*
- * Retires every job still out, and returns r, or -1 with the failure of
- * a job: that comes first in the stream, before whatever the caller's
- * thread was doing when it stopped.
- */
-int
-bundle_drain(struct bundle_work *w, const struct bundle_hooks *hooks, int r,
-	     struct kerr *e)
-{
-	while (bundle_pool_out(w))
-		retire(w, hooks);
-	if (!w->pool.failed)
-		return r;
-	if (e)
-		*e = w->pool.err;
-	return -1;
-}
-
 /* --- the data: one lz4 frame ------------------------------------------ */
 
-/* The lz4 decoder's memory: a bump allocator over the work arena. */
-void *
-bundle_arena_alloc(void *opaque, size_t size)
-{
-	struct bundle_work *w = opaque;
-	size_t at = (w->arena_used + 15) & ~(size_t)15;
-
-	if (size > BUNDLE_ARENA_SIZE || at > BUNDLE_ARENA_SIZE - size)
-		return NULL;
-	w->arena_used = at + size;
-	return w->arena + at;
-}
-
-void
-bundle_arena_free(void *opaque, void *p)
-{
-}
-
-/* The frame header, read before the decoder sizes anything by it. */
 static int
 frame_header(struct bundle_work *w, LZ4F_dctx *d, uint64_t bytes,
 	     struct kerr *e)
@@ -278,7 +149,7 @@ inflate_some(struct bundle_work *w, LZ4F_dctx *d, uint8_t *out, size_t *fill,
 	while (*fill < BUNDLE_CHUNK) {
 		size_t src, dst = BUNDLE_CHUNK - *fill, r;
 
-		if (w->in_pos == w->in_len && in_fill(w, e) < 0)
+		if (w->in_pos == w->in_len && bundle_in_fill(w, e) < 0)
 			return -1;
 		src = w->in_len - w->in_pos;
 		if (!src)
@@ -476,19 +347,6 @@ read_meta(struct bundle_work *w, int fd, const struct bundle_policy *pol,
 	return bundle_check_meta(m, pol, *size, e) == 1 ? 0 : -1;
 }
 
-/*
- * The source serves the ranges in w->ranges next, after what the input
- * buffer holds already (a stream: nothing to do).
- */
-int
-bundle_want(struct bundle_work *w, struct kerr *e)
-{
-	if (!w->src.want)
-		return 0;
-	w->in_eof = 0;
-	return w->src.want(w->src.ctx, &w->ranges, e);
-}
-
 static int
 one_range(struct bundle_ranges *r, uint64_t *off, uint64_t *len, struct kerr *e)
 {
@@ -604,7 +462,7 @@ install(struct bundle_work *w, int fd, const struct bundle_policy *pol,
 		return -1;
 	if (img_write_meta(fd, m, e) < 0)
 		return -1;
-	progress(w, hooks, IMG_META_SIZE);
+	bundle_progress(w, hooks, IMG_META_SIZE);
 	return 0;
 }
 

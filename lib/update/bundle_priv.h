@@ -89,7 +89,12 @@ int bundle_frame_check(struct LZ4F_dctx_s *d, const uint8_t *p, size_t n,
 		       const struct bundle_hdr *h, struct kerr *e);
 
 /* The input buffer (bundle.c): at least n bytes, or fewer at the end. */
+/* Refills the input buffer after keeping the unread bytes. 0 or -1. */
+int bundle_in_fill(struct bundle_work *w, struct kerr *e);
 int bundle_in_need(struct bundle_work *w, size_t n, struct kerr *e);
+/* n more bytes of the slot written: the caller's progress hook. */
+void bundle_progress(struct bundle_work *w, const struct bundle_hooks *h,
+		     uint64_t n);
 int bundle_in_take(struct bundle_work *w, void *dst, size_t n, const char *what,
 		   struct kerr *e);
 /* The lz4 decoder's allocator over the work arena (bundle.c). */
