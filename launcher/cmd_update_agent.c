@@ -19,7 +19,9 @@
 #include "lib/ipc/control.h"
 
 static const char usage[] =
-    "keel update-agent --id ID [--conf FILE | --conf-fd N]... [--ca PEM]...\n"
+    "keel update-agent --id ID [--conf FILE] [--conf-fd N]\n"
+    "                  [--device-conf FILE] [--device-conf-fd N] [--ca "
+    "PEM]...\n"
     "                  [--socket PATH] [--status-fd N] [--once]\n"
     "\n"
     "The device's update agent (docs/UPDATE.md §6); keel-init runs it. It\n"
@@ -27,8 +29,9 @@ static const char usage[] =
     "the device's board when the policy allows (newer, not failed here,\n"
     "in the rollout), streams it into keel-init's installer through the\n"
     "control socket, reboots by the policy and reports to the server.\n"
-    "  --conf FILE, --conf-fd N  update.conf: the image's first, then the\n"
-    "                     device's, which replaces it when it is valid\n"
+    "  --conf FILE, --conf-fd N  the image's update.conf\n"
+    "  --device-conf FILE, --device-conf-fd N  the device's: replaces the\n"
+    "                     image's when it is valid\n"
     "  --ca PEM           trust anchors for https (the image's)\n"
     "  --id ID            the device id (32 lower-case hex digits)\n"
     "  --socket PATH      keel-init's control socket\n"
@@ -109,37 +112,36 @@ nap(uint32_t s)
 		;
 }
 
-/* update.conf: each source in order; a valid later one replaces. */
-static int
-load_conf(struct upd *u, const int *fds, const char *const *paths, int n)
+/* update.conf: the image's, then the device's, which replaces it when
+ * valid. A source is a file (path) or a descriptor (fd >= 0). */
+static void
+load_conf(struct upd *u, const int *fds, const char *const *paths)
 {
+	static const char *const what[UPD_CONF_MAX] = {"image",
+						       "etc partition"};
 	static char buf[FLEET_CONF_MAX + 1];
 	struct fleet_conf c;
-	int have = 0;
 
 	fleet_conf_defaults(&u->conf);
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < UPD_CONF_MAX; i++) {
 		struct kerr e = {0};
-		long len = fds[i] >= 0
-			       ? io_read_fd(fds[i], buf, sizeof(buf))
-			       : io_read_file(paths[i], buf, sizeof(buf));
+		long len;
 
-		if (len < 0 && fds[i] < 0 && len == -ENOENT)
+		if (fds[i] < 0 && !paths[i])
 			continue;
+		len = fds[i] >= 0 ? io_read_fd(fds[i], buf, sizeof(buf))
+				  : io_read_file(paths[i], buf, sizeof(buf));
 		if (len < 0) {
-			say("update.conf (%s): %s", paths[i],
+			say("update.conf (%s): %s", what[i],
 			    io_strerror((int)len));
 			continue;
 		}
 		if (fleet_conf_parse(buf, (size_t)len, &c, &e) < 0) {
-			say("update.conf (%s): refused: %s", paths[i],
-			    e.detail);
+			say("update.conf (%s): refused: %s", what[i], e.detail);
 			continue;
 		}
 		u->conf = c;
-		have = 1;
 	}
-	return have;
 }
 
 /* The manifest, parsed (u->f.c.url: where it came from, after
@@ -195,7 +197,10 @@ report(struct upd *u, const struct fleet_sys *sys, const char *url,
 	if (st < 200 || st > 299)
 		say("report: %s: %s", url, st < 0 ? e.detail : "not accepted");
 	else
-		say("report: %s (%s)", result, url);
+		say("report: %s, version %llu%s%s (%s)", result,
+		    (unsigned long long)version,
+		    reason && *reason ? ", reason: " : "", reason ? reason : "",
+		    url);
 }
 
 /* Waits for the reboot the policy allows, then asks for it. */
@@ -319,30 +324,33 @@ int
 cmd_update_agent(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"conf", 1, 0, 'c'},   {"conf-fd", 1, 0, 'C'},
-	    {"ca", 1, 0, 'a'},	   {"id", 1, 0, 'i'},
-	    {"socket", 1, 0, 's'}, {"status-fd", 1, 0, 'S'},
-	    {"once", 0, 0, 'o'},   {"help", 0, 0, 'h'},
+	    {"conf", 1, 0, 'c'},
+	    {"conf-fd", 1, 0, 'C'},
+	    {"device-conf", 1, 0, 'd'},
+	    {"device-conf-fd", 1, 0, 'D'},
+	    {"ca", 1, 0, 'a'},
+	    {"id", 1, 0, 'i'},
+	    {"socket", 1, 0, 's'},
+	    {"status-fd", 1, 0, 'S'},
+	    {"once", 0, 0, 'o'},
+	    {"help", 0, 0, 'h'},
 	    {0, 0, 0, 0},
 	};
 	static struct upd u;
-	const char *paths[UPD_CONF_MAX];
-	int fds[UPD_CONF_MAX], n = 0, c;
+	const char *paths[UPD_CONF_MAX] = {NULL, NULL};
+	int fds[UPD_CONF_MAX] = {-1, -1}, c;
 	struct sigaction sa = {.sa_handler = on_term};
 
 	u.sock = CONTROL_PATH;
 	u.status_fd = -1;
 	fleet_run_init(&u.run);
-	while ((c = getopt_long(argc, argv, "c:C:a:i:s:S:oh", opts, 0)) != -1) {
-		if ((c == 'c' || c == 'C') && n == UPD_CONF_MAX)
-			return keel_usage(usage);
-		if (c == 'c') {
-			paths[n] = optarg;
-			fds[n++] = -1;
-		} else if (c == 'C') {
-			paths[n] = n ? "device" : "image";
-			fds[n++] = atoi(optarg);
-		} else if (c == 'a' && u.nca < UPD_CA_MAX) {
+	while ((c = getopt_long(argc, argv, "c:C:d:D:a:i:s:S:oh", opts, 0)) !=
+	       -1) {
+		if (c == 'c' || c == 'd')
+			paths[c == 'd'] = optarg;
+		else if (c == 'C' || c == 'D')
+			fds[c == 'D'] = atoi(optarg);
+		else if (c == 'a' && u.nca < UPD_CA_MAX) {
 			u.ca[u.nca++] = optarg;
 		} else if (c == 'i') {
 			u.id = optarg;
@@ -363,6 +371,6 @@ cmd_update_agent(int argc, char **argv)
 		return keel_usage(usage);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	load_conf(&u, fds, paths, n);
+	load_conf(&u, fds, paths);
 	return run(&u);
 }
