@@ -98,7 +98,8 @@ printf 'url=%s/manifest\ninterval=5\nreboot=app\n' "$U" >update.conf
 # agent: one poll; its lines in agent.out, nginx's in access.log
 agent() {
 	: >ng/access.log
-	timeout 60 "$KEEL" update-agent --once --id "$ID" --conf update.conf \
+	timeout 60 /usr/bin/time -f 'rss_kib=%M' -o rss.txt \
+		"$KEEL" update-agent --once --id "$ID" --conf update.conf \
 		--ca "$CA" --socket "$SOCK" >agent.out 2>&1
 	echo $? >agent.rc
 }
@@ -136,6 +137,8 @@ mf v2 $((b + 1))
 agent
 has "rollout $((b + 1))%: bucket $b is in" "manifest: take"
 has "streamed into keel-init and installed" "installed version 2"
+echo "agent: peak RSS of keel update-agent while it streamed a" \
+	"$(stat -c %s www/v2.bundle)-byte bundle: $(sed -n 's/^rss_kib=//p' rss.txt) KiB"
 grep -q "slot b installed, version 2" boot.out && pass "keel-init installed it" ||
 	fail "keel-init did not install: $(tail -n 5 boot.out)"
 same "the agent exits 0" "$(cat agent.rc)" 0
