@@ -25,6 +25,7 @@ static const struct keel_cmd cmds[] = {
     {"notify", cmd_notify, "send READY=1 etc. to $NOTIFY_SOCKET"},
     {"update-agent", cmd_update_agent,
      "poll for updates and install them (keel-init runs it)"},
+    {"net", cmd_net, "the device's network agent (keel-init runs it)"},
 };
 
 static int
