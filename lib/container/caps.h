@@ -18,4 +18,12 @@
  */
 int caps_apply(const struct oci_config *c, struct kerr *e);
 
+/* caps_apply's first step alone: every capability outside keep leaves
+ * the bounding set (a process's children inherit it). */
+int caps_bounding(uint64_t keep, struct kerr *e);
+
+/* caps_apply without its first step, for a caller whose bounding set is
+ * c->cap_bounding already (caps_bounding): the same rules apply. */
+int caps_switch(const struct oci_config *c, struct kerr *e);
+
 #endif
