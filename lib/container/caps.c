@@ -63,6 +63,46 @@ switch_ids(const struct oci_config *c, struct kerr *e)
 	return 0;
 }
 
+#define CAP_BIT(n) (1ULL << (n))
+#define CAP_SETGID_ 6
+#define CAP_SETUID_ 7
+#define CAP_SETPCAP_ 8
+#define CAP_SYS_RESOURCE_ 24
+
+uint64_t
+caps_needed(const struct oci_config *c)
+{
+	uint64_t need = c->cap_effective | c->cap_permitted;
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	if (c->cap_inheritable & ~c->cap_permitted)
+		need |= CAP_BIT(CAP_SETPCAP_);
+	/* setresuid/setresgid to the ids a process has already need none */
+	if (c->ngroups || getresgid(&rg, &eg, &sg) || rg != c->gid ||
+	    eg != c->gid || sg != c->gid)
+		need |= CAP_BIT(CAP_SETGID_);
+	if (getresuid(&ru, &eu, &su) || ru != c->uid || eu != c->uid ||
+	    su != c->uid)
+		need |= CAP_BIT(CAP_SETUID_);
+	if (c->nrlimits || c->has_oom_score_adj)
+		need |= CAP_BIT(CAP_SYS_RESOURCE_);
+	return need;
+}
+
+int
+caps_narrow(uint64_t keep)
+{
+	struct keel_cap_header h = {KEEL_CAP_VERSION_3, 0};
+	struct keel_cap_data d[2];
+	uint64_t have;
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	have = d[0].permitted | (uint64_t)d[1].permitted << 32;
+	return cap_set3(keep & have, keep & have, 0);
+}
+
 int
 caps_apply(const struct oci_config *c, struct kerr *e)
 {

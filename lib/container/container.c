@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "compat/linux_capability.h"
 #include "lib/container/caps.h"
 #include "lib/container/container_priv.h"
 #include "lib/container/devcg.h"
@@ -122,6 +123,27 @@ ctr_own_fds(const struct ctr_spec *s, int *errfd)
 	return ctr_close_from(3, &keep, 1);
 }
 
+/*
+ * Before the app's fork: no supplementary group (keel's caller's stay
+ * out of the container: the app sets its own, and with none the
+ * capability to do so can go), then the capability sets cut to the
+ * app's needs, CAP_KILL for the reaper and CAP_SETPCAP while the app's
+ * bounding set is left for the reaper to drop.
+ */
+static int
+ctr_reaper_narrow(const struct oci_config *cfg, struct kerr *e)
+{
+	uint64_t keep = caps_needed(cfg) | (1ULL << KEEL_CAP_KILL);
+
+	if (syscall(SYS_setgroups, 0, NULL) && errno != EPERM)
+		return kerr_set(e, "user", "setgroups: %s", strerror(errno));
+	if (cfg->cap_bounding)
+		keep |= 1ULL << 8; /* CAP_SETPCAP */
+	if (caps_narrow(keep))
+		return kerr_set(e, "caps", "reaper: %s", strerror(errno));
+	return 0;
+}
+
 /* The first process of the new namespaces: pid 1 of the container. */
 static __attribute__((noreturn)) void
 ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
@@ -198,6 +220,16 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 		ctr_fail(errfd, &e, c->exit_code);
 	}
 	/*
+	 * This process is the container's pid 1 for the app's whole life
+	 * and the app sees it from its first instruction (/proc/1), while
+	 * the reaper's own steps (ctr_reaper) run only once vfork returns:
+	 * its name, and capabilities cut to what the app's own steps need
+	 * (none, for an app that is root with none), come before the fork.
+	 */
+	prctl(PR_SET_NAME, "keel-reaper");
+	if (ctr_reaper_narrow(cfg, &e))
+		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
+	/*
 	 * vfork: the app shares this process's memory until its execve, so
 	 * no page table is copied for it and none torn down at the exec
 	 * (~2 ms of a 10 ms launch on a paravirtualised MMU). This process
@@ -215,7 +247,6 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 		ctr_exec_app(s, c, &e);
 		ctr_fail(errfd, &e, c->exit_code);
 	}
-	prctl(PR_SET_NAME, "keel-reaper");
 	ctr_reaper(app, &c->fwd, cfg->cap_bounding);
 }
 
