@@ -269,8 +269,9 @@ pidns() {
 child() { cut -d' ' -f1 "/proc/$1/task/$1/children" 2>/dev/null; }
 # stamps OUT: µs from the first stamp line (before the init) to the
 # second (the app's first act)
-stamps() {
+stamps() { # (keel-init marks the app's lines: "app: stamp N")
 	awk '$1 == "stamp" { t[n++] = $2 }
+		$1 == "app:" && $2 == "stamp" { t[n++] = $3 }
 		END { if (n >= 2) printf "%.0f\n", (t[1] - t[0]) / 1000 }' "$1"
 }
 # own OUT: keel-init's own "app: started" stamp, µs since it started
@@ -292,11 +293,11 @@ hold_rss() {
 	touch "$var/hold"
 	pidns "$out" "$@"
 	for _ in $(seq 200); do
-		[ "$(grep -c '^stamp' "$out")" -ge 2 ] && break
+		[ "$(grep -Ec '^(app: )?stamp' "$out")" -ge 2 ] && break
 		sleep 0.05
 	done
 	held=
-	if [ "$(grep -c '^stamp' "$out")" -ge 2 ]; then
+	if [ "$(grep -Ec '^(app: )?stamp' "$out")" -ge 2 ]; then
 		sleep 1
 		# stamp became timeout; its child is unshare, whose is the init
 		u=$(child $bg)
