@@ -213,15 +213,17 @@ $(BOARD_OUT)/vmlinux: scripts/fetch-kernel.sh board/$(BOARD)/board.conf | $(O)/.
 	$(Q)scripts/fetch-kernel.sh $(BOARD) $(abspath $(BOARD_OUT))
 $(BOARD_OUT)/board.conf: board/$(BOARD)/board.conf
 	$(Q)mkdir -p $(@D) && cp $< $@
-$(BOARD_OUT)/initramfs.cpio: scripts/mkinitramfs.sh $(O)/keel-init \
+$(BOARD_OUT)/initramfs.cpio: scripts/mkinitramfs.sh $(O)/keel-init $(O)/keel \
 		$(BOARD_OUT)/vmlinux board/$(BOARD)/board.conf
-	$(Q)scripts/mkinitramfs.sh $(BOARD) $(BOARD_OUT) $(O)/keel-init $@
+	$(Q)scripts/mkinitramfs.sh $(BOARD) $(BOARD_OUT) $(O)/keel-init $@ \
+		$(O)/keel
 board: $(BOARD_OUT)/initramfs.cpio $(BOARD_OUT)/board.conf
-kernel: $(O)/keel-init
+kernel: $(O)/keel-init $(O)/keel
 	$(Q)scripts/deps.sh kernel
 	$(Q)scripts/build-kernel.sh $(BOARD) $(O)/board/$(BOARD)-tiny
 	$(Q)cp board/$(BOARD)/board.conf $(O)/board/$(BOARD)-tiny/board.conf
-	$(Q)scripts/mkinitramfs.sh $(BOARD) $(O)/board/$(BOARD)-tiny $(O)/keel-init
+	$(Q)scripts/mkinitramfs.sh $(BOARD) $(O)/board/$(BOARD)-tiny \
+		$(O)/keel-init $(O)/board/$(BOARD)-tiny/initramfs.cpio $(O)/keel
 run-check run-check-qemu: board
 .PHONY: board kernel
 
