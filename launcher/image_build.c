@@ -35,10 +35,12 @@ static const char usage[] =
     "  /var/tmp) are added when missing.\n"
     "  Filesystem: lz4-compressed erofs (default) or squashfs. The salt is\n"
     "  random unless given; with --salt and SOURCE_DATE_EPOCH the image is\n"
-    "  reproducible. --arch names the CPU the image's binaries are for\n"
-    "  (default x86_64); keel-init boots only images for its own. The\n"
-    "  build time signed in the header is SOURCE_DATE_EPOCH, or now: a\n"
-    "  device's clock never starts before it.\n"
+    "  reproducible, and with SOURCE_DATE_EPOCH alone its filesystem is (a\n"
+    "  delta update between two such builds of one tree reads no data\n"
+    "  block: docs/UPDATE.md §4). --arch names the CPU the image's\n"
+    "  binaries are for (default x86_64); keel-init boots only images for\n"
+    "  its own. The build time signed in the header is SOURCE_DATE_EPOCH,\n"
+    "  or now: a device's clock never starts before it.\n"
     "  Checks before sealing: process.args[0] is an executable file in\n"
     "  the tree (through the config's PATH; symlinks resolved inside the\n"
     "  tree), a script's #! interpreter too, every mount destination\n"
@@ -240,8 +242,23 @@ mkfs(struct build *b, const char *root)
 	char *argv[24];
 	int n = 0;
 
-	/* A filesystem UUID derived from the salt: random or reproducible. */
-	sha256(b->h.salt, b->h.salt_len, u);
+	/*
+	 * The filesystem UUID: from SOURCE_DATE_EPOCH and the board when
+	 * the build is reproducible (so that a rebuild of the same tree with
+	 * a fresh salt differs in no data block: a delta of nothing), else
+	 * from the salt (random, or reproducible with --salt).
+	 */
+	if (sde && *sde) {
+		struct sha256 c;
+
+		sha256_init(&c);
+		sha256_update(&c, "keel-fs-uuid", 13);
+		sha256_update(&c, sde, strlen(sde) + 1);
+		sha256_update(&c, b->h.board, strlen(b->h.board));
+		sha256_final(&c, u);
+	} else {
+		sha256(b->h.salt, b->h.salt_len, u);
+	}
 	snprintf(uuid, sizeof(uuid),
 		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
 		 "%02x%02x%02x%02x%02x%02x",

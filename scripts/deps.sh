@@ -9,7 +9,7 @@ build_pkgs="musl-tools dpkg-dev make gcc xz-utils"
 test_pkgs="erofs-utils squashfs-tools cryptsetup-bin openssl clang
 	libclang-rt-14-dev e2fsprogs kmod cpio qemu-system-x86 umoci
 	util-linux tar gdisk fdisk lz4 clang-format python3 binutils
-	busybox-static swtpm"
+	busybox-static swtpm nginx-light curl mmdebstrap time"
 bench_pkgs="hyperfine bubblewrap crun rauc dbus-daemon"
 kernel_pkgs="flex bison bc libelf-dev"
 demo_pkgs="erofs-utils e2fsprogs kmod cpio qemu-system-x86"
