@@ -21,7 +21,11 @@ cd "$WORK" || exit 1
 VS=kv$$s VD=kv$$d
 UPID= SPID= QPID= S= D=
 cleanup() {
-	for p in $QPID $UPID $SPID $S $D; do kill "$p" 2>/dev/null; done
+	# (pkill -P: the servers run under nsenter in a subshell)
+	for p in $QPID $UPID $SPID $S $D; do
+		pkill -P "$p" 2>/dev/null
+		kill "$p" 2>/dev/null
+	done
 	wait 2>/dev/null
 	t_cleanup
 }
