@@ -66,3 +66,20 @@ escape_judge() {
 		esac
 	done <"$ej_f.lines"
 }
+
+# need_board_and_busybox: the board's kernel and keel-init (a failure
+# without them), and a static busybox for the app in BUSYBOX (a skip)
+need_board_and_busybox() {
+	if [ ! -f "$O/board/$BOARD/vmlinux" ] || [ ! -x "$O/keel-init" ]; then
+		fail "no $O/board/$BOARD (make O=... board)"
+		finish
+		exit 1
+	fi
+	BUSYBOX=$(command -v busybox)
+	if [ -z "$BUSYBOX" ] ||
+		LC_ALL=C readelf -l "$BUSYBOX" 2>/dev/null | grep -q INTERP; then
+		skip "needs busybox-static for the app"
+		finish
+		exit 0
+	fi
+}

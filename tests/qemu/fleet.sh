@@ -16,18 +16,7 @@ then
 	finish
 	exit 0
 fi
-if [ ! -f "$O/board/$BOARD/vmlinux" ] || [ ! -x "$O/keel-init" ]; then
-	fail "no $O/board/$BOARD (make O=... board)"
-	finish
-	exit 1
-fi
-BUSYBOX=$(command -v busybox)
-if [ -z "$BUSYBOX" ] ||
-	LC_ALL=C readelf -l "$BUSYBOX" 2>/dev/null | grep -q INTERP; then
-	skip "needs busybox-static for the app"
-	finish
-	exit 0
-fi
+need_board_and_busybox
 cd "$WORK" || exit 1
 trap 'nginx_stop; [ -n "${qpid:-}" ] && kill $qpid 2>/dev/null; t_cleanup' EXIT
 mkdir -p www

@@ -14,18 +14,7 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
 	finish
 	exit 0
 fi
-if [ ! -f "$O/board/$BOARD/vmlinux" ] || [ ! -x "$O/keel-init" ]; then
-	fail "no $O/board/$BOARD (make O=... board)"
-	finish
-	exit 1
-fi
-BUSYBOX=$(command -v busybox)
-if [ -z "$BUSYBOX" ] ||
-	LC_ALL=C readelf -l "$BUSYBOX" 2>/dev/null | grep -q INTERP; then
-	skip "needs busybox-static for the app"
-	finish
-	exit 0
-fi
+need_board_and_busybox
 cd "$WORK" || exit 1
 t_start=$(date +%s)
 
