@@ -343,6 +343,45 @@ ab_slot_failed(int slot, int reason, const char *why)
 }
 
 /*
+ * The app of the booted slot failed (why: STATE_FAIL_EXIT, _CRASH,
+ * _WATCHDOG, _NOT_READY): how it ended, from its status code
+ * (ctr_status_code: above 128 a signal; -1 still running), and the
+ * version it ran go into the record, and into the log as the line that
+ * says why. now: written at once (0 or -1 as save); else the next write
+ * (ab_slot_failed) carries it.
+ */
+int
+ab_app_failed(int code, int why, int now)
+{
+	struct kerr e = {0};
+	struct state_slot *s = &st.slot[g.slot];
+	char text[80];
+	int end = code < 0	? STATE_APP_RUNNING
+		  : code <= 128 ? STATE_APP_EXITED
+				: STATE_APP_SIGNALED;
+	unsigned c = code < 0	   ? 0
+		     : code <= 128 ? (unsigned)code
+				   : (unsigned)code - 128;
+
+	if (g.slot < 0 || g.slot >= STATE_NSLOTS)
+		return -1;
+	if (state_note_app(&st, g.slot, g.meta.h.version, end, c, why, &e) <
+	    0) {
+		klog("state: app status of %s: %s", state_slot_name(g.slot),
+		     e.detail);
+		return -1;
+	}
+	state_app_text(s, text, sizeof(text));
+	if (g.trial)
+		klog("state: the trial of %s failed: %s (%u tries left)",
+		     state_slot_name(g.slot), text, s->tries);
+	else
+		klog("state: the app of %s failed: %s", state_slot_name(g.slot),
+		     text);
+	return now ? save("the app's status") : 0;
+}
+
+/*
  * After a slot failed: would the next boot still have a good slot to try,
  * or only the committed one as a last resort (rescue)?
  */

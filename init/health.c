@@ -15,6 +15,7 @@ static int notify_fd = -1;
 static int ready;	    /* READY=1 seen since the app started */
 static uint64_t app_pet_us; /* last WATCHDOG=1 (or start) */
 static uint64_t due_us;	    /* READY deadline / healthy-after time */
+static int hung_noted;	    /* a hung trial's status is in the record */
 static char status[NOTIFY_STATUS_MAX + 1];
 /* The app's environment: its config's, plus NOTIFY_SOCKET and friends. */
 static char *env[OCI_MAX_ENV + 3];
@@ -68,6 +69,7 @@ health_app_started(void)
 	uint32_t ms = g.cfg.keel.healthy_after_ms;
 
 	ready = 0;
+	hung_noted = 0;
 	status[0] = 0;
 	app_pet_us = clock_us();
 	if (!ms)
@@ -130,6 +132,7 @@ health_tick(void)
 			     (unsigned long long)(now - app_pet_us) / 1000);
 			ab_app_healthy();
 		} else if (g.commit_pending) {
+			ab_app_failed(-1, STATE_FAIL_NOT_READY, 0);
 			if (ab_slot_failed(g.slot, STATE_FAIL_NOT_READY,
 					   "no READY=1 in time") < 0)
 				power_fatal("app", "never became ready, and "
@@ -146,6 +149,11 @@ health_tick(void)
 		healthy = 0;
 		klog("app: watchdog: no WATCHDOG=1 for %u ms",
 		     g.cfg.keel.watchdog_ms);
+		/* A hung trial ends in a reset: its status first, once. */
+		if (g.commit_pending && watchdog_active() && !hung_noted) {
+			hung_noted = 1;
+			ab_app_failed(-1, STATE_FAIL_WATCHDOG, 1);
+		}
 		if (!watchdog_active()) {
 			/* No hardware to reset us: restart the app instead. */
 			sys->kill(g.ctr.pid, SIGKILL);

@@ -146,6 +146,7 @@ int ab_choose_slot(void);
 uint64_t ab_floor(void);
 void ab_slot_booting(int slot);
 int ab_slot_failed(int slot, int reason, const char *why);
+int ab_app_failed(int code, int why, int now);
 int ab_can_fall_back(void);
 int ab_app_healthy(void);
 int ab_update_target(char *why, size_t cap);

@@ -79,7 +79,9 @@ app_ended(int code)
 		corrupt_escalate(corrupt);
 	if (g.trial) {
 		/* A trial app that fails is not restarted: the next boot
-		 * spends another try, then falls back to the committed slot. */
+		 * spends another try, then falls back to the committed slot.
+		 * How it ended is kept for the mark of its last try. */
+		ab_app_failed(code, STATE_FAIL_EXIT, 1);
 		power_shutdown(RB_AUTOBOOT, "trial app exited before healthy");
 	}
 	if (ran_ms >= INIT_STABLE_RUN_MS) {
@@ -91,6 +93,7 @@ app_ended(int code)
 		g.backoff_ms = cap;
 	if (++g.restarts > INIT_CRASH_LOOP) {
 		klog("app: crash loop (%u restarts)", g.restarts - 1);
+		ab_app_failed(code, STATE_FAIL_CRASH, 0);
 		if (ab_slot_failed(g.slot, STATE_FAIL_CRASH, "app crash loop") <
 		    0)
 			power_fatal("app", "crash loop, and the record cannot "

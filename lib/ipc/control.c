@@ -144,7 +144,54 @@ put_slot(char *buf, size_t cap, size_t *off, int i, const struct state_slot *s)
 		r |= control_put(buf, cap, off, "slot.fail_boot", "%llu",
 				 (unsigned long long)s->fail_boot);
 	}
+	if (s->app_end) {
+		char app[CONTROL_LINE_MAX];
+
+		state_app_text(s, app, sizeof(app));
+		r |= control_put(buf, cap, off, "slot.app", "%s", app);
+		r |= control_put(buf, cap, off, "slot.app_boot", "%llu",
+				 (unsigned long long)s->app_boot);
+	}
 	return r ? -1 : 0;
+}
+
+/*
+ * "last_failure=slot a v3 exited 1 before healthy (tries)": the slot
+ * whose failure or app status was recorded last (a tie: the app status,
+ * then slot a), its app status if any, its mark's reason if any.
+ */
+static int
+put_last_failure(char *buf, size_t cap, size_t *off, const struct state *st)
+{
+	char app[CONTROL_LINE_MAX];
+	const struct state_slot *s;
+	uint64_t best = 0;
+	int pick = -1;
+
+	for (int i = 0; i < STATE_NSLOTS; i++) {
+		s = &st->slot[i];
+		if (!s->fail && !s->app_end)
+			continue;
+		uint64_t at = s->app_end && s->app_boot >= s->fail_boot
+				  ? s->app_boot
+				  : s->fail_boot;
+		if (pick < 0 || at > best)
+			pick = i, best = at;
+	}
+	if (pick < 0)
+		return 0;
+	s = &st->slot[pick];
+	if (!s->app_end)
+		return control_put(buf, cap, off, "last_failure",
+				   "slot %s: %s: %s", state_slot_name(pick),
+				   state_fail_name(s->fail), s->fail_text);
+	state_app_text(s, app, sizeof(app));
+	if (!s->fail)
+		return control_put(buf, cap, off, "last_failure", "slot %s %s",
+				   state_slot_name(pick), app);
+	return control_put(buf, cap, off, "last_failure", "slot %s %s (%s)",
+			   state_slot_name(pick), app,
+			   state_fail_name(s->fail));
 }
 
 int
@@ -322,6 +369,7 @@ control_put_state(char *buf, size_t cap, size_t *off, const struct state *st)
 	for (unsigned i = 0; i < st->nfailed && i < STATE_FAILED_MAX; i++)
 		r |= control_put(buf, cap, &o, "failed_version", "%llu",
 				 (unsigned long long)st->failed[i].version);
+	r |= put_last_failure(buf, cap, &o, st);
 	for (int i = 0; i < STATE_NSLOTS; i++)
 		r |= put_slot(buf, cap, &o, i, &st->slot[i]);
 	if (r)

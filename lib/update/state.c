@@ -28,13 +28,18 @@
 #define S_FLAGS 0
 #define S_TRIES 1
 #define S_FAIL 2
+#define S_APP_END 3 /* format 3: the app's last failure, 3 bytes */
+#define S_APP_CODE 4
+#define S_APP_WHY 5
 #define S_VERSION 8
 #define S_EPOCH 16
 #define S_FAILBOOT 24
 #define S_TEXT 32
-#define S_TEXT_SIZE (STATE_FAIL_TEXT + 1) /* 48 */
-#define S_DIGEST (S_TEXT + S_TEXT_SIZE)	  /* 80 */
-#define S_TAIL (S_DIGEST + STATE_DIGEST)  /* 112 */
+#define S_TEXT_SIZE (STATE_FAIL_TEXT + 1)	/* 48 */
+#define S_DIGEST (S_TEXT + S_TEXT_SIZE)		/* 80 */
+#define S_APP_VERSION (S_DIGEST + STATE_DIGEST) /* 112, format 3 */
+#define S_APP_BOOT (S_APP_VERSION + 8)		/* 120, format 3 */
+_Static_assert(S_APP_BOOT + 8 == R_SLOT_SIZE, "the slot entry is full");
 
 #define RF_FACTORY_RESET 0x01
 #define SF_BOOTABLE 0x01
@@ -60,10 +65,58 @@ encode_slot(const struct state_slot *s, uint8_t *p)
 	le_put64(p + S_FAILBOOT, s->fail_boot);
 	memcpy(p + S_TEXT, s->fail_text, n);
 	memcpy(p + S_DIGEST, s->digest, STATE_DIGEST);
+	p[S_APP_END] = s->app_end;
+	p[S_APP_CODE] = s->app_code;
+	p[S_APP_WHY] = s->app_why;
+	le_put64(p + S_APP_VERSION, s->app_version);
+	le_put64(p + S_APP_BOOT, s->app_boot);
+}
+
+/* The reasons an app status may give (state_note_app). */
+static int
+app_why_ok(unsigned why)
+{
+	return why == STATE_FAIL_EXIT || why == STATE_FAIL_CRASH ||
+	       why == STATE_FAIL_WATCHDOG || why == STATE_FAIL_NOT_READY ||
+	       why == STATE_FAIL_CORRUPT;
+}
+
+/* The app status bytes: all zero, or an end, a code that fits it and a
+ * reason an app status gives. Format 3 only (before: zero). */
+static int
+decode_app(const uint8_t *p, int i, unsigned format, struct state_slot *s,
+	   struct kerr *e)
+{
+	const char *bad = NULL;
+
+	s->app_end = p[S_APP_END];
+	s->app_code = p[S_APP_CODE];
+	s->app_why = p[S_APP_WHY];
+	s->app_version = le_get64(p + S_APP_VERSION);
+	s->app_boot = le_get64(p + S_APP_BOOT);
+	if (s->app_end == STATE_APP_NONE) {
+		if (s->app_code || s->app_why || s->app_version || s->app_boot)
+			bad = "app status without an end";
+	} else if (format < 3) {
+		bad = "app status in a record before format 3";
+	} else if (s->app_end >= STATE_APP_END_MAX) {
+		bad = "unknown app end";
+	} else if (!app_why_ok(s->app_why)) {
+		bad = "app status with a reason it cannot give";
+	} else if ((s->app_end == STATE_APP_SIGNALED &&
+		    (!s->app_code || s->app_code > 127)) ||
+		   (s->app_end == STATE_APP_RUNNING && s->app_code)) {
+		bad = "app code does not fit its end";
+	}
+	if (bad)
+		return kerr_set(e, "state slot", "%s: %s", state_slot_name(i),
+				bad);
+	return 0;
 }
 
 static int
-decode_slot(const uint8_t *p, int i, struct state_slot *s, struct kerr *e)
+decode_slot(const uint8_t *p, int i, unsigned format, struct state_slot *s,
+	    struct kerr *e)
 {
 	const uint8_t *t = p + S_TEXT;
 	size_t n;
@@ -72,8 +125,7 @@ decode_slot(const uint8_t *p, int i, struct state_slot *s, struct kerr *e)
 	if (p[S_FLAGS] & ~(SF_BOOTABLE | SF_COMMITTED | SF_KNOWN | SF_TRIAL))
 		return kerr_set(e, "state slot", "%s: unknown flags 0x%02x",
 				state_slot_name(i), p[S_FLAGS]);
-	if (!bytes_zero(p + S_FAIL + 1, S_VERSION - S_FAIL - 1) ||
-	    !bytes_zero(p + S_TAIL, R_SLOT_SIZE - S_TAIL))
+	if (!bytes_zero(p + S_APP_WHY + 1, S_VERSION - S_APP_WHY - 1))
 		return kerr_set(e, "state slot", "%s: reserved bytes not zero",
 				state_slot_name(i));
 	s->bootable = !!(p[S_FLAGS] & SF_BOOTABLE);
@@ -91,7 +143,8 @@ decode_slot(const uint8_t *p, int i, struct state_slot *s, struct kerr *e)
 	if (s->trial && (!s->bootable || s->committed || !s->known))
 		return kerr_set(e, "state slot", "%s: bad trial flags 0x%02x",
 				state_slot_name(i), p[S_FLAGS]);
-	if (s->fail >= STATE_FAIL_MAX)
+	if (s->fail >= STATE_FAIL_MAX ||
+	    (format < 3 && s->fail >= STATE_FAIL_EXIT))
 		return kerr_set(e, "state slot", "%s: unknown failure %u",
 				state_slot_name(i), s->fail);
 	memcpy(s->digest, p + S_DIGEST, STATE_DIGEST);
@@ -113,7 +166,7 @@ decode_slot(const uint8_t *p, int i, struct state_slot *s, struct kerr *e)
 		return kerr_set(e, "state slot", "%s: text without failure",
 				state_slot_name(i));
 	memcpy(s->fail_text, t, n);
-	return 0;
+	return decode_app(p, i, format, s, e);
 }
 
 /* The failed-image table: entries in use first, each once, then zeros. */
@@ -239,6 +292,7 @@ state_decode(const uint8_t rec[STATE_REC_SIZE], struct state *st,
 	     struct kerr *e)
 {
 	uint32_t crc = crc32_update(0, rec, R_CRC);
+	uint32_t format = le_get32(rec + R_FORMAT);
 
 	memset(st, 0, sizeof(*st));
 	st->copy = -1;
@@ -247,12 +301,11 @@ state_decode(const uint8_t rec[STATE_REC_SIZE], struct state *st,
 	if (le_get32(rec + R_CRC) != crc)
 		return kerr_set(e, "state crc", "stored %08x, computed %08x",
 				le_get32(rec + R_CRC), crc);
-	if (le_get32(rec + R_FORMAT) != STATE_FORMAT &&
-	    le_get32(rec + R_FORMAT) != 1)
-		return kerr_set(e, "state format", "format %u, want 1 or %u",
-				le_get32(rec + R_FORMAT), STATE_FORMAT);
+	if (format < 1 || format > STATE_FORMAT)
+		return kerr_set(e, "state format", "format %u, want 1 to %u",
+				format, STATE_FORMAT);
 	/* Format 1 had no digests and no failed images: zero there. */
-	if (le_get32(rec + R_FORMAT) == 1 &&
+	if (format == 1 &&
 	    (!bytes_zero(rec + R_FAILED, R_CRC - R_FAILED) ||
 	     !bytes_zero(rec + R_SLOT0 + S_DIGEST, STATE_DIGEST) ||
 	     !bytes_zero(rec + R_SLOT0 + R_SLOT_SIZE + S_DIGEST, STATE_DIGEST)))
@@ -274,7 +327,7 @@ state_decode(const uint8_t rec[STATE_REC_SIZE], struct state *st,
 	st->committed_slot = rec[R_CSLOT];
 	st->factory_reset = !!(rec[R_FLAGS] & RF_FACTORY_RESET);
 	for (int i = 0; i < STATE_NSLOTS; i++) {
-		if (decode_slot(rec + R_SLOT0 + i * R_SLOT_SIZE, i,
+		if (decode_slot(rec + R_SLOT0 + i * R_SLOT_SIZE, i, format,
 				&st->slot[i], e))
 			return -1;
 		if (st->slot[i].committed != (i == st->committed_slot))

@@ -27,7 +27,7 @@
 #define STATE_REC_SIZE 512
 #define STATE_COPY_STRIDE 4096 /* copy i lives at i * STATE_COPY_STRIDE */
 #define STATE_MIN_SIZE (2 * STATE_COPY_STRIDE) /* partition size needed */
-#define STATE_FORMAT 2 /* written; format 1 is still read */
+#define STATE_FORMAT 3 /* written; formats 1 and 2 are still read */
 #define STATE_NSLOTS 2
 #define STATE_NO_SLOT (-1)
 #define STATE_MAX_TRIES 100 /* tries given to a trial slot: 1..100 */
@@ -48,7 +48,22 @@ enum state_fail {
 	STATE_FAIL_ROLLBACK,  /* epoch below the rollback floor */
 	STATE_FAIL_MOUNT,     /* image verified but could not be mounted */
 	STATE_FAIL_OTHER,
-	STATE_FAIL_MAX /* first invalid value */
+	STATE_FAIL_EXIT, /* the app ended before it was healthy
+			    (format 3) */
+	STATE_FAIL_MAX	 /* first invalid value */
+};
+
+/*
+ * How the app of a slot ended the last time it failed (one byte, format
+ * 3). A status above 128 from the app's reaper is a signal (128 + N), as
+ * a shell reports it.
+ */
+enum state_app_end {
+	STATE_APP_NONE = 0, /* nothing recorded */
+	STATE_APP_EXITED,   /* exited with status app_code */
+	STATE_APP_SIGNALED, /* killed by signal app_code (1..127) */
+	STATE_APP_RUNNING,  /* still running when judged (hung, not ready) */
+	STATE_APP_END_MAX
 };
 
 struct state_slot {
@@ -63,6 +78,13 @@ struct state_slot {
 	uint8_t fail;		      /* enum state_fail of the last failure */
 	uint64_t fail_boot;	      /* boot_count when it was recorded */
 	char fail_text[STATE_FAIL_TEXT + 1]; /* NUL-terminated */
+	/* The app's last failure on this slot (format 3; state_note_app). */
+	uint8_t app_end;      /* enum state_app_end; NONE: the rest zero */
+	uint8_t app_code;     /* exit status or signal number */
+	uint8_t app_why;      /* enum state_fail: EXIT, CRASH, WATCHDOG,
+				 NOT_READY or CORRUPT */
+	uint64_t app_version; /* version of the image it ran from */
+	uint64_t app_boot;    /* boot_count when it was recorded */
 };
 
 /* An image that failed on this device (docs/FORMAT.md §3.5). */
@@ -108,7 +130,8 @@ void state_default(struct state *st);
 /* Record bytes <-> struct. decode is strict: magic, format, CRC, every
  * reserved byte zero, enums and flags in range, strings NUL-terminated
  * and printable, exactly the committed slot flagged committed. It reads
- * format 1 (no digests, no failed images) and 2; encode writes 2. */
+ * format 1 (no digests, no failed images), 2 (no app status) and 3;
+ * encode writes 3. */
 void state_encode(const struct state *st, uint8_t rec[STATE_REC_SIZE]);
 int state_decode(const uint8_t rec[STATE_REC_SIZE], struct state *st,
 		 struct kerr *e);
@@ -182,6 +205,23 @@ int state_commit(struct state *st, int slot, struct kerr *e);
  * image as failed (state_remember_failed). -1 on a bad slot or reason. */
 int state_mark_bad(struct state *st, int slot, int reason, const char *text,
 		   struct kerr *e);
+
+/*
+ * The app on slot failed: how it ended (enum state_app_end; code: the
+ * exit status or signal), why that counts (STATE_FAIL_EXIT, _CRASH,
+ * _WATCHDOG, _NOT_READY, _CORRUPT) and the version it ran, stamped with
+ * boot_count. It replaces the slot's last app status and marks nothing
+ * bad: a trial with tries left is tried again, and the mark of its last
+ * try ("tries") cites it. An install into the slot forgets it. -1 on a
+ * bad slot, end, code or reason.
+ */
+int state_note_app(struct state *st, int slot, uint64_t version, int end,
+		   unsigned code, int why, struct kerr *e);
+
+/* The app status of s as one line ("v3 exited 1 before healthy"), NUL-
+ * terminated in buf (truncated to cap); "" when none is recorded.
+ * Returns the length written. */
+size_t state_app_text(const struct state_slot *s, char *buf, size_t cap);
 
 /* Installer, before the first byte is written: the (non-committed) slot
  * is not bootable, version unknown, reason STATE_FAIL_INSTALL. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* A/B boot decisions on the state record: pure functions, no I/O. */
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/update/state.h"
@@ -10,7 +11,16 @@ static const char *const fail_names[STATE_FAIL_MAX] = {
     [STATE_FAIL_CRASH] = "crash",	  [STATE_FAIL_WATCHDOG] = "watchdog",
     [STATE_FAIL_NOT_READY] = "not-ready", [STATE_FAIL_INSTALL] = "install",
     [STATE_FAIL_ROLLBACK] = "rollback",	  [STATE_FAIL_MOUNT] = "mount",
-    [STATE_FAIL_OTHER] = "other",
+    [STATE_FAIL_OTHER] = "other",	  [STATE_FAIL_EXIT] = "exit",
+};
+
+/* After an app status's end: why it counts (state_app_text). */
+static const char *const app_why_text[STATE_FAIL_MAX] = {
+    [STATE_FAIL_EXIT] = " before healthy",
+    [STATE_FAIL_CRASH] = " in a crash loop",
+    [STATE_FAIL_WATCHDOG] = ", no WATCHDOG=1",
+    [STATE_FAIL_NOT_READY] = ", no READY=1 in time",
+    [STATE_FAIL_CORRUPT] = " on a corrupted image",
 };
 
 static int
@@ -37,6 +47,16 @@ image_failure(int reason)
 	return reason == STATE_FAIL_TRIES || reason == STATE_FAIL_CRASH ||
 	       reason == STATE_FAIL_WATCHDOG ||
 	       reason == STATE_FAIL_NOT_READY || reason == STATE_FAIL_MOUNT;
+}
+
+static void
+forget_app(struct state_slot *s)
+{
+	s->app_end = STATE_APP_NONE;
+	s->app_code = 0;
+	s->app_why = 0;
+	s->app_version = 0;
+	s->app_boot = 0;
 }
 
 static void
@@ -81,10 +101,18 @@ state_choose_slot(struct state *st, struct state_choice *c)
 	const struct state_slot *o = &st->slot[other];
 
 	c->changed = 0;
-	/* A trial that has used its last try did not become healthy. */
+	/* A trial that has used its last try did not become healthy: the
+	 * mark says what its app did last, if that is known. */
 	if (o->trial && !o->tries) {
-		mark_bad(st, other, STATE_FAIL_TRIES,
-			 "trial boots used up; back to committed slot");
+		char why[STATE_FAIL_TEXT + 1], app[sizeof(why) - 15];
+
+		if (o->app_version == o->version &&
+		    state_app_text(o, app, sizeof(app)))
+			snprintf(why, sizeof(why), "tries used up: %s", app);
+		else
+			snprintf(why, sizeof(why),
+				 "trial boots used up; back to committed slot");
+		mark_bad(st, other, STATE_FAIL_TRIES, why);
 		c->changed = 1;
 	}
 	if (is_trial(st, other)) {
@@ -170,6 +198,61 @@ state_mark_bad(struct state *st, int slot, int reason, const char *text,
 }
 
 int
+state_note_app(struct state *st, int slot, uint64_t version, int end,
+	       unsigned code, int why, struct kerr *e)
+{
+	struct state_slot *s;
+
+	if (check_slot(slot, e))
+		return -1;
+	if (end <= STATE_APP_NONE || end >= STATE_APP_END_MAX || why < 0 ||
+	    why >= STATE_FAIL_MAX || !app_why_text[why])
+		return kerr_set(e, "state app", "no app end %d, reason %d", end,
+				why);
+	if (code > 255 ||
+	    (end == STATE_APP_SIGNALED && (!code || code > 127)) ||
+	    (end == STATE_APP_RUNNING && code))
+		return kerr_set(e, "state app", "code %u with end %d", code,
+				end);
+	s = &st->slot[slot];
+	s->app_end = (uint8_t)end;
+	s->app_code = (uint8_t)code;
+	s->app_why = (uint8_t)why;
+	s->app_version = version;
+	s->app_boot = st->boot_count;
+	return 0;
+}
+
+size_t
+state_app_text(const struct state_slot *s, char *buf, size_t cap)
+{
+	const char *why =
+	    s->app_why < STATE_FAIL_MAX ? app_why_text[s->app_why] : NULL;
+	int n;
+
+	if (!cap)
+		return 0;
+	buf[0] = 0;
+	if (s->app_end == STATE_APP_EXITED)
+		n = snprintf(buf, cap, "v%llu exited %u%s",
+			     (unsigned long long)s->app_version, s->app_code,
+			     why ? why : "");
+	else if (s->app_end == STATE_APP_SIGNALED)
+		n = snprintf(buf, cap, "v%llu killed by signal %u%s",
+			     (unsigned long long)s->app_version, s->app_code,
+			     why ? why : "");
+	else if (s->app_end == STATE_APP_RUNNING)
+		n = snprintf(buf, cap, "v%llu still running%s",
+			     (unsigned long long)s->app_version,
+			     why ? why : "");
+	else
+		return 0;
+	if (n < 0)
+		return buf[0] = 0, 0;
+	return (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+int
 state_mark_unbootable(struct state *st, int slot, struct kerr *e)
 {
 	struct state_slot *s;
@@ -181,6 +264,7 @@ state_mark_unbootable(struct state *st, int slot, struct kerr *e)
 				state_slot_name(slot));
 	mark_bad(st, slot, STATE_FAIL_INSTALL, "install started, not finished");
 	s = &st->slot[slot];
+	forget_app(s); /* it was about the image now overwritten */
 	s->known = 0;
 	s->version = 0;
 	s->epoch = 0;
@@ -209,6 +293,7 @@ state_set_trial(struct state *st, int slot, unsigned tries, uint64_t version,
 		    (unsigned long long)epoch, (unsigned long long)st->floor);
 	s = &st->slot[slot];
 	mark_bad(st, slot, STATE_FAIL_NONE, NULL);
+	forget_app(s);
 	s->bootable = 1;
 	s->committed = 0;
 	s->trial = 1;

@@ -34,6 +34,7 @@ base(uint8_t rec[STATE_REC_SIZE], uint64_t seq)
 	state_set_trial(&st, 1, 3, 12, 4, dg, NULL);
 	state_remember_failed(&st, 11, dg);
 	state_mark_bad(&st, 0, STATE_FAIL_CORRUPT, "dm-verity", NULL);
+	state_note_app(&st, 1, 12, STATE_APP_EXITED, 1, STATE_FAIL_EXIT, NULL);
 	state_encode(&st, rec);
 }
 
@@ -84,10 +85,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t back[STATE_REC_SIZE];
 
 		/* A record that decodes re-encodes to the very same bytes
-		 * (format 1 ones as format 2: the format word aside). */
+		 * (formats 1 and 2 as format 3: the format word aside). */
 		state_encode(&st, back);
-		if (rec[st.copy][8] == 1) {
-			back[8] = 1;
+		if (rec[st.copy][8] != back[8]) {
+			back[8] = rec[st.copy][8];
 			reseal(back);
 		}
 		if (memcmp(back, rec[st.copy], sizeof(back)))
@@ -105,8 +106,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();
 	if (mode & 8)
 		state_commit(&st, c.slot, &e);
-	if (mode & 16)
+	if (mode & 16) {
+		state_note_app(&st, c.slot, size, 1 + (mode >> 6) % 3,
+			       (mode >> 6) % 3 == 1 ? 9 : 0, STATE_FAIL_CRASH,
+			       &e);
 		state_mark_bad(&st, c.slot, STATE_FAIL_CRASH, "fuzz", &e);
+	}
 	if (mode & 32)
 		state_set_trial(&st, !st.committed_slot, 1 + (mode >> 6),
 				st.floor, st.floor, rec[0], &e);

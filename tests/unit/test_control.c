@@ -263,6 +263,28 @@ test_reply(void)
 		  strstr(buf, "failed_version=7\n") &&
 		  strstr(buf, "slot.digest=0000"),
 	      "state lines:\n%s", buf);
+	CHECK(
+	    strstr(buf, "last_failure=slot b: not-ready: no READY in 60 s\n") &&
+		!strstr(buf, "slot.app="),
+	    "last failure without an app status:\n%s", buf);
+	/* The app status: per slot, and the newest failure on top. */
+	st.boot_count = 5;
+	state_note_app(&st, 0, 4, STATE_APP_EXITED, 3, STATE_FAIL_EXIT, NULL);
+	off = 0;
+	CHECK(!control_put_state(buf, sizeof(buf), &off, &st) &&
+		  strstr(buf, "last_failure=slot a v4 exited 3 before healthy\n"
+			      "slot=a\n") &&
+		  strstr(buf, "slot.app=v4 exited 3 before healthy\n"
+			      "slot.app_boot=5\nslot=b\n"),
+	      "app status lines:\n%s", buf);
+	st.boot_count = 6;
+	state_note_app(&st, 1, 7, STATE_APP_SIGNALED, 9, STATE_FAIL_NOT_READY,
+		       NULL);
+	off = 0;
+	CHECK(!control_put_state(buf, sizeof(buf), &off, &st) &&
+		  strstr(buf, "last_failure=slot b v7 killed by signal 9, no "
+			      "READY=1 in time (not-ready)\n"),
+	      "the newer, with its mark's reason:\n%s", buf);
 	int lines = 0, okp = 1;
 	for (char *p = buf, *nl; (nl = strchr(p, '\n')); p = nl + 1, lines++)
 		okp &= !control_parse_reply(p, (size_t)(nl - p), &r, NULL);

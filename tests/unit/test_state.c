@@ -2,6 +2,7 @@
 /* Unit tests of the A/B state record: power cuts, codec edges, decisions. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -160,6 +161,9 @@ busy_state(struct state *st, unsigned salt)
 	state_remember_failed(st, 42 + salt, dg);
 	state_remember_failed(st, 43, NULL);
 	state_set_factory_reset(st, salt & 1);
+	CHECK(!state_note_app(st, 0, 41, STATE_APP_SIGNALED, 9,
+			      STATE_FAIL_CRASH, &e),
+	      "note app: %s", e.detail);
 }
 
 /* Power cut at every byte and every write call, three tear orders. */
@@ -363,6 +367,8 @@ test_format1(const uint8_t *v2)
 	struct kerr e;
 
 	busy_state(&st, 0);
+	memset(&st.slot[0].app_end, 0,
+	       sizeof(st.slot[0]) - offsetof(struct state_slot, app_end));
 	st.nfailed = 0;
 	memset(st.failed, 0, sizeof(st.failed));
 	memset(st.slot[1].digest, 0, STATE_DIGEST);
@@ -385,6 +391,55 @@ test_format1(const uint8_t *v2)
 	CHECK(state_decode(rec, &got, &e) == -1, "digest of an unknown image");
 }
 
+/*
+ * A format 2 record (before app statuses): read as it is; an app status
+ * or the reason "exit" in it is refused. The app status round-trips in
+ * format 3, and says what the app did.
+ */
+static void
+test_format2(void)
+{
+	uint8_t rec[STATE_REC_SIZE];
+	struct state st, got;
+	struct kerr e;
+	char text[64];
+
+	busy_state(&st, 1);
+	state_encode(&st, rec);
+	CHECK(!state_decode(rec, &got, &e) && same(&got, &st) &&
+		  got.slot[0].app_end == STATE_APP_SIGNALED &&
+		  got.slot[0].app_code == 9 &&
+		  got.slot[0].app_why == STATE_FAIL_CRASH &&
+		  got.slot[0].app_version == 41 && got.slot[0].app_boot == 1001,
+	      "app status round trip: %s", e.detail);
+	CHECK(rec[56 + 3] == STATE_APP_SIGNALED && rec[56 + 4] == 9 &&
+		  rec[56 + 5] == STATE_FAIL_CRASH && rec[56 + 112] == 41 &&
+		  rec[56 + 120] == 0xe9 && rec[56 + 121] == 3,
+	      "app status bytes");
+	CHECK(state_app_text(&got.slot[0], text, sizeof(text)) == 38 &&
+		  !strcmp(text, "v41 killed by signal 9 in a crash loop"),
+	      "app text '%s'", text);
+	rec[8] = 2;
+	reseal(rec);
+	CHECK(state_decode(rec, &got, &e) == -1 &&
+		  strstr(e.detail, "before format 3"),
+	      "format 2 with an app status: %s", e.detail);
+	memset(&st.slot[0].app_end, 0,
+	       sizeof(st.slot[0]) - offsetof(struct state_slot, app_end));
+	state_encode(&st, rec);
+	rec[8] = 2;
+	reseal(rec);
+	CHECK(!state_decode(rec, &got, &e) && same(&got, &st),
+	      "format 2 read: %s", e.detail);
+	state_mark_bad(&st, 1, STATE_FAIL_EXIT, "exited", &e);
+	state_encode(&st, rec);
+	CHECK(!state_decode(rec, &got, &e), "reason exit in format 3: %s",
+	      e.detail);
+	rec[8] = 2;
+	reseal(rec);
+	CHECK(state_decode(rec, &got, &e) == -1, "reason exit in format 2");
+}
+
 static void
 test_codec(void)
 {
@@ -400,7 +455,7 @@ test_codec(void)
 	CHECK(same(&st, &got) &&
 		  !strcmp(got.slot[1].fail_text, "exit status 3??"),
 	      "text '%s'", got.slot[1].fail_text);
-	CHECK(!memcmp(rec, "KEELSTAT", 8) && rec[8] == 2 && rec[12] == 0 &&
+	CHECK(!memcmp(rec, "KEELSTAT", 8) && rec[8] == 3 && rec[12] == 0 &&
 		  rec[13] == 2,
 	      "header bytes");
 	/* Two remembered by hand, the crash of B's trial image by the mark. */
@@ -424,7 +479,7 @@ test_codec(void)
 		uint8_t val;
 		const char *what;
 	} cases[] = {
-	    {8, 3, "format 3"},
+	    {8, 4, "format 4"},
 	    {8, 0, "format 0"},
 	    {13, 0, "size 0"},
 	    {48, 2, "slot 2"},
@@ -432,9 +487,18 @@ test_codec(void)
 	    {50, 1, "reserved"},
 	    {480, 1, "tail"},
 	    {56, 0x10, "slot flags"},
-	    {56 + 3, 1, "slot reserved"},
+	    {56 + 6, 1, "slot reserved"},
+	    {56 + 7, 1, "slot reserved 7"},
+	    {56 + 3, 4, "app end 4"},
+	    {56 + 5, STATE_FAIL_TRIES, "app reason tries"},
+	    {56 + 5, 0, "app reason none"},
+	    {56 + 4, 0, "signal 0"},
+	    {56 + 4, 128, "signal 128"},
+	    {184 + 4, 1, "app code without an end"},
+	    {184 + 127, 1, "app boot without an end"},
+	    {184 + 112, 1, "app version without an end"},
 	    {56 + 2, 99, "reason"},
-	    {56 + 115, 1, "slot tail"},
+	    {184 + 115, 1, "slot tail"},
 	    {184 + 1, 101, "tries"},
 	    {56 + 1, 1, "tries on committed"},
 	    {184 + 32 + 47, 'x', "text unterminated"},
@@ -465,6 +529,7 @@ test_codec(void)
 	reseal(bad);
 	CHECK(state_decode(bad, &got, &e) == -1, "failed entry after a hole");
 	test_format1(rec);
+	test_format2();
 	CHECK(!strcmp(state_fail_name(STATE_FAIL_TRIES), "tries") &&
 		  !strcmp(state_fail_name(99), "?") &&
 		  !strcmp(state_slot_name(1), "b"),
@@ -485,7 +550,7 @@ test_walk(void)
 	for (int i = 0; i < 20000; i++) {
 		int slot = (int)(rnd(&s) % 2);
 
-		switch (rnd(&s) % 8) {
+		switch (rnd(&s) % 9) {
 		case 0:
 			state_choose_slot(&st, &c);
 			break;
@@ -499,7 +564,7 @@ test_walk(void)
 			state_commit(&st, slot, NULL);
 			break;
 		case 4:
-			state_mark_bad(&st, slot, 1 + (int)(rnd(&s) % 10),
+			state_mark_bad(&st, slot, 1 + (int)(rnd(&s) % 11),
 				       "walk", NULL);
 			break;
 		case 5:
@@ -512,6 +577,11 @@ test_walk(void)
 			break;
 		case 7:
 			state_set_factory_reset(&st, (int)(rnd(&s) & 1));
+			break;
+		case 8:
+			state_note_app(&st, slot, rnd(&s),
+				       1 + (int)(rnd(&s) % 3), rnd(&s) % 130,
+				       1 + (int)(rnd(&s) % 11), NULL);
 			break;
 		}
 		state_encode(&st, rec);

@@ -44,15 +44,30 @@ test_decisions(void)
 		CHECK(st.slot[1].tries == 2 - i, "tries %u", st.slot[1].tries);
 		CHECK(st.committed_slot == 0 && st.slot[0].bootable,
 		      "committed demoted");
+		/* its app exits before it is healthy: kept, not marked */
+		CHECK(!state_note_app(&st, 1, 2, STATE_APP_EXITED, 3 + i,
+				      STATE_FAIL_EXIT, &e),
+		      "note app %d: %s", i, e.detail);
+		CHECK(st.slot[1].bootable && st.slot[1].trial &&
+			  st.slot[1].fail == STATE_FAIL_NONE &&
+			  st.slot[1].app_code == 3 + i &&
+			  st.slot[1].app_boot == (uint64_t)i + 1,
+		      "app noted %d", i);
 	}
 	state_count_boot(&st);
 	state_choose_slot(&st, &c);
 	CHECK(c.slot == 0 && c.kind == STATE_BOOT_COMMITTED && c.changed,
 	      "tries used up: %d %d %d", c.slot, c.kind, c.changed);
 	CHECK(!st.slot[1].bootable && st.slot[1].fail == STATE_FAIL_TRIES &&
-		  st.slot[1].fail_boot == 4 && st.slot[1].fail_text[0],
+		  st.slot[1].fail_boot == 4,
 	      "reason recorded: %u at %llu", st.slot[1].fail,
 	      (unsigned long long)st.slot[1].fail_boot);
+	CHECK(!strcmp(st.slot[1].fail_text,
+		      "tries used up: v2 exited 5 before healthy"),
+	      "the mark cites the app: '%s'", st.slot[1].fail_text);
+	CHECK(st.slot[1].app_end == STATE_APP_EXITED &&
+		  st.slot[1].app_version == 2 && st.slot[1].app_boot == 3,
+	      "the app status stays with the mark");
 	state_choose_slot(&st, &c);
 	CHECK(c.slot == 0 && !c.changed, "stable after fallback");
 	/* A second update that becomes healthy: commit raises the floor. */
@@ -60,6 +75,9 @@ test_decisions(void)
 	CHECK(state_set_trial(&st, 1, 2, 3, 0, NULL, &e) == -1,
 	      "epoch below floor");
 	CHECK(!state_set_trial(&st, 1, 2, 3, 4, NULL, &e), "trial v3");
+	CHECK(st.slot[1].app_end == STATE_APP_NONE && !st.slot[1].app_code &&
+		  !st.slot[1].app_version && !st.slot[1].app_boot,
+	      "an install forgets the old image's app status");
 	state_choose_slot(&st, &c);
 	CHECK(c.slot == 1 && c.kind == STATE_BOOT_TRIAL, "trial v3 boot");
 	CHECK(!state_begin_trial(&st, 1, &e), "begin v3");
@@ -280,10 +298,78 @@ test_proof(void)
 	      "digest learnt");
 }
 
+/* state_note_app's refusals, the texts, a trial mark without a status. */
+static void
+test_app(void)
+{
+	struct state st;
+	struct state_choice c;
+	struct kerr e;
+	char t[64];
+
+	state_default(&st);
+	CHECK(state_note_app(&st, 2, 1, STATE_APP_EXITED, 1, STATE_FAIL_EXIT,
+			     &e) == -1,
+	      "slot 2");
+	CHECK(state_note_app(&st, 0, 1, STATE_APP_NONE, 0, STATE_FAIL_EXIT,
+			     &e) == -1,
+	      "end none");
+	CHECK(state_note_app(&st, 0, 1, STATE_APP_END_MAX, 0, STATE_FAIL_EXIT,
+			     &e) == -1,
+	      "end max");
+	CHECK(state_note_app(&st, 0, 1, STATE_APP_EXITED, 1, STATE_FAIL_TRIES,
+			     &e) == -1,
+	      "reason tries");
+	CHECK(state_note_app(&st, 0, 1, STATE_APP_EXITED, 256, STATE_FAIL_EXIT,
+			     &e) == -1,
+	      "status 256");
+	CHECK(state_note_app(&st, 0, 1, STATE_APP_SIGNALED, 0, STATE_FAIL_EXIT,
+			     &e) == -1,
+	      "signal 0");
+	CHECK(state_note_app(&st, 0, 1, STATE_APP_RUNNING, 1,
+			     STATE_FAIL_WATCHDOG, &e) == -1,
+	      "running with a code");
+	CHECK(st.slot[0].app_end == STATE_APP_NONE, "refusals change nothing");
+	CHECK(state_app_text(&st.slot[0], t, sizeof(t)) == 0 && !t[0],
+	      "no status: empty");
+	state_note_app(&st, 0, 7, STATE_APP_RUNNING, 0, STATE_FAIL_WATCHDOG,
+		       &e);
+	state_app_text(&st.slot[0], t, sizeof(t));
+	CHECK(!strcmp(t, "v7 still running, no WATCHDOG=1"), "'%s'", t);
+	state_note_app(&st, 0, 7, STATE_APP_RUNNING, 0, STATE_FAIL_NOT_READY,
+		       &e);
+	state_app_text(&st.slot[0], t, sizeof(t));
+	CHECK(!strcmp(t, "v7 still running, no READY=1 in time"), "'%s'", t);
+	state_note_app(&st, 0, 7, STATE_APP_EXITED, 0, STATE_FAIL_EXIT, &e);
+	CHECK(state_app_text(&st.slot[0], t, 8) == 7 && !strcmp(t, "v7 exit"),
+	      "truncated '%s'", t);
+	/* A trial whose app status is of another image: the plain mark. */
+	state_set_trial(&st, 1, 1, 9, 0, NULL, &e);
+	state_begin_trial(&st, 1, &e);
+	state_note_app(&st, 1, 8, STATE_APP_EXITED, 1, STATE_FAIL_EXIT, &e);
+	state_choose_slot(&st, &c);
+	CHECK(st.slot[1].fail == STATE_FAIL_TRIES &&
+		  !strcmp(st.slot[1].fail_text,
+			  "trial boots used up; back to committed slot"),
+	      "other version: '%s'", st.slot[1].fail_text);
+	/* A long version: the mark is cut at its limit, still printable. */
+	state_set_trial(&st, 1, 1, UINT64_MAX, 0, NULL, &e);
+	state_begin_trial(&st, 1, &e);
+	state_note_app(&st, 1, UINT64_MAX, STATE_APP_SIGNALED, 127,
+		       STATE_FAIL_EXIT, &e);
+	state_choose_slot(&st, &c);
+	CHECK(strlen(st.slot[1].fail_text) == STATE_FAIL_TEXT &&
+		  !strncmp(st.slot[1].fail_text,
+			   "tries used up: v18446744073709551615 kil", 40),
+	      "long: '%s'", st.slot[1].fail_text);
+	CHECK(!strcmp(state_fail_name(STATE_FAIL_EXIT), "exit"), "exit name");
+}
+
 int
 main(void)
 {
 	test_decisions();
+	test_app();
 	test_failed();
 	test_proof();
 	return unit_done("state_boot");
