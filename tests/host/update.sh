@@ -149,6 +149,8 @@ for i in 1 2 3 4; do
 done
 has "v3 ran as a trial" "app v3 crashing" bad.out
 has "trial failure reboots" "trial app exited before healthy" bad.out
+has "the trial's failure says how its app ended" \
+	"state: the trial of a failed: v3 exited 1 before healthy" bad.out
 has "tries run out" "booting b as committed" bad.out
 start "app: READY"
 has "back on v2" "app v2 up"
@@ -156,6 +158,14 @@ st >st.out
 same "v2 still committed" "$(val committed)" b
 grep -A12 '^slot=a' st.out | grep -q 'slot.bootable=0' && pass "v3 slot marked bad" || fail "v3 slot: $(cat st.out)"
 same "status: v3 remembered as failed" "$(val failed_version)" 3
+same "status: the last failure, with the app's end" "$(val last_failure)" \
+	"slot a v3 exited 1 before healthy (tries)"
+same "status: slot a's app status" \
+	"$(sed -n '/^slot=a/,/^slot=b/s/^slot.app=//p' st.out)" \
+	"v3 exited 1 before healthy"
+same "status: the mark cites it" \
+	"$(sed -n '/^slot=a/,/^slot=b/s/^slot.fail_text=//p' st.out)" \
+	"tries used up: v3 exited 1 before healthy"
 same "status: the update target is a" "$(val update_target)" a
 cp a.img a.before
 refuse "the version that failed its trial, offered again" \
