@@ -6,13 +6,11 @@
 #include "lib/base/kvfile.h"
 #include "lib/net/netconf.h"
 
-enum key_id { K_DNS, K_SEARCH, K_HOSTNAME, K_NTP, K_N };
+enum key_id { K_DNS, K_SEARCH, K_HOSTNAME, K_NTP, K_SYSLOG, K_N };
 
 static const char *const key_names[K_N] = {
-    [K_DNS] = "dns",
-    [K_SEARCH] = "search",
-    [K_HOSTNAME] = "hostname",
-    [K_NTP] = "ntp",
+    [K_DNS] = "dns", [K_SEARCH] = "search", [K_HOSTNAME] = "hostname",
+    [K_NTP] = "ntp", [K_SYSLOG] = "syslog",
 };
 
 static int
@@ -193,6 +191,26 @@ set_list(struct netconf *c, unsigned k, const char *v, size_t n, struct kerr *e)
 	return 0;
 }
 
+/* "ADDRESS:PORT": an IPv4 host address (no name: nothing to look up
+ * before the log can go out) and a port, both required. */
+static int
+set_syslog(struct netconf *c, const char *v, size_t n, struct kerr *e)
+{
+	const char *colon = memchr(v, ':', n);
+	uint64_t port;
+
+	if (!colon || netaddr_parse(v, (size_t)(colon - v), &c->syslog_addr) ||
+	    !netaddr_host_ok(c->syslog_addr, 32) ||
+	    text_u64(colon + 1, n - (size_t)(colon - v) - 1, &port) < 0 ||
+	    !port || port > 65535) {
+		c->syslog_addr = 0;
+		return kerr_set(e, "netconf",
+				"syslog: not IPV4-ADDRESS:PORT (no names)");
+	}
+	c->syslog_port = (uint16_t)port;
+	return 0;
+}
+
 static int
 set_key(struct netconf *c, const char *key, size_t kl, const char *v, size_t n,
 	struct kerr *e)
@@ -210,6 +228,8 @@ set_key(struct netconf *c, const char *key, size_t kl, const char *v, size_t n,
 	if (c->seen & (1u << k))
 		return kerr_set(e, "netconf", "%s: set twice", key_names[k]);
 	c->seen |= 1u << k;
+	if (k == K_SYSLOG)
+		return set_syslog(c, v, n, e);
 	if (k != K_HOSTNAME)
 		return set_list(c, k, v, n, e);
 	if (n > NETCONF_HOSTNAME_MAX || !netaddr_name_ok(v, n))

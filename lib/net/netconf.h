@@ -52,6 +52,8 @@ struct netconf {
 	char hostname[NETCONF_HOSTNAME_MAX + 1]; /* "" = none */
 	unsigned nntp; /* set: replaces DHCP's servers */
 	struct netconf_server ntp[NETCONF_NTP_MAX];
+	uint32_t syslog_addr; /* remote syslog (network order); 0: none */
+	uint16_t syslog_port;
 	uint32_t seen; /* internal: global keys already set */
 };
 

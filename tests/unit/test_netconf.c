@@ -106,7 +106,8 @@ test_full(void)
 				   "dns=1.1.1.1 9.9.9.9\n"
 				   "search=example.com lan\n"
 				   "hostname=device-7\n"
-				   "ntp=10.0.2.2:12300 pool.ntp.org\n";
+				   "ntp=10.0.2.2:12300 pool.ntp.org\n"
+				   "syslog=10.0.2.2:5514\n";
 
 	CHECK(parse(text) == 0, "full: %s", e.detail);
 	CHECK(c.nif == 4, "interfaces %u", c.nif);
@@ -126,7 +127,10 @@ test_full(void)
 	      "ntp 0");
 	CHECK(!strcmp(c.ntp[1].host, "pool.ntp.org") && c.ntp[1].port == 123,
 	      "ntp 1");
-	CHECK(parse("") == 0 && c.nif == 0 && c.ndns == 0, "empty file");
+	CHECK(c.syslog_addr == ip("10.0.2.2") && c.syslog_port == 5514,
+	      "syslog");
+	CHECK(parse("") == 0 && c.nif == 0 && c.ndns == 0 && !c.syslog_addr,
+	      "empty file");
 	CHECK(parse("dns=10.0.2.3") == 0 && c.ndns == 1, "no final newline");
 }
 
@@ -168,6 +172,14 @@ test_refusals(void)
 	refused("ntp=10.0.2.2:65536\n", "bad entry");
 	refused("ntp=10.0.2.2:\n", "bad entry");
 	refused("ntp=-x.org\n", "bad entry");
+	refused("syslog=10.0.2.2\n", "syslog");
+	refused("syslog=10.0.2.2:\n", "syslog");
+	refused("syslog=10.0.2.2:0\n", "syslog");
+	refused("syslog=10.0.2.2:65536\n", "syslog");
+	refused("syslog=logs.example:514\n", "no names");
+	refused("syslog=0.0.0.0:514\n", "syslog");
+	refused("syslog=10.0.2.2:514 10.0.2.3:514\n", "syslog");
+	refused("syslog=10.0.2.2:514\nsyslog=10.0.2.2:514\n", "twice");
 	refused("dns = 1.1.1.1\n", "unknown key");
 	refused("=1\n", "not key=value");
 	refused("dns\n", "not key=value");
