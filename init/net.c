@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,7 +18,9 @@
  * app sees that file read-only at /etc/resolv.conf. PID 1 opens its
  * configuration for it (it cannot read the etc partition) and hands it
  * the descriptors: 4 the image's /etc/keel/network.conf, 5 the device's
- * (the etc partition's upper layer), either absent.
+ * (the etc partition's upper layer), either absent; 6 a socket on which
+ * PID 1 serves it the log as to a `keel logs -f` client (logsrv.c, never
+ * blocking), for network.conf's syslog= (keel net closes it without).
  */
 #define NET_CAPS                                                               \
 	((1ull << 10) | (1ull << 12) | (1ull << 25)) /* NET_BIND_SERVICE,      \
@@ -28,6 +31,24 @@
 static int net_on;
 static int64_t synced_at; /* the last SNTP sync keel-init saved */
 
+/* One end of a socket pair PID 1 serves as a `logs follow 0` reader
+ * into *fd, or -1 (no socket, or every reader busy: keel net is told). */
+static void
+log_stream(int *fd)
+{
+	struct control_req r = {.cmd = CONTROL_LOGS, .follow = 1, .lines = 0};
+	int sp[2];
+
+	*fd = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+		klog("net: log stream: %s", strerror(errno));
+		return;
+	}
+	logsrv_start(sp[0], &r); /* takes its own copy */
+	close(sp[0]);
+	*fd = sp[1];
+}
+
 static int
 prepare(char **argv, int max, int *fds)
 {
@@ -35,6 +56,7 @@ prepare(char **argv, int max, int *fds)
 	int n = 0;
 
 	agent_open_confs(CONF_NAME, "net", fds);
+	log_stream(&fds[2]);
 	snprintf(floor, sizeof(floor), "%llu",
 		 (unsigned long long)g.meta.h.build_time);
 	argv[n++] = "--status-fd";
@@ -50,6 +72,10 @@ prepare(char **argv, int max, int *fds)
 	if (fds[1] >= 0) {
 		argv[n++] = "--override-fd";
 		argv[n++] = "5";
+	}
+	if (fds[2] >= 0) {
+		argv[n++] = "--log-fd";
+		argv[n++] = "6";
 	}
 	if (g.test) { /* a host's clock is not keel net's to set */
 		argv[n++] = "--clock";

@@ -25,7 +25,7 @@
 
 #define NET_USAGE                                                              \
 	"keel net --standalone|--status-fd N [--config FILE] [--resolv FILE] " \
-	"[--floor SECONDS] [--clock set|measure]"
+	"[--floor SECONDS] [--clock set|measure] [--log-fd N]"
 #define BCAST 0xffffffffu
 
 struct net_agent net = {.status_fd = -1};
@@ -319,6 +319,8 @@ wait_ms(uint64_t now)
 	for (unsigned i = 0; i < net.n; i++)
 		if (net.ifs[i].fd >= 0 && dhcpc_next(&net.ifs[i].dc) < next)
 			next = dhcpc_next(&net.ifs[i].dc);
+	if (netlog_next(now) < next)
+		next = netlog_next(now);
 	if (next <= now)
 		return 0;
 	return next - now > 60000 ? 60000 : (int)(next - now);
@@ -339,9 +341,9 @@ static int
 loop(int sig)
 {
 	for (;;) {
-		struct pollfd p[2 + NETCONF_IF_MAX + 1];
-		struct netif *owner[2 + NETCONF_IF_MAX + 1] = {0};
-		int n = 2, sntp = -1;
+		struct pollfd p[2 + NETCONF_IF_MAX + 2];
+		struct netif *owner[2 + NETCONF_IF_MAX + 2] = {0};
+		int n = 2, sntp = -1, lg = -1;
 
 		refresh();
 		p[0] = (struct pollfd){sig, POLLIN, 0};
@@ -356,6 +358,10 @@ loop(int sig)
 			sntp = n;
 			p[n++] = (struct pollfd){sntpc_fd(&net.sn), POLLIN, 0};
 		}
+		if (netlog_fd(online()) >= 0) {
+			lg = n;
+			p[n++] = (struct pollfd){netlog_fd(1), POLLIN, 0};
+		}
 		if (poll(p, (nfds_t)n, wait_ms(net_now_ms())) < 0 &&
 		    errno != EINTR)
 			return net_say("poll: %s", strerror(errno)), 1;
@@ -366,6 +372,8 @@ loop(int sig)
 		for (int i = 2; i < n; i++)
 			if (owner[i] && (p[i].revents & POLLIN))
 				netif_dhcp_input(owner[i]);
+		if (lg >= 0 && (p[lg].revents & (POLLIN | POLLHUP | POLLERR)))
+			netlog_input();
 		if (sntp >= 0 && (p[sntp].revents & POLLIN) &&
 		    sntpc_input(&net.sn, net_now_ms()))
 			net.changed = 1;
@@ -383,6 +391,7 @@ struct net_opts {
 	int dflt, over;
 	int64_t floor_s;
 	int measure;	/* --clock measure */
+	int logfd;	/* --log-fd: keel-init's log stream */
 	int standalone; /* run by hand, not by keel-init */
 };
 
@@ -427,7 +436,8 @@ net_args(int argc, char **argv, struct net_opts *o)
 			   (!strcmp(a, "--default-fd") &&
 			    !fd_arg(v, &o->dflt)) ||
 			   (!strcmp(a, "--override-fd") &&
-			    !fd_arg(v, &o->over))))
+			    !fd_arg(v, &o->over)) ||
+			   (!strcmp(a, "--log-fd") && !fd_arg(v, &o->logfd))))
 			return -1;
 	}
 	return 0;
@@ -436,7 +446,7 @@ net_args(int argc, char **argv, struct net_opts *o)
 int
 cmd_net(int argc, char **argv)
 {
-	struct net_opts o = {NULL, -1, -1, 0, 0, 0};
+	struct net_opts o = {NULL, -1, -1, 0, 0, -1, 0};
 	sigset_t set;
 	int sig;
 
@@ -462,6 +472,7 @@ cmd_net(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	sig = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	configure(o.dflt, o.over);
+	netlog_init(o.logfd);
 	sntpc_init(&net.sn, o.floor_s, o.measure);
 	if (sig < 0 || rtnl_open(&net.rt) < 0)
 		return keel_errf("net", "netlink", "%s", strerror(errno));

@@ -122,4 +122,13 @@ void netif_dhcp_input(struct netif *f);
 void netif_dhcp_timers(uint64_t now_ms);
 void netif_release(struct netif *f);
 
+/* Remote syslog (netlog.c): keel-init's log stream on fd (-1: none),
+ * closed at once without network.conf's syslog=; the fd to poll (-1:
+ * none yet: no address up and not NETLOG_WAIT_MS since the start), when
+ * the loop must wake for it, and what to do when it is readable. */
+void netlog_init(int fd);
+int netlog_fd(int online);
+uint64_t netlog_next(uint64_t now_ms);
+void netlog_input(void);
+
 #endif

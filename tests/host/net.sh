@@ -6,7 +6,8 @@
 # its read-only bind as it changes, the agent's rights and descriptors,
 # status and log lines, a restart after a kill, the release at shutdown,
 # network.conf from the image and the etc partition (refused ones, a
-# symlink, a whiteout); and keel run --net host|none.
+# symlink, a whiteout), the log sent as RFC 5424 syslog over UDP; and
+# keel run --net host|none.
 . "$(dirname "$0")/../lib.sh"
 
 INIT=$O/keel-init
@@ -19,10 +20,10 @@ if [ "$(id -u)" != 0 ] || [ -z "$BB" ] || ! "$BB" --list | grep -qx udhcpd ||
 fi
 cd "$WORK" || exit 1
 VS=kv$$s VD=kv$$d
-UPID= SPID= QPID= S= D=
+UPID= SPID= QPID= LPID= S= D=
 cleanup() {
 	# (pkill -P: the servers run under nsenter in a subshell)
-	for p in $QPID $UPID $SPID $S $D; do
+	for p in $QPID $UPID $SPID $LPID $S $D; do
 		pkill -P "$p" 2>/dev/null
 		kill "$p" 2>/dev/null
 	done
@@ -243,13 +244,46 @@ up=$(ls -d etc/.keel-gen-* | sort -t- -k3 -n | tail -n 1)/upper
 mkdir -p "$up/keel"
 printf 'if.%s=static 192.168.77.9/24 192.168.77.1\ndns=9.9.9.9\n' "$VD" \
 	>"$up/keel/network.conf"
+printf 'hostname=press-17\nsyslog=192.168.77.1:5514\n' >>"$up/keel/network.conf"
+# a syslog server: each datagram as one line (its bytes, unchanged)
+inns "$S" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("192.168.77.1", 5514))
+print("ready", flush=True)
+while True:
+    d = s.recv(65535)
+    sys.stdout.buffer.write(b"%d " % len(d) + d + b"\n")
+    sys.stdout.flush()
+' >syslog.out 2>&1 &
+LPID=$!
+for _ in $(seq 50); do grep -q ready syslog.out && break; sleep 0.1; done
 boot static
 has static "network.conf from the etc partition" \
 	'^net: network.conf from the etc partition'
 same "static address" "$(status "net.if.$VD.address")" 192.168.77.9/24
 has static "its DNS for the app, no search (the image's file is replaced)" \
 	'^app: resolv: nameserver 9\.9\.9\.9 $'
+for _ in $(seq 50); do grep -q ' app - - - resolv:' syslog.out && break
+	sleep 0.1; done
+TS='20[0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\.[0-9]\{6\}Z'
+check "syslog: the app's line, RFC 5424, facility user" grep -q \
+	"^[0-9]* <14>1 $TS press-17 app - - - resolv: nameserver 9\.9\.9\.9 \$" \
+	syslog.out
+check "syslog: keel-init's boot lines, from before the network, daemon" \
+	grep -q "^[0-9]* <30>1 $TS press-17 keel - - - state: boot " syslog.out
+check "syslog: the agent's own lines" grep -q \
+	"^[0-9]* <30>1 $TS press-17 net - - - syslog: the log to 192\.168\.77\.1:5514 (RFC 5424 over UDP)\$" \
+	syslog.out
+same "syslog: every datagram one message of at most 1024 bytes" \
+	"$(LC_ALL=C awk '!/^ready$/ && !($1 <= 1024 && $2 ~ /^<[0-9]+>1$/ && length($0) == length($1) + 1 + $1) { n++ } END { print n + 0 }' syslog.out)" 0
+ts=$(sed -n 's/^[0-9]* <14>1 \([^ ]*\) press-17 app - - - resolv:.*/\1/p' syslog.out | head -n 1)
+d=$(($(date -u +%s) - $(date -u -d "$(echo "$ts" | sed 's/\.[0-9]*Z$/Z/')" +%s 2>/dev/null || echo 0)))
+[ "$d" -ge 0 ] && [ "$d" -lt 120 ] && pass "syslog: the line's time, UTC ($ts)" ||
+	fail "syslog: time '$ts' is $d s off"
 halt
+kill "$LPID" 2>/dev/null
+LPID=
 
 # 3. a refused device file: the image's defaults, and the reason
 printf 'if.%s=dhcp\ndns=not-an-address\n' "$VD" >"$up/keel/network.conf"
