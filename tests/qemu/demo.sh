@@ -8,7 +8,8 @@
 # boot and the boot count survive into the second boot. Both boots start
 # with an RTC in 1970: the clock starts at the image's build time, then
 # at the time saved on the var partition, and the second boot's SNTP
-# server on the host (from network.conf on the etc partition) sets it.
+# server on the host (from network.conf on the etc partition) sets it;
+# the same network.conf sends the log to a syslog listener on the host.
 . "$(dirname "$0")/../lib.sh"
 
 BOARD=qemu-x86_64
@@ -27,10 +28,11 @@ for f in "$O/board/$BOARD/vmlinux" "$IMG"; do
 	fi
 done
 
-qpid= spid=
+qpid= spid= lpid=
 cleanup() {
 	[ -z "$qpid" ] || kill "$qpid" 2>/dev/null
 	[ -z "$spid" ] || kill "$spid" 2>/dev/null
+	[ -z "$lpid" ] || kill "$lpid" 2>/dev/null
 	t_cleanup
 }
 trap cleanup EXIT
@@ -186,7 +188,9 @@ stop 1
 # net in the etc partition's network.conf (QEMU forwards the guest's
 # 10.0.2.2 to this machine's loopback), and a saved clock of 2030.
 SPORT=$(free_port)
-echo "ntp=10.0.2.2:$SPORT" >"$WORK/network.conf"
+LPORT=$((SPORT + 1))
+printf 'ntp=10.0.2.2:%s\nhostname=demo-7\nsyslog=10.0.2.2:%s\n' "$SPORT" \
+	"$LPORT" >"$WORK/network.conf"
 : >"$WORK/empty"
 check "network.conf written to the etc partition" onpart keel-etc \
 	"mkdir .keel-gen-1/upper/keel
@@ -199,6 +203,16 @@ sif clock mtime 20300101000000"
 python3 "$TOP/tests/sntpd.py" 127.0.0.1 "$SPORT" --at 2051222400 \
 	>"$WORK/sntpd.log" 2>&1 &
 spid=$!
+# the syslog server: each datagram as one line
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+while True:
+    sys.stdout.buffer.write(s.recv(65535) + b"\n")
+    sys.stdout.flush()
+' "$LPORT" >"$WORK/syslog.out" 2>&1 &
+lpid=$!
 
 # 2. Second boot on the same disk: /etc and /var/lib kept.
 boot 2
@@ -222,9 +236,18 @@ t=$(st time)
 [ -n "$t" ] && [ "$t" -ge 2051222400 ] && [ "$t" -lt 2051223000 ] &&
 	pass "boot 2: the service's clock is the server's (2035)" ||
 	fail "boot 2: the service's clock: '$t'"
+for _ in $(seq 50); do
+	grep -q ' app - - - keel-demo: boot 2' "$WORK/syslog.out" && break
+	sleep 0.2
+done
+check "boot 2: the service's line sent as RFC 5424 syslog to the host" \
+	grep -q '^<14>1 20[3-9][0-9]-[0-9-]*T[0-9:]*\.[0-9]\{6\}Z demo-7 app - - - keel-demo: boot 2, greeting' \
+	"$WORK/syslog.out"
+check "boot 2: keel-init's lines from before the network too" \
+	grep -q '^<30>1 [^ ]* demo-7 keel - - - state: boot ' "$WORK/syslog.out"
 stop 2
-kill "$spid" 2>/dev/null
-spid=
+kill "$spid" "$lpid" 2>/dev/null
+spid= lpid=
 set -- $(part keel-var)
 dd if="$WORK/disk.img" of="$WORK/p" bs=1M skip="$1" count="$2" 2>/dev/null
 e2fsck -fy "$WORK/p" >"$WORK/fsck.out" 2>&1 # the journal: a power cut

@@ -152,7 +152,13 @@ bad | hang)
 	if [ -e "/var/lib/step.$mode" ]; then
 		rm "/var/lib/step.$mode"
 		say "back on v2"
-		[ $mode = bad ] && refuse v3
+		if [ $mode = bad ]; then
+			refuse v3
+			# the saved log of the boot before: the last try's
+			keel logs --boot -1 >/tmp/prev 2>&1
+			say "prev.rc=$?"
+			sed 's/^/ut: prev: /' /tmp/prev
+		fi
 		status back
 		keel poweroff
 	else
@@ -576,7 +582,29 @@ same "bad update: reason: tries" "$(st bad back slot.fail a)" tries
 same "bad update: v3 remembered as failed" \
 	"$(st bad back failed_version)" 3
 refused v3 "version 3 failed on this device before (this very image)" bad
-echo "update: v3 fail_text: $(st bad back slot.fail_text a)"
+same "bad update: the mark cites the app's end" \
+	"$(st bad back slot.fail_text a)" \
+	"tries used up: v3 exited 1 before healthy"
+same "bad update: slot a's app status" "$(st bad back slot.app a)" \
+	"v3 exited 1 before healthy"
+same "bad update: last_failure" "$(st bad back last_failure)" \
+	"slot a v3 exited 1 before healthy (tries)"
+# keel logs --boot -1 on v2: the saved log of the last try (boot.1)
+same "logs --boot -1: exit 0" "$(val bad prev.rc)" 0
+sed -n 's/^app: ut: prev: //p' bad.con >bad.prev
+same "logs --boot -1: the last try, and it alone" \
+	"$(grep -c -e 'trial boot of a, [0-9] tries left' bad.prev)/$(grep -c \
+	-e 'trial boot of a, 0 tries left' bad.prev)" 1/1
+same "logs --boot -1: the bad app's last line, once" \
+	"$(grep -c -e '^\[ *[0-9.]*\] app: ut: v3 exits at once$' bad.prev)" 1
+same "logs --boot -1: keel-init says how the trial failed" \
+	"$(grep -c -e '\] keel: app: exited with status 1 after' -e \
+	'\] keel: state: the trial of a failed: v3 exited 1 before healthy (0 tries left)$' \
+	bad.prev)" 2
+same "logs --boot -1: to the shutdown it caused" \
+	"$(grep -c -e '\] keel: shutdown (trial app exited before healthy): reboot$' \
+	-e '\] keel: shutdown: saving the log$' bad.prev)" 2
+hasnt bad "logs --boot -1: nothing of the v2 boot in it" '^app: ut: prev: .*back on v2'
 same "bad update: the v2 app powered off at the end" \
 	"$(klines bad 'shutdown (control request): power off')" 1
 
@@ -617,6 +645,8 @@ same "hung trial: committed b" "$(st hang back committed)" b
 same "hung trial: slot a not bootable" "$(st hang back slot.bootable a)" 0
 same "hung trial: reason: tries" "$(st hang back slot.fail a)" tries
 same "hung trial: slot a version 4" "$(st hang back slot.version a)" 4
+same "hung trial: its app status, written before the reset" \
+	"$(st hang back slot.app a)" "v4 still running, no WATCHDOG=1"
 same "each watchdog reset said by the next boot" \
 	"$(klines hang 'watchdog: THE LAST BOOT ENDED IN A WATCHDOG RESET')" 3
 
