@@ -354,7 +354,7 @@ int
 ab_app_failed(int code, int why, int now)
 {
 	struct kerr e = {0};
-	struct state_slot *s = &st.slot[g.slot];
+	struct state_slot *s;
 	char text[80];
 	int end = code < 0	? STATE_APP_RUNNING
 		  : code <= 128 ? STATE_APP_EXITED
@@ -365,6 +365,7 @@ ab_app_failed(int code, int why, int now)
 
 	if (g.slot < 0 || g.slot >= STATE_NSLOTS)
 		return -1;
+	s = &st.slot[g.slot];
 	if (state_note_app(&st, g.slot, g.meta.h.version, end, c, why, &e) <
 	    0) {
 		klog("state: app status of %s: %s", state_slot_name(g.slot),
