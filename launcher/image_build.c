@@ -16,6 +16,7 @@
 
 #include "launcher/image_cmd.h"
 #include "lib/base/text.h"
+#include "lib/config/names.h"
 #include "lib/config/oci.h"
 #include "lib/crypto/sha256.h"
 
@@ -123,11 +124,12 @@ add_mount_points(const char *root)
 
 /*
  * The config is checked now, not at boot: it is parsed (a bundle's with
- * umoci's terminal=true tolerated) and stored in canonical form, which the
- * strict parser keel run and keel-init use reads with the same meaning.
+ * umoci's terminal=true tolerated; seccomp's syscall names as the image's
+ * CPU has them, whatever keel's own) and stored in canonical form, which
+ * the strict parser keel run and keel-init use reads with the same meaning.
  */
 static int
-put_config(const char *src, const char *dst, int bundle)
+put_config(const char *src, const char *dst, int bundle, uint32_t arch)
 {
 	static char in[OCI_JSON_MAX + 1], out[OCI_JSON_MAX];
 	static struct oci_config cfg;
@@ -136,8 +138,9 @@ put_config(const char *src, const char *dst, int bundle)
 
 	if (n < 0)
 		return keel_errf("image build", src, "cannot read");
-	if (oci_parse_flags(in, (size_t)n, &cfg, bundle ? OCI_PARSE_BUNDLE : 0,
-			    &e) < 0)
+	/* the syscall names of the image's CPU, not keel's */
+	if (oci_parse_abi(in, (size_t)n, &cfg, bundle ? OCI_PARSE_BUNDLE : 0,
+			  syscall_abi_of(arch), &e) < 0)
 		return keel_errf("image build", src, "%s: %s", e.check,
 				 e.detail);
 	n = oci_write(&cfg, out, sizeof(out), &e);
@@ -217,7 +220,7 @@ stage(struct build *b, const char **root)
 		return keel_errf("image build", b->src,
 				 "has its own %s and a config was given too",
 				 IMG_CONFIG_PATH);
-	return put_config(config, cfgdir, bundle);
+	return put_config(config, cfgdir, bundle, b->h.arch);
 }
 
 static int

@@ -22,6 +22,7 @@ enum key_id {
 	K_ON_FAILURE,
 	K_ON_BAD_PERSIST,
 	K_ON_APP_EXIT,
+	K_ARCH,
 	K_N
 };
 
@@ -42,6 +43,7 @@ static const char *const key_names[K_N] = {
     [K_ON_FAILURE] = "on_failure",
     [K_ON_BAD_PERSIST] = "on_bad_persist",
     [K_ON_APP_EXIT] = "on_app_exit",
+    [K_ARCH] = "arch",
 };
 
 static const char *const part_roles[BOARD_NPART] = {"a", "b", "state", "etc",
@@ -261,6 +263,10 @@ set_value(struct board *b, unsigned k, const char *v, size_t n, struct kerr *e)
 		return parse_choice(&b->on_app_exit, v, n, "on_app_exit",
 				    "restart", BOARD_EXIT_RESTART, "poweroff",
 				    BOARD_EXIT_POWEROFF, e);
+	case K_ARCH:
+		return parse_choice(&b->arch, v, n, "arch", "x86_64",
+				    BOARD_ARCH_X86_64, "aarch64",
+				    BOARD_ARCH_AARCH64, e);
 	default:
 		return parse_part(&b->part[k - K_PART_A], v, n, e);
 	}

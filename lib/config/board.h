@@ -44,6 +44,8 @@ enum board_failure {
 };
 enum board_persist { BOARD_PERSIST_READONLY = 1, BOARD_PERSIST_TMPFS };
 enum board_app_exit { BOARD_EXIT_RESTART = 1, BOARD_EXIT_POWEROFF };
+/* The CPU: the numbers of the image header's architecture (FORMAT.md). */
+enum board_arch { BOARD_ARCH_X86_64 = 1, BOARD_ARCH_AARCH64 };
 
 struct board_part_desc {
 	/* A GPT partition name, or a device path when it starts with '/'. */
@@ -66,6 +68,7 @@ struct board {
 	uint32_t fail_delay;	 /* seconds, for BOARD_FAIL_REBOOT */
 	uint32_t on_bad_persist; /* enum board_persist */
 	uint32_t on_app_exit;	 /* enum board_app_exit */
+	uint32_t arch;		 /* enum board_arch; 0: not named */
 	uint32_t seen;		 /* internal: keys already set */
 };
 
