@@ -269,6 +269,19 @@ $(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBOBJS) $(HOST_DEPLIBS)
 unit-tests: $(UNIT_TESTS)
 fuzzers: $(FUZZERS)
 .PHONY: unit-tests fuzzers
+
+# The unit tests for a target of another CPU: static, without sanitizers,
+# run under QEMU's user-mode emulator (tests/run.sh) and, for what that
+# cannot show (seccomp), booted as the app of the target's QEMU board.
+ifneq ($(T),$(O))
+TUNIT_TESTS := $(patsubst tests/unit/%.c,$(T)/tests/%,$(wildcard tests/unit/test_*.c))
+$(T)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(T)/libkeel.a $(TDEPLIBS)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(TCC) $(call cflags,$(T)) -static -o $@ $< $(T)/libkeel.a $(TDEPLIBS)
+endif
+target-tests: $(TUNIT_TESTS)
+.PHONY: target-tests
 -include $(HOST_LIBOBJS:.o=.d)
 
 # --- tests, fuzzing, benchmarks, the board -------------------------------

@@ -4,11 +4,18 @@
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lib/config/names.h"
 #include "lib/config/oci.h"
 #include "unit.h"
+
+#if defined(__aarch64__)
+#define NATIVE "aarch64"
+#else
+#define NATIVE "x86_64"
+#endif
 
 static struct oci_config C;
 static char buf[OCI_JSON_MAX + 1024];
@@ -108,9 +115,9 @@ test_full(void)
 		  C.res.cpu_period == 100000,
 	      "resources");
 	CHECK(C.has_seccomp && C.seccomp_default == (SECCOMP_RET_ERRNO | 1) &&
-		  C.nrules == 4 && C.rules[0].nr == 0 &&
+		  C.nrules == 4 && C.rules[0].nr == SYS_read &&
 		  C.rules[0].action == SECCOMP_RET_ALLOW &&
-		  C.rules[3].nr == 63 &&
+		  C.rules[3].nr == SYS_uname &&
 		  C.rules[3].action == (SECCOMP_RET_ERRNO | 38),
 	      "seccomp");
 	CHECK(C.nmasked == 1 && C.nreadonly == 1 &&
@@ -237,7 +244,8 @@ test_refusals_linux(void)
 	refuse("\"SCMP_ACT_ALLOW\"", "\"SCMP_ACT_NOTIFY\"",
 	       "linux.seccomp.syscalls[0].action: action \"SCMP_ACT_NOTIFY\"");
 	refuse("\"exit_group\"", "\"exit_group\",\"bogus_call\"",
-	       "linux.seccomp.syscalls[0].names[3]: unknown x86_64 syscall");
+	       "linux.seccomp.syscalls[0].names[3]: unknown " NATIVE
+	       " syscall");
 	refuse("\"exit_group\"", "\"exit_group\",\"read\"", "named twice");
 	refuse("\"errnoRet\":38",
 	       "\"errnoRet\":38,\"args\":[{\"index\":0,"
@@ -447,15 +455,17 @@ test_abi(void)
 		  oci_parse_abi(out1, (size_t)n, &C2, 0, a64, &e) == 0 &&
 		  C2.nrules == 4 && C2.rules[3].nr == C.rules[3].nr,
 	      "aarch64 config written and read back: %s", e.detail);
-	CHECK(oci_parse(out1, (size_t)n, &C2, &e) == 0 && C2.nrules == 4 &&
-		  C2.rules[0].nr == 0,
+	CHECK(oci_parse_abi(out1, (size_t)n, &C2, 0, &syscall_abi_x86_64, &e) ==
+		      0 &&
+		  C2.nrules == 4 && C2.rules[0].nr == 0,
 	      "the same text on x86_64: x86_64 numbers");
 	/* a name only x86_64 has is refused for aarch64, and the other way */
 	strcpy(txt, full);
 	p = strstr(txt, "\"uname\"");
 	memcpy(p, "\"chmod\"", 7);
-	CHECK(oci_parse(txt, strlen(txt), &C, &e) == 0, "chmod on x86_64: %s",
-	      e.detail);
+	CHECK(oci_parse_abi(txt, strlen(txt), &C, 0, &syscall_abi_x86_64, &e) ==
+		  0,
+	      "chmod on x86_64: %s", e.detail);
 	CHECK(oci_parse_abi(txt, strlen(txt), &C, 0, a64, &e) < 0 &&
 		  strstr(e.detail, "unknown aarch64 syscall \"chmod\""),
 	      "chmod refused on aarch64: %s", e.detail);
@@ -466,7 +476,8 @@ test_abi(void)
 		memmove(p + strlen(arches[i]) + 2, p + 18, strlen(p + 18) + 1);
 		memcpy(p + 1, arches[i], strlen(arches[i]));
 		p[strlen(arches[i]) + 1] = '"';
-		CHECK(oci_parse(txt, strlen(txt), &C, &e) == 0 &&
+		CHECK(oci_parse_abi(txt, strlen(txt), &C, 0,
+				    &syscall_abi_x86_64, &e) == 0 &&
 			  oci_parse_abi(txt, strlen(txt), &C, 0, a64, &e) == 0,
 		      "architectures [%s]: %s", arches[i], e.detail);
 	}
