@@ -56,6 +56,7 @@ TCC := $(T)/musl/bin/musl-gcc
 # user-mode emulator, which runs a static binary of another CPU.
 TRUN := qemu-$(ARCH)-static
 endif
+DEB_ARCH := $(patsubst x86_64,amd64,$(patsubst aarch64,arm64,$(ARCH)))
 
 ifeq ($(V),1)
 Q :=
@@ -279,6 +280,13 @@ $(T)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(T)/libkeel.a $(TDEPLIB
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(TCC) $(call cflags,$(T)) -static -o $@ $< $(T)/libkeel.a $(TDEPLIBS)
+# The QEMU suites' guest userland for the target: Debian's static
+# busybox of that architecture, unpacked (the host's is busybox-static).
+$(T)/deps/bin/busybox: | $(T)/.deps-ok
+	$(Q)mkdir -p $(@D) $(T)/debs/busybox
+	$(Q)dpkg-deb -x $$(scripts/fetch-deb.sh $(DEB_ARCH) $(T)/debs \
+		busybox-static) $(T)/debs/busybox
+	$(Q)cp $(T)/debs/busybox/bin/busybox $@
 endif
 target-tests: $(TUNIT_TESTS)
 .PHONY: target-tests

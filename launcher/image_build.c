@@ -32,7 +32,8 @@ static const char usage[] =
     "  Filesystem: lz4-compressed erofs (default) or squashfs. The salt is\n"
     "  random unless given; with --salt and SOURCE_DATE_EPOCH the image is\n"
     "  reproducible. --arch names the CPU the image's binaries are for\n"
-    "  (default x86_64); keel-init boots only images for its own. The\n"
+    "  (default $KEEL_ARCH, else x86_64); keel-init boots only images for\n"
+    "  its own, and the config's syscall names are that CPU's. The\n"
     "  build time signed in the header is SOURCE_DATE_EPOCH, or now: a\n"
     "  device's clock never starts before it.\n";
 
@@ -336,6 +337,13 @@ parse_args(struct build *b, int argc, char **argv)
 
 	b->h.fs = IMG_FS_EROFS;
 	b->h.arch = IMG_ARCH_X86_64;
+	if (getenv("KEEL_ARCH") && *getenv("KEEL_ARCH")) {
+		b->h.arch = img_arch_from_name(getenv("KEEL_ARCH"));
+		if (!b->h.arch)
+			return keel_errf("image build", "KEEL_ARCH",
+					 "'%s' is not x86_64 or aarch64",
+					 getenv("KEEL_ARCH"));
+	}
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':

@@ -35,3 +35,29 @@ refuse() {
 same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: '$2' != '$3'"; fi; }
 skip() { echo "SKIP $T_NAME: $*"; }
 finish() { echo "$T_NAME: $T_PASS passed, $T_FAIL failed"; [ "$T_FAIL" = 0 ]; }
+
+# The QEMU board a suite boots: BOARD (qemu-x86_64 unless the caller,
+# tests/run.sh, names another) and what follows from its CPU (its
+# board.conf arch=): ARCH; TO, the build directory of that CPU (keel-init,
+# keel-test, the probe, the unit tests; $O itself for this machine's);
+# KIMAGE, the kernel file keel qemu boots; QEMU_SYSTEM; BUSYBOX, a static
+# busybox of that CPU for guest userlands; TCC, a static musl compiler
+# for it; TRUN, how to run one of its binaries here (QEMU's user-mode
+# emulator, or nothing). KEEL_ARCH makes keel image build's --arch
+# default that CPU.
+BOARD=${BOARD:-qemu-x86_64}
+BOUT=$O/board/$BOARD
+ARCH=$(sed -n 's/^arch=//p' "$TOP/board/$BOARD/board.conf" 2>/dev/null)
+ARCH=${ARCH:-x86_64}
+if [ "$ARCH" = "$(uname -m)" ]; then
+	TO=$O TCC=musl-gcc TRUN= BUSYBOX=$(command -v busybox)
+else
+	TO=$O/$ARCH TCC=$O/$ARCH/musl/bin/musl-gcc TRUN=qemu-$ARCH-static
+	BUSYBOX=$TO/deps/bin/busybox
+fi
+case $ARCH in
+aarch64) KIMAGE=Image QEMU_SYSTEM=qemu-system-aarch64 ;;
+*) KIMAGE=vmlinux QEMU_SYSTEM=qemu-system-x86_64 ;;
+esac
+KEEL_ARCH=$ARCH
+export BOARD KEEL_ARCH
