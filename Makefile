@@ -128,7 +128,7 @@ $(O)/deps/lib/libbearssl.a $(O)/deps/lib/liblz4.a: $(O)/deps/lib/lib%.a: | $(O)/
 	$(Q)CC=$(CC) DEP_CFLAGS="$(DEP_CFLAGS)" scripts/build-dep.sh $* $(abspath $(O))
 # The demo image's userland: static musl toybox with sh (make toybox).
 $(T)/deps/bin/toybox: | $(T)/.deps-ok
-	$(Q)CC=$(TCC) scripts/build-toybox.sh $(abspath $(T))
+	$(Q)CC=$(abspath $(TCC)) $(TOYBOX_ENV) scripts/build-toybox.sh $(abspath $(T))
 toybox: $(T)/deps/bin/toybox
 .PHONY: toybox
 $(O)/.deps-ok:
@@ -136,6 +136,8 @@ $(O)/.deps-ok:
 	$(Q)mkdir -p $(@D) && touch $@
 ifneq ($(T),$(O))
 TAR := $(ARCH)-linux-gnu-ar
+TOYBOX_ENV := STRIP=$(ARCH)-linux-gnu-strip \
+	UAPI_ASM=$(abspath $(T))/musl/usr/include/$(ARCH)-linux-gnu/asm
 $(T)/deps/lib/libbearssl.a $(T)/deps/lib/liblz4.a: $(T)/deps/lib/lib%.a: | $(T)/.deps-ok
 	$(Q)CC=$(abspath $(TCC)) AR=$(TAR) DEP_CFLAGS="$(DEP_CFLAGS)" \
 		DEP_SRC=$(abspath $(O))/deps/src \

@@ -4,10 +4,12 @@
 # musl-tools does for the machine's own: Debian's cross compiler
 # (gcc-aarch64-linux-gnu, an amd64 package) plus Debian's arm64 musl-dev
 # unpacked under the build tree (never installed), its specs file pointed
-# at that tree.
+# at that tree; and Debian's arm64 kernel headers (linux-libc-dev) beside
+# it, for the asm/ headers toybox asks for.
 # Usage: scripts/cross-musl.sh ARCH OUT_DIR
 #   ARCH is aarch64; writes OUT_DIR/musl/bin/musl-gcc (the compiler driver
-#   the build calls) and OUT_DIR/musl/usr/{include,lib}/aarch64-linux-musl.
+#   the build calls), OUT_DIR/musl/usr/{include,lib}/aarch64-linux-musl and
+#   OUT_DIR/musl/usr/include/aarch64-linux-gnu/asm.
 set -eu
 arch=$1 out=$2
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,9 +26,11 @@ root=$out/musl
 debs=$out/debs
 triple=$arch-linux-musl
 deb=$("$top/scripts/fetch-deb.sh" "$deb_arch" "$debs" musl-dev)
+uapi=$("$top/scripts/fetch-deb.sh" "$deb_arch" "$debs" linux-libc-dev)
 rm -rf "$root"
 mkdir -p "$root/bin"
 dpkg-deb -x "$deb" "$root"
+dpkg-deb -x "$uapi" "$root"
 specs=$root/usr/lib/$triple/musl-gcc.specs
 [ -f "$specs" ] && [ -f "$root/usr/lib/$triple/libc.a" ] ||
 	die "$deb: no musl-gcc.specs or libc.a"
