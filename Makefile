@@ -226,6 +226,19 @@ $(O)/keel-test: $(filter-out $(TEST_HOOKED),$(BIN_keel)) $(TEST_HOOK_OBJS) $(O)/
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(O)/libkeel.a $(DEPLIBS)
 -include $(TEST_HOOK_OBJS:.o=.d)
+# The target's, for keel run in its QEMU guest (tests/qemu/run_verity.sh).
+ifneq ($(T),$(O))
+TTEST_HOOK_OBJS := $(patsubst $(O)/%,$(T)/test/%,$(TEST_HOOKED))
+$(TTEST_HOOK_OBJS): $(T)/test/%.o: %.c | $(T)/.deps-ok $(O)/gen/keel_version.h $(TDEPLIBS)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(TCC) $(call cflags,$(T)) -DKEEL_TEST_HOOKS -MMD -MP -c $< -o $@
+$(T)/keel-test: $(call tobj,$(filter-out $(TEST_HOOKED),$(BIN_keel))) \
+		$(TTEST_HOOK_OBJS) $(T)/libkeel.a $(TDEPLIBS)
+	$(call msg,LD,$@)
+	$(Q)$(TCC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(T)/libkeel.a $(TDEPLIBS)
+-include $(TTEST_HOOK_OBJS:.o=.d)
+endif
 
 # --- host builds of lib/ for unit tests (ASan/UBSan) and fuzzing ---------
 HOSTCC := clang
@@ -365,19 +378,34 @@ demo:
 		scripts/demo.sh run $(T)
 run-check run-check-qemu: $(DEMO_OUT)/demo.img
 .PHONY: demo demo-image demo-disk
+# The QEMU boards make check boots, one per CPU. This machine's CPU is
+# built by the rules above; another's (its binaries, board, unit tests,
+# probe, keel-test, busybox and demo image) by a make of its own.
+CHECK_BOARDS := qemu-x86_64 qemu-aarch64
+OTHER_BOARDS := $(filter-out qemu-$(HOST_ARCH),$(CHECK_BOARDS))
+ifneq ($(T),$(O))
+target-check: all board target-tests $(T)/probe $(T)/keel-test \
+	$(T)/deps/bin/busybox $(DEMO_OUT)/demo.img
+endif
+other-boards:
+	$(Q)for b in $(OTHER_BOARDS); do $(MAKE) --no-print-directory \
+		BOARD=$$b target-check || exit 1; done
+.PHONY: target-check other-boards
+run-check run-check-unit run-check-host run-check-qemu: other-boards
+RUN_ENV = O=$(abspath $(O)) KEEL_QEMU_BOARDS="$(CHECK_BOARDS)"
 # The test tiers need more packages than the build (QEMU, veritysetup,
 # clang, the peers): install what is missing first, then build and run.
 check check-unit check-host check-qemu fuzz bench:
 	$(Q)scripts/deps.sh all
 	$(Q)$(MAKE) --no-print-directory run-$@
 run-check: all unit-tests
-	$(Q)O=$(abspath $(O)) tests/run.sh all
+	$(Q)$(RUN_ENV) tests/run.sh all
 run-check-unit: all unit-tests
-	$(Q)O=$(abspath $(O)) tests/run.sh unit
+	$(Q)$(RUN_ENV) tests/run.sh unit
 run-check-host: all
-	$(Q)O=$(abspath $(O)) tests/run.sh host
+	$(Q)$(RUN_ENV) tests/run.sh host
 run-check-qemu: all
-	$(Q)O=$(abspath $(O)) tests/run.sh qemu
+	$(Q)$(RUN_ENV) tests/run.sh qemu
 run-fuzz: fuzzers
 	$(Q)O=$(abspath $(O)) tests/fuzz/run.sh $(FUZZ_SECONDS)
 run-bench: all board
