@@ -310,15 +310,18 @@ target-tests: $(TUNIT_TESTS)
 # --- tests, fuzzing, benchmarks, the board -------------------------------
 # The isolation probe runs inside containers: static, no keel code in it
 # (the target's for QEMU boards of another architecture).
-$(O)/probe: tests/probe/probe.c
+PROBE_SRC := tests/probe/probe.c tests/probe/escape.c tests/probe/escape_sys.c \
+	tests/probe/escape_proc.c
+PROBE_FLAGS := -static -Os -Wall -Wextra -Werror -Wno-format-truncation -I.
+$(O)/probe: $(PROBE_SRC) tests/probe/escape.h
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) -static -Os -Wall -Wextra -Werror -o $@ $<
+	$(Q)$(CC) $(PROBE_FLAGS) -o $@ $(PROBE_SRC)
 ifneq ($(T),$(O))
-$(T)/probe: tests/probe/probe.c | $(T)/.deps-ok
+$(T)/probe: $(PROBE_SRC) tests/probe/escape.h | $(T)/.deps-ok
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(TCC) -static -Os -Wall -Wextra -Werror -o $@ $<
+	$(Q)$(TCC) $(PROBE_FLAGS) -o $@ $(PROBE_SRC)
 endif
 run-check run-check-host run-bench: $(O)/probe
 run-check run-check-host run-check-qemu: $(O)/keel-test

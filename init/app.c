@@ -14,23 +14,26 @@ static struct cgroup cg;
 static int have_cg;
 static int null_fd = -1;
 
-static void
+/* The app's cgroup (limits and the device program); a failure is the
+ * start's: the app never runs without the cgroup it should have. */
+static int
 setup_cgroup(void)
 {
 	struct cgroup_warnings w;
 	struct kerr e = {0};
 
 	if (have_cg || access("/sys/fs/cgroup/cgroup.controllers", F_OK) < 0)
-		return;
+		return 0;
 	memset(&w, 0, sizeof(w));
 	if (cgroup_create(&cg, "/sys/fs/cgroup", "keel/app", &g.cfg, &w, &e) <
 	    0) {
 		klog("cgroup: %s", e.detail);
-		return;
+		return -1;
 	}
 	for (int i = 0; i < w.n; i++)
 		klog("cgroup: %s", w.msg[i]);
 	have_cg = 1;
+	return 0;
 }
 
 int
@@ -58,7 +61,8 @@ app_start(char *const *env)
 	stdio[0] = null_fd;
 	stdio[1] = stdio[2] = log_app_fd() >= 0 ? log_app_fd() : null_fd;
 	s.stdio = stdio;
-	setup_cgroup();
+	if (setup_cgroup() < 0)
+		return -1;
 	s.cg = have_cg ? &cg : NULL;
 	if (ctr_start(&s, &g.ctr, &e) < 0) {
 		klog("app: %s: %s", e.check ? e.check : "start", e.detail);

@@ -178,36 +178,54 @@ run_config(const struct run_opts *o, const char *root)
 	return 0;
 }
 
-/* cgroup v2 limits where this host has the controllers; else a notice. */
+/* The host's cgroup v2: the unified mount, or its hybrid mount point. */
+static const char *
+run_cgroup_root(void)
+{
+	static const char *const roots[] = {RUN_CGROUP_ROOT,
+					    RUN_CGROUP_ROOT "/unified"};
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		char p[64];
+
+		snprintf(p, sizeof(p), "%s/cgroup.controllers", roots[i]);
+		if (access(p, R_OK) == 0)
+			return roots[i];
+	}
+	return NULL;
+}
+
+/*
+ * The container's cgroup wherever this host has a cgroup v2 (it carries
+ * the device program), with the limits its controllers allow; where a
+ * limit cannot be applied, a notice (an error if the config requires it).
+ */
 static int
 run_cgroup(struct ctr_spec *s)
 {
 	const struct oci_config *c = s->cfg;
+	const char *root = run_cgroup_root();
 	struct cgroup_warnings w = {0};
 	struct kerr e = {0};
-	char ctl[64];
-	long n;
+	char name[32];
 
-	if (!c->res.set)
-		return 0;
-	n = keel_read_file(RUN_CGROUP_ROOT "/cgroup.controllers", ctl,
-			   sizeof(ctl));
-	if (n <= 1) {
+	if (!root) {
 		if (c->res.required)
 			return keel_errf("run", "cgroup",
-					 "no cgroup v2 controllers on this "
-					 "host, and the config requires its "
-					 "limits");
-		fprintf(stderr, "keel: run: notice: no cgroup v2 controllers "
-				"on this host: resource limits not applied\n");
+					 "no cgroup v2 on this host, and the "
+					 "config requires its limits");
+		if (c->res.set)
+			fprintf(stderr, "keel: run: notice: no cgroup v2 on "
+					"this host: resource limits not "
+					"applied\n");
 		return 0;
 	}
-	snprintf(ctl, sizeof(ctl), "keel-run-%d", (int)getpid());
-	if (cgroup_create(&run_cg, RUN_CGROUP_ROOT, ctl, c, &w, &e))
+	snprintf(name, sizeof(name), "keel-run-%d", (int)getpid());
+	if (cgroup_create(&run_cg, root, name, c, &w, &e))
 		return keel_err("run", "cgroup", &e);
 	for (int i = 0; i < w.n; i++)
 		fprintf(stderr, "keel: run: notice: %s\n", w.msg[i]);
-	s->cg = &run_cg;
+	s->cg = run_cg.created ? &run_cg : NULL;
 	return 0;
 }
 

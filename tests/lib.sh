@@ -36,6 +36,37 @@ same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: '$2' != '$3'"; fi; }
 skip() { echo "SKIP $T_NAME: $*"; }
 finish() { echo "$T_NAME: $T_PASS passed, $T_FAIL failed"; [ "$T_FAIL" = 0 ]; }
 
+# escape_judge WHERE POLICY FILE NA-OK: the lines of `probe escape` in
+# FILE: at least 25 probes ran and each was refused (n/a only for a class
+# named in NA-OK); each also printed as "escape-table WHERE POLICY CLASS
+# VERDICT DETAIL" for the escape table.
+escape_judge() {
+	ej_w=$1 ej_pol=$2 ej_f=$3 ej_na=$4
+	sed -n 's/^.*\(escape [a-z0-9_]*=\(refused\|ESCAPED\|n\/a\) .*\)$/\1/p' \
+		"$ej_f" >"$ej_f.lines"
+	ej_n=$(wc -l <"$ej_f.lines")
+	if [ "$ej_n" -ge 25 ]; then
+		pass "$ej_w $ej_pol: $ej_n probes ran"
+	else
+		fail "$ej_w $ej_pol: only $ej_n probes ran"
+		tail -n 5 "$ej_f" | sed 's/^/    /'
+	fi
+	while read -r _ ej_cv ej_d; do
+		ej_c=${ej_cv%%=*} ej_v=${ej_cv#*=}
+		echo "escape-table $ej_w $ej_pol $ej_c $ej_v $ej_d"
+		case $ej_v in
+		refused) pass "$ej_w $ej_pol: $ej_c refused" ;;
+		n/a)
+			case " $ej_na " in
+			*" $ej_c "*) pass "$ej_w $ej_pol: $ej_c n/a ($ej_d)" ;;
+			*) fail "$ej_w $ej_pol: $ej_c not tried: $ej_d" ;;
+			esac
+			;;
+		*) fail "$ej_w $ej_pol: $ej_c $ej_v: $ej_d" ;;
+		esac
+	done <"$ej_f.lines"
+}
+
 # The QEMU board a suite boots: BOARD (qemu-x86_64 unless the caller,
 # tests/run.sh, names another) and what follows from its CPU (its
 # board.conf arch=): ARCH; TO, the build directory of that CPU (keel-init,

@@ -10,6 +10,7 @@
 
 #include "lib/base/io.h"
 #include "lib/container/cgroup.h"
+#include "lib/container/devcg.h"
 
 #define CG_FILE_MAX 1024 /* cgroup.controllers / subtree_control text */
 
@@ -74,19 +75,24 @@ warn(struct cgroup_warnings *w, const char *fmt, const char *a, const char *b)
 	snprintf(w->msg[w->n++], CGROUP_WARN_LEN, fmt, a, b);
 }
 
-/* Controllers the limits need and the root offers (bits of controllers[]). */
+/*
+ * Controllers the limits need and the root offers (bits of controllers[]);
+ * *v2 says whether root is a cgroup v2 at all.
+ */
 static int
 pick_controllers(const char *root, const struct oci_config *c,
-		 struct cgroup_warnings *w, unsigned *use, struct kerr *e)
+		 struct cgroup_warnings *w, unsigned *use, int *v2,
+		 struct kerr *e)
 {
 	char path[CGROUP_PATH_MAX + 32], have[CG_FILE_MAX];
 
 	*use = 0;
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
+	*v2 = read_small(path, have, sizeof(have)) == 0;
+	if (!*v2)
+		have[0] = 0; /* no cgroup v2 here: every controller missing */
 	if (!c->res.set)
 		return 0;
-	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
-	if (read_small(path, have, sizeof(have)) < 0)
-		have[0] = 0; /* no cgroup v2 here: every controller missing */
 	for (unsigned i = 0; i < 3; i++) {
 		if (!(c->res.set & controllers[i].res))
 			continue;
@@ -230,14 +236,17 @@ cgroup_create(struct cgroup *cg, const char *root, const char *name,
 	      struct kerr *e)
 {
 	unsigned use;
+	int v2;
 
 	memset(cg, 0, sizeof(*cg));
 	if (w)
 		w->n = 0;
-	if (pick_controllers(root, c, w, &use, e) < 0)
+	if (pick_controllers(root, c, w, &use, &v2, e) < 0)
 		return -1;
-	if (!use)
-		return 0; /* no limit to apply: no cgroup (add_pid no-op) */
+	/* no cgroup v2, or nothing to put in one: no cgroup (add_pid and
+	 * remove do nothing) */
+	if (!v2 || (!use && !devcg_needed(c)))
+		return 0;
 	if (make_dirs(cg, root, name, &use, c, w, e) < 0 ||
 	    write_limits(cg, use, c, e) < 0) {
 		struct kerr ignore;

@@ -29,9 +29,11 @@ struct cgroup_warnings {
  * cgroup.subtree_control, and writes memory.max, pids.max, cpu.weight,
  * cpu.max. A controller missing from cgroup.controllers goes into w once
  * (the caller prints them) and is an error only when the limit is
- * required. root is a cgroup2 mount (tests pass a fake tree). With no
- * limit to apply (none set, or every controller missing and none
- * required) nothing is created and cgroup_add_pid/remove do nothing.
+ * required. root is a cgroup2 mount (tests pass a fake tree). The cgroup
+ * is created when a limit can be applied or the container needs the
+ * device program (devcg_needed), which it carries. Otherwise (or where
+ * root has no cgroup.controllers) nothing is created and
+ * cgroup_add_pid/remove do nothing.
  */
 int cgroup_create(struct cgroup *cg, const char *root, const char *name,
 		  const struct oci_config *c, struct cgroup_warnings *w,

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lib/container/container_priv.h"
+#include "lib/container/devcg.h"
 
 /* Default user namespace mapping when the config gives none. */
 #define CTR_USERNS_BASE 100000u
@@ -68,6 +69,48 @@ ctr_loopback_up(struct kerr *e)
 	return rc;
 }
 
+/* close_range over [first, last], skipping the fds in keep (sorted). */
+static int
+ctr_close_from(unsigned first, const int *keep, int nkeep)
+{
+	for (int i = 0; i <= nkeep; i++) {
+		unsigned last = i < nkeep ? (unsigned)keep[i] - 1 : ~0U;
+
+		if (first <= last && syscall(SYS_close_range, first, last, 0))
+			return -1;
+		if (i < nkeep)
+			first = (unsigned)keep[i] + 1;
+	}
+	return 0;
+}
+
+/*
+ * The container holds nothing of keel's: the app's stdio goes to 0-2
+ * (s->stdio; the caller's fd where it says -1 or there is none) and
+ * every other descriptor is closed but the error pipe to keel
+ * (close-on-exec). Copies above 2 first: s->stdio may name 0-2 in any
+ * order, or the error pipe's old number.
+ */
+static int
+ctr_own_fds(const struct ctr_spec *s, int *errfd)
+{
+	int keep, t[3] = {-1, -1, -1};
+
+	keep = fcntl(*errfd, F_DUPFD_CLOEXEC, 3);
+	if (keep < 0)
+		return -1;
+	for (int i = 0; s->stdio && i < 3; i++)
+		if (s->stdio[i] >= 0 &&
+		    (t[i] = fcntl(s->stdio[i], F_DUPFD_CLOEXEC, 3)) < 0)
+			return -1;
+	close(*errfd);
+	*errfd = keep;
+	for (int i = 0; i < 3; i++)
+		if (t[i] >= 0 && dup2(t[i], i) != i)
+			return -1;
+	return ctr_close_from(3, &keep, 1);
+}
+
 /* The first process of the new namespaces: pid 1 of the container. */
 static __attribute__((noreturn)) void
 ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
@@ -81,17 +124,26 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 	/* Die with keel. The read closes the race: if keel died before
 	 * the prctl, its end of the pipe is closed and read returns 0. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Nothing in the container may read this process (its memory, its
+	 * /proc/1/fd, root, cwd); the app's execve makes it dumpable. */
+	prctl(PR_SET_DUMPABLE, 0);
 	if (read(syncfd, &b, 1) != 1)
 		_exit(CTR_EXIT_SETUP);
-	/* The app's stdio from the caller (keel-init: /dev/null and its log
-	 * pipe), before anything looks at fds 0-2 (the /dev/console bind). */
-	for (int fd = 0; s->stdio && fd < 3; fd++)
-		if (s->stdio[fd] >= 0 && s->stdio[fd] != fd &&
-		    dup2(s->stdio[fd], fd) < 0) {
-			kerr_set(&e, "stdio", "fd %d: %s", fd, strerror(errno));
-			ctr_fail(errfd, &e, CTR_EXIT_SETUP);
-		}
 	close(syncfd);
+	/* Before anything the container could see, or that looks at fds
+	 * 0-2 (the /dev/console bind): the app's stdio from the caller
+	 * (keel-init: /dev/null and its log pipe), and nothing else of
+	 * keel's left open (keel only waits on errfd from here on). */
+	if (ctr_own_fds(s, &errfd)) {
+		kerr_set(&e, "descriptors", "%s", strerror(errno));
+		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
+	}
+	/* A new session: keel's caller's terminal is not the container's
+	 * controlling terminal (TIOCSTI, job-control signals). */
+	if (setsid() < 0) {
+		kerr_set(&e, "session", "setsid: %s", strerror(errno));
+		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
+	}
 	/* Become the namespace's root (mapped now): until then keel's ids
 	 * are unmapped there, and files it makes would be EOVERFLOW. */
 	if ((cfg->ns_flags & OCI_NS_USER) &&
@@ -145,7 +197,6 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 		ctr_exec_app(s, c, &e);
 		ctr_fail(errfd, &e, c->exit_code);
 	}
-	close(errfd);
 	prctl(PR_SET_NAME, "keel-reaper");
 	ctr_reaper(app, &c->fwd);
 }
@@ -192,6 +243,60 @@ ctr_parent_setup(const struct ctr_spec *s, pid_t pid, struct kerr *e)
 	return 0;
 }
 
+/* The char device of the app's terminal (its stdio), or 0. */
+static dev_t
+ctr_console_dev(const struct ctr_spec *s)
+{
+	struct stat st;
+
+	for (int i = 0; i < 3; i++) {
+		int fd = s->stdio && s->stdio[i] >= 0 ? s->stdio[i] : i;
+
+		if (isatty(fd) && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode))
+			return st.st_rdev;
+	}
+	return 0;
+}
+
+/*
+ * The cgroup v2 device program, on the container's cgroup, when the app
+ * could reach a device beyond /dev's nodes (devcg_needed); refused when
+ * it could and there is no cgroup v2 to hold the program.
+ */
+static int
+ctr_devices(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
+{
+	if (!devcg_needed(s->cfg))
+		return 0;
+	if (!s->cg || !s->cg->created)
+		return kerr_set(e, "devices",
+				"CAP_MKNOD or a bind mount without nodev "
+				"needs the cgroup v2 device program, and "
+				"this container has no cgroup v2");
+	if (devcg_build(s->cfg, ctr_console_dev(s), &c->dev, e) ||
+	    devcg_attach(&c->dev, s->cg->path, e))
+		return -1;
+	return 0;
+}
+
+/* The signals ctr_wait forwards, and CHLD, blocked in the caller. */
+static void
+ctr_block_signals(const struct ctr_spec *s, struct ctr *c)
+{
+	static const int fwd[] = {SIGINT,  SIGTERM, SIGHUP,
+				  SIGQUIT, SIGUSR1, SIGUSR2};
+	sigset_t blk;
+
+	sigemptyset(&c->fwd);
+	for (size_t i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
+		sigaddset(&c->fwd, fwd[i]);
+	blk = c->fwd;
+	sigaddset(&blk, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &blk, &c->oldmask);
+	if (s->app_mask)
+		c->oldmask = *s->app_mask;
+}
+
 int
 ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 {
@@ -199,7 +304,6 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 	unsigned long flags = cfg->ns_flags | OCI_NS_ALWAYS;
 	int syncp[2], errp[2], st;
 	struct ctr_msg m;
-	sigset_t blk;
 	ssize_t n;
 	pid_t pid;
 
@@ -207,20 +311,9 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 	c->pid = -1;
 	c->notices = (s->etc_upper ? 0 : CTR_NOTICE_ETC_TMPFS) |
 		     (s->var_dir ? 0 : CTR_NOTICE_VAR_TMPFS);
-	if (seccomp_build(cfg, &c->prog, e))
+	if (seccomp_build(cfg, &c->prog, e) || ctr_devices(s, c, e))
 		return -1;
-	sigemptyset(&c->fwd);
-	sigaddset(&c->fwd, SIGINT);
-	sigaddset(&c->fwd, SIGTERM);
-	sigaddset(&c->fwd, SIGHUP);
-	sigaddset(&c->fwd, SIGQUIT);
-	sigaddset(&c->fwd, SIGUSR1);
-	sigaddset(&c->fwd, SIGUSR2);
-	blk = c->fwd;
-	sigaddset(&blk, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &blk, &c->oldmask);
-	if (s->app_mask)
-		c->oldmask = *s->app_mask;
+	ctr_block_signals(s, c);
 	if (pipe2(syncp, O_CLOEXEC))
 		return kerr_set(e, "pipe", "%s", strerror(errno));
 	if (pipe2(errp, O_CLOEXEC)) {
@@ -289,7 +382,9 @@ ctr_wait(struct ctr *c)
 		if (sig == SIGCHLD) {
 			if (waitpid(c->pid, &st, WNOHANG) == c->pid)
 				break;
-		} else if (sig > 0 && si.si_code != SI_KERNEL) {
+		} else if (sig > 0) {
+			/* the container has a session of its own: a terminal's
+			 * signals reach keel only, and are passed on */
 			kill(c->pid, sig);
 		}
 	}

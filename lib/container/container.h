@@ -9,6 +9,7 @@
 #include "lib/base/err.h"
 #include "lib/config/oci.h"
 #include "lib/container/cgroup.h"
+#include "lib/container/devcg.h"
 #include "lib/container/seccomp.h"
 
 /* Exit codes of a launch that did not reach the app (as container tools). */
@@ -28,13 +29,15 @@ struct ctr_spec {
 	const char *hostname;	 /* overrides cfg->hostname when not NULL */
 	char *const *argv;	 /* overrides cfg->args when not NULL */
 	const struct cgroup *cg; /* the container's cgroup (made by the
-				  * caller with cgroup_create) or NULL */
+				  * caller with cgroup_create) or NULL; it
+				  * gets the device program (devcg.h) */
 	const struct oci_config *cfg;
 	const char *keel_run;	  /* bound at /run/keel in the container (the
 				   * notify and control sockets); NULL: none */
 	char *const *env;	  /* the app's environment; NULL: cfg->env */
 	const int *stdio;	  /* fds the app gets as 0, 1, 2 (-1: keep that
-				   * one); NULL: the caller's */
+				   * one), open until ctr_start returns;
+				   * NULL: the caller's */
 	const sigset_t *app_mask; /* the app's signal mask; NULL: the
 				   * caller's at ctr_start (keel-init, which
 				   * blocks everything, passes an empty one) */
@@ -53,6 +56,7 @@ struct ctr {
 	sigset_t oldmask; /* the caller's mask, restored in the app */
 	mode_t umask;	  /* the caller's umask, restored in the app */
 	struct seccomp_prog prog;
+	struct devcg_prog dev;
 };
 
 /*
@@ -60,14 +64,19 @@ struct ctr {
  * exec'd (0) or the launch failed (-1, e names the step, c->exit_code
  * says 125/126/127; the container is gone). Blocks INT TERM HUP QUIT
  * USR1 USR2 and CHLD in the caller: ctr_wait() forwards them.
- * The container gets SIGKILL when the caller dies.
+ * The container gets SIGKILL when the caller dies. It is a session of
+ * its own (no controlling terminal), holds no descriptor of the
+ * caller's but s->stdio (or 0-2), and its pid 1 is not dumpable.
+ * Needs Linux 5.12 (openat2, open_tree, move_mount, mount_setattr,
+ * close_range).
  */
 int ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e);
 
 /*
- * Waits for the container, forwarding the blocked signals to it (not
- * those a terminal sent to the whole process group, which the app got
- * itself). Returns the app's exit status, 128+N for a signal N.
+ * Waits for the container, forwarding the blocked signals to it (also
+ * those a terminal sent to the caller's process group: the container is
+ * in a session of its own). Returns the app's exit status, 128+N for a
+ * signal N.
  */
 int ctr_wait(struct ctr *c);
 

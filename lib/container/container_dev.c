@@ -13,6 +13,8 @@
 
 #include "lib/container/container_priv.h"
 
+/* Only these, the console and linux.devices: the cgroup device program
+ * (devcg.c) allows exactly the same set. */
 static const struct {
 	const char *name;
 	unsigned major, minor;
@@ -29,77 +31,91 @@ static const struct {
     {"stderr", "/proc/self/fd/2"},
 };
 
-/* An empty file at dev/name with src bound on it (user namespaces). */
+/* An empty file at dev/name with keel's src bound on it. */
 static int
-ctr_bind_node(const char *dev, const char *name, const char *src,
-	      struct kerr *e)
+ctr_bind_node(int dev, const char *name, const char *src, struct kerr *e)
 {
-	char p[PATH_MAX];
-	int fd;
+	int fd = openat(dev, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
+			0666),
+	    s, rc;
 
-	snprintf(p, sizeof(p), "%s/%s", dev, name);
-	fd = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
 	if (fd < 0)
 		return kerr_set(e, "dev", "%s: %s", name, strerror(errno));
 	close(fd);
-	if (mount(src, p, NULL, MS_BIND, NULL))
-		return kerr_set(e, "dev", "bind %s: %s", src, strerror(errno));
-	return 0;
+	fd = ctr_open_at(dev, name, CTR_NO_LINKS, "", e);
+	s = fd < 0 ? -1 : ctr_open_at(AT_FDCWD, src, CTR_HOST, "", e);
+	rc = s < 0 ? -1 : ctr_bind_at(s, fd, 0, 0, src, e);
+	if (s >= 0)
+		close(s);
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }
 
 /*
- * Makes dev/path (path is "/dev/..."): a node, or in a user namespace
- * (no mknod there) a bind of the host's node at the same path.
+ * Makes path ("/dev/..."): a node, or in a user namespace (no mknod
+ * there) a bind of the host's node at the same path.
  */
 static int
-ctr_node(const char *dev, const char *path, mode_t type, unsigned major,
-	 unsigned minor, mode_t perm, uid_t uid, gid_t gid, int userns,
-	 struct kerr *e)
+ctr_node(int dev, const char *path, mode_t type, unsigned major, unsigned minor,
+	 mode_t perm, uid_t uid, gid_t gid, int userns, struct kerr *e)
 {
-	const char *name = path + 5;
 	char p[PATH_MAX];
 
-	snprintf(p, sizeof(p), "%s/%s", dev, name);
-	/* parents of e.g. /dev/dri/card0 */
-	for (char *q = p + strlen(dev) + 1; (q = strchr(q, '/')); q++) {
+	snprintf(p, sizeof(p), "%s", path + 5);
+	/* parents of e.g. /dev/dri/card0, on the fresh tmpfs */
+	for (char *q = p; (q = strchr(q, '/')); q++) {
 		*q = 0;
-		if (mkdir(p, 0755) && errno != EEXIST)
-			return kerr_set(e, "dev", "%s: %s", p, strerror(errno));
+		if (mkdirat(dev, p, 0755) && errno != EEXIST)
+			return kerr_set(e, "dev", "/dev/%s: %s", p,
+					strerror(errno));
 		*q = '/';
 	}
 	if (userns && type != S_IFIFO)
-		return ctr_bind_node(dev, name, path, e);
+		return ctr_bind_node(dev, p, path, e);
 	/* the launch runs with umask 0: perm is exact */
-	if (mknod(p, type | perm, makedev(major, minor)) ||
-	    ((uid | gid) && chown(p, uid, gid)))
+	if (mknodat(dev, p, type | perm, makedev(major, minor)) ||
+	    ((uid | gid) && fchownat(dev, p, uid, gid, AT_SYMLINK_NOFOLLOW)))
 		return kerr_set(e, "dev", "%s: %s", path, strerror(errno));
 	return 0;
 }
 
-/* /dev/console: the terminal keel's stdio is on, else the null device. */
+/*
+ * /dev/console: the terminal the app's stdio is on, else the null device.
+ * The terminal is bound by the name it has in this mount namespace, and
+ * only if that name still is the same file.
+ */
 static int
-ctr_console(const char *dev, struct kerr *e)
+ctr_console(int dev, struct kerr *e)
 {
 	char link[32], tty[PATH_MAX];
 
 	for (int fd = 0; fd < 3; fd++) {
+		struct stat a, b;
 		ssize_t n;
+		int t;
 
-		if (!isatty(fd))
+		if (!isatty(fd) || fstat(fd, &a))
 			continue;
 		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 		n = readlink(link, tty, sizeof(tty) - 1);
 		if (n <= 0 || tty[0] != '/')
 			continue;
 		tty[n] = 0;
-		return ctr_bind_node(dev, "console", tty, e);
+		t = ctr_open_at(AT_FDCWD, tty, CTR_HOST, "", e);
+		if (t < 0)
+			continue;
+		n = fstat(t, &b) == 0 && a.st_rdev == b.st_rdev &&
+		    a.st_ino == b.st_ino;
+		close(t);
+		if (n)
+			return ctr_bind_node(dev, "console", tty, e);
 	}
 	return ctr_bind_node(dev, "console", "/dev/null", e);
 }
 
 int
-ctr_make_dev(const char *dev, const struct oci_config *cfg, int userns,
-	     struct kerr *e)
+ctr_make_dev(int dev, const struct oci_config *cfg, int userns, struct kerr *e)
 {
 	const size_t nn = sizeof(ctr_nodes) / sizeof(ctr_nodes[0]);
 	const size_t nl = sizeof(ctr_links) / sizeof(ctr_links[0]);
@@ -111,26 +127,11 @@ ctr_make_dev(const char *dev, const struct oci_config *cfg, int userns,
 			     ctr_nodes[i].minor, 0666, 0, 0, userns, e))
 			return -1;
 	}
-	for (size_t i = 0; i < nl; i++) {
-		snprintf(p, sizeof(p), "%s/%s", dev, ctr_links[i].name);
-		if (symlink(ctr_links[i].target, p))
-			return kerr_set(e, "dev", "%s: %s", ctr_links[i].name,
-					strerror(errno));
-	}
-	snprintf(p, sizeof(p), "%s/pts", dev);
-	if (mkdir(p, 0755))
-		return kerr_set(e, "dev", "pts: %s", strerror(errno));
-	snprintf(p, sizeof(p), "%s/shm", dev);
-	if (mkdir(p, 01777))
-		return kerr_set(e, "dev", "shm: %s", strerror(errno));
-	if (cfg->std_mounts & OCI_STD_MQUEUE) {
-		snprintf(p, sizeof(p), "%s/mqueue", dev);
-		if (mkdir(p, 0755))
-			return kerr_set(e, "dev", "mqueue: %s",
-					strerror(errno));
-	}
-	if (ctr_console(dev, e))
-		return -1;
+	if (mkdirat(dev, "pts", 0755) || mkdirat(dev, "shm", 01777))
+		return kerr_set(e, "dev", "pts, shm: %s", strerror(errno));
+	if ((cfg->std_mounts & OCI_STD_MQUEUE) && mkdirat(dev, "mqueue", 0755))
+		return kerr_set(e, "dev", "mqueue: %s", strerror(errno));
+	/* before keel's symlinks: no granted path goes through one */
 	for (int i = 0; i < cfg->ndevices; i++) {
 		const struct oci_device *d = &cfg->devices[i];
 		mode_t t = d->type == 'b'   ? S_IFBLK
@@ -141,5 +142,9 @@ ctr_make_dev(const char *dev, const struct oci_config *cfg, int userns,
 			     d->mode & 07777, d->uid, d->gid, userns, e))
 			return -1;
 	}
-	return 0;
+	for (size_t i = 0; i < nl; i++)
+		if (symlinkat(ctr_links[i].target, dev, ctr_links[i].name))
+			return kerr_set(e, "dev", "%s: %s", ctr_links[i].name,
+					strerror(errno));
+	return ctr_console(dev, e);
 }

@@ -4,12 +4,50 @@
 #ifndef KEEL_CONTAINER_PRIV_H
 #define KEEL_CONTAINER_PRIV_H
 
+#include <stdint.h>
+
+#include "compat/linux_mount.h"
 #include "lib/container/container.h"
+
+#define MS_SAFE (MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+/* How ctr_open_at resolves a path (openat2 RESOLVE_* sets): */
+/* beneath a root, symlinks followed as if that root were "/" */
+#define CTR_IN_ROOT (KEEL_RESOLVE_IN_ROOT | KEEL_RESOLVE_NO_MAGICLINKS)
+/* beneath a root, and no symlink anywhere on the path */
+#define CTR_NO_LINKS (KEEL_RESOLVE_BENEATH | KEEL_RESOLVE_NO_SYMLINKS)
+/* an absolute path of keel's own namespace, no symlink on it */
+#define CTR_HOST KEEL_RESOLVE_NO_SYMLINKS
+
+/*
+ * Opens path (O_PATH) under dirfd (AT_FDCWD for keel's own absolute
+ * paths) with the resolve rules above. Returns the fd, or -1 with e
+ * saying "WHAT PATH: reason" and errno kept (ENOENT: absent).
+ */
+int ctr_open_at(int dirfd, const char *path, uint64_t resolve, const char *what,
+		struct kerr *e);
+/* MS_RDONLY/NOSUID/NODEV/NOEXEC/NODIRATIME as MOUNT_ATTR_* bits. */
+uint64_t ctr_attrs(unsigned long ms);
+/* A copy of the tree at fd src (submounts too if rec), with the flags of
+ * ms added to each of its mounts, attached on fd dst. */
+int ctr_bind_at(int src, int dst, int rec, unsigned long ms, const char *name,
+		struct kerr *e);
+/* mount(2) of a new filesystem onto fd dst (through /proc/self/fd). */
+int ctr_mount_at(const char *src, int dst, const char *type, unsigned long ms,
+		 const char *data, const char *name, struct kerr *e);
+/* ctr_mount_at onto rel resolved in root (CTR_IN_ROOT). */
+int ctr_mnt(int root, const char *src, const char *rel, const char *type,
+	    unsigned long ms, const char *data, struct kerr *e);
+/* The tree at keel's absolute path src bound at rel in root. */
+int ctr_bind_host(const char *src, int root, const char *rel, int rec,
+		  unsigned long ms, struct kerr *e);
 
 /* Builds the new root under s->root and pivots into it (the child). */
 int ctr_mount_root(const struct ctr_spec *s, struct kerr *e);
-/* Creates the minimal /dev under root/dev (mounted already). */
-int ctr_make_dev(const char *dev, const struct oci_config *cfg, int userns,
+/* keel's floor of masked and read-only paths, then the config's. */
+int ctr_mount_paths(const struct ctr_spec *s, int root, struct kerr *e);
+/* Creates the minimal /dev in the tmpfs dev (an fd; mounted already). */
+int ctr_make_dev(int dev, const struct oci_config *cfg, int userns,
 		 struct kerr *e);
 /* Identity, limits, capabilities, seccomp, exec; returns only on error. */
 int ctr_exec_app(const struct ctr_spec *s, struct ctr *c, struct kerr *e);

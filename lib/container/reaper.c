@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* pid 1 of the container: forwards signals to the app and reaps orphans. */
+#include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,7 +13,9 @@
 
 /*
  * The reaper needs one right: to signal the app, whose uid may differ.
- * Every other capability goes (best effort: it changes no behaviour).
+ * Every other capability goes, from every set, the bounding set first
+ * (that needs CAP_SETPCAP, which capset then drops). Best effort: what
+ * cannot be dropped changes nothing the reaper does.
  */
 static void
 ctr_reaper_caps(void)
@@ -20,7 +24,13 @@ ctr_reaper_caps(void)
 	struct keel_cap_data data[2] = {
 	    {1u << KEEL_CAP_KILL, 1u << KEEL_CAP_KILL, 0}, {0, 0, 0}};
 
+	for (int cap = 0; cap < 64; cap++)
+		if (cap != KEEL_CAP_KILL &&
+		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno == EINVAL)
+			break;
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	syscall(SYS_capset, &hdr, data);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
 int
@@ -34,26 +44,29 @@ ctr_status_code(int status)
 /*
  * The signals arrive blocked (inherited from keel) and are taken with
  * sigwaitinfo: blocked signals reach a namespace's pid 1 even without a
- * handler, and nothing runs in signal context. A signal a terminal sent
- * to the whole process group (SI_KERNEL) reached the app already.
+ * handler, and nothing runs in signal context. Each is passed to the app
+ * (the container is a session of its own: no terminal signals it).
  */
 void
 ctr_reaper(pid_t app, const sigset_t *fwd)
 {
 	sigset_t set = *fwd;
-	siginfo_t si;
 	pid_t p;
 	int sig, st;
 
-	sigaddset(&set, SIGCHLD);
+	/* FIRST: no descriptor of keel's (nor the app's stdio, nor the error
+	 * pipe) stays in the container's pid 1; it is not dumpable either
+	 * (set in the child before the fork), so /proc/1 shows nothing */
+	syscall(SYS_close_range, 0U, ~0U, 0U);
 	ctr_reaper_caps();
+	sigaddset(&set, SIGCHLD);
 	for (;;) {
-		sig = sigwaitinfo(&set, &si);
+		sig = sigwaitinfo(&set, NULL);
 		if (sig == SIGCHLD) {
 			while ((p = waitpid(-1, &st, WNOHANG)) > 0)
 				if (p == app)
 					_exit(ctr_status_code(st));
-		} else if (sig > 0 && si.si_code != SI_KERNEL) {
+		} else if (sig > 0) {
 			kill(app, sig);
 		}
 	}

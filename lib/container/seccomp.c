@@ -21,9 +21,12 @@
 #define C_SYSLOG CAP(34)
 #define C_PERFMON CAP(38)
 #define C_BPF CAP(39)
+#define C_SYS_NICE CAP(23)
 #define C_NEVER 0
 
 #define KEEL_CLONE_NEWUSER 0x10000000U
+#define KEEL_TIOCSTI 0x5412U   /* push a byte into a terminal's input */
+#define KEEL_TIOCLINUX 0x541cU /* virtual console: paste, selection */
 
 /*
  * Keel's default filter: these calls fail with EPERM unless the config
@@ -66,7 +69,13 @@ static const struct {
     {"ptrace", C_SYS_PTRACE},
     {"process_vm_readv", C_SYS_PTRACE},
     {"process_vm_writev", C_SYS_PTRACE},
+    {"pidfd_getfd", C_SYS_PTRACE},
+    {"kcmp", C_SYS_PTRACE},
     {"userfaultfd", C_SYS_PTRACE},
+    {"get_mempolicy", C_SYS_NICE},
+    {"set_mempolicy", C_SYS_NICE},
+    {"mbind", C_SYS_NICE},
+    {"move_pages", C_SYS_NICE},
     {"open_by_handle_at", C_DAC_READ_SEARCH},
     {"name_to_handle_at", C_DAC_READ_SEARCH},
     {"acct", C_SYS_PACCT},
@@ -86,7 +95,16 @@ static const struct {
     {"get_kernel_syms", C_NEVER},
     {"query_module", C_NEVER},
 #endif
+    /* io_uring's operations never pass through this filter */
+    {"io_uring_setup", C_NEVER},
+    {"io_uring_enter", C_NEVER},
+    {"io_uring_register", C_NEVER},
 };
+
+/* personality(2) values that change nothing that matters (Docker's):
+ * Linux, PER_LINUX32, UNAME26, both, and the query 0xffffffff */
+static const uint32_t harmless_personality[] = {0x0, 0x8, 0x20000, 0x20008,
+						0xffffffffU};
 
 struct bpf_out {
 	struct seccomp_prog *p;
@@ -136,6 +154,39 @@ no_userns(struct bpf_out *o, int nr, int arg)
 }
 
 /*
+ * In every filter, first: ioctl TIOCSTI and TIOCLINUX fail with EPERM
+ * (whatever the high bits of the command: the kernel reads 32). Other
+ * calls go on to the rules below with A = nr again.
+ */
+static void
+no_tty_push(struct bpf_out *o)
+{
+	emit(o, BPF_JMP | BPF_JEQ | BPF_K, 0, 4, SYS_ioctl);
+	ld_abs(o, KEEL_SECCOMP_ARG_OFF(1));
+	emit(o, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, KEEL_TIOCSTI);
+	emit(o, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, KEEL_TIOCLINUX);
+	ret(o, SECCOMP_RET_ERRNO | EPERM);
+	ld_abs(o, KEEL_SECCOMP_NR_OFF);
+}
+
+/* if nr == personality: allowed for the harmless values, else EPERM */
+static void
+personality_values(struct bpf_out *o)
+{
+	const uint8_t n =
+	    sizeof(harmless_personality) / sizeof(harmless_personality[0]);
+
+	emit(o, BPF_JMP | BPF_JEQ | BPF_K, 0, (uint8_t)(n + 3),
+	     SYS_personality);
+	ld_abs(o, KEEL_SECCOMP_ARG_OFF(0));
+	for (uint8_t i = 0; i < n; i++)
+		emit(o, BPF_JMP | BPF_JEQ | BPF_K, (uint8_t)(n - i), 0,
+		     harmless_personality[i]);
+	ret(o, SECCOMP_RET_ERRNO | EPERM);
+	ret(o, SECCOMP_RET_ALLOW);
+}
+
+/*
  * The arch must be this build's (x86_64: not i386; aarch64: not 32-bit
  * ARM) and, on x86_64, the call not x32; A = nr afterwards.
  */
@@ -170,6 +221,7 @@ build_default(const struct oci_config *c, struct bpf_out *o)
 	rule(o, SYS_clone3, SECCOMP_RET_ERRNO | ENOSYS);
 	no_userns(o, SYS_clone, 0);
 	no_userns(o, SYS_unshare, 0);
+	personality_values(o);
 	ret(o, SECCOMP_RET_ALLOW);
 	return 0;
 }
@@ -182,6 +234,7 @@ seccomp_build(const struct oci_config *c, struct seccomp_prog *p,
 
 	p->len = 0;
 	prologue(&o);
+	no_tty_push(&o);
 	if (!c->has_seccomp) {
 		if (build_default(c, &o) < 0)
 			return -1;

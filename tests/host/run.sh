@@ -20,7 +20,9 @@ fi
 PROBE=$O/probe
 if [ ! -x "$PROBE" ]; then
 	PROBE=$WORK/probe
-	musl-gcc -static -Os -o "$PROBE" "$TOP/tests/probe/probe.c" ||
+	musl-gcc -static -Os -Wno-format-truncation -I"$TOP" -o "$PROBE" "$TOP"/tests/probe/probe.c \
+		"$TOP"/tests/probe/escape.c "$TOP"/tests/probe/escape_sys.c \
+		"$TOP"/tests/probe/escape_proc.c ||
 		{ fail "build the probe"; finish; exit; }
 fi
 

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/probe/escape.h"
+
 /*
  * Usage: probe                 every answer as key=value lines
  *        probe write PATH TEXT  write TEXT to PATH; write=ok|ERRNO
@@ -26,6 +28,9 @@
  *        probe sleep SECS CODE  report signals; exit CODE on TERM
  *        probe orphans N        leave N orphans, then count zombies
  *        probe exit CODE        exit with CODE (also: called as "true")
+ *        probe escape [--look PATH] [--plant LINK]
+ *                               the escape probes (escape.c), one line each
+ *        probe ids              euid and capabilities, one line
  */
 
 static const char *
@@ -389,6 +394,10 @@ main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "sleep") && argc == 4)
 		return sleep_mode(atoi(argv[2]), atoi(argv[3]));
+	if (!strcmp(argv[1], "escape"))
+		return escape_main(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "ids") && argc == 2)
+		return ids_main();
 	if (!strcmp(argv[1], "orphans") && argc == 3)
 		return orphans(atoi(argv[2]));
 	fprintf(stderr, "probe: bad arguments\n");

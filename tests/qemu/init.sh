@@ -412,6 +412,40 @@ has crash2 "nothing left: halted with a message" \
 	'^keel: halted: app: crash loop on every slot'
 same "halted: keel qemu 125" "$rc" 125
 
+# --- 8. the container boundary: the escape suite on the device -----------
+# The probe's escape mode as the app, under the demo's policy and under
+# Docker's default capabilities: here the reaper forks from keel-init (its
+# descriptors: the state partition, the watchdog, the sockets), /run/keel
+# holds keel-init's sockets, cgroup v2 carries the device program, and
+# /proc/sys is the board kernel's.
+if [ -x "$O/probe" ]; then
+	mkdir -p esc/bin esc/proc esc/sys esc/dev esc/run esc/tmp esc/etc \
+		esc/var/lib
+	cp "$O/probe" esc/bin/probe
+	cp "$O/probe" esc/bin/probe-suid
+	chmod 4755 esc/bin/probe-suid
+	sed 's|"args": \["/usr/sbin/keel-demo"\]|"args": ["/bin/probe", "escape"]|' \
+		"$TOP/demo/config.json" >esc-demo.json
+	cp "$TOP/tests/probe/docker.json" esc-docker.json
+	for pol in demo docker; do
+		"$KEEL" image build esc -o "esc-$pol.img" --board "$BOARD" \
+			--config "esc-$pol.json" --salt 42 >esc.out 2>&1 &&
+			"$KEEL" image sign "esc-$pol.img" --key "$KEY_A" \
+				>>esc.out 2>&1 &&
+			"$KEEL" disk --board "$BOARD" --slot-a "esc-$pol.img" \
+				--slot-b "esc-$pol.img" -o "esc-$pol.disk" \
+				>>esc.out 2>&1 ||
+			{ fail "escape image ($pol): $(tail -n 2 esc.out)"; continue; }
+		boot "esc-$pol" "esc-$pol.disk" 'keel.on_app_exit=poweroff'
+		# (no bind here; no terminal: the app's stdio is keel-init's
+		# log pipe)
+		escape_judge qemu "$pol" "esc-$pol.con" "bind_symlink tiocsti ctty"
+		has "esc-$pol" "$pol: the suite ends" 'escape-summary '
+	done
+else
+	fail "no $O/probe (make O=... $O/probe): the escape suite did not run"
+fi
+
 echo "init: keel-init start to app exec: verity ${t_verity:-?} us" \
 	"($((${t_verity:-0} - ${m_verity:-0})) us after the modules), full" \
 	"${t_full:-?} us ($((${t_full:-0} - ${m_full:-0})) us after the" \

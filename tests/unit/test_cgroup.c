@@ -153,11 +153,29 @@ test_missing(void)
 	      "no controllers: %d warnings", w.n);
 	CHECK(cgroup_add_pid(&cg, 1, &e) == 0, "add_pid without a cgroup");
 
-	/* no limits: nothing to do */
+	/* no limits and no cgroup v2: nothing to do */
 	oci_default(&C);
 	CHECK(cgroup_create(&cg, root, "keel/app", &C, &w, &e) == 0 &&
 		  w.n == 0 && !cg.created,
 	      "no limits");
+
+	/* no limits on a cgroup v2, nothing that needs the device program:
+	 * no cgroup; with CAP_MKNOD the cgroup exists (it carries the
+	 * program), no controller is enabled, nothing written */
+	tree("cpu pids memory\n");
+	CHECK(cgroup_create(&cg, root, "keel/app", &C, &w, &e) == 0 &&
+		  w.n == 0 && !cg.created,
+	      "no limits, no devices, cgroup v2: none: %s", e.detail);
+	C.cap_permitted = 1ULL << 27;
+	CHECK(cgroup_create(&cg, root, "keel/app", &C, &w, &e) == 0 &&
+		  w.n == 0 && cg.created,
+	      "no limits, CAP_MKNOD, cgroup v2: created: %s", e.detail);
+	CHECK(!strcmp(get("cgroup.subtree_control"), "") &&
+		  !strcmp(get("keel/app/memory.max"), ""),
+	      "no controller enabled, no limit written");
+	CHECK(cgroup_add_pid(&cg, 4243, &e) == 0 &&
+		  !strcmp(get("keel/app/cgroup.procs"), "4243"),
+	      "the app joins it");
 
 	/* bad names */
 	limits();

@@ -83,6 +83,31 @@ probe_default(void)
 		return 9;
 	if (!fails_with(syscall(SYS_open_by_handle_at, -1, 0, 0), EPERM))
 		return 10;
+	/* terminal injection: EPERM before the kernel sees the bad fd, also
+	 * with high bits set in the command (the kernel reads 32 bits) */
+	if (!fails_with(syscall(SYS_ioctl, -1, 0x5412UL), EPERM))
+		return 14;
+	if (!fails_with(syscall(SYS_ioctl, -1, 0xffffffff00005412UL), EPERM))
+		return 15;
+	if (!fails_with(syscall(SYS_ioctl, -1, 0x541cUL), EPERM))
+		return 16;
+	if (!fails_with(syscall(SYS_ioctl, -1, 0x541bUL), EBADF)) /* FIONREAD */
+		return 17;
+	if (!fails_with(syscall(SYS_io_uring_setup, 1, 0), EPERM) ||
+	    !fails_with(syscall(SYS_io_uring_enter, -1, 0, 0, 0, 0, 0),
+			EPERM) ||
+	    !fails_with(syscall(SYS_io_uring_register, -1, 0, 0, 0), EPERM))
+		return 18;
+	/* personality: the query and the harmless values only */
+	if (syscall(SYS_personality, 0xffffffffUL) < 0 ||
+	    syscall(SYS_personality, 0x0UL) < 0)
+		return 19;
+	if (!fails_with(syscall(SYS_personality, 0x0040000UL), EPERM) ||
+	    !fails_with(syscall(SYS_personality, 0x0400000UL), EPERM))
+		return 20;
+	if (!fails_with(syscall(SYS_pidfd_getfd, -1, 0, 0), EPERM) ||
+	    !fails_with(syscall(SYS_kcmp, 0, 0, 0, 0, 0), EPERM))
+		return 21;
 	/* allowed: unshare without a user namespace (EINVAL: bad flag) */
 	if (fails_with(syscall(SYS_unshare, 0x1), EPERM))
 		return 11;
@@ -165,6 +190,12 @@ probe_config_errno(void)
 		return 1;
 	if (syscall(SYS_getpid) != getpid())
 		return 2;
+	/* keel's floor in every filter: no terminal injection */
+	if (!fails_with(syscall(SYS_ioctl, -1, 0x5412UL), EPERM) ||
+	    !fails_with(syscall(SYS_ioctl, -1, 0x541cUL), EPERM))
+		return 3;
+	if (!fails_with(syscall(SYS_ioctl, -1, 0x541bUL), EBADF))
+		return 4;
 	return R_PASS;
 }
 
@@ -252,7 +283,9 @@ test_config(void)
 		"\"action\":\"SCMP_ACT_KILL\"},{\"names\":[\"getuid\"],"
 		"\"action\":\"SCMP_ACT_TRAP\"}]}}}") < 0)
 		return;
-	CHECK(seccomp_build(&C, &P, &e) == 0 && P.len == PROLOGUE_LEN + 6 + 1,
+	/* prologue, the terminal floor, three rules, the default */
+	CHECK(seccomp_build(&C, &P, &e) == 0 &&
+		  P.len == PROLOGUE_LEN + 6 + 6 + 1,
 	      "build config filter: %d insns", P.len);
 	st = in_child(probe_config_errno);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == R_PASS,
