@@ -36,18 +36,20 @@
  * boots slower under TCG). aarch64: the virt machine (PL011 console, PCIe
  * for the same virtio-blk, virtio-net and i6300esb devices), Debian's
  * Image booted directly, a Cortex-A72 under TCG (it has the SHA-2
- * instructions; "max" boots slower, docs/BOARD.md).
+ * instructions; "max" boots slower, docs/BOARD.md), and a virtio
+ * keyboard: virt has no PS/2 one, and ctrl-alt-del (QEMU's sendkey)
+ * reaches PID 1 only through a keyboard.
  */
 struct machine {
-	const char *qemu, *machine, *cpu, *kernel, *bios;
+	const char *qemu, *machine, *cpu, *kernel, *bios, *keyboard;
 };
 
 static const struct machine machines[] = {
     [BOARD_ARCH_X86_64] = {"qemu-system-x86_64", "pc",
 			   "qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt", "vmlinux",
-			   QBOOT},
+			   QBOOT, NULL},
     [BOARD_ARCH_AARCH64] = {"qemu-system-aarch64", "virt", "cortex-a72",
-			    "Image", NULL},
+			    "Image", NULL, "virtio-keyboard-pci"},
 };
 
 static const char usage[] =
@@ -299,6 +301,10 @@ build_argv(const struct opts *o, const char *dir, const struct board *b,
 	av[n++] = "virtio-blk-pci,drive=disk0";
 	av[n++] = "-device";
 	av[n++] = "i6300esb";
+	if (m->keyboard) {
+		av[n++] = "-device";
+		av[n++] = (char *)m->keyboard;
+	}
 	if (!o->allow_reboot)
 		av[n++] = "-no-reboot";
 	if (o->nextra > MAX_ARGS - n - 1)

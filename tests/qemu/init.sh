@@ -5,19 +5,17 @@
 # tampered slots, a crash loop, ctrl-alt-del, orphans, a garbage /var/lib.
 . "$(dirname "$0")/../lib.sh"
 
-BOARD=qemu-x86_64
-if ! command -v qemu-system-x86_64 >/dev/null; then
+if ! command -v "$QEMU_SYSTEM" >/dev/null; then
 	skip "QEMU is not installed: the QEMU tier did not run"
 	finish
 	exit 0
 fi
-if [ ! -f "$O/board/$BOARD/vmlinux" ] || [ ! -x "$O/keel-init" ]; then
-	fail "no $O/board/$BOARD (make O=... board)"
+if [ ! -f "$BOUT/$KIMAGE" ] || [ ! -x "$TO/keel-init" ]; then
+	fail "no $BOUT (make O=... BOARD=$BOARD board)"
 	finish
 	exit 1
 fi
-BUSYBOX=$(command -v busybox)
-if [ -z "$BUSYBOX" ] ||
+if [ -z "$BUSYBOX" ] || [ ! -f "$BUSYBOX" ] ||
 	LC_ALL=C readelf -l "$BUSYBOX" 2>/dev/null | grep -q INTERP; then
 	skip "needs busybox-static for the app"
 	finish
@@ -30,7 +28,7 @@ t_start=$(date +%s)
 # --- kernel command line's qt.mode= says and prints "qt: key=value" ---
 mkdir -p root/bin root/etc root/data root/host/proc
 cp "$BUSYBOX" root/bin/busybox
-for a in $(root/bin/busybox --list); do
+for a in $($TRUN root/bin/busybox --list); do
 	[ "$a" = busybox ] || ln -s busybox "root/bin/$a"
 done
 echo "shipped by the image" >root/etc/greeting
@@ -169,7 +167,8 @@ boot() {
 	n=$1 d=$2 a=$3
 	shift 3
 	b0=$(date +%s%N)
-	"$KEEL" qemu "$d" --timeout 60 --append "$a" "$@" >"$n.raw" 2>"$n.err"
+	"$KEEL" qemu --board "$BOARD" "$d" --timeout 60 --append "$a" "$@" \
+		>"$n.raw" 2>"$n.err"
 	rc=$?
 	tr -d '\r' <"$n.raw" >"$n.con"
 	echo "init: boot $n: exit $rc, $((($(date +%s%N) - b0) / 1000000)) ms"
@@ -266,7 +265,8 @@ has probe "power off when the app ended" 'shutdown (the app ended): power off'
 has probe "shutdown completes" 'keel: shutdown: done'
 # ctrl-alt-del (SIGINT to PID 1) through QEMU's monitor on a pipe
 mkfifo mon.in mon.out
-("$KEEL" qemu main.disk --timeout 60 --append 'qt.mode=cad loglevel=7' \
+("$KEEL" qemu --board "$BOARD" main.disk --timeout 60 \
+	--append 'qt.mode=cad loglevel=7' \
 	-- -chardev pipe,id=mon0,path="$WORK/mon" -mon chardev=mon0 \
 	>cad.raw 2>cad.err; echo $? >cad.rc) &
 qpid=$!
@@ -418,11 +418,11 @@ same "halted: keel qemu 125" "$rc" 125
 # descriptors: the state partition, the watchdog, the sockets), /run/keel
 # holds keel-init's sockets, cgroup v2 carries the device program, and
 # /proc/sys is the board kernel's.
-if [ -x "$O/probe" ]; then
+if [ -x "$TO/probe" ]; then
 	mkdir -p esc/bin esc/proc esc/sys esc/dev esc/run esc/tmp esc/etc \
 		esc/var/lib
-	cp "$O/probe" esc/bin/probe
-	cp "$O/probe" esc/bin/probe-suid
+	cp "$TO/probe" esc/bin/probe
+	cp "$TO/probe" esc/bin/probe-suid
 	chmod 4755 esc/bin/probe-suid
 	sed 's|"args": \["/usr/sbin/keel-demo"\]|"args": ["/bin/probe", "escape"]|' \
 		"$TOP/demo/config.json" >esc-demo.json
@@ -443,7 +443,7 @@ if [ -x "$O/probe" ]; then
 		has "esc-$pol" "$pol: the suite ends" 'escape-summary '
 	done
 else
-	fail "no $O/probe (make O=... $O/probe): the escape suite did not run"
+	fail "no $TO/probe (make BOARD=$BOARD $TO/probe): no escape suite"
 fi
 
 echo "init: keel-init start to app exec: verity ${t_verity:-?} us" \
