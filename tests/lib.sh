@@ -80,11 +80,14 @@ BOARD=${BOARD:-qemu-x86_64}
 BOUT=$O/board/$BOARD
 ARCH=$(sed -n 's/^arch=//p' "$TOP/board/$BOARD/board.conf" 2>/dev/null)
 ARCH=${ARCH:-x86_64}
+# SLOW scales the suites' time limits (keel qemu --timeout, waits): a
+# board of another CPU is emulated instruction by instruction (TCG
+# translates foreign code), a boot there takes ~3 times as long.
 if [ "$ARCH" = "$(uname -m)" ]; then
-	TO=$O TCC=musl-gcc TRUN= BUSYBOX=$(command -v busybox)
+	TO=$O TCC=musl-gcc TRUN= BUSYBOX=$(command -v busybox) SLOW=1
 else
 	TO=$O/$ARCH TCC=$O/$ARCH/musl/bin/musl-gcc TRUN=qemu-$ARCH-static
-	BUSYBOX=$TO/deps/bin/busybox
+	BUSYBOX=$TO/deps/bin/busybox SLOW=3
 fi
 case $ARCH in
 aarch64) KIMAGE=Image QEMU_SYSTEM=qemu-system-aarch64 ;;

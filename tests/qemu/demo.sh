@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 IMG=$TO/demo/demo.img
-WAIT_S=${DEMO_WAIT_S:-60} # per boot, to the first HTTP answer
+WAIT_S=${DEMO_WAIT_S:-$((60 * SLOW))} # per boot, to the first HTTP answer
 if ! command -v "$QEMU_SYSTEM" >/dev/null; then
 	skip "QEMU is not installed: the demo test did not run"
 	finish

@@ -167,8 +167,8 @@ boot() {
 	n=$1 d=$2 a=$3
 	shift 3
 	b0=$(date +%s%N)
-	"$KEEL" qemu --board "$BOARD" "$d" --timeout 60 --append "$a" "$@" \
-		>"$n.raw" 2>"$n.err"
+	"$KEEL" qemu --board "$BOARD" "$d" --timeout $((60 * SLOW)) \
+		--append "$a" "$@" >"$n.raw" 2>"$n.err"
 	rc=$?
 	tr -d '\r' <"$n.raw" >"$n.con"
 	echo "init: boot $n: exit $rc, $((($(date +%s%N) - b0) / 1000000)) ms"
@@ -265,12 +265,12 @@ has probe "power off when the app ended" 'shutdown (the app ended): power off'
 has probe "shutdown completes" 'keel: shutdown: done'
 # ctrl-alt-del (SIGINT to PID 1) through QEMU's monitor on a pipe
 mkfifo mon.in mon.out
-("$KEEL" qemu --board "$BOARD" main.disk --timeout 60 \
+("$KEEL" qemu --board "$BOARD" main.disk --timeout $((60 * SLOW)) \
 	--append 'qt.mode=cad loglevel=7' \
 	-- -chardev pipe,id=mon0,path="$WORK/mon" -mon chardev=mon0 \
 	>cad.raw 2>cad.err; echo $? >cad.rc) &
 qpid=$!
-for _ in $(seq 600); do
+for _ in $(seq $((600 * SLOW))); do
 	grep -q 'qt: sleeping' cad.raw 2>/dev/null && break
 	kill -0 "$qpid" 2>/dev/null || break
 	sleep 0.1

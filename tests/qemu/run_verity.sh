@@ -126,7 +126,7 @@ check "initramfs" "$TOP/scripts/mkinitramfs.sh" "$BOARD" "$BOUT" \
 	fail "initramfs: the test's files"
 
 KEEL_BOARD_DIR=$WORK/board "$KEEL" qemu --board "$BOARD" "$WORK/a.img" \
-	--timeout 180 --memory 512M >"$WORK/raw" 2>"$WORK/qerr"
+	--timeout $((180 * SLOW)) --memory 512M >"$WORK/raw" 2>"$WORK/qerr"
 rc=$?
 tr -d '\r' <"$WORK/raw" >"$WORK/console"
 same "guest ran every case" "$rc" 0

@@ -35,7 +35,7 @@ export KEEL_BOARD_DIR="$WORK/board"
 
 # 1. A full boot: modules, partitions, exit status 0.
 t0=$(date +%s%N)
-"$KEEL" qemu --board "$BOARD" "$WORK/disk.img" --timeout 120 \
+"$KEEL" qemu --board "$BOARD" "$WORK/disk.img" --timeout $((120 * SLOW)) \
 	--log "$WORK/log" -- \
 	-netdev user,id=n0 -device virtio-net-pci,netdev=n0 >"$WORK/raw"
 rc=$?
@@ -63,7 +63,7 @@ echo "smoke: boot to poweroff $(((t1 - t0) / 1000000)) ms wall; kernel to" \
 	"$(stat -c %s "$WORK/board/initramfs.cpio") bytes"
 
 # 2. The app's exit status comes through; the disk is reused as it is.
-"$KEEL" qemu --board "$BOARD" "$WORK/disk.img" --timeout 120 \
+"$KEEL" qemu --board "$BOARD" "$WORK/disk.img" --timeout $((120 * SLOW)) \
 	--append smoke.status=7 >"$WORK/console2"
 same "app exit status 7 passed through" "$?" 7
 
@@ -83,7 +83,7 @@ if [ -f "$TINY/$KIMAGE" ]; then
 		"$WORK/tiny/initramfs.cpio" >/dev/null
 	t0=$(date +%s%N)
 	KEEL_BOARD_DIR="$WORK/tiny" "$KEEL" qemu --board "$BOARD" "$WORK/disk.img" \
-		--timeout 120 >"$WORK/raw4"
+		--timeout $((120 * SLOW)) >"$WORK/raw4"
 	rc=$?
 	t1=$(date +%s%N)
 	same "tiny kernel: boot exit status" "$rc" 0
