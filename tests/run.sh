@@ -55,19 +55,25 @@ if [ "$tier" = all ] || [ "$tier" = unit ]; then
 		[ -x "$t" ] || continue
 		run_one "unit/$(basename "$t")" "$t"
 	done
-	# Another CPU's: all but those that need its kernel (test_seccomp:
-	# tests/qemu/units.sh boots it) or count threads in /proc (the
-	# emulator's own threads show there: test_bundle_mt).
+	# Another CPU's, on the CPU model keel qemu gives its board
+	# (launcher/cmd_qemu.c: aarch64's Cortex-A72): all but those that
+	# need its kernel (test_seccomp: tests/qemu/units.sh boots it), count
+	# threads in /proc (the emulator's own threads show there:
+	# test_bundle_mt) or take minutes emulated (test_verity: units.sh runs its tree build and check, with
+	# and without the SHA instructions, in the guest).
 	for b in $boards; do
 		a=$(arch_of "$b")
 		[ "$a" != "$(uname -m)" ] || continue
-		echo "== unit ($a, qemu-$a-static)"
+		cpu=
+		[ "$a" != aarch64 ] || cpu=cortex-a72
+		echo "== unit ($a, qemu-$a-static${cpu:+ -cpu $cpu})"
 		for t in "$O/$a"/tests/test_*; do
 			case $(basename "$t") in
-			test_seccomp | test_bundle_mt) continue ;;
+			test_seccomp | test_bundle_mt | test_verity) continue ;;
 			esac
 			[ -x "$t" ] || continue
-			run_one "unit-$a/$(basename "$t")" "qemu-$a-static" "$t"
+			run_one "unit-$a/$(basename "$t")" \
+				env ${cpu:+QEMU_CPU=$cpu} "qemu-$a-static" "$t"
 		done
 	done
 fi

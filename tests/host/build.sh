@@ -21,7 +21,7 @@ if [ -x "$O/aarch64/keel" ] && [ -f "$O/aarch64/.deps-ok" ]; then
 	mkdir -p "$b/aarch64"
 	cp -r "$O/aarch64/deps" "$O/aarch64/include" "$O/aarch64/musl" \
 		"$b/aarch64/" && touch "$b/aarch64/.deps-ok"
-	check "arm64 build" make -s -j2 O="$b" ARCH=aarch64
+	check "arm64 build" make -s -j2 O="$b" BOARD=qemu-aarch64
 	check "arm64: same bytes as the main build (keel)" \
 		cmp "$b/aarch64/keel" "$O/aarch64/keel"
 	check "arm64: same bytes as the main build (keel-init)" \
