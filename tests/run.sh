@@ -59,8 +59,9 @@ if [ "$tier" = all ] || [ "$tier" = unit ]; then
 	# (launcher/cmd_qemu.c: aarch64's Cortex-A72): all but those that
 	# need its kernel (test_seccomp: tests/qemu/units.sh boots it), count
 	# threads in /proc (the emulator's own threads show there:
-	# test_bundle_mt) or take minutes emulated (test_verity: units.sh runs its tree build and check, with
-	# and without the SHA instructions, in the guest).
+	# test_bundle_mt) or take minutes emulated (test_verity: units.sh
+	# runs its tree build and check, with and without the SHA
+	# instructions, in the guest).
 	for b in $boards; do
 		a=$(arch_of "$b")
 		[ "$a" != "$(uname -m)" ] || continue
