@@ -157,9 +157,11 @@ $(O)/keys/keys-path: FORCE
 	$(Q)mkdir -p $(@D)
 	$(Q)echo '$(abspath $(KEYS)) $(KEYFILES)' | cmp -s - $@ || \
 		echo '$(abspath $(KEYS)) $(KEYFILES)' >$@
-$(O)/keys/keyset.c: scripts/bake-keys.sh $(O)/keys/keys-path $(KEYFILES)
+TESTKEYFILES := $(sort $(wildcard keys/test/*/*.pub))
+$(O)/keys/keyset.c: scripts/bake-keys.sh $(O)/keys/keys-path $(KEYFILES) \
+		$(TESTKEYFILES)
 	$(call msg,KEYS,$(KEYS))
-	$(Q)scripts/bake-keys.sh $(KEYS) >$@
+	$(Q)scripts/bake-keys.sh $(KEYS) keys/test >$@
 
 # --- the version string -------------------------------------------------
 # Rewritten only when it changes, so that the objects that print it (and

@@ -30,10 +30,36 @@ struct conn {
 static struct conn conns[INIT_CTL_CONNS];
 static int listen_fd = -1;
 
-/* The one update in progress: a child of PID 1 writing the other slot. */
+/*
+ * The one update in progress: a child of PID 1 writing the update target.
+ * Before its first write the child asks PID 1, over a socket pair, to
+ * mark the slot not bootable in the record (PID 1 owns the record), and
+ * waits for the answer; PID 1 answers from its loop, never waiting. A
+ * child that fails sends its reason the same way and exits: PID 1 gives
+ * the client its final line once the child is reaped, so that a client
+ * that saw the end of one update never finds it still running.
+ */
 static pid_t installer = -1;
 static int installer_conn = -1, installer_slot = -1;
+static int prep_fd = -1;      /* PID 1's end of the pair */
 static struct bundle_work bw; /* touched only in the child */
+static char installer_err[CONTROL_LINE_MAX - 16]; /* its reason, or "" */
+
+/* The child's messages: 'P' (prepare) and the image it is about to
+ * write, or 'E' and the reason it failed. */
+#define MSG_PREPARE 'P'
+#define MSG_ERROR 'E'
+struct prep_msg {
+	char kind;
+	char pad[7];
+	uint64_t version, epoch;
+	uint8_t digest[STATE_DIGEST];
+};
+
+/* What the child's hooks need. */
+struct child_ctx {
+	int conn, prep, slot, force;
+};
 
 int
 ctl_init(void)
@@ -71,7 +97,7 @@ progress(void *ctx, uint64_t done, uint64_t total)
 {
 	static uint64_t last;
 	char buf[96];
-	int fd = *(int *)ctx, n;
+	int fd = ((struct child_ctx *)ctx)->conn, n;
 
 	if (done != total && done - last < total / 100)
 		return;
@@ -83,11 +109,62 @@ progress(void *ctx, uint64_t done, uint64_t total)
 }
 
 /*
- * In the child: install the bundle from src into the other slot. Exit 0
- * installed, 1 refused before the slot was touched, 2 failed after.
+ * In the child, once every check of the header has passed and before the
+ * first write: an image that failed on this device is refused (unless
+ * forced); then PID 1 marks the slot not bootable, synced, or nothing is
+ * written.
+ */
+static int
+prepare(void *ctx, const struct img_meta *m, struct kerr *e)
+{
+	struct child_ctx *c = ctx;
+	const struct state_failed *f;
+	struct prep_msg msg;
+	uint8_t ok = 1;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.kind = MSG_PREPARE;
+	msg.version = m->h.version;
+	msg.epoch = m->h.epoch;
+	img_digest(m, msg.digest);
+	f = state_image_failed(ab_state(), m->h.version, msg.digest);
+	if (f && !c->force)
+		return kerr_set(e, "failed before",
+				"version %llu failed on this device before%s: "
+				"refused until a newer version is offered "
+				"(keel update --force installs it anyway)",
+				(unsigned long long)m->h.version,
+				memcmp(f->digest, msg.digest, STATE_DIGEST)
+				    ? ""
+				    : " (this very image)");
+	if (send(c->prep, &msg, sizeof(msg), MSG_NOSIGNAL) != sizeof(msg) ||
+	    recv(c->prep, &ok, 1, 0) != 1 || ok != 0)
+		return kerr_set(e, "state",
+				"slot %c could not be marked not bootable "
+				"first: nothing written",
+				'a' + c->slot);
+	return 0;
+}
+
+/* In the child: the reason it failed, to PID 1 (which replies), then out. */
+__attribute__((noreturn)) static void
+child_fail(int prep, const char *why, int code)
+{
+	char msg[1 + sizeof(installer_err)];
+	size_t n = strnlen(why, sizeof(installer_err) - 1);
+
+	msg[0] = MSG_ERROR;
+	memcpy(msg + 1, why, n);
+	(void)!send(prep, msg, 1 + n, MSG_NOSIGNAL);
+	_exit(code);
+}
+
+/*
+ * In the child: install the bundle from src into the target slot. Exit
+ * 0 installed, 1 refused before the slot was touched, 2 failed after.
  */
 __attribute__((noreturn)) static void
-install_child(int conn, int src, int slot)
+install_child(int conn, int src, int slot, int prep, int force)
 {
 	const struct state *st = ab_state();
 	struct bundle_policy pol = {
@@ -97,7 +174,8 @@ install_child(int conn, int src, int slot)
 	    .committed_version = st->committed_version,
 	    .epoch_floor = st->floor,
 	};
-	struct bundle_hooks hooks = {NULL, progress, &conn};
+	struct child_ctx c = {conn, prep, slot, force};
+	struct bundle_hooks hooks = {prepare, progress, &c};
 	struct img_meta m;
 	struct kerr e = {0};
 	int out, flags;
@@ -109,42 +187,93 @@ install_child(int conn, int src, int slot)
 		char why[128];
 		snprintf(why, sizeof(why), "%s: %s", g.dev[slot],
 			 strerror(errno));
-		reply_end(conn, why);
-		_exit(1);
+		child_fail(prep, why, 1);
 	}
 	if (bundle_install(bundle_read_fd, &src, out, &pol, &hooks, &bw, &m,
 			   &e) < 0) {
 		char why[CONTROL_LINE_MAX - 16];
 		snprintf(why, sizeof(why), "%s: %s", e.check, e.detail);
-		reply_end(conn, why);
-		_exit(bw.touched ? 2 : 1);
+		child_fail(prep, why, bw.touched ? 2 : 1);
 	}
 	fsync(out);
 	_exit(0);
 }
 
 static void
-start_update(int fd, int src)
+start_update(int fd, int src, int force)
 {
-	int slot = !g.slot;
+	char why[200];
+	int slot = ab_update_target(why, sizeof(why)), sp[2];
 	pid_t pid;
 
-	if (installer > 0 || g.slot < 0 || !g.dev[slot][0]) {
-		reply_end(fd, installer > 0 ? "an update is already running"
-					    : "no other slot to install into");
+	if (installer > 0) {
+		reply_end(fd, "an update is already running");
+		return;
+	}
+	if (slot < 0 || !g.dev[slot][0]) {
+		klog("update: refused: %s", slot < 0 ? why : "no partition");
+		reply_end(fd, slot < 0 ? why : "no slot to install into");
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		reply_end(fd, strerror(errno));
 		return;
 	}
 	klog("update: installing into slot %c", 'a' + slot);
 	pid = fork();
-	if (pid == 0)
-		install_child(fd, src >= 0 ? src : fd, slot);
+	if (pid == 0) {
+		close(sp[0]);
+		install_child(fd, src >= 0 ? src : fd, slot, sp[1], force);
+	}
+	close(sp[1]);
 	if (pid < 0) {
+		close(sp[0]);
 		reply_end(fd, strerror(errno));
 		return;
 	}
+	fcntl(sp[0], F_SETFL, O_NONBLOCK);
+	prep_fd = sp[0];
+	installer_err[0] = 0;
 	installer = pid;
 	installer_conn = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	installer_slot = slot;
+}
+
+/*
+ * A message of the installer: its reason for failing is kept for the
+ * reply; a request for its mark is written and synced, then answered.
+ */
+static void
+on_prepare(void)
+{
+	union {
+		struct prep_msg p;
+		char text[1 + sizeof(installer_err)];
+	} msg;
+	uint8_t ok;
+	ssize_t n = recv(prep_fd, &msg, sizeof(msg), MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 1 && msg.text[0] == MSG_ERROR) {
+		size_t k = (size_t)n - 1 < sizeof(installer_err) - 1
+			       ? (size_t)n - 1
+			       : sizeof(installer_err) - 1;
+		memcpy(installer_err, msg.text + 1, k);
+		installer_err[k] = 0;
+		return;
+	}
+	if (n != (ssize_t)sizeof(msg.p) || msg.p.kind != MSG_PREPARE) {
+		close(prep_fd); /* closed, or not a request */
+		prep_fd = -1;
+		return;
+	}
+	ok = ab_slot_installing(installer_slot) == 0 ? 0 : 1;
+	klog("update: slot %c %s for version %llu", 'a' + installer_slot,
+	     ok ? "could NOT be marked not bootable: install refused"
+		: "marked not bootable, synced; writing",
+	     (unsigned long long)msg.p.version);
+	(void)!send(prep_fd, &ok, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 /* Called by the reaper: 1 if pid was the installer. */
@@ -160,13 +289,28 @@ ctl_child_exited(pid_t pid, int status)
 		return 0;
 	installer = -1;
 	installer_conn = -1;
+	/* what it said before it went (its reason) */
+	while (prep_fd >= 0 && !installer_err[0] && code) {
+		int before = prep_fd;
+		on_prepare();
+		if (prep_fd == before && !installer_err[0])
+			break;
+	}
+	if (prep_fd >= 0) {
+		close(prep_fd);
+		prep_fd = -1;
+	}
 	if (code == 0) {
 		/* Read back what the child wrote: the header tells the version.
 		 */
 		int sfd = open(g.dev[installer_slot], O_RDONLY | O_CLOEXEC);
-		if (sfd >= 0 && img_read(sfd, &m, &e) == 0 &&
-		    ab_slot_installed(installer_slot, m.h.version, m.h.epoch) ==
-			0) {
+		uint8_t digest[STATE_DIGEST];
+
+		if (sfd >= 0 && img_read(sfd, &m, &e) == 0)
+			img_digest(&m, digest);
+		if (sfd >= 0 && !e.check &&
+		    ab_slot_installed(installer_slot, m.h.version, m.h.epoch,
+				      digest) == 0) {
 			klog(
 			    "update: slot %c installed, version %llu: trial on "
 			    "the next boot",
@@ -174,16 +318,18 @@ ctl_child_exited(pid_t pid, int status)
 			    (unsigned long long)m.h.version);
 			reply_end(fd, NULL);
 		} else {
-			reply_end(
-			    fd, "installed, but the slot cannot be read back");
+			reply_end(fd, "installed, but the slot cannot be read "
+				      "back or the record cannot be written: "
+				      "the slot stays not bootable");
 		}
 		if (sfd >= 0)
 			close(sfd);
 	} else {
-		klog("update: refused (%s)",
-		     code == 1 ? "nothing written" : "slot left unbootable");
-		if (code == 2)
-			ab_slot_installing(installer_slot);
+		klog("update: refused (%s): %s",
+		     code == 1 ? "nothing written" : "slot left unbootable",
+		     installer_err[0] ? installer_err : "the installer died");
+		reply_end(fd, installer_err[0] ? installer_err
+					       : "the installer died");
 	}
 	if (fd >= 0)
 		close(fd);
@@ -194,7 +340,9 @@ static void
 handle(int fd, const struct control_req *r, int src)
 {
 	static char buf[4096];
+	char why[200];
 	size_t off = 0;
+	int target;
 
 	switch (r->cmd) {
 	case CONTROL_STATUS:
@@ -212,6 +360,11 @@ handle(int fd, const struct control_req *r, int src)
 			    health_status());
 		control_put(buf, sizeof(buf), &off, "commit_pending", "%d",
 			    g.commit_pending);
+		control_put(buf, sizeof(buf), &off, "cleanup", "%s",
+			    reset_collecting() ? "running" : "idle");
+		target = ab_update_target(why, sizeof(why));
+		control_put(buf, sizeof(buf), &off, "update_target", "%s",
+			    target < 0 ? "none" : state_slot_name(target));
 		control_put_state(buf, sizeof(buf), &off, ab_state());
 		control_end(buf, sizeof(buf), &off, NULL);
 		reply(fd, buf, off);
@@ -224,12 +377,16 @@ handle(int fd, const struct control_req *r, int src)
 							: RB_POWER_OFF,
 			       "control request");
 	case CONTROL_FACTORY_RESET:
-		ab_request_factory_reset();
+		if (ab_request_factory_reset() < 0) {
+			reply_end(fd, "the state record cannot be written: no "
+				      "factory reset requested");
+			break;
+		}
 		klog("control: factory reset requested for the next boot");
 		reply_end(fd, NULL);
 		break;
 	case CONTROL_UPDATE:
-		start_update(fd, src);
+		start_update(fd, src, r->force);
 		break;
 	case CONTROL_LOGS:
 		logsrv_start(fd, r);
@@ -273,6 +430,9 @@ ctl_pollfds(struct pollfd *p, int max)
 
 	if (listen_fd >= 0 && n < max)
 		p[n++] = (struct pollfd){listen_fd, POLLIN, 0};
+	/* Before the clients: an installer waiting on PID 1 goes first. */
+	if (prep_fd >= 0 && n < max)
+		p[n++] = (struct pollfd){prep_fd, POLLIN, 0};
 	for (int i = 0; i < INIT_CTL_CONNS && n < max; i++)
 		if (conns[i].fd >= 0)
 			p[n++] = (struct pollfd){conns[i].fd, POLLIN, 0};
@@ -288,6 +448,10 @@ ctl_poll(const struct pollfd *p, int n)
 	for (int k = 0; k < n; k++) {
 		if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
+		if (p[k].fd == prep_fd) {
+			on_prepare();
+			continue;
+		}
 		if (p[k].fd == listen_fd) {
 			int fd = accept4(listen_fd, NULL, NULL,
 					 SOCK_NONBLOCK | SOCK_CLOEXEC);

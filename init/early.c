@@ -58,12 +58,17 @@ early_mounts(void)
 	mkdir(SOCK_DIR, 0755);
 }
 
-/* keel.KEY=VALUE words of the kernel command line. */
-static void
+/*
+ * keel.KEY=VALUE words of the kernel command line. A security key is
+ * refused unless the board file's cmdline= lets the command line set it
+ * (board_set_cmdline). Returns how many words were applied.
+ */
+static unsigned
 apply_cmdline(const char *cmdline)
 {
 	const char *p = cmdline;
 	struct kerr e = {0};
+	unsigned applied = 0;
 
 	while (*p) {
 		const char *w, *eq, *end;
@@ -92,14 +97,17 @@ apply_cmdline(const char *cmdline)
 								  : "a");
 		} else if (eq - w == 5 && !strncmp(w, "debug", 5)) {
 			g.debug = eq[1] == '1';
-		} else if (board_set(&g.board, w, (size_t)(eq - w), eq + 1,
-				     (size_t)(end - eq - 1), 0, &e) < 0) {
-			klog("cmdline: keel.%.*s: %s, ignored", (int)(end - w),
+		} else if (board_set_cmdline(&g.board, w, (size_t)(eq - w),
+					     eq + 1, (size_t)(end - eq - 1),
+					     &e) < 0) {
+			klog("cmdline: keel.%.*s: REFUSED: %s", (int)(end - w),
 			     w, e.detail);
 		} else {
 			klog("cmdline: keel.%.*s", (int)(end - w), w);
+			applied++;
 		}
 	}
+	return applied;
 }
 
 void
@@ -111,6 +119,8 @@ early_config(void)
 	struct kerr e = {0};
 	const char *env;
 	long n;
+
+	unsigned applied = 0;
 
 	n = io_read_file(board_path, buf, sizeof(buf) - 1);
 	if (n < 0) {
@@ -128,13 +138,27 @@ early_config(void)
 	klog("board %s", g.board.name);
 	/* A test passes the command line in the environment. */
 	env = g.test ? getenv("KEEL_CMDLINE") : NULL;
-	if (env)
-		apply_cmdline(env);
-	else if ((n = io_read_file("/proc/cmdline", cmdline,
-				   sizeof(cmdline) - 1)) > 0) {
-		cmdline[n] = 0;
-		apply_cmdline(cmdline);
+	if (env) {
+		applied = apply_cmdline(env);
+	} else {
+		long c =
+		    io_read_file("/proc/cmdline", cmdline, sizeof(cmdline) - 1);
+		if (c > 0) {
+			cmdline[c] = 0;
+			applied = apply_cmdline(cmdline);
+		}
 	}
+	/* The board's rules hold after the overrides too, or none counts. */
+	if (applied && board_check(&g.board, &e) < 0) {
+		klog("cmdline: REFUSED: with its overrides the board breaks a "
+		     "rule (%s): every keel.* override is ignored",
+		     e.detail);
+		if (board_parse(buf, (size_t)n, &g.board, &e) < 0)
+			power_fatal("board", e.detail);
+	}
+	if (g.board.counter == BOARD_COUNTER_FILE && !g.test)
+		power_fatal("board", "rollback.counter=file: is for tests "
+				     "(keel-init --test) only");
 	if (ks_load_baked(&g.keys, &e) < 0)
 		power_fatal("keys", e.detail);
 	klog("keys: %s%s, %u roles, %u keys", ks_baked_origin,

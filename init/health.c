@@ -107,14 +107,21 @@ health_on_notify(void)
 
 /*
  * Once a second: the READY deadline (or healthy-after time) and the
- * app's WATCHDOG=1 deadline. Returns 1 when the device is healthy, so
- * the hardware watchdog may be petted.
+ * app's WATCHDOG=1 deadline. Returns 1 while keel-init is in control,
+ * so the hardware watchdog is petted: the app runs, or is deliberately
+ * not running (backoff before a restart: escalation is the restart
+ * policy's job, not a reset's). 0 only for a hung app: alive, its
+ * WATCHDOG=1 overdue.
  */
 int
 health_tick(void)
 {
 	uint64_t now = clock_us();
-	int healthy = g.app_running;
+	int healthy = 1;
+
+	/* A commit whose record write failed: tried again each tick. */
+	if (ready && g.commit_pending && g.app_running)
+		ab_app_healthy();
 
 	if (g.app_running && !ready && now >= due_us) {
 		if (!g.cfg.keel.notify) {
@@ -123,8 +130,10 @@ health_tick(void)
 			     (unsigned long long)(now - app_pet_us) / 1000);
 			ab_app_healthy();
 		} else if (g.commit_pending) {
-			ab_slot_failed(g.slot, STATE_FAIL_NOT_READY,
-				       "no READY=1 in time");
+			if (ab_slot_failed(g.slot, STATE_FAIL_NOT_READY,
+					   "no READY=1 in time") < 0)
+				power_fatal("app", "never became ready, and "
+						   "the record cannot say so");
 			power_shutdown(RB_AUTOBOOT,
 				       "trial app never became ready");
 		} else {

@@ -125,38 +125,61 @@ int early_move_root(void);
 /* Kernel modules in the board's order (modules.c). */
 int modules_load(void);
 
-/* Partitions by GPT name (disk.c). */
-int disk_find_partitions(void);
+/* Partitions by GPT name, all on one disk (disk.c). 0; -1 some missing;
+ * -2 refused (a name twice, or on another disk): why says so. */
+int disk_find_partitions(char *why, size_t cap);
+int disk_used_before(char *what, size_t cap);
 
-/* The A/B record: which slot, and what happened to it (ab.c). */
-void ab_load(void);
+/*
+ * The A/B record: which slot, and what happened to it (ab.c). Functions
+ * returning int return -1 when the record could not be written (after
+ * INIT_STATE_TRIES attempts): the caller's policy decides what then.
+ */
+int ab_load(char *why, size_t cap);
 const struct state *ab_state(void);
 int ab_choose_slot(void);
 uint64_t ab_floor(void);
 void ab_slot_booting(int slot);
-void ab_slot_failed(int slot, int reason, const char *why);
+int ab_slot_failed(int slot, int reason, const char *why);
 int ab_can_fall_back(void);
-void ab_app_healthy(void);
-int ab_slot_installed(int slot, uint64_t version, uint64_t epoch);
-void ab_slot_installing(int slot);
+int ab_app_healthy(void);
+int ab_update_target(char *why, size_t cap);
+int ab_slot_installed(int slot, uint64_t version, uint64_t epoch,
+		      const uint8_t digest[STATE_DIGEST]);
+int ab_slot_installing(int slot);
 int ab_factory_reset_pending(void);
-void ab_factory_reset_done(void);
-void ab_request_factory_reset(void);
+int ab_factory_reset_done(void);
+int ab_request_factory_reset(void);
 
-/* Verify, map and mount a slot; dm-verity's view of it later (slot.c). */
+/*
+ * Verify, map and mount a slot; dm-verity's view of it later (slot.c).
+ * slot_check_corruption: 0 none; 1 the running slot has seen a corrupted
+ * block (marked bad once; logged with the block when the kernel says
+ * which); 2 the same, but the mark could not be recorded.
+ */
 int slot_boot(void);
-void slot_check_corruption(void);
+int slot_check_corruption(void);
+int slot_uevent_fd(void);
+void slot_on_uevent(void);
 
-/* The device's /etc and /var/lib partitions (persist.c). */
-void persist_mount(void);
+/* The device's /etc and /var/lib partitions (persist.c). -1: halt. */
+int persist_mount(char *why, size_t cap);
 void persist_unmount(void);
 const char *persist_etc_upper(void);
 const char *persist_etc_work(void);
 const char *persist_var(void);
 const char *persist_keel_dir(void);
 
-/* Factory reset: empty a persistent partition's tree (reset.c). */
-unsigned reset_wipe(const char *dir);
+/*
+ * A persistent partition's generations (reset.c): reset_prepare finds
+ * (or makes, migrates, resets) the live tree of the partition mounted at
+ * dir: 1 if old trees wait for removal, 0, or -1; reset_collect removes
+ * them in a child; reset_child_exited(pid) is 1 for that child.
+ */
+int reset_prepare(const char *dir, int rw, int reset, char *live, size_t cap);
+void reset_collect(const char *const *dirs, int n);
+int reset_collecting(void);
+int reset_child_exited(pid_t pid);
 
 /* The app's container: start it, stop it (app.c). */
 int app_start(char *const *env);
@@ -173,6 +196,7 @@ int health_tick(void);
 
 /* The hardware watchdog (watchdog.c). */
 void watchdog_open(void);
+int watchdog_was_reset(void);
 int watchdog_active(void);
 void watchdog_pet(void);
 void watchdog_disarm(void);

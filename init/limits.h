@@ -37,6 +37,12 @@
 /* Grace between TERM and KILL at shutdown when the config has none (ms). */
 #define INIT_STOP_GRACE_MS 5000
 
+/* State record writes: attempts before the caller's policy takes over,
+ * and the pause between them (PID 1 waits: keep TRIES x MS well under
+ * the watchdog's 2 s minimum). */
+#define INIT_STATE_TRIES 3
+#define INIT_STATE_RETRY_MS 100
+
 /* Boots a freshly installed slot gets before it falls back: >= 1. */
 #define INIT_TRIAL_TRIES 3
 /* Healthy after this run time when the app does not notify (ms). */
@@ -50,7 +56,5 @@
 /* Control clients at once, and the time one has to send its request. */
 #define INIT_CTL_CONNS 4
 #define INIT_CTL_DEADLINE_MS 2000
-/* Directory depth a factory reset empties (2 KiB of stack per level). */
-#define INIT_WIPE_DEPTH 64
 
 #endif

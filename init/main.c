@@ -77,6 +77,7 @@ parse_args(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+	char why[INIT_LOG_LINE - 64];
 	sigset_t all;
 	int rc;
 
@@ -105,12 +106,17 @@ main(int argc, char **argv)
 		klog("modules: some failed to load");
 	if (early_move_root() < 0)
 		power_fatal("root", "cannot move off the initramfs");
-	if (disk_find_partitions() < 0)
+	rc = disk_find_partitions(why, sizeof(why));
+	if (rc == -2)
+		power_fatal("disk", why);
+	if (rc < 0)
 		klog("disk: not every partition was found");
-	ab_load();
+	if (ab_load(why, sizeof(why)) < 0)
+		power_fatal("state", why);
 	if (slot_boot() < 0)
 		power_fatal("boot", "no slot passed verification");
-	persist_mount();
+	if (persist_mount(why, sizeof(why)) < 0)
+		power_fatal("persist", why);
 	logfile_open();
 	klog("boot: ready to start the app");
 	supervise();

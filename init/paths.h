@@ -10,9 +10,9 @@
 /* The persistent partitions: /etc's upper layer and /var/lib. */
 #define ETC_DIR RUN_DIR "/etc"
 #define VAR_DIR RUN_DIR "/var"
-/* On the var partition: the app's /var/lib, and keel-init's own files. */
-#define VAR_APP_DIR VAR_DIR "/app"
-#define VAR_KEEL_DIR VAR_DIR "/keel"
+/* On the var partition, beside the app's generations (docs/FORMAT.md
+ * §5): keel-init's own files, never the app's. */
+#define VAR_KEEL_DIR VAR_DIR "/.keel-init"
 /* The sockets, bound read-only at /run/keel in the container (so the
  * app sees /run/keel/control and /run/keel/notify). */
 #define SOCK_DIR RUN_DIR "/sock"
@@ -26,6 +26,9 @@
 
 /* The device-mapper name of slot s's verity mapping: "keel-a", "keel-b". */
 #define DM_NAME_FMT "keel-%c"
+
+/* The TPM 2.0 (rollback.counter=tpm2:...), through the kernel's driver. */
+#define TPM_DEV "/dev/tpm0"
 
 /* Kernel modules in the initramfs, and their load order. */
 #define MODULE_DIR "/lib/modules"

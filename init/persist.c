@@ -1,18 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* The device's /etc and /var/lib partitions: mounted, never formatted. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include "init/dents.h"
 #include "init/init.h"
-
-#define RENAME_NOREPLACE 1 /* renameat2: fail if the target exists */
 
 /*
  * Mounts a persistent partition. A device is ext4 (a directory, in
@@ -46,105 +41,69 @@ mount_part(unsigned part, const char *dir)
 	return -1;
 }
 
+static char etc_upper[128], etc_work[128], var_live[128];
+
 /*
- * The var partition holds the app's /var/lib in app/ and keel-init's own
- * files in keel/ (its saved logs and clock), which the app never sees. A
- * partition from before this layout has the app's files at its top: each
- * moves into app/ with one rename, so a power cut leaves every file in
- * one place or the other, and the next boot finishes the move. MUST NOT
- * allocate: getdents64 into a stack buffer.
+ * Both partitions mounted, before the app starts: each one's live
+ * generation (reset.c), a fresh one when a factory reset is pending, and
+ * the old trees removed in the background. -1 (why filled) when a
+ * requested factory reset cannot be completed or recorded: the data it
+ * was asked to erase must not be served again, nor erased twice.
  */
-static int
-var_layout(void)
+int
+persist_mount(char *why, size_t cap)
 {
-	char buf[2048], from[300], to[300];
-	unsigned moved = 0;
-	int dfd;
-	long n;
-
-	if ((mkdir(VAR_APP_DIR, 0755) < 0 && errno != EEXIST) ||
-	    (mkdir(VAR_KEEL_DIR, 0700) < 0 && errno != EEXIST))
-		return klog("%s: %s", VAR_DIR, strerror(errno)), -1;
-	dfd = open(VAR_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -1;
-	/* Entries renamed away from under the cursor: read from the top
-	 * until a pass moves nothing. */
-	for (int pass = 0, more = 1; more && pass < 16; pass++) {
-		more = 0;
-		lseek(dfd, 0, SEEK_SET);
-		while ((n = dents_read(dfd, buf, sizeof(buf))) > 0) {
-			const char *name;
-			unsigned char type;
-			long off = 0;
-
-			while (dents_next(buf, n, &off, &name, &type)) {
-				if (!strcmp(name, ".") || !strcmp(name, "..") ||
-				    !strcmp(name, "app") ||
-				    !strcmp(name, "keel") ||
-				    !strcmp(name, "lost+found"))
-					continue;
-				snprintf(from, sizeof(from), VAR_DIR "/%s",
-					 name);
-				snprintf(to, sizeof(to), VAR_APP_DIR "/%s",
-					 name);
-				if (syscall(SYS_renameat2, AT_FDCWD, from,
-					    AT_FDCWD, to,
-					    RENAME_NOREPLACE) == 0) {
-					moved++;
-					more = 1;
-				} else if (pass == 0) {
-					klog("%s: %s stays: %s", VAR_DIR, name,
-					     strerror(errno));
-				}
-			}
-		}
-	}
-	close(dfd);
-	if (moved)
-		klog("%s: %u entries moved into app/ (the app's /var/lib)",
-		     VAR_DIR, moved);
-	return 0;
-}
-
-/* Both partitions mounted read-write, before the app starts. keel-init's
- * own files on the var partition (keel/) stay. */
-static void
-factory_reset(void)
-{
-	static const char *const dirs[2] = {ETC_DIR, VAR_APP_DIR};
-
-	for (int i = 0; i < 2; i++) {
-		unsigned left = reset_wipe(dirs[i]);
-		klog("factory reset: %s emptied%s", dirs[i],
-		     left ? " (some entries could not be removed)" : "");
-	}
-	sync();
-	ab_factory_reset_done();
-}
-
-void
-persist_mount(void)
-{
+	static const char *const dirs[2] = {ETC_DIR, VAR_DIR};
+	char live[96];
 	int etc = mount_part(BOARD_PART_ETC, ETC_DIR);
 	int var = mount_part(BOARD_PART_VAR, VAR_DIR);
+	int reset = ab_factory_reset_pending(), trash = 0, r;
 
-	/* The overlay needs a writable upper layer and workdir. */
-	if (etc == 1 && (mkdir(ETC_DIR "/upper", 0755) < 0 && errno != EEXIST))
-		etc = -1;
-	if (etc == 1 && (mkdir(ETC_DIR "/work", 0755) < 0 && errno != EEXIST))
-		etc = -1;
-	if (var == 1 && var_layout() < 0)
-		var = -1;
-	if (ab_factory_reset_pending()) {
-		if (etc == 1 && var == 1)
-			factory_reset();
-		else
-			klog("factory reset: postponed: a partition is not "
-			     "mounted read-write");
+	if (reset && (etc != 1 || var != 1)) {
+		klog("factory reset: postponed: a partition is not mounted "
+		     "read-write");
+		reset = 0;
 	}
-	if (var == 0 && access(VAR_APP_DIR, F_OK) < 0)
-		var = -1; /* read-only, and never laid out: not the app's */
+	if (etc == 1) {
+		r = reset_prepare(ETC_DIR, 1, reset, live, sizeof(live));
+		trash |= r > 0;
+		if (r < 0)
+			etc = -1;
+		snprintf(etc_upper, sizeof(etc_upper), "%.96s/upper", live);
+		snprintf(etc_work, sizeof(etc_work), "%.96s/work", live);
+	}
+	if (var >= 0) {
+		r = reset_prepare(VAR_DIR, var == 1, reset, var_live,
+				  sizeof(var_live));
+		trash |= r > 0;
+		if (r < 0)
+			var = -1;
+	}
+	if (reset) {
+		if (etc != 1 || var != 1)
+			return snprintf(why, cap,
+					"factory reset: a partition's layout "
+					"could not be changed"),
+			       -1;
+		klog("factory reset: fresh, empty /etc changes and /var/lib; "
+		     "the old trees are never mounted again");
+		if (ab_factory_reset_done() < 0)
+			return snprintf(why, cap,
+					"factory reset done, but the record "
+					"cannot say so (it would run again)"),
+			       -1;
+	}
+	if (trash)
+		reset_collect(dirs, 2);
+	/* The overlay needs a writable upper layer and workdir. */
+	if (etc == 1 && (mkdir(etc_upper, 0755) < 0 && errno != EEXIST))
+		etc = -1;
+	if (etc == 1 && (mkdir(etc_work, 0755) < 0 && errno != EEXIST))
+		etc = -1;
+	/* keel-init's own files (its saved logs): at the root, a .keel- name
+	 * the app never sees and no generation move touches. */
+	if (var == 1 && mkdir(VAR_KEEL_DIR, 0700) < 0 && errno != EEXIST)
+		klog("%s: %s", VAR_KEEL_DIR, strerror(errno));
 	g.etc_ok = etc == 1;
 	g.var_ok = var >= 0;
 	if (!g.etc_ok)
@@ -154,6 +113,7 @@ persist_mount(void)
 	if (!g.var_ok)
 		klog("WARNING: /var/lib is a tmpfs: data will NOT persist;"
 		     " the partition was left untouched");
+	return 0;
 }
 
 /* Clean shutdown: flush, then unmount (or at least remount read-only). */
@@ -178,19 +138,19 @@ persist_unmount(void)
 const char *
 persist_etc_upper(void)
 {
-	return g.etc_ok ? ETC_DIR "/upper" : NULL;
+	return g.etc_ok ? etc_upper : NULL;
 }
 
 const char *
 persist_etc_work(void)
 {
-	return g.etc_ok ? ETC_DIR "/work" : NULL;
+	return g.etc_ok ? etc_work : NULL;
 }
 
 const char *
 persist_var(void)
 {
-	return g.var_ok ? VAR_APP_DIR : NULL;
+	return g.var_ok ? var_live : NULL;
 }
 
 const char *

@@ -36,7 +36,11 @@ power_fatal(const char *step, const char *detail)
 	sync();
 	if (g.board.on_failure == BOARD_FAIL_REBOOT) {
 		klog("rebooting in %u s", g.board.fail_delay);
-		sleep_ms(g.board.fail_delay * 1000);
+		/* The delay is the policy's: the watchdog must not cut it. */
+		for (uint32_t s = 0; s < g.board.fail_delay; s++) {
+			watchdog_pet();
+			sleep_ms(1000);
+		}
 		sys->reboot(RB_AUTOBOOT);
 	}
 	watchdog_disarm();
@@ -65,7 +69,13 @@ power_shutdown(int how, const char *why)
 	     how == RB_POWER_OFF  ? "power off"
 	     : how == RB_AUTOBOOT ? "reboot"
 				  : "halt");
+	watchdog_pet();
 	app_stop(grace);
+	/* What the app read last may have been a corrupted block: the slot
+	 * is marked before the device goes down, or it would boot again. */
+	if (slot_check_corruption() == 2 && how == RB_AUTOBOOT)
+		power_fatal("slot", "the image is corrupted and the record "
+				    "cannot say so");
 	klog("shutdown: saving the log");
 	logfile_close();
 	persist_unmount();

@@ -7,17 +7,25 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "compat/linux_netlink.h"
 #include "init/init.h"
 #include "lib/base/io.h"
 #include "lib/disk/dm.h"
 #include "lib/disk/loop.h"
 
-/* full mode only; its pages are given back after use */
 static int fail_reason; /* enum state_fail of the last refusal */
+/* The mapping of the slot being booted or running, and what it saw. */
+static unsigned vmajor, vminor;
+static int uevent_fd = -1;     /* the kernel's uevents: dm-verity's reports */
+static int corrupt;	       /* 0 none; 1 seen, marked; 2 seen, mark failed */
+static char corrupt_block[32]; /* "data block N" from the uevent, or "" */
+static char uevent_buf[DM_UEVENT_MAX];
+/* full mode only; its pages are given back after use */
 static struct verity_work vw __attribute__((aligned(4096)));
 static char config_text[INIT_CONFIG_MAX] __attribute__((aligned(4096)));
 
@@ -73,16 +81,115 @@ map_verity(int slot, char *why, size_t cap)
 	if (g.dm_ctl >= 0) /* a slot before this one mapped, then failed */
 		close(g.dm_ctl);
 	g.dm_ctl = ctl;
+	vmajor = (unsigned)((devno >> 8) & 0xfff);
+	vminor = (unsigned)((devno & 0xff) | ((devno >> 12) & 0xfff00));
+	corrupt = 0;
+	corrupt_block[0] = 0;
 	snprintf(g.root_dev, sizeof(g.root_dev), DEV_DIR "/verity-%c",
 		 'a' + slot);
 	sys->unlink(g.root_dev);
 	/* The kernel returns the dev_t in its huge-encoding form. */
-	if (sys->mknod(g.root_dev, S_IFBLK | 0400,
-		       makedev((unsigned)((devno >> 8) & 0xfff),
-			       (unsigned)((devno & 0xff) |
-					  ((devno >> 12) & 0xfff00)))) < 0)
+	if (sys->mknod(g.root_dev, S_IFBLK | 0400, makedev(vmajor, vminor)) < 0)
 		return snprintf(why, cap, "dm: mknod: %s", strerror(errno)), -1;
 	return 0;
+}
+
+/*
+ * The kernel's uevents: dm-verity broadcasts one per corrupted block
+ * (DM_VERITY_ERR_BLOCK_NR, the first 100 of a mapping) before the read
+ * that hit it fails. Opened before the first mount so nothing is missed;
+ * without it (a kernel without networking) the status poll still works.
+ */
+static void
+uevent_open(void)
+{
+	struct sockaddr_nl a = {AF_NETLINK, 0, 0, KEEL_UEVENT_GROUP_KERNEL};
+
+	if (uevent_fd >= 0 || g.test)
+		return;
+	uevent_fd =
+	    socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		   NETLINK_KOBJECT_UEVENT);
+	if (uevent_fd >= 0 &&
+	    bind(uevent_fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		close(uevent_fd);
+		uevent_fd = -1;
+	}
+	if (uevent_fd < 0)
+		klog("slot: no uevent socket (%s): corruption is seen by "
+		     "polling only, without the block number",
+		     strerror(errno));
+}
+
+/* Reads every uevent queued; notes the first corrupted block reported. */
+void
+slot_on_uevent(void)
+{
+	struct sockaddr_nl from;
+	struct iovec iov = {uevent_buf, sizeof(uevent_buf)};
+	struct msghdr mh;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = &from;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+
+	for (int i = 0; uevent_fd >= 0 && i < 256; i++) {
+		ssize_t n;
+		uint64_t block;
+		int type;
+
+		mh.msg_namelen = sizeof(from);
+		n = recvmsg(uevent_fd, &mh, MSG_DONTWAIT);
+		if (n < 0 && errno == ENOBUFS)
+			continue; /* overrun: the status poll still knows */
+		if (n <= 0)
+			break;
+		/* Only the kernel's own (a process with CAP_NET_ADMIN could
+		 * send to the group too). */
+		if (from.nl_pid != 0 || (mh.msg_flags & MSG_TRUNC))
+			continue;
+		if (dm_verity_uevent(uevent_buf, (size_t)n, vmajor, vminor,
+				     &type, &block) == 1 &&
+		    !corrupt_block[0])
+			snprintf(corrupt_block, sizeof(corrupt_block),
+				 "%s block %llu", type ? "hash" : "data",
+				 (unsigned long long)block);
+	}
+}
+
+int
+slot_uevent_fd(void)
+{
+	return uevent_fd;
+}
+
+/* The current mapping has seen a corrupted block (uevent or status). */
+static int
+verity_corrupted(int slot)
+{
+	struct kerr e = {0};
+	char name[16];
+
+	if (g.dm_ctl < 0)
+		return 0;
+	slot_on_uevent();
+	snprintf(name, sizeof(name), DM_NAME_FMT, 'a' + slot);
+	return corrupt_block[0] ||
+	       dm_verity_corrupted(sys->dm_ioctl, g.dm_ctl, name, &e) == 1;
+}
+
+/* "; dm-verity: data block N is corrupted" for a refusal, or "". */
+static const char *
+corruption_note(int slot, char *buf, size_t cap)
+{
+	if (!verity_corrupted(slot))
+		return "";
+	fail_reason = STATE_FAIL_CORRUPT;
+	snprintf(buf, cap, ": dm-verity: %s%s", corrupt_block[0] ? "" : "a ",
+		 corrupt_block[0] ? corrupt_block : "block");
+	strncat(buf, " is corrupted", cap - strlen(buf) - 1);
+	return buf;
 }
 
 /* full mode: the whole tree recomputed before anything is mounted. */
@@ -113,19 +220,33 @@ check_full(int fd, int slot, char *why, size_t cap)
 	return 0;
 }
 
+/*
+ * /keel/config.json from the mounted image. A read that fails is named
+ * for what it is: an I/O error (and dm-verity's verdict, with the block
+ * when the kernel said it), not a missing file.
+ */
 static int
-read_config(char *why, size_t cap)
+read_config(int slot, char *why, size_t cap)
 {
+	char note[80];
 	struct kerr e = {0};
 	long n;
 	int rc, fd = open(IMAGE_DIR IMG_CONFIG_PATH, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		return snprintf(
-			   why, cap,
-			   "config: no %s in the image: keel-init needs one",
-			   IMG_CONFIG_PATH),
+	if (fd < 0) {
+		int err = errno;
+		const char *c = corruption_note(slot, note, sizeof(note));
+
+		if (err == ENOENT && !c[0])
+			return snprintf(why, cap,
+					"config: no %s in the image: "
+					"keel-init needs one",
+					IMG_CONFIG_PATH),
+			       -1;
+		return snprintf(why, cap, "config: %s: %s%s", IMG_CONFIG_PATH,
+				strerror(err), c),
 		       -1;
+	}
 	n = io_read_fd(fd, config_text, INIT_CONFIG_MAX);
 	close(fd);
 	if (n == -EFBIG)
@@ -133,8 +254,9 @@ read_config(char *why, size_t cap)
 				IMG_CONFIG_PATH, INIT_CONFIG_MAX),
 		       -1;
 	if (n < 0)
-		return snprintf(why, cap, "config: %s: %s", IMG_CONFIG_PATH,
-				io_strerror((int)n)),
+		return snprintf(why, cap, "config: %s: %s%s", IMG_CONFIG_PATH,
+				io_strerror((int)n),
+				corruption_note(slot, note, sizeof(note))),
 		       -1;
 	rc = oci_parse(config_text, (size_t)n, &g.cfg, &e);
 	/* The config's strings live in g.cfg's pool now. */
@@ -149,6 +271,7 @@ static int
 try_slot(int slot, char *why, size_t cap)
 {
 	unsigned long ro = MS_RDONLY | MS_NODEV | MS_NOSUID;
+	char note[80];
 	int fd, rc;
 
 	fail_reason = STATE_FAIL_VERIFY;
@@ -160,9 +283,10 @@ try_slot(int slot, char *why, size_t cap)
 				strerror(errno)),
 		       -1;
 	rc = check_header(fd, slot, why, cap);
-	if (rc == 0 && g.board.verify == BOARD_VERIFY_VERITY)
+	if (rc == 0 && g.board.verify == BOARD_VERIFY_VERITY) {
+		uevent_open();
 		rc = map_verity(slot, why, cap);
-	else if (rc == 0)
+	} else if (rc == 0)
 		rc = check_full(fd, slot, why, cap);
 	close(fd);
 	if (rc < 0)
@@ -173,15 +297,18 @@ try_slot(int slot, char *why, size_t cap)
 	mkdir(IMAGE_DIR, 0755);
 	fail_reason = STATE_FAIL_MOUNT;
 	if (sys->mount(g.root_dev, IMAGE_DIR, img_fs_name(g.meta.h.fs), ro,
-		       NULL) < 0)
-		return snprintf(why, cap, "mount %s: %s", g.root_dev,
-				strerror(errno)),
+		       NULL) < 0) {
+		int err = errno;
+		return snprintf(why, cap, "mount %s: %s%s", g.root_dev,
+				strerror(err),
+				corruption_note(slot, note, sizeof(note))),
 		       -1;
+	}
 	if (g.loop_fd >= 0) {
 		close(g.loop_fd);
 		g.loop_fd = -1;
 	}
-	if (read_config(why, cap) < 0) {
+	if (read_config(slot, why, cap) < 0) {
 		sys->umount(IMAGE_DIR, MNT_DETACH);
 		return -1;
 	}
@@ -210,26 +337,25 @@ slot_boot(void)
 }
 
 /*
- * dm-verity saw a block that does not match the signed tree: the slot
- * is marked bad once, so the next boot takes the other slot. The app
- * keeps running; every bad read it makes fails with EIO.
+ * dm-verity saw a block that does not match the signed tree: the slot is
+ * marked bad once, so the next boot takes the other slot. The app keeps
+ * running (every bad read it makes fails with EIO); when it exits, the
+ * supervisor does not start it again on this slot. Called once a second,
+ * at every app exit and before every shutdown.
  */
-void
+int
 slot_check_corruption(void)
 {
-	static int reported;
-	struct kerr e = {0};
-	char name[16];
+	char text[STATE_FAIL_TEXT + 1 + 16];
 
-	/* Only a dm-verity mapping made at boot has a status to poll. */
-	if (reported || g.dm_ctl < 0)
-		return;
-	snprintf(name, sizeof(name), DM_NAME_FMT, 'a' + g.slot);
-	if (dm_verity_corrupted(sys->dm_ioctl, g.dm_ctl, name, &e) != 1)
-		return;
-	reported = 1;
-	klog("slot %c: dm-verity saw a corrupted block: slot marked bad, the "
-	     "next boot takes the other slot",
-	     'a' + g.slot);
-	ab_slot_failed(g.slot, STATE_FAIL_CORRUPT, "dm-verity corruption");
+	if (corrupt || g.slot < 0 || !verity_corrupted(g.slot))
+		return corrupt;
+	snprintf(text, sizeof(text), "dm-verity: %s corrupted",
+		 corrupt_block[0] ? corrupt_block : "a block");
+	corrupt = ab_slot_failed(g.slot, STATE_FAIL_CORRUPT, text) < 0 ? 2 : 1;
+	klog("slot %c: dm-verity: %s is corrupted: slot marked bad%s",
+	     'a' + g.slot, corrupt_block[0] ? corrupt_block : "a block",
+	     corrupt == 1 ? ", the next boot takes the other slot"
+			  : " IN MEMORY ONLY: the record cannot be written");
+	return corrupt;
 }

@@ -34,6 +34,23 @@ start(void)
 	return 0;
 }
 
+/*
+ * The image under the app is corrupted (slot.c marked it): the app does
+ * not start on it again. The other slot, if it can boot and the board
+ * falls back; else the board's on_failure.
+ */
+static void
+corrupt_escalate(int corrupt)
+{
+	if (corrupt == 1 && g.board.on_failure == BOARD_FAIL_FALLBACK &&
+	    ab_can_fall_back())
+		power_shutdown(RB_AUTOBOOT, "the slot's image is corrupted");
+	power_fatal("slot", corrupt == 1 ? "the image is corrupted and no "
+					   "other slot can boot"
+					 : "the image is corrupted and the "
+					   "record cannot say so");
+}
+
 /* The app ended: restart with backoff, or escalate a crash loop. */
 static void
 app_ended(int code)
@@ -47,6 +64,9 @@ app_ended(int code)
 			   ? g.cfg.keel.restart_max_delay_ms
 			   : INIT_BACKOFF_MAX_MS;
 
+	/* Before anything else: did it end on a corrupted block? */
+	int corrupt = slot_check_corruption();
+
 	g.app_running = 0;
 	log_app_ended();
 	klog_status("app exited status=%d", code);
@@ -55,6 +75,8 @@ app_ended(int code)
 	if (g.board.on_app_exit == BOARD_EXIT_POWEROFF || r == OCI_RESTART_NO ||
 	    (r == OCI_RESTART_ON_FAILURE && code == 0))
 		power_shutdown(RB_POWER_OFF, "the app ended");
+	if (corrupt)
+		corrupt_escalate(corrupt);
 	if (g.trial) {
 		/* A trial app that fails is not restarted: the next boot
 		 * spends another try, then falls back to the committed slot. */
@@ -69,7 +91,10 @@ app_ended(int code)
 		g.backoff_ms = cap;
 	if (++g.restarts > INIT_CRASH_LOOP) {
 		klog("app: crash loop (%u restarts)", g.restarts - 1);
-		ab_slot_failed(g.slot, STATE_FAIL_CRASH, "app crash loop");
+		if (ab_slot_failed(g.slot, STATE_FAIL_CRASH, "app crash loop") <
+		    0)
+			power_fatal("app", "crash loop, and the record cannot "
+					   "say so: not booting it again");
 		/* restart -> reboot -> the other slot -> the board's end */
 		if (g.board.on_failure != BOARD_FAIL_FALLBACK ||
 		    !ab_can_fall_back())
@@ -92,8 +117,8 @@ reap(void)
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		if (g.app_running && pid == g.ctr.pid)
 			app_ended(ctr_status_code(st));
-		else
-			ctl_child_exited(pid, st);
+		else if (!ctl_child_exited(pid, st))
+			reset_child_exited(pid);
 	}
 }
 

@@ -8,15 +8,19 @@
 
 #include "init/init.h"
 
+#define WDIOC_GETBOOTSTATUS _IOR('W', 2, int)
 #define WDIOC_SETTIMEOUT _IOWR('W', 6, int)
+#define WDIOF_CARDRESET 0x0020 /* the card reset the machine last time */
 
 static int wd_fd = -1;
+static int was_reset;
 
 void
 watchdog_open(void)
 {
 	int timeout = g.board.watchdog_timeout ? (int)g.board.watchdog_timeout
 					       : INIT_WATCHDOG_SEC;
+	int status = 0;
 
 	if (!g.board.watchdog[0] || g.test)
 		return;
@@ -27,8 +31,23 @@ watchdog_open(void)
 	}
 	if (ioctl(wd_fd, WDIOC_SETTIMEOUT, &timeout) < 0)
 		klog("watchdog: set timeout: %s", strerror(errno));
-	klog("watchdog: %s, %d s, petted while the app is healthy",
+	klog("watchdog: %s, %d s, petted unless the app hangs",
 	     g.board.watchdog, timeout);
+	/* The driver keeps what the hardware said at power-on. */
+	if (ioctl(wd_fd, WDIOC_GETBOOTSTATUS, &status) == 0 &&
+	    (status & WDIOF_CARDRESET)) {
+		was_reset = 1;
+		klog("watchdog: THE LAST BOOT ENDED IN A WATCHDOG RESET "
+		     "(boot status 0x%x)",
+		     (unsigned)status);
+	}
+}
+
+/* 1 if the watchdog reset the device at the end of the last boot. */
+int
+watchdog_was_reset(void)
+{
+	return was_reset;
 }
 
 int

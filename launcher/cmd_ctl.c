@@ -22,7 +22,7 @@
 static const char usage_ctl[] =
     "keel status|reboot|poweroff [--socket PATH]\n"
     "keel factory-reset --yes [--socket PATH]\n"
-    "keel update BUNDLE|- [--fd] [--socket PATH]\n"
+    "keel update BUNDLE|- [--fd] [--force] [--socket PATH]\n"
     "\n"
     "Talks to keel-init's control socket (default /run/keel/control, or\n"
     "$KEEL_CONTROL):\n"
@@ -37,6 +37,8 @@ static const char usage_ctl[] =
     "  -s, --socket PATH  control socket\n"
     "  -y, --yes          confirm factory-reset\n"
     "      --fd           update: send the bundle as a descriptor\n"
+    "      --force        update: install even an image that failed on\n"
+    "                     this device before (its trial, or a crash loop)\n"
     "  -h, --help         this text\n";
 
 static const char usage_logs[] =
@@ -238,9 +240,9 @@ stream(struct ctl *c, int sock, int in, uint64_t size)
 }
 
 static int
-update(struct ctl *c, int sock, const char *bundle, int pass_fd)
+update(struct ctl *c, int sock, const char *bundle, int pass_fd, int force)
 {
-	struct control_req req = {.cmd = CONTROL_UPDATE};
+	struct control_req req = {.cmd = CONTROL_UPDATE, .force = force};
 	struct kerr e = {0};
 	struct stat st;
 	int in = 0, rc;
@@ -279,13 +281,14 @@ ctl_main(int argc, char **argv, int cmd)
 	    {"socket", required_argument, NULL, 's'},
 	    {"yes", no_argument, NULL, 'y'},
 	    {"fd", no_argument, NULL, 'F'},
+	    {"force", no_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	struct ctl c = {.action = argv[0], .last_pct = -2};
 	struct control_req req = {.cmd = cmd};
 	struct kerr e = {0};
-	int opt, yes = 0, pass_fd = 0, sock, rc;
+	int opt, yes = 0, pass_fd = 0, force = 0, sock, rc;
 
 	c.path = control_path();
 	while ((opt = getopt_long(argc, argv, "s:yh", opts, NULL)) != -1) {
@@ -299,6 +302,9 @@ ctl_main(int argc, char **argv, int cmd)
 		case 'F':
 			pass_fd = 1;
 			break;
+		case 'f':
+			force = 1;
+			break;
 		case 'h':
 			fputs(usage_ctl, stdout);
 			return 0;
@@ -309,7 +315,7 @@ ctl_main(int argc, char **argv, int cmd)
 	if ((cmd == CONTROL_UPDATE) != (optind + 1 == argc) ||
 	    (cmd != CONTROL_UPDATE && optind != argc) ||
 	    (yes && cmd != CONTROL_FACTORY_RESET) ||
-	    (pass_fd && cmd != CONTROL_UPDATE))
+	    ((pass_fd || force) && cmd != CONTROL_UPDATE))
 		return keel_usage(usage_ctl);
 	if (cmd == CONTROL_FACTORY_RESET && !yes)
 		return keel_errf(c.action, c.path,
@@ -320,7 +326,7 @@ ctl_main(int argc, char **argv, int cmd)
 	if (sock < 0)
 		return keel_err(c.action, c.path, &e);
 	if (cmd == CONTROL_UPDATE) {
-		rc = update(&c, sock, argv[optind], pass_fd);
+		rc = update(&c, sock, argv[optind], pass_fd, force);
 	} else if (control_send_request(sock, &req, -1, &e)) {
 		rc = keel_err(c.action, c.path, &e);
 	} else {

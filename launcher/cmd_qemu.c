@@ -27,6 +27,8 @@
 #define STATUS_TAG "keel: app exited status="
 #define HALT_TAG "keel: halted: "
 #define REBOOT_TAG "reboot: Restarting system"
+/* QEMU's own line when the watchdog fires with -action watchdog=debug. */
+#define WDOG_TAG "watchdog: timer fired"
 #define QBOOT "/usr/share/qemu/qboot.rom"
 
 /*
@@ -61,8 +63,9 @@ static const char usage[] =
     "  Boots DISK with the board's kernel and initramfs from the build\n"
     "  tree ($KEEL_BOARD_DIR, else board/NAME next to keel), console on\n"
     "  stdout. Exits with the app's exit status once the device powers\n"
-    "  off, 124 on timeout, 125 if it stopped without reporting one or\n"
-    "  keel-init halted (the reason is on the console).\n"
+    "  off, 124 on timeout, 125 if it stopped without reporting one,\n"
+    "  keel-init halted (the reason is on the console), the device\n"
+    "  rebooted, or its hardware watchdog fired.\n"
     "  Quit an interactive session with ctrl-a x.\n";
 
 static volatile sig_atomic_t got_signal;
@@ -73,6 +76,7 @@ struct scan {
 	int status;   /* last reported app exit status, or -1 */
 	int halted;   /* keel-init halted (it then waits for power signals) */
 	int rebooted; /* the kernel said it restarts the system */
+	int watchdog; /* QEMU said the watchdog fired */
 };
 
 static void
@@ -144,30 +148,75 @@ now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* QEMU's stderr, passed through; its watchdog line is noted. Bytes
+ * read, 0 at the end. */
+static ssize_t
+pump_err(int fd, struct scan *s)
+{
+	static char line[LINE_MAX_];
+	static size_t len;
+	char buf[1024];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	if (n <= 0)
+		return n < 0 && errno == EINTR ? 1 : 0;
+	write_all(2, buf, (size_t)n);
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf[i] != '\n' && len < sizeof(line) - 1) {
+			line[len++] = buf[i];
+			continue;
+		}
+		line[len] = 0;
+		if (strstr(line, WDOG_TAG))
+			s->watchdog = 1;
+		len = 0;
+	}
+	return n;
+}
+
+/* After QEMU ended: the rest of its stderr. */
+static void
+drain_err(int fd, struct scan *s)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+
+	while (poll(&p, 1, 0) > 0 && (p.revents & POLLIN) &&
+	       pump_err(fd, s) > 0)
+		;
+}
+
 /*
  * Copies the console to stdout (and log) until QEMU closes it or the
- * deadline passes. 0 on EOF, 1 on timeout, 2 on a signal, 3 when
- * keel-init halted (a halted device never powers off by itself).
+ * deadline passes, and QEMU's stderr to stderr. 0 on EOF, 1 on timeout,
+ * 2 on a signal, 3 when keel-init halted (a halted device never powers
+ * off by itself), 4 when the watchdog fired (-no-reboot: it would reset).
  */
 static int
-pump(int in, int log, long deadline, struct scan *s)
+pump(int in, int err, int log, long deadline, struct scan *s)
 {
 	char buf[4096];
 
 	for (;;) {
-		struct pollfd pfd = {.fd = in, .events = POLLIN};
+		struct pollfd pfd[2] = {{in, POLLIN, 0}, {err, POLLIN, 0}};
 		long left = deadline ? deadline - now_ms() : -1;
 		ssize_t n;
 		int r;
 
 		if (deadline && left <= 0)
 			return 1;
-		r = poll(&pfd, 1, deadline ? (int)left : -1);
+		r = poll(pfd, err >= 0 ? 2 : 1, deadline ? (int)left : -1);
 		if (got_signal)
 			return 2;
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
+			continue;
+		if (err >= 0 && (pfd[1].revents & (POLLIN | POLLHUP)) &&
+		    pump_err(err, s) <= 0)
+			err = -1; /* QEMU closed its stderr */
+		if (s->watchdog)
+			return 4;
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		n = read(in, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
@@ -305,8 +354,13 @@ build_argv(const struct opts *o, const char *dir, const struct board *b,
 		av[n++] = "-device";
 		av[n++] = (char *)m->keyboard;
 	}
-	if (!o->allow_reboot)
+	/* -no-reboot stops at a reset: one by the watchdog is told apart
+	 * (QEMU prints a line instead of resetting, keel qemu stops it). */
+	if (!o->allow_reboot) {
 		av[n++] = "-no-reboot";
+		av[n++] = "-action";
+		av[n++] = "watchdog=debug";
+	}
 	if (o->nextra > MAX_ARGS - n - 1)
 		return keel_errf(ACTION, o->disk, "too many QEMU arguments"),
 		       -1;
@@ -317,16 +371,22 @@ build_argv(const struct opts *o, const char *dir, const struct board *b,
 }
 
 static pid_t
-spawn(char **av, int *out)
+spawn(char **av, int *out, int *err)
 {
-	int p[2];
+	int p[2], e[2];
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC))
 		return -1;
+	if (pipe2(e, O_CLOEXEC)) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
 	pid = fork();
 	if (pid == 0) {
 		dup2(p[1], 1);
+		dup2(e[1], 2);
 		if (!isatty(0)) {
 			int nul = open("/dev/null", O_RDONLY);
 
@@ -338,7 +398,9 @@ spawn(char **av, int *out)
 		_exit(127);
 	}
 	close(p[1]);
+	close(e[1]);
 	*out = p[0];
+	*err = e[0];
 	return pid;
 }
 
@@ -379,6 +441,12 @@ finish(const struct opts *o, pid_t pid, int why, const struct scan *s)
 	if (why == 3)
 		return keel_errf(ACTION, o->disk, "keel-init halted"),
 		       EXIT_NO_STATUS;
+	if (why == 4)
+		return keel_errf(ACTION, o->disk,
+				 "the hardware watchdog fired: the device "
+				 "would reset (QEMU runs with -no-reboot; "
+				 "--allow-reboot lets it reset)"),
+		       EXIT_NO_STATUS;
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		keel_errf(ACTION, o->disk, "QEMU failed (status %d)",
 			  WIFEXITED(status) ? WEXITSTATUS(status)
@@ -407,7 +475,7 @@ cmd_qemu(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct opts o;
 	struct board b;
-	int in, log = -1, why;
+	int in, err, log = -1, why;
 	pid_t pid;
 
 	if (argc == 2 && !strcmp(argv[1], "--help"))
@@ -431,12 +499,16 @@ cmd_qemu(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	pid = spawn(av, &in);
+	pid = spawn(av, &in, &err);
 	if (pid < 0)
 		return keel_errf(ACTION, av[0], "%s", strerror(errno));
-	why = pump(in, log, o.timeout ? now_ms() + o.timeout * 1000 : 0, &s);
+	why =
+	    pump(in, err, log, o.timeout ? now_ms() + o.timeout * 1000 : 0, &s);
 	close(in);
 	if (log >= 0)
 		close(log);
-	return finish(&o, pid, why, &s);
+	why = finish(&o, pid, why, &s);
+	drain_err(err, &s); /* what QEMU said on its way out */
+	close(err);
+	return why;
 }

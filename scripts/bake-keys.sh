@@ -8,9 +8,12 @@
 # PEM text with the strict parser that reads --keys DIR (on the curve,
 # P-256 only, ...) and fails the build unless each decoded point is the
 # one the parser finds.
-# Usage: scripts/bake-keys.sh KEYSDIR >keyset.c
+# A set that is not marked TEST-KEYS also carries the public keys of the
+# test set TESTDIR: the check refuses any of them in a production set.
+# Usage: scripts/bake-keys.sh KEYSDIR [TESTDIR] >keyset.c
 set -eu
 dir=${1%/}
+testdir=${2:-}
 if [ ! -f "$dir/policy" ]; then
 	echo "keel: keys: $dir/policy: no policy file (see docs/KEYS.md)" >&2
 	exit 1
@@ -32,6 +35,11 @@ echo
 echo "const char ks_baked_origin[] = \"$(basename "$(cd "$dir" && pwd)")\";"
 if [ -e "$dir/TEST-KEYS" ]; then
 	echo "const int ks_baked_test = 1;"
+	cat >&2 <<EOF
+keel: WARNING: baking the TEST KEYS of $dir: their private keys are public,
+keel: WARNING: anyone can sign an image this build accepts. Not for a device
+keel: WARNING: that ships: build those with make KEYS=/path/to/your/key-set.
+EOF
 else
 	echo "const int ks_baked_test = 0;"
 fi
@@ -52,3 +60,21 @@ done
 [ "$n" = 0 ] && echo "	{ 0, 0, 0, {0} },"
 echo "};"
 echo "const unsigned ks_baked_npubs = $n;"
+
+# The test set's keys, which a production set must not hold.
+echo "const struct ks_baked_pub ks_test_pubs[] = {"
+t=0
+if [ -n "$testdir" ] && [ ! -e "$dir/TEST-KEYS" ]; then
+	for f in $(find "${testdir%/}" -mindepth 2 -maxdepth 2 -name '*.pub' |
+		LC_ALL=C sort); do
+		echo "	{ \"$(basename "$(dirname "$f")")\", \"$(basename "$f" .pub)\","
+		cstr "$f"
+		echo "	, {"
+		point "$f"
+		echo "	} },"
+		t=$((t + 1))
+	done
+fi
+[ "$t" = 0 ] && echo "	{ 0, 0, 0, {0} },"
+echo "};"
+echo "const unsigned ks_test_npubs = $t;"

@@ -6,12 +6,13 @@
 # Usage: scripts/mkinitramfs.sh BOARD BOARD_OUT_DIR INIT [OUT]
 #   BOARD_OUT_DIR is where fetch-kernel.sh left modules/ (absent for a
 #   kernel with everything built in); INIT becomes /init (keel-init, or a
-#   test init); OUT defaults to BOARD_OUT_DIR/initramfs.cpio.
+#   test init); OUT defaults to BOARD_OUT_DIR/initramfs.cpio. BOARD_CONF
+#   in the environment replaces board/BOARD/board.conf (tests vary a key).
 set -eu
 board=$1 dir=$2 init=$3
 out=${4:-$dir/initramfs.cpio}
 top=$(cd "$(dirname "$0")/.." && pwd)
-conf=$top/board/$board/board.conf
+conf=${BOARD_CONF:-$top/board/$board/board.conf}
 epoch=${SOURCE_DATE_EPOCH:-0}
 PATH=$PATH:/sbin:/usr/sbin
 

@@ -23,6 +23,9 @@ enum key_id {
 	K_ON_BAD_PERSIST,
 	K_ON_APP_EXIT,
 	K_ARCH,
+	K_ON_BLANK_STATE,
+	K_ROLLBACK_COUNTER,
+	K_CMDLINE,
 	K_N
 };
 
@@ -44,7 +47,23 @@ static const char *const key_names[K_N] = {
     [K_ON_BAD_PERSIST] = "on_bad_persist",
     [K_ON_APP_EXIT] = "on_app_exit",
     [K_ARCH] = "arch",
+    [K_ON_BLANK_STATE] = "on_blank_state",
+    [K_ROLLBACK_COUNTER] = "rollback.counter",
+    [K_CMDLINE] = "cmdline",
 };
+
+/*
+ * Keys that decide what is trusted: which disk and partitions, how a
+ * slot is verified, the watchdog, the rollback floor. The kernel command
+ * line (which a bootloader prompt or environment may change) sets them
+ * only where the board file's cmdline= names them; cmdline never.
+ */
+#define SECURITY_KEYS                                                          \
+	((1u << K_NAME) | (1u << K_PART_A) | (1u << K_PART_B) |                \
+	 (1u << K_PART_STATE) | (1u << K_PART_ETC) | (1u << K_PART_VAR) |      \
+	 (1u << K_VERIFY) | (1u << K_WATCHDOG) | (1u << K_WATCHDOG_DRIVER) |   \
+	 (1u << K_WATCHDOG_TIMEOUT) | (1u << K_ON_BLANK_STATE) |               \
+	 (1u << K_ROLLBACK_COUNTER) | (1u << K_CMDLINE) | (1u << K_ARCH))
 
 static const char *const part_roles[BOARD_NPART] = {"a", "b", "state", "etc",
 						    "var"};
@@ -207,6 +226,83 @@ parse_choice(uint32_t *out, const char *v, size_t n, const char *key,
 	return 0;
 }
 
+static unsigned
+key_find(const char *key, size_t klen)
+{
+	unsigned k;
+
+	for (k = 0; k < K_N; k++)
+		if (span_is(key, klen, key_names[k]))
+			break;
+	return k;
+}
+
+/* cmdline=: space-separated security keys the command line may set. */
+static int
+parse_cmdline_keys(struct board *b, const char *v, size_t n, struct kerr *e)
+{
+	size_t i = 0;
+
+	b->cmdline_ok = 0;
+	while (i < n) {
+		size_t j = i;
+		unsigned k;
+
+		while (j < n && v[j] != ' ')
+			j++;
+		k = key_find(v + i, j - i);
+		if (k == K_N || k == K_CMDLINE)
+			return kerr_set(e, "board",
+					"cmdline: '%.*s' is not a key the "
+					"command line may set",
+					(int)(j - i > 64 ? 64 : j - i), v + i);
+		b->cmdline_ok |= 1u << k;
+		i = j + 1;
+		if (j + 1 == n)
+			return kerr_set(e, "board", "cmdline: trailing space");
+	}
+	return 0;
+}
+
+/* rollback.counter=none | tpm2:0xHHHHHHHH (an NV index) | file:/PATH */
+static int
+parse_counter(struct board *b, const char *v, size_t n, struct kerr *e)
+{
+	uint64_t idx = 0;
+
+	b->counter = BOARD_COUNTER_NONE;
+	b->counter_index = 0;
+	b->counter_path[0] = 0;
+	if (span_is(v, n, "none"))
+		return 0;
+	if (n > 5 && !memcmp(v, "file:", 5) && v[5] == '/') {
+		b->counter = BOARD_COUNTER_FILE;
+		return copy_word(b->counter_path, sizeof(b->counter_path),
+				 v + 5, n - 5, "/", "rollback.counter", e);
+	}
+	if (n == 15 && !memcmp(v, "tpm2:0x", 7)) {
+		for (size_t i = 7; i < n; i++) {
+			char c = v[i];
+			unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+				     : c >= 'a' && c <= 'f'
+					 ? (unsigned)(c - 'a' + 10)
+					 : 16;
+			if (d == 16)
+				break;
+			idx = idx << 4 | d;
+			if (i == n - 1 && (idx >> 24) == 0x01) {
+				b->counter = BOARD_COUNTER_TPM2;
+				b->counter_index = (uint32_t)idx;
+				return 0;
+			}
+		}
+	}
+	return kerr_set(e, "board",
+			"rollback.counter: '%.*s' is not none, tpm2:0x01xxxxxx "
+			"(a TPM 2.0 NV index, lower-case hex) or file:/PATH",
+			(int)(n > 64 ? 64 : n), v);
+}
+
 static int
 set_value(struct board *b, unsigned k, const char *v, size_t n, struct kerr *e)
 {
@@ -267,13 +363,21 @@ set_value(struct board *b, unsigned k, const char *v, size_t n, struct kerr *e)
 		return parse_choice(&b->arch, v, n, "arch", "x86_64",
 				    BOARD_ARCH_X86_64, "aarch64",
 				    BOARD_ARCH_AARCH64, e);
+	case K_ON_BLANK_STATE:
+		return parse_choice(&b->on_blank_state, v, n, "on_blank_state",
+				    "rebuild", BOARD_BLANK_REBUILD, "halt",
+				    BOARD_BLANK_HALT, e);
+	case K_ROLLBACK_COUNTER:
+		return parse_counter(b, v, n, e);
+	case K_CMDLINE:
+		return parse_cmdline_keys(b, v, n, e);
 	default:
 		return parse_part(&b->part[k - K_PART_A], v, n, e);
 	}
 }
 
-static int
-check_board(const struct board *b, struct kerr *e)
+int
+board_check(const struct board *b, struct kerr *e)
 {
 	if (!b->name[0])
 		return kerr_set(e, "board", "no name= line");
@@ -302,17 +406,16 @@ board_defaults(struct board *b)
 	b->on_failure = BOARD_FAIL_FALLBACK;
 	b->on_bad_persist = BOARD_PERSIST_READONLY;
 	b->on_app_exit = BOARD_EXIT_RESTART;
+	b->on_blank_state = BOARD_BLANK_REBUILD;
+	b->counter = BOARD_COUNTER_NONE;
 }
 
 int
 board_set(struct board *b, const char *key, size_t klen, const char *val,
 	  size_t vlen, int strict, struct kerr *e)
 {
-	unsigned k;
+	unsigned k = key_find(key, klen);
 
-	for (k = 0; k < K_N; k++)
-		if (span_is(key, klen, key_names[k]))
-			break;
 	if (k == K_N)
 		return kerr_set(e, "board", "unknown key '%.*s'",
 				klen > 64 ? 64 : (int)klen, key);
@@ -365,7 +468,22 @@ board_parse(const char *buf, size_t len, struct board *b, struct kerr *e)
 		}
 		p = nl ? nl + 1 : end;
 	}
-	return check_board(b, e);
+	return board_check(b, e);
+}
+
+int
+board_set_cmdline(struct board *b, const char *key, size_t klen,
+		  const char *val, size_t vlen, struct kerr *e)
+{
+	unsigned k = key_find(key, klen);
+
+	if (k < K_N && (SECURITY_KEYS & (1u << k)) &&
+	    !(b->cmdline_ok & (1u << k)))
+		return kerr_set(e, "board",
+				"%s is a security key: the board file does "
+				"not let the command line set it (cmdline=)",
+				key_names[k]);
+	return board_set(b, key, klen, val, vlen, 0, e);
 }
 
 const char *

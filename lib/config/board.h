@@ -46,6 +46,12 @@ enum board_persist { BOARD_PERSIST_READONLY = 1, BOARD_PERSIST_TMPFS };
 enum board_app_exit { BOARD_EXIT_RESTART = 1, BOARD_EXIT_POWEROFF };
 /* The CPU: the numbers of the image header's architecture (FORMAT.md). */
 enum board_arch { BOARD_ARCH_X86_64 = 1, BOARD_ARCH_AARCH64 };
+enum board_blank { BOARD_BLANK_REBUILD = 1, BOARD_BLANK_HALT };
+enum board_counter {
+	BOARD_COUNTER_NONE = 1,
+	BOARD_COUNTER_TPM2, /* a TPM 2.0 NV counter index */
+	BOARD_COUNTER_FILE, /* a file holding a number: for tests */
+};
 
 struct board_part_desc {
 	/* A GPT partition name, or a device path when it starts with '/'. */
@@ -69,7 +75,12 @@ struct board {
 	uint32_t on_bad_persist; /* enum board_persist */
 	uint32_t on_app_exit;	 /* enum board_app_exit */
 	uint32_t arch;		 /* enum board_arch; 0: not named */
-	uint32_t seen;		 /* internal: keys already set */
+	uint32_t on_blank_state; /* enum board_blank */
+	uint32_t counter;	 /* enum board_counter: rollback.counter */
+	uint32_t counter_index;	 /* TPM 2.0 NV index */
+	char counter_path[BOARD_PATH_MAX + 1];
+	uint32_t cmdline_ok; /* security keys the command line may set */
+	uint32_t seen;	     /* internal: keys already set */
 };
 
 /* Fills b with the defaults every key falls back to (docs/BOARD.md). */
@@ -85,11 +96,24 @@ int board_set(struct board *b, const char *key, size_t klen, const char *val,
 	      size_t vlen, int strict, struct kerr *e);
 
 /*
+ * A keel.KEY=VALUE word of the kernel command line: board_set (not
+ * strict), except that a security key (name, part.*, verify, watchdog,
+ * watchdog.driver, watchdog.timeout, on_blank_state, rollback.counter,
+ * cmdline) is refused unless the board file's cmdline= names it. 0 or -1.
+ */
+int board_set_cmdline(struct board *b, const char *key, size_t klen,
+		      const char *val, size_t vlen, struct kerr *e);
+
+/*
  * Parses a whole board file (defaults first, then every line, strictly)
- * and checks the result: a name, distinct partition names. 0 or -1; on
- * failure e's detail names the line.
+ * and checks the result (board_check). 0 or -1; on failure e's detail
+ * names the line.
  */
 int board_parse(const char *buf, size_t len, struct board *b, struct kerr *e);
+
+/* The whole board's rules: a name, five distinct partition names. keel-init
+ * runs it again after the command line's overrides. 0 or -1. */
+int board_check(const struct board *b, struct kerr *e);
 
 /* The role's key suffix ("a", "b", "state", "etc", "var") or NULL. */
 const char *board_part_role(unsigned part);

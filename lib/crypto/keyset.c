@@ -170,6 +170,28 @@ ks_key_find(const struct keyset *ks, const uint8_t id[EC_KEYID_LEN])
 	return -1;
 }
 
+/* A production set holds no key of the test set. */
+static int
+check_no_test_key(const struct keyset *ks, struct kerr *e)
+{
+	for (unsigned i = 0; i < ks_test_npubs && !ks->test; i++) {
+		const struct ks_baked_pub *t = &ks_test_pubs[i];
+		uint8_t id[EC_KEYID_LEN];
+		int k;
+
+		ec_keyid(t->pub, id);
+		k = ks_key_find(ks, id);
+		if (k >= 0)
+			return kerr_set(e, "key set",
+					"role %s holds the TEST KEY "
+					"keys/test/%s/%s.pub: a key set that "
+					"is not marked TEST-KEYS must not",
+					ks->role[ks->key[k].role].name, t->role,
+					t->name);
+	}
+	return 0;
+}
+
 /* The baked set, from the PEM texts (pem) or the decoded points. */
 static int
 load_baked(struct keyset *ks, int pem, struct kerr *e)
@@ -184,6 +206,8 @@ load_baked(struct keyset *ks, int pem, struct kerr *e)
 			    strlen(b->pem), b->pub, e) < 0)
 			return -1;
 	}
+	if (check_no_test_key(ks, e) < 0)
+		return -1;
 	return check_set(ks, "baked key set", e);
 }
 
@@ -207,6 +231,19 @@ ks_check_baked(struct keyset *ks, struct kerr *e)
 					"the key's (scripts/bake-keys.sh)",
 					ks_baked_pubs[i].role,
 					ks_baked_pubs[i].name);
+	/* The test keys a production set is checked against, likewise. */
+	for (unsigned i = 0; i < ks_test_npubs; i++) {
+		const struct ks_baked_pub *t = &ks_test_pubs[i];
+		uint8_t pub[EC_PUB_LEN];
+
+		if (ec_pub_parse(t->pem, strlen(t->pem), pub, e) < 0 ||
+		    memcmp(pub, t->pub, EC_PUB_LEN))
+			return kerr_set(e, "key set",
+					"keys/test/%s/%s.pub: the point baked "
+					"in is not the key's "
+					"(scripts/bake-keys.sh)",
+					t->role, t->name);
+	}
 	return 0;
 }
 

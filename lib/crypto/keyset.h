@@ -48,11 +48,17 @@ extern const int ks_baked_test;
 extern const char ks_baked_policy[];
 extern const struct ks_baked_pub ks_baked_pubs[];
 extern const unsigned ks_baked_npubs;
+/* The test set's public keys, baked beside a production set only. */
+extern const struct ks_baked_pub ks_test_pubs[];
+extern const unsigned ks_test_npubs;
 
 /*
  * Both loaders parse the policy, add every key to its role, then check the
  * whole set: at least one role, every role needs >= 1 and has at least as
  * many keys as it needs, no key twice, no key without a role in the policy.
+ * The baked set, when not marked TEST-KEYS, must hold none of the test
+ * set's keys (ks_test_pubs): a production set that picked up a test .pub
+ * is refused, and with it the build (--check-keys) and the boot.
  */
 int ks_load_baked(struct keyset *ks, struct kerr *e);
 int ks_load_dir(const char *dir, struct keyset *ks, struct kerr *e);

@@ -128,3 +128,72 @@ dm_verity_corrupted(dm_ioctl_fn io, int ctl_fd, const char *name,
 		return kerr_set(e, "dm status", "%s: short status", name);
 	return status[0] == 'C';
 }
+
+/* A decimal field value: 0 or -1. */
+static int
+uevent_num(const char *v, size_t n, uint64_t max, uint64_t *out)
+{
+	if (text_u64(v, n, out) < 0 || *out > max)
+		return -1;
+	return 0;
+}
+
+/* DM_VERITY_ERR_BLOCK_NR=TYPE,BLOCK */
+static int
+uevent_block(const char *v, size_t n, int *type, uint64_t *block)
+{
+	const char *comma = memchr(v, ',', n);
+	uint64_t t;
+
+	if (!comma || uevent_num(v, (size_t)(comma - v), 1, &t) < 0 ||
+	    uevent_num(comma + 1, n - (size_t)(comma - v) - 1, UINT64_MAX,
+		       block) < 0)
+		return -1;
+	*type = (int)t;
+	return 0;
+}
+
+int
+dm_verity_uevent(const char *msg, size_t len, unsigned major, unsigned minor,
+		 int *type, uint64_t *block)
+{
+	enum { F_MAJOR = 1, F_MINOR = 2, F_BLOCK = 4 };
+	const char *p = msg, *end = msg + len;
+	uint64_t ma = 0, mi = 0;
+	unsigned seen = 0;
+
+	if (!len || len > DM_UEVENT_MAX || msg[len - 1] != 0)
+		return -1;
+	/* The header: "ACTION@DEVPATH" (libudev's own messages start
+	 * "libudev" and carry no '@'). */
+	if (!memchr(p, '@', strlen(p)))
+		return -1;
+	p += strlen(p) + 1;
+	while (p < end) {
+		size_t n = strlen(p);
+		const char *eq = memchr(p, '=', n);
+		size_t k = eq ? (size_t)(eq - p) : 0, v = n - k - 1;
+		unsigned f = 0;
+		int r = 0;
+
+		if (!eq || !k)
+			return -1;
+		if (k == 5 && !memcmp(p, "MAJOR", 5)) {
+			f = F_MAJOR;
+			r = uevent_num(eq + 1, v, 0xfff, &ma);
+		} else if (k == 5 && !memcmp(p, "MINOR", 5)) {
+			f = F_MINOR;
+			r = uevent_num(eq + 1, v, 0xfffff, &mi);
+		} else if (k == 22 &&
+			   !memcmp(p, "DM_VERITY_ERR_BLOCK_NR", 22)) {
+			f = F_BLOCK;
+			r = uevent_block(eq + 1, v, type, block);
+		}
+		if (r < 0 || (seen & f))
+			return -1;
+		seen |= f;
+		p += n + 1;
+	}
+	return seen == (F_MAJOR | F_MINOR | F_BLOCK) && ma == major &&
+	       mi == minor;
+}

@@ -35,6 +35,18 @@ int dm_create_ro(dm_ioctl_fn io, int ctl_fd, const char *name, const char *type,
 int dm_verity_corrupted(dm_ioctl_fn io, int ctl_fd, const char *name,
 			struct kerr *e);
 
+/*
+ * One kernel uevent (a NETLINK_KOBJECT_UEVENT datagram of len bytes:
+ * "ACTION@DEVPATH", then NUL-terminated KEY=VALUE fields). 1 if it is
+ * dm-verity's report of a corrupted block of device MAJOR:MINOR: *type
+ * (0 data, 1 hash tree) and *block set from DM_VERITY_ERR_BLOCK_NR; 0 for
+ * any other event; -1 if malformed. Strict: decimal numbers without
+ * leading zeros, each key at most once.
+ */
+#define DM_UEVENT_MAX 8192 /* the kernel's UEVENT_BUFFER_SIZE is 2048 */
+int dm_verity_uevent(const char *msg, size_t len, unsigned major,
+		     unsigned minor, int *type, uint64_t *block);
+
 /* Removes device NAME. 0 or -1. */
 int dm_remove(dm_ioctl_fn io, int ctl_fd, const char *name, struct kerr *e);
 

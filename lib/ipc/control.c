@@ -68,6 +68,16 @@ parse_logs(const char *p, size_t n, struct control_req *r, struct kerr *e)
 static int
 parse_line(const char *p, size_t n, struct control_req *r, struct kerr *e)
 {
+	char tmp[CONTROL_REQ_MAX];
+
+	/* "update force ...": the same request, past the failed-image rule */
+	if (n >= 12 && !memcmp(p, "update force", 12) &&
+	    (n == 12 || p[12] == ' ') && n - 6 < sizeof(tmp)) {
+		r->force = 1;
+		memcpy(tmp, "update", 6);
+		memcpy(tmp + 6, p + 12, n - 12);
+		p = tmp, n -= 6;
+	}
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
 		if (strlen(plain[i].line) == n &&
 		    !memcmp(p, plain[i].line, n)) {
@@ -117,10 +127,14 @@ put_slot(char *buf, size_t cap, size_t *off, int i, const struct state_slot *s)
 	r |= control_put(buf, cap, off, "slot.trial", "%u", s->trial);
 	r |= control_put(buf, cap, off, "slot.tries", "%u", s->tries);
 	if (s->known) {
+		char hex[2 * STATE_DIGEST + 1];
+
 		r |= control_put(buf, cap, off, "slot.version", "%llu",
 				 (unsigned long long)s->version);
 		r |= control_put(buf, cap, off, "slot.epoch", "%llu",
 				 (unsigned long long)s->epoch);
+		text_hex(s->digest, STATE_DIGEST, hex);
+		r |= control_put(buf, cap, off, "slot.digest", "%s", hex);
 	}
 	if (s->fail) {
 		r |= control_put(buf, cap, off, "slot.fail", "%s",
@@ -168,11 +182,18 @@ control_fmt_request(const struct control_req *r, char *buf, size_t cap)
 {
 	int n = -1;
 
+	const char *f =
+	    r->cmd == CONTROL_UPDATE && r->force ? "update force" : "update";
+
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
 		if (plain[i].cmd == r->cmd && plain[i].src == r->src)
 			n = snprintf(buf, cap, "%s\n", plain[i].line);
+	if (r->cmd == CONTROL_UPDATE && r->src == CONTROL_SRC_STREAM)
+		n = snprintf(buf, cap, "%s\n", f);
+	if (r->cmd == CONTROL_UPDATE && r->src == CONTROL_SRC_FD)
+		n = snprintf(buf, cap, "%s fd\n", f);
 	if (r->cmd == CONTROL_UPDATE && r->src == CONTROL_SRC_SIZED)
-		n = snprintf(buf, cap, "update %llu\n",
+		n = snprintf(buf, cap, "%s %llu\n", f,
 			     (unsigned long long)r->size);
 	if (r->cmd == CONTROL_LOGS && r->boot)
 		n = snprintf(buf, cap, "logs boot %u %llu\n", r->boot,
@@ -298,6 +319,9 @@ control_put_state(char *buf, size_t cap, size_t *off, const struct state *st)
 			 (unsigned long long)st->boot_count);
 	r |=
 	    control_put(buf, cap, &o, "factory_reset", "%u", st->factory_reset);
+	for (unsigned i = 0; i < st->nfailed && i < STATE_FAILED_MAX; i++)
+		r |= control_put(buf, cap, &o, "failed_version", "%llu",
+				 (unsigned long long)st->failed[i].version);
 	for (int i = 0; i < STATE_NSLOTS; i++)
 		r |= put_slot(buf, cap, &o, i, &st->slot[i]);
 	if (r)

@@ -18,6 +18,8 @@
  *   update SIZE    exactly SIZE bundle bytes follow
  *   update fd      the bundle is a file descriptor sent with SCM_RIGHTS
  *                  along with this line
+ *   update force [SIZE|fd]  the same, past the rule that refuses an
+ *                  image that failed on this device before
  *   logs N | logs follow N | logs boot K N
  *                  the last N lines of the log (0: all kept), then every
  *                  new line until the client closes, or of K boots ago
@@ -51,6 +53,7 @@ struct control_req {
 	int cmd;       /* enum control_cmd */
 	int src;       /* enum control_src */
 	uint64_t size; /* CONTROL_SRC_SIZED: 1..CONTROL_SIZE_MAX */
+	int force;     /* update: install even an image that failed before */
 	/* logs */
 	uint64_t lines; /* 0..CONTROL_LOG_LINES_MAX; 0 = all */
 	int follow;	/* then every new line */

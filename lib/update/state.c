@@ -20,8 +20,10 @@
 #define R_FLAGS 49
 #define R_SLOT0 56
 #define R_SLOT_SIZE 128
-#define R_TAIL (R_SLOT0 + STATE_NSLOTS * R_SLOT_SIZE) /* 312 */
-#define R_CRC (STATE_REC_SIZE - 4)		      /* 508 */
+#define R_FAILED (R_SLOT0 + STATE_NSLOTS * R_SLOT_SIZE) /* 312 */
+#define R_FAILED_SIZE 40				/* version, digest */
+#define R_TAIL (R_FAILED + STATE_FAILED_MAX * R_FAILED_SIZE) /* 472 */
+#define R_CRC (STATE_REC_SIZE - 4)			     /* 508 */
 
 #define S_FLAGS 0
 #define S_TRIES 1
@@ -31,7 +33,8 @@
 #define S_FAILBOOT 24
 #define S_TEXT 32
 #define S_TEXT_SIZE (STATE_FAIL_TEXT + 1) /* 48 */
-#define S_TAIL (S_TEXT + S_TEXT_SIZE)	  /* 80 */
+#define S_DIGEST (S_TEXT + S_TEXT_SIZE)	  /* 80 */
+#define S_TAIL (S_DIGEST + STATE_DIGEST)  /* 112 */
 
 #define RF_FACTORY_RESET 0x01
 #define SF_BOOTABLE 0x01
@@ -56,6 +59,7 @@ encode_slot(const struct state_slot *s, uint8_t *p)
 	le_put64(p + S_EPOCH, s->epoch);
 	le_put64(p + S_FAILBOOT, s->fail_boot);
 	memcpy(p + S_TEXT, s->fail_text, n);
+	memcpy(p + S_DIGEST, s->digest, STATE_DIGEST);
 }
 
 static int
@@ -90,7 +94,9 @@ decode_slot(const uint8_t *p, int i, struct state_slot *s, struct kerr *e)
 	if (s->fail >= STATE_FAIL_MAX)
 		return kerr_set(e, "state slot", "%s: unknown failure %u",
 				state_slot_name(i), s->fail);
-	if (!s->known && (s->version || s->epoch))
+	memcpy(s->digest, p + S_DIGEST, STATE_DIGEST);
+	if (!s->known &&
+	    (s->version || s->epoch || !bytes_zero(s->digest, STATE_DIGEST)))
 		return kerr_set(e, "state slot", "%s: version of unknown image",
 				state_slot_name(i));
 	n = strnlen((const char *)t, S_TEXT_SIZE);
@@ -107,6 +113,33 @@ decode_slot(const uint8_t *p, int i, struct state_slot *s, struct kerr *e)
 		return kerr_set(e, "state slot", "%s: text without failure",
 				state_slot_name(i));
 	memcpy(s->fail_text, t, n);
+	return 0;
+}
+
+/* The failed-image table: entries in use first, each once, then zeros. */
+static int
+decode_failed(const uint8_t *p, struct state *st, struct kerr *e)
+{
+	st->nfailed = 0;
+	for (int i = 0; i < STATE_FAILED_MAX; i++) {
+		const uint8_t *q = p + i * R_FAILED_SIZE;
+		struct state_failed *f = &st->failed[st->nfailed];
+
+		if (bytes_zero(q, R_FAILED_SIZE))
+			continue;
+		if (st->nfailed != (unsigned)i)
+			return kerr_set(e, "state failed",
+					"entry %d after an empty one", i);
+		f->version = le_get64(q);
+		memcpy(f->digest, q + 8, STATE_DIGEST);
+		for (unsigned k = 0; k < st->nfailed; k++)
+			if (st->failed[k].version == f->version &&
+			    !memcmp(st->failed[k].digest, f->digest,
+				    STATE_DIGEST))
+				return kerr_set(e, "state failed",
+						"entry %d twice", i);
+		st->nfailed++;
+	}
 	return 0;
 }
 
@@ -192,6 +225,12 @@ state_encode(const struct state *st, uint8_t rec[STATE_REC_SIZE])
 	rec[R_FLAGS] = st->factory_reset ? RF_FACTORY_RESET : 0;
 	for (int i = 0; i < STATE_NSLOTS; i++)
 		encode_slot(&st->slot[i], rec + R_SLOT0 + i * R_SLOT_SIZE);
+	for (unsigned i = 0; i < st->nfailed && i < STATE_FAILED_MAX; i++) {
+		uint8_t *q = rec + R_FAILED + i * R_FAILED_SIZE;
+
+		le_put64(q, st->failed[i].version);
+		memcpy(q + 8, st->failed[i].digest, STATE_DIGEST);
+	}
 	le_put32(rec + R_CRC, crc32_update(0, rec, R_CRC));
 }
 
@@ -208,9 +247,17 @@ state_decode(const uint8_t rec[STATE_REC_SIZE], struct state *st,
 	if (le_get32(rec + R_CRC) != crc)
 		return kerr_set(e, "state crc", "stored %08x, computed %08x",
 				le_get32(rec + R_CRC), crc);
-	if (le_get32(rec + R_FORMAT) != STATE_FORMAT)
-		return kerr_set(e, "state format", "format %u, want %u",
+	if (le_get32(rec + R_FORMAT) != STATE_FORMAT &&
+	    le_get32(rec + R_FORMAT) != 1)
+		return kerr_set(e, "state format", "format %u, want 1 or %u",
 				le_get32(rec + R_FORMAT), STATE_FORMAT);
+	/* Format 1 had no digests and no failed images: zero there. */
+	if (le_get32(rec + R_FORMAT) == 1 &&
+	    (!bytes_zero(rec + R_FAILED, R_CRC - R_FAILED) ||
+	     !bytes_zero(rec + R_SLOT0 + S_DIGEST, STATE_DIGEST) ||
+	     !bytes_zero(rec + R_SLOT0 + R_SLOT_SIZE + S_DIGEST, STATE_DIGEST)))
+		return kerr_set(e, "state format",
+				"format 1 with bytes of format 2");
 	if (le_get32(rec + R_SIZE) != STATE_REC_SIZE)
 		return kerr_set(e, "state format", "record size %u",
 				le_get32(rec + R_SIZE));
@@ -235,7 +282,7 @@ state_decode(const uint8_t rec[STATE_REC_SIZE], struct state *st,
 					"%s: committed flag disagrees",
 					state_slot_name(i));
 	}
-	return 0;
+	return decode_failed(rec + R_FAILED, st, e);
 }
 
 int
@@ -265,7 +312,10 @@ state_pick(const uint8_t *rec0, const uint8_t *rec1, struct state *st,
 		pick = ok[0] ? 0 : 1;
 	*st = s[pick];
 	st->copy = pick;
-	st->other_bad = !ok[!pick];
+	/* A copy never written (all zero) is not a damaged one. */
+	st->other_bad =
+	    !ok[!pick] && !(pick ? rec0 && bytes_zero(rec0, STATE_REC_SIZE)
+				 : rec1 && bytes_zero(rec1, STATE_REC_SIZE));
 	return 0;
 }
 

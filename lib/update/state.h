@@ -27,11 +27,13 @@
 #define STATE_REC_SIZE 512
 #define STATE_COPY_STRIDE 4096 /* copy i lives at i * STATE_COPY_STRIDE */
 #define STATE_MIN_SIZE (2 * STATE_COPY_STRIDE) /* partition size needed */
-#define STATE_FORMAT 1
+#define STATE_FORMAT 2 /* written; format 1 is still read */
 #define STATE_NSLOTS 2
 #define STATE_NO_SLOT (-1)
 #define STATE_MAX_TRIES 100 /* tries given to a trial slot: 1..100 */
 #define STATE_FAIL_TEXT 47  /* failure text: printable ASCII, <= 47 */
+#define STATE_DIGEST 32	    /* an image's digest: SHA-256 of its header */
+#define STATE_FAILED_MAX 4  /* failed images remembered */
 
 /* Why a slot was last marked bad (stored as one byte). */
 enum state_fail {
@@ -50,16 +52,23 @@ enum state_fail {
 };
 
 struct state_slot {
-	uint8_t bootable;   /* 1: may be chosen */
-	uint8_t committed;  /* 1: this is the committed slot */
-	uint8_t trial;	    /* 1: installed, not yet committed */
-	uint8_t tries;	    /* trial boots left (0 when not a trial) */
-	uint8_t known;	    /* 1: version and epoch below are known */
-	uint64_t version;   /* of the image installed here */
-	uint64_t epoch;	    /* its security epoch */
-	uint8_t fail;	    /* enum state_fail of the last failure */
-	uint64_t fail_boot; /* boot_count when it was recorded */
+	uint8_t bootable;  /* 1: may be chosen */
+	uint8_t committed; /* 1: this is the committed slot */
+	uint8_t trial;	   /* 1: installed, not yet committed */
+	uint8_t tries;	   /* trial boots left (0 when not a trial) */
+	uint8_t known;	   /* 1: version and epoch below are known */
+	uint64_t version;  /* of the image installed here */
+	uint64_t epoch;	   /* its security epoch */
+	uint8_t digest[STATE_DIGEST]; /* its digest (zero: not recorded) */
+	uint8_t fail;		      /* enum state_fail of the last failure */
+	uint64_t fail_boot;	      /* boot_count when it was recorded */
 	char fail_text[STATE_FAIL_TEXT + 1]; /* NUL-terminated */
+};
+
+/* An image that failed on this device (docs/FORMAT.md §3.5). */
+struct state_failed {
+	uint64_t version;
+	uint8_t digest[STATE_DIGEST]; /* zero: not recorded */
 };
 
 struct state {
@@ -70,10 +79,13 @@ struct state {
 	int committed_slot;	    /* 0 (A) or 1 (B) */
 	uint8_t factory_reset;	    /* 1: wipe etc and var on the next boot */
 	struct state_slot slot[STATE_NSLOTS];
+	unsigned nfailed; /* entries in use, first in failed[] */
+	struct state_failed failed[STATE_FAILED_MAX];
 	/* Not stored: where the record came from (set by state_read). */
 	int copy;	   /* copy read from; -1 when defaults */
 	uint8_t empty;	   /* 1: no valid copy, defaults in use */
-	uint8_t other_bad; /* 1: the other copy was invalid */
+	uint8_t other_bad; /* 1: the other copy was damaged or unreadable
+			      (not merely never written: all zero) */
 };
 
 /* Storage access, interposable by tests. Return as pread/pwrite/fdatasync. */
@@ -95,7 +107,8 @@ void state_default(struct state *st);
 
 /* Record bytes <-> struct. decode is strict: magic, format, CRC, every
  * reserved byte zero, enums and flags in range, strings NUL-terminated
- * and printable, exactly the committed slot flagged committed. */
+ * and printable, exactly the committed slot flagged committed. It reads
+ * format 1 (no digests, no failed images) and 2; encode writes 2. */
 void state_encode(const struct state *st, uint8_t rec[STATE_REC_SIZE]);
 int state_decode(const uint8_t rec[STATE_REC_SIZE], struct state *st,
 		 struct kerr *e);
@@ -164,7 +177,9 @@ int state_commit(struct state *st, int slot, struct kerr *e);
 /* Slot failed: not bootable, no tries, reason and text (may be NULL,
  * truncated to STATE_FAIL_TEXT, non-printable bytes become '?') stamped
  * with boot_count. Works on the committed slot too (it stays committed,
- * so state_choose_slot falls back). -1 on a bad slot or reason. */
+ * so state_choose_slot falls back). A failure of the image itself (tries,
+ * crash, watchdog, not-ready, mount) of a known slot also remembers the
+ * image as failed (state_remember_failed). -1 on a bad slot or reason. */
 int state_mark_bad(struct state *st, int slot, int reason, const char *text,
 		   struct kerr *e);
 
@@ -173,10 +188,51 @@ int state_mark_bad(struct state *st, int slot, int reason, const char *text,
 int state_mark_unbootable(struct state *st, int slot, struct kerr *e);
 
 /* Installer, after the read-back check: slot is a trial with tries
- * (1..STATE_MAX_TRIES) and the image's version and epoch; failure
- * cleared. -1 for the committed slot or an epoch below the floor. */
+ * (1..STATE_MAX_TRIES) and the image's version, epoch and digest (NULL:
+ * not recorded); failure cleared. -1 for the committed slot or an epoch
+ * below the floor. */
 int state_set_trial(struct state *st, int slot, unsigned tries,
-		    uint64_t version, uint64_t epoch, struct kerr *e);
+		    uint64_t version, uint64_t epoch,
+		    const uint8_t digest[STATE_DIGEST], struct kerr *e);
+
+/*
+ * Remembers that the image (version, digest; digest NULL: not known)
+ * failed on this device, once; when the table is full the entry with the
+ * lowest version makes room. state_commit forgets every entry whose
+ * version is not above the newly committed one (the version rule refuses
+ * those anyway).
+ */
+void state_remember_failed(struct state *st, uint64_t version,
+			   const uint8_t digest[STATE_DIGEST]);
+
+/* The remembered failure an offered image matches (the same version, or
+ * the same digest), or NULL. */
+const struct state_failed *
+state_image_failed(const struct state *st, uint64_t version,
+		   const uint8_t digest[STATE_DIGEST]);
+
+/* What a slot's signed header proves, read at boot (docs/FORMAT.md §3.4). */
+struct state_proof {
+	int valid; /* the header decoded, its signatures and board passed */
+	uint64_t version, epoch;
+	uint8_t digest[STATE_DIGEST];
+};
+
+/*
+ * Brings st in line with what the slots' signed headers prove, before a
+ * slot is chosen. A record read from disk: the floor and the committed
+ * version are raised to the committed slot's image (never lowered), and a
+ * slot whose image differs from the record is learnt (version, epoch,
+ * digest; its flags stay). An empty record (st->empty: blank, garbage or
+ * unreadable): rebuilt from the slots: the valid image with the highest
+ * epoch, then version, is taken as committed (slot A on a tie), the floor
+ * becomes its epoch and the committed version its version, the other
+ * slot is bootable only if it is valid and not below that floor, and a
+ * slot without a valid image is marked failed (verify). Returns 1 if st
+ * changed.
+ */
+int state_apply_proof(struct state *st,
+		      const struct state_proof p[STATE_NSLOTS]);
 
 /* Factory reset pending on the next boot: set (1) or done (0). */
 void state_set_factory_reset(struct state *st, int on);

@@ -30,6 +30,15 @@ is_trial(const struct state *st, int slot)
 	       !s->committed && s->tries > 0;
 }
 
+/* Failures that say something about the image, not the medium. */
+static int
+image_failure(int reason)
+{
+	return reason == STATE_FAIL_TRIES || reason == STATE_FAIL_CRASH ||
+	       reason == STATE_FAIL_WATCHDOG ||
+	       reason == STATE_FAIL_NOT_READY || reason == STATE_FAIL_MOUNT;
+}
+
 static void
 mark_bad(struct state *st, int slot, int reason, const char *text)
 {
@@ -51,6 +60,17 @@ mark_bad(struct state *st, int slot, int reason, const char *text)
 		memset(s->fail_text, 0, sizeof(s->fail_text));
 		s->fail_boot = 0;
 	}
+	if (s->known && image_failure(reason))
+		state_remember_failed(st, s->version, s->digest);
+}
+
+static int
+digest_zero(const uint8_t d[STATE_DIGEST])
+{
+	for (int i = 0; i < STATE_DIGEST; i++)
+		if (d[i])
+			return 0;
+	return 1;
 }
 
 void
@@ -122,6 +142,17 @@ state_commit(struct state *st, int slot, struct kerr *e)
 	st->committed_version = s->known ? s->version : 0;
 	if (s->known && s->epoch > st->floor)
 		st->floor = s->epoch;
+	/* Versions not above the committed one are refused anyway. */
+	for (unsigned i = 0; i < st->nfailed;) {
+		if (st->failed[i].version > st->committed_version) {
+			i++;
+			continue;
+		}
+		memmove(&st->failed[i], &st->failed[i + 1],
+			(st->nfailed - i - 1) * sizeof(st->failed[0]));
+		st->nfailed--;
+		memset(&st->failed[st->nfailed], 0, sizeof(st->failed[0]));
+	}
 	return 0;
 }
 
@@ -153,12 +184,14 @@ state_mark_unbootable(struct state *st, int slot, struct kerr *e)
 	s->known = 0;
 	s->version = 0;
 	s->epoch = 0;
+	memset(s->digest, 0, sizeof(s->digest));
 	return 0;
 }
 
 int
 state_set_trial(struct state *st, int slot, unsigned tries, uint64_t version,
-		uint64_t epoch, struct kerr *e)
+		uint64_t epoch, const uint8_t digest[STATE_DIGEST],
+		struct kerr *e)
 {
 	struct state_slot *s;
 
@@ -183,7 +216,137 @@ state_set_trial(struct state *st, int slot, unsigned tries, uint64_t version,
 	s->known = 1;
 	s->version = version;
 	s->epoch = epoch;
+	if (digest)
+		memcpy(s->digest, digest, STATE_DIGEST);
+	else
+		memset(s->digest, 0, STATE_DIGEST);
 	return 0;
+}
+
+void
+state_remember_failed(struct state *st, uint64_t version,
+		      const uint8_t digest[STATE_DIGEST])
+{
+	static const uint8_t none[STATE_DIGEST];
+	struct state_failed *f;
+	unsigned low = 0;
+
+	if (!digest)
+		digest = none;
+	if (!version && digest_zero(digest))
+		return; /* an entry of zeros would read as unused */
+	for (unsigned i = 0; i < st->nfailed; i++) {
+		f = &st->failed[i];
+		if (f->version == version &&
+		    !memcmp(f->digest, digest, STATE_DIGEST))
+			return;
+		if (f->version < st->failed[low].version)
+			low = i;
+	}
+	if (st->nfailed < STATE_FAILED_MAX)
+		f = &st->failed[st->nfailed++];
+	else
+		f = &st->failed[low];
+	f->version = version;
+	memcpy(f->digest, digest, STATE_DIGEST);
+}
+
+const struct state_failed *
+state_image_failed(const struct state *st, uint64_t version,
+		   const uint8_t digest[STATE_DIGEST])
+{
+	for (unsigned i = 0; i < st->nfailed && i < STATE_FAILED_MAX; i++) {
+		const struct state_failed *f = &st->failed[i];
+
+		if (f->version == version ||
+		    (digest && !digest_zero(f->digest) &&
+		     !memcmp(f->digest, digest, STATE_DIGEST)))
+			return f;
+	}
+	return NULL;
+}
+
+/*
+ * Slot s now holds the image p says, its flags unchanged. 0: as
+ * recorded; 1: the record lacked only the digest (format 1); 2: another
+ * image than the record knew.
+ */
+static int
+learn(struct state_slot *s, const struct state_proof *p)
+{
+	if (s->known && s->version == p->version && s->epoch == p->epoch) {
+		if (!memcmp(s->digest, p->digest, STATE_DIGEST))
+			return 0;
+		if (digest_zero(s->digest)) {
+			memcpy(s->digest, p->digest, STATE_DIGEST);
+			return 1;
+		}
+	}
+	s->known = 1;
+	s->version = p->version;
+	s->epoch = p->epoch;
+	memcpy(s->digest, p->digest, STATE_DIGEST);
+	return 2;
+}
+
+/* An empty record: the slots' signed headers are all there is. */
+static int
+rebuild(struct state *st, const struct state_proof p[STATE_NSLOTS])
+{
+	int c;
+
+	if (!p[0].valid && !p[1].valid)
+		return 0;
+	c = !p[0].valid ||
+	    (p[1].valid &&
+	     (p[1].epoch > p[0].epoch ||
+	      (p[1].epoch == p[0].epoch && p[1].version > p[0].version)));
+	for (int i = 0; i < STATE_NSLOTS; i++) {
+		struct state_slot *s = &st->slot[i];
+
+		memset(s, 0, sizeof(*s));
+		if (p[i].valid)
+			learn(s, &p[i]);
+		else
+			mark_bad(st, i, STATE_FAIL_VERIFY,
+				 "no valid signed image when rebuilt");
+	}
+	st->committed_slot = c;
+	st->slot[c].committed = 1;
+	st->slot[c].bootable = 1;
+	st->floor = p[c].epoch;
+	st->committed_version = p[c].version;
+	st->slot[!c].bootable = p[!c].valid && p[!c].epoch >= st->floor;
+	return 1;
+}
+
+int
+state_apply_proof(struct state *st, const struct state_proof p[STATE_NSLOTS])
+{
+	int c = st->committed_slot == 1 ? 1 : 0, changed = 0;
+
+	if (st->empty)
+		return rebuild(st, p);
+	for (int i = 0; i < STATE_NSLOTS; i++) {
+		struct state_slot *s = &st->slot[i];
+		int r = p[i].valid ? learn(s, &p[i]) : 0;
+
+		changed |= r != 0;
+		/* A trial's tries were for the image it had. */
+		if (r == 2 && s->trial) {
+			s->trial = 0;
+			s->tries = 0;
+		}
+	}
+	if (p[c].valid && p[c].epoch > st->floor) {
+		st->floor = p[c].epoch;
+		changed = 1;
+	}
+	if (p[c].valid && p[c].version > st->committed_version) {
+		st->committed_version = p[c].version;
+		changed = 1;
+	}
+	return changed;
 }
 
 void

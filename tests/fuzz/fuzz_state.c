@@ -24,13 +24,15 @@ reseal(uint8_t *rec)
 static void
 base(uint8_t rec[STATE_REC_SIZE], uint64_t seq)
 {
+	static const uint8_t dg[STATE_DIGEST] = {1, 2, 3};
 	struct state st;
 
 	state_default(&st);
 	st.seq = seq;
 	st.boot_count = 9;
 	st.floor = 2;
-	state_set_trial(&st, 1, 3, 12, 4, NULL);
+	state_set_trial(&st, 1, 3, 12, 4, dg, NULL);
+	state_remember_failed(&st, 11, dg);
 	state_mark_bad(&st, 0, STATE_FAIL_CORRUPT, "dm-verity", NULL);
 	state_encode(&st, rec);
 }
@@ -81,8 +83,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (state_pick(rec[0], mode & 2 ? NULL : rec[1], &st, &e) == 0) {
 		uint8_t back[STATE_REC_SIZE];
 
-		/* A record that decodes re-encodes to the very same bytes. */
+		/* A record that decodes re-encodes to the very same bytes
+		 * (format 1 ones as format 2: the format word aside). */
 		state_encode(&st, back);
+		if (rec[st.copy][8] == 1) {
+			back[8] = 1;
+			reseal(back);
+		}
 		if (memcmp(back, rec[st.copy], sizeof(back)))
 			__builtin_trap();
 	} else if (!st.empty || st.copy != -1) {
@@ -102,7 +109,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		state_mark_bad(&st, c.slot, STATE_FAIL_CRASH, "fuzz", &e);
 	if (mode & 32)
 		state_set_trial(&st, !st.committed_slot, 1 + (mode >> 6),
-				st.floor, st.floor, &e);
+				st.floor, st.floor, rec[0], &e);
 	roundtrip(&st);
+	/* What the slots prove, from the input: never lowers the floor. */
+	if (size >= 2 * STATE_REC_SIZE + 36) {
+		struct state_proof p[2];
+		const uint8_t *q = data + 2 * STATE_REC_SIZE;
+		uint64_t floor = st.floor;
+		int was_empty = st.empty;
+
+		for (int i = 0; i < 2; i++) {
+			p[i].valid = q[0] >> i & 1;
+			p[i].version = q[1 + i];
+			p[i].epoch = q[3 + i];
+			memcpy(p[i].digest, q + 4, STATE_DIGEST);
+		}
+		state_apply_proof(&st, p);
+		if (!was_empty && st.floor < floor)
+			__builtin_trap();
+		state_choose_slot(&st, &c);
+		roundtrip(&st);
+	}
 	return 0;
 }

@@ -11,7 +11,11 @@ cd "$TOP" || exit 1
 # A make above this one (make -jN check) must not leak its jobserver in.
 unset MAKEFLAGS MFLAGS MAKELEVEL
 
-check "build with the test keys" make -s O="$b"
+make -s O="$b" >"$WORK/build.out" 2>&1
+same "build with the test keys" "$?" 0
+grep -q "WARNING: baking the TEST KEYS" "$WORK/build.out" &&
+	pass "a test-key build warns at build time" ||
+	fail "a test-key build warns at build time: $(cat "$WORK/build.out")"
 same "a second make does nothing" "$(make O="$b" 2>&1)" ""
 check "same bytes as the main build (keel)" cmp "$b/keel" "$O/keel"
 check "same bytes as the main build (keel-init)" cmp "$b/keel-init" "$O/keel-init"
@@ -54,12 +58,24 @@ refuse "missing policy fails the build" "no policy file" \
 	make -s O="$b" KEYS="$WORK/zero/release"
 [ -e "$b/keel" ] && fail "a refused build left a binary" || pass "no binary from a refused key set"
 printf 'release 1\n' >"$WORK/zero/policy"
-check "a non-test key set builds" make -s O="$b" KEYS="$WORK/zero"
+refuse "a production set holding a key of keys/test fails the build" \
+	"holds the TEST KEY keys/test/release/test-release-a.pub" \
+	make -s O="$b" KEYS="$WORK/zero"
+[ -e "$b/keel" ] && fail "a set with a test key left a binary" ||
+	pass "no binary from a set with a test key"
+mkdir -p "$WORK/prod/release"
+printf 'release 1\n' >"$WORK/prod/policy"
+"$KEEL" keygen -o "$WORK/prod/release/ci" >/dev/null
+rm "$WORK/prod/release/ci.key"
+make -s O="$b" KEYS="$WORK/prod" >"$WORK/prod.out" 2>&1
+same "a non-test key set builds" "$?" 0
+grep -q WARNING "$WORK/prod.out" && fail "a production build warns" ||
+	pass "a production build does not warn"
 "$b/keel" --version >"$WORK/v.out"
 grep -q "TEST KEYS" "$WORK/v.out" && fail "production keys marked as test" || pass "production keys not marked TEST"
 # keel loads the points decoded at build time; the link's --check-keys
 # parses the PEM texts strictly and must refuse a point that differs.
 sed -i '0,/^\t0x04, /s//\t0x03, /' "$b/keys/keyset.c"
 refuse "a baked point that is not its key's fails the build" \
-	"point baked in is not the key's" make -s O="$b" KEYS="$WORK/zero"
+	"point baked in is not the key's" make -s O="$b" KEYS="$WORK/prod"
 finish

@@ -58,7 +58,7 @@ boot() {
 has() { if grep -q -e "$2" boot.out; then pass "$1"; else fail "$1: no '$2'"; sed 's/^/    /' boot.out | tail -15; fi; }
 
 mkdir -p etc var
-echo "from before app/" >var/old-layout
+echo "from before generations" >var/old-layout
 echo x >state
 mkapp app 'cat /etc/greeting; cat /etc/local; echo run >>/var/lib/runs; echo runs=$(busybox wc -l </var/lib/runs); echo changed >/etc/local'
 cp app.img a.img
@@ -93,16 +93,18 @@ sed -e '/^mount devtmpfs/d' -e '/^mount sysfs/d' t.norm >t2.norm
 if cmp -s e.norm t2.norm; then pass "boot transcript"; else
 	fail "boot transcript"; diff e.norm t2.norm | sed 's/^/    /'; fi
 
-[ -f var/app/runs ] && pass "the app's /var/lib is app/ on the var partition" || fail "no var/app/runs"
-[ "$(cat var/app/old-layout 2>/dev/null)" = "from before app/" ] && [ ! -e var/old-layout ] &&
-	pass "files from before the app/ layout moved in" || fail "old layout not moved: $(ls var var/app)"
-[ -d var/keel ] && [ "$(stat -c %a var/keel)" = 700 ] && pass "keel-init's own dir, 0700" || fail "var/keel: $(ls -ld var/keel)"
+[ "$(cat var/.keel-gen-1/old-layout 2>/dev/null)" = "from before generations" ] && [ ! -e var/old-layout ] &&
+	pass "files from before the generations moved into the first" || fail "old layout not moved: $(ls -A var)"
+[ -d var/.keel-init ] && [ "$(stat -c %a var/.keel-init)" = 700 ] && pass "keel-init's own dir, 0700" || fail "var/.keel-init: $(ls -ld var/.keel-init)"
 # --- 2. persistence across boots ------------------------------------------
 boot
 has "/var/lib persists" "runs=2"
 has "/etc change persists" "^app: changed"
-same "/etc change landed in the etc partition" "$(cat etc/upper/local)" changed
-[ -e etc/upper/greeting ] && fail "untouched /etc file copied up" || pass "only changes in the upper layer"
+same "/etc change landed in the etc partition (its generation 1)" \
+	"$(cat etc/.keel-gen-1/upper/local)" changed
+[ -e etc/.keel-gen-1/upper/greeting ] && fail "untouched /etc file copied up" || pass "only changes in the upper layer"
+same "/var/lib is the var partition's generation 1" \
+	"$(cat var/.keel-gen-1/runs | wc -l)" 2
 
 # --- 3. a tampered slot A: B boots ---------------------------------------------
 cp app.img bad.img
@@ -151,6 +153,24 @@ boot 6 # slot A is marked bad: B, the fallback, crash-loops too
 has "after the reboot: slot B" "booting b as fallback"
 has "nothing left: halt" "keel: halted: app: crash loop on every slot"
 same "halted, keel-init stays up (timeout)" "$(cat boot.rc)" 124
+
+# --- 6b. a record that cannot be written: the boot goes on, but a crash
+# loop whose mark cannot be recorded halts instead of rebooting into it
+mkdir -p full
+mount -t tmpfs -o size=64k tmpfs full
+truncate -s 8192 full/state
+dd if=/dev/zero of=full/fill bs=4096 status=none 2>/dev/null
+EXIT=restart mkboard crash.img crash-b.img var
+sed -i "s|^part.state=.*|part.state=$WORK/full/state|" board.conf
+boot 6
+has "a write that fails is tried again" \
+	"state: write (boot), attempt 3 of 3: copy 0: No space left on device"
+has "the committed slot boots all the same" "booting a as committed"
+has "the crash loop escalates" "app: crash loop (10 restarts)"
+has "its mark cannot be written: halted, not rebooted into the same slot" \
+	"keel: halted: app: crash loop, and the record cannot say so"
+same "halted, keel-init stays up (timeout)" "$(cat boot.rc)" 124
+umount full
 
 # --- 7. SIGTERM to PID 1: TERM to the app, clean unmount, power off ----------
 mkapp sleeper 'trap "echo got TERM; exit 0" TERM; echo sleeping; while :; do sleep 0.1; done'
@@ -207,6 +227,42 @@ bigcfg huge 262145
 cp huge.img huge-b.img && mkboard huge.img huge-b.img var
 boot 3
 has "one byte more is refused" "REFUSED: config: /keel/config.json: over 262144 bytes"
+
+# --- 9c. the kernel command line: security keys refused, the board re-checked
+mkboard a.img b.img var
+KEEL_CMDLINE="keel.part.var=$WORK/etc keel.name=evil keel.disk.wait_ms=100" \
+	boot
+has "keel.part.var= refused" \
+	"cmdline: keel.part.var=$WORK/etc: REFUSED: part.var is a security key"
+has "keel.name= refused" "cmdline: keel.name=evil: REFUSED: name is a security key"
+has "a free key applies" "cmdline: keel.disk.wait_ms=100\$"
+has "the board's name stays" "keel: board test-board"
+has "var is still var" "disk: var $WORK/var $WORK/var"
+has "the app ran" "hello from the image"
+echo "cmdline=part.var" >>board.conf # the board allows this one
+KEEL_CMDLINE="keel.part.var=$WORK/etc keel.disk.wait_ms=100" boot
+has "allowed, but two roles on one partition: every override ignored" \
+	"cmdline: REFUSED: with its overrides the board breaks a rule (part.etc and part.var are both"
+has "var is still var after the re-check" "disk: var $WORK/var $WORK/var"
+has "the app ran after the re-check" "hello from the image"
+
+# --- 9d. the old layout of a persistent partition (the app's tree at its
+# root) becomes generation 1 at the first boot, a cut move resumed
+mkdir -p legacy/sub legacy/.keel-migrating
+printf 'run\nrun\nrun\n' >legacy/runs
+echo moved-before-a-cut >legacy/.keel-migrating/early
+echo deep >legacy/sub/file
+chmod 0750 legacy
+mkboard a.img b.img legacy
+boot
+has "the old layout moved" "/run/keel/var: the old layout moved into .keel-gen-1"
+has "the app sees its old /var/lib" "runs=4"
+same "the root holds only generation 1 (and keel-init's own)" \
+	"$(ls -A legacy | grep -vx .keel-init)" ".keel-gen-1"
+same "what a cut move had moved is there too" \
+	"$(cat legacy/.keel-gen-1/early)" moved-before-a-cut
+same "and the tree below" "$(cat legacy/.keel-gen-1/sub/file)" deep
+same "the root's mode kept" "$(stat -c %a legacy/.keel-gen-1)" 750
 
 # --- 10. PID 1 never allocated (its allocator refuses and says so) ---------
 cat boot.out >>all.out

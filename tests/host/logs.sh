@@ -98,7 +98,7 @@ ls -l /proc/$PID/fd >fds.txt
 [ "$n" = 2 ] && pass "PID 1 holds /dev/null once for the app (and as stdin)" || { fail "PID 1 holds $n /dev/null fds"; cat fds.txt; grep -i "app:" boot.out | head; }
 # --- 1b. the log of the boot before, from the var partition ------------------
 stop
-[ -f var/keel/log/boot.0 ] && pass "the log is saved on the var partition" || fail "no var/keel/log/boot.0"
+[ -f var/.keel-init/log/boot.0 ] && pass "the log is saved on the var partition" || fail "no var/.keel-init/log/boot.0"
 start talk "tick 3"
 logs --boot -1 >prev.log
 grep -q '\] app: first line$' prev.log && pass "--boot -1: the app's lines of the last boot" || fail "--boot -1: $(head -5 prev.log)"

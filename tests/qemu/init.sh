@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: MIT
 # keel-init end to end under QEMU: a signed image booted with dm-verity,
 # the app in its namespaces and cgroup, /etc and /var/lib across reboots,
-# tampered slots, a crash loop, ctrl-alt-del, orphans, a garbage /var/lib.
+# tampered slots (a block read just before the app exits marks the slot
+# bad; a corrupted directory block of config.json is named), a crash loop,
+# ctrl-alt-del, orphans, a garbage /var/lib, a second disk carrying a
+# board partition, security keys refused on the command line.
 . "$(dirname "$0")/../lib.sh"
 
 if ! command -v "$QEMU_SYSTEM" >/dev/null; then
@@ -107,6 +110,7 @@ tamper)
 	say "config=$(head -c 1 /keel/config.json)"
 	cat /data/blob >/dev/null 2>/tmp/cat.err
 	say "cat=$? $(cat /tmp/cat.err)"
+	# and exits at once: keel-init's once-a-second poll has not run
 	;;
 crash)
 	exit 1
@@ -139,15 +143,22 @@ check "image sign" "$KEEL" image sign a.img --key "$KEY_A"
 check "disk" "$KEEL" disk --board "$BOARD" --slot-a a.img --slot-b a.img \
 	-o pristine.disk
 
-# Byte offsets of the image's metadata and of /data/blob inside a slot,
+# Byte offsets of the image's metadata, of /data/blob and of the inode of
+# /keel (its directory entries inline: the name config.json) inside a slot,
 # and of the partitions inside the disk.
 meta=$("$KEEL" image inspect a.img | sed -n 's/^meta_offset=//p')
 blob=$(grep -obUa -- "$(head -c 60 root/data/blob)" a.img | cut -d: -f1)
+mblk=$(dump.erofs -s a.img |
+	sed -n 's/^Filesystem inode metadata start block: *//p')
+knid=$(dump.erofs --path=/keel a.img | sed -n 's/^NID: \([0-9]*\).*/\1/p')
+cfgname=$((${mblk:-0} * 4096 + ${knid:-0} * 32 + 64))
 part() { partx -g -o START,NAME pristine.disk | awk -v n="$1" \
 	'$2 == n { print $1 * 512 }'; }
 pa=$(part keel-a) pb=$(part keel-b) pe=$(part keel-etc) pv=$(part keel-var)
-if [ -z "$meta" ] || [ -z "$blob" ] || [ -z "$pa" ] || [ -z "$pv" ]; then
-	fail "offsets: meta=$meta blob=$blob a=$pa b=$pb etc=$pe var=$pv"
+if [ -z "$meta" ] || [ -z "$blob" ] || [ -z "$pa" ] || [ -z "$pv" ] ||
+	[ "${cfgname:-0}" -lt 4096 ]; then
+	fail "offsets: meta=$meta blob=$blob config.json=$cfgname a=$pa" \
+		"b=$pb etc=$pe var=$pv"
 	finish
 	exit 1
 fi
@@ -195,9 +206,17 @@ at() {
 }
 
 # --- 1. boot to the app (verity mode) -----------------------------------
+# (keel.part.var= on the command line: a security key, refused)
 newdisk main.disk
-boot probe main.disk 'keel.on_app_exit=poweroff qt.mode=probe'
+boot probe main.disk \
+	'keel.on_app_exit=poweroff keel.part.var=keel-etc qt.mode=probe'
 same "probe: app exit 0 reported, device powered off" "$rc" 0
+has probe "keel.part.var= refused on the command line" \
+	'cmdline: keel.part.var=keel-etc: REFUSED: part.var is a security key'
+has probe "var is still the board's keel-var" \
+	'disk: var keel-var /dev/keel/keel-var on vda5'
+has probe "every board partition on one disk: vda" \
+	'disk: state keel-state /dev/keel/keel-state on vda3'
 has probe "boot stages are timed" '^\[+[0-9]*\.[0-9]\{6\}s\] keel: modules:'
 has probe "slot A header verified" \
 	'^\[+[0-9.]*s\] keel: slot a: header verified, mounting /dev/keel/verity-a'
@@ -327,16 +346,56 @@ case "$(val tamper cat)" in
 *) fail "reading the tampered file: '$(val tamper cat)'" ;;
 esac
 has tamper "dm-verity names the block" 'verity.*data block [0-9]* is corrupted'
+kblock=$(sed -n 's/.*verity.*: data block \([0-9]*\) is corrupted.*/\1/p' \
+	tamper.con | head -n 1)
+has tamper "the read before the exit marks slot a bad, naming the block" \
+	"slot a: dm-verity: data block $kblock is corrupted: slot marked bad"
+has tamper "then the device powers off as the board says" \
+	'shutdown (the app ended): power off'
+boot tamper2 tamper.disk 'keel.on_app_exit=poweroff qt.mode=x'
+same "after the corruption: the app runs, exit 0" "$rc" 0
+has tamper2 "the next boot runs the other slot" 'booting b as fallback'
+has tamper2 "slot b verified" \
+	'slot b: header verified, mounting /dev/keel/verity-b'
+has tamper2 "the app ran from b" '^app: qt: mode=x'
+hasnt tamper2 "slot a not mounted again" 'mounting /dev/keel/verity-a'
+
+# a corrupted block holding /keel's entries (where config.json is found):
+# the refusal names the I/O error and dm-verity, not a missing file
+newdisk config.disk
+flip config.disk $((pa + cfgname))
+boot config config.disk 'keel.on_app_exit=poweroff qt.mode=x'
+same "config's directory block corrupted: b boots, exit 0" "$rc" 0
+cblock=$((cfgname / 4096))
+has config "the refusal names the I/O error and dm-verity's block" \
+	"slot a: REFUSED: config: /keel/config.json: .*error: dm-verity: data block $cblock is corrupted"
+hasnt config "not a missing file" 'no /keel/config.json in the image'
+has config "then slot b" 'slot b: header verified'
+has config "the app ran from b" '^app: qt: mode=x'
 
 newdisk header.disk
 flip header.disk $((pa + meta + 165)) # inside the signed root hash
 boot header header.disk 'keel.on_app_exit=poweroff qt.mode=x'
 same "header A bad: B boots, app exit 0" "$rc" 0
-has header "header A refused" 'slot a: REFUSED'
+has header "header A refused (its signature proves nothing)" \
+	'state: slot a proves nothing: signature'
+has header "so slot b is the committed one" 'booting b as committed'
 has header "slot B verified" \
 	'slot b: header verified, mounting /dev/keel/verity-b'
 hasnt header "A never mounted" 'mounting /dev/keel/verity-a'
 has header "the app ran from B" '^app: qt: mode=x'
+
+# --- a second disk carrying keel-state (a USB stick, say): refused ---------
+head -c 4194304 /dev/zero >usb.img
+printf 'label: gpt\nsize=4096, name=keel-state\n' | sfdisk -q usb.img
+boot usb main.disk 'keel.on_app_exit=poweroff qt.mode=x' -- \
+	-drive file="$WORK/usb.img",format=raw,if=none,id=usb \
+	-device virtio-blk-pci,drive=usb
+same "a second disk with keel-state: refused, keel qemu 125" "$rc" 125
+has usb "the boot is refused naming both" \
+	'halted: disk: partition name keel-state found twice: on vd[ab][0-9] and on vd[ab][0-9]: refusing to boot'
+hasnt usb "no slot mounted" 'mounting /dev/keel/verity'
+hasnt usb "no app" '^app: qt: '
 
 flip header.disk $((pb + meta + 165))
 boot halt header.disk 'keel.on_app_exit=poweroff qt.mode=x'

@@ -53,6 +53,8 @@ test_shipped_board(void)
 	CHECK(!strcmp(b.watchdog, "/dev/watchdog"), "watchdog");
 	CHECK(!strcmp(b.watchdog_driver, "i6300esb"), "watchdog driver");
 	CHECK(b.on_failure == BOARD_FAIL_FALLBACK, "on_failure");
+	CHECK(b.on_blank_state == BOARD_BLANK_REBUILD, "on_blank_state");
+	CHECK(b.counter == BOARD_COUNTER_NONE, "no rollback counter");
 }
 
 /* Every shipped board parses and names its CPU (none: x86_64). */
@@ -206,6 +208,70 @@ test_set_and_lines(void)
 	      "roles");
 }
 
+/* New keys, and the command line: security keys only where allowed. */
+static void
+test_trust_keys(void)
+{
+	CHECK(parse("name=x\n") == 0 &&
+		  b.on_blank_state == BOARD_BLANK_REBUILD &&
+		  b.counter == BOARD_COUNTER_NONE && !b.cmdline_ok,
+	      "defaults");
+	CHECK(parse("name=x\non_blank_state=halt\n") == 0 &&
+		  b.on_blank_state == BOARD_BLANK_HALT,
+	      "on_blank_state=halt");
+	CHECK(parse("name=x\nrollback.counter=tpm2:0x01800001\n") == 0 &&
+		  b.counter == BOARD_COUNTER_TPM2 &&
+		  b.counter_index == 0x01800001,
+	      "tpm2: %s", e.detail);
+	CHECK(parse("name=x\nrollback.counter=file:/tmp/c\n") == 0 &&
+		  b.counter == BOARD_COUNTER_FILE &&
+		  !strcmp(b.counter_path, "/tmp/c"),
+	      "file");
+	CHECK(parse("name=x\nrollback.counter=none\n") == 0 &&
+		  b.counter == BOARD_COUNTER_NONE,
+	      "none");
+	refused("name=x\non_blank_state=defaults\n", "on_blank_state");
+	refused("name=x\nrollback.counter=tpm2:0x02800001\n", "NV index");
+	refused("name=x\nrollback.counter=tpm2:0x0180000\n", "NV index");
+	refused("name=x\nrollback.counter=tpm2:0x0180000G\n", "NV index");
+	refused("name=x\nrollback.counter=tpm2:0x018000011\n", "NV index");
+	refused("name=x\nrollback.counter=file:rel\n", "rollback.counter");
+	refused("name=x\nrollback.counter=\n", "rollback.counter");
+	refused("name=x\ncmdline=cmdline\n", "may set");
+	refused("name=x\ncmdline=nosuchkey\n", "may set");
+	refused("name=x\ncmdline=verify \n", "trailing space");
+	CHECK(parse("name=x\ncmdline=verify watchdog.timeout\n") == 0,
+	      "cmdline=: %s", e.detail);
+	/* keel.KEY=: security keys refused unless named; others apply. */
+	static const char *const secure[] = {
+	    "name",	      "part.a",		  "part.b",   "part.state",
+	    "part.etc",	      "part.var",	  "watchdog", "watchdog.driver",
+	    "on_blank_state", "rollback.counter", "cmdline",
+	};
+	for (size_t i = 0; i < sizeof(secure) / sizeof(secure[0]); i++) {
+		const char *k = secure[i];
+		CHECK(board_set_cmdline(&b, k, strlen(k), "x", 1, &e) == -1 &&
+			  strstr(e.detail, "security key"),
+		      "%s from the command line: %s", k, e.detail);
+	}
+	CHECK(board_set_cmdline(&b, "verify", 6, "full", 4, &e) == 0 &&
+		  b.verify == BOARD_VERIFY_FULL,
+	      "verify allowed by cmdline=");
+	CHECK(board_set_cmdline(&b, "watchdog.timeout", 16, "3", 1, &e) == 0 &&
+		  b.watchdog_timeout == 3,
+	      "watchdog.timeout allowed");
+	CHECK(board_set_cmdline(&b, "disk.wait_ms", 12, "7", 1, &e) == 0 &&
+		  b.disk_wait_ms == 7,
+	      "a free key");
+	CHECK(board_set_cmdline(&b, "nope", 4, "7", 1, &e) == -1, "unknown");
+	/* Allowed, applied, and then the board's rules hold no more. */
+	CHECK(parse("name=x\ncmdline=part.var\n") == 0, "allow part.var");
+	CHECK(board_set_cmdline(&b, "part.var", 8, "keel-etc", 8, &e) == 0,
+	      "part.var allowed");
+	CHECK(board_check(&b, &e) == -1 && strstr(e.detail, "both"),
+	      "re-check: %s", e.detail);
+}
+
 static void
 test_modlist(void)
 {
@@ -243,6 +309,7 @@ main(void)
 	test_values();
 	test_refusals();
 	test_set_and_lines();
+	test_trust_keys();
 	test_modlist();
 	return unit_done("board");
 }

@@ -43,6 +43,31 @@ test_request(void)
 	      "binary data after update");
 	CHECK(req("update fd\n", &r) == 10 && r.src == CONTROL_SRC_FD, "fd");
 	CHECK(req("update 4503599627370496\n", &r) > 0, "size max");
+	CHECK(req("update\n", &r) == 7 && !r.force, "not forced");
+	CHECK(req("update force\nB", &r) == 13 && r.force &&
+		  r.cmd == CONTROL_UPDATE && r.src == CONTROL_SRC_STREAM,
+	      "update force");
+	CHECK(req("update force 4096\n", &r) == 18 && r.force &&
+		  r.src == CONTROL_SRC_SIZED && r.size == 4096,
+	      "update force SIZE");
+	CHECK(req("update force fd\n", &r) == 16 && r.force &&
+		  r.src == CONTROL_SRC_FD,
+	      "update force fd");
+	{
+		struct control_req q = {.cmd = CONTROL_UPDATE,
+					.src = CONTROL_SRC_SIZED,
+					.size = 77,
+					.force = 1};
+		char line[CONTROL_REQ_MAX];
+		size_t n = control_fmt_request(&q, line, sizeof(line));
+
+		CHECK(n == 16 && !memcmp(line, "update force 77\n", 16),
+		      "format forced: %.*s", (int)n, line);
+		q.src = CONTROL_SRC_FD;
+		n = control_fmt_request(&q, line, sizeof(line));
+		CHECK(n == 16 && !memcmp(line, "update force fd\n", 16),
+		      "format forced fd");
+	}
 	/* Incomplete: 0 while it may still become a request. */
 	CHECK(req("", &r) == 0 && req("stat", &r) == 0 &&
 		  req("update 12", &r) == 0,
@@ -64,6 +89,12 @@ test_request(void)
 	    "update  5\n",
 	    "update 99999999999999999999999\n",
 	    "update fd 3\n",
+	    "update force \n",
+	    "update force force\n",
+	    "update forced\n",
+	    "update force  5\n",
+	    "update fd force\n",
+	    "force update\n",
 	    "status\nstatus\n",
 	    "reboot\nx",
 	    "update fd\nx",
@@ -84,21 +115,27 @@ test_request(void)
 	      "64 bytes, no newline");
 	/* fmt -> parse round trip. */
 	struct control_req all[] = {
-	    {.cmd = CONTROL_STATUS, .src = 0, .size = 0},
-	    {.cmd = CONTROL_REBOOT, .src = 0, .size = 0},
-	    {.cmd = CONTROL_POWEROFF, .src = 0, .size = 0},
-	    {.cmd = CONTROL_FACTORY_RESET, .src = 0, .size = 0},
-	    {.cmd = CONTROL_UPDATE, .src = CONTROL_SRC_STREAM, .size = 0},
-	    {.cmd = CONTROL_UPDATE, .src = CONTROL_SRC_FD, .size = 0},
+	    {.cmd = CONTROL_STATUS},
+	    {.cmd = CONTROL_REBOOT},
+	    {.cmd = CONTROL_POWEROFF},
+	    {.cmd = CONTROL_FACTORY_RESET},
+	    {.cmd = CONTROL_UPDATE, .src = CONTROL_SRC_STREAM},
+	    {.cmd = CONTROL_UPDATE, .src = CONTROL_SRC_FD},
 	    {.cmd = CONTROL_UPDATE,
 	     .src = CONTROL_SRC_SIZED,
 	     .size = CONTROL_SIZE_MAX},
+	    {.cmd = CONTROL_UPDATE, .src = CONTROL_SRC_STREAM, .force = 1},
+	    {.cmd = CONTROL_UPDATE, .src = CONTROL_SRC_FD, .force = 1},
+	    {.cmd = CONTROL_UPDATE,
+	     .src = CONTROL_SRC_SIZED,
+	     .size = CONTROL_SIZE_MAX,
+	     .force = 1},
 	};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		size_t n = control_fmt_request(&all[i], line, sizeof(line));
 		CHECK(n && control_parse_request(line, n, &r, NULL) == (int)n &&
 			  r.cmd == all[i].cmd && r.src == all[i].src &&
-			  r.size == all[i].size,
+			  r.size == all[i].size && r.force == all[i].force,
 		      "round trip %zu", i);
 	}
 	/* logs: the exact grammar, and the round trip. */
@@ -215,14 +252,16 @@ test_reply(void)
 	      "end error '%s'", buf + 3);
 	/* The state as status lines: every one parses. */
 	state_default(&st);
-	state_set_trial(&st, 1, 3, 7, 2, NULL);
+	state_set_trial(&st, 1, 3, 7, 2, NULL, NULL);
 	state_mark_bad(&st, 1, STATE_FAIL_NOT_READY, "no READY in 60 s", NULL);
 	off = 0;
 	CHECK(!control_put_state(buf, sizeof(buf), &off, &st), "put state");
 	CHECK(strstr(buf, "committed=a\n") && strstr(buf, "floor=0\n") &&
 		  strstr(buf, "slot=b\n") &&
 		  strstr(buf, "slot.fail=not-ready\n") &&
-		  strstr(buf, "slot.fail_text=no READY in 60 s\n"),
+		  strstr(buf, "slot.fail_text=no READY in 60 s\n") &&
+		  strstr(buf, "failed_version=7\n") &&
+		  strstr(buf, "slot.digest=0000"),
 	      "state lines:\n%s", buf);
 	int lines = 0, okp = 1;
 	for (char *p = buf, *nl; (nl = strchr(p, '\n')); p = nl + 1, lines++)

@@ -142,17 +142,23 @@ reseal(uint8_t *rec)
 static void
 busy_state(struct state *st, unsigned salt)
 {
+	uint8_t dg[STATE_DIGEST];
 	struct kerr e;
 
+	for (int i = 0; i < STATE_DIGEST; i++)
+		dg[i] = (uint8_t)(0xa0 + i + salt);
 	state_default(st);
 	st->boot_count = 1000 + salt;
 	st->floor = 3;
-	CHECK(!state_set_trial(st, 1, 5, 0x1122334455667788ull + salt, 7, &e),
-	      "set trial: %s", e.detail);
+	CHECK(
+	    !state_set_trial(st, 1, 5, 0x1122334455667788ull + salt, 7, dg, &e),
+	    "set trial: %s", e.detail);
 	st->slot[0].known = 1;
 	st->slot[0].version = 41;
 	st->slot[0].epoch = 3;
 	st->committed_version = 41;
+	state_remember_failed(st, 42 + salt, dg);
+	state_remember_failed(st, 43, NULL);
 	state_set_factory_reset(st, salt & 1);
 }
 
@@ -319,7 +325,14 @@ test_copies(void)
 	      "corrupt copy 1");
 	CHECK(!state_pick(r1, r0, &got, &e) && got.copy == 1 && got.other_bad,
 	      "corrupt copy 0");
-	CHECK(!state_pick(NULL, r0, &got, &e) && got.copy == 1, "unreadable");
+	CHECK(!state_pick(NULL, r0, &got, &e) && got.copy == 1 && got.other_bad,
+	      "unreadable");
+	{
+		uint8_t blank[STATE_REC_SIZE] = {0};
+		CHECK(!state_pick(r0, blank, &got, &e) && got.copy == 0 &&
+			  !got.other_bad,
+		      "a copy never written is not damaged");
+	}
 	/* Both corrupt: defaults, flagged, with the reasons. */
 	memset(r0, 0, sizeof(r0));
 	memset(&got, 0x5a, sizeof(got));
@@ -338,6 +351,40 @@ test_copies(void)
 	      "none readable: %s", e.detail);
 }
 
+/*
+ * A format 1 record (what keel-init wrote before digests and failed
+ * images): read as it is; any byte of format 2 in it is refused.
+ */
+static void
+test_format1(const uint8_t *v2)
+{
+	uint8_t rec[STATE_REC_SIZE];
+	struct state st, got;
+	struct kerr e;
+
+	busy_state(&st, 0);
+	st.nfailed = 0;
+	memset(st.failed, 0, sizeof(st.failed));
+	memset(st.slot[1].digest, 0, STATE_DIGEST);
+	state_encode(&st, rec);
+	rec[8] = 1;
+	reseal(rec);
+	CHECK(!state_decode(rec, &got, &e) && same(&got, &st),
+	      "format 1 read: %s", e.detail);
+	rec[184 + 80] = 1; /* a digest byte */
+	reseal(rec);
+	CHECK(state_decode(rec, &got, &e) == -1, "format 1 with a digest");
+	memcpy(rec, v2, STATE_REC_SIZE);
+	rec[8] = 1;
+	reseal(rec);
+	CHECK(state_decode(rec, &got, &e) == -1, "format 1 with failed");
+	state_default(&st); /* slot B: nothing known */
+	state_encode(&st, rec);
+	rec[184 + 80 + 9] = 1;
+	reseal(rec);
+	CHECK(state_decode(rec, &got, &e) == -1, "digest of an unknown image");
+}
+
 static void
 test_codec(void)
 {
@@ -353,9 +400,16 @@ test_codec(void)
 	CHECK(same(&st, &got) &&
 		  !strcmp(got.slot[1].fail_text, "exit status 3??"),
 	      "text '%s'", got.slot[1].fail_text);
-	CHECK(!memcmp(rec, "KEELSTAT", 8) && rec[8] == 1 && rec[12] == 0 &&
+	CHECK(!memcmp(rec, "KEELSTAT", 8) && rec[8] == 2 && rec[12] == 0 &&
 		  rec[13] == 2,
 	      "header bytes");
+	/* Two remembered by hand, the crash of B's trial image by the mark. */
+	CHECK(got.nfailed == 3 && got.failed[0].version == 45 &&
+		  got.failed[0].digest[0] == 0xa3 &&
+		  got.failed[1].version == 43 &&
+		  got.failed[2].version == 0x1122334455667788ull + 3 &&
+		  got.failed[2].digest[1] == 0xa4,
+	      "failed images: %u", got.nfailed);
 	/* Any one byte changed: refused (CRC-32 catches every such burst). */
 	for (int i = 0; i < STATE_REC_SIZE; i++) {
 		memcpy(bad, rec, sizeof(rec));
@@ -370,16 +424,17 @@ test_codec(void)
 		uint8_t val;
 		const char *what;
 	} cases[] = {
-	    {8, 2, "format 2"},
+	    {8, 3, "format 3"},
+	    {8, 0, "format 0"},
 	    {13, 0, "size 0"},
 	    {48, 2, "slot 2"},
 	    {49, 2, "flags"},
 	    {50, 1, "reserved"},
-	    {400, 1, "tail"},
+	    {480, 1, "tail"},
 	    {56, 0x10, "slot flags"},
 	    {56 + 3, 1, "slot reserved"},
 	    {56 + 2, 99, "reason"},
-	    {56 + 100, 1, "slot tail"},
+	    {56 + 115, 1, "slot tail"},
 	    {184 + 1, 101, "tries"},
 	    {56 + 1, 1, "tries on committed"},
 	    {184 + 32 + 47, 'x', "text unterminated"},
@@ -401,6 +456,15 @@ test_codec(void)
 	bad[184 + 32] = '\n';
 	reseal(bad);
 	CHECK(state_decode(bad, &got, &e) == -1, "newline in text");
+	memcpy(bad, rec, sizeof(rec));
+	memcpy(bad + 312 + 40, bad + 312, 40); /* the same entry twice */
+	reseal(bad);
+	CHECK(state_decode(bad, &got, &e) == -1, "failed entry twice");
+	memcpy(bad, rec, sizeof(rec));
+	memset(bad + 312 + 40, 0, 40); /* a hole before entry 2 */
+	reseal(bad);
+	CHECK(state_decode(bad, &got, &e) == -1, "failed entry after a hole");
+	test_format1(rec);
 	CHECK(!strcmp(state_fail_name(STATE_FAIL_TRIES), "tries") &&
 		  !strcmp(state_fail_name(99), "?") &&
 		  !strcmp(state_slot_name(1), "b"),
@@ -443,7 +507,8 @@ test_walk(void)
 			break;
 		case 6:
 			state_set_trial(&st, slot, 1 + rnd(&s) % 4, rnd(&s),
-					st.floor + rnd(&s) % 3, NULL);
+					st.floor + rnd(&s) % 3,
+					rnd(&s) & 1 ? rec : NULL, NULL);
 			break;
 		case 7:
 			state_set_factory_reset(&st, (int)(rnd(&s) & 1));
