@@ -339,15 +339,17 @@ $(BOARD_OUT)/$(KIMAGE): scripts/fetch-kernel.sh board/$(BOARD)/board.conf | $(O)
 	$(Q)scripts/fetch-kernel.sh $(BOARD) $(abspath $(BOARD_OUT))
 $(BOARD_OUT)/board.conf: board/$(BOARD)/board.conf
 	$(Q)mkdir -p $(@D) && cp $< $@
-$(BOARD_OUT)/initramfs.cpio: scripts/mkinitramfs.sh $(T)/keel-init \
+$(BOARD_OUT)/initramfs.cpio: scripts/mkinitramfs.sh $(T)/keel-init $(T)/keel \
 		$(BOARD_OUT)/$(KIMAGE) board/$(BOARD)/board.conf
-	$(Q)scripts/mkinitramfs.sh $(BOARD) $(BOARD_OUT) $(T)/keel-init $@
+	$(Q)scripts/mkinitramfs.sh $(BOARD) $(BOARD_OUT) $(T)/keel-init $@ \
+		$(T)/keel
 board: $(BOARD_OUT)/initramfs.cpio $(BOARD_OUT)/board.conf
-kernel: $(T)/keel-init
+kernel: $(T)/keel-init $(T)/keel
 	$(Q)scripts/deps.sh kernel
 	$(Q)scripts/build-kernel.sh $(BOARD) $(O)/board/$(BOARD)-tiny
 	$(Q)cp board/$(BOARD)/board.conf $(O)/board/$(BOARD)-tiny/board.conf
-	$(Q)scripts/mkinitramfs.sh $(BOARD) $(O)/board/$(BOARD)-tiny $(T)/keel-init
+	$(Q)scripts/mkinitramfs.sh $(BOARD) $(O)/board/$(BOARD)-tiny \
+		$(T)/keel-init $(O)/board/$(BOARD)-tiny/initramfs.cpio $(T)/keel
 run-check run-check-qemu: board
 .PHONY: board kernel
 

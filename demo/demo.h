@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The demo service's parts: network, persistent state, keel status, HTTP. */
+/* The demo service's parts: persistent state, keel status, HTTP. */
 #ifndef DEMO_H
 #define DEMO_H
 
@@ -10,7 +10,7 @@
 #define DEMO_STATE_DIR "/var/lib/demo"
 #define DEMO_RELEASE_PATH "/usr/share/demo/release"
 #define DEMO_GREETING_MAX 200 /* bytes of greeting text */
-#define DEMO_STATUS_MAX 2048  /* keel status reply kept for the page */
+#define DEMO_STATUS_MAX 4096  /* keel status reply kept for the page */
 
 /* What the page shows; filled before each answer. */
 struct demo_info {
@@ -21,12 +21,10 @@ struct demo_info {
 	char kernel[200];  /* uname: sysname release machine */
 	char self[512];	   /* key=value lines: its own hardening */
 	unsigned long uptime_s;
+	long long time_s;	    /* the clock: keel keeps it */
+	char resolv[256];	    /* /etc/resolv.conf's servers: keel's */
 	char keel[DEMO_STATUS_MAX]; /* key=value lines from keel, or "" */
 };
-
-/* net.c: interface address, netmask, up, default route (ioctls). */
-int net_up(const char *ifname, const char *addr, const char *mask,
-	   const char *gw);
 
 /* store.c: the greeting in /etc, the boot count in /var/lib. */
 int store_greeting_get(char *buf, size_t cap);

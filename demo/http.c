@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "demo/demo.h"
@@ -60,6 +61,19 @@ put_html(struct page *p, const char *s)
 			put(p, "%c", *s);
 		}
 	}
+}
+
+/* "time:     2025-01-31 12:00:00 UTC" (keel sets the clock). */
+static void
+put_time(struct page *p, long long t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char when[32];
+
+	if (gmtime_r(&tt, &tm) &&
+	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm))
+		put(p, "time:     %s UTC\n", when);
 }
 
 static int
@@ -212,10 +226,12 @@ index_page(int fd, struct demo_info *in)
 	put_html(&p, in->release[0] ? in->release : "unknown");
 	put(&p, "\nkernel:   ");
 	put_html(&p, in->kernel);
-	put(&p,
-	    "\nuptime:   %lu s\nrequests: %lu\n\nthis service, as the "
-	    "kernel sees it:\n",
-	    in->uptime_s, in->requests);
+	put(&p, "\nuptime:   %lu s\nrequests: %lu\n", in->uptime_s,
+	    in->requests);
+	put_time(&p, in->time_s);
+	put(&p, "dns:      ");
+	put_html(&p, in->resolv[0] ? in->resolv : "none");
+	put(&p, "\n\nthis service, as the kernel sees it:\n");
 	put_html(&p, in->self);
 	if (in->keel[0]) {
 		put(&p, "\nkeel status:\n");
@@ -235,6 +251,7 @@ status_text(int fd, struct demo_info *in)
 	p.len = 0;
 	put(&p, "greeting=%s\nboots=%lu\nrequests=%lu\nuptime=%lu\n",
 	    in->greeting, in->boots, in->requests, in->uptime_s);
+	put(&p, "time=%lld\nnameservers=%s\n", in->time_s, in->resolv);
 	put(&p, "release=%s\nkernel=%s\n%s", in->release, in->kernel, in->self);
 	for (const char *l = in->keel; *l;) {
 		size_t n = strcspn(l, "\n");

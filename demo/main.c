@@ -18,11 +18,9 @@
 #include "demo/demo.h"
 
 /*
+ * No network code: keel configures the device's network (DHCP from
+ * QEMU's user network) and its DNS; the service only listens.
  * Environment (the image's config.json sets it):
- *   DEMO_IFACE    interface to configure (eth0); "none": leave the network
- *   DEMO_ADDR     IPv4 address (10.0.2.15, QEMU's user network)
- *   DEMO_NETMASK  (255.255.255.0)
- *   DEMO_GATEWAY  default route ("" for none; 10.0.2.2)
  *   DEMO_PORT     TCP port to serve (80)
  *   NOTIFY_SOCKET set by keel: READY=1 is sent once the port listens
  *   WATCHDOG_USEC set by keel when it expects WATCHDOG=1 pings
@@ -173,6 +171,31 @@ demo_log(const char *fmt, ...)
 	fprintf(stderr, "keel-demo: %s\n", msg);
 }
 
+/* The name servers the service would use: "10.0.2.3 ..." or "". */
+static void
+read_resolv(char *buf, size_t cap)
+{
+	char line[256];
+	size_t have = 0;
+	FILE *f = fopen("/etc/resolv.conf", "re");
+
+	buf[0] = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char addr[64];
+		int n;
+
+		if (sscanf(line, "nameserver %63s", addr) != 1)
+			continue;
+		n = snprintf(buf + have, cap - have, "%s%s", have ? " " : "",
+			     addr);
+		if (n > 0 && (size_t)n < cap - have)
+			have += (size_t)n;
+	}
+	fclose(f);
+}
+
 void
 demo_refresh(struct demo_info *info)
 {
@@ -182,6 +205,8 @@ demo_refresh(struct demo_info *info)
 	store_boots(&info->boots);
 	if (sysinfo(&si) == 0)
 		info->uptime_s = (unsigned long)si.uptime;
+	info->time_s = (long long)time(NULL);
+	read_resolv(info->resolv, sizeof(info->resolv));
 	keel_status(info->keel, sizeof(info->keel));
 }
 
@@ -267,7 +292,6 @@ int
 main(void)
 {
 	static struct demo_info info;
-	const char *ifname = env_or("DEMO_IFACE", "eth0");
 	int port = atoi(env_or("DEMO_PORT", "80"));
 	uint64_t wd_ms =
 	    strtoull(env_or("WATCHDOG_USEC", "0"), NULL, 10) / 2000;
@@ -283,18 +307,6 @@ main(void)
 	setvbuf(stderr, NULL, _IOLBF, 0);
 
 	init_info(&info);
-	/*
-	 * A device booted without its NIC still serves (on what it has);
-	 * any other network failure, e.g. a missing capability, is fatal.
-	 */
-	if (strcmp(ifname, "none") &&
-	    net_up(ifname, env_or("DEMO_ADDR", "10.0.2.15"),
-		   env_or("DEMO_NETMASK", "255.255.255.0"),
-		   env_or("DEMO_GATEWAY", "10.0.2.2")) < 0) {
-		if (errno != ENODEV)
-			return 1;
-		demo_log("net: going on without %s", ifname);
-	}
 	if (store_count_boot(&info.boots) < 0)
 		demo_log("boot count: %s: %s", DEMO_STATE_DIR, strerror(errno));
 	if (store_greeting_get(info.greeting, sizeof(info.greeting)) < 0)

@@ -365,6 +365,8 @@ handle(int fd, const struct control_req *r, int src)
 		target = ab_update_target(why, sizeof(why));
 		control_put(buf, sizeof(buf), &off, "update_target", "%s",
 			    target < 0 ? "none" : state_slot_name(target));
+		clock_put_status(buf, sizeof(buf), &off);
+		agent_put_status(buf, sizeof(buf), &off);
 		control_put_state(buf, sizeof(buf), &off, ab_state());
 		control_end(buf, sizeof(buf), &off, NULL);
 		reply(fd, buf, off);

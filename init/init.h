@@ -16,6 +16,7 @@
 #include "lib/container/container.h"
 #include "lib/crypto/keyset.h"
 #include "lib/image/image.h"
+#include "lib/ipc/agentmsg.h"
 #include "lib/ipc/control.h"
 #include "lib/log/logring.h"
 #include "lib/update/state.h"
@@ -38,6 +39,7 @@ struct sys_ops {
 	int (*mknod)(const char *path, mode_t mode, dev_t dev);
 	int (*unlink)(const char *path);
 	int (*chroot)(const char *path);
+	int (*settime)(const struct timespec *ts); /* CLOCK_REALTIME */
 };
 extern const struct sys_ops *sys;
 /* Test mode: record every call as a line of the transcript fd (sys.c). */
@@ -90,6 +92,9 @@ void log_open(void);
 void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void klog_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const struct logring *log_ring(void);
+/* One line of a child's (src: LOGRING_APP, _NET, ...), tagged on the
+ * console with its source's name. */
+void log_line(unsigned src, const char *text, size_t len);
 int log_app_fd(void);
 void log_drain_app(void);
 void log_app_ended(void);
@@ -206,6 +211,44 @@ int ctl_init(void);
 int ctl_pollfds(struct pollfd *p, int max);
 void ctl_poll(const struct pollfd *p, int n);
 int ctl_child_exited(pid_t pid, int status);
+
+/*
+ * Agents (agent.c, docs/AGENTS.md): helper processes keel-init starts as
+ * `keel NAME ARGS...`, each as its own uid with only its capabilities,
+ * and supervises: status lines, log lines, restarts, stop at shutdown.
+ */
+struct agent_def {
+	const char *name; /* keel's command, its log tag, its status keys */
+	unsigned log_src; /* enum logring_src */
+	uint64_t caps;	  /* capabilities it keeps (bit N = CAP number N) */
+	uid_t uid;	  /* its own ids, never 0 */
+	gid_t gid;
+	/* Before each start: its words after "keel NAME" into argv (at most
+	 * max), and descriptors it gets as 4, 5, ... into fds (-1: none;
+	 * PID 1 closes them after the fork). Returns the word count or -1. */
+	int (*prepare)(char **argv, int max, int *fds);
+	/* After its status changed (may be NULL). */
+	void (*on_status)(const struct agentmsg_table *t);
+};
+void agent_open_binary(void);
+void agent_add(const struct agent_def *d);
+int agent_pollfds(struct pollfd *p, int max);
+void agent_poll(const struct pollfd *p, int n);
+int agent_child_exited(pid_t pid, int status);
+void agent_tick(void);
+void agent_stop_all(uint32_t grace_ms);
+void agent_put_status(char *buf, size_t cap, size_t *off);
+int agent_seccomp(void);
+
+/* The network agent (net.c): started before the app; the resolv.conf the
+ * app gets (NULL: none). */
+void net_start(void);
+const char *net_resolv_conf(void);
+
+/* The clock (clock.c): set at boot, saved for the next one. */
+void clock_boot(void);
+void clock_save(void);
+void clock_put_status(char *buf, size_t cap, size_t *off);
 
 /* Supervision for the life of the device (supervise.c). */
 __attribute__((noreturn)) void supervise(void);

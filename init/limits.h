@@ -57,4 +57,22 @@
 #define INIT_CTL_CONNS 4
 #define INIT_CTL_DEADLINE_MS 2000
 
+/* Agents (agent.c): how many; words and descriptors (4, 5, ...) an
+ * agent's prepare() may add; restart backoff (ms, doubling, reset after
+ * INIT_STABLE_RUN_MS of running); status datagrams and log bytes read
+ * per turn of the loop (an agent that floods cannot hold PID 1); the
+ * grace between TERM and KILL at shutdown (the network agent sends its
+ * DHCP releases then). */
+#define INIT_AGENTS 4
+#define AGENT_ARGS 16
+#define AGENT_FDS 2
+#define INIT_AGENT_BACKOFF_FIRST_MS 1000
+#define INIT_AGENT_BACKOFF_MAX_MS 60000
+#define INIT_AGENT_MSGS 16
+#define INIT_AGENT_LOG_BUDGET (64 * 1024)
+#define INIT_AGENT_STOP_MS 2000
+/* The clock saved on the var partition this often (and at shutdown, and
+ * after each SNTP sync): the floor of the next boot's clock. */
+#define INIT_CLOCK_SAVE_MS (15 * 60 * 1000)
+
 #endif

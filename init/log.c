@@ -161,19 +161,31 @@ log_app_fd(void)
 	return app_w;
 }
 
-/* One line of the app's: into the ring, and to the console marked as
- * the app's ("app: "), so it can never pass for one of keel-init's. */
+/* One line of a child's (the app, an agent): into the ring, and to the
+ * console marked with its source ("app: ", "net: "), so it can never
+ * pass for one of keel-init's. */
+void
+log_line(unsigned src, const char *text, size_t len)
+{
+	char line[LOGRING_LINE_MAX + 16];
+	const char *tag = logring_src_name(src);
+	size_t t = strlen(tag) + 2;
+
+	if (len > LOGRING_LINE_MAX)
+		len = LOGRING_LINE_MAX;
+	memcpy(line, tag, t - 2);
+	memcpy(line + t - 2, ": ", 2);
+	memcpy(line + t, text, len);
+	len = logring_clean(line + t, len);
+	logring_add(&ring, clock_us(), src, line + t, len);
+	line[t + len] = '\n';
+	console(line, t + len + 1);
+}
+
 static void
 app_line(const char *text, size_t len)
 {
-	char line[LOGRING_LINE_MAX + 8];
-
-	memcpy(line, "app: ", 5);
-	memcpy(line + 5, text, len);
-	len = logring_clean(line + 5, len);
-	logring_add(&ring, clock_us(), LOGRING_APP, line + 5, len);
-	line[5 + len] = '\n';
-	console(line, len + 6);
+	log_line(LOGRING_APP, text, len);
 }
 
 /* What the app wrote since the last call, line by line. */

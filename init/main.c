@@ -104,6 +104,7 @@ main(int argc, char **argv)
 	early_config();
 	if (modules_load() < 0)
 		klog("modules: some failed to load");
+	agent_open_binary(); /* before /bin/keel is out of reach */
 	if (early_move_root() < 0)
 		power_fatal("root", "cannot move off the initramfs");
 	rc = disk_find_partitions(why, sizeof(why));
@@ -117,6 +118,7 @@ main(int argc, char **argv)
 		power_fatal("boot", "no slot passed verification");
 	if (persist_mount(why, sizeof(why)) < 0)
 		power_fatal("persist", why);
+	clock_boot();
 	logfile_open();
 	klog("boot: ready to start the app");
 	supervise();

@@ -21,6 +21,12 @@
 /* The app's view of the notify socket (NOTIFY_SOCKET=). */
 #define APP_NOTIFY_PATH "/run/keel/notify"
 
+/* The agents' program: keel, in the initramfs (agent.c keeps it open). */
+#define AGENT_BINARY "/bin/keel"
+/* keel net's own directory (its uid's): the app's resolv.conf. */
+#define NET_DIR RUN_DIR "/net"
+#define NET_RESOLV NET_DIR "/resolv.conf"
+
 /* Block device nodes keel-init makes itself (no udev): 0700. */
 #define DEV_DIR "/dev/keel"
 

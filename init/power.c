@@ -70,12 +70,16 @@ power_shutdown(int how, const char *why)
 	     : how == RB_AUTOBOOT ? "reboot"
 				  : "halt");
 	watchdog_pet();
+	/* The agents first (leases released; addresses stay to power off),
+	 * then the app: app_stop ends with a KILL to every process. */
+	agent_stop_all(INIT_AGENT_STOP_MS);
 	app_stop(grace);
 	/* What the app read last may have been a corrupted block: the slot
 	 * is marked before the device goes down, or it would boot again. */
 	if (slot_check_corruption() == 2 && how == RB_AUTOBOOT)
 		power_fatal("slot", "the image is corrupted and the record "
 				    "cannot say so");
+	clock_save();
 	klog("shutdown: saving the log");
 	logfile_close();
 	persist_unmount();

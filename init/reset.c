@@ -22,8 +22,8 @@
  *   lost+found
  * A factory reset makes generation N+1 (that mkdir, synced, is the
  * switch) and renames N to trash: complete by construction, whatever
- * the old tree holds. keel-init's own directory (.keel-init: the saved
- * logs, which hold the app's output) goes to trash with it. Other names
+ * the old tree holds. keel-init's saved logs (.keel-init/log: they hold
+ * the app's output) go to trash with it. Other names
  * starting ".keel-" are keel-init's too (left alone here). Anything else at the
  * root is the old layout (the app's tree was the root itself) and becomes
  * generation 1.
@@ -33,7 +33,7 @@
 #define TRASH ".keel-trash-"
 #define MIGRATING ".keel-migrating"
 #define RM_NAME ".keel-rm" /* the directory being emptied, in its parent */
-#define OWN ".keel-init"   /* keel-init's own files (saved logs) */
+#define OWN_LOGS ".keel-init/log" /* keel-init's saved logs */
 
 #define FS_IOC_GETFLAGS _IOR('f', 1, long)
 #define FS_IOC_SETFLAGS _IOW('f', 2, long)
@@ -250,10 +250,12 @@ reset_prepare(const char *dir, int rw, int reset, char *live, size_t cap)
 		else
 			gen = 1;
 	}
-	/* The saved logs hold the app's output: a reset removes them too. */
-	if (reset && faccessat(root, OWN, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+	/* The saved logs hold the app's output: a reset removes them too
+	 * (the saved clock stays). */
+	if (reset &&
+	    faccessat(root, OWN_LOGS, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		snprintf(name, sizeof(name), TRASH "%lld", ++r.trash);
-		if (renameat(root, OWN, root, name) < 0)
+		if (renameat(root, OWN_LOGS, root, name) < 0)
 			goto fail;
 	}
 	if (gen < 0 || reset) {

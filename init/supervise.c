@@ -117,7 +117,8 @@ reap(void)
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		if (g.app_running && pid == g.ctr.pid)
 			app_ended(ctr_status_code(st));
-		else if (!ctl_child_exited(pid, st))
+		else if (!agent_child_exited(pid, st) &&
+			 !ctl_child_exited(pid, st))
 			reset_child_exited(pid);
 	}
 }
@@ -146,11 +147,12 @@ on_signal(const struct signalfd_siginfo *si)
 	}
 }
 
-/* Once a second: corruption, health deadlines, the hardware watchdog. */
+/* Once a second: corruption, health deadlines, the hardware watchdog,
+ * agents to restart, the saved log and clock. */
 static void
 tick(void)
 {
-	static uint64_t next_save;
+	static uint64_t next_save, next_clock;
 	uint64_t now = clock_us();
 
 	if (now >= next_save) {
@@ -158,6 +160,12 @@ tick(void)
 			logfile_flush(0);
 		next_save = now + INIT_LOG_FLUSH_MS * 1000ull;
 	}
+	if (now >= next_clock) {
+		if (next_clock)
+			clock_save();
+		next_clock = now + INIT_CLOCK_SAVE_MS * 1000ull;
+	}
+	agent_tick();
 	slot_check_corruption();
 	if (health_tick())
 		watchdog_pet();
@@ -182,21 +190,23 @@ supervise(void)
 	watchdog_open();
 	if (ctl_init() < 0)
 		klog("control: no socket: no status, no updates");
+	net_start(); /* never waited for: the app starts at once */
 	if (!g.app_running && start() < 0)
 		app_ended(CTR_EXIT_SETUP);
 	reap(); /* anything that ended before the signalfd existed */
 	for (;;) {
-		struct pollfd p[4 + 1 + INIT_CTL_CONNS + 2 + INIT_LOG_READERS] =
-		    {
-			{sig_fd, POLLIN, 0},
-			{timer_fd, POLLIN, 0},
-			{tick_fd, POLLIN, 0},
-			{health_notify_fd(), POLLIN, 0},
-		    };
+		struct pollfd p[4 + 1 + INIT_CTL_CONNS + 2 + INIT_LOG_READERS +
+				2 * INIT_AGENTS] = {
+		    {sig_fd, POLLIN, 0},
+		    {timer_fd, POLLIN, 0},
+		    {tick_fd, POLLIN, 0},
+		    {health_notify_fd(), POLLIN, 0},
+		};
 		int nc = ctl_pollfds(p + 4, 1 + INIT_CTL_CONNS);
 		int nl = log_pollfds(p + 4 + nc, 2);
 		int nr = logsrv_pollfds(p + 4 + nc + nl, INIT_LOG_READERS);
-		int n = 4 + nc + nl + nr;
+		int na = agent_pollfds(p + 4 + nc + nl + nr, 2 * INIT_AGENTS);
+		int n = 4 + nc + nl + nr + na;
 		uint64_t ticks;
 
 		if (poll(p, (nfds_t)n, -1) < 0)
@@ -216,5 +226,6 @@ supervise(void)
 		log_poll(p + 4 + nc, nl);
 		ctl_poll(p + 4, nc);
 		logsrv_poll(p + 4 + nc + nl, nr);
+		agent_poll(p + 4 + nc + nl + nr, na);
 	}
 }

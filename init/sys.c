@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* keel-init's system-call table: the real calls, or a recording for tests. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <sys/ioctl.h>
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "compat/linux_dm.h"
@@ -53,10 +55,19 @@ real_kill(pid_t pid, int sig)
 	return kill(pid, sig);
 }
 
+static int
+real_settime(const struct timespec *ts)
+{
+	if (g.test) /* a host's clock is not keel-init's to set */
+		return errno = EPERM, -1;
+	return clock_settime(CLOCK_REALTIME, ts);
+}
+
 static const struct sys_ops real_ops = {
     real_mount,	   real_umount, real_finit_module,
     real_dm_ioctl, real_reboot, real_kill,
     mknod,	   unlink,	chroot,
+    real_settime,
 };
 const struct sys_ops *sys = &real_ops;
 
@@ -164,9 +175,17 @@ t_chroot(const char *path)
 	return r;
 }
 
+static int
+t_settime(const struct timespec *ts)
+{
+	/* Never set the host's clock. */
+	note("settime %lld", (long long)ts->tv_sec);
+	return 0;
+}
+
 static const struct sys_ops transcript_ops = {
     t_mount, t_umount, t_finit_module, t_dm_ioctl, t_reboot,
-    t_kill,  t_mknod,  t_unlink,       t_chroot,
+    t_kill,  t_mknod,  t_unlink,       t_chroot,   t_settime,
 };
 
 void

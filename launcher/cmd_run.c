@@ -21,11 +21,11 @@
 #define RUN_USAGE                                                              \
 	"keel run IMAGE [--keys DIR] [--verify verity|full] [--etc DIR] "      \
 	"[--var DIR]\n"                                                        \
-	"                [--hostname NAME] [-- CMD ARGS...]"
+	"                [--hostname NAME] [--net host|none] [-- CMD ARGS...]"
 #define RUN_CGROUP_ROOT "/sys/fs/cgroup"
 
 struct run_opts {
-	const char *image, *keys, *etc, *var, *hostname, *root_dir;
+	const char *image, *keys, *etc, *var, *hostname, *root_dir, *net;
 	enum run_verify verify;
 	char **cmd;
 	int ncmd;
@@ -63,7 +63,10 @@ run_help(void)
 	    "                   overlay workdir: DIR.work); default: tmpfs\n"
 	    "  --var DIR        mounted read-write at /var/lib; default: "
 	    "tmpfs\n"
-	    "  --hostname NAME  overrides the config's hostname\n\n"
+	    "  --hostname NAME  overrides the config's hostname\n"
+	    "  --net host|none  the host's network, or a namespace of its own\n"
+	    "                   with only loopback (default: as the config\n"
+	    "                   says)\n\n"
 	    "Developer option, for benchmarks only:\n"
 	    "  --unverified-root-dir DIR  run from the directory DIR instead\n"
 	    "                   of an image, WITHOUT ANY VERIFICATION (it\n"
@@ -93,6 +96,8 @@ run_args(int argc, char **argv, struct run_opts *o)
 			dst = &o->var;
 		else if (!strcmp(a, "--hostname"))
 			dst = &o->hostname;
+		else if (!strcmp(a, "--net"))
+			dst = &o->net;
 		else if (!strcmp(a, "--unverified-root-dir"))
 			dst = &o->root_dir;
 		else if (!strcmp(a, "--verify") && i + 1 < argc &&
@@ -112,6 +117,8 @@ run_args(int argc, char **argv, struct run_opts *o)
 		}
 	}
 	if (!o->image == !o->root_dir)
+		return -1;
+	if (o->net && strcmp(o->net, "host") && strcmp(o->net, "none"))
 		return -1;
 	return 0;
 }
@@ -175,6 +182,12 @@ run_config(const struct run_opts *o, const char *root)
 		return keel_err("run", IMG_CONFIG_PATH, &e);
 	if (o->ncmd && oci_set_args(&run_cfg, o->ncmd, o->cmd, &e))
 		return keel_err("run", "command", &e);
+	/* --net: a developer tries the image on the host's network, or
+	 * without one, whatever its config asks for. */
+	if (o->net && !strcmp(o->net, "none"))
+		run_cfg.ns_flags |= OCI_NS_NET;
+	else if (o->net)
+		run_cfg.ns_flags &= ~OCI_NS_NET;
 	return 0;
 }
 

@@ -19,5 +19,6 @@ int cmd_factory_reset(int argc, char **argv);
 int cmd_update(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_notify(int argc, char **argv);
+int cmd_net(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ enum key_id {
 	K_ON_BAD_PERSIST,
 	K_ON_APP_EXIT,
 	K_ARCH,
+	K_NET,
 	K_ON_BLANK_STATE,
 	K_ROLLBACK_COUNTER,
 	K_CMDLINE,
@@ -47,6 +48,7 @@ static const char *const key_names[K_N] = {
     [K_ON_BAD_PERSIST] = "on_bad_persist",
     [K_ON_APP_EXIT] = "on_app_exit",
     [K_ARCH] = "arch",
+    [K_NET] = "net",
     [K_ON_BLANK_STATE] = "on_blank_state",
     [K_ROLLBACK_COUNTER] = "rollback.counter",
     [K_CMDLINE] = "cmdline",
@@ -363,6 +365,9 @@ set_value(struct board *b, unsigned k, const char *v, size_t n, struct kerr *e)
 		return parse_choice(&b->arch, v, n, "arch", "x86_64",
 				    BOARD_ARCH_X86_64, "aarch64",
 				    BOARD_ARCH_AARCH64, e);
+	case K_NET:
+		return parse_choice(&b->net, v, n, "net", "on", BOARD_NET_ON,
+				    "off", BOARD_NET_OFF, e);
 	case K_ON_BLANK_STATE:
 		return parse_choice(&b->on_blank_state, v, n, "on_blank_state",
 				    "rebuild", BOARD_BLANK_REBUILD, "halt",

@@ -46,6 +46,8 @@ enum board_persist { BOARD_PERSIST_READONLY = 1, BOARD_PERSIST_TMPFS };
 enum board_app_exit { BOARD_EXIT_RESTART = 1, BOARD_EXIT_POWEROFF };
 /* The CPU: the numbers of the image header's architecture (FORMAT.md). */
 enum board_arch { BOARD_ARCH_X86_64 = 1, BOARD_ARCH_AARCH64 };
+/* The network agent: 0 (unset) = on, except in keel-init --test. */
+enum board_net { BOARD_NET_ON = 1, BOARD_NET_OFF };
 enum board_blank { BOARD_BLANK_REBUILD = 1, BOARD_BLANK_HALT };
 enum board_counter {
 	BOARD_COUNTER_NONE = 1,
@@ -80,6 +82,7 @@ struct board {
 	uint32_t counter_index;	 /* TPM 2.0 NV index */
 	char counter_path[BOARD_PATH_MAX + 1];
 	uint32_t cmdline_ok; /* security keys the command line may set */
+	uint32_t net;	     /* enum board_net, 0 unset */
 	uint32_t seen;	     /* internal: keys already set */
 };
 

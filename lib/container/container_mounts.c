@@ -113,6 +113,39 @@ out:
 	return rc;
 }
 
+/* keel net's resolv.conf, read-only at /etc/resolv.conf (over the /etc
+ * overlay). The target is opened without following a symlink (an
+ * image's link there is its own arrangement: left alone) and made empty
+ * on the upper layer if missing; the bind goes onto that descriptor. */
+static int
+ctr_mount_resolv(const struct ctr_spec *s, int root, struct kerr *e)
+{
+	int etc, dst, src, rc;
+
+	if (!s->resolv_conf)
+		return 0;
+	etc = ctr_open_at(root, "/etc", CTR_IN_ROOT, "", e);
+	if (etc < 0)
+		return -1;
+	dst = openat(etc, "resolv.conf",
+		     O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+		     0644);
+	close(etc);
+	if (dst < 0 && errno == ELOOP)
+		return 0;
+	if (dst < 0)
+		return kerr_set(e, "mount", "/etc/resolv.conf: %s",
+				strerror(errno));
+	src = ctr_open_at(AT_FDCWD, s->resolv_conf, CTR_HOST, "bind source", e);
+	rc = src < 0 ? -1
+		     : ctr_bind_at(src, dst, 0, MS_RDONLY | MS_SAFE,
+				   "/etc/resolv.conf", e);
+	if (src >= 0)
+		close(src);
+	close(dst);
+	return rc;
+}
+
 static int
 ctr_mount_var(const struct ctr_spec *s, int root, struct kerr *e)
 {
@@ -247,9 +280,9 @@ ctr_mount_root(const struct ctr_spec *s, struct kerr *e)
 	     ctr_mount_keel_run(s, root, e) ||
 	     ctr_mnt(root, "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
 		     "mode=1777", e) ||
-	     ctr_mount_etc(s, root, e) || ctr_mount_var(s, root, e) ||
-	     ctr_mount_config(s, root, e) || ctr_mount_paths(s, root, e) ||
-	     ctr_pivot(root, e);
+	     ctr_mount_etc(s, root, e) || ctr_mount_resolv(s, root, e) ||
+	     ctr_mount_var(s, root, e) || ctr_mount_config(s, root, e) ||
+	     ctr_mount_paths(s, root, e) || ctr_pivot(root, e);
 	close(root);
 	return rc ? -1 : 0;
 }

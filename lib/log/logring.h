@@ -16,11 +16,14 @@
  */
 #define LOGRING_LINE_MAX 480 /* text bytes of one line; longer is split */
 
-/* Where a line came from. */
+/* Where a line came from: keel-init, the app, the kernel, or one of the
+ * agents keel-init supervises (docs/AGENTS.md), each with its own tag. */
 enum logring_src {
 	LOGRING_KEEL = 0,   /* keel-init itself */
 	LOGRING_APP = 1,    /* the app's stdout and stderr */
 	LOGRING_KERNEL = 2, /* the kernel's log (/dev/kmsg) */
+	LOGRING_NET = 3,    /* keel net, the network agent */
+	LOGRING_UPDATE = 4, /* the update agent */
 	LOGRING_NSRC
 };
 

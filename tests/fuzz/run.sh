@@ -32,6 +32,25 @@ seed() {
 			"$O/keel" bundle create "$t/s.img" -o "$t/s.kb" &&
 			{ printf '\000'; cat "$t/s.kb"; } >"$2/real"
 		rm -rf "$t" ;;
+	fuzz_dhcp)
+		# an OFFER as QEMU's user network makes it, with more options
+		[ -f "$2/offer" ] && return 0
+		python3 -c '
+import struct, sys
+p = bytearray(300)
+p[0:3] = b"\x02\x01\x06"
+p[16:20] = bytes([10, 0, 2, 15])
+p[236:240] = b"\x63\x82\x53\x63"
+o = b"\x35\x01\x02\x36\x04\x0a\x00\x02\x02\x01\x04\xff\xff\xff\x00"
+o += b"\x03\x04\x0a\x00\x02\x02\x06\x04\x0a\x00\x02\x03"
+o += b"\x33\x04" + struct.pack("!I", 86400) + b"\x0f\x03lan\x2a\x04\x0a\x00\x02\x02"
+o += b"\x3a\x04" + struct.pack("!I", 100) + b"\x3b\x04" + struct.pack("!I", 200)
+p[240:240 + len(o) + 1] = o + b"\xff"
+open(sys.argv[1], "wb").write(bytes(p))' "$2/offer" ;;
+	fuzz_netconf)
+		[ -f "$2/full" ] && return 0
+		printf 'if.eth0=dhcp\nif.eth1=static 192.168.7.2/24 192.168.7.1\ndns=1.1.1.1 9.9.9.9\nsearch=lan example.com\nhostname=dev-1\nntp=10.0.2.2:123 pool.ntp.org\n' \
+			>"$2/full" ;;
 	fuzz_oci | fuzz_json)
 		# umoci's bundle configs (umoci is in scripts/deps.sh)
 		[ -f "$2/umoci.json" ] || ! command -v umoci >/dev/null && return 0

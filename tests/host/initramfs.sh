@@ -38,6 +38,18 @@ same "load order kept" "$(tr '\n' ' ' <"$WORK/x/lib/modules/load.list")" \
 	"b-dep.ko a-mod.ko "
 check "board file" cmp "$WORK/x/board.conf" "$TOP/board/qemu-x86_64/board.conf"
 
+# With keel for the agents: /bin/keel, executable, same bytes.
+printf '#!/bin/sh\n# keel\n' >"$WORK/keel"
+chmod 755 "$WORK/keel"
+check "with keel" env SOURCE_DATE_EPOCH=1700000000 "$mk" qemu-x86_64 "$WORK/b" \
+	"$WORK/init" "$WORK/k.cpio" "$WORK/keel"
+cpio -tv --quiet <"$WORK/k.cpio" >"$WORK/klong"
+check "bin/keel executable" grep -q '^-rwxr-xr-x .* bin/keel$' "$WORK/klong"
+same "bin/keel is keel" "$(cpio -i --to-stdout --quiet bin/keel <"$WORK/k.cpio")" \
+	"$(cat "$WORK/keel")"
+refuse "keel must exist" "not an executable" "$mk" qemu-x86_64 "$WORK/b" \
+	"$WORK/init" "$WORK/n.cpio" "$WORK/none"
+
 # Without modules (the tiny kernel): an empty load list.
 mkdir -p "$WORK/tiny"
 check "no modules" "$mk" qemu-x86_64 "$WORK/tiny" "$WORK/init" "$WORK/t.cpio"

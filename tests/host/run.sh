@@ -93,8 +93,8 @@ done
 same "/dev nodes" "$(get dev)" \
 	console,fd,full,null,ptmx,pts,random,shm,stderr,stdin,stdout,tty,urandom,zero
 same "host block devices unreachable" "$(get blockdev)" unreachable
-out=$("$KEEL" run "$IMG" -- /bin/probe cat /proc/1/status 2>/dev/null)
-same "the reaper keeps only CAP_KILL" \
+out=$("$KEEL" run "$IMG" -- /bin/probe cat /proc/1/status 200 2>/dev/null)
+same "the reaper keeps only CAP_KILL once the app runs" \
 	"$(printf '%s\n' "$out" | sed -n 's/^CapEff:[[:space:]]*//p')" 0000000000000020
 grep -q "notice: no --etc" "$WORK/err" && pass "tmpfs /etc notice" ||
 	fail "no notice for a tmpfs /etc"

@@ -380,9 +380,16 @@ main(int argc, char **argv)
 		printf("write=%s\n", res(n));
 		return n < 0;
 	}
-	if (!strcmp(argv[1], "cat") && argc == 3) {
-		int fd = open(argv[2], O_RDONLY);
-		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (!strcmp(argv[1], "cat") && (argc == 3 || argc == 4)) {
+		/* cat PATH [MS]: MS later (the reaper drops its capabilities
+		 * only once the app's execve released its vfork) */
+		int fd;
+		ssize_t n;
+
+		if (argc == 4)
+			usleep((useconds_t)atoi(argv[3]) * 1000);
+		fd = open(argv[2], O_RDONLY);
+		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
 
 		if (n < 0) {
 			printf("cat=%s\n", ename(errno));

@@ -1,10 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Boots the demo appliance (make demo-image) twice on one disk, with the
-# service's port 80 forwarded to a free port of 127.0.0.1: the page
-# answers, the image's greeting shows through /etc, the service holds
-# exactly its two capabilities; a greeting POSTed on the first boot and
-# the boot count survive into the second boot.
+# service's port 80 forwarded to a free port of 127.0.0.1: keel's network
+# agent got the address by DHCP from QEMU's user network (the service has
+# no network code and only CAP_NET_BIND_SERVICE), the page answers, the
+# image's greeting shows through /etc; a greeting POSTed on the first
+# boot and the boot count survive into the second boot. Both boots start
+# with an RTC in 1970: the clock starts at the image's build time, then
+# at the time saved on the var partition, and the second boot's SNTP
+# server on the host (from network.conf on the etc partition) sets it.
 . "$(dirname "$0")/../lib.sh"
 
 IMG=$TO/demo/demo.img
@@ -22,9 +26,10 @@ for f in "$BOUT/$KIMAGE" "$IMG"; do
 	fi
 done
 
-qpid=
+qpid= spid=
 cleanup() {
 	[ -z "$qpid" ] || kill "$qpid" 2>/dev/null
+	[ -z "$spid" ] || kill "$spid" 2>/dev/null
 	t_cleanup
 }
 trap cleanup EXIT
@@ -62,7 +67,8 @@ boot() {
 	"$KEEL" qemu --board "$BOARD" "$WORK/disk.img" --timeout $((WAIT_S + 60)) \
 		--log "$WORK/console$n" -- \
 		-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$PORT-:80" \
-		-device virtio-net-pci,netdev=n0 >/dev/null 2>"$WORK/err$n" &
+		-device virtio-net-pci,netdev=n0 -rtc base=1970-01-02 \
+		>/dev/null 2>"$WORK/err$n" &
 	qpid=$!
 	ms=
 	while [ $((($(date +%s%N) - t0) / 1000000000)) -lt "$WAIT_S" ]; do
@@ -93,6 +99,27 @@ stop() {
 check "disk" "$KEEL" disk --board "$BOARD" --slot-a "$IMG" --slot-b "$IMG" \
 	-o "$WORK/disk.img"
 default=$(cat "$TOP/demo/greeting")
+built=$("$KEEL" image inspect "$IMG" | sed -n 's/^build_time=//p')
+# st KEY: a line of the last GET /status
+st() { sed -n "s/^$1=//p" "$WORK/status$n" | head -n 1; }
+# part NAME: a partition of the disk, as bytes: offset and count (MiB)
+part() { partx -g -o START,SECTORS,NAME "$WORK/disk.img" | awk -v n="$1" \
+	'$3 == n { print $1 / 2048, $2 / 2048 }'; }
+# onpart NAME CMDS: debugfs -w's commands (lines) on the partition,
+# written back; fails if debugfs complained. The journal is replayed
+# first (e2fsck): the boot before ended in a power cut.
+onpart() {
+	printf '%s\n' "$2" >"$WORK/debugfs.cmd"
+	set -- "$1" "$2" $(part "$1")
+	dd if="$WORK/disk.img" of="$WORK/p" bs=1M skip="$3" count="$4" \
+		2>/dev/null &&
+		{ e2fsck -fy "$WORK/p" >"$WORK/fsck.out" 2>&1 || [ $? = 1 ]; } &&
+		debugfs -w -f "$WORK/debugfs.cmd" "$WORK/p" \
+			>"$WORK/debugfs.out" 2>&1 &&
+		! grep -qi -e usage -e error -e 'not found' "$WORK/debugfs.out" &&
+		dd if="$WORK/p" of="$WORK/disk.img" bs=1M seek="$3" \
+			conv=notrunc 2>/dev/null
+}
 
 # 1. First boot: the image's greeting, boot 1, the service's hardening.
 boot 1
@@ -103,11 +130,25 @@ same "boot 1: GET /boots" "$(body GET /boots)" 1
 body GET /status >"$WORK/status1"
 check "boot 1: status names the greeting" \
 	grep -qxF "greeting=$default" "$WORK/status1"
-# CAP_NET_BIND_SERVICE (10) and CAP_NET_ADMIN (12), nothing else.
+# CAP_NET_BIND_SERVICE (10), nothing else: keel configured the network.
 for k in CapEff CapPrm CapBnd; do
-	check "boot 1: $k is NET_ADMIN + NET_BIND_SERVICE only" \
-		grep -qx "$k=0000000000001400" "$WORK/status1"
+	check "boot 1: $k is NET_BIND_SERVICE only" \
+		grep -qx "$k=0000000000000400" "$WORK/status1"
 done
+n=1
+same "boot 1: eth0 bound by DHCP" "$(st keel.net.if.eth0.state)" bound
+same "boot 1: QEMU's address" "$(st keel.net.if.eth0.address)" 10.0.2.15/24
+same "boot 1: QEMU's router" "$(st keel.net.if.eth0.gateway)" 10.0.2.2
+same "boot 1: the service sees QEMU's DNS server" "$(st nameservers)" \
+	10.0.2.3
+same "boot 1: the RTC said 1970: the clock starts at the build time" \
+	"$(st keel.clock.boot)" "build $built"
+t=$(st time)
+[ -n "$t" ] && [ "$t" -ge "$built" ] && [ "$t" -lt $((built + 600)) ] &&
+	pass "boot 1: the service's clock is past the build time" ||
+	fail "boot 1: the service's clock: '$t' (built $built)"
+dhcp=$(tr -d '\r' <"$WORK/console1" |
+	sed -n 's/^net: eth0: 10\.0\.2\.15.* \([0-9]*\) ms after keel net started.*/\1/p')
 check "boot 1: no_new_privs" grep -qx 'NoNewPrivs=1' "$WORK/status1"
 check "boot 1: seccomp filter" grep -qx 'Seccomp=2' "$WORK/status1"
 check "boot 1: its root is the dm-verity device, read-only" grep -Eq \
@@ -140,18 +181,64 @@ check "boot 1: the service logged its start on the console" \
 	grep -q 'keel-demo: boot 1, greeting' "$WORK/console1"
 stop 1
 
+# Between the boots, on the powered-off disk: an SNTP server for keel
+# net in the etc partition's network.conf (QEMU forwards the guest's
+# 10.0.2.2 to this machine's loopback), and a saved clock of 2030.
+SPORT=$(free_port)
+echo "ntp=10.0.2.2:$SPORT" >"$WORK/network.conf"
+: >"$WORK/empty"
+check "network.conf written to the etc partition" onpart keel-etc \
+	"mkdir .keel-gen-1/upper/keel
+cd .keel-gen-1/upper/keel
+write $WORK/network.conf network.conf"
+check "a saved clock of 2030 on the var partition" onpart keel-var \
+	"cd .keel-init
+write $WORK/empty clock
+sif clock mtime 20300101000000"
+python3 "$TOP/tests/sntpd.py" 127.0.0.1 "$SPORT" --at 2051222400 \
+	>"$WORK/sntpd.log" 2>&1 &
+spid=$!
+
 # 2. Second boot on the same disk: /etc and /var/lib kept.
 boot 2
 ms2=$ms
 same "boot 2: the greeting changed on the device persisted in /etc" \
 	"$(body GET /greeting)" "Kept across boots!"
 same "boot 2: the boot count went up" "$(body GET /boots)" 2
+check "boot 2: the clock started at the saved time" grep -q \
+	'keel: clock: set to 2030-01-01 00:00:00 UTC (the saved time' \
+	"$WORK/console2"
+n=2
+for _ in $(seq 100); do
+	body GET /status >"$WORK/status2"
+	[ "$(st keel.net.ntp.state)" = synced ] && break
+	sleep 0.2
+done
+same "boot 2: SNTP from the etc partition's network.conf" \
+	"$(st keel.net.ntp.state) $(st keel.net.ntp.server)" \
+	"synced 10.0.2.2:$SPORT"
+t=$(st time)
+[ -n "$t" ] && [ "$t" -ge 2051222400 ] && [ "$t" -lt 2051223000 ] &&
+	pass "boot 2: the service's clock is the server's (2035)" ||
+	fail "boot 2: the service's clock: '$t'"
 stop 2
+kill "$spid" 2>/dev/null
+spid=
+set -- $(part keel-var)
+dd if="$WORK/disk.img" of="$WORK/p" bs=1M skip="$1" count="$2" 2>/dev/null
+e2fsck -fy "$WORK/p" >"$WORK/fsck.out" 2>&1 # the journal: a power cut
+saved=$(debugfs -R "stat .keel-init/clock" "$WORK/p" 2>/dev/null |
+	sed -n 's/^ *mtime: 0x\([0-9a-f]*\).*/\1/p')
+saved=$((0x${saved:-0}))
+[ "$saved" -ge 2051222400 ] && [ "$saved" -lt 2051223000 ] &&
+	pass "boot 2: the synced time was saved for the next boot" ||
+	fail "boot 2: .keel-init/clock's time: $saved"
 
 # keel-init's own clock: its start to the app's start (boot 1).
 app=$(tr -d '\r' <"$WORK/console1" |
 	sed -n 's/^\[+\([0-9.]*\)s\] keel: app: started.*/\1/p' | head -n 1)
 echo "demo: first HTTP answer ${ms1:-?} ms (boot 1), ${ms2:-?} ms" \
 	"(boot 2) after keel qemu started; keel-init to app ${app:-?} s;" \
+	"DHCP address ${dhcp:-?} ms after keel net started;" \
 	"image $(stat -c %s "$IMG") bytes"
 finish

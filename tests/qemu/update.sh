@@ -653,16 +653,20 @@ names() {
 	debugfs -R "ls $1" "$2" 2>/dev/null | tr -s ' ' '\n' |
 		grep -v -e '^$' -e '^[0-9]*$' -e '^(' | sort | tr '\n' ' '
 }
-same "after: var holds its fresh generation, this boot's log and nothing else (e2fsck)" \
-	"$(files var "$pv" 64)" $((var0 + 4))
+nvar=$(files var "$pv" 64)
+rm -rf kinit && mkdir kinit &&
+	debugfs -R "rdump /.keel-init kinit" var.part >/dev/null 2>&1
+same "after: var holds its fresh generation and keel-init's dir (e2fsck)" \
+	"$nvar" $((var0 + 1 + $(find kinit/.keel-init | wc -l)))
 same "after: var's root" "$(names / var.part)" \
 	". .. .keel-gen-2 .keel-init lost+found "
-same "after: the logs of the boots before the reset are gone" \
-	"$(names /.keel-init/log var.part)" ". .. boot.0 "
+same "after: the logs of the boots before the reset are gone, the clock kept" \
+	"$(names /.keel-init var.part)/ $(names /.keel-init/log var.part)" \
+	". .. clock log / . .. boot.0 "
 files etc "$pe" 16 >/dev/null
 same "after: etc's root" "$(names / etc.part)" ". .. .keel-gen-2 lost+found "
-same "after: etc's upper layer empty" "$(names /.keel-gen-2/upper etc.part)" \
-	". .. "
+same "after: etc's upper layer: only keel's empty resolv.conf" \
+	"$(names /.keel-gen-2/upper etc.part)" ". .. resolv.conf "
 
 # --- 10. the rollback floor in a TPM 2.0 (swtpm): old images refused --------
 # A board whose file says rollback.counter=tpm2:0x01800001, QEMU's TPM TIS

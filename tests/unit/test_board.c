@@ -132,6 +132,12 @@ test_values(void)
 	CHECK(!strcmp(b.part[0].name, "/dev/vda1") && b.part[0].size == 0,
 	      "device path");
 	CHECK(b.part[1].size == 4096 && b.part[4].size == 2ull << 30, "sizes");
+	CHECK(parse("name=x\n") == 0 && b.net == 0, "net unset");
+	CHECK(parse("name=x\nnet=off\n") == 0 && b.net == BOARD_NET_OFF,
+	      "net=off");
+	CHECK(parse("name=x\nnet=on\n") == 0 && b.net == BOARD_NET_ON,
+	      "net=on");
+	refused("name=x\nnet=yes\n", "net: 'yes' is not on or off");
 }
 
 static void

@@ -145,6 +145,7 @@ test_basics(void)
 	CHECK(n == sizeof(dirty) - 2 && !memcmp(dirty, "a b?[31mc?", n),
 	      "clean: '%.*s'", (int)n, dirty);
 	CHECK(!strcmp(logring_src_name(LOGRING_KERNEL), "kernel") &&
+		  !strcmp(logring_src_name(LOGRING_NET), "net") &&
 		  !strcmp(logring_src_name(99), "?"),
 	      "source names");
 	/* A line over the limit is cut, not dropped. */

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: MIT
+/* The network agent (keel net): its files, its configuration, its rights. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "init/init.h"
+#include "lib/base/text.h"
+
+/*
+ * keel net runs as NET_UID with CAP_NET_ADMIN (links, addresses,
+ * routes), CAP_NET_BIND_SERVICE (DHCP's port 68) and CAP_SYS_TIME
+ * (SNTP). It owns NET_DIR, where it rewrites resolv.conf in place; the
+ * app sees that file read-only at /etc/resolv.conf. PID 1 opens its
+ * configuration for it (it cannot read the etc partition) and hands it
+ * the descriptors: 4 the image's /etc/keel/network.conf, 5 the device's
+ * (the etc partition's upper layer), either absent.
+ */
+#define NET_CAPS                                                               \
+	((1ull << 10) | (1ull << 12) | (1ull << 25)) /* NET_BIND_SERVICE,      \
+							NET_ADMIN, SYS_TIME */
+#define NET_UID 64100 /* and gid: keel net's own, no file of the app's */
+#define CONF_DIR "keel"
+#define CONF_NAME "network.conf"
+
+static int net_on;
+static int64_t synced_at; /* the last SNTP sync keel-init saved */
+
+/*
+ * dir/keel/network.conf, opened for reading: no symlink on the way (the
+ * etc partition is the app's to write), a regular file, never blocking.
+ * -1 if absent or refused (said why); -2 if overlay's marks say the
+ * file is deleted (a whiteout) or hidden (an opaque keel/).
+ */
+static int
+open_conf(const char *dir, const char *what)
+{
+	struct stat st;
+	char path[128], v[2];
+	int dfd, kfd = -1, fd = -1;
+
+	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		kfd = openat(dfd, CONF_DIR,
+			     O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd >= 0 && kfd < 0 &&
+	    fstatat(dfd, CONF_DIR, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISCHR(st.st_mode) && st.st_rdev == 0)
+		fd = -2; /* keel/ itself deleted on the device */
+	if (kfd >= 0 &&
+	    fstatat(kfd, CONF_NAME, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISCHR(st.st_mode) && st.st_rdev == 0)
+			fd = -2; /* overlay's whiteout: deleted on the device */
+		else if (!S_ISREG(st.st_mode))
+			klog("net: %s: %s/%s/%s is not a file: ignored", what,
+			     dir, CONF_DIR, CONF_NAME);
+		else
+			fd = openat(kfd, CONF_NAME,
+				    O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+					O_NOCTTY | O_CLOEXEC);
+	}
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, CONF_DIR);
+	if (fd == -1 && kfd >= 0 &&
+	    lgetxattr(path, "trusted.overlay.opaque", v, sizeof(v)) == 1 &&
+	    v[0] == 'y')
+		fd = -2; /* keel/ made anew on the device: the image's is hidden
+			  */
+	if (kfd >= 0)
+		close(kfd);
+	if (dfd >= 0)
+		close(dfd);
+	return fd;
+}
+
+static int
+prepare(char **argv, int max, int *fds)
+{
+	static char floor[24];
+	const char *upper = persist_etc_upper();
+	int n = 0, over = upper ? open_conf(upper, "etc partition") : -1;
+
+	/* The device's choice first: a whiteout or opaque dir there means
+	 * the app sees no file, and neither does keel net. */
+	fds[1] = over >= 0 ? over : -1;
+	fds[0] = over == -2 ? -1 : open_conf(IMAGE_DIR "/etc", "image");
+	if (fds[0] < 0)
+		fds[0] = -1;
+	snprintf(floor, sizeof(floor), "%llu",
+		 (unsigned long long)g.meta.h.build_time);
+	argv[n++] = "--status-fd";
+	argv[n++] = "3";
+	argv[n++] = "--resolv";
+	argv[n++] = NET_RESOLV;
+	argv[n++] = "--floor";
+	argv[n++] = floor;
+	if (fds[0] >= 0) {
+		argv[n++] = "--default-fd";
+		argv[n++] = "4";
+	}
+	if (fds[1] >= 0) {
+		argv[n++] = "--override-fd";
+		argv[n++] = "5";
+	}
+	if (g.test) { /* a host's clock is not keel net's to set */
+		argv[n++] = "--clock";
+		argv[n++] = "measure";
+	}
+	return n <= max ? n : -1;
+}
+
+/* After each status change: a new SNTP sync is saved as the clock's
+ * floor for the next boot. */
+static void
+on_status(const struct agentmsg_table *t)
+{
+	const char *last = agentmsg_get(t, "ntp.last");
+	const char *state = agentmsg_get(t, "ntp.state");
+	uint64_t v;
+
+	if (!last || !state || strcmp(state, "synced") ||
+	    text_u64(last, strlen(last), &v) < 0 || (int64_t)v == synced_at)
+		return;
+	synced_at = (int64_t)v;
+	clock_save();
+}
+
+static const struct agent_def net_agent = {
+    .name = "net",
+    .log_src = LOGRING_NET,
+    .caps = NET_CAPS,
+    .uid = NET_UID,
+    .gid = NET_UID,
+    .prepare = prepare,
+    .on_status = on_status,
+};
+
+/*
+ * Before the app starts: the agent's directory and an empty resolv.conf
+ * (the app's bind needs the file), then the agent. On a device, also
+ * /etc/resolv.conf in keel-init's own root, for keel net's lookups of
+ * NTP server names. A --test run starts it only when the board says
+ * net=on (a host's network is not keel-init's to configure).
+ */
+void
+net_start(void)
+{
+	int fd;
+
+	net_on = g.board.net == BOARD_NET_ON || (g.board.net == 0 && !g.test);
+	if (!net_on) {
+		klog("net: off (board)");
+		return;
+	}
+	if ((mkdir(NET_DIR, 0755) < 0 && errno != EEXIST) ||
+	    chown(NET_DIR, NET_UID, NET_UID) < 0)
+		klog("net: %s: %s", NET_DIR, strerror(errno));
+	fd =
+	    open(NET_RESOLV, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || fchown(fd, NET_UID, NET_UID) < 0)
+		klog("net: %s: %s", NET_RESOLV, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (!g.test) {
+		mkdir("/etc", 0755);
+		if (symlink(NET_RESOLV, "/etc/resolv.conf") < 0 &&
+		    errno != EEXIST)
+			klog("net: /etc/resolv.conf: %s", strerror(errno));
+	}
+	agent_add(&net_agent);
+}
+
+/* What the app gets at /etc/resolv.conf: keel net's file, unless the
+ * app has a network of its own or its config mounts one there. */
+const char *
+net_resolv_conf(void)
+{
+	if (!net_on || (g.cfg.ns_flags & OCI_NS_NET))
+		return NULL;
+	for (int i = 0; i < g.cfg.nmounts; i++)
+		if (!strcmp(g.cfg.mounts[i].destination, "/etc/resolv.conf") ||
+		    !strcmp(g.cfg.mounts[i].destination, "/etc"))
+			return NULL;
+	return NET_RESOLV;
+}
