@@ -58,7 +58,7 @@ static const char *const key_names[K_N] = {
  * Keys that decide what is trusted: which disk and partitions, how a
  * slot is verified, the watchdog, the rollback floor. The kernel command
  * line (which a bootloader prompt or environment may change) sets them
- * only where the board file's cmdline= names them; cmdline never.
+ * only where the board file's cmdline= names them; cmdline and arch never.
  */
 #define SECURITY_KEYS                                                          \
 	((1u << K_NAME) | (1u << K_PART_A) | (1u << K_PART_B) |                \
@@ -253,7 +253,7 @@ parse_cmdline_keys(struct board *b, const char *v, size_t n, struct kerr *e)
 		while (j < n && v[j] != ' ')
 			j++;
 		k = key_find(v + i, j - i);
-		if (k == K_N || k == K_CMDLINE)
+		if (k == K_N || k == K_CMDLINE || k == K_ARCH)
 			return kerr_set(e, "board",
 					"cmdline: '%.*s' is not a key the "
 					"command line may set",

@@ -244,6 +244,7 @@ test_trust_keys(void)
 	refused("name=x\nrollback.counter=file:rel\n", "rollback.counter");
 	refused("name=x\nrollback.counter=\n", "rollback.counter");
 	refused("name=x\ncmdline=cmdline\n", "may set");
+	refused("name=x\ncmdline=arch\n", "may set");
 	refused("name=x\ncmdline=nosuchkey\n", "may set");
 	refused("name=x\ncmdline=verify \n", "trailing space");
 	CHECK(parse("name=x\ncmdline=verify watchdog.timeout\n") == 0,
@@ -252,7 +253,7 @@ test_trust_keys(void)
 	static const char *const secure[] = {
 	    "name",	      "part.a",		  "part.b",   "part.state",
 	    "part.etc",	      "part.var",	  "watchdog", "watchdog.driver",
-	    "on_blank_state", "rollback.counter", "cmdline",
+	    "on_blank_state", "rollback.counter", "cmdline",  "arch",
 	};
 	for (size_t i = 0; i < sizeof(secure) / sizeof(secure[0]); i++) {
 		const char *k = secure[i];
