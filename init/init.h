@@ -243,6 +243,11 @@ int agent_seccomp(void);
 /* The network agent (net.c): started before the app; the resolv.conf the
  * app gets (NULL: none). */
 void net_start(void);
+int agent_open_conf(const char *dir, const char *name, const char *tag,
+		    const char *what);
+/* The update agent (update.c): started with the app when update.conf
+ * exists (the image's or the device's). */
+void update_start(void);
 const char *net_resolv_conf(void);
 
 /* The clock (clock.c): set at boot, saved for the next one. */

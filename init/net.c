@@ -31,13 +31,15 @@ static int net_on;
 static int64_t synced_at; /* the last SNTP sync keel-init saved */
 
 /*
- * dir/keel/network.conf, opened for reading: no symlink on the way (the
- * etc partition is the app's to write), a regular file, never blocking.
- * -1 if absent or refused (said why); -2 if overlay's marks say the
- * file is deleted (a whiteout) or hidden (an opaque keel/).
+ * dir/keel/NAME (an agent's configuration), opened for reading: no
+ * symlink on the way (the etc partition is the app's to write), a
+ * regular file, never blocking. -1 if absent or refused (said why, with
+ * tag); -2 if overlay's marks say the file is deleted (a whiteout) or
+ * hidden (an opaque keel/).
  */
-static int
-open_conf(const char *dir, const char *what)
+int
+agent_open_conf(const char *dir, const char *name, const char *tag,
+		const char *what)
 {
 	struct stat st;
 	char path[128], v[2];
@@ -51,15 +53,14 @@ open_conf(const char *dir, const char *what)
 	    fstatat(dfd, CONF_DIR, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISCHR(st.st_mode) && st.st_rdev == 0)
 		fd = -2; /* keel/ itself deleted on the device */
-	if (kfd >= 0 &&
-	    fstatat(kfd, CONF_NAME, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (kfd >= 0 && fstatat(kfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (S_ISCHR(st.st_mode) && st.st_rdev == 0)
 			fd = -2; /* overlay's whiteout: deleted on the device */
 		else if (!S_ISREG(st.st_mode))
-			klog("net: %s: %s/%s/%s is not a file: ignored", what,
-			     dir, CONF_DIR, CONF_NAME);
+			klog("%s: %s: %s/%s/%s is not a file: ignored", tag,
+			     what, dir, CONF_DIR, name);
 		else
-			fd = openat(kfd, CONF_NAME,
+			fd = openat(kfd, name,
 				    O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 					O_NOCTTY | O_CLOEXEC);
 	}
@@ -85,12 +86,16 @@ prepare(char **argv, int max, int *fds)
 {
 	static char floor[24];
 	const char *upper = persist_etc_upper();
-	int n = 0, over = upper ? open_conf(upper, "etc partition") : -1;
+	int n = 0, over = upper ? agent_open_conf(upper, CONF_NAME, "net",
+						  "etc partition")
+				: -1;
 
 	/* The device's choice first: a whiteout or opaque dir there means
 	 * the app sees no file, and neither does keel net. */
 	fds[1] = over >= 0 ? over : -1;
-	fds[0] = over == -2 ? -1 : open_conf(IMAGE_DIR "/etc", "image");
+	fds[0] = over == -2 ? -1
+			    : agent_open_conf(IMAGE_DIR "/etc", CONF_NAME,
+					      "net", "image");
 	if (fds[0] < 0)
 		fds[0] = -1;
 	snprintf(floor, sizeof(floor), "%llu",

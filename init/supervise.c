@@ -191,6 +191,7 @@ supervise(void)
 	if (ctl_init() < 0)
 		klog("control: no socket: no status, no updates");
 	net_start(); /* never waited for: the app starts at once */
+	update_start();
 	if (!g.app_running && start() < 0)
 		app_ended(CTR_EXIT_SETUP);
 	reap(); /* anything that ended before the signalfd existed */

@@ -8,8 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <lz4frame.h>
-
 #include "launcher/commands.h"
 #include "launcher/keel.h"
 #include "lib/base/io.h"
@@ -18,35 +16,6 @@
 static const char usage[] =
     "keel bundle create IMAGE -o BUNDLE [--level N]   pack an image\n"
     "keel bundle inspect BUNDLE                       key=value lines\n";
-
-#define CHUNK (1024 * 1024) /* image bytes compressed per call */
-
-/* The output file and the lz4 buffer that goes to it. */
-struct out {
-	int fd;
-	const char *path;
-	uint8_t *buf;
-	size_t cap;
-};
-
-static int
-put(struct out *o, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	while (n) {
-		ssize_t w = write(o->fd, b, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return keel_errf("bundle create", o->path, "write: %s",
-					 strerror(errno));
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 static int
 get(int fd, const char *path, void *p, size_t n, uint64_t off)
@@ -57,83 +26,24 @@ get(int fd, const char *path, void *p, size_t n, uint64_t off)
 		 : 0;
 }
 
-/* Copies [off, off + len) of the image verbatim. */
+/* The bundle of the image on fd into o->fd (FORMAT.md §4). */
 static int
-copy_raw(int fd, const char *path, struct out *o, uint64_t off, uint64_t len)
+write_bundle(int fd, struct bundle_out *o, const char *path,
+	     const struct img_meta *m, unsigned format, int level)
 {
-	while (len) {
-		size_t n = len < CHUNK ? (size_t)len : CHUNK;
+	uint32_t *words = NULL;
+	struct kerr e = {0};
+	int rc = 0;
 
-		if (get(fd, path, o->buf, n, off) || put(o, o->buf, n))
-			return KEEL_EXIT_FAIL;
-		off += n;
-		len -= n;
+	if (format == BUNDLE_FORMAT_2) {
+		words = malloc(bundle_chunks(m->h.data_blocks) * 4 + 1);
+		if (!words)
+			return keel_errf("bundle create", path,
+					 "out of memory");
 	}
-	return 0;
-}
-
-/* The filesystem as one lz4 frame of independent 64 KiB blocks. */
-static int
-compress_data(int fd, const char *path, struct out *o, uint64_t bytes,
-	      int level, uint8_t *chunk)
-{
-	LZ4F_preferences_t pr = {0};
-	LZ4F_cctx *c;
-	size_t r;
-	int rc = KEEL_EXIT_FAIL;
-
-	pr.frameInfo.blockSizeID = LZ4F_max64KB;
-	pr.frameInfo.blockMode = LZ4F_blockIndependent;
-	pr.frameInfo.contentSize = bytes;
-	pr.compressionLevel = level;
-	if (LZ4F_isError(LZ4F_createCompressionContext(&c, LZ4F_VERSION)))
-		return keel_errf("bundle create", o->path, "lz4 context");
-	r = LZ4F_compressBegin(c, o->buf, o->cap, &pr);
-	if (LZ4F_isError(r) || put(o, o->buf, r))
-		goto out;
-	for (uint64_t off = 0; off < bytes; off += CHUNK) {
-		size_t n = bytes - off < CHUNK ? (size_t)(bytes - off) : CHUNK;
-
-		if (get(fd, path, chunk, n, off))
-			goto out;
-		r = LZ4F_compressUpdate(c, o->buf, o->cap, chunk, n, NULL);
-		if (LZ4F_isError(r) || put(o, o->buf, r))
-			goto out;
-	}
-	r = LZ4F_compressEnd(c, o->buf, o->cap, NULL);
-	if (!LZ4F_isError(r) && !put(o, o->buf, r))
-		rc = 0;
-out:
-	if (rc && LZ4F_isError(r))
-		keel_errf("bundle create", o->path, "lz4: %s",
-			  LZ4F_getErrorName(r));
-	LZ4F_freeCompressionContext(c);
-	return rc;
-}
-
-/* Metadata block, tree, lz4 frame: FORMAT.md §4. */
-static int
-write_bundle(int fd, const char *image, struct out *o, const struct img_meta *m,
-	     int level)
-{
-	uint8_t *chunk = malloc(CHUNK);
-	const struct img_header *h = &m->h;
-	int rc = KEEL_EXIT_FAIL;
-
-	o->cap = LZ4F_compressBound(CHUNK, NULL) + LZ4F_HEADER_SIZE_MAX;
-	o->buf = malloc(o->cap < CHUNK ? CHUNK : o->cap);
-	if (!chunk || !o->buf) {
-		keel_errf("bundle create", o->path, "out of memory");
-		goto out;
-	}
-	if (copy_raw(fd, image, o, h->meta_offset, IMG_META_SIZE) ||
-	    copy_raw(fd, image, o, h->hash_offset, h->hash_blocks * IMG_BLOCK))
-		goto out;
-	rc = compress_data(fd, image, o, h->data_blocks * IMG_BLOCK, level,
-			   chunk);
-out:
-	free(chunk);
-	free(o->buf);
+	if (bundle_write(o, fd, m, format, level, words, &e) < 0)
+		rc = keel_err("bundle create", path, &e);
+	free(words);
 	return rc;
 }
 
@@ -141,24 +51,29 @@ static int
 bundle_create(int argc, char **argv)
 {
 	static const char help[] =
-	    "keel bundle create IMAGE -o BUNDLE [--level N]\n"
+	    "keel bundle create IMAGE -o BUNDLE [--level N] [--format 1|2]\n"
 	    "  Packs a slot image (signed or not: keel install checks) as\n"
 	    "  its metadata block, its hash tree and its filesystem as an\n"
-	    "  lz4 frame. --level: lz4 level, 0 fast (default) .. 12.\n";
+	    "  lz4 frame. --level: lz4 level, 0 fast (default) .. 12.\n"
+	    "  Format 2 (the default) adds a header block and a block index,\n"
+	    "  so that devices can fetch only the blocks they lack; it needs\n"
+	    "  a file as BUNDLE. Format 1 (a stream, no index) is for devices\n"
+	    "  whose keel predates format 2.\n";
 	static const struct option opts[] = {
-	    {"output", 1, 0, 'o'},
-	    {"level", 1, 0, 'l'},
-	    {"help", 0, 0, 'h'},
-	    {0, 0, 0, 0},
+	    {"output", 1, 0, 'o'}, {"level", 1, 0, 'l'}, {"format", 1, 0, 'F'},
+	    {"help", 0, 0, 'h'},   {0, 0, 0, 0},
 	};
-	struct out o = {.fd = -1};
+	static struct bundle_out o;
+	const char *path = NULL;
 	struct kerr e = {0};
 	struct img_meta m;
-	int c, fd, rc, level = 0;
+	int c, fd, rc, level = 0, format = BUNDLE_FORMAT_2;
 
 	while ((c = getopt_long(argc, argv, "o:l:h", opts, NULL)) != -1) {
 		if (c == 'o')
-			o.path = optarg;
+			path = optarg;
+		else if (c == 'F')
+			format = atoi(optarg);
 		else if (c == 'l')
 			level = atoi(optarg);
 		else if (c == 'h')
@@ -166,7 +81,8 @@ bundle_create(int argc, char **argv)
 		else
 			return keel_usage(help);
 	}
-	if (optind != argc - 1 || !o.path || level < 0 || level > 12)
+	if (optind != argc - 1 || !path || level < 0 || level > 12 ||
+	    (format != BUNDLE_FORMAT_1 && format != BUNDLE_FORMAT_2))
 		return keel_usage(help);
 	fd = open(argv[optind], O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -176,23 +92,22 @@ bundle_create(int argc, char **argv)
 		close(fd);
 		return keel_err("bundle create", argv[optind], &e);
 	}
-	if (!strcmp(o.path, "-"))
+	if (!strcmp(path, "-"))
 		o.fd = STDOUT_FILENO;
 	else
-		o.fd = open(o.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			    0644);
+		o.fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (o.fd < 0) {
 		close(fd);
-		return keel_errf("bundle create", o.path, "open: %s",
+		return keel_errf("bundle create", path, "open: %s",
 				 strerror(errno));
 	}
-	rc = write_bundle(fd, argv[optind], &o, &m, level);
+	rc = write_bundle(fd, &o, path, &m, (unsigned)format, level);
 	close(fd);
 	if (o.fd != STDOUT_FILENO && close(o.fd) < 0 && !rc)
-		rc = keel_errf("bundle create", o.path, "close: %s",
+		rc = keel_errf("bundle create", path, "close: %s",
 			       strerror(errno));
 	if (rc && o.fd != STDOUT_FILENO)
-		unlink(o.path);
+		unlink(path);
 	return rc;
 }
 
@@ -200,11 +115,12 @@ bundle_create(int argc, char **argv)
 static int
 bundle_inspect(int argc, char **argv)
 {
-	uint8_t blk[IMG_META_SIZE];
+	uint8_t blk[IMG_META_SIZE], hb[BUNDLE_HDR_SIZE];
+	struct bundle_hdr bh = {0};
 	struct kerr e = {0};
 	struct img_meta m;
 	char hex[65];
-	int fd;
+	int fd, v2;
 
 	if (argc != 2 || argv[1][0] == '-')
 		return keel_usage("keel bundle inspect BUNDLE\n");
@@ -212,13 +128,26 @@ bundle_inspect(int argc, char **argv)
 	if (fd < 0)
 		return keel_errf("bundle inspect", argv[1], "open: %s",
 				 strerror(errno));
-	if (get(fd, argv[1], blk, sizeof(blk), 0)) {
+	if (get(fd, argv[1], blk, sizeof(blk), 0) ||
+	    get(fd, argv[1], hb, sizeof(hb), IMG_META_SIZE)) {
 		close(fd);
 		return KEEL_EXIT_FAIL;
 	}
 	close(fd);
 	if (img_meta_decode(blk, &m, &e) < 0)
 		return keel_err("bundle inspect", argv[1], &e);
+	v2 = !memcmp(hb, BUNDLE_HDR_MAGIC, 8);
+	if (v2 && bundle_hdr_decode(hb, &m, &bh, &e) < 0)
+		return keel_err("bundle inspect", argv[1], &e);
+	printf("format=%d\n", v2 ? BUNDLE_FORMAT_2 : BUNDLE_FORMAT_1);
+	if (v2)
+		printf("lz4_blocks=%llu\nindex_offset=%llu\n"
+		       "data_offset=%llu\nbundle_size=%llu\n",
+		       (unsigned long long)bh.chunks,
+		       (unsigned long long)bh.index_offset,
+		       (unsigned long long)(bh.frame_offset +
+					    bh.frame_header_size),
+		       (unsigned long long)bh.bundle_size);
 	printf("version=%llu\nepoch=%llu\nboard=%s\nname=%s\n",
 	       (unsigned long long)m.h.version, (unsigned long long)m.h.epoch,
 	       m.h.board, m.h.name);
@@ -228,6 +157,9 @@ bundle_inspect(int argc, char **argv)
 	       (unsigned long long)(m.h.meta_offset + IMG_META_SIZE));
 	text_hex(m.h.root, VERITY_DIGEST, hex);
 	printf("root_hash=%s\nsignatures=%u\n", hex, m.nsig);
+	img_digest(&m, blk);
+	text_hex(blk, 32, hex);
+	printf("header_sha256=%s\n", hex);
 	return 0;
 }
 

@@ -11,24 +11,38 @@
 #include <unistd.h>
 
 #include "launcher/commands.h"
+#include "launcher/fetch.h"
 #include "launcher/keel.h"
 #include "lib/base/text.h"
 #include "lib/update/bundle.h"
 
 static const char help[] =
-    "keel install BUNDLE|- -o SLOT [--keys DIR] [--board NAME]\n"
+    "keel install BUNDLE|URL|- -o SLOT [--from SLOT-OR-IMAGE] [--ca PEM]\n"
+    "             [--keys DIR] [--board NAME] [--timeout S] [-v]\n"
     "             [--min-version N | --committed N] [--floor N] [-q]\n"
     "  Checks the bundle's signatures and policy before writing a byte,\n"
     "  then writes it into SLOT (a file, grown if smaller, or a block\n"
     "  device), each block checked against the signed tree, reads the\n"
-    "  slot back, and writes the metadata last.\n"
+    "  slot back, and writes the metadata last. URL: http:// or\n"
+    "  https://; a cut download resumes where it stopped.\n"
+    "  --from X          copy the blocks SLOT lacks from X (a slot or an\n"
+    "                    image) when it has them, and read only the rest\n"
+    "                    of a format-2 bundle (a file or a URL)\n"
+    "  --ca PEM          trust anchors for https (repeatable; default\n"
+    "                    " FETCH_CA_DEFAULT ")\n"
+    "  --timeout S       network: give up after S s without progress\n"
+    "  -v                say how the data came: read, copied, kept\n"
     "  --board NAME      the image must be for this board\n"
     "  --min-version N   the image's version must be at least N\n"
     "  --committed N     ... must be above N (as on a device)\n"
     "  --floor N         its security epoch must be at least N\n";
 
+#define CA_MAX 16
+
 struct install_opts {
-	const char *bundle, *slot, *keys, *board;
+	const char *bundle, *slot, *keys, *board, *from;
+	const char *ca[CA_MAX];
+	int nca, timeout_s, verbose;
 	uint64_t committed, floor;
 	int have_version, quiet;
 };
@@ -49,6 +63,10 @@ parse(int argc, char **argv, struct install_opts *o)
 	    {"min-version", 1, 0, 'm'},
 	    {"committed", 1, 0, 'c'},
 	    {"floor", 1, 0, 'f'},
+	    {"from", 1, 0, 'F'},
+	    {"ca", 1, 0, 'C'},
+	    {"timeout", 1, 0, 't'},
+	    {"verbose", 0, 0, 'v'},
 	    {"quiet", 0, 0, 'q'},
 	    {"help", 0, 0, 'h'},
 	    {0, 0, 0, 0},
@@ -57,10 +75,27 @@ parse(int argc, char **argv, struct install_opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+	o->timeout_s = 30;
+	while ((c = getopt_long(argc, argv, "o:qvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o->slot = optarg;
+			break;
+		case 'F':
+			o->from = optarg;
+			break;
+		case 'C':
+			if (o->nca == CA_MAX)
+				return keel_usage(help);
+			o->ca[o->nca++] = optarg;
+			break;
+		case 't':
+			if (number(optarg, &v) < 0 || !v || v > 86400)
+				return keel_usage(help);
+			o->timeout_s = (int)v;
+			break;
+		case 'v':
+			o->verbose = 1;
 			break;
 		case 'K':
 			o->keys = optarg;
@@ -126,11 +161,55 @@ open_slot(const char *path, int *created)
 }
 
 static int
-run(const struct install_opts *o, int in, int slot, struct kerr *e,
-    struct img_meta *m, int *touched)
+is_url(const char *s)
+{
+	return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8);
+}
+
+/* The bundle source: a URL, a file (both serve ranges), or stdin. */
+static int
+open_src(const struct install_opts *o, struct bundle_src *src, struct fetch *f,
+	 struct bundle_file *bf, struct kerr *e)
+{
+	if (is_url(o->bundle)) {
+		if (fetch_anchors(f, o->ca, o->nca, e) < 0 ||
+		    fetch_open(f, o->bundle, 1, o->timeout_s * 1000, e) < 0)
+			return -1;
+		fetch_src(f, src, src->from);
+		return 0;
+	}
+	if (!strcmp(o->bundle, "-"))
+		return 0; /* a stream: stdin_read, no ranges */
+	memset(bf, 0, sizeof(*bf));
+	bf->fd = open(o->bundle, O_RDONLY | O_CLOEXEC);
+	if (bf->fd < 0)
+		return kerr_set(e, "open", "%s", strerror(errno));
+	src->read = bundle_file_read;
+	src->want = bundle_file_want;
+	src->ctx = bf;
+	return 0;
+}
+
+static ssize_t
+stdin_read(void *ctx, void *buf, size_t len, struct kerr *e)
+{
+	ssize_t n;
+
+	do
+		n = read(STDIN_FILENO, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? kerr_set(e, "read", "stdin: %s", strerror(errno)) : n;
+}
+
+static int
+run(const struct install_opts *o, int slot, struct kerr *e, struct img_meta *m,
+    int *touched)
 {
 	static struct bundle_work w;
 	static struct keyset ks;
+	static struct fetch f;
+	static struct bundle_file bf;
+	struct bundle_src src = {stdin_read, NULL, NULL, -1};
 	struct bundle_policy pol = {
 	    .ks = &ks,
 	    .board = o->board,
@@ -147,8 +226,35 @@ run(const struct install_opts *o, int in, int slot, struct kerr *e,
 		return -2;
 	if (o->quiet || !isatty(STDERR_FILENO))
 		hooks.progress = NULL;
-	rc = bundle_install(bundle_read_fd, &in, slot, &pol, &hooks, &w, m, e);
+	f.quiet = o->quiet;
+	if (o->from) {
+		src.from = open(o->from, O_RDONLY | O_CLOEXEC);
+		if (src.from < 0)
+			return kerr_set(e, "from", "%s: %s", o->from,
+					strerror(errno));
+	}
+	if (open_src(o, &src, &f, &bf, e) < 0)
+		return -1;
+	rc = bundle_install_src(&src, slot, &pol, &hooks, &w, m, e);
 	*touched = w.touched;
+	if (rc == 0 && o->verbose)
+		fprintf(stderr,
+			"keel: install: format %u%s: %llu bundle bytes read "
+			"(%llu received), %llu data blocks: %llu decoded, "
+			"%llu copied, %llu kept in place\n",
+			w.stats.format, w.stats.delta ? ", delta" : "",
+			(unsigned long long)w.stats.read,
+			(unsigned long long)(is_url(o->bundle) ? fetch_rx(&f)
+							       : w.stats.read),
+			(unsigned long long)m->h.data_blocks,
+			(unsigned long long)w.stats.fetched,
+			(unsigned long long)w.stats.copied,
+			(unsigned long long)w.stats.kept);
+	fetch_close(&f);
+	if (bf.fd > 0)
+		close(bf.fd);
+	if (src.from >= 0)
+		close(src.from);
 	return rc;
 }
 
@@ -158,20 +264,19 @@ cmd_install(int argc, char **argv)
 	struct install_opts o;
 	struct kerr e = {0};
 	struct img_meta m;
-	int in, slot, created, touched = 0, rc;
+	int slot, created, touched = 0, rc;
 
 	if ((rc = parse(argc, argv, &o)))
 		return rc < 0 ? 0 : rc;
-	in = strcmp(o.bundle, "-") ? open(o.bundle, O_RDONLY | O_CLOEXEC)
-				   : STDIN_FILENO;
-	if (in < 0)
+	if (!is_url(o.bundle) && strcmp(o.bundle, "-") &&
+	    access(o.bundle, R_OK) < 0)
 		return keel_errf("install", o.bundle, "open: %s",
 				 strerror(errno));
 	slot = open_slot(o.slot, &created);
 	if (slot < 0)
 		return keel_errf("install", o.slot, "open: %s",
 				 strerror(errno));
-	rc = run(&o, in, slot, &e, &m, &touched);
+	rc = run(&o, slot, &e, &m, &touched);
 	close(slot);
 	if (rc < 0 && created && !touched)
 		unlink(o.slot);

@@ -19,6 +19,7 @@ int cmd_factory_reset(int argc, char **argv);
 int cmd_update(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_notify(int argc, char **argv);
+int cmd_update_agent(int argc, char **argv);
 int cmd_net(int argc, char **argv);
 
 #endif

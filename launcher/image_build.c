@@ -31,11 +31,13 @@ static const char usage[] =
     "  (/proc /sys /dev /run /tmp /etc /var/lib) are added when missing.\n"
     "  Filesystem: lz4-compressed erofs (default) or squashfs. The salt is\n"
     "  random unless given; with --salt and SOURCE_DATE_EPOCH the image is\n"
-    "  reproducible. --arch names the CPU the image's binaries are for\n"
-    "  (default $KEEL_ARCH, else x86_64); keel-init boots only images for\n"
-    "  its own, and the config's syscall names are that CPU's. The\n"
-    "  build time signed in the header is SOURCE_DATE_EPOCH, or now: a\n"
-    "  device's clock never starts before it.\n";
+    "  reproducible, and with SOURCE_DATE_EPOCH alone its filesystem is (a\n"
+    "  delta update between two such builds of one tree reads no data\n"
+    "  block: docs/UPDATE.md §4). --arch names the CPU the image's\n"
+    "  binaries are for (default $KEEL_ARCH, else x86_64); keel-init boots\n"
+    "  only images for its own, and the config's syscall names are that\n"
+    "  CPU's. The build time signed in the header is SOURCE_DATE_EPOCH,\n"
+    "  or now: a device's clock never starts before it.\n";
 
 struct build {
 	const char *src, *out, *config;
@@ -233,8 +235,23 @@ mkfs(struct build *b, const char *root)
 	char *argv[24];
 	int n = 0;
 
-	/* A filesystem UUID derived from the salt: random or reproducible. */
-	sha256(b->h.salt, b->h.salt_len, u);
+	/*
+	 * The filesystem UUID: from SOURCE_DATE_EPOCH and the board when
+	 * the build is reproducible (so that a rebuild of the same tree with
+	 * a fresh salt differs in no data block: a delta of nothing), else
+	 * from the salt (random, or reproducible with --salt).
+	 */
+	if (sde && *sde) {
+		struct sha256 c;
+
+		sha256_init(&c);
+		sha256_update(&c, "keel-fs-uuid", 13);
+		sha256_update(&c, sde, strlen(sde) + 1);
+		sha256_update(&c, b->h.board, strlen(b->h.board));
+		sha256_final(&c, u);
+	} else {
+		sha256(b->h.salt, b->h.salt_len, u);
+	}
 	snprintf(uuid, sizeof(uuid),
 		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
 		 "%02x%02x%02x%02x%02x%02x",

@@ -23,6 +23,8 @@ static const struct keel_cmd cmds[] = {
      "wipe /etc changes and /var/lib on next boot"},
     {"logs", cmd_logs, "the device's log: keel-init, the app, the kernel"},
     {"notify", cmd_notify, "send READY=1 etc. to $NOTIFY_SOCKET"},
+    {"update-agent", cmd_update_agent,
+     "poll for updates and install them (keel-init runs it)"},
     {"net", cmd_net, "the device's network agent (keel-init runs it)"},
 };
 

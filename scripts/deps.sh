@@ -12,7 +12,7 @@ build_pkgs="musl-tools dpkg-dev make gcc xz-utils"
 test_pkgs="erofs-utils squashfs-tools cryptsetup-bin openssl clang
 	libclang-rt-14-dev e2fsprogs kmod cpio qemu-system-x86 umoci
 	util-linux tar gdisk fdisk lz4 clang-format python3 binutils
-	busybox-static qemu-system-arm swtpm"
+	busybox-static qemu-system-arm swtpm nginx-light curl mmdebstrap time"
 bench_pkgs="hyperfine bubblewrap crun rauc dbus-daemon"
 cross_pkgs="gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-user-static"
 kernel_pkgs="flex bison bc libelf-dev"

@@ -59,6 +59,7 @@ struct json {
 	} stack[JSON_MAX_DEPTH];
 	uint32_t nobj;
 	uint32_t nkeys;
+	uint32_t mask; /* slots in use - 1: sized to the input (json_init) */
 	struct json_key_slot keys[JSON_HASH_SLOTS];
 };
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // config.json → struct oci_config: the walk, the process section, defaults.
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -360,13 +361,31 @@ static const struct oci_field top_fields[] = {
     {NULL, NULL},
 };
 
+/*
+ * Every field but the two large tables, which are read only below nrules
+ * and pool_used: clearing them too would write ~40 KiB, and on a caller's
+ * fresh (static) struct each page first written is a page fault, paid on
+ * every start of `keel run`.
+ */
+#define OCI_OFF(f) offsetof(struct oci_config, f)
+_Static_assert(OCI_OFF(rules) < OCI_OFF(nrules) &&
+		   OCI_OFF(nrules) < OCI_OFF(keel) &&
+		   OCI_OFF(keel) < OCI_OFF(pool) &&
+		   OCI_OFF(pool) < OCI_OFF(pool_used) &&
+		   OCI_OFF(pool_used) + sizeof(size_t) ==
+		       sizeof(struct oci_config),
+	       "set_defaults: rules, nrules, keel, pool, pool_used come last");
+
 static void
 set_defaults(struct oci_config *c)
 {
-	memset(c, 0, sizeof(*c));
+	memset(c, 0, offsetof(struct oci_config, rules));
+	c->nrules = 0;
+	memset(&c->keel, 0, sizeof(c->keel));
 	c->abi = syscall_abi_native();
 	c->cwd = c->pool; /* "/" */
 	c->pool[0] = '/';
+	c->pool[1] = 0;
 	c->pool_used = 2;
 	c->umask = -1;
 	c->no_new_privs = 1;
@@ -468,6 +487,22 @@ oci_parse(const char *json, size_t len, struct oci_config *c, struct kerr *e)
 	return oci_parse_flags(json, len, c, 0, e);
 }
 
+/* Copies n bytes of s and a NUL into c's pool; NULL if it is full. */
+static char *
+pool_put(struct oci_config *c, const char *s, size_t n)
+{
+	char *p = c->pool + c->pool_used;
+
+	if (n + 1 > sizeof(c->pool) - c->pool_used)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = 0;
+	c->pool_used += n + 1;
+	return p;
+}
+
+/* No struct oci_ctx here (its JSON state is ~33 KiB of stack to clear):
+ * the strings are constants that always fit the empty pool. */
 void
 oci_default(struct oci_config *c)
 {
@@ -483,33 +518,30 @@ oci_default(struct oci_config *c)
 	static const char path_env[] =
 	    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
 	    "/sbin:/bin";
-	struct oci_ctx x = {.c = c};
 
 	set_defaults(c);
 	c->ns_flags |= OCI_NS_NET;
 	c->keel.restart = OCI_RESTART_NO;
-	c->env[0] = oci_pool_dup(&x, path_env, sizeof(path_env) - 1);
+	c->env[0] = pool_put(c, path_env, sizeof(path_env) - 1);
 	c->nenv = 1;
 	for (size_t i = 0; i < sizeof(masked) / sizeof(masked[0]); i++)
 		c->masked[c->nmasked++] =
-		    oci_pool_dup(&x, masked[i], strlen(masked[i]));
+		    pool_put(c, masked[i], strlen(masked[i]));
 	for (size_t i = 0; i < sizeof(ro) / sizeof(ro[0]); i++)
-		c->readonly[c->nreadonly++] =
-		    oci_pool_dup(&x, ro[i], strlen(ro[i]));
+		c->readonly[c->nreadonly++] = pool_put(c, ro[i], strlen(ro[i]));
 }
 
 int
 oci_set_args(struct oci_config *c, int argc, char *const *argv, struct kerr *e)
 {
-	struct oci_ctx x = {.c = c, .e = e};
-
 	if (argc < 1 || argc > OCI_MAX_ARGS)
 		return kerr_set(e, "config", "args: 1 to %d arguments",
 				OCI_MAX_ARGS);
 	for (int i = 0; i < argc; i++) {
-		c->args[i] = oci_pool_dup(&x, argv[i], strlen(argv[i]));
+		c->args[i] = pool_put(c, argv[i], strlen(argv[i]));
 		if (!c->args[i])
-			return -1;
+			return kerr_set(e, "config", "strings exceed %d bytes",
+					OCI_POOL_SIZE);
 	}
 	c->args[argc] = NULL;
 	c->nargs = argc;

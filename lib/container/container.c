@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "compat/linux_capability.h"
+#include "lib/container/caps.h"
 #include "lib/container/container_priv.h"
 #include "lib/container/devcg.h"
 
@@ -69,6 +72,15 @@ ctr_loopback_up(struct kerr *e)
 	return rc;
 }
 
+/* Whether every write end of the pipe fd reads from is closed. */
+static int
+ctr_hung_up(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = 0};
+
+	return poll(&p, 1, 0) != 0;
+}
+
 /* close_range over [first, last], skipping the fds in keep (sorted). */
 static int
 ctr_close_from(unsigned first, const int *keep, int nkeep)
@@ -111,6 +123,27 @@ ctr_own_fds(const struct ctr_spec *s, int *errfd)
 	return ctr_close_from(3, &keep, 1);
 }
 
+/*
+ * Before the app's fork: no supplementary group (keel's caller's stay
+ * out of the container: the app sets its own, and with none the
+ * capability to do so can go), then the capability sets cut to the
+ * app's needs, CAP_KILL for the reaper and CAP_SETPCAP while the app's
+ * bounding set is left for the reaper to drop.
+ */
+static int
+ctr_reaper_narrow(const struct oci_config *cfg, struct kerr *e)
+{
+	uint64_t keep = caps_needed(cfg) | (1ULL << KEEL_CAP_KILL);
+
+	if (syscall(SYS_setgroups, 0, NULL) && errno != EPERM)
+		return kerr_set(e, "user", "setgroups: %s", strerror(errno));
+	if (cfg->cap_bounding)
+		keep |= 1ULL << 8; /* CAP_SETPCAP */
+	if (caps_narrow(keep))
+		return kerr_set(e, "caps", "reaper: %s", strerror(errno));
+	return 0;
+}
+
 /* The first process of the new namespaces: pid 1 of the container. */
 static __attribute__((noreturn)) void
 ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
@@ -121,13 +154,14 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 	pid_t app;
 	char b;
 
-	/* Die with keel. The read closes the race: if keel died before
-	 * the prctl, its end of the pipe is closed and read returns 0. */
+	/* Die with keel. The pipe closes the race: keel holds its end open
+	 * until the app runs, so if keel died before the prctl the read
+	 * returns 0 (no "go") or the poll sees the pipe hung up. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* Nothing in the container may read this process (its memory, its
 	 * /proc/1/fd, root, cwd); the app's execve makes it dumpable. */
 	prctl(PR_SET_DUMPABLE, 0);
-	if (read(syncfd, &b, 1) != 1)
+	if (read(syncfd, &b, 1) != 1 || ctr_hung_up(syncfd))
 		_exit(CTR_EXIT_SETUP);
 	close(syncfd);
 	/* Before anything the container could see, or that looks at fds
@@ -175,10 +209,26 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 		kerr_set(&e, "domainname", "%s", strerror(errno));
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	}
+	/* The app's bounding set, here once for the app and the reaper (it
+	 * drops the rest): nothing from here to the app's execve needs a
+	 * capability outside it (a bounding set bounds only what execve and
+	 * capset may grant, not what this process holds). */
+	if (caps_bounding(cfg->cap_bounding, &e))
+		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	if (cfg->keel.pid1) {
 		ctr_exec_app(s, c, &e);
 		ctr_fail(errfd, &e, c->exit_code);
 	}
+	/*
+	 * This process is the container's pid 1 for the app's whole life
+	 * and the app sees it from its first instruction (/proc/1), while
+	 * the reaper's own steps (ctr_reaper) run only once vfork returns:
+	 * its name, and capabilities cut to what the app's own steps need
+	 * (none, for an app that is root with none), come before the fork.
+	 */
+	prctl(PR_SET_NAME, "keel-reaper");
+	if (ctr_reaper_narrow(cfg, &e))
+		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	/*
 	 * vfork: the app shares this process's memory until its execve, so
 	 * no page table is copied for it and none torn down at the exec
@@ -197,8 +247,7 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 		ctr_exec_app(s, c, &e);
 		ctr_fail(errfd, &e, c->exit_code);
 	}
-	prctl(PR_SET_NAME, "keel-reaper");
-	ctr_reaper(app, &c->fwd);
+	ctr_reaper(app, &c->fwd, cfg->cap_bounding);
 }
 
 static int
@@ -279,6 +328,15 @@ ctr_devices(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 	return 0;
 }
 
+static void
+ctr_close4(const int a[2], const int b[2])
+{
+	close(a[0]);
+	close(a[1]);
+	close(b[0]);
+	close(b[1]);
+}
+
 /* The signals ctr_wait forwards, and CHLD, blocked in the caller. */
 static void
 ctr_block_signals(const struct ctr_spec *s, struct ctr *c)
@@ -302,7 +360,7 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 {
 	const struct oci_config *cfg = s->cfg;
 	unsigned long flags = cfg->ns_flags | OCI_NS_ALWAYS;
-	int syncp[2], errp[2], st;
+	int syncp[2], errp[2], st, early_go;
 	struct ctr_msg m;
 	ssize_t n;
 	pid_t pid;
@@ -324,6 +382,15 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 	/* A cgroup namespace is made once the child sits in its cgroup. */
 	if (s->cg)
 		flags &= ~(unsigned long)OCI_NS_CGROUP;
+	/* Nothing for keel to do between clone and "go" (ctr_parent_setup):
+	 * the go is in the pipe before the child looks, which then never
+	 * sleeps on it (a wake-up less on every start). */
+	early_go = !(cfg->ns_flags & OCI_NS_USER) && !s->cg;
+	if (early_go && write(syncp[1], "g", 1) != 1) {
+		kerr_set(e, "sync", "%s", strerror(errno));
+		ctr_close4(syncp, errp);
+		return -1;
+	}
 	/* Fork semantics (no CLONE_VM): the child owns a copy of *s, *c. */
 	pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
 	if (pid == 0) {
@@ -345,7 +412,7 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 		waitpid(pid, &st, 0);
 		return -1;
 	}
-	if (write(syncp[1], "g", 1) != 1) {
+	if (!early_go && write(syncp[1], "g", 1) != 1) {
 		kerr_set(e, "sync", "%s", strerror(errno));
 		close(syncp[1]);
 		close(errp[0]);
@@ -353,12 +420,12 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 		waitpid(pid, &st, 0);
 		return -1;
 	}
-	close(syncp[1]);
 	/* EOF: the app exec'd (its copy was close-on-exec). */
 	do
 		n = read(errp[0], &m, sizeof(m));
 	while (n < 0 && errno == EINTR);
 	close(errp[0]);
+	close(syncp[1]); /* open until here: the child's check of keel */
 	c->pid = pid;
 	if (n != (ssize_t)sizeof(m))
 		return 0;

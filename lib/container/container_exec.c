@@ -108,7 +108,8 @@ ctr_exec_app(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 	if (ctr_limits(cfg, e))
 		return -1;
 	umask(cfg->umask >= 0 ? (mode_t)cfg->umask : c->umask);
-	if (caps_apply(cfg, e))
+	/* the bounding set is cfg's already (ctr_child, before the fork) */
+	if (caps_switch(cfg, e))
 		return -1;
 	if (chdir(cfg->cwd ? cfg->cwd : "/"))
 		return kerr_set(e, "cwd", "%s: %s", cfg->cwd, strerror(errno));

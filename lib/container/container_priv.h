@@ -49,9 +49,12 @@ int ctr_mount_paths(const struct ctr_spec *s, int root, struct kerr *e);
 /* Creates the minimal /dev in the tmpfs dev (an fd; mounted already). */
 int ctr_make_dev(int dev, const struct oci_config *cfg, int userns,
 		 struct kerr *e);
-/* Identity, limits, capabilities, seccomp, exec; returns only on error. */
+/* Identity, limits, capabilities, seccomp, exec; returns only on error.
+ * The caller's bounding set MUST be s->cfg->cap_bounding already. */
 int ctr_exec_app(const struct ctr_spec *s, struct ctr *c, struct kerr *e);
-/* The pid 1 of the container: forwards signals, reaps, exits. */
-__attribute__((noreturn)) void ctr_reaper(pid_t app, const sigset_t *fwd);
+/* The pid 1 of the container: forwards signals, reaps, exits. bset: the
+ * capabilities still in its bounding set (the app's), dropped there. */
+__attribute__((noreturn)) void ctr_reaper(pid_t app, const sigset_t *fwd,
+					  uint64_t bset);
 
 #endif

@@ -14,18 +14,20 @@
 /*
  * The reaper needs one right: to signal the app, whose uid may differ.
  * Every other capability goes, from every set, the bounding set first
- * (that needs CAP_SETPCAP, which capset then drops). Best effort: what
- * cannot be dropped changes nothing the reaper does.
+ * (that needs CAP_SETPCAP, which capset then drops). The bounding set
+ * holds only the app's (bset) by now: ctr_child dropped the rest before
+ * the fork, once for both processes. Best effort: what cannot be dropped
+ * changes nothing the reaper does.
  */
 static void
-ctr_reaper_caps(void)
+ctr_reaper_caps(uint64_t bset)
 {
 	struct keel_cap_header hdr = {KEEL_CAP_VERSION_3, 0};
 	struct keel_cap_data data[2] = {
 	    {1u << KEEL_CAP_KILL, 1u << KEEL_CAP_KILL, 0}, {0, 0, 0}};
 
 	for (int cap = 0; cap < 64; cap++)
-		if (cap != KEEL_CAP_KILL &&
+		if (cap != KEEL_CAP_KILL && (bset & (1ULL << cap)) &&
 		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno == EINVAL)
 			break;
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
@@ -48,7 +50,7 @@ ctr_status_code(int status)
  * (the container is a session of its own: no terminal signals it).
  */
 void
-ctr_reaper(pid_t app, const sigset_t *fwd)
+ctr_reaper(pid_t app, const sigset_t *fwd, uint64_t bset)
 {
 	sigset_t set = *fwd;
 	pid_t p;
@@ -58,7 +60,7 @@ ctr_reaper(pid_t app, const sigset_t *fwd)
 	 * pipe) stays in the container's pid 1; it is not dumpable either
 	 * (set in the child before the fork), so /proc/1 shows nothing */
 	syscall(SYS_close_range, 0U, ~0U, 0U);
-	ctr_reaper_caps();
+	ctr_reaper_caps(bset);
 	sigaddset(&set, SIGCHLD);
 	for (;;) {
 		sig = sigwaitinfo(&set, NULL);

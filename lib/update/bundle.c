@@ -12,58 +12,6 @@
 
 #include "lib/update/bundle_priv.h"
 
-/* --- the input: a buffer over the caller's read function ------------- */
-
-/* Refills the input buffer after keeping the unread bytes. 0 or -1. */
-static int
-in_fill(struct bundle_work *w, struct kerr *e)
-{
-	ssize_t n;
-
-	if (w->in_pos) {
-		memmove(w->in, w->in + w->in_pos, w->in_len - w->in_pos);
-		w->in_len -= w->in_pos;
-		w->in_pos = 0;
-	}
-	if (w->in_eof || w->in_len == BUNDLE_IN_SIZE)
-		return 0;
-	do
-		n = w->read(w->read_ctx, w->in + w->in_len,
-			    BUNDLE_IN_SIZE - w->in_len);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return kerr_set(e, "read", "reading the bundle: %s",
-				strerror(errno));
-	if (n == 0)
-		w->in_eof = 1;
-	w->in_len += (size_t)n;
-	return 0;
-}
-
-/* At least n (<= BUNDLE_IN_SIZE) bytes buffered; fewer only at the end. */
-static int
-in_need(struct bundle_work *w, size_t n, struct kerr *e)
-{
-	while (w->in_len - w->in_pos < n && !w->in_eof)
-		if (in_fill(w, e) < 0)
-			return -1;
-	return 0;
-}
-
-/* Copies exactly n bytes out of the stream; what names them if cut short. */
-static int
-in_take(struct bundle_work *w, void *dst, size_t n, const char *what,
-	struct kerr *e)
-{
-	if (in_need(w, n, e) < 0)
-		return -1;
-	if (w->in_len - w->in_pos < n)
-		return kerr_set(e, "truncated", "bundle ends inside %s", what);
-	memcpy(dst, w->in + w->in_pos, n);
-	w->in_pos += n;
-	return 0;
-}
-
 /* --- writes to the slot ------------------------------------------------ */
 
 static int
@@ -73,14 +21,6 @@ slot_sync(int fd, struct kerr *e)
 	if (fsync(fd) < 0 && errno != EINVAL)
 		return kerr_set(e, "write", "fsync: %s", strerror(errno));
 	return 0;
-}
-
-static void
-progress(struct bundle_work *w, const struct bundle_hooks *h, uint64_t n)
-{
-	w->done += n;
-	if (h && h->progress)
-		h->progress(h->ctx, w->done, w->total);
 }
 
 /*
@@ -125,7 +65,7 @@ tree_put(struct bundle_work *w, int fd, const struct bundle_hooks *hooks,
 {
 	if (n && bundle_pwrite(fd, w->buf[0], n * VERITY_BLOCK, off, e) < 0)
 		return -1;
-	progress(w, hooks, n * VERITY_BLOCK);
+	bundle_progress(w, hooks, n * VERITY_BLOCK);
 	return 0;
 }
 
@@ -149,7 +89,8 @@ copy_tree(struct bundle_work *w, int fd, const struct bundle_hooks *hooks,
 		for (uint64_t j = 0; j < t->g.level_blocks[L]; j++) {
 			uint8_t *blk = w->buf[0] + (j - j0) * VERITY_BLOCK;
 
-			if (in_take(w, blk, VERITY_BLOCK, "the hash tree", e))
+			if (bundle_in_take(w, blk, VERITY_BLOCK,
+					   "the hash tree", e))
 				return -1;
 			if (bundle_tree_check_node(t, L, j, blk, e) != 1)
 				return -1;
@@ -167,79 +108,8 @@ copy_tree(struct bundle_work *w, int fd, const struct bundle_hooks *hooks,
 	return 0;
 }
 
-/* --- jobs on the worker threads ---------------------------------------- */
-
-/*
- * Retires the oldest job out: a written chunk counts as progress. -1 if
- * it, or one before it, failed; the first failure in stream order is
- * kept in w->pool.err.
- */
-static int
-retire(struct bundle_work *w, const struct bundle_hooks *hooks)
-{
-	struct bundle_job *j = bundle_pool_retire(w);
-
-	if (j->rc < 0 && !w->pool.failed) {
-		w->pool.failed = 1;
-		w->pool.err = j->e;
-	}
-	if (w->pool.failed)
-		return -1;
-	if (j->op == BUNDLE_JOB_WRITE)
-		progress(w, hooks, j->n * VERITY_BLOCK);
-	return 0;
-}
-
-/* The next job to fill, after retiring the oldest if all are out. */
-static struct bundle_job *
-next_job(struct bundle_work *w, const struct bundle_hooks *hooks)
-{
-	struct bundle_job *j = bundle_pool_next(w);
-
-	if (!j && retire(w, hooks) == 0)
-		j = bundle_pool_next(w);
-	return j;
-}
-
-/*
- * Retires every job still out, and returns r, or -1 with the failure of
- * a job: that comes first in the stream, before whatever the caller's
- * thread was doing when it stopped.
- */
-static int
-drain(struct bundle_work *w, const struct bundle_hooks *hooks, int r,
-      struct kerr *e)
-{
-	while (bundle_pool_out(w))
-		retire(w, hooks);
-	if (!w->pool.failed)
-		return r;
-	if (e)
-		*e = w->pool.err;
-	return -1;
-}
-
 /* --- the data: one lz4 frame ------------------------------------------ */
 
-/* The lz4 decoder's memory: a bump allocator over the work arena. */
-static void *
-arena_alloc(void *opaque, size_t size)
-{
-	struct bundle_work *w = opaque;
-	size_t at = (w->arena_used + 15) & ~(size_t)15;
-
-	if (size > BUNDLE_ARENA_SIZE || at > BUNDLE_ARENA_SIZE - size)
-		return NULL;
-	w->arena_used = at + size;
-	return w->arena + at;
-}
-
-static void
-arena_free(void *opaque, void *p)
-{
-}
-
-/* The frame header, read before the decoder sizes anything by it. */
 static int
 frame_header(struct bundle_work *w, LZ4F_dctx *d, uint64_t bytes,
 	     struct kerr *e)
@@ -247,7 +117,7 @@ frame_header(struct bundle_work *w, LZ4F_dctx *d, uint64_t bytes,
 	LZ4F_frameInfo_t fi;
 	size_t hs;
 
-	if (in_need(w, LZ4F_HEADER_SIZE_MAX, e) < 0)
+	if (bundle_in_need(w, LZ4F_HEADER_SIZE_MAX, e) < 0)
 		return -1;
 	hs = LZ4F_headerSize(w->in + w->in_pos, w->in_len - w->in_pos);
 	if (LZ4F_isError(hs) || hs > w->in_len - w->in_pos)
@@ -279,7 +149,7 @@ inflate_some(struct bundle_work *w, LZ4F_dctx *d, uint8_t *out, size_t *fill,
 	while (*fill < BUNDLE_CHUNK) {
 		size_t src, dst = BUNDLE_CHUNK - *fill, r;
 
-		if (w->in_pos == w->in_len && in_fill(w, e) < 0)
+		if (w->in_pos == w->in_len && bundle_in_fill(w, e) < 0)
 			return -1;
 		src = w->in_len - w->in_pos;
 		if (!src)
@@ -315,7 +185,7 @@ copy_data(struct bundle_work *w, const struct img_header *h,
 	if (frame_header(w, d, bytes, e) < 0)
 		return -1;
 	while (!end) {
-		struct bundle_job *j = next_job(w, hooks);
+		struct bundle_job *j = bundle_next_job(w, hooks);
 		size_t fill = 0;
 
 		if (!j)
@@ -344,7 +214,7 @@ copy_data(struct bundle_work *w, const struct img_header *h,
 		at += fill;
 	}
 	/* Nothing may follow the frame. */
-	if (in_need(w, 1, e) < 0)
+	if (bundle_in_need(w, 1, e) < 0)
 		return -1;
 	if (w->in_len != w->in_pos)
 		return kerr_set(e, "trailer", "bytes after the lz4 frame");
@@ -355,7 +225,7 @@ static int
 stream_data(struct bundle_work *w, int fd, const struct img_header *h,
 	    const struct bundle_hooks *hooks, struct kerr *e)
 {
-	LZ4F_CustomMem mem = {arena_alloc, NULL, arena_free, w};
+	LZ4F_CustomMem mem = {bundle_arena_alloc, NULL, bundle_arena_free, w};
 	LZ4F_dctx *d;
 	int r;
 
@@ -364,7 +234,7 @@ stream_data(struct bundle_work *w, int fd, const struct img_header *h,
 	if (!d)
 		return kerr_set(e, "lz4", "no decoder context");
 	bundle_pool_phase(w, fd, &w->tree.salted);
-	r = drain(w, hooks, copy_data(w, h, hooks, d, e), e);
+	r = bundle_drain(w, hooks, copy_data(w, h, hooks, d, e), e);
 	LZ4F_freeDecompressionContext(d);
 	return r;
 }
@@ -378,7 +248,7 @@ read_chunks(struct bundle_work *w, struct kerr *e)
 	uint64_t blocks = w->tree.g.data_blocks;
 
 	for (uint64_t i = 0; i < blocks; i += BUNDLE_CHUNK_BLOCKS) {
-		struct bundle_job *j = next_job(w, NULL);
+		struct bundle_job *j = bundle_next_job(w, NULL);
 
 		if (!j)
 			return -1;
@@ -414,7 +284,7 @@ read_back(struct bundle_work *w, int fd, const struct img_header *h,
 	if (bundle_tree_init(&w->tree, fd, h, e) < 0)
 		return -1;
 	bundle_pool_phase(w, fd, &w->tree.salted);
-	if (drain(w, NULL, read_chunks(w, &te), &te) == 0)
+	if (bundle_drain(w, NULL, read_chunks(w, &te), &te) == 0)
 		return 0;
 	/* A read that failed says so; anything else is a changed block. */
 	if (te.check && !strcmp(te.check, "read-back")) {
@@ -458,7 +328,7 @@ read_meta(struct bundle_work *w, int fd, const struct bundle_policy *pol,
 	uint8_t *blk = w->buf[0];
 	struct stat st;
 
-	if (in_take(w, blk, IMG_META_SIZE, "the metadata block", e) < 0)
+	if (bundle_in_take(w, blk, IMG_META_SIZE, "the metadata block", e) < 0)
 		return -1;
 	if (img_meta_decode(blk, m, e) < 0)
 		return -1;
@@ -477,17 +347,87 @@ read_meta(struct bundle_work *w, int fd, const struct bundle_policy *pol,
 	return bundle_check_meta(m, pol, *size, e) == 1 ? 0 : -1;
 }
 
+static int
+one_range(struct bundle_ranges *r, uint64_t *off, uint64_t *len, struct kerr *e)
+{
+	if (r->given)
+		return 0;
+	r->given = 1;
+	*off = r->off;
+	*len = r->len;
+	return 1;
+}
+
+/* Asks for [off, off + len) next (len UINT64_MAX: to the end). */
+static int
+want(struct bundle_work *w, uint64_t off, uint64_t len, struct kerr *e)
+{
+	memset(&w->ranges, 0, sizeof(w->ranges));
+	w->ranges.next = one_range;
+	w->ranges.off = off;
+	w->ranges.len = len;
+	return bundle_want(w, e);
+}
+
+/*
+ * Block 1 of the bundle: a format-2 header block (decoded and checked
+ * here, before anything is written), or the tree's top block of a
+ * format-1 bundle, left in the input.
+ */
+static int
+read_format(struct bundle_work *w, const struct img_meta *m, struct kerr *e)
+{
+	uint8_t *blk = w->buf[0];
+
+	w->stats.format = BUNDLE_FORMAT_1;
+	if (want(w, IMG_META_SIZE, BUNDLE_HDR_SIZE, e) < 0 ||
+	    bundle_in_need(w, 8, e) < 0)
+		return -1;
+	if (w->in_len - w->in_pos < 8 ||
+	    memcmp(w->in + w->in_pos, BUNDLE_HDR_MAGIC, 8))
+		return 0;
+	if (bundle_in_take(w, blk, BUNDLE_HDR_SIZE, "the header block", e) ||
+	    bundle_hdr_decode(blk, m, &w->bh, e) < 0)
+		return -1;
+	w->stats.format = BUNDLE_FORMAT_2;
+	return 0;
+}
+
 /* Steps 3 to 5: the tree, the data, the read-back. 0 or -1. */
 static int
 write_slot(struct bundle_work *w, int fd, const struct img_header *h,
 	   const struct bundle_hooks *hooks, struct kerr *e)
 {
+	int v2 = w->stats.format == BUNDLE_FORMAT_2;
+	uint64_t at = IMG_META_SIZE + BUNDLE_HDR_SIZE, len = UINT64_MAX;
+
+	/* Block 1 is read (format 2) or in the input (format 1's tree). A
+	 * delta reads the bundle up to its first lz4 block, then ranges. */
+	if (v2 && w->src.want && w->src.from >= 0)
+		len = w->bh.frame_offset + w->bh.frame_header_size - at;
+	if (want(w, at, len, e) < 0)
+		return -1;
 	if (bundle_tree_init(&w->tree, fd, h, e) < 0 ||
 	    copy_tree(w, fd, hooks, e) < 0)
 		return -1;
-	if (stream_data(w, fd, h, hooks, e) < 0)
+	if (v2 ? bundle_v2_data(w, fd, h, hooks, e) < 0
+	       : stream_data(w, fd, h, hooks, e) < 0)
 		return -1;
 	return read_back(w, fd, h, e);
+}
+
+/* The delta source must not be the slot itself. */
+static int
+other_file(int fd, int from, struct kerr *e)
+{
+	struct stat a, b;
+
+	if (from < 0 || fstat(fd, &a) < 0 || fstat(from, &b) < 0)
+		return 0;
+	if (a.st_dev == b.st_dev && a.st_ino == b.st_ino &&
+	    a.st_rdev == b.st_rdev)
+		return kerr_set(e, "delta", "the source is the slot written");
+	return 0;
 }
 
 static int
@@ -495,9 +435,13 @@ install(struct bundle_work *w, int fd, const struct bundle_policy *pol,
 	const struct bundle_hooks *hooks, struct img_meta *m, struct kerr *e)
 {
 	uint64_t size;
-	int flags, r, grow = read_meta(w, fd, pol, m, &size, e);
+	int flags, r, grow;
 
-	if (grow < 0)
+	if (want(w, 0, IMG_META_SIZE, e) < 0)
+		return -1;
+	grow = read_meta(w, fd, pol, m, &size, e);
+	if (grow < 0 || read_format(w, m, e) < 0 ||
+	    other_file(fd, w->src.from, e) < 0)
 		return -1;
 	w->total = m->h.meta_offset + IMG_META_SIZE;
 	if (hooks && hooks->prepare && hooks->prepare(hooks->ctx, m, e) < 0)
@@ -518,7 +462,7 @@ install(struct bundle_work *w, int fd, const struct bundle_policy *pol,
 		return -1;
 	if (img_write_meta(fd, m, e) < 0)
 		return -1;
-	progress(w, hooks, IMG_META_SIZE);
+	bundle_progress(w, hooks, IMG_META_SIZE);
 	return 0;
 }
 
@@ -554,19 +498,102 @@ bundle_check_meta(const struct img_meta *m, const struct bundle_policy *pol,
 	return 1;
 }
 
+/* bundle_install's reader as a source: EINTR retried, errno named. */
+static ssize_t
+legacy_read(void *ctx, void *buf, size_t len, struct kerr *e)
+{
+	struct bundle_work *w = ctx;
+	ssize_t n;
+
+	do
+		n = w->read(w->read_ctx, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return kerr_set(e, "read", "reading the bundle: %s",
+				strerror(errno));
+	return n;
+}
+
+int
+bundle_install_src(const struct bundle_src *src, int fd,
+		   const struct bundle_policy *pol,
+		   const struct bundle_hooks *hooks, struct bundle_work *w,
+		   struct img_meta *m, struct kerr *e)
+{
+	w->in_pos = w->in_len = 0;
+	w->in_eof = 0;
+	w->touched = 0;
+	w->done = w->total = 0;
+	memset(&w->stats, 0, sizeof(w->stats));
+	if (!src || !src->read || !pol || !pol->ks)
+		return kerr_set(e, "bundle", "missing reader or key set");
+	w->src = *src;
+	return install(w, fd, pol, hooks, m, e);
+}
+
 int
 bundle_install(bundle_read_fn rd, void *rd_ctx, int fd,
 	       const struct bundle_policy *pol,
 	       const struct bundle_hooks *hooks, struct bundle_work *w,
 	       struct img_meta *m, struct kerr *e)
 {
-	w->in_pos = w->in_len = 0;
-	w->in_eof = 0;
+	struct bundle_src s = {legacy_read, NULL, w, -1};
+
 	w->read = rd;
 	w->read_ctx = rd_ctx;
-	w->touched = 0;
-	w->done = w->total = 0;
-	if (!rd || !pol || !pol->ks)
+	if (!rd)
 		return kerr_set(e, "bundle", "missing reader or key set");
-	return install(w, fd, pol, hooks, m, e);
+	return bundle_install_src(&s, fd, pol, hooks, w, m, e);
+}
+
+/* --- a file as a source of ranges ---------------------------------- */
+
+ssize_t
+bundle_file_read(void *ctx, void *buf, size_t len, struct kerr *e)
+{
+	struct bundle_file *f = ctx;
+	ssize_t n;
+
+	while (!f->done && f->pos == f->end) {
+		uint64_t off, l;
+		int r = f->r ? f->r->next(f->r, &off, &l, e) : 0;
+
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			f->done = 1;
+			break;
+		}
+		f->pos = off;
+		f->end =
+		    l == UINT64_MAX || off + l < off ? UINT64_MAX : off + l;
+	}
+	if (f->done)
+		return 0;
+	if (len > f->end - f->pos)
+		len = (size_t)(f->end - f->pos);
+	do
+		n = pread(f->fd, buf, len, (off_t)f->pos);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return kerr_set(e, "read", "reading the bundle: %s",
+				strerror(errno));
+	if (n == 0 && f->end != UINT64_MAX)
+		return kerr_set(e, "truncated", "the bundle ends at byte %llu",
+				(unsigned long long)f->pos);
+	if (n == 0)
+		f->done = 1;
+	f->pos += (uint64_t)n;
+	return n;
+}
+
+int
+bundle_file_want(void *ctx, struct bundle_ranges *r, struct kerr *e)
+{
+	struct bundle_file *f = ctx;
+
+	f->r = r;
+	f->pos = f->end = 0;
+	f->done = 0;
+	return 0;
 }

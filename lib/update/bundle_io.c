@@ -5,6 +5,38 @@
 
 #include "lib/update/bundle_priv.h"
 
+static int
+kept(const struct bundle_job *j, size_t k)
+{
+	return j->keep[k / 64] >> (k % 64) & 1;
+}
+
+/*
+ * A write job's runs of blocks not kept in place: each run is checked,
+ * and reaches the slot only after the check said 1. 0 or -1.
+ */
+static int
+write_runs(const struct bundle_pool *p, struct bundle_job *j)
+{
+	for (size_t a = 0, b; a < j->n; a = b) {
+		if (kept(j, a)) {
+			b = a + 1;
+			continue;
+		}
+		for (b = a + 1; b < j->n && !kept(j, b); b++)
+			;
+		if (bundle_check_run(
+			&p->salted, j->first + a, j->buf + a * VERITY_BLOCK,
+			b - a, (const uint8_t(*)[VERITY_DIGEST])j->want + a,
+			&j->e) != 1 ||
+		    bundle_pwrite(p->fd, j->buf + a * VERITY_BLOCK,
+				  (b - a) * VERITY_BLOCK,
+				  (j->first + a) * VERITY_BLOCK, &j->e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * One job, on whichever thread took it. fd and salted do not change
  * while a job is out, so they are read without the lock; the job itself
@@ -17,16 +49,15 @@ job_run(const struct bundle_pool *p, struct bundle_job *j)
 	uint64_t off = j->first * VERITY_BLOCK;
 
 	j->rc = -1;
-	if (j->op == BUNDLE_JOB_READ &&
-	    bundle_pread(p->fd, j->buf, len, off, &j->e) < 0)
+	if (j->op == BUNDLE_JOB_WRITE) {
+		j->rc = write_runs(p, j);
 		return;
-	/* A write job's buffer reaches the slot only after this says 1. */
+	}
+	if (bundle_pread(p->fd, j->buf, len, off, &j->e) < 0)
+		return;
 	if (bundle_check_run(&p->salted, j->first, j->buf, j->n,
 			     (const uint8_t(*)[VERITY_DIGEST])j->want,
 			     &j->e) != 1)
-		return;
-	if (j->op == BUNDLE_JOB_WRITE &&
-	    bundle_pwrite(p->fd, j->buf, len, off, &j->e) < 0)
 		return;
 	j->rc = 0;
 }
@@ -123,6 +154,7 @@ bundle_pool_next(struct bundle_work *w)
 	j = &w->job[w->pool.queued % BUNDLE_JOBS];
 	j->done = 0;
 	j->rc = 0;
+	memset(j->keep, 0, sizeof(j->keep));
 	j->e.check = NULL;
 	j->e.detail[0] = 0;
 	return j;

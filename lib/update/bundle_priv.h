@@ -76,4 +76,64 @@ int bundle_check_run(const struct sha256 *salted, uint64_t first,
 		     const uint8_t *buf, size_t n,
 		     const uint8_t want[][VERITY_DIGEST], struct kerr *e);
 
+/* --- format 2 (bundle_index.c, bundle_v2.c) and delta (delta.c) --- */
+
+/* The bytes in lz4 block k of an image of data_blocks. */
+uint32_t bundle_chunk_bytes(uint64_t data_blocks, uint64_t k);
+/* An index entry (a frame block's size word) is possible for block k. */
+int bundle_word_check(uint32_t word, uint64_t data_blocks, uint64_t k,
+		      struct kerr *e);
+/* The frame header's n bytes at p, decoded with d. 0 or -1. */
+struct LZ4F_dctx_s;
+int bundle_frame_check(struct LZ4F_dctx_s *d, const uint8_t *p, size_t n,
+		       const struct bundle_hdr *h, struct kerr *e);
+
+/* The input buffer (bundle.c): at least n bytes, or fewer at the end. */
+/* Refills the input buffer after keeping the unread bytes. 0 or -1. */
+int bundle_in_fill(struct bundle_work *w, struct kerr *e);
+int bundle_in_need(struct bundle_work *w, size_t n, struct kerr *e);
+/* n more bytes of the slot written: the caller's progress hook. */
+void bundle_progress(struct bundle_work *w, const struct bundle_hooks *h,
+		     uint64_t n);
+int bundle_in_take(struct bundle_work *w, void *dst, size_t n, const char *what,
+		   struct kerr *e);
+/* The lz4 decoder's allocator over the work arena (bundle.c). */
+void *bundle_arena_alloc(void *opaque, size_t size);
+void bundle_arena_free(void *opaque, void *p);
+/* Asks the source for the ranges in w->ranges (no-op for a stream). */
+int bundle_want(struct bundle_work *w, struct kerr *e);
+/* The pool's hand-outs with progress (bundle.c). */
+struct bundle_job *bundle_next_job(struct bundle_work *w,
+				   const struct bundle_hooks *hooks);
+int bundle_drain(struct bundle_work *w, const struct bundle_hooks *hooks, int r,
+		 struct kerr *e);
+
+/*
+ * A format-2 bundle after its tree: the index, the frame header, then
+ * the data, whole or by delta from `from` (>= 0) when the source serves
+ * ranges. Leaves the input at the bundle's end. 0 or -1.
+ */
+int bundle_v2_data(struct bundle_work *w, int fd, const struct img_header *h,
+		   const struct bundle_hooks *hooks, struct kerr *e);
+
+/* delta_plan.from values other than a block of `from` */
+#define DELTA_FETCH 0xffffffffu	   /* decoded from the bundle */
+#define DELTA_KEEP 0xfffffffeu	   /* found in place in the slot */
+#define DELTA_FROM_MAX 0xfff00000u /* blocks of `from` that can be named */
+
+/* Maps p's tables for an image of h (from[] only for a delta). */
+int delta_map(struct delta_plan *p, const struct img_header *h, int delta,
+	      struct kerr *e);
+void delta_unmap(struct delta_plan *p);
+/*
+ * Fills p->from and p->need: each data block found in place in the slot
+ * (fd) is kept, each found in `from` is copied, each lz4 block holding
+ * another is fetched. Reads the authenticated level 0 through w->tree,
+ * the slot and `from` whole; no job may be out. 0 or -1.
+ */
+int delta_plan(struct bundle_work *w, int fd, int from,
+	       const struct img_header *h, struct kerr *e);
+/* The bundle ranges the plan fetches, for w->ranges. */
+void delta_ranges(struct delta_plan *p, struct bundle_ranges *r);
+
 #endif

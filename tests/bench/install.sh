@@ -52,7 +52,11 @@ seq 1 2000000 >"$WORK/root/text"
 "$KEEL" bundle create "$WORK/img" -o "$WORK/b.kb" || die "bundle failed"
 val() { "$KEEL" image inspect "$WORK/img" | sed -n "s/^$1=//p"; }
 isize=$(val image_size)
-tail -c +$((4096 * (1 + $(val hash_blocks)) + 1)) "$WORK/b.kb" >"$WORK/data.lz4"
+# The lz4 frame alone (format 2: from the offset its header block gives).
+frame=$("$KEEL" bundle inspect "$WORK/b.kb" | sed -n 's/^index_offset=//p')
+frame=$((frame + 4 * $("$KEEL" bundle inspect "$WORK/b.kb" |
+	sed -n 's/^lz4_blocks=//p')))
+tail -c +$((frame + 1)) "$WORK/b.kb" >"$WORK/data.lz4"
 lz4 -t "$WORK/data.lz4" 2>/dev/null || die "the frame does not decode"
 
 slot=$BACK/keel-bench-slot.$$

@@ -7,6 +7,26 @@
 # run IMAGE` of a busybox-sized image against bwrap on its unpacked tree,
 # with no check); then `keel run` end to end on a 64 MiB image.
 #
+# What each peer gives (all: new mnt, pid, uts, ipc, net namespaces):
+#   keel    + cgroup ns; pivot_root into the read-only root (old root
+#           detached); proc with masked and read-only paths, sysfs ro,
+#           /dev (tmpfs, six nodes, devpts, shm, console), /run, /tmp,
+#           /etc (overlay on a tmpfs), /var/lib; lo up; a reaper as pid
+#           1; every capability dropped (bounding set too),
+#           no_new_privs, the default seccomp filter, a new session,
+#           every other descriptor closed
+#   bwrap   + cgroup ns; pivot_root into the read-only bind; proc (no
+#           masked path), /dev (tmpfs, host nodes bound), /run, /tmp; lo
+#           up; a reaper as pid 1; capabilities dropped, no_new_privs;
+#           no seccomp filter
+#   crun    the bundle's config below: + cgroup ns, its mounts, masked
+#           and read-only paths, no capabilities, no_new_privs; no
+#           seccomp filter, no cgroup (--cgroup-manager=disabled)
+#   unshare the namespaces and a new /proc; no root change, no
+#           capability drop, no filter
+#   floor   tests/bench/floor.c: the namespaces (+ cgroup) and exec,
+#           nothing else: what the kernel charges any launcher
+#
 # Usage (root): O=build-dir sh tests/bench/launch.sh [RUNS [VRUNS]]
 # keel's side uses `keel run --unverified-root-dir`, the developer option
 # that skips verification, so that every tool starts from the same
@@ -36,8 +56,12 @@ done
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/keel-bench-launch.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 RR=$WORK/rr
-musl-gcc -static -O2 -Wall -Wextra -Werror -o "$RR" "$TOP/tests/bench/rr.c" ||
-	{ echo "bench launch: tests/bench/rr.c does not build"; exit 1; }
+FLOOR=$WORK/floor
+for h in rr floor; do
+	musl-gcc -static -O2 -Wall -Wextra -Werror -o "$WORK/$h" \
+		"$TOP/tests/bench/$h.c" ||
+		{ echo "bench launch: tests/bench/$h.c does not build"; exit 1; }
+done
 ROOT=$WORK/bundle/rootfs
 mkdir -p "$ROOT/bin" "$ROOT/proc" "$ROOT/sys" "$ROOT/dev" "$ROOT/run" \
 	"$ROOT/tmp" "$ROOT/etc" "$ROOT/var/lib"
@@ -82,26 +106,40 @@ BWRAP="bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-net \
 --tmpfs /tmp /bin/true"
 CRUN="crun --cgroup-manager=disabled run --bundle $WORK/bundle keel-bench"
 UNSH="unshare -fmpiun --mount-proc true"
+FLR="$FLOOR $ROOT/bin/true"
 
 unshare -m sh -c '
 	mount --make-rprivate / &&
 	mount -t cgroup2 none /sys/fs/cgroup &&
 	exec "$@"' sh "$RR" "$RUNS" 20 "$CSV" \
-	keel "$KRUN" bwrap "$BWRAP" crun "$CRUN" unshare "$UNSH" || exit 1
+	keel "$KRUN" bwrap "$BWRAP" crun "$CRUN" unshare "$UNSH" \
+	floor "$FLR" || exit 1
 
-# ratios of means (the target) and of medians (robust on a busy machine)
-awk -F, 'NR > 1 { mean[$1] = $2 * 1000; med[$1] = $4 * 1000 }
+# ratios of means (the target) and of medians (robust on a busy machine);
+# CPU: user + system of the command and its children, per run
+awk -F, 'NR > 1 { mean[$1] = $2 * 1000; med[$1] = $4 * 1000
+	cpu[$1] = ($5 + $6) * 1000 }
 END {
-	printf "\nmeans (ms):   keel %.2f  unshare %.2f  bwrap %.2f  crun %.2f\n",
-		mean["keel"], mean["unshare"], mean["bwrap"], mean["crun"]
-	printf "medians (ms): keel %.2f  unshare %.2f  bwrap %.2f  crun %.2f\n",
-		med["keel"], med["unshare"], med["bwrap"], med["crun"]
+	printf "\nmeans (ms):   keel %.2f  unshare %.2f  bwrap %.2f  crun %.2f" \
+		"  floor %.2f\n", mean["keel"], mean["unshare"], mean["bwrap"],
+		mean["crun"], mean["floor"]
+	printf "medians (ms): keel %.2f  unshare %.2f  bwrap %.2f  crun %.2f" \
+		"  floor %.2f\n", med["keel"], med["unshare"], med["bwrap"],
+		med["crun"], med["floor"]
+	printf "CPU (ms):     keel %.2f  unshare %.2f  bwrap %.2f  crun %.2f" \
+		"  floor %.2f\n", cpu["keel"], cpu["unshare"], cpu["bwrap"],
+		cpu["crun"], cpu["floor"]
 	printf "keel / unshare = %.2f (medians %.2f)   target <= 1\n",
 		mean["keel"] / mean["unshare"], med["keel"] / med["unshare"]
-	printf "bwrap / keel   = %.2f (medians %.2f)   target >= 2.5\n",
-		mean["bwrap"] / mean["keel"], med["bwrap"] / med["keel"]
-	printf "crun / keel    = %.2f (medians %.2f)   target >= 6\n",
-		mean["crun"] / mean["keel"], med["crun"] / med["keel"]
+	printf "bwrap / keel   = %.2f (medians %.2f, CPU %.2f)   target >= 2.5\n",
+		mean["bwrap"] / mean["keel"], med["bwrap"] / med["keel"],
+		cpu["bwrap"] / cpu["keel"]
+	printf "crun / keel    = %.2f (medians %.2f, CPU %.2f)   target >= 6\n",
+		mean["crun"] / mean["keel"], med["crun"] / med["keel"],
+		cpu["crun"] / cpu["keel"]
+	printf "keel / floor   = %.2f (medians %.2f, CPU %.2f)   the kernel" \
+		" alone (floor.c)\n", mean["keel"] / mean["floor"],
+		med["keel"] / med["floor"], cpu["keel"] / cpu["floor"]
 	printf "(load average: %s)\n", load
 }' load="$(cut -d' ' -f1-3 /proc/loadavg)" "$CSV"
 

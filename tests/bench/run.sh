@@ -5,7 +5,7 @@
 #
 # Usage (root): O=build-dir tests/bench/run.sh
 #   BENCH_QUICK=1        smoke run: fewer repetitions, smaller images
-#   BENCH_ONLY="verify sha size launch init qemu install"  some sections
+#   BENCH_ONLY="verify sha size launch init qemu install fetch"  some sections
 #   BENCH_KEEP=1         keep the work directory (its path is printed)
 # Needs $O/keel, $O/keel-init, $O/probe (make O=... all), the board for
 # the QEMU figures (make O=... board), and scripts/deps.sh's packages.
@@ -25,7 +25,7 @@ INIT=$O/keel-init
 KEY=$TOP/keys/test/release/test-release-a.key
 RES=$O/bench
 QUICK=${BENCH_QUICK:-0}
-ONLY=${BENCH_ONLY:-verify sha size launch init qemu install}
+ONLY=${BENCH_ONLY:-verify sha size launch init qemu install fetch}
 
 if [ "$QUICK" = 1 ]; then
 	VMIB=32 VRUNS=2 SHA_SEC=1 SHA_ROUNDS=1 LRUNS=20 LVRUNS=20
@@ -198,7 +198,7 @@ bench_size() {
 # --- 2. launch: keel vs unshare, bwrap, crun; keel run e2e (issue 3) -----
 bench_launch() {
 	section "2. /bin/true in mnt+pid+uts+ipc+net: keel, unshare, bwrap," \
-		"crun; keel run IMAGE vs bwrap"
+		"crun, the clone+exec floor; keel run IMAGE vs bwrap"
 	l=$WORK/launch
 	mkdir -p "$l"
 	BENCH_OUT=$l BENCH_FS=squashfs O=$O sh "$BENCH/launch.sh" "$LRUNS" \
@@ -219,6 +219,12 @@ bench_launch() {
 			"$(ms "$(mean "$s")")" "$(ratios "$k" "$s")" "$t" \
 			"$(met "$(mean "$s") / $(mean "$k")" ">=" $v)"
 	done
+	# the kernel's share: what no launcher can go under (information)
+	if s=$(hf "$l/launch.csv" floor); then
+		row "launch /bin/true" "$(ms "$(mean "$k")")" \
+			"clone+exec floor (floor.c)" "$(ms "$(mean "$s")")" \
+			"$(ratios "$k" "$s")" - -
+	fi
 	if v=$(hf "$l/verified.csv" "keel run IMAGE") &&
 		b=$(hf "$l/verified.csv" "bwrap tree"); then
 		row "verified launch, busybox image" "$(ms "$(mean "$v")")" \
@@ -263,8 +269,9 @@ pidns() {
 child() { cut -d' ' -f1 "/proc/$1/task/$1/children" 2>/dev/null; }
 # stamps OUT: µs from the first stamp line (before the init) to the
 # second (the app's first act)
-stamps() {
+stamps() { # (keel-init marks the app's lines: "app: stamp N")
 	awk '$1 == "stamp" { t[n++] = $2 }
+		$1 == "app:" && $2 == "stamp" { t[n++] = $3 }
 		END { if (n >= 2) printf "%.0f\n", (t[1] - t[0]) / 1000 }' "$1"
 }
 # own OUT: keel-init's own "app: started" stamp, µs since it started
@@ -286,11 +293,11 @@ hold_rss() {
 	touch "$var/hold"
 	pidns "$out" "$@"
 	for _ in $(seq 200); do
-		[ "$(grep -c '^stamp' "$out")" -ge 2 ] && break
+		[ "$(grep -Ec '^(app: )?stamp' "$out")" -ge 2 ] && break
 		sleep 0.05
 	done
 	held=
-	if [ "$(grep -c '^stamp' "$out")" -ge 2 ]; then
+	if [ "$(grep -Ec '^(app: )?stamp' "$out")" -ge 2 ]; then
 		sleep 1
 		# stamp became timeout; its child is unshare, whose is the init
 		u=$(child $bg)
@@ -512,6 +519,37 @@ bench_install() {
 	fi
 }
 
+# --- 5. updates over the network (issue 11) ------------------------------
+bench_fetch() {
+	section "5. install over https from nginx on 127.0.0.1, and delta" \
+		"bytes"
+	n=$WORK/fetch
+	mkdir -p "$n"
+	BENCH_OUT=$n RUNS=$IRUNS O=$O sh "$BENCH/fetch.sh" "$IMIB" \
+		>"$n/out" 2>&1
+	rc=$?
+	indent <"$n/out"
+	[ $rc = 0 ] && [ -f "$n/fetch.vals" ] ||
+		{ say "  fetch.sh failed (exit $rc)"; return; }
+	v() { sed -n "s/^$1=//p" "$n/fetch.vals"; }
+	k=$(v keel)
+	for p in dd pipe; do
+		pv=$(v "$p") t=- m=- name="curl | keel install -"
+		[ -n "$pv" ] && [ -n "$k" ] || continue
+		if [ $p = dd ]; then
+			name="curl | lz4 -dc | dd" t=">= 0.8x"
+			m=$(met "$k / $pv" ">=" 0.8)
+		fi
+		row "install over https" "$k MB/s" "$name" "$pv MB/s" \
+			"$(calc "$k / $pv")x" "$t" "$m"
+	done
+	got=$(v delta_got) full=$(v delta_full)
+	[ -n "$got" ] && [ -n "$full" ] && row "delta, one-file change" \
+		"$got B" "full bundle" "$full B" \
+		"$(calc "100 * $got / $full" "%.2f%%")" "< 5%" \
+		"$(met "$got * 20" "<" "$full")"
+}
+
 # --- the table -----------------------------------------------------------
 table() {
 	say
@@ -558,6 +596,7 @@ main() {
 	want init && bench_init
 	want qemu && bench_qemu
 	want install && bench_install
+	want fetch && bench_fetch
 	table
 	say
 	say "load average at the end: $(load); $(($(date +%s) - t_all)) s in all" \

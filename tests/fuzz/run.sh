@@ -30,8 +30,17 @@ seed() {
 			"$O/keel" image sign "$t/s.img" \
 				--key "$top/keys/test/release/test-release-a.key" >/dev/null &&
 			"$O/keel" bundle create "$t/s.img" -o "$t/s.kb" &&
-			{ printf '\000'; cat "$t/s.kb"; } >"$2/real"
+			{ printf '\000'; cat "$t/s.kb"; } >"$2/real" &&
+			"$O/keel" bundle create "$t/s.img" -o "$t/s1.kb" \
+				--format 1 &&
+			{ printf '\000'; cat "$t/s1.kb"; } >"$2/real1"
 		rm -rf "$t" ;;
+	fuzz_manifest)
+		[ -f "$2/seed" ] && return 0
+		printf 'keel-manifest=1\nreport=/r\nbundle=b\nbundle.version=2\nbundle.epoch=1\nbundle.size=9\nbundle.url=x.kb\nbundle.header_sha256=%064d\nbundle.rollout=5\n' 0 >"$2/seed" ;;
+	fuzz_fleetconf)
+		[ -f "$2/seed" ] && return 0
+		printf 'url=https://u.example/m\ninterval=60\nretry=5\njitter=10\nreboot=window 22:00-04:00\nallow_http=1\nreport=http://r/x\n' >"$2/seed" ;;
 	fuzz_dhcp)
 		# an OFFER as QEMU's user network makes it, with more options
 		[ -f "$2/offer" ] && return 0

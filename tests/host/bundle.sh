@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: MIT
 # keel bundle create and keel install: round trips into files, loop devices
 # and from pipes; every refusal, with the slot untouched before the
-# signature check and never verifiable after a failure past it.
+# signature check and never verifiable after a failure past it. The layout
+# checks and hand-made frames use format 1 (a stream: metadata, tree, lz4
+# frame); format 2's header block and index are checked at the end and in
+# tests/unit/test_bundle.c, its delta installs in fetch.sh and delta.sh.
 . "$(dirname "$0")/../lib.sh"
 
 cd "$WORK" || exit 1
@@ -30,7 +33,8 @@ mk() { # mk NAME VERSION EPOCH BOARD [sign]
 	"$KEEL" image build root -o "$1.img" --version "$2" --epoch "$3" \
 		--board "$4" --name "$1" >/dev/null || fail "build $1"
 	[ "${5:-sign}" = sign ] && "$KEEL" image sign "$1.img" --key "$KEY_A" >/dev/null
-	"$KEEL" bundle create "$1.img" -o "$1.kb" || fail "bundle $1"
+	"$KEEL" bundle create "$1.img" -o "$1.kb" --format 1 ||
+		fail "bundle $1"
 }
 mk v3 3 1 qemu-x86_64
 echo "version two" >root/etc/greeting
@@ -126,7 +130,9 @@ cp v4.kb forged.kb
 flip forged.kb 30 # inside the signed header: version
 untouched "changed signed header" "signature" forged.kb
 head -c 100 v4.kb >short.kb
-untouched "cut inside the metadata" "truncated: bundle ends inside the metadata" short.kb
+untouched "cut inside the metadata" "truncated" short.kb
+head -c 4096 v4.kb >short.kb # block 1 tells the format: nothing written
+untouched "cut after the metadata" "truncated" short.kb --committed 3
 check "slot still verifies as v3" "$KEEL" image verify ref.slot
 check "right board accepted" "$KEEL" install v4.kb -o ok.slot --board qemu-x86_64 \
 	--committed 3 --floor 1 --min-version 4
@@ -137,7 +143,7 @@ broken() { # broken NAME PATTERN BUNDLE: refused, slot holds no image
 	unverifiable "$1: slot does not verify" ref.slot
 	"$KEEL" install v3.kb -o ref.slot >/dev/null || fail "reinstall v3"
 }
-for cut in 4096 $((4096 + 2000)) $((dstart + 3)) $((dstart + 20000)) \
+for cut in $((4096 + 2000)) $((dstart + 3)) $((dstart + 20000)) \
 	$(((dstart + bsize) / 2)) $((bsize - 5)) $((bsize - 1)); do
 	head -c "$cut" v4.kb >cut.kb
 	broken "cut at $cut of $bsize" "truncated\|lz4" cut.kb
@@ -155,7 +161,7 @@ fi
 cp v4.img tampered.img
 mid=$(($(val data_blocks v4.txt) / 2))
 flip tampered.img $((mid * 4096 + 123))
-"$KEEL" bundle create tampered.img -o tampered.kb
+"$KEEL" bundle create tampered.img -o tampered.kb --format 1
 broken "changed data block (valid lz4)" "block: block $mid does not match the signed tree" tampered.kb
 # A byte flipped in the lz4 stream itself (random data: stored literally).
 cp v4.kb flipped.kb
@@ -177,6 +183,34 @@ broken "more data than signed" "size: more data\|lz4: frame holds" more.kb
 head -c "$dstart" v4.kb >less.kb
 head -c $(($(val hash_offset v4.txt) - 4096)) v4.img | lz4 -B4 -c >>less.kb 2>/dev/null
 broken "less data than signed" "truncated\|lz4: frame holds" less.kb
+# --- format 2 (what keel bundle create writes by default) ------------------
+"$KEEL" bundle create v4.img -o f2.kb || fail "bundle v4, format 2"
+"$KEEL" bundle inspect f2.kb >f2.txt
+same "format 2: inspect" "$(val format f2.txt)" 2
+same "format 2: header block after the metadata" \
+	"$(tail -c +4097 f2.kb | head -c 8)" KEELBNDL
+same "format 2: its size" "$(val bundle_size f2.txt)" "$(stat -c %s f2.kb)"
+check "format 2 installs from a file" "$KEEL" install f2.kb -o f2.slot
+check "format 2 slot equals the image" cmp f2.slot v4.img
+check "format 2 installs from a pipe" \
+	sh -c "dd if=f2.kb bs=777 status=none | '$KEEL' install - -o f2p.slot"
+check "format 2 piped slot equals the image" cmp f2p.slot v4.img
+cp f2.kb f2hdr.kb
+flip f2hdr.kb $((4096 + 24)) # data_blocks in the header block
+untouched "format 2: changed header block" "bundle header\|header" f2hdr.kb \
+	--committed 3
+cp f2.kb f2idx.kb
+flip f2idx.kb $(($(val index_offset f2.txt) + 1))
+broken "format 2: changed index" "index" f2idx.kb
+head -c 6000 f2.kb >f2cut.kb
+untouched "format 2: cut in the header block" "truncated" f2cut.kb \
+	--committed 3
+for cut in $(($(val data_offset f2.txt) + 100)) \
+	$(($(stat -c %s f2.kb) - 3)); do
+	head -c "$cut" f2.kb >f2cut.kb
+	broken "format 2: cut at $cut" "truncated\|lz4\|header\|index" \
+		f2cut.kb
+done
 refuse "missing bundle" "open" "$KEEL" install nonexistent.kb -o x.slot
 [ -e x.slot ] && fail "a slot file was left behind" || pass "no slot file left behind"
 

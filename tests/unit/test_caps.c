@@ -68,6 +68,21 @@ main(void)
 		printf("SKIP caps: needs root\n");
 		return unit_done("caps");
 	}
+	/* what the app's own steps need (the reaper keeps that much while
+	 * they run): nothing for root without capabilities */
+	oci_default(&C);
+	CHECK(getuid() != 0 || caps_needed(&C) == 0, "root needs nothing");
+	C.uid = 1000;
+	C.gid = 1000;
+	C.cap_permitted = C.cap_effective = nbs;
+	CHECK(caps_needed(&C) == (nbs | 1ULL << 6 | 1ULL << 7),
+	      "another uid and gid, one capability");
+	C.nrlimits = 1;
+	C.cap_inheritable = kill;
+	CHECK(caps_needed(&C) ==
+		  (nbs | 1ULL << 6 | 1ULL << 7 | 1ULL << 8 | 1ULL << 24),
+	      "rlimits, inheritable beyond permitted");
+
 	/* nothing granted, uid 0: every set empty */
 	oci_default(&C);
 	r = child_apply(0, 0, 0);

@@ -238,6 +238,22 @@ test_limits(void)
 	CHECK(ok(many), "%d keys ok", JSON_MAX_KEYS);
 	strcpy(many + n, ",\"x\":0}");
 	CHECK(!ok(many), "%d keys refused", JSON_MAX_KEYS + 1);
+
+	/* the key table is sized to the input: the densest keys (one per
+	 * object, 7 bytes each) all fit, and a repeat is found among many */
+	n = (size_t)sprintf(many, "[");
+	for (int i = 0; i < JSON_MAX_KEYS; i++)
+		n += (size_t)sprintf(many + n, "%s{\"\":0}", i ? "," : "");
+	strcpy(many + n, "]");
+	CHECK(ok(many), "%d one-key objects ok", JSON_MAX_KEYS);
+	n = (size_t)sprintf(many, "{");
+	for (int i = 0; i < 1000; i++)
+		n += (size_t)sprintf(many + n, "%s\"k%d\":0", i ? "," : "", i);
+	strcpy(many + n, ",\"k517\":1}");
+	CHECK(!ok(many), "a repeat after 1000 keys refused");
+	CHECK(ok("{\"a\":{\"b\":{\"c\":{\"d\":{}}}}}"),
+	      "nested keys, short doc");
+	CHECK(!ok("{\"\":{\"\":{\"\":{\"\""), "truncated nested keys refused");
 }
 
 int

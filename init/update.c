@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: MIT
+/* The update agent (keel update-agent): its configuration, id and rights. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "init/init.h"
+#include "lib/base/text.h"
+
+/*
+ * keel update-agent runs as UPDATE_UID with no capability: it needs only
+ * sockets (the network, keel-init's control socket) and the files PID 1
+ * gives it. It parses the manifest and the TLS and HTTP bytes of the
+ * server, so it is never PID 1's own process. PID 1 opens for it the
+ * image's and the device's /etc/keel/update.conf (fds 4 and 5), makes the
+ * device id once, and lets its gid use the control socket. The trust
+ * anchors are the image's own file: the agent reads it from the
+ * read-only, verified image, never from the etc partition.
+ */
+#define UPDATE_UID 64101 /* and gid: the agent's own */
+#define UPDATE_CONF "update.conf"
+#define UPDATE_CA IMAGE_DIR "/etc/keel/update-ca.pem"
+#define UPDATE_ID_NAME ".keel-device-id" /* at the etc partition's root */
+#define UPDATE_ID_LEN 32
+
+static char device_id[UPDATE_ID_LEN + 1];
+
+/* The id kept in dir, if it is one. */
+static int
+read_id(int kfd)
+{
+	char buf[UPDATE_ID_LEN + 2];
+	int fd = openat(kfd, UPDATE_ID_NAME,
+			O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	ssize_t n = -1;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n != UPDATE_ID_LEN + 1 || buf[UPDATE_ID_LEN] != '\n')
+		return -1;
+	for (int i = 0; i < UPDATE_ID_LEN; i++)
+		if (!((buf[i] >= '0' && buf[i] <= '9') ||
+		      (buf[i] >= 'a' && buf[i] <= 'f')))
+			return -1;
+	memcpy(device_id, buf, UPDATE_ID_LEN);
+	device_id[UPDATE_ID_LEN] = 0;
+	return 0;
+}
+
+/* A new id from getrandom, written (and synced) in place of whatever
+ * was there. */
+static int
+make_id(int kfd)
+{
+	uint8_t r[UPDATE_ID_LEN / 2];
+	char line[UPDATE_ID_LEN + 1];
+	int fd, ok;
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -1;
+	text_hex(r, sizeof(r), device_id);
+	memcpy(line, device_id, UPDATE_ID_LEN);
+	line[UPDATE_ID_LEN] = '\n';
+	unlinkat(kfd, UPDATE_ID_NAME, 0);
+	fd = openat(kfd, UPDATE_ID_NAME,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, line, sizeof(line)) == (ssize_t)sizeof(line) &&
+	     fsync(fd) == 0;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/*
+ * The device id: made once and kept in keel-init's own file at the etc
+ * partition's root (docs/FORMAT.md §5: the app sees neither the file nor
+ * the root, and a factory reset keeps it). Without an etc partition the
+ * id lives for this boot only.
+ */
+static void
+device_id_load(void)
+{
+	int dfd =
+	    g.etc_ok ? open(ETC_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+
+	if (dfd >= 0 && read_id(dfd) == 0)
+		goto out;
+	if (dfd < 0 || make_id(dfd) < 0) {
+		uint8_t r[UPDATE_ID_LEN / 2] = {0};
+
+		klog("update: no device id kept on the etc partition: one "
+		     "for this boot only");
+		(void)!getrandom(r, sizeof(r), 0);
+		text_hex(r, sizeof(r), device_id);
+	} else {
+		klog("update: device id %s made", device_id);
+	}
+out:
+	if (dfd >= 0)
+		close(dfd);
+}
+
+/* update.conf: fd 4 the image's, fd 5 the device's (-2: deleted there). */
+static void
+open_confs(int *fds)
+{
+	const char *upper = persist_etc_upper();
+	int over = upper ? agent_open_conf(upper, UPDATE_CONF, "update",
+					   "etc partition")
+			 : -1;
+
+	fds[1] = over >= 0 ? over : -1;
+	fds[0] = over == -2 ? -1
+			    : agent_open_conf(IMAGE_DIR "/etc", UPDATE_CONF,
+					      "update", "image");
+	if (fds[0] < 0)
+		fds[0] = -1;
+}
+
+static int
+prepare(char **argv, int max, int *fds)
+{
+	int n = 0;
+
+	open_confs(fds);
+	argv[n++] = "--status-fd";
+	argv[n++] = "3";
+	argv[n++] = "--id";
+	argv[n++] = device_id;
+	argv[n++] = "--socket";
+	argv[n++] = CONTROL_SOCK;
+	if (access(UPDATE_CA, R_OK) == 0) {
+		argv[n++] = "--ca";
+		argv[n++] = UPDATE_CA;
+	}
+	if (fds[0] >= 0) {
+		argv[n++] = "--conf-fd";
+		argv[n++] = "4";
+	}
+	if (fds[1] >= 0) {
+		argv[n++] = "--device-conf-fd";
+		argv[n++] = "5";
+	}
+	return n <= max ? n : -1;
+}
+
+static const struct agent_def update_agent = {
+    .name = "update-agent", /* keel update-agent; its status keys */
+    .log_src = LOGRING_UPDATE,
+    .caps = 0,
+    .uid = UPDATE_UID,
+    .gid = UPDATE_UID,
+    .prepare = prepare,
+};
+
+/*
+ * With the app: when the image or the device has an update.conf. The
+ * control socket's group becomes the agent's (mode 0660, owner root):
+ * the app, as root, keeps its access.
+ */
+void
+update_start(void)
+{
+	int fds[2];
+
+	open_confs(fds);
+	if (fds[0] < 0 && fds[1] < 0)
+		return;
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	device_id_load();
+	if (chown(CONTROL_SOCK, 0, UPDATE_UID) < 0)
+		klog("update: %s: %s", CONTROL_SOCK, strerror(errno));
+	agent_add(&update_agent);
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* Bundles and small files over HTTP(S) for keel's commands and its agent. */
+#ifndef KEEL_FETCH_H
+#define KEEL_FETCH_H
+
+#include "lib/net/http_client.h"
+#include "lib/update/bundle.h"
+
+/* Ranges closer than this are fetched in one request (the gap dropped). */
+#define FETCH_GAP (256 * 1024)
+#define FETCH_CA_DEFAULT "/etc/ssl/certs/ca-certificates.crt"
+
+/* One download: the client, its trust anchors and the resumable reader. */
+struct fetch {
+	struct http_client c;
+	struct tls_anchors ta;
+	struct http_dl dl;
+	struct http_url url;
+	int quiet; /* no "resuming" lines on stderr */
+};
+
+/*
+ * Loads the PEM files ca[0 .. nca) as the trust anchors (none given: the
+ * host's FETCH_CA_DEFAULT, for https only). 0 or -1.
+ */
+int fetch_anchors(struct fetch *f, const char *const *ca, int nca,
+		  struct kerr *e);
+
+/* Sets up f for url: https, or http when allow_http. 0 or -1. */
+int fetch_open(struct fetch *f, const char *url, int allow_http, int timeout_ms,
+	       struct kerr *e);
+
+/* A bundle source over f (ranges served), copying from `from`. */
+void fetch_src(struct fetch *f, struct bundle_src *src, int from);
+
+/*
+ * GETs a whole small file of at most cap bytes into buf (resumed when
+ * cut, like a bundle). Its length, or -1.
+ */
+long fetch_small(struct fetch *f, char *buf, size_t cap, struct kerr *e);
+
+/* Bytes received from the network so far (headers and TLS included). */
+uint64_t fetch_rx(const struct fetch *f);
+
+void fetch_close(struct fetch *f);
+
+#endif
