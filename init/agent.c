@@ -7,15 +7,20 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "compat/linux_capability.h"
 #include "init/init.h"
+
+#define CONF_DIR "keel" /* an agent's configurations, in /etc */
 
 #define CLOSE_RANGE_CLOEXEC (1u << 2)
 
@@ -48,6 +53,7 @@ static struct agent agents[INIT_AGENTS];
 static unsigned nagents;
 static int keel_fd = -1; /* the keel binary, O_PATH */
 static char keel_path[256];
+static int client_bound; /* SOCK_KEEL_BIN is a bind of /bin/keel */
 
 /* Before the root moves off the initramfs: keep /bin/keel open (a
  * --test run uses the keel next to keel-init). */
@@ -66,9 +72,32 @@ agent_open_binary(void)
 		strcpy(slash ? slash + 1 : keel_path, "keel");
 	}
 	keel_fd = open(keel_path, O_PATH | O_CLOEXEC);
-	if (keel_fd < 0)
+	if (keel_fd < 0) {
 		klog("agents: %s: %s: no agent can run", keel_path,
 		     strerror(errno));
+		return;
+	}
+	/* The app's client: bound over the empty file in the sockets'
+	 * directory now, it moves with /run; each container binds it at
+	 * /run/keel/bin/keel (lib/container, keel_bin). */
+	if (g.test ||
+	    sys->mount(keel_path, SOCK_KEEL_BIN, NULL, MS_BIND, NULL) < 0)
+		return;
+	if (sys->mount(NULL, SOCK_KEEL_BIN, NULL,
+		       MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
+		       NULL) < 0) {
+		klog("agents: %s read-only: %s", SOCK_KEEL_BIN,
+		     strerror(errno));
+		sys->umount(SOCK_KEEL_BIN, MNT_DETACH);
+		return;
+	}
+	client_bound = 1;
+}
+
+const char *
+agent_client_path(void)
+{
+	return client_bound ? SOCK_KEEL_BIN : NULL;
 }
 
 /* --- in the child, between fork and exec: _exit only ------------------- */
@@ -473,4 +502,73 @@ agent_put_status(char *buf, size_t cap, size_t *off)
 			control_put(buf, cap, off, key, "%s", a->st.kv[k].val);
 		}
 	}
+}
+
+/*
+ * dir/keel/NAME (an agent's configuration), opened for reading: no
+ * symlink on the way (the etc partition is the app's to write), a
+ * regular file, never blocking. -1 if absent or refused (said why, with
+ * tag); -2 if overlay's marks say the file is deleted (a whiteout) or
+ * hidden (an opaque keel/).
+ */
+static int
+open_conf(const char *dir, const char *name, const char *tag, const char *what)
+{
+	struct stat st;
+	char path[128], v[2];
+	int dfd, kfd = -1, fd = -1;
+
+	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		kfd = openat(dfd, CONF_DIR,
+			     O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd >= 0 && kfd < 0 &&
+	    fstatat(dfd, CONF_DIR, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISCHR(st.st_mode) && st.st_rdev == 0)
+		fd = -2; /* keel/ itself deleted on the device */
+	if (kfd >= 0 && fstatat(kfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISCHR(st.st_mode) && st.st_rdev == 0)
+			fd = -2; /* overlay's whiteout: deleted on the device */
+		else if (!S_ISREG(st.st_mode))
+			klog("%s: %s: %s/%s/%s is not a file: ignored", tag,
+			     what, dir, CONF_DIR, name);
+		else
+			fd = openat(kfd, name,
+				    O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+					O_NOCTTY | O_CLOEXEC);
+	}
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, CONF_DIR);
+	if (fd == -1 && kfd >= 0 &&
+	    lgetxattr(path, "trusted.overlay.opaque", v, sizeof(v)) == 1 &&
+	    v[0] == 'y')
+		fd = -2; /* keel/ made anew on the device: the image's is hidden
+			  */
+	if (kfd >= 0)
+		close(kfd);
+	if (dfd >= 0)
+		close(dfd);
+	return fd;
+}
+
+/*
+ * An agent's /etc/keel/NAME: fds[0] the image's, fds[1] the device's (the
+ * etc partition's upper layer), -1 for none. The device's choice first:
+ * a whiteout or opaque keel/ there means the app sees no file, and
+ * neither does the agent.
+ */
+void
+agent_open_confs(const char *name, const char *tag, int fds[2])
+{
+	const char *upper = persist_etc_upper();
+	int over = upper ? open_conf(upper, name, tag, "etc partition") : -1;
+
+	fds[1] = over >= 0 ? over : -1;
+	fds[0] =
+	    over == -2 ? -1 : open_conf(IMAGE_DIR "/etc", name, tag, "image");
+	if (fds[0] < 0)
+		fds[0] = -1;
 }

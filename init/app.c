@@ -53,6 +53,7 @@ app_start(char *const *env)
 	s.cfg = &g.cfg;
 	s.app_mask = &none;
 	s.keel_run = SOCK_DIR;
+	s.keel_bin = agent_client_path();
 	s.resolv_conf = net_resolv_conf();
 	s.env = env;
 	/* stdin /dev/null; stdout and stderr the log's pipe, never the

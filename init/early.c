@@ -56,6 +56,9 @@ early_mounts(void)
 	mkdir(RUN_DIR, 0755);
 	mkdir(DEV_DIR, 0700);
 	mkdir(SOCK_DIR, 0755);
+	/* an empty file the keel client is bound over in the container */
+	mkdir(SOCK_BIN_DIR, 0755);
+	close(open(SOCK_KEEL_BIN, O_WRONLY | O_CREAT | O_CLOEXEC, 0555));
 }
 
 /*

@@ -231,7 +231,13 @@ struct agent_def {
 	void (*on_status)(const struct agentmsg_table *t);
 };
 void agent_open_binary(void);
+/* The keel client for the app (SOCK_KEEL_BIN, a read-only bind of
+ * /bin/keel made by agent_open_binary), or NULL without one. */
+const char *agent_client_path(void);
 void agent_add(const struct agent_def *d);
+/* An agent's /etc/keel/NAME: fds[0] the image's, fds[1] the device's
+ * (-1: none; a whiteout or opaque keel/ on the device hides both). */
+void agent_open_confs(const char *name, const char *tag, int fds[2]);
 int agent_pollfds(struct pollfd *p, int max);
 void agent_poll(const struct pollfd *p, int n);
 int agent_child_exited(pid_t pid, int status);
@@ -243,8 +249,6 @@ int agent_seccomp(void);
 /* The network agent (net.c): started before the app; the resolv.conf the
  * app gets (NULL: none). */
 void net_start(void);
-int agent_open_conf(const char *dir, const char *name, const char *tag,
-		    const char *what);
 /* The update agent (update.c): started with the app when update.conf
  * exists (the image's or the device's). */
 void update_start(void);

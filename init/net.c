@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "init/init.h"
@@ -24,80 +23,18 @@
 	((1ull << 10) | (1ull << 12) | (1ull << 25)) /* NET_BIND_SERVICE,      \
 							NET_ADMIN, SYS_TIME */
 #define NET_UID 64100 /* and gid: keel net's own, no file of the app's */
-#define CONF_DIR "keel"
 #define CONF_NAME "network.conf"
 
 static int net_on;
 static int64_t synced_at; /* the last SNTP sync keel-init saved */
 
-/*
- * dir/keel/NAME (an agent's configuration), opened for reading: no
- * symlink on the way (the etc partition is the app's to write), a
- * regular file, never blocking. -1 if absent or refused (said why, with
- * tag); -2 if overlay's marks say the file is deleted (a whiteout) or
- * hidden (an opaque keel/).
- */
-int
-agent_open_conf(const char *dir, const char *name, const char *tag,
-		const char *what)
-{
-	struct stat st;
-	char path[128], v[2];
-	int dfd, kfd = -1, fd = -1;
-
-	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		kfd = openat(dfd, CONF_DIR,
-			     O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd >= 0 && kfd < 0 &&
-	    fstatat(dfd, CONF_DIR, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISCHR(st.st_mode) && st.st_rdev == 0)
-		fd = -2; /* keel/ itself deleted on the device */
-	if (kfd >= 0 && fstatat(kfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (S_ISCHR(st.st_mode) && st.st_rdev == 0)
-			fd = -2; /* overlay's whiteout: deleted on the device */
-		else if (!S_ISREG(st.st_mode))
-			klog("%s: %s: %s/%s/%s is not a file: ignored", tag,
-			     what, dir, CONF_DIR, name);
-		else
-			fd = openat(kfd, name,
-				    O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-					O_NOCTTY | O_CLOEXEC);
-	}
-	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
-		close(fd);
-		fd = -1;
-	}
-	snprintf(path, sizeof(path), "%s/%s", dir, CONF_DIR);
-	if (fd == -1 && kfd >= 0 &&
-	    lgetxattr(path, "trusted.overlay.opaque", v, sizeof(v)) == 1 &&
-	    v[0] == 'y')
-		fd = -2; /* keel/ made anew on the device: the image's is hidden
-			  */
-	if (kfd >= 0)
-		close(kfd);
-	if (dfd >= 0)
-		close(dfd);
-	return fd;
-}
-
 static int
 prepare(char **argv, int max, int *fds)
 {
 	static char floor[24];
-	const char *upper = persist_etc_upper();
-	int n = 0, over = upper ? agent_open_conf(upper, CONF_NAME, "net",
-						  "etc partition")
-				: -1;
+	int n = 0;
 
-	/* The device's choice first: a whiteout or opaque dir there means
-	 * the app sees no file, and neither does keel net. */
-	fds[1] = over >= 0 ? over : -1;
-	fds[0] = over == -2 ? -1
-			    : agent_open_conf(IMAGE_DIR "/etc", CONF_NAME,
-					      "net", "image");
-	if (fds[0] < 0)
-		fds[0] = -1;
+	agent_open_confs(CONF_NAME, "net", fds);
 	snprintf(floor, sizeof(floor), "%llu",
 		 (unsigned long long)g.meta.h.build_time);
 	argv[n++] = "--status-fd";

@@ -18,6 +18,10 @@
 #define SOCK_DIR RUN_DIR "/sock"
 #define NOTIFY_SOCK SOCK_DIR "/notify"
 #define CONTROL_SOCK SOCK_DIR "/control"
+/* The mount point of the keel client in the sockets' directory: the app
+ * runs AGENT_BINARY as /run/keel/bin/keel (ctr_spec.keel_bin). */
+#define SOCK_BIN_DIR SOCK_DIR "/bin"
+#define SOCK_KEEL_BIN SOCK_BIN_DIR "/keel"
 /* The app's view of the notify socket (NOTIFY_SOCKET=). */
 #define APP_NOTIFY_PATH "/run/keel/notify"
 

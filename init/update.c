@@ -109,29 +109,12 @@ out:
 		close(dfd);
 }
 
-/* update.conf: fd 4 the image's, fd 5 the device's (-2: deleted there). */
-static void
-open_confs(int *fds)
-{
-	const char *upper = persist_etc_upper();
-	int over = upper ? agent_open_conf(upper, UPDATE_CONF, "update",
-					   "etc partition")
-			 : -1;
-
-	fds[1] = over >= 0 ? over : -1;
-	fds[0] = over == -2 ? -1
-			    : agent_open_conf(IMAGE_DIR "/etc", UPDATE_CONF,
-					      "update", "image");
-	if (fds[0] < 0)
-		fds[0] = -1;
-}
-
 static int
 prepare(char **argv, int max, int *fds)
 {
 	int n = 0;
 
-	open_confs(fds);
+	agent_open_confs(UPDATE_CONF, "update", fds);
 	argv[n++] = "--status-fd";
 	argv[n++] = "3";
 	argv[n++] = "--id";
@@ -172,7 +155,7 @@ update_start(void)
 {
 	int fds[2];
 
-	open_confs(fds);
+	agent_open_confs(UPDATE_CONF, "update", fds);
 	if (fds[0] < 0 && fds[1] < 0)
 		return;
 	for (int i = 0; i < 2; i++)

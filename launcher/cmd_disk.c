@@ -29,7 +29,11 @@ static const char usage[] =
     "-o DISK\n"
     "  A new DISK gets the board's GPT, the slot images and empty ext4\n"
     "  etc and var partitions. An existing DISK with the same layout\n"
-    "  only has the given slots rewritten; nothing else is touched.\n";
+    "  only has the given slots rewritten; nothing else is touched.\n"
+    "  Slot size: part.a and part.b in board.conf (docs/BOARD.md). Pick\n"
+    "  the largest image you will ship (keel image inspect: image_size)\n"
+    "  plus headroom for later releases; both slots must hold any\n"
+    "  release, since an update writes the other one.\n";
 
 static uint8_t chunk[COPY_CHUNK];
 
@@ -88,8 +92,12 @@ open_image(const char *path, uint64_t room, uint64_t *size)
 	}
 	if (*size > room) {
 		keel_errf(ACTION, path,
-			  "%llu bytes do not fit a %llu-byte slot",
-			  (unsigned long long)*size, (unsigned long long)room);
+			  "%llu bytes do not fit a %llu-byte slot (raise "
+			  "part.a and part.b in the board's board.conf to at "
+			  "least %llu MiB: the largest image plus room for "
+			  "the next releases, e.g. 1.5x)",
+			  (unsigned long long)*size, (unsigned long long)room,
+			  (unsigned long long)((*size + (1 << 20) - 1) >> 20));
 		goto fail;
 	}
 	return fd;

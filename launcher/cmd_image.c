@@ -18,7 +18,7 @@ static const char usage[] =
     "keel image digest IMAGE                   their SHA-256, in hex\n"
     "keel image attach IMAGE --sig FILE --pub NAME.pub [--role ROLE]\n"
     "keel image verify IMAGE [--keys DIR]      signatures, policy, tree\n"
-    "keel image inspect IMAGE                  key=value lines\n"
+    "keel image inspect IMAGE [--keys DIR]     key=value lines, policy\n"
     "Run any of them with --help for details.\n";
 
 /* Options shared by the small subcommands. */
@@ -273,14 +273,19 @@ image_verify(int argc, char **argv)
 static int
 image_inspect(int argc, char **argv)
 {
-	static const char help[] = "keel image inspect IMAGE\n";
+	static const char help[] =
+	    "keel image inspect IMAGE [--keys DIR]\n"
+	    "  The header's fields, then the launch policy in short\n"
+	    "  (policy.* lines: args, user, capabilities, namespaces, mounts,\n"
+	    "  limits, restart), read from the image's config once the image\n"
+	    "  verifies against the key set (baked in unless --keys); root.\n";
 	struct img_opts o;
 	struct img_meta m;
 	const struct img_header *h = &m.h;
 	char hex[2 * VERITY_MAX_SALT + 1];
 	int fd, rc;
 
-	if ((rc = parse(argc, argv, &o, "", help)))
+	if ((rc = parse(argc, argv, &o, "K", help)))
 		return rc < 0 ? 0 : rc;
 	fd = open_image("image inspect", o.image, O_RDONLY, &m);
 	if (fd < 0)
@@ -310,7 +315,8 @@ image_inspect(int argc, char **argv)
 		text_hex(m.sig[i].keyid, EC_KEYID_LEN, hex);
 		printf("signature=%s:%s\n", m.sig[i].role, hex);
 	}
-	return 0;
+	fflush(stdout);
+	return image_inspect_policy(o.image, o.keys);
 }
 
 int

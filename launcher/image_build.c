@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "launcher/board_dir.h"
 #include "launcher/image_cmd.h"
 #include "lib/base/text.h"
 #include "lib/config/names.h"
@@ -21,14 +22,18 @@
 #include "lib/crypto/sha256.h"
 
 static const char usage[] =
-    "keel image build SRC -o IMAGE [--fs erofs|squashfs] [--version N]\n"
-    "       [--epoch N] [--board NAME] [--name TEXT] [--salt HEX]\n"
+    "keel image build SRC -o IMAGE --board NAME|BOARD.CONF [--fs erofs|\n"
+    "       squashfs] [--version N] [--epoch N] [--name TEXT] [--salt HEX]\n"
     "       [--config FILE] [--arch x86_64|aarch64]\n"
+    "  --board: the board the image is for (keel-init boots only images\n"
+    "  of its own board), by name or as a path to its board.conf (its\n"
+    "  name= is taken). Required.\n"
     "  SRC: a root filesystem directory, a tar archive (as `docker export`\n"
     "  writes), or an OCI runtime bundle (config.json + rootfs/, as `umoci\n"
     "  unpack` writes). The bundle's config.json, or --config FILE, becomes\n"
     "  the image's " IMG_CONFIG_PATH "; the mount points keel needs\n"
-    "  (/proc /sys /dev /run /tmp /etc /var/lib) are added when missing.\n"
+    "  (/proc /sys /dev /run /tmp /etc /var/lib /var/log /var/cache\n"
+    "  /var/tmp) are added when missing.\n"
     "  Filesystem: lz4-compressed erofs (default) or squashfs. The salt is\n"
     "  random unless given; with --salt and SOURCE_DATE_EPOCH the image is\n"
     "  reproducible, and with SOURCE_DATE_EPOCH alone its filesystem is (a\n"
@@ -37,7 +42,12 @@ static const char usage[] =
     "  binaries are for (default $KEEL_ARCH, else x86_64); keel-init boots\n"
     "  only images for its own, and the config's syscall names are that\n"
     "  CPU's. The build time signed in the header is SOURCE_DATE_EPOCH,\n"
-    "  or now: a device's clock never starts before it.\n";
+    "  or now: a device's clock never starts before it.\n"
+    "  Checks before sealing: process.args[0] is an executable file in\n"
+    "  the tree (through the config's PATH; symlinks resolved inside the\n"
+    "  tree), a script's #! interpreter too, every mount destination\n"
+    "  exists; a warning when /etc/resolv.conf or /etc/hostname is the\n"
+    "  build host's. An OCI image layout is refused: umoci unpack it.\n";
 
 struct build {
 	const char *src, *out, *config;
@@ -93,8 +103,9 @@ parse_u63(const char *s, uint64_t *v)
 }
 
 /* Where keel's container mounts things: the image must have these dirs. */
-static const char *const mount_points[] = {"proc", "sys", "dev", "run",
-					   "tmp",  "etc", "var", "var/lib"};
+static const char *const mount_points[] = {
+    "proc", "sys",     "dev",	  "run",       "tmp",	 "etc",
+    "var",  "var/lib", "var/log", "var/cache", "var/tmp"};
 
 static int
 has_mount_points(const char *root)
@@ -384,6 +395,13 @@ parse_args(struct build *b, int argc, char **argv)
 							  : "epoch");
 			break;
 		case 'b':
+			if (strchr(optarg, '/')) {
+				static struct board bd;
+				if (keel_board_load(optarg, "image build", &bd))
+					return KEEL_EXIT_FAIL;
+				optarg = bd.name;
+			}
+			/* fall through */
 		case 'n':
 			if (strlen(optarg) > IMG_STR_MAX)
 				return keel_errf("image build", optarg,
@@ -419,6 +437,11 @@ parse_args(struct build *b, int argc, char **argv)
 	}
 	if (optind != argc - 1 || !b->out)
 		return keel_usage(usage);
+	if (!b->h.board[0])
+		return keel_errf("image build", argv[optind],
+				 "--board NAME is required (the board the "
+				 "image is for, e.g. qemu-x86_64, or the path "
+				 "of its board.conf)");
 	b->src = argv[optind];
 	sde = getenv("SOURCE_DATE_EPOCH");
 	if (sde && *sde) {
@@ -450,8 +473,12 @@ image_build(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	if (!exists(b.src))
 		return keel_errf("image build", b.src, "%s", strerror(ENOENT));
+	if ((rc = image_check_src(b.src)))
+		return rc;
 	snprintf(b.tmp, sizeof(b.tmp), "%s.tmp", b.out);
 	rc = stage(&b, &root);
+	if (!rc)
+		rc = image_check_root(b.src, root);
 	if (!rc)
 		rc = mkfs(&b, root);
 	if (!rc)

@@ -95,3 +95,19 @@ aarch64) KIMAGE=Image QEMU_SYSTEM=qemu-system-aarch64 ;;
 esac
 KEEL_ARCH=$ARCH
 export BOARD KEEL_ARCH
+# need_board_and_busybox: the board's kernel and keel-init (a failure
+# without them), and a static busybox of the board's CPU for the app in
+# BUSYBOX (a skip)
+need_board_and_busybox() {
+	if [ ! -f "$BOUT/$KIMAGE" ] || [ ! -x "$TO/keel-init" ]; then
+		fail "no $BOUT (make O=... BOARD=$BOARD board)"
+		finish
+		exit 1
+	fi
+	if [ -z "$BUSYBOX" ] || [ ! -f "$BUSYBOX" ] ||
+		LC_ALL=C readelf -l "$BUSYBOX" 2>/dev/null | grep -q INTERP; then
+		skip "needs busybox-static for the app"
+		finish
+		exit 0
+	fi
+}

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "lib/base/text.h"
+#include "lib/base/kvfile.h"
 #include "lib/config/board.h"
 
 enum key_id {
@@ -434,45 +435,21 @@ board_set(struct board *b, const char *key, size_t klen, const char *val,
 	return 0;
 }
 
+/* A line of the board file (the kernel command line is board_set's). */
+static int
+set_line(void *ctx, const char *key, size_t klen, const char *val, size_t vlen,
+	 struct kerr *e)
+{
+	return board_set(ctx, key, klen, val, vlen, 1, e) ? -1 : 0;
+}
+
 int
 board_parse(const char *buf, size_t len, struct board *b, struct kerr *e)
 {
-	const char *p = buf, *end = buf + len;
-	unsigned line = 0;
-	struct kerr sub;
-
 	board_defaults(b);
-	if (len > BOARD_FILE_MAX)
-		return kerr_set(e, "board", "file larger than %d bytes",
-				BOARD_FILE_MAX);
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *eol = nl ? nl : end, *eq;
-		size_t n = (size_t)(eol - p);
-
-		line++;
-		if (n > BOARD_LINE_MAX)
-			return kerr_set(e, "board", "line %u: longer than %d",
-					line, BOARD_LINE_MAX);
-		for (size_t i = 0; i < n; i++)
-			if ((unsigned char)p[i] < 0x20 ||
-			    (unsigned char)p[i] > 0x7e)
-				return kerr_set(e, "board",
-						"line %u: control or non-ASCII "
-						"byte",
-						line);
-		eq = memchr(p, '=', n);
-		if (n && p[0] != '#') {
-			if (!eq || eq == p)
-				return kerr_set(e, "board",
-						"line %u: not key=value", line);
-			if (board_set(b, p, (size_t)(eq - p), eq + 1,
-				      (size_t)(eol - eq - 1), 1, &sub))
-				return kerr_set(e, sub.check, "line %u: %s",
-						line, sub.detail);
-		}
-		p = nl ? nl + 1 : end;
-	}
+	if (kv_parse(buf, len, BOARD_FILE_MAX, BOARD_LINE_MAX, "board",
+		     set_line, b, e) < 0)
+		return -1;
 	return board_check(b, e);
 }
 

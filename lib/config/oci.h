@@ -151,9 +151,16 @@ struct oci_keel {
 	uint32_t
 	    restart_delay_ms; /* org.keel.restart-delay-ms: first backoff */
 	uint32_t restart_max_delay_ms; /* org.keel.restart-max-delay-ms */
-	int pid1;	 /* org.keel.pid1: app is PID 1, no reaper */
-	int stop_signal; /* org.opencontainers.image.stopSignal */
+	int pid1;	  /* org.keel.pid1: app is PID 1, no reaper */
+	int stop_signal;  /* org.opencontainers.image.stopSignal */
+	unsigned persist; /* org.keel.persist: OCI_VAR_* kept on /var/lib's
+			   * partition instead of a tmpfs */
 };
+
+/* keel's /var/log, /var/cache and /var/tmp (bits of oci_keel.persist) */
+#define OCI_VAR_LOG (1u << 0)
+#define OCI_VAR_CACHE (1u << 1)
+#define OCI_VAR_TMP (1u << 2)
 
 struct oci_config {
 	/* process */

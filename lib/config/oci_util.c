@@ -359,6 +359,30 @@ ann_limits(struct oci_ctx *x, const char *v)
 	return 0;
 }
 
+/* org.keel.persist: a comma list of log, cache, tmp */
+static int
+ann_persist(struct oci_ctx *x, const char *v)
+{
+	static const char *const names[] = {"log", "cache", "tmp"};
+	char w[16];
+
+	while (*v) {
+		size_t n = strcspn(v, ","), i;
+		if (n == 0 || n >= sizeof(w))
+			return oci_fail(x, "bad list");
+		memcpy(w, v, n);
+		w[n] = 0;
+		for (i = 0; i < 3 && strcmp(w, names[i]); i++)
+			;
+		if (i == 3)
+			return oci_fail(x, "\"%s\": expected log, cache or tmp",
+					w);
+		x->c->keel.persist |= 1u << i;
+		v += n + (v[n] == ',');
+	}
+	return 0;
+}
+
 static int
 ann_keel(struct oci_ctx *x, const char *k, const char *v)
 {
@@ -394,6 +418,8 @@ ann_keel(struct oci_ctx *x, const char *k, const char *v)
 		return ann_ms(x, v, &kl->restart_max_delay_ms);
 	if (!strcmp(k, "required-limits"))
 		return ann_limits(x, v);
+	if (!strcmp(k, "persist"))
+		return ann_persist(x, v);
 	return oci_fail(x, "unknown keel annotation");
 }
 

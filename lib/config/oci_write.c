@@ -262,6 +262,17 @@ write_annotations(struct out *o, const struct oci_config *c)
 			? ","
 			: "",
 		    c->res.required & OCI_RES_CPU ? "cpu" : "");
+	if (k->persist)
+		put(o, ",\"org.keel.persist\":\"%s%s%s%s%s\"",
+		    k->persist & OCI_VAR_LOG ? "log" : "",
+		    (k->persist & OCI_VAR_LOG) && (k->persist & ~OCI_VAR_LOG)
+			? ","
+			: "",
+		    k->persist & OCI_VAR_CACHE ? "cache" : "",
+		    (k->persist & OCI_VAR_CACHE) && (k->persist & OCI_VAR_TMP)
+			? ","
+			: "",
+		    k->persist & OCI_VAR_TMP ? "tmp" : "");
 	put(o, "}");
 }
 

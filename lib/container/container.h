@@ -21,6 +21,12 @@
 #define CTR_NOTICE_ETC_TMPFS 1u /* /etc changes go to a tmpfs */
 #define CTR_NOTICE_VAR_TMPFS 2u /* /var/lib is a tmpfs */
 
+/* The tmpfs at /var/log, /var/cache and /var/tmp: each at most this. */
+#define CTR_VAR_TMPFS_SIZE "32m"
+/* org.keel.persist's directories, in var_dir (the app's /var/lib):
+ * var_dir/.keel-var/log is /var/log, and so on. */
+#define CTR_VAR_PERSIST ".keel-var"
+
 struct ctr_spec {
 	const char *root;	 /* the verified image, mounted read-only */
 	const char *etc_upper;	 /* upper layer of /etc; NULL: tmpfs */
@@ -34,6 +40,9 @@ struct ctr_spec {
 	const struct oci_config *cfg;
 	const char *keel_run;	  /* bound at /run/keel in the container (the
 				   * notify and control sockets); NULL: none */
+	const char *keel_bin;	  /* the keel client, bound read-only (exec
+				   * allowed) over /run/keel/bin/keel, a file
+				   * keel_run holds; NULL: none */
 	char *const *env;	  /* the app's environment; NULL: cfg->env */
 	const int *stdio;	  /* fds the app gets as 0, 1, 2 (-1: keep that
 				   * one), open until ctr_start returns;

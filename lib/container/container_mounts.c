@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/container/container_priv.h"
+#include "lib/container/seed.h"
 
 /* /sys: a fresh sysfs needs our own net namespace; else a read-only bind. */
 static int
@@ -146,14 +147,107 @@ ctr_mount_resolv(const struct ctr_spec *s, int root, struct kerr *e)
 	return rc;
 }
 
+/* A directory at rel in root, opened to read (O_PATH cannot list). */
+static int
+ctr_open_dir(int root, const char *rel, struct kerr *e)
+{
+	int p = ctr_open_at(root, rel, CTR_NO_LINKS, "", e), fd;
+
+	if (p < 0)
+		return -1;
+	fd = openat(p, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	close(p);
+	if (fd < 0)
+		kerr_set(e, "mount", "%s: %s", rel, strerror(errno));
+	return fd;
+}
+
+/*
+ * /var/lib: the var dir, or a tmpfs; seeded from the image's own
+ * /var/lib (held open before it is covered) when it is empty (seed.h).
+ */
 static int
 ctr_mount_var(const struct ctr_spec *s, int root, struct kerr *e)
 {
-	if (s->var_dir)
-		return ctr_bind_host(s->var_dir, root, "/var/lib", 0,
-				     MS_NOSUID | MS_NODEV, e);
-	return ctr_mnt(root, "tmpfs", "/var/lib", "tmpfs", MS_NOSUID | MS_NODEV,
-		       "mode=755", e);
+	struct seed_stats st;
+	int img = ctr_open_dir(root, "/var/lib", e), dst, rc;
+
+	if (img < 0)
+		return -1;
+	rc = s->var_dir ? ctr_bind_host(s->var_dir, root, "/var/lib", 0,
+					MS_NOSUID | MS_NODEV, e)
+			: ctr_mnt(root, "tmpfs", "/var/lib", "tmpfs",
+				  MS_NOSUID | MS_NODEV, "mode=755", e);
+	dst = rc ? -1 : ctr_open_dir(root, "/var/lib", e);
+	if (dst >= 0) {
+		rc = seed_tree(img, dst, &st, e);
+		close(dst);
+	} else {
+		rc = -1;
+	}
+	close(img);
+	return rc;
+}
+
+/* /var/log, /var/cache, /var/tmp: a bounded tmpfs each, or (persist)
+ * a directory beside the app's data, made here (keel's side, no symlink
+ * followed: a planted one makes the bind refuse). */
+static const struct {
+	unsigned bit;
+	const char *dest, *name, *opts;
+} ctr_var_dirs[] = {
+    {OCI_VAR_LOG, "/var/log", "log", "mode=755,size=" CTR_VAR_TMPFS_SIZE},
+    {OCI_VAR_CACHE, "/var/cache", "cache", "mode=755,size=" CTR_VAR_TMPFS_SIZE},
+    {OCI_VAR_TMP, "/var/tmp", "tmp", "mode=1777,size=" CTR_VAR_TMPFS_SIZE},
+};
+
+static int
+ctr_var_persist(const struct ctr_spec *s, int root, int i, struct kerr *e)
+{
+	char rel[sizeof(CTR_VAR_PERSIST) + 8], path[PATH_MAX];
+	int dir = ctr_open_at(AT_FDCWD, s->var_dir, CTR_HOST, "var", e);
+
+	if (dir < 0)
+		return -1;
+	snprintf(rel, sizeof(rel), CTR_VAR_PERSIST "/%s", ctr_var_dirs[i].name);
+	if ((mkdirat(dir, CTR_VAR_PERSIST, 0755) && errno != EEXIST) ||
+	    (mkdirat(dir, rel, 0755) && errno != EEXIST)) {
+		close(dir);
+		return kerr_set(e, "mount", "%s/%s: %s", s->var_dir, rel,
+				strerror(errno));
+	}
+	close(dir);
+	if (snprintf(path, sizeof(path), "%s/%s", s->var_dir, rel) >=
+	    (int)sizeof(path))
+		return kerr_set(e, "mount", "%s: path too long", s->var_dir);
+	return ctr_bind_host(path, root, ctr_var_dirs[i].dest, 0,
+			     MS_NOSUID | MS_NODEV, e);
+}
+
+static int
+ctr_mount_var_dirs(const struct ctr_spec *s, int root, struct kerr *e)
+{
+	for (int i = 0; i < 3; i++) {
+		int fd = ctr_open_at(root, ctr_var_dirs[i].dest, CTR_NO_LINKS,
+				     "", e);
+
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue; /* an image from before keel made
+					   * it: nothing is mounted there */
+			return -1;
+		}
+		close(fd);
+		if (s->var_dir && s->cfg->keel.persist & ctr_var_dirs[i].bit) {
+			if (ctr_var_persist(s, root, i, e))
+				return -1;
+		} else if (ctr_mnt(root, "tmpfs", ctr_var_dirs[i].dest, "tmpfs",
+				   MS_NOSUID | MS_NODEV, ctr_var_dirs[i].opts,
+				   e)) {
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -221,6 +315,20 @@ ctr_mount_keel_run(const struct ctr_spec *s, int root, struct kerr *e)
 	if (run >= 0)
 		close(run);
 	close(dst);
+	if (rc || !s->keel_bin)
+		return rc;
+	/* The client: the one file under /run/keel the app may execute. */
+	dst = ctr_open_at(root, "/run/keel/bin/keel", CTR_NO_LINKS, "", e);
+	if (dst < 0)
+		return -1;
+	run = ctr_open_at(AT_FDCWD, s->keel_bin, CTR_HOST, "", e);
+	rc = run < 0
+		 ? -1
+		 : ctr_bind_at(run, dst, 0, MS_RDONLY | MS_NOSUID | MS_NODEV,
+			       "/run/keel/bin/keel", e);
+	if (run >= 0)
+		close(run);
+	close(dst);
 	return rc;
 }
 
@@ -281,8 +389,9 @@ ctr_mount_root(const struct ctr_spec *s, struct kerr *e)
 	     ctr_mnt(root, "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
 		     "mode=1777", e) ||
 	     ctr_mount_etc(s, root, e) || ctr_mount_resolv(s, root, e) ||
-	     ctr_mount_var(s, root, e) || ctr_mount_config(s, root, e) ||
-	     ctr_mount_paths(s, root, e) || ctr_pivot(root, e);
+	     ctr_mount_var(s, root, e) || ctr_mount_var_dirs(s, root, e) ||
+	     ctr_mount_config(s, root, e) || ctr_mount_paths(s, root, e) ||
+	     ctr_pivot(root, e);
 	close(root);
 	return rc ? -1 : 0;
 }

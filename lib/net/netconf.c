@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "lib/base/text.h"
+#include "lib/base/kvfile.h"
 #include "lib/net/netconf.h"
 
 enum key_id { K_DNS, K_SEARCH, K_HOSTNAME, K_NTP, K_N };
@@ -227,51 +228,18 @@ netconf_defaults(struct netconf *c)
 }
 
 static int
-parse_lines(const char *buf, size_t len, struct netconf *c, struct kerr *e)
+set_line(void *ctx, const char *key, size_t kl, const char *v, size_t n,
+	 struct kerr *e)
 {
-	const char *p = buf, *end = buf + len;
-	unsigned line = 0;
-	struct kerr sub;
-
-	if (len > NETCONF_FILE_MAX)
-		return kerr_set(e, "netconf", "file larger than %d bytes",
-				NETCONF_FILE_MAX);
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *eol = nl ? nl : end, *eq;
-		size_t n = (size_t)(eol - p);
-
-		line++;
-		if (n > NETCONF_LINE_MAX)
-			return kerr_set(e, "netconf", "line %u: longer than %d",
-					line, NETCONF_LINE_MAX);
-		for (size_t i = 0; i < n; i++)
-			if ((unsigned char)p[i] < 0x20 ||
-			    (unsigned char)p[i] > 0x7e)
-				return kerr_set(e, "netconf",
-						"line %u: control or non-ASCII "
-						"byte",
-						line);
-		eq = memchr(p, '=', n);
-		if (n && p[0] != '#') {
-			if (!eq || eq == p)
-				return kerr_set(e, "netconf",
-						"line %u: not key=value", line);
-			if (set_key(c, p, (size_t)(eq - p), eq + 1,
-				    (size_t)(eol - eq - 1), &sub) < 0)
-				return kerr_set(e, "netconf", "line %u: %s",
-						line, sub.detail);
-		}
-		p = nl ? nl + 1 : end;
-	}
-	return 0;
+	return set_key(ctx, key, kl, v, n, e);
 }
 
 int
 netconf_parse(const char *buf, size_t len, struct netconf *c, struct kerr *e)
 {
 	netconf_defaults(c);
-	if (parse_lines(buf, len, c, e) == 0)
+	if (kv_parse(buf, len, NETCONF_FILE_MAX, NETCONF_LINE_MAX, "netconf",
+		     set_line, c, e) == 0)
 		return 0;
 	netconf_defaults(c); /* nothing of a refused file is used */
 	return -1;

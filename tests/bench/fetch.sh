@@ -38,7 +38,7 @@ done
 mkdir -p "$WORK/www" "$WORK/root"
 head -c $(((MIB - 8) * 1048576)) /dev/urandom >"$WORK/root/blob"
 seq 1 1000000 >"$WORK/root/text"
-"$KEEL" image build "$WORK/root" -o "$WORK/img" --fs squashfs --version 2 \
+"$KEEL" image build "$WORK/root" -o "$WORK/img" --fs squashfs --version 2 --board bench \
 	>/dev/null && "$KEEL" image sign "$WORK/img" --key "$KEY" >/dev/null &&
 	"$KEEL" bundle create "$WORK/img" -o "$WORK/www/b.kb" ||
 	die "image or bundle failed"

@@ -45,7 +45,7 @@ done
 mkdir -p "$WORK/root"
 head -c $(((MIB - 16) * 1048576)) /dev/urandom >"$WORK/root/blob"
 seq 1 2000000 >"$WORK/root/text"
-"$KEEL" image build "$WORK/root" -o "$WORK/img" --fs squashfs --version 2 \
+"$KEEL" image build "$WORK/root" -o "$WORK/img" --board test-board --fs squashfs --version 2 \
 	>/dev/null || die "image build failed"
 "$KEEL" image sign "$WORK/img" --key "$TOP/keys/test/release/test-release-a.key" \
 	>/dev/null || die "sign failed"

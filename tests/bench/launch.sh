@@ -155,7 +155,7 @@ if command -v busybox >/dev/null; then
 else
 	head -c $((2 * 1024 * 1024)) /dev/urandom >"$SMALL/bin/busybox"
 fi
-"$KEEL" image build "$SMALL" -o "$WORK/small.img" \
+"$KEEL" image build "$SMALL" -o "$WORK/small.img" --board test-board \
 	--fs "${BENCH_FS:-erofs}" >/dev/null &&
 	"$KEEL" image sign "$WORK/small.img" \
 		--key "$TOP/keys/test/release/test-release-a.key" >/dev/null ||
@@ -182,7 +182,7 @@ IMGROOT=$WORK/img-root
 mkdir -p "$IMGROOT"
 cp -a "$ROOT/." "$IMGROOT/"
 head -c $((64 * 1024 * 1024 - 200 * 1024)) /dev/urandom >"$IMGROOT/payload"
-"$KEEL" image build "$IMGROOT" -o "$WORK/app.img" \
+"$KEEL" image build "$IMGROOT" -o "$WORK/app.img" --board test-board \
 	--fs "${BENCH_FS:-erofs}" >/dev/null &&
 	"$KEEL" image sign "$WORK/app.img" \
 		--key "$TOP/keys/test/release/test-release-a.key" >/dev/null ||

@@ -97,7 +97,7 @@ bench_verify() {
 	section "1. image verify, $VMIB MiB: keel vs veritysetup vs sha256sum"
 	v=$WORK/verify
 	random_root "$v/root" "$VMIB"
-	if ! "$KEEL" image build "$v/root" -o "$v/img" --fs squashfs \
+	if ! "$KEEL" image build "$v/root" -o "$v/img" --board test-board --fs squashfs \
 		>/dev/null || ! "$KEEL" image sign "$v/img" --key "$KEY" \
 		>/dev/null; then
 		say "  image build failed: not measured"

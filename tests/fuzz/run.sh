@@ -14,7 +14,7 @@ seed() {
 		[ -f "$2/signed.img" ] && return 0
 		t=$(mktemp -d)
 		mkdir "$t/root" && echo seed >"$t/root/file"
-		"$O/keel" image build "$t/root" -o "$2/signed.img" --salt 01 >/dev/null &&
+		"$O/keel" image build "$t/root" -o "$2/signed.img" --board test-board --salt 01 >/dev/null &&
 			"$O/keel" image sign "$2/signed.img" \
 				--key "$top/keys/test/release/test-release-a.key" >/dev/null
 		rm -rf "$t" ;;
@@ -26,7 +26,7 @@ seed() {
 			>"$2/zeros" 2>/dev/null
 		t=$(mktemp -d)
 		mkdir "$t/root" && echo seed >"$t/root/file"
-		"$O/keel" image build "$t/root" -o "$t/s.img" --salt 01 >/dev/null &&
+		"$O/keel" image build "$t/root" -o "$t/s.img" --board test-board --salt 01 >/dev/null &&
 			"$O/keel" image sign "$t/s.img" \
 				--key "$top/keys/test/release/test-release-a.key" >/dev/null &&
 			"$O/keel" bundle create "$t/s.img" -o "$t/s.kb" &&

@@ -15,13 +15,14 @@ if [ ! -s "$ROOTFS" ]; then
 	mkdir -p "$O/cache"
 	echo "delta: making $ROOTFS (once, about 2 minutes)"
 	if ! mmdebstrap --quiet --variant=essential --include=nginx-light \
-		bookworm "$ROOTFS.tmp" >"$WORK/mmdebstrap.log" 2>&1; then
-		rm -f "$ROOTFS.tmp"
+		bookworm "$O/cache/debian.part.tar" >"$WORK/mmdebstrap.log" 2>&1; then
+		rm -rf "$O/cache/debian.part.tar"
 		skip "mmdebstrap failed (no Debian mirror?): $(tail -n 1 "$WORK/mmdebstrap.log")"
 		finish
 		exit
 	fi
-	mv "$ROOTFS.tmp" "$ROOTFS"
+	# (mmdebstrap picks its output's format by the name: .tar)
+	mv "$O/cache/debian.part.tar" "$ROOTFS"
 fi
 cd "$WORK" || exit 1
 mkdir root && tar -C root -xf "$ROOTFS" || { fail "unpacking $ROOTFS"; finish; exit 1; }

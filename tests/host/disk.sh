@@ -77,7 +77,7 @@ same "old bytes of slot A cleared" "$(part "$D" 1 | sha256sum)" \
 # Refusals.
 sed 's/^part.a=keel-a 128M/part.a=keel-a 4K/' "$TOP/board/qemu-x86_64/board.conf" \
 	>"$WORK/small.conf"
-refuse "image larger than its slot" "do not fit" \
+refuse "image larger than its slot, with a hint" "do not fit .*raise part.a and part.b" \
 	"$KEEL" disk --board "$WORK/small.conf" --slot-a "$WORK/a.img" -o "$WORK/d2"
 check "no disk left behind" test ! -e "$WORK/d2" -a ! -e "$WORK/d2.tmp"
 refuse "different layout" "differs from board" \

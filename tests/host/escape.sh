@@ -46,7 +46,7 @@ mkroot() {
 mkimg() { # DIR IMG [build options]
 	src=$1 img=$2
 	shift 2
-	"$KEEL" image build "$src" -o "$img" --salt 0123456789abcdef "$@" \
+	"$KEEL" image build "$src" -o "$img" --board test-board --salt 0123456789abcdef "$@" \
 		>"$WORK/build.out" 2>&1 &&
 		"$KEEL" image sign "$img" --key "$KEY_A" >>"$WORK/build.out" 2>&1
 }

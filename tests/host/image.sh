@@ -54,15 +54,15 @@ fi
 
 # --- reproducibility ------------------------------------------------------
 export SOURCE_DATE_EPOCH=1700000000
-"$KEEL" image build root -o r1.img --salt 01 >/dev/null
-"$KEEL" image build root -o r2.img --salt 01 >/dev/null
+"$KEEL" image build root -o r1.img --board test-board --salt 01 >/dev/null
+"$KEEL" image build root -o r2.img --board test-board --salt 01 >/dev/null
 check "same bytes twice (erofs)" cmp r1.img r2.img
-"$KEEL" image build root -o r3.img --salt 01 --fs squashfs >/dev/null
-"$KEEL" image build root -o r4.img --salt 01 --fs squashfs >/dev/null
+"$KEEL" image build root -o r3.img --board test-board --salt 01 --fs squashfs >/dev/null
+"$KEEL" image build root -o r4.img --board test-board --salt 01 --fs squashfs >/dev/null
 check "same bytes twice (squashfs)" cmp r3.img r4.img
 unset SOURCE_DATE_EPOCH
-"$KEEL" image build root -o s1.img >/dev/null
-"$KEEL" image build root -o s2.img >/dev/null
+"$KEEL" image build root -o s1.img --board test-board >/dev/null
+"$KEEL" image build root -o s2.img --board test-board >/dev/null
 "$KEEL" image inspect s1.img >s1.txt
 "$KEEL" image inspect s2.img >s2.txt
 same "random 32-byte salt by default" "$(val salt s1.txt | wc -c)" 65
@@ -70,7 +70,7 @@ same "random 32-byte salt by default" "$(val salt s1.txt | wc -c)" 65
 
 # --- tar input (docker export) ---------------------------------------------
 tar -C root -cf root.tar .
-check "build from tar" "$KEEL" image build root.tar -o tar.img --salt 02
+check "build from tar" "$KEEL" image build root.tar -o tar.img --board test-board --salt 02
 "$KEEL" image sign tar.img --key "$KEY_A" >/dev/null
 check "tar image verifies" "$KEEL" image verify tar.img
 
@@ -151,7 +151,7 @@ head -c 100000 /dev/urandom >garbage.img
 refuse "garbage refused" "footer: no keel footer" "$KEEL" image verify garbage.img
 refuse "missing file" "No such file" "$KEEL" image verify nope.img
 refuse "version 2^64-1 refused at build" "version must be" \
-	"$KEEL" image build root -o v.img --version 18446744073709551615
+	"$KEEL" image build root -o v.img --board test-board --version 18446744073709551615
 
 # --- key sets that must not build or load ---------------------------------------
 mkdir -p empty/release

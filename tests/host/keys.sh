@@ -71,7 +71,7 @@ openssl ec -in p384.key -pubout -out p384.pub 2>/dev/null
 
 mkdir -p root/etc
 echo keys >root/etc/hello
-check "image build" "$KEEL" image build root -o base.img --salt 00
+check "image build" "$KEEL" image build root -o base.img --board test-board --salt 00
 
 mkset() { # DIR PUB...: a key set needing one release signature
 	d=$1; shift

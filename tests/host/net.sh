@@ -21,7 +21,11 @@ cd "$WORK" || exit 1
 VS=kv$$s VD=kv$$d
 UPID= SPID= QPID= S= D=
 cleanup() {
-	for p in $QPID $UPID $SPID $S $D; do kill "$p" 2>/dev/null; done
+	# (pkill -P: the servers run under nsenter in a subshell)
+	for p in $QPID $UPID $SPID $S $D; do
+		pkill -P "$p" 2>/dev/null
+		kill "$p" 2>/dev/null
+	done
 	wait 2>/dev/null
 	t_cleanup
 }
@@ -39,9 +43,9 @@ cat >own.json <<'EOF'
  "root": {"path": "rootfs", "readonly": true},
  "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}]}}
 EOF
-"$KEEL" image build r -o own.img --config own.json --salt 42 >/dev/null &&
+"$KEEL" image build r -o own.img --board test-board --config own.json --salt 42 >/dev/null &&
 	"$KEEL" image sign own.img --key "$KEY_A" >/dev/null &&
-	"$KEEL" image build r -o dflt.img --salt 42 >/dev/null &&
+	"$KEEL" image build r -o dflt.img --board test-board --salt 42 >/dev/null &&
 	"$KEEL" image sign dflt.img --key "$KEY_A" >/dev/null ||
 	fail "probe images"
 netof() {

@@ -38,7 +38,7 @@ mkroot() {
 mkimg() {
 	src=$1 img=$2
 	shift 2
-	"$KEEL" image build "$src" -o "$img" --salt 0123456789abcdef "$@" \
+	"$KEEL" image build "$src" -o "$img" --board test-board --salt 0123456789abcdef "$@" \
 		>"$WORK/build.out" 2>&1 &&
 		"$KEEL" image sign "$img" --key "$KEY_A" >>"$WORK/build.out" 2>&1
 }
@@ -80,7 +80,7 @@ same "/ is read-only" "$(get root_write)" EROFS
 same "only loopback" "$(get net)" lo
 same "no host processes" "$(get nprocs)" 2
 bad=$(get mounts | tr ',' '\n' |
-	grep -Ev '^/$|^/(proc|sys|dev|run|tmp|etc|var/lib)(/.*)?$')
+	grep -Ev '^/$|^/(proc|sys|dev|run|tmp|etc|var/(lib|log|cache|tmp))(/.*)?$')
 same "no host mounts" "$bad" ""
 same "CapEff empty" "$(get CapEff)" 0000000000000000
 same "CapBnd empty" "$(get CapBnd)" 0000000000000000
@@ -115,9 +115,91 @@ same "other /etc defaults still show" "$(get cat)" image
 out=$("$KEEL" run "$IMG" $P -- /bin/probe cat /var/lib/data 2>/dev/null)
 same "/var/lib persists" "$(get cat)" kept
 same "changes land in the --etc dir" "$(cat "$WORK/p/etc/motd")" local
+
+# /var/log, /var/cache, /var/tmp: a bounded tmpfs each by default ...
+for d in log cache tmp; do
+	out=$("$KEEL" run "$IMG" $P -- /bin/probe write /var/$d/x y 2>/dev/null)
+	same "/var/$d writable" "$(get write)" ok
+done
+out=$("$KEEL" run "$IMG" $P -- /bin/probe cat /var/log/x 2>/dev/null)
+same "/var/log is a tmpfs by default" "$(get cat)" ENOENT
+out=$("$KEEL" run "$IMG" $P -- /bin/probe cat /proc/self/mountinfo 2>/dev/null)
+printf '%s\n' "$out" | grep -q ' /var/tmp .* tmpfs tmpfs rw,.*size=32768k' &&
+	printf '%s\n' "$out" | grep ' /var/tmp ' | grep -q 'nosuid,nodev' &&
+	pass "/var/tmp: tmpfs, 32 MiB, nosuid,nodev" ||
+	fail "/var/tmp mount: $(printf '%s\n' "$out" | grep /var/tmp)"
+# ... kept beside /var/lib where org.keel.persist names it
+cat >"$WORK/persist.json" <<'JSON'
+{"ociVersion": "1.0.2", "process": {"args": ["/bin/probe"], "cwd": "/"},
+ "root": {"path": "rootfs", "readonly": true},
+ "annotations": {"org.keel.persist": "log,tmp", "org.keel.restart": "no"}}
+JSON
+mkroot "$WORK/pers"
+if mkimg "$WORK/pers" "$WORK/pers.img" --config "$WORK/persist.json"; then
+	out=$("$KEEL" run "$WORK/pers.img" $P -- /bin/probe write /var/log/app.log line 2>/dev/null)
+	same "persisted /var/log writable" "$(get write)" ok
+	out=$("$KEEL" run "$WORK/pers.img" $P -- /bin/probe cat /var/log/app.log 2>/dev/null)
+	same "/var/log persists with org.keel.persist" "$(get cat)" line
+	same "it lives in the var dir's .keel-var/log" \
+		"$(cat "$WORK/p/var/.keel-var/log/app.log")" line
+	out=$("$KEEL" run "$WORK/pers.img" $P -- /bin/probe cat /proc/self/mountinfo 2>/dev/null)
+	printf '%s\n' "$out" | grep ' /var/cache ' | grep -q tmpfs &&
+		pass "an unnamed one stays a tmpfs" || fail "/var/cache not a tmpfs"
+	rm -rf "$WORK/p/var/.keel-var/tmp" && ln -s / "$WORK/p/var/.keel-var/tmp"
+	refuse "a symlink planted for a persisted dir is refused" "symlink" \
+		"$KEEL" run "$WORK/pers.img" $P -- /bin/probe exit 0
+	rm -f "$WORK/p/var/.keel-var/tmp"
+else
+	fail "build a persist image: $(tail -n 1 "$WORK/build.out")"
+fi
 "$KEEL" run "$IMG" -- /bin/probe write /etc/motd gone >/dev/null 2>&1
 out=$("$KEEL" run "$IMG" -- /bin/probe cat /etc/motd 2>/dev/null)
 same "without --etc nothing persists" "$(get cat)" factory
+
+# --- /var/lib seeded from the image's own /var/lib on first use -----------
+mkroot "$WORK/seed"
+mkdir -p "$WORK/seed/var/lib/app/sub"
+echo image-conf >"$WORK/seed/var/lib/app/conf"
+echo deep >"$WORK/seed/var/lib/app/sub/file"
+chmod 640 "$WORK/seed/var/lib/app/conf"
+chown 123:45 "$WORK/seed/var/lib/app/sub/file"
+ln -s /etc/motd "$WORK/seed/var/lib/app/link"
+mkfifo "$WORK/seed/var/lib/app/fifo"
+if mkimg "$WORK/seed" "$WORK/seed.img"; then
+	S="--var $WORK/sv"
+	out=$("$KEEL" run "$WORK/seed.img" -- /bin/probe cat /var/lib/app/conf 2>/dev/null)
+	same "tmpfs /var/lib seeded" "$(get cat)" image-conf
+	out=$("$KEEL" run "$WORK/seed.img" $S -- /bin/probe cat /var/lib/app/sub/file 2>/dev/null)
+	same "an empty --var dir seeded" "$(get cat)" deep
+	same "owner kept" "$(stat -c %u:%g "$WORK/sv/app/sub/file")" 123:45
+	same "mode kept" "$(stat -c %a "$WORK/sv/app/conf")" 640
+	same "a symlink copied as a link" "$(readlink "$WORK/sv/app/link")" /etc/motd
+	[ -e "$WORK/sv/app/fifo" ] && fail "a fifo copied" || pass "a fifo skipped"
+	[ -e "$WORK/sv/.keel-seeding" ] && fail "marker left" || pass "marker removed"
+	"$KEEL" run "$WORK/seed.img" $S -- /bin/probe write /var/lib/app/conf mine >/dev/null 2>&1
+	rm "$WORK/sv/app/sub/file"
+	out=$("$KEEL" run "$WORK/seed.img" $S -- /bin/probe cat /var/lib/app/conf 2>/dev/null)
+	same "the app's change is never overwritten" "$(get cat)" mine
+	[ -e "$WORK/sv/app/sub/file" ] && fail "a non-empty var dir seeded again" ||
+		pass "a non-empty var dir is not seeded again"
+	# a power cut during the seed: the marker is there, the copy finishes
+	# without overwriting what was copied (or changed) before
+	mkdir -p "$WORK/sv2/app"
+	echo half >"$WORK/sv2/app/conf"
+	: >"$WORK/sv2/.keel-seeding"
+	out=$("$KEEL" run "$WORK/seed.img" --var "$WORK/sv2" -- /bin/probe cat /var/lib/app/sub/file 2>/dev/null)
+	same "an interrupted seed finishes" "$(get cat)" deep
+	same "and overwrites nothing" "$(cat "$WORK/sv2/app/conf")" half
+	# the app's symlink in a var dir is never followed by the seed
+	mkdir -p "$WORK/sv3" "$WORK/outside"
+	ln -s "$WORK/outside" "$WORK/sv3/app"
+	: >"$WORK/sv3/.keel-seeding"
+	"$KEEL" run "$WORK/seed.img" --var "$WORK/sv3" -- /bin/probe exit 0 >/dev/null 2>&1
+	[ -z "$(ls "$WORK/outside")" ] && pass "a planted symlink is not followed" ||
+		fail "seed wrote through a symlink: $(ls "$WORK/outside")"
+else
+	fail "build a seed image: $(tail -n 1 "$WORK/build.out")"
+fi
 
 # --- failure paths -------------------------------------------------------
 cp "$IMG" "$WORK/bad.img"
@@ -181,6 +263,25 @@ if mkimg "$WORK/uid" "$WORK/userns.img" --config "$WORK/userns.json"; then
 	out=$("$KEEL" run "$WORK/userns.img" -- /bin/probe cat /proc/self/uid_map 2>/dev/null)
 	same "user namespace: mapped to 100000" \
 		"$(get cat | awk '{print $1, $2, $3}')" "0 100000 65536"
+	# keel image inspect: the launch policy in short, beside the header
+	"$KEEL" image inspect "$WORK/userns.img" >"$WORK/insp" 2>&1
+	grep -q '^root_hash=' "$WORK/insp" && pass "inspect: header fields" ||
+		fail "inspect: no header: $(head -3 "$WORK/insp")"
+	same "inspect: args" "$(sed -n 's/^policy.args=//p' "$WORK/insp")" /bin/probe
+	same "inspect: user" "$(sed -n 's/^policy.user=//p' "$WORK/insp")" 0:0
+	same "inspect: namespaces" \
+		"$(sed -n 's/^policy.namespaces=//p' "$WORK/insp")" \
+		mount,pid,uts,ipc,cgroup,network,user
+	same "inspect: caps" \
+		"$(sed -n 's/^policy.caps.bounding=//p' "$WORK/insp")" none
+	same "inspect: restart" "$(sed -n 's/^policy.restart=//p' "$WORK/insp")" always
+	cp "$WORK/userns.img" "$WORK/unsigned.img"
+	"$KEEL" image build "$WORK/uid" -o "$WORK/unsigned.img" --board test-board \
+		--config "$WORK/userns.json" >/dev/null 2>&1
+	"$KEEL" image inspect "$WORK/unsigned.img" >"$WORK/insp" 2>&1
+	grep -q '^policy=- (not read: an image is mounted only once it verifies' \
+		"$WORK/insp" && pass "inspect: unsigned image not mounted" ||
+		fail "inspect of an unsigned image: $(tail -2 "$WORK/insp")"
 else
 	fail "build a user namespace image: $(tail -n 1 "$WORK/build.out")"
 fi

@@ -47,7 +47,7 @@ root "$WORK/a" genuine '"/bin/probe", "cat", "/etc/greeting"'
 root "$WORK/f" forged! '"/bin/probe", "exit", "42"'
 IMG=$WORK/app.img
 for x in a f; do
-	"$KEEL" image build "$WORK/$x" -o "$WORK/$x.img" --fs squashfs \
+	"$KEEL" image build "$WORK/$x" -o "$WORK/$x.img" --board test-board --fs squashfs \
 		--salt 00112233 --config "$WORK/$x/cfg.json" >/dev/null ||
 		fail "build $x"
 done

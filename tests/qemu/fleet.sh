@@ -15,18 +15,7 @@ then
 	finish
 	exit 0
 fi
-if [ ! -f "$BOUT/$KIMAGE" ] || [ ! -x "$TO/keel-init" ]; then
-	fail "no $BOUT (make O=... BOARD=$BOARD board)"
-	finish
-	exit 1
-fi
-# the board CPU's static busybox (tests/lib.sh)
-if [ ! -x "$BUSYBOX" ] ||
-	LC_ALL=C readelf -l "$BUSYBOX" 2>/dev/null | grep -q INTERP; then
-	skip "needs busybox-static for the app"
-	finish
-	exit 0
-fi
+need_board_and_busybox
 cd "$WORK" || exit 1
 trap 'nginx_stop; [ -n "${qpid:-}" ] && kill $qpid 2>/dev/null; t_cleanup' EXIT
 mkdir -p www

@@ -13,17 +13,7 @@ if ! command -v "$QEMU_SYSTEM" >/dev/null; then
 	finish
 	exit 0
 fi
-if [ ! -f "$BOUT/$KIMAGE" ] || [ ! -x "$TO/keel-init" ]; then
-	fail "no $BOUT (make O=... BOARD=$BOARD board)"
-	finish
-	exit 1
-fi
-if [ -z "$BUSYBOX" ] || [ ! -f "$BUSYBOX" ] ||
-	LC_ALL=C readelf -l "$BUSYBOX" 2>/dev/null | grep -q INTERP; then
-	skip "needs busybox-static for the app"
-	finish
-	exit 0
-fi
+need_board_and_busybox
 cd "$WORK" || exit 1
 t_start=$(date +%s)
 
@@ -35,6 +25,8 @@ for a in $($TRUN root/bin/busybox --list); do
 	[ "$a" = busybox ] || ln -s busybox "root/bin/$a"
 done
 echo "shipped by the image" >root/etc/greeting
+mkdir -p root/var/lib/seed
+echo "from the image" >root/var/lib/seed/file
 echo "image default" >root/etc/local
 # read only by mode=tamper: incompressible, so stored as it is
 head -c 300000 /dev/urandom | base64 -w 76 >root/data/blob
@@ -73,6 +65,14 @@ probe)
 	say "capbnd=$(sed -n 's/^CapBnd:\t//p' /proc/self/status)"
 	say "nnp=$(sed -n 's/^NoNewPrivs:\t//p' /proc/self/status)"
 	say "greeting=$(cat /etc/greeting)"
+	# keel's client, bound read-only by keel-init: no copy in the image
+	/run/keel/bin/keel status >/tmp/st 2>&1
+	say "client=$? $(grep -c '^commit_pending=' /tmp/st)"
+	say "client.out=$(head -n 1 /tmp/st)"
+	say "clientw=$(echo x 2>&1 >/run/keel/bin/keel | grep -c Read-only)"
+	# stock software's /var: writable, and /var/lib seeded from the image
+	say "varlog=$(echo ok >/var/log/t && cat /var/log/t)"
+	say "seeded=$(cat /var/lib/seed/file)"
 	echo changed >/etc/local
 	echo run >>/var/lib/runs
 	# 300 orphans: each (: &) leaves a child behind for the reaper
@@ -279,6 +279,10 @@ fi
 t_verity=$(at probe 'app: started') m_verity=$(at probe 'modules:')
 
 # --- 6. clean shutdown: app exit -> power off; ctrl-alt-del -> reboot -----
+has probe "keel client at /run/keel/bin/keel" '^app: qt: client=0 1$'
+has probe "the client is read-only" '^app: qt: clientw=1$'
+has probe "/var/log writable" '^app: qt: varlog=ok$'
+has probe "/var/lib seeded from the image" '^app: qt: seeded=from the image$'
 has probe "app exit reported" 'keel: app exited status=0'
 has probe "power off when the app ended" 'shutdown (the app ended): power off'
 has probe "shutdown completes" 'keel: shutdown: done'

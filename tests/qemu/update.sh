@@ -19,17 +19,7 @@ if ! command -v "$QEMU_SYSTEM" >/dev/null; then
 	finish
 	exit 0
 fi
-if [ ! -f "$BOUT/$KIMAGE" ] || [ ! -x "$TO/keel-init" ]; then
-	fail "no $BOUT (make O=... BOARD=$BOARD board)"
-	finish
-	exit 1
-fi
-if [ -z "$BUSYBOX" ] || [ ! -f "$BUSYBOX" ] ||
-	LC_ALL=C readelf -l "$BUSYBOX" 2>/dev/null | grep -q INTERP; then
-	skip "needs busybox-static for the app"
-	finish
-	exit 0
-fi
+need_board_and_busybox
 cd "$WORK" || exit 1
 t_start=$(date +%s)
 
@@ -250,9 +240,12 @@ mk() {
 
 # Bundles that must be refused: a small image, signed and made in
 # every wrong way; a truncated and a corrupted copy of a good one.
-mkdir -p small/etc
+mkdir -p small/etc small/bin
 head -c 262144 /dev/urandom >small/blob
 echo small >small/etc/local
+# (never booted: the program its config names need only be there)
+cp "$BUSYBOX" small/bin/sh && printf 'exit 0\n' >small/bin/ut &&
+	chmod 755 small/bin/ut
 for n in unsigned wrongkey otherboard old lowepoch mid; do mkcfg $n; done
 "$KEEL" keygen -o stranger >/dev/null
 mk unsigned small 9 2 "$BOARD" -

@@ -45,6 +45,7 @@ static const char full[] =
     "\"annotations\":{\"org.keel.restart\":\"on-failure\","
     "\"org.keel.notify\":\"true\",\"org.keel.stop-grace-ms\":\"2500\","
     "\"org.keel.required-limits\":\"memory,pids\","
+    "\"org.keel.persist\":\"log,tmp\","
     "\"org.opencontainers.image.stopSignal\":\"SIGINT\","
     "\"com.example.anything\":\"kept as metadata\"},"
     "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\"},"
@@ -110,6 +111,7 @@ test_full(void)
 	CHECK(C.ns_flags == (OCI_NS_ALWAYS | OCI_NS_NET), "namespaces");
 	CHECK(C.res.set == (OCI_RES_MEMORY | OCI_RES_PIDS | OCI_RES_CPU) &&
 		  C.res.required == (OCI_RES_MEMORY | OCI_RES_PIDS) &&
+		  C.keel.persist == (OCI_VAR_LOG | OCI_VAR_TMP) &&
 		  C.res.memory_max == 67108864 && C.res.pids_max == 64 &&
 		  C.res.cpu_shares == 512 && C.res.cpu_quota == 50000 &&
 		  C.res.cpu_period == 100000,
@@ -234,6 +236,9 @@ test_refusals_linux(void)
 	refuse("\"pids\":{\"limit\":64},", "",
 	       "org.keel.required-limits: names a limit");
 	refuse("\"memory,pids\"", "\"memory,disk\"", "unknown limit \"disk\"");
+	refuse("\"log,tmp\"", "\"log,run\"",
+	       "\"run\": expected log, cache or tmp");
+	refuse("\"log,tmp\"", "\"log,,tmp\"", "org.keel.persist: bad list");
 	refuse("\"org.keel.restart\"",
 	       "\"org.keel.bogus\":\"1\","
 	       "\"org.keel.restart\"",
@@ -395,6 +400,7 @@ roundtrip(const char *what)
 		  !memcmp(&C2.keel, &C.keel, sizeof(C.keel)) &&
 		  C2.res.set == C.res.set &&
 		  C2.res.required == C.res.required &&
+		  C2.keel.persist == C.keel.persist &&
 		  C2.res.memory_max == C.res.memory_max &&
 		  C2.res.cpu_quota == C.res.cpu_quota &&
 		  C2.ndevices == C.ndevices && C2.nmasked == C.nmasked,
