@@ -201,7 +201,7 @@ close_fd(int *fd)
 	*fd = -1;
 }
 
-static void
+static int
 start(struct agent *a)
 {
 	char *argv[AGENT_ARGS + 3];
@@ -245,15 +245,17 @@ out:
 	close_fd(&lp[1]);
 	for (int i = 0; i < AGENT_FDS; i++)
 		close_fd(&extra[i]);
-	/* Could not start: try again later, unless there is no binary. */
-	if (!a->pid && keel_fd >= 0)
+	/* Could not start: try again later, unless there is no binary or
+	 * its job was for now only. */
+	if (!a->pid && keel_fd >= 0 && !a->def->once)
 		a->next_us = clock_us() + INIT_AGENT_BACKOFF_MAX_MS * 1000ull;
+	return a->pid ? 0 : -1;
 }
 
 /* Registers d and starts it; for a d registered already (an agent run
  * on demand, e.g. one that exits 0 when its work is done), starts it
  * again unless it runs. */
-void
+int
 agent_add(const struct agent_def *d)
 {
 	struct agent *a;
@@ -262,21 +264,20 @@ agent_add(const struct agent_def *d)
 		a = &agents[i];
 		if (a->def != d)
 			continue;
-		if (!a->pid && !a->stopping) {
-			a->backoff_ms = 0;
-			start(a);
-		}
-		return;
+		if (a->pid || a->stopping)
+			return -1;
+		a->backoff_ms = 0;
+		return start(a);
 	}
 	if (nagents == INIT_AGENTS) {
 		klog("agent %s: more than %d agents", d->name, INIT_AGENTS);
-		return;
+		return -1;
 	}
 	a = &agents[nagents++];
 	memset(a, 0, sizeof(*a));
 	a->def = d;
 	a->st_fd = a->log_fd = -1;
-	start(a);
+	return start(a);
 }
 
 /* Up to a budget per turn: an agent that floods cannot hold PID 1. */
@@ -396,7 +397,9 @@ agent_child_exited(pid_t pid, int status)
 	ran_ms = (clock_us() - a->started_us) / 1000;
 	klog("agent %s: exited with status %d after %llu ms", a->def->name,
 	     code, (unsigned long long)ran_ms);
-	if (a->stopping || code == 0)
+	if (a->def->on_exit)
+		a->def->on_exit(code);
+	if (a->stopping || code == 0 || a->def->once)
 		return 1; /* stopped, or done with its work */
 	if (ran_ms >= INIT_STABLE_RUN_MS)
 		a->backoff_ms = 0;

@@ -14,7 +14,7 @@
 
 #include "keel_version.h"
 #include "init/init.h"
-#include "lib/update/bundle.h"
+#include "lib/update/installer.h"
 #include "lib/ipc/control.h"
 
 /*
@@ -31,35 +31,26 @@ static struct conn conns[INIT_CTL_CONNS];
 static int listen_fd = -1;
 
 /*
- * The one update in progress: a child of PID 1 writing the update target.
- * Before its first write the child asks PID 1, over a socket pair, to
- * mark the slot not bootable in the record (PID 1 owns the record), and
- * waits for the answer; PID 1 answers from its loop, never waiting. A
- * child that fails sends its reason the same way and exits: PID 1 gives
- * the client its final line once the child is reaped, so that a client
- * that saw the end of one update never finds it still running.
+ * The one update in progress: `keel installer` (an agent run once per
+ * update, lib/update/installer.h) writing the update target from the
+ * client's stream. PID 1 opens the slot for it, and keeps every decision
+ * the record depends on: before the installer's first write it marks the
+ * slot not bootable (or refuses an image that failed here before), and
+ * after the installer says it is done PID 1 reads the slot's signed
+ * header itself and checks it before the slot becomes a trial. PID 1
+ * answers from its loop, never waiting; the client gets its final line
+ * once the installer is reaped, so that a client that saw the end of one
+ * update never finds it still running.
  */
-static pid_t installer = -1;
-static int installer_conn = -1, installer_slot = -1;
-static int prep_fd = -1;      /* PID 1's end of the pair */
-static struct bundle_work bw; /* touched only in the child */
-static char installer_err[CONTROL_LINE_MAX - 16]; /* its reason, or "" */
+#define INSTALLER_UID 64102 /* and gid: the installer's own */
 
-/* The child's messages: 'P' (prepare) and the image it is about to
- * write, or 'E' and the reason it failed. */
-#define MSG_PREPARE 'P'
-#define MSG_ERROR 'E'
-struct prep_msg {
-	char kind;
-	char pad[7];
-	uint64_t version, epoch;
-	uint8_t digest[STATE_DIGEST];
-};
-
-/* What the child's hooks need. */
-struct child_ctx {
-	int conn, prep, slot, force;
-};
+static int installing;		/* the installer runs */
+static int installer_conn = -1; /* the client, for the last line */
+static int installer_slot = -1, installer_force;
+static int prep_fd = -1;			  /* PID 1's end of the pair */
+static int job_fds[AGENT_FDS] = {-1, -1, -1, -1}; /* given at start */
+static struct installer_msg announced, done;	  /* kind 0: not yet */
+static char installer_err[INSTALLER_REASON_MAX + 1]; /* its reason, or "" */
 
 int
 ctl_init(void)
@@ -93,223 +84,159 @@ reply_end(int fd, const char *err)
 }
 
 static void
-progress(void *ctx, uint64_t done, uint64_t total)
+close_fd(int *fd)
 {
-	static uint64_t last;
-	char buf[96];
-	int fd = ((struct child_ctx *)ctx)->conn, n;
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
 
-	if (done != total && done - last < total / 100)
-		return;
-	last = done;
-	n = snprintf(buf, sizeof(buf), "progress=%llu/%llu\n",
-		     (unsigned long long)done, (unsigned long long)total);
-	/* The child may block on a slow client: only the child waits. */
-	(void)!send(fd, buf, (size_t)n, MSG_NOSIGNAL);
+/* The installer's words after "keel installer" and its fds 4..7. */
+static int
+installer_prepare(char **argv, int max, int *fds)
+{
+	static char committed[24], floor[24];
+	const struct state *st = ab_state();
+	int n = 0;
+
+	snprintf(committed, sizeof(committed), "%llu",
+		 (unsigned long long)st->committed_version);
+	snprintf(floor, sizeof(floor), "%llu", (unsigned long long)st->floor);
+	argv[n++] = "--committed";
+	argv[n++] = committed;
+	argv[n++] = "--floor";
+	argv[n++] = floor;
+	if (g.board.name[0]) {
+		argv[n++] = "--board";
+		argv[n++] = g.board.name;
+	}
+	for (int i = 0; i < AGENT_FDS; i++) {
+		fds[i] = job_fds[i];
+		job_fds[i] = -1; /* the agent's start closes them */
+	}
+	return n <= max ? n : -1;
 }
 
 /*
- * In the child, once every check of the header has passed and before the
- * first write: an image that failed on this device is refused (unless
- * forced); then PID 1 marks the slot not bootable, synced, or nothing is
- * written.
+ * The installed slot, checked by PID 1 from its own read of the header:
+ * what the installer announced before writing and said it wrote, signed
+ * by the baked keys, for this board and arch, above the committed
+ * version, not below the floor, not an image that failed here (unless
+ * forced). 0 and m, or -1 and e.
  */
 static int
-prepare(void *ctx, const struct img_meta *m, struct kerr *e)
-{
-	struct child_ctx *c = ctx;
-	const struct state_failed *f;
-	struct prep_msg msg;
-	uint8_t ok = 1;
-
-	memset(&msg, 0, sizeof(msg));
-	msg.kind = MSG_PREPARE;
-	msg.version = m->h.version;
-	msg.epoch = m->h.epoch;
-	img_digest(m, msg.digest);
-	f = state_image_failed(ab_state(), m->h.version, msg.digest);
-	if (f && !c->force)
-		return kerr_set(e, "failed before",
-				"version %llu failed on this device before%s: "
-				"refused until a newer version is offered "
-				"(keel update --force installs it anyway)",
-				(unsigned long long)m->h.version,
-				memcmp(f->digest, msg.digest, STATE_DIGEST)
-				    ? ""
-				    : " (this very image)");
-	if (send(c->prep, &msg, sizeof(msg), MSG_NOSIGNAL) != sizeof(msg) ||
-	    recv(c->prep, &ok, 1, 0) != 1 || ok != 0)
-		return kerr_set(e, "state",
-				"slot %c could not be marked not bootable "
-				"first: nothing written",
-				'a' + c->slot);
-	return 0;
-}
-
-/* In the child: the reason it failed, to PID 1 (which replies), then out. */
-__attribute__((noreturn)) static void
-child_fail(int prep, const char *why, int code)
-{
-	char msg[1 + sizeof(installer_err)];
-	size_t n = strnlen(why, sizeof(installer_err) - 1);
-
-	msg[0] = MSG_ERROR;
-	memcpy(msg + 1, why, n);
-	(void)!send(prep, msg, 1 + n, MSG_NOSIGNAL);
-	_exit(code);
-}
-
-/*
- * In the child: install the bundle from src into the target slot. Exit
- * 0 installed, 1 refused before the slot was touched, 2 failed after.
- */
-__attribute__((noreturn)) static void
-install_child(int conn, int src, int slot, int prep, int force)
+check_installed(struct img_meta *m, struct kerr *e)
 {
 	const struct state *st = ab_state();
-	struct bundle_policy pol = {
-	    .ks = &g.keys,
-	    .board = g.board.name,
-	    .arch = IMG_ARCH_HOST,
-	    .committed_version = st->committed_version,
-	    .epoch_floor = st->floor,
-	};
-	struct child_ctx c = {conn, prep, slot, force};
-	struct bundle_hooks hooks = {prepare, progress, &c};
-	struct img_meta m;
-	struct kerr e = {0};
-	int out, flags;
+	uint8_t digest[STATE_DIGEST];
+	int fd = open(g.dev[installer_slot], O_RDONLY | O_CLOEXEC);
+	int rc = -1;
 
-	flags = fcntl(src, F_GETFL);
-	fcntl(src, F_SETFL, flags & ~O_NONBLOCK);
-	out = open(g.dev[slot], O_RDWR | O_CLOEXEC);
-	if (out < 0) {
-		char why[128];
-		snprintf(why, sizeof(why), "%s: %s", g.dev[slot],
-			 strerror(errno));
-		child_fail(prep, why, 1);
-	}
-	if (bundle_install(bundle_read_fd, &src, out, &pol, &hooks, &bw, &m,
-			   &e) < 0) {
-		char why[CONTROL_LINE_MAX - 16];
-		snprintf(why, sizeof(why), "%s: %s", e.check, e.detail);
-		child_fail(prep, why, bw.touched ? 2 : 1);
-	}
-	fsync(out);
-	_exit(0);
+	if (fd < 0)
+		return kerr_set(e, "read back", "%s: %s", g.dev[installer_slot],
+				strerror(errno));
+	if (done.kind != INSTALLER_DONE || announced.kind != INSTALLER_PREPARE)
+		kerr_set(e, "installer", "no report of what it wrote");
+	else if (img_read(fd, m, e) < 0 || img_check_sigs(m, &g.keys, e) != 1)
+		;
+	else if (!img_check_device(&m->h, g.board.name, IMG_ARCH_HOST,
+				   st->floor, e))
+		;
+	else if (m->h.version <= st->committed_version)
+		kerr_set(e, "version", "version %llu is not above %llu",
+			 (unsigned long long)m->h.version,
+			 (unsigned long long)st->committed_version);
+	else if (img_digest(m, digest),
+		 memcmp(digest, announced.digest, STATE_DIGEST) ||
+		     memcmp(digest, done.digest, STATE_DIGEST))
+		kerr_set(e, "installer",
+			 "the slot holds another image than it announced");
+	else if (!installer_force &&
+		 state_image_failed(st, m->h.version, digest))
+		kerr_set(e, "failed before",
+			 "version %llu failed on this device before",
+			 (unsigned long long)m->h.version);
+	else
+		rc = 0;
+	close(fd);
+	return rc;
 }
 
-static void
-start_update(int fd, int src, int force)
-{
-	char why[200];
-	int slot = ab_update_target(why, sizeof(why)), sp[2];
-	pid_t pid;
-
-	if (installer > 0) {
-		reply_end(fd, "an update is already running");
-		return;
-	}
-	if (slot < 0 || !g.dev[slot][0]) {
-		klog("update: refused: %s", slot < 0 ? why : "no partition");
-		reply_end(fd, slot < 0 ? why : "no slot to install into");
-		return;
-	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-		reply_end(fd, strerror(errno));
-		return;
-	}
-	klog("update: installing into slot %c", 'a' + slot);
-	pid = fork();
-	if (pid == 0) {
-		close(sp[0]);
-		install_child(fd, src >= 0 ? src : fd, slot, sp[1], force);
-	}
-	close(sp[1]);
-	if (pid < 0) {
-		close(sp[0]);
-		reply_end(fd, strerror(errno));
-		return;
-	}
-	fcntl(sp[0], F_SETFL, O_NONBLOCK);
-	prep_fd = sp[0];
-	installer_err[0] = 0;
-	installer = pid;
-	installer_conn = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	installer_slot = slot;
-}
-
-/*
- * A message of the installer: its reason for failing is kept for the
- * reply; a request for its mark is written and synced, then answered.
- */
+/* A message of the installer (lib/update/installer.h). */
 static void
 on_prepare(void)
 {
 	union {
-		struct prep_msg p;
-		char text[1 + sizeof(installer_err)];
+		struct installer_msg p;
+		char text[1 + INSTALLER_REASON_MAX];
 	} msg;
-	uint8_t ok;
+	const struct state_failed *f;
+	uint8_t ok = 1;
 	ssize_t n = recv(prep_fd, &msg, sizeof(msg), MSG_DONTWAIT);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (n > 1 && msg.text[0] == MSG_ERROR) {
-		size_t k = (size_t)n - 1 < sizeof(installer_err) - 1
-			       ? (size_t)n - 1
-			       : sizeof(installer_err) - 1;
-		memcpy(installer_err, msg.text + 1, k);
-		installer_err[k] = 0;
+	if (n > 1 && msg.text[0] == INSTALLER_ERROR) {
+		if (!installer_err[0]) { /* PID 1's own reason goes first */
+			memcpy(installer_err, msg.text + 1, (size_t)n - 1);
+			installer_err[n - 1] = 0;
+			for (ssize_t i = 0; i < n - 1; i++)
+				if (installer_err[i] < ' ' ||
+				    installer_err[i] > '~')
+					installer_err[i] = '?';
+		}
 		return;
 	}
-	if (n != (ssize_t)sizeof(msg.p) || msg.p.kind != MSG_PREPARE) {
-		close(prep_fd); /* closed, or not a request */
-		prep_fd = -1;
+	if (n == (ssize_t)sizeof(msg.p) && msg.p.kind == INSTALLER_DONE &&
+	    announced.kind && !done.kind) {
+		done = msg.p;
 		return;
 	}
-	ok = ab_slot_installing(installer_slot) == 0 ? 0 : 1;
-	klog("update: slot %c %s for version %llu", 'a' + installer_slot,
-	     ok ? "could NOT be marked not bootable: install refused"
-		: "marked not bootable, synced; writing",
-	     (unsigned long long)msg.p.version);
+	if (n != (ssize_t)sizeof(msg.p) || msg.p.kind != INSTALLER_PREPARE ||
+	    announced.kind) {
+		close_fd(&prep_fd); /* closed, or not a request in order */
+		return;
+	}
+	announced = msg.p;
+	f = state_image_failed(ab_state(), msg.p.version, msg.p.digest);
+	if (f && !installer_force) {
+		snprintf(installer_err, sizeof(installer_err),
+			 "failed before: version %llu failed on this device "
+			 "before%s: refused until a newer version is offered "
+			 "(keel update --force installs it anyway)",
+			 (unsigned long long)msg.p.version,
+			 memcmp(f->digest, msg.p.digest, STATE_DIGEST)
+			     ? ""
+			     : " (this very image)");
+	} else {
+		ok = ab_slot_installing(installer_slot) == 0 ? 0 : 1;
+		klog("update: slot %c %s for version %llu",
+		     'a' + installer_slot,
+		     ok ? "could NOT be marked not bootable: install refused"
+			: "marked not bootable, synced; writing",
+		     (unsigned long long)msg.p.version);
+	}
 	(void)!send(prep_fd, &ok, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-/* Called by the reaper: 1 if pid was the installer. */
-int
-ctl_child_exited(pid_t pid, int status)
+/* The installer ended (the agent code reaped it): the client's answer. */
+static void
+installer_exited(int code)
 {
-	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 2;
 	int fd = installer_conn;
 	struct img_meta m;
 	struct kerr e = {0};
+	uint8_t digest[STATE_DIGEST];
 
-	if (pid != installer)
-		return 0;
-	installer = -1;
+	installing = 0;
 	installer_conn = -1;
-	/* what it said before it went (its reason) */
-	while (prep_fd >= 0 && !installer_err[0] && code) {
-		int before = prep_fd;
+	/* what it said before it went */
+	for (int k = 0; k < 8 && prep_fd >= 0; k++)
 		on_prepare();
-		if (prep_fd == before && !installer_err[0])
-			break;
-	}
-	if (prep_fd >= 0) {
-		close(prep_fd);
-		prep_fd = -1;
-	}
-	if (code == 0) {
-		/* Read back what the child wrote: the header tells the version.
-		 */
-		int sfd = open(g.dev[installer_slot], O_RDONLY | O_CLOEXEC);
-		uint8_t digest[STATE_DIGEST];
-
-		if (sfd >= 0 && img_read(sfd, &m, &e) == 0)
-			img_digest(&m, digest);
-		if (sfd >= 0 && !e.check &&
-		    ab_slot_installed(installer_slot, m.h.version, m.h.epoch,
+	close_fd(&prep_fd);
+	if (code == 0 && check_installed(&m, &e) == 0) {
+		img_digest(&m, digest);
+		if (ab_slot_installed(installer_slot, m.h.version, m.h.epoch,
 				      digest) == 0) {
 			klog(
 			    "update: slot %c installed, version %llu: trial on "
@@ -318,22 +245,89 @@ ctl_child_exited(pid_t pid, int status)
 			    (unsigned long long)m.h.version);
 			reply_end(fd, NULL);
 		} else {
-			reply_end(fd, "installed, but the slot cannot be read "
-				      "back or the record cannot be written: "
-				      "the slot stays not bootable");
+			reply_end(fd, "installed, but the record cannot be "
+				      "written: the slot stays not bootable");
 		}
-		if (sfd >= 0)
-			close(sfd);
+	} else if (code == 0) {
+		klog("update: slot %c REFUSED after the install: %s: %s; it "
+		     "stays not bootable",
+		     'a' + installer_slot, e.check, e.detail);
+		char why[sizeof(e.detail) + 96];
+
+		snprintf(why, sizeof(why),
+			 "installed, but keel-init refuses the slot: %s: %s; "
+			 "it stays not bootable",
+			 e.check, e.detail);
+		reply_end(fd, why);
 	} else {
 		klog("update: refused (%s): %s",
-		     code == 1 ? "nothing written" : "slot left unbootable",
+		     code == INSTALLER_REFUSED ? "nothing written"
+					       : "slot left unbootable",
 		     installer_err[0] ? installer_err : "the installer died");
 		reply_end(fd, installer_err[0] ? installer_err
 					       : "the installer died");
 	}
-	if (fd >= 0)
-		close(fd);
-	return 1;
+	close_fd(&fd);
+}
+
+static const struct agent_def installer = {
+    .name = "installer", /* keel installer */
+    .log_src = LOGRING_UPDATE,
+    .caps = 0, /* the slot comes open; the stream is a socket */
+    .uid = INSTALLER_UID,
+    .gid = INSTALLER_UID,
+    .prepare = installer_prepare,
+    .once = 1,
+    .on_exit = installer_exited,
+};
+
+static void
+start_update(int fd, int src, int force)
+{
+	char why[200];
+	int slot = ab_update_target(why, sizeof(why)), sp[2];
+
+	if (installing) {
+		reply_end(fd, "an update is already running");
+		return;
+	}
+	if (slot < 0 || !g.dev[slot][0]) {
+		klog("update: refused: %s", slot < 0 ? why : "no partition");
+		reply_end(fd, slot < 0 ? why : "no slot to install into");
+		return;
+	}
+	job_fds[2] = open(g.dev[slot], O_RDWR | O_CLOEXEC);
+	if (job_fds[2] < 0) {
+		snprintf(why, sizeof(why), "%s: %s", g.dev[slot],
+			 strerror(errno));
+		reply_end(fd, why);
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		reply_end(fd, strerror(errno));
+		close_fd(&job_fds[2]);
+		return;
+	}
+	job_fds[0] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	job_fds[1] = fcntl(src >= 0 ? src : fd, F_DUPFD_CLOEXEC, 3);
+	job_fds[3] = sp[1];
+	installer_slot = slot;
+	installer_force = force;
+	installer_err[0] = 0;
+	memset(&announced, 0, sizeof(announced));
+	memset(&done, 0, sizeof(done));
+	klog("update: installing into slot %c", 'a' + slot);
+	if (job_fds[0] < 0 || job_fds[1] < 0 || agent_add(&installer) < 0) {
+		for (int i = 0; i < AGENT_FDS; i++)
+			close_fd(&job_fds[i]);
+		close(sp[0]);
+		reply_end(fd, "the installer could not start");
+		return;
+	}
+	fcntl(sp[0], F_SETFL, O_NONBLOCK);
+	prep_fd = sp[0];
+	installing = 1;
+	installer_conn = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
 static void

@@ -211,7 +211,6 @@ void watchdog_disarm(void);
 int ctl_init(void);
 int ctl_pollfds(struct pollfd *p, int max);
 void ctl_poll(const struct pollfd *p, int n);
-int ctl_child_exited(pid_t pid, int status);
 
 /*
  * Agents (agent.c, docs/AGENTS.md): helper processes keel-init starts as
@@ -230,12 +229,18 @@ struct agent_def {
 	int (*prepare)(char **argv, int max, int *fds);
 	/* After its status changed (may be NULL). */
 	void (*on_status)(const struct agentmsg_table *t);
+	/* 1: run on demand for one job (the installer): never restarted,
+	 * its end (exit code, 128 + signal) told to on_exit. */
+	int once;
+	void (*on_exit)(int code);
 };
 void agent_open_binary(void);
 /* The keel client for the app (SOCK_KEEL_BIN, a read-only bind of
  * /bin/keel made by agent_open_binary), or NULL without one. */
 const char *agent_client_path(void);
-void agent_add(const struct agent_def *d);
+/* Starts d (registered on its first call) unless it runs: 0, or -1
+ * when it could not start now. */
+int agent_add(const struct agent_def *d);
 /* An agent's /etc/keel/NAME: fds[0] the image's, fds[1] the device's
  * (-1: none; a whiteout or opaque keel/ on the device hides both). */
 void agent_open_confs(const char *name, const char *tag, int fds[2]);

@@ -120,8 +120,7 @@ reap(void)
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		if (g.app_running && pid == g.ctr.pid)
 			app_ended(ctr_status_code(st));
-		else if (!agent_child_exited(pid, st) &&
-			 !ctl_child_exited(pid, st))
+		else if (!agent_child_exited(pid, st))
 			reset_child_exited(pid);
 	}
 }

@@ -26,6 +26,8 @@ static const struct keel_cmd cmds[] = {
     {"update-agent", cmd_update_agent,
      "poll for updates and install them (keel-init runs it)"},
     {"net", cmd_net, "the device's network agent (keel-init runs it)"},
+    {"installer", cmd_installer,
+     "install one update into a slot (keel-init runs it)"},
 };
 
 static int

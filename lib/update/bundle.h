@@ -212,12 +212,12 @@ struct delta_plan {
 };
 
 /*
- * Caller-owned scratch (about 2.7 MiB): keel-init's installer child keeps
- * one in static storage; nothing in the installer allocates. While it
- * runs, the installer switches the slot fd to O_DIRECT where the file
- * system allows it, so the image does not pass through (and evict) the
- * page cache and the read-back reads the medium; it restores the flags.
- * It runs BUNDLE_WORKERS threads on stacks inside w while it writes the
+ * Caller-owned scratch (about 2.7 MiB): keel installer (the helper
+ * keel-init runs) keeps one in static storage; nothing in the installer
+ * allocates. While it runs, the installer switches the slot fd to O_DIRECT
+ * where the file system allows it, so the image does not pass through (and
+ * evict) the page cache and the read-back reads the medium; it restores the
+ * flags. It runs BUNDLE_WORKERS threads on stacks inside w while it writes the
  * tree and the data and reads them back (none if they cannot be started:
  * then the caller's thread does their work), and joins them before it
  * returns; hooks run on the caller's thread only.
