@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "launcher/commands.h"
+#include "launcher/fetch.h"
 #include "launcher/keel.h"
 #include "lib/base/text.h"
 #include "lib/ipc/control.h"
@@ -23,6 +24,8 @@ static const char usage_ctl[] =
     "keel status|reboot|poweroff [--socket PATH]\n"
     "keel factory-reset --yes [--socket PATH]\n"
     "keel update BUNDLE|- [--fd] [--force] [--socket PATH]\n"
+    "keel update URL [--ca PEM]... [--allow-http] [--timeout S] [--force]\n"
+    "            [--socket PATH]\n"
     "\n"
     "Talks to keel-init's control socket (default /run/keel/control, or\n"
     "$KEEL_CONTROL):\n"
@@ -32,13 +35,21 @@ static const char usage_ctl[] =
     "  factory-reset  empty /etc changes and /var/lib on the next boot\n"
     "  update         stream a bundle to the inactive slot (- = stdin),\n"
     "                 printing progress; with --fd, pass the open file\n"
-    "                 instead of streaming it\n"
+    "                 instead of streaming it; a URL (https://, or\n"
+    "                 http:// with --allow-http) is streamed as it\n"
+    "                 downloads, resumed where a cut stopped it\n"
     "\n"
     "  -s, --socket PATH  control socket\n"
     "  -y, --yes          confirm factory-reset\n"
     "      --fd           update: send the bundle as a descriptor\n"
     "      --force        update: install even an image that failed on\n"
     "                     this device before (its trial, or a crash loop)\n"
+    "      --ca PEM       update URL: trust anchors (repeatable; default:\n"
+    "                     the image's /etc/keel/update-ca.pem, which\n"
+    "                     keel-init puts beside the control socket)\n"
+    "      --allow-http   update URL: plain http:// (the bundle's\n"
+    "                     signature still decides)\n"
+    "      --timeout S    update URL: give up after S s without progress\n"
     "  -h, --help         this text\n";
 
 static const char usage_logs[] =
@@ -65,12 +76,17 @@ static const char usage_notify[] =
     "  -s, --socket PATH  socket instead of $NOTIFY_SOCKET\n"
     "  -h, --help         this text\n";
 
+#define CTL_CA_MAX 4 /* update URL: --ca files */
+
 struct ctl {
 	const char *action; /* command name, for messages */
 	const char *path;   /* control socket */
 	int tty;	    /* stderr is a terminal: progress in place */
 	int logs;	    /* log= lines: print the value alone */
 	int last_pct;
+	/* update URL */
+	const char *ca[CTL_CA_MAX];
+	int nca, allow_http, timeout_s;
 };
 
 static const char *
@@ -239,6 +255,134 @@ stream(struct ctl *c, int sock, int in, uint64_t size)
 	}
 }
 
+/* The rest of the replies, up to the final line. */
+static int
+replies_rest(struct ctl *c, int sock, char *buf, size_t *len)
+{
+	int rc = KEEL_EXIT_FAIL, r;
+
+	while (!(r = take_reply(c, sock, buf, len, &rc)))
+		;
+	return r < 0 ? KEEL_EXIT_FAIL : rc;
+}
+
+/*
+ * Sends len bytes to sock, printing replies meanwhile. 0 when sent; 1
+ * when keel-init answered (or stopped reading: its answer is read) with
+ * *rc set from its answer; -1 on errors.
+ */
+static int
+send_data(struct ctl *c, int sock, const uint8_t *p, size_t len, char *buf,
+	  size_t *blen, int *rc)
+{
+	while (len) {
+		struct pollfd q = {sock, POLLIN | POLLOUT, 0};
+		ssize_t n;
+		int r;
+
+		if (poll(&q, 1, -1) < 0 && errno != EINTR)
+			return keel_errf(c->action, "poll", "%s",
+					 strerror(errno)),
+			       -1;
+		if (q.revents & (POLLIN | POLLHUP | POLLERR) &&
+		    (r = take_reply(c, sock, buf, blen, rc)))
+			return r;
+		if (!(q.revents & POLLOUT))
+			continue;
+		n = send(sock, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0) { /* keel-init gave up: its reply says why */
+			*rc = replies_rest(c, sock, buf, blen);
+			return 1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The anchors of `keel update URL`: --ca, else the image's file keel-init
+ * put beside its control socket. Never the device's /etc: without
+ * either, https is refused.
+ */
+static int
+url_anchors(struct ctl *c, struct fetch *f, struct kerr *e)
+{
+	static char path[4096];
+	const char *slash = strrchr(c->path, '/');
+	const char *ca = path;
+	int dir = slash ? (int)(slash - c->path + 1) : 0;
+
+	if (c->nca)
+		return fetch_anchors(f, c->ca, c->nca, e);
+	tls_anchors_init(&f->ta);
+	snprintf(path, sizeof(path), "%.*s%s", dir, c->path, CONTROL_CA_NAME);
+	if (access(path, F_OK))
+		return 0;
+	return fetch_anchors(f, &ca, 1, e);
+}
+
+/*
+ * keel update URL: the download streamed into the control socket as it
+ * arrives (nothing staged), `update SIZE` once the server gave the
+ * size; a cut connection resumes by Range (lib/net/http_dl.c).
+ */
+static int
+update_url(struct ctl *c, int sock, const char *url, int force)
+{
+	static struct fetch f;
+	static uint8_t data[CHUNK];
+	static char buf[CONTROL_LINE_MAX];
+	struct control_req req = {.cmd = CONTROL_UPDATE, .force = force};
+	struct kerr e = {0};
+	uint64_t sent = 0;
+	size_t blen = 0;
+	ssize_t n;
+	int rc = KEEL_EXIT_FAIL, r = 0;
+
+	if (url_anchors(c, &f, &e) < 0 ||
+	    fetch_open(&f, url, c->allow_http, c->timeout_s * 1000, &e) < 0 ||
+	    (n = http_dl_read(&f.dl, data, sizeof(data), &e)) < 0)
+		return keel_err(c->action, url, &e);
+	if (n == 0)
+		return keel_errf(c->action, url, "empty");
+	req.src = CONTROL_SRC_STREAM;
+	if (f.dl.size != UINT64_MAX) {
+		if (f.dl.size > CONTROL_SIZE_MAX)
+			return keel_errf(c->action, url, "%llu bytes: too big",
+					 (unsigned long long)f.dl.size);
+		req.src = CONTROL_SRC_SIZED;
+		req.size = f.dl.size;
+	}
+	if (control_send_request(sock, &req, -1, &e))
+		return keel_err(c->action, c->path, &e);
+	while (n > 0 &&
+	       !(r = send_data(c, sock, data, (size_t)n, buf, &blen, &rc))) {
+		sent += (uint64_t)n;
+		n = http_dl_read(&f.dl, data, sizeof(data), &e);
+	}
+	fetch_close(&f);
+	if (r)
+		return r < 0 ? KEEL_EXIT_FAIL : rc;
+	if (n < 0 || (req.size && sent != req.size)) {
+		/* The download failed: the installer sees the stream end
+		 * short and refuses; this side's reason comes first. */
+		if (n < 0)
+			keel_err(c->action, url, &e);
+		else
+			keel_errf(c->action, url, "%llu of %llu bytes",
+				  (unsigned long long)sent,
+				  (unsigned long long)req.size);
+		shutdown(sock, SHUT_WR);
+		replies_rest(c, sock, buf, &blen);
+		return KEEL_EXIT_FAIL;
+	}
+	shutdown(sock, SHUT_WR);
+	return replies_rest(c, sock, buf, &blen);
+}
+
 static int
 update(struct ctl *c, int sock, const char *bundle, int pass_fd, int force)
 {
@@ -247,6 +391,8 @@ update(struct ctl *c, int sock, const char *bundle, int pass_fd, int force)
 	struct stat st;
 	int in = 0, rc;
 
+	if (fetch_is_url(bundle))
+		return update_url(c, sock, bundle, force);
 	if (strcmp(bundle, "-")) {
 		in = open(bundle, O_RDONLY | O_CLOEXEC);
 		if (in < 0)
@@ -282,13 +428,17 @@ ctl_main(int argc, char **argv, int cmd)
 	    {"yes", no_argument, NULL, 'y'},
 	    {"fd", no_argument, NULL, 'F'},
 	    {"force", no_argument, NULL, 'f'},
+	    {"ca", required_argument, NULL, 'C'},
+	    {"allow-http", no_argument, NULL, 'H'},
+	    {"timeout", required_argument, NULL, 't'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	struct ctl c = {.action = argv[0], .last_pct = -2};
+	struct ctl c = {.action = argv[0], .last_pct = -2, .timeout_s = 30};
 	struct control_req req = {.cmd = cmd};
 	struct kerr e = {0};
-	int opt, yes = 0, pass_fd = 0, force = 0, sock, rc;
+	int opt, yes = 0, pass_fd = 0, force = 0, url_opt = 0, sock, rc;
+	uint64_t v;
 
 	c.path = control_path();
 	while ((opt = getopt_long(argc, argv, "s:yh", opts, NULL)) != -1) {
@@ -305,6 +455,22 @@ ctl_main(int argc, char **argv, int cmd)
 		case 'f':
 			force = 1;
 			break;
+		case 'C':
+			if (c.nca == CTL_CA_MAX)
+				return keel_usage(usage_ctl);
+			c.ca[c.nca++] = optarg;
+			url_opt = 1;
+			break;
+		case 'H':
+			c.allow_http = url_opt = 1;
+			break;
+		case 't':
+			if (text_u64(optarg, strlen(optarg), &v) || !v ||
+			    v > 86400)
+				return keel_usage(usage_ctl);
+			c.timeout_s = (int)v;
+			url_opt = 1;
+			break;
 		case 'h':
 			fputs(usage_ctl, stdout);
 			return 0;
@@ -315,7 +481,10 @@ ctl_main(int argc, char **argv, int cmd)
 	if ((cmd == CONTROL_UPDATE) != (optind + 1 == argc) ||
 	    (cmd != CONTROL_UPDATE && optind != argc) ||
 	    (yes && cmd != CONTROL_FACTORY_RESET) ||
-	    ((pass_fd || force) && cmd != CONTROL_UPDATE))
+	    ((pass_fd || force) && cmd != CONTROL_UPDATE) ||
+	    (url_opt && (cmd != CONTROL_UPDATE || pass_fd ||
+			 !fetch_is_url(argv[optind]))) ||
+	    (pass_fd && fetch_is_url(argv[optind])))
 		return keel_usage(usage_ctl);
 	if (cmd == CONTROL_FACTORY_RESET && !yes)
 		return keel_errf(c.action, c.path,
