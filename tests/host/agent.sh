@@ -13,7 +13,7 @@
 . "$TOP/tests/init_lib.sh"
 init_needs nginx
 cd "$WORK" || exit 1
-trap 'nginx_stop; [ -n "${PROXY:-}" ] && kill $PROXY; t_cleanup' EXIT
+trap 'nginx_stop; proxy_stop; t_cleanup' EXIT
 
 # mkimg NAME VERSION SCRIPT [BOARD]: signed image and bundle (in www/)
 mkimg() {
@@ -124,15 +124,12 @@ has "after the commit: booted reported" "report: booted"
 has "v2 runs: not newer" "manifest: not-newer"
 
 # --- a cut download is resumed while it streams into keel-init --------------
-PP=$(free_port)
-python3 "$TOP/tests/cutproxy.py" "$PP" "$HTTPS_PORT" 3000000 1 >proxy.out 2>&1 &
-PROXY=$!
-for _ in $(seq 50); do grep -q ready proxy.out && break; sleep 0.1; done
+proxy_start 3000000
 URL_PREFIX=https://127.0.0.1:$PP/ mf v4
 agent
 has "cut mid-bundle: resumed" "resuming at byte"
 has "cut mid-bundle: installed" "installed version 4"
-kill $PROXY; PROXY=
+proxy_stop
 stop reboot
 start "app: READY"
 for _ in $(seq 50); do grep -q "a committed" boot.out && break; sleep 0.1; done

@@ -10,7 +10,7 @@
 . "$TOP/tests/init_lib.sh"
 init_needs nginx openssl curl python3
 cd "$WORK" || exit 1
-trap 'nginx_stop; [ -n "${PROXY:-}" ] && kill $PROXY; t_cleanup' EXIT
+trap 'nginx_stop; proxy_stop; t_cleanup' EXIT
 
 mkdir -p www
 nginx_start "$WORK/ng" "$WORK/www" || { fail "nginx"; finish; exit 1; }
@@ -86,11 +86,7 @@ upd "http://127.0.0.1:$HTTP_PORT/v2.bundle" --allow-http
 has "plain http with --allow-http (the signature decides)" \
 	"slot b installed, version 2" boot.out
 size=$(stat -c %s www/v3.bundle)
-PP=$(free_port)
-python3 "$TOP/tests/cutproxy.py" "$PP" "$HTTPS_PORT" $((size / 2)) 1 \
-	>proxy.out 2>&1 &
-PROXY=$!
-for _ in $(seq 50); do grep -q ready proxy.out && break; sleep 0.1; done
+proxy_start $((size / 2))
 : >ng/access.log
 upd "https://127.0.0.1:$PP/v3.bundle"
 same "cut mid-bundle: exit 0" "$?" 0
@@ -98,7 +94,7 @@ has "cut mid-bundle: resumed" "resuming at byte [1-9]"
 has "cut mid-bundle: installed" "slot b installed, version 3" boot.out
 same "cut: the resumed request is a range" \
 	"$(grep -c '^206 .*GET /v3.bundle' ng/access.log)" 1
-kill $PROXY && PROXY=
+proxy_stop
 init_stop reboot
 init_start "app v3 up"
 has "v3 boots as a trial" "booting b as trial" boot.out
