@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "init/init.h"
 #include "lib/base/text.h"
+#include "lib/ipc/control.h"
 
 /*
  * keel update-agent runs as UPDATE_UID with no capability: it needs only
@@ -26,8 +28,13 @@
 #define UPDATE_CA IMAGE_DIR "/etc/keel/update-ca.pem"
 #define UPDATE_ID_NAME ".keel-device-id" /* at the etc partition's root */
 #define UPDATE_ID_LEN 32
+/* The app's copy of the image's anchors, beside the control socket: the
+ * app's `keel update URL` reads it at /run/keel/update-ca.pem. */
+#define UPDATE_CA_APP SOCK_DIR "/" CONTROL_CA_NAME
+#define UPDATE_CA_MAX (1024 * 1024) /* launcher/fetch.c reads no more */
 
 static char device_id[UPDATE_ID_LEN + 1];
+static int first_fds[2] = {-1, -1}; /* update_start's, for the first start */
 
 /* The id kept in dir, if it is one. */
 static int
@@ -114,7 +121,13 @@ prepare(char **argv, int max, int *fds)
 {
 	int n = 0;
 
-	agent_open_confs(UPDATE_CONF, "update", fds);
+	if (first_fds[0] >= 0 || first_fds[1] >= 0) {
+		fds[0] = first_fds[0];
+		fds[1] = first_fds[1];
+		first_fds[0] = first_fds[1] = -1;
+	} else {
+		agent_open_confs(UPDATE_CONF, "update", fds);
+	}
 	argv[n++] = "--status-fd";
 	argv[n++] = "3";
 	argv[n++] = "--id";
@@ -146,23 +159,67 @@ static const struct agent_def update_agent = {
 };
 
 /*
- * With the app: when the image or the device has an update.conf. The
- * control socket's group becomes the agent's (mode 0660, owner root):
- * the app, as root, keeps its access.
+ * The image's anchors for the app's `keel update URL`: copied (sendfile,
+ * no buffer) from the verified image into keel-init's sockets directory,
+ * which the app sees read-only at /run/keel; never from the etc
+ * partition, which the app can write. No file: no default anchors.
+ */
+static void
+app_ca_copy(void)
+{
+	int fds[2], out = -1;
+	struct stat st;
+	off_t off = 0;
+
+	agent_open_confs("update-ca.pem", "update", fds);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	if (fds[0] < 0)
+		return;
+	if (fstat(fds[0], &st) < 0 || st.st_size > UPDATE_CA_MAX) {
+		klog("update: image's update-ca.pem: over %d bytes: ignored",
+		     UPDATE_CA_MAX);
+		goto out;
+	}
+	unlink(UPDATE_CA_APP);
+	out = open(UPDATE_CA_APP,
+		   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
+	errno = EIO; /* a file that shrank: sendfile gives 0 */
+	while (out >= 0 && off < st.st_size)
+		if (sendfile(out, fds[0], &off, (size_t)(st.st_size - off)) <=
+		    0)
+			break;
+	if (out < 0 || off != st.st_size) {
+		klog("update: %s: %s", UPDATE_CA_APP, strerror(errno));
+		if (out >= 0)
+			unlink(UPDATE_CA_APP);
+	}
+out:
+	if (out >= 0)
+		close(out);
+	close(fds[0]);
+}
+
+/*
+ * With the app: the app's anchors; the agent when the image or the
+ * device has an update.conf (opened here once: the agent's first start
+ * takes these descriptors). The control socket's group becomes the
+ * agent's (mode 0660, owner root): the app, as root, keeps its access.
  */
 void
 update_start(void)
 {
-	int fds[2];
-
-	agent_open_confs(UPDATE_CONF, "update", fds);
-	if (fds[0] < 0 && fds[1] < 0)
+	app_ca_copy();
+	agent_open_confs(UPDATE_CONF, "update", first_fds);
+	if (first_fds[0] < 0 && first_fds[1] < 0)
 		return;
-	for (int i = 0; i < 2; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
 	device_id_load();
 	if (chown(CONTROL_SOCK, 0, UPDATE_UID) < 0)
 		klog("update: %s: %s", CONTROL_SOCK, strerror(errno));
 	agent_add(&update_agent);
+	for (int i = 0; i < 2; i++) { /* not taken: no start happened */
+		if (first_fds[i] >= 0)
+			close(first_fds[i]);
+		first_fds[i] = -1;
+	}
 }

@@ -1,28 +1,27 @@
 // SPDX-License-Identifier: MIT
 /* keel status/reboot/poweroff/factory-reset/update/logs/notify: clients. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "launcher/commands.h"
+#include "launcher/ctl.h"
+#include "launcher/fetch.h"
 #include "launcher/keel.h"
 #include "lib/base/text.h"
 #include "lib/ipc/control.h"
 #include "lib/ipc/notify.h"
 
-#define CHUNK (64 * 1024)
-
 static const char usage_ctl[] =
     "keel status|reboot|poweroff [--socket PATH]\n"
     "keel factory-reset --yes [--socket PATH]\n"
     "keel update BUNDLE|- [--fd] [--force] [--socket PATH]\n"
+    "keel update URL [--ca PEM]... [--allow-http] [--timeout S] [--force]\n"
+    "            [--socket PATH]\n"
     "\n"
     "Talks to keel-init's control socket (default /run/keel/control, or\n"
     "$KEEL_CONTROL):\n"
@@ -32,13 +31,21 @@ static const char usage_ctl[] =
     "  factory-reset  empty /etc changes and /var/lib on the next boot\n"
     "  update         stream a bundle to the inactive slot (- = stdin),\n"
     "                 printing progress; with --fd, pass the open file\n"
-    "                 instead of streaming it\n"
+    "                 instead of streaming it; a URL (https://, or\n"
+    "                 http:// with --allow-http) is streamed as it\n"
+    "                 downloads, resumed where a cut stopped it\n"
     "\n"
     "  -s, --socket PATH  control socket\n"
     "  -y, --yes          confirm factory-reset\n"
     "      --fd           update: send the bundle as a descriptor\n"
     "      --force        update: install even an image that failed on\n"
     "                     this device before (its trial, or a crash loop)\n"
+    "      --ca PEM       update URL: trust anchors (repeatable; default:\n"
+    "                     the image's /etc/keel/update-ca.pem, which\n"
+    "                     keel-init puts beside the control socket)\n"
+    "      --allow-http   update URL: plain http:// (the bundle's\n"
+    "                     signature still decides)\n"
+    "      --timeout S    update URL: give up after S s without progress\n"
     "  -h, --help         this text\n";
 
 static const char usage_logs[] =
@@ -64,14 +71,6 @@ static const char usage_notify[] =
     "\n"
     "  -s, --socket PATH  socket instead of $NOTIFY_SOCKET\n"
     "  -h, --help         this text\n";
-
-struct ctl {
-	const char *action; /* command name, for messages */
-	const char *path;   /* control socket */
-	int tty;	    /* stderr is a terminal: progress in place */
-	int logs;	    /* log= lines: print the value alone */
-	int last_pct;
-};
 
 static const char *
 control_path(void)
@@ -107,12 +106,8 @@ progress(struct ctl *c, const struct control_reply *r)
 	fputc('\n', stderr);
 }
 
-/*
- * Reads reply bytes available on sock; handles complete lines. Returns
- * 1 once the final line was seen (*rc set), 0 to go on, -1 on errors.
- */
-static int
-take_reply(struct ctl *c, int sock, char *buf, size_t *len, int *rc)
+int
+ctl_take_reply(struct ctl *c, int sock, char *buf, size_t *len, int *rc)
 {
 	struct control_reply r;
 	struct kerr e = {0};
@@ -160,118 +155,24 @@ take_reply(struct ctl *c, int sock, char *buf, size_t *len, int *rc)
 	return 0;
 }
 
+int
+ctl_replies_rest(struct ctl *c, int sock, char *buf, size_t *len)
+{
+	int rc = KEEL_EXIT_FAIL, r;
+
+	while (!(r = ctl_take_reply(c, sock, buf, len, &rc)))
+		;
+	return r < 0 ? KEEL_EXIT_FAIL : rc;
+}
+
 /* Reads replies until the final line. */
 static int
 replies(struct ctl *c, int sock)
 {
 	static char buf[CONTROL_LINE_MAX];
 	size_t len = 0;
-	int rc = KEEL_EXIT_FAIL, r;
 
-	while (!(r = take_reply(c, sock, buf, &len, &rc)))
-		;
-	return r < 0 ? KEEL_EXIT_FAIL : rc;
-}
-
-/* Streams in to sock while printing replies; poll keeps both moving. */
-static int
-stream(struct ctl *c, int sock, int in, uint64_t size)
-{
-	static char data[CHUNK], buf[CONTROL_LINE_MAX];
-	size_t have = 0, off = 0, len = 0;
-	uint64_t sent = 0, rd = 0;
-	int in_eof = 0, out_done = 0, rc = KEEL_EXIT_FAIL;
-
-	for (;;) {
-		struct pollfd p[2] = {{sock, POLLIN, 0}, {in, 0, 0}};
-		if (size && rd == size)
-			in_eof = 1; /* never more than announced */
-		if (!out_done && off < have)
-			p[0].events |= POLLOUT;
-		/* poll reports POLLHUP even unasked: leave in out unless
-		 * its bytes are wanted, or a pending chunk would be lost. */
-		if (!out_done && off == have && !in_eof)
-			p[1].events = POLLIN;
-		else
-			p[1].fd = -1;
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return keel_errf(c->action, "poll", "%s",
-					 strerror(errno));
-		}
-		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			int r = take_reply(c, sock, buf, &len, &rc);
-			if (r)
-				return r < 0 ? KEEL_EXIT_FAIL : rc;
-		}
-		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			size_t want = sizeof(data);
-			if (size && size - rd < want)
-				want = (size_t)(size - rd);
-			ssize_t n = read(in, data, want);
-			if (n < 0 && errno != EINTR && errno != EAGAIN)
-				return keel_errf(c->action, "bundle", "%s",
-						 strerror(errno));
-			if (n == 0)
-				in_eof = 1;
-			if (n > 0)
-				have = (size_t)n, off = 0, rd += (uint64_t)n;
-		}
-		if ((p[0].revents & POLLOUT) && off < have) {
-			ssize_t n = send(sock, data + off, have - off,
-					 MSG_NOSIGNAL | MSG_DONTWAIT);
-			if (n < 0 && errno != EINTR && errno != EAGAIN) {
-				/* The server gave up: its reply says why. */
-				out_done = 1;
-			} else if (n > 0) {
-				off += (size_t)n;
-				sent += (uint64_t)n;
-			}
-		}
-		if (!out_done && in_eof && off == have) {
-			if (size && sent != size)
-				return keel_errf(c->action, "bundle",
-						 "changed while sending");
-			shutdown(sock, SHUT_WR);
-			out_done = 1;
-		}
-	}
-}
-
-static int
-update(struct ctl *c, int sock, const char *bundle, int pass_fd, int force)
-{
-	struct control_req req = {.cmd = CONTROL_UPDATE, .force = force};
-	struct kerr e = {0};
-	struct stat st;
-	int in = 0, rc;
-
-	if (strcmp(bundle, "-")) {
-		in = open(bundle, O_RDONLY | O_CLOEXEC);
-		if (in < 0)
-			return keel_errf(c->action, bundle, "%s",
-					 strerror(errno));
-	}
-	if (fstat(in, &st))
-		return keel_errf(c->action, bundle, "%s", strerror(errno));
-	if (pass_fd) {
-		req.src = CONTROL_SRC_FD;
-	} else if (S_ISREG(st.st_mode) && st.st_size > 0) {
-		req.src = CONTROL_SRC_SIZED;
-		req.size = (uint64_t)st.st_size;
-	} else {
-		req.src = CONTROL_SRC_STREAM;
-	}
-	if (control_send_request(sock, &req, pass_fd ? in : -1, &e))
-		return keel_err(c->action, c->path, &e);
-	if (pass_fd)
-		rc = replies(c, sock);
-	else
-		rc = stream(c, sock, in, req.size);
-	if (in > 0)
-		close(in);
-	return rc;
+	return ctl_replies_rest(c, sock, buf, &len);
 }
 
 static int
@@ -282,13 +183,17 @@ ctl_main(int argc, char **argv, int cmd)
 	    {"yes", no_argument, NULL, 'y'},
 	    {"fd", no_argument, NULL, 'F'},
 	    {"force", no_argument, NULL, 'f'},
+	    {"ca", required_argument, NULL, 'C'},
+	    {"allow-http", no_argument, NULL, 'H'},
+	    {"timeout", required_argument, NULL, 't'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	struct ctl c = {.action = argv[0], .last_pct = -2};
+	struct ctl c = {.action = argv[0], .last_pct = -2, .timeout_s = 30};
 	struct control_req req = {.cmd = cmd};
 	struct kerr e = {0};
-	int opt, yes = 0, pass_fd = 0, force = 0, sock, rc;
+	int opt, yes = 0, pass_fd = 0, force = 0, url_opt = 0, sock, rc;
+	uint64_t v;
 
 	c.path = control_path();
 	while ((opt = getopt_long(argc, argv, "s:yh", opts, NULL)) != -1) {
@@ -305,6 +210,22 @@ ctl_main(int argc, char **argv, int cmd)
 		case 'f':
 			force = 1;
 			break;
+		case 'C':
+			if (c.nca == CTL_CA_MAX)
+				return keel_usage(usage_ctl);
+			c.ca[c.nca++] = optarg;
+			url_opt = 1;
+			break;
+		case 'H':
+			c.allow_http = url_opt = 1;
+			break;
+		case 't':
+			if (text_u64(optarg, strlen(optarg), &v) || !v ||
+			    v > 86400)
+				return keel_usage(usage_ctl);
+			c.timeout_s = (int)v;
+			url_opt = 1;
+			break;
 		case 'h':
 			fputs(usage_ctl, stdout);
 			return 0;
@@ -315,7 +236,10 @@ ctl_main(int argc, char **argv, int cmd)
 	if ((cmd == CONTROL_UPDATE) != (optind + 1 == argc) ||
 	    (cmd != CONTROL_UPDATE && optind != argc) ||
 	    (yes && cmd != CONTROL_FACTORY_RESET) ||
-	    ((pass_fd || force) && cmd != CONTROL_UPDATE))
+	    ((pass_fd || force) && cmd != CONTROL_UPDATE) ||
+	    (url_opt && (cmd != CONTROL_UPDATE || pass_fd ||
+			 !fetch_is_url(argv[optind]))) ||
+	    (pass_fd && fetch_is_url(argv[optind])))
 		return keel_usage(usage_ctl);
 	if (cmd == CONTROL_FACTORY_RESET && !yes)
 		return keel_errf(c.action, c.path,
@@ -326,7 +250,7 @@ ctl_main(int argc, char **argv, int cmd)
 	if (sock < 0)
 		return keel_err(c.action, c.path, &e);
 	if (cmd == CONTROL_UPDATE) {
-		rc = update(&c, sock, argv[optind], pass_fd, force);
+		rc = ctl_update(&c, sock, argv[optind], pass_fd, force);
 	} else if (control_send_request(sock, &req, -1, &e)) {
 		rc = keel_err(c.action, c.path, &e);
 	} else {

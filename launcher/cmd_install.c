@@ -160,18 +160,12 @@ open_slot(const char *path, int *created)
 	return fd;
 }
 
-static int
-is_url(const char *s)
-{
-	return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8);
-}
-
 /* The bundle source: a URL, a file (both serve ranges), or stdin. */
 static int
 open_src(const struct install_opts *o, struct bundle_src *src, struct fetch *f,
 	 struct bundle_file *bf, struct kerr *e)
 {
-	if (is_url(o->bundle)) {
+	if (fetch_is_url(o->bundle)) {
 		if (fetch_anchors(f, o->ca, o->nca, e) < 0 ||
 		    fetch_open(f, o->bundle, 1, o->timeout_s * 1000, e) < 0)
 			return -1;
@@ -244,8 +238,9 @@ run(const struct install_opts *o, int slot, struct kerr *e, struct img_meta *m,
 			"%llu copied, %llu kept in place\n",
 			w.stats.format, w.stats.delta ? ", delta" : "",
 			(unsigned long long)w.stats.read,
-			(unsigned long long)(is_url(o->bundle) ? fetch_rx(&f)
-							       : w.stats.read),
+			(unsigned long long)(fetch_is_url(o->bundle)
+						 ? fetch_rx(&f)
+						 : w.stats.read),
 			(unsigned long long)m->h.data_blocks,
 			(unsigned long long)w.stats.fetched,
 			(unsigned long long)w.stats.copied,
@@ -268,7 +263,7 @@ cmd_install(int argc, char **argv)
 
 	if ((rc = parse(argc, argv, &o)))
 		return rc < 0 ? 0 : rc;
-	if (!is_url(o.bundle) && strcmp(o.bundle, "-") &&
+	if (!fetch_is_url(o.bundle) && strcmp(o.bundle, "-") &&
 	    access(o.bundle, R_OK) < 0)
 		return keel_errf("install", o.bundle, "open: %s",
 				 strerror(errno));

@@ -53,6 +53,12 @@ note(void *ctx, const char *what)
 }
 
 int
+fetch_is_url(const char *s)
+{
+	return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8);
+}
+
+int
 fetch_open(struct fetch *f, const char *url, int allow_http, int timeout_ms,
 	   struct kerr *e)
 {

@@ -26,6 +26,9 @@ struct fetch {
 int fetch_anchors(struct fetch *f, const char *const *ca, int nca,
 		  struct kerr *e);
 
+/* 1 when s is an http:// or https:// URL. */
+int fetch_is_url(const char *s);
+
 /* Sets up f for url: https, or http when allow_http. 0 or -1. */
 int fetch_open(struct fetch *f, const char *url, int allow_http, int timeout_ms,
 	       struct kerr *e);

@@ -105,3 +105,22 @@ nginx_stop() {
 		wait "$NGINX_PID" 2>/dev/null
 	NGINX_PID=
 }
+
+# proxy_start AFTER: tests/cutproxy.py on a free port $PP in front of
+# $HTTPS_PORT, cutting the first connection after AFTER bytes from the
+# server; its pid in PROXY (proxy_stop ends it)
+proxy_start() {
+	PP=$(free_port)
+	python3 "$TOP/tests/cutproxy.py" "$PP" "$HTTPS_PORT" "$1" 1 \
+		>"$WORK/proxy.out" 2>&1 &
+	PROXY=$!
+	for _ in $(seq 50); do
+		grep -q ready "$WORK/proxy.out" && break
+		sleep 0.1
+	done
+}
+
+proxy_stop() {
+	[ -n "${PROXY:-}" ] && kill "$PROXY" 2>/dev/null
+	PROXY=
+}

@@ -27,6 +27,9 @@
  * one final "ok" or "error: REASON" line, then the server closes.
  */
 #define CONTROL_PATH "/run/keel/control"
+/* Beside the control socket, when the image has one: the image's
+ * /etc/keel/update-ca.pem, the default anchors of `keel update URL`. */
+#define CONTROL_CA_NAME "update-ca.pem"
 #define CONTROL_REQ_MAX 64   /* request line, newline included */
 #define CONTROL_LINE_MAX 512 /* reply line, newline included */
 #define CONTROL_SIZE_MAX ((uint64_t)1 << 52) /* update SIZE */

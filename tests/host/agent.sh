@@ -10,30 +10,16 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/fleet_lib.sh"
 
-INIT=$O/keel-init
-if [ "$(id -u)" != 0 ] || ! command -v busybox >/dev/null ||
-	! command -v nginx >/dev/null; then
-	skip "needs root, busybox-static and nginx"
-	finish
-	exit
-fi
+. "$TOP/tests/init_lib.sh"
+init_needs nginx
 cd "$WORK" || exit 1
-trap 'nginx_stop; [ -n "${PROXY:-}" ] && kill $PROXY; t_cleanup' EXIT
+trap 'nginx_stop; proxy_stop; t_cleanup' EXIT
 
 # mkimg NAME VERSION SCRIPT [BOARD]: signed image and bundle (in www/)
 mkimg() {
-	mkdir -p "$1/bin" "$1/etc" www
-	cp "$(command -v busybox)" "$1/bin/busybox"
-	ln -sf busybox "$1/bin/sh"
-	cp "$KEEL" "$1/bin/keel"
+	mkdir -p www
+	app_tree "$1" "$3"
 	echo "$2" >"$1/etc/version"
-	script=$(printf '%s' "$3" | sed 's/["\\]/\\&/g')
-	cat >"$1.json" <<EOF
-{"ociVersion": "1.0.2",
- "process": {"args": ["/bin/sh", "-c", "$script"], "cwd": "/", "env": ["PATH=/bin"]},
- "root": {"path": "rootfs", "readonly": true},
- "annotations": {"org.keel.notify": "true", "org.keel.restart": "always"}}
-EOF
 	"$KEEL" image build "$1" -o "$1.img" --board "${4:-test-board}" \
 		--version "$2" --epoch 1 --config "$1.json" >/dev/null &&
 		"$KEEL" image sign "$1.img" --key "$KEY_A" >/dev/null &&
@@ -47,36 +33,15 @@ mkdir -p v4 && cp -r v2/. v4/ && head -c 6000000 /dev/urandom >v4/blob
 mkimg v4 4 "$GOOD"
 truncate -s 40M a.img b.img
 "$KEEL" install www/v1.bundle -o a.img >/dev/null
-mkdir -p etc var
-cat >board.conf <<EOF
-name=test-board
-console=ttyS0
-part.a=$WORK/a.img
-part.b=$WORK/b.img
-part.state=$WORK/state
-part.etc=$WORK/etc
-part.var=$WORK/var
-verify=full
-on_failure=fallback
-on_app_exit=restart
-EOF
-truncate -s 8192 state
+board_conf a.img b.img
 nginx_start "$WORK/ng" "$WORK/www" || { fail "nginx"; finish; exit 1; }
 CA=$WORK/ng/pki/ca.pem
 U=https://127.0.0.1:$HTTPS_PORT
 ID=00112233445566778899aabbccddeeff
 
-start() { # as update.sh: keel-init --test in a new pid namespace
-	cat boot.out >>all.out 2>/dev/null
-	: >boot.out
-	( timeout 90 unshare --fork --pid --mount --propagation private -- \
-		"$INIT" --test --board board.conf >boot.out 2>&1; echo $? >boot.rc ) &
-	BOOT=$!
-	for _ in $(seq 150); do grep -q -e "$1" boot.out 2>/dev/null && break; sleep 0.1; done
-	PID=$(pgrep -f "^$INIT --test" | head -n 1)
-	SOCK=/proc/$PID/root/run/keel/sock/control
-}
-stop() { [ -n "${1:-}" ] && "$KEEL" "$1" --socket "$SOCK" >/dev/null 2>&1; wait "$BOOT"; }
+T=90
+start() { init_start "$@"; } # tests/init_lib.sh
+stop() { init_stop "$@"; }
 has() { if grep -q -e "$2" "${3:-agent.out}"; then pass "$1"; else fail "$1: no '$2'"; sed 's/^/    /' "${3:-agent.out}" | tail -8; fi; }
 # mf NAME [ROLLOUT] [BOARD] [SHA-OF]: the manifest points to www/NAME.bundle
 mf() {
@@ -159,15 +124,12 @@ has "after the commit: booted reported" "report: booted"
 has "v2 runs: not newer" "manifest: not-newer"
 
 # --- a cut download is resumed while it streams into keel-init --------------
-PP=$(free_port)
-python3 "$TOP/tests/cutproxy.py" "$PP" "$HTTPS_PORT" 3000000 1 >proxy.out 2>&1 &
-PROXY=$!
-for _ in $(seq 50); do grep -q ready proxy.out && break; sleep 0.1; done
+proxy_start 3000000
 URL_PREFIX=https://127.0.0.1:$PP/ mf v4
 agent
 has "cut mid-bundle: resumed" "resuming at byte"
 has "cut mid-bundle: installed" "installed version 4"
-kill $PROXY; PROXY=
+proxy_stop
 stop reboot
 start "app: READY"
 for _ in $(seq 50); do grep -q "a committed" boot.out && break; sleep 0.1; done

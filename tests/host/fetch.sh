@@ -14,7 +14,7 @@ for t in nginx openssl curl python3; do
 	fi
 done
 cd "$WORK" || exit 1
-trap 'nginx_stop; [ -n "${PROXY:-}" ] && kill $PROXY; t_cleanup' EXIT
+trap 'nginx_stop; proxy_stop; t_cleanup' EXIT
 
 # images v1 (factory) and v2 (one file changed), bundles of v2
 mkdir -p www root/etc
@@ -47,11 +47,7 @@ grep -c 'v2.kb' ng/access.log >/dev/null &&
 		"$(grep -c '^206 .*/v2.kb' ng/access.log)" 3
 
 # --- a cut in the middle of the bundle is resumed ----------------------------
-PP=$(free_port)
-python3 "$TOP/tests/cutproxy.py" "$PP" "$HTTPS_PORT" $((size / 2)) 1 \
-	>proxy.out 2>&1 &
-PROXY=$!
-for _ in $(seq 50); do grep -q ready proxy.out && break; sleep 0.1; done
+proxy_start $((size / 2))
 : >ng/access.log
 "$KEEL" install "https://127.0.0.1:$PP/v2.kb" -o s2 --ca "$CA" -v \
 	>cut.out 2>&1
@@ -71,7 +67,7 @@ if [ -n "$rx" ] && [ "$rx" -lt $((size + size / 10)) ]; then
 else
 	fail "cut: received '$rx' for $size"
 fi
-kill $PROXY && PROXY=
+proxy_stop
 
 # --- refusals: nothing written -------------------------------------------------
 refuse "another CA" "not signed by a trusted CA" \

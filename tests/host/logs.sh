@@ -6,52 +6,21 @@
 # (a pty nobody reads, then stopped with TCOOFF) never stalls PID 1.
 . "$(dirname "$0")/../lib.sh"
 
-INIT=$O/keel-init
-if [ "$(id -u)" != 0 ] || ! command -v busybox >/dev/null ||
-	! command -v python3 >/dev/null; then
-	skip "needs root, busybox-static and python3"
-	finish
-	exit
-fi
+. "$TOP/tests/init_lib.sh"
+init_needs python3
 cd "$WORK" || exit 1
 
 mkimg() { # name script
-	mkdir -p "$1/bin" "$1/etc"
-	cp "$(command -v busybox)" "$1/bin/busybox"
-	ln -sf busybox "$1/bin/sh"
-	cp "$KEEL" "$1/bin/keel"
-	script=$(printf '%s' "$2" | sed 's/["\\]/\\&/g')
-	cat >"$1.json" <<EOF2
-{"ociVersion": "1.0.2",
- "process": {"args": ["/bin/sh", "-c", "$script"], "cwd": "/", "env": ["PATH=/bin"]},
- "root": {"path": "rootfs", "readonly": true},
- "annotations": {"org.keel.notify": "true", "org.keel.restart": "always"}}
-EOF2
+	app_tree "$1" "$2"
 	"$KEEL" image build "$1" -o "$1.img" --board test-board --config "$1.json" \
 		--salt 42 >/dev/null && "$KEEL" image sign "$1.img" --key "$KEY_A" >/dev/null &&
 		cp "$1.img" "$1-b.img"
 }
-mkboard() { # image
-	cat >board.conf <<EOF2
-name=test-board
-console=ttyS0
-part.a=$WORK/$1.img
-part.b=$WORK/$1-b.img
-part.state=$WORK/state
-part.etc=$WORK/etc
-part.var=$WORK/var
-verify=full
-on_failure=fallback
-on_app_exit=restart
-EOF2
-}
-mkdir -p etc var
-truncate -s 8192 state
 
 # start IMAGE PATTERN [console]: keel-init in the background, console on
 # boot.out (or on the pty of console.py); waits for PATTERN in the log
 start() {
-	mkboard "$1"
+	board_conf "$1.img" "$1-b.img"
 	: >boot.out
 	if [ -n "${3:-}" ]; then
 		( timeout 90 python3 console.py "$INIT" --test --board board.conf; echo $? >boot.rc ) &

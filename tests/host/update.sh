@@ -7,28 +7,14 @@
 # slot files and state file.
 . "$(dirname "$0")/../lib.sh"
 
-INIT=$O/keel-init
-if [ "$(id -u)" != 0 ] || ! command -v busybox >/dev/null; then
-	skip "needs root and busybox-static"
-	finish
-	exit
-fi
+. "$TOP/tests/init_lib.sh"
+init_needs
 cd "$WORK" || exit 1
 
 # mkimg NAME VERSION EPOCH SCRIPT [BOARD]: signed image whose app runs SCRIPT
 mkimg() {
-	mkdir -p "$1/bin" "$1/etc"
-	cp "$(command -v busybox)" "$1/bin/busybox"
-	ln -sf busybox "$1/bin/sh"
-	cp "$KEEL" "$1/bin/keel"
+	app_tree "$1" "$4"
 	echo "$2" >"$1/etc/version"
-	script=$(printf '%s' "$4" | sed 's/["\\]/\\&/g')
-	cat >"$1.json" <<EOF
-{"ociVersion": "1.0.2",
- "process": {"args": ["/bin/sh", "-c", "$script"], "cwd": "/", "env": ["PATH=/bin"]},
- "root": {"path": "rootfs", "readonly": true},
- "annotations": {"org.keel.notify": "true", "org.keel.restart": "always"}}
-EOF
 	"$KEEL" image build "$1" -o "$1.img" --board "${5:-test-board}" --version "$2" \
 		--epoch "$3" --config "$1.json" >/dev/null &&
 		"$KEEL" image sign "$1.img" --key "$KEY_A" >/dev/null &&
@@ -46,34 +32,10 @@ mkimg lowepoch6 6 1 "$GOOD"
 # slots larger than the images, as partitions are: the footer is at the end
 truncate -s 40M a.img b.img
 "$KEEL" install v1.bundle -o a.img >/dev/null
-mkdir -p etc var
-cat >board.conf <<EOF
-name=test-board
-console=ttyS0
-part.a=$WORK/a.img
-part.b=$WORK/b.img
-part.state=$WORK/state
-part.etc=$WORK/etc
-part.var=$WORK/var
-verify=full
-on_failure=fallback
-on_app_exit=restart
-EOF
-truncate -s 8192 state
+board_conf a.img b.img
 
-# start: boot keel-init in the background; waits for PATTERN on its console
-# (T: seconds before timeout stops it, 60; a halted keel-init stays up)
-start() {
-	cat boot.out >>all.out 2>/dev/null
-	: >boot.out
-	( timeout "${T:-60}" unshare --fork --pid --mount --propagation private -- \
-		"$INIT" --test --board board.conf >boot.out 2>&1; echo $? >boot.rc ) &
-	for _ in $(seq 150); do grep -q -e "$1" boot.out 2>/dev/null && break; sleep 0.1; done
-	PID=$(pgrep -f "^$INIT --test" | head -n 1)
-	SOCK=/proc/$PID/root/run/keel/sock/control
-}
-# stop: power the device off (or wait for it to end by itself)
-stop() { [ -n "${1:-}" ] && "$KEEL" "$1" --socket "$SOCK" >/dev/null 2>&1; wait; }
+start() { init_start "$@"; } # tests/init_lib.sh
+stop() { init_stop "$@"; }
 has() { if grep -q -e "$2" "${3:-boot.out}"; then pass "$1"; else fail "$1: no '$2'"; sed 's/^/    /' "${3:-boot.out}" | tail -12; fi; }
 st() { "$KEEL" status --socket "$SOCK" 2>&1; }
 val() { sed -n "s/^$1=//p" st.out | head -n 1; }

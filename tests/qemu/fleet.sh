@@ -26,7 +26,7 @@ mk() {
 	r=$WORK/r$1
 	mkdir -p "$r/bin" "$r/etc/keel"
 	cp "$BUSYBOX" "$r/bin/busybox"
-	for a in sh sleep cat echo; do ln -sf busybox "$r/bin/$a"; done
+	for a in sh sleep cat echo cmp grep; do ln -sf busybox "$r/bin/$a"; done
 	cp "$TO/keel" "$r/bin/keel" # the board CPU's: the app runs keel notify
 	printf 'url=https://10.0.2.2:%s/manifest\ninterval=5\nretry=2\njitter=0\nreboot=now\n' \
 		"$HTTPS_PORT" >"$r/etc/keel/update.conf"
@@ -45,7 +45,9 @@ EOF
 		"$KEEL" bundle create "$1.img" -o "www/$1.bundle" >/dev/null ||
 		fail "image $1"
 }
-mk v1 1 'echo "v1 up"; keel notify READY=1; while :; do sleep 1; done'
+# v1's app also runs keel update URL itself, with the default anchors (the
+# image's, at /run/keel/update-ca.pem): TLS to the host, then a 404
+mk v1 1 'echo "v1 up"; keel notify READY=1; cmp -s /run/keel/update-ca.pem /etc/keel/update-ca.pem && echo "v1: anchors at /run/keel"; for i in 1 2 3 4 5 6 7 8 9 10; do keel update https://10.0.2.2:'"$HTTPS_PORT"'/nope.bundle >/tmp/u.out 2>&1; grep -q 404 /tmp/u.out && { echo "v1: keel update URL: 404"; break; }; sleep 1; done; cat /tmp/u.out; while :; do sleep 1; done'
 mk v2 2 'echo "v2 up"; keel notify READY=1; while :; do sleep 1; done'
 mk v3 3 'echo "v3 exits at once"; exit 1'
 # mf NAME: the manifest names www/NAME.bundle
@@ -88,6 +90,10 @@ t0=$(date +%s)
 	>qemu.out 2>qemu.err &
 qpid=$!
 step "v1 boots" "v1 up" console $((120 * SLOW))
+step "the app sees the image's anchors" "v1: anchors at /run/keel" \
+	console $((30 * SLOW))
+step "keel update URL in the app: https to the host" \
+	"v1: keel update URL: 404" console $((60 * SLOW))
 step "the agent fetches v2" "GET /v2.bundle" ng/access.log $((120 * SLOW))
 step "keel-init installs v2" "slot b installed, version 2" \
 	console $((120 * SLOW))

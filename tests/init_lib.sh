@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: MIT
+# Shared by the host tests that boot keel-init --test as PID 1 of a new
+# pid namespace over slot files (update.sh, agent.sh, logs.sh,
+# update_url.sh): the preconditions, an app tree, the board file, a boot.
+# Sourced after tests/lib.sh; the functions work in $WORK. Never run.
+
+INIT=$O/keel-init
+
+# init_needs TOOL...: root, busybox-static and each TOOL, else a skip
+init_needs() {
+	in_ok=1
+	[ "$(id -u)" = 0 ] || in_ok=
+	for in_t in busybox "$@"; do
+		command -v "$in_t" >/dev/null || in_ok=
+	done
+	if [ -z "$in_ok" ]; then
+		skip "needs root, busybox-static${1:+ and $*}"
+		finish
+		exit 0
+	fi
+}
+
+# app_tree DIR SCRIPT: a tree whose app is `sh -c SCRIPT` (busybox, with
+# keel at /bin/keel; notify and restart always), its config in DIR.json
+app_tree() {
+	mkdir -p "$1/bin" "$1/etc"
+	cp "$(command -v busybox)" "$1/bin/busybox"
+	ln -sf busybox "$1/bin/sh"
+	cp "$KEEL" "$1/bin/keel"
+	at_script=$(printf '%s' "$2" | sed 's/["\\]/\\&/g')
+	cat >"$1.json" <<EOF
+{"ociVersion": "1.0.2",
+ "process": {"args": ["/bin/sh", "-c", "$at_script"], "cwd": "/", "env": ["PATH=/bin"]},
+ "root": {"path": "rootfs", "readonly": true},
+ "annotations": {"org.keel.notify": "true", "org.keel.restart": "always"}}
+EOF
+}
+
+# board_conf A B: board.conf for test-board, slots $WORK/A and $WORK/B,
+# the state file and the etc and var directories in $WORK (made here)
+board_conf() {
+	mkdir -p "$WORK/etc" "$WORK/var"
+	[ -e "$WORK/state" ] || truncate -s 8192 "$WORK/state"
+	cat >"$WORK/board.conf" <<EOF
+name=test-board
+console=ttyS0
+part.a=$WORK/$1
+part.b=$WORK/$2
+part.state=$WORK/state
+part.etc=$WORK/etc
+part.var=$WORK/var
+verify=full
+on_failure=fallback
+on_app_exit=restart
+EOF
+}
+
+# init_start PATTERN: boots keel-init in the background with board.conf
+# (console in boot.out, earlier boots' in all.out, exit status in
+# boot.rc; T seconds before timeout stops it, default 60: a halted
+# keel-init stays up) and waits for PATTERN on its console. Sets BOOT
+# (the job), PID (keel-init) and SOCK (its control socket).
+init_start() {
+	cat boot.out >>all.out 2>/dev/null
+	: >boot.out
+	(
+		timeout "${T:-60}" unshare --fork --pid --mount \
+			--propagation private -- \
+			"$INIT" --test --board board.conf >boot.out 2>&1
+		echo $? >boot.rc
+	) &
+	BOOT=$!
+	for _ in $(seq 150); do
+		grep -q -e "$1" boot.out 2>/dev/null && break
+		sleep 0.1
+	done
+	PID=$(pgrep -f "^$INIT --test" | head -n 1)
+	SOCK=/proc/$PID/root/run/keel/sock/control
+}
+
+# init_stop [COMMAND]: `keel COMMAND` (reboot, poweroff) to the device,
+# then wait for the boot to end
+init_stop() {
+	[ -n "${1:-}" ] && "$KEEL" "$1" --socket "$SOCK" >/dev/null 2>&1
+	wait "$BOOT"
+}
