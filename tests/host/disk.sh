@@ -37,7 +37,7 @@ done
 same "partx sees five partitions" "$(partx -g -o NAME "$D" | tr '\n' ' ')" \
 	"keel-a keel-b keel-state keel-etc keel-var "
 same "slot sizes (sectors)" "$(partx -g -o SECTORS "$D" | tr -d ' ' | tr '\n' ' ')" \
-	"262144 262144 2048 32768 131072 "
+	"524288 524288 2048 32768 131072 "
 same "1 MiB alignment" "$(partx -g -o START "$D" | awk '$1 % 2048' | wc -l)" 0
 alloc=$(du -k "$D" | cut -f1)
 check "sparse ($alloc KiB allocated)" test "$alloc" -lt 65536
