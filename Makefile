@@ -3,6 +3,8 @@
 # per directory, and builds build/keel-init and build/keel (static, musl).
 #
 #   make                 both binaries (V=1 shows commands)
+#   make ARCH=aarch64    both for arm64 (arm64 is the same), in $(O)/aarch64
+#   make BOARD=name ...  the board's architecture (its board.conf arch=)
 #   make KEYS=dir        bake another key set in (default: keys/test)
 #   make check           every test tier; last line "N passed, N failed"
 #   make check-unit | check-host | check-qemu   one tier
@@ -17,8 +19,44 @@
 
 O ?= build
 KEYS ?= keys/test
-BOARD ?= qemu-x86_64
 V ?= 0
+
+# --- the target architecture ---------------------------------------------
+# ARCH is the CPU keel-init and keel are built for: x86_64 (this machine's)
+# or aarch64 (arm64). Given alone it picks the QEMU board of that CPU;
+# BOARD alone picks the CPU its board.conf names (arch=). A build for
+# another CPU than this machine's goes to $(O)/ARCH (T below) with
+# Debian's cross compiler and Debian's musl for that CPU (scripts/
+# cross-musl.sh); the host tools ($(O)/keel for images, disks and QEMU,
+# unit tests) stay this machine's. T is $(O) for a native build.
+HOST_ARCH := $(shell uname -m)
+board_arch = $(or $(shell sed -n 's/^arch=//p' board/$(1)/board.conf \
+	2>/dev/null),x86_64)
+ifneq ($(filter command environment,$(origin ARCH)),)
+override ARCH := $(patsubst arm64,aarch64,$(ARCH))
+BOARD ?= qemu-$(ARCH)
+else
+BOARD ?= qemu-x86_64
+override ARCH := $(call board_arch,$(BOARD))
+endif
+ifeq ($(filter x86_64 aarch64,$(ARCH)),)
+$(error ARCH=$(ARCH): keel builds for x86_64 and aarch64 (arm64))
+endif
+ifneq ($(call board_arch,$(BOARD)),$(ARCH))
+$(error BOARD=$(BOARD) is for $(call board_arch,$(BOARD)), not ARCH=$(ARCH))
+endif
+ifeq ($(ARCH),$(HOST_ARCH))
+T := $(O)
+TCC := musl-gcc
+TRUN :=
+else
+T := $(O)/$(ARCH)
+TCC := $(T)/musl/bin/musl-gcc
+# The build runs each binary it links (--check-keys): through QEMU's
+# user-mode emulator, which runs a static binary of another CPU.
+TRUN := qemu-$(ARCH)-static
+endif
+DEB_ARCH := $(patsubst x86_64,amd64,$(patsubst aarch64,arm64,$(ARCH)))
 
 ifeq ($(V),1)
 Q :=
@@ -34,13 +72,17 @@ KEEL_VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknow
 
 CC := musl-gcc
 DEP_CFLAGS := -Os -ffunction-sections -fdata-sections -ffile-prefix-map=$(CURDIR)/=
-CFLAGS := -std=gnu11 -Os -ffunction-sections -fdata-sections \
+# The flags of a build directory ($(1): $(O) or T): its libraries' headers.
+cflags = -std=gnu11 -Os -ffunction-sections -fdata-sections \
 	-Wall -Wextra -Werror -Wno-unused-parameter \
 	-fno-asynchronous-unwind-tables -fno-stack-protector \
 	-ffile-prefix-map=$(CURDIR)/= \
-	-isystem $(O)/include -I$(O)/gen -Icompat -I.
+	-isystem $(1)/include -I$(O)/gen -Icompat -I.
+CFLAGS := $(call cflags,$(O))
 LDFLAGS := -static -s -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,norelro
 DEPLIBS := $(O)/deps/lib/libbearssl.a $(O)/deps/lib/liblz4.a
+TDEPLIBS := $(T)/deps/lib/libbearssl.a $(T)/deps/lib/liblz4.a
+export KEEL_APT_DIR := $(abspath $(O))/apt
 
 # --- read the Kbuild fragments ------------------------------------------
 # A fragment names only its own objects: lib-y (into libkeel.a), bin-y and
@@ -69,23 +111,45 @@ BINS :=
 $(foreach d,$(TOP_SUBDIRS),$(call walk-kbuild,$(d)))
 
 ALLOBJS := $(LIBOBJS) $(foreach b,$(BINS),$(BIN_$(b)))
+# The same objects for the target architecture (the same list if native).
+tobj = $(patsubst $(O)/%,$(T)/%,$(1))
+TLIBOBJS := $(call tobj,$(LIBOBJS))
+TALLOBJS := $(call tobj,$(ALLOBJS))
 
-all: $(addprefix $(O)/,$(BINS))
-.PHONY: all
+all: $(addprefix $(T)/,$(BINS))
+# This machine's keel, for images, disks and QEMU (the same as all's when
+# the build is native).
+host: $(O)/keel
+.PHONY: all host
 
 # --- third-party libraries from Debian source packages -----------------
-$(O)/deps/lib/libbearssl.a:
-	$(Q)CC=$(CC) DEP_CFLAGS="$(DEP_CFLAGS)" scripts/build-dep.sh bearssl $(abspath $(O))
-$(O)/deps/lib/liblz4.a:
-	$(Q)CC=$(CC) DEP_CFLAGS="$(DEP_CFLAGS)" scripts/build-dep.sh lz4 $(abspath $(O))
+# Built once per build directory (per architecture) from one source tree.
+$(O)/deps/lib/libbearssl.a $(O)/deps/lib/liblz4.a: $(O)/deps/lib/lib%.a: | $(O)/.deps-ok
+	$(Q)CC=$(CC) DEP_CFLAGS="$(DEP_CFLAGS)" scripts/build-dep.sh $* $(abspath $(O))
 # The demo image's userland: static musl toybox with sh (make toybox).
-$(O)/deps/bin/toybox: | $(O)/.deps-ok
-	$(Q)CC=$(CC) scripts/build-toybox.sh $(abspath $(O))
-toybox: $(O)/deps/bin/toybox
+$(T)/deps/bin/toybox: | $(T)/.deps-ok
+	$(Q)CC=$(abspath $(TCC)) $(TOYBOX_ENV) scripts/build-toybox.sh $(abspath $(T))
+toybox: $(T)/deps/bin/toybox
 .PHONY: toybox
 $(O)/.deps-ok:
 	$(Q)scripts/deps.sh build
 	$(Q)mkdir -p $(@D) && touch $@
+ifneq ($(T),$(O))
+TAR := $(ARCH)-linux-gnu-ar
+TOYBOX_ENV := STRIP=$(ARCH)-linux-gnu-strip \
+	UAPI_ASM=$(abspath $(T))/musl/usr/include/$(ARCH)-linux-gnu/asm
+$(T)/deps/lib/libbearssl.a $(T)/deps/lib/liblz4.a: $(T)/deps/lib/lib%.a: | $(T)/.deps-ok
+	$(Q)CC=$(abspath $(TCC)) AR=$(TAR) DEP_CFLAGS="$(DEP_CFLAGS)" \
+		DEP_SRC=$(abspath $(O))/deps/src \
+		scripts/build-dep.sh $* $(abspath $(T))
+# The cross compiler and Debian's musl for ARCH (never installed).
+$(T)/.deps-ok: | $(O)/.deps-ok
+	$(Q)scripts/deps.sh cross
+	$(Q)scripts/cross-musl.sh $(ARCH) $(abspath $(T))
+	$(Q)touch $@
+else
+TAR := ar
+endif
 
 # --- the baked key set ---------------------------------------------------
 KEYFILES := $(sort $(wildcard $(KEYS)/policy $(KEYS)/*/*.pub))
@@ -106,33 +170,50 @@ $(O)/gen/keel_version.h: FORCE
 	$(Q)mkdir -p $(@D)
 	$(Q)echo '#define KEEL_VERSION "$(KEEL_VERSION)"' | cmp -s - $@ || \
 		echo '#define KEEL_VERSION "$(KEEL_VERSION)"' >$@
-$(ALLOBJS): | $(O)/gen/keel_version.h
+$(ALLOBJS) $(TALLOBJS): | $(O)/gen/keel_version.h
 
 # --- compile and link ----------------------------------------------------
-$(ALLOBJS): | $(DEPLIBS)
-$(O)/%.o: %.c | $(O)/.deps-ok
-	$(call msg,CC,$@)
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(ccflags-$(patsubst %/,%,$(dir $*))) \
-		$(CFLAGS_$(notdir $@)) -MMD -MP -c $< -o $@
-$(O)/%.o: $(O)/%.c
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+# One set of rules per build directory: $(1) the directory, $(2) its
+# compiler, $(3) its architecture (CFLAGS_<arch>_<object> in a Kbuild
+# fragment adds flags for one architecture), $(4) its libraries, $(5) how
+# to run what it links, $(6) its ar.
+define build-rules
+$(1)/%.o: %.c | $(1)/.deps-ok
+	$$(call msg,CC,$$@)
+	@mkdir -p $$(@D)
+	$$(Q)$(2) $$(call cflags,$(1)) $$(ccflags-$$(patsubst %/,%,$$(dir $$*))) \
+		$$(CFLAGS_$$(notdir $$@)) $$(CFLAGS_$(3)_$$(notdir $$@)) \
+		-MMD -MP -c $$< -o $$@
+$(1)/%.o: $(O)/%.c | $(1)/.deps-ok
+	$$(call msg,CC,$$@)
+	@mkdir -p $$(@D)
+	$$(Q)$(2) $$(call cflags,$(1)) -MMD -MP -c $$< -o $$@
 
-$(O)/libkeel.a: $(LIBOBJS)
-	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcsD $@ $(sort $^)
+$(1)/libkeel.a: $$(call objs-in,$(1),$$(LIBOBJS))
+	$$(call msg,AR,$$@)
+	$$(Q)rm -f $$@ && $(6) rcsD $$@ $$(sort $$^)
 
 # Every binary runs the baked key set's own check when linked: an empty
 # key set or a policy that needs no signature fails the build here.
-$(O)/keel-init $(O)/keel: $(O)/%: $$(BIN_$$*) $(O)/libkeel.a $(DEPLIBS)
-	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@.tmp $(BIN_$*) $(O)/libkeel.a $(DEPLIBS)
-	$(Q)$@.tmp --check-keys >/dev/null || { rm -f $@.tmp; \
-		echo "keel: build: key set $(KEYS) refused (see above)" >&2; exit 1; }
-	$(Q)mv $@.tmp $@
+$(1)/keel-init $(1)/keel: $(1)/%: $$$$(call objs-in,$(1),$$$$(BIN_$$$$*)) \
+		$(1)/libkeel.a $(4)
+	$$(call msg,LD,$$@)
+	$$(Q)$(2) $$(LDFLAGS) -o $$@.tmp $$(call objs-in,$(1),$$(BIN_$$*)) \
+		$(1)/libkeel.a $(4)
+	$$(Q)$(5) $$@.tmp --check-keys >/dev/null || { rm -f $$@.tmp; \
+		echo "keel: build: key set $$(KEYS) refused (see above)" >&2; exit 1; }
+	$$(Q)mv $$@.tmp $$@
+endef
+objs-in = $(patsubst $(O)/%,$(1)/%,$(2))
 
+$(ALLOBJS): | $(DEPLIBS)
+$(eval $(call build-rules,$(O),$(CC),$(HOST_ARCH),$(DEPLIBS),,ar))
 -include $(ALLOBJS:.o=.d)
+ifneq ($(T),$(O))
+$(TALLOBJS): | $(TDEPLIBS)
+$(eval $(call build-rules,$(T),$(TCC),$(ARCH),$(TDEPLIBS),$(TRUN),$(TAR)))
+-include $(TALLOBJS:.o=.d)
+endif
 
 # keel-test: keel with the test hooks of launcher/run_map.c compiled in
 # (KEEL_TEST_HOOKS: a pause between the check and the mount), for the
@@ -147,6 +228,19 @@ $(O)/keel-test: $(filter-out $(TEST_HOOKED),$(BIN_keel)) $(TEST_HOOK_OBJS) $(O)/
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(O)/libkeel.a $(DEPLIBS)
 -include $(TEST_HOOK_OBJS:.o=.d)
+# The target's, for keel run in its QEMU guest (tests/qemu/run_verity.sh).
+ifneq ($(T),$(O))
+TTEST_HOOK_OBJS := $(patsubst $(O)/%,$(T)/test/%,$(TEST_HOOKED))
+$(TTEST_HOOK_OBJS): $(T)/test/%.o: %.c | $(T)/.deps-ok $(O)/gen/keel_version.h $(TDEPLIBS)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(TCC) $(call cflags,$(T)) -DKEEL_TEST_HOOKS -MMD -MP -c $< -o $@
+$(T)/keel-test: $(call tobj,$(filter-out $(TEST_HOOKED),$(BIN_keel))) \
+		$(TTEST_HOOK_OBJS) $(T)/libkeel.a $(TDEPLIBS)
+	$(call msg,LD,$@)
+	$(Q)$(TCC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(T)/libkeel.a $(TDEPLIBS)
+-include $(TTEST_HOOK_OBJS:.o=.d)
+endif
 
 # --- host builds of lib/ for unit tests (ASan/UBSan) and fuzzing ---------
 HOSTCC := clang
@@ -166,7 +260,8 @@ $(HOST_LIBOBJS) $(FUZZ_LIBOBJS): | $(HOST_DEPLIBS)
 $(O)/host/%.o: %.c
 	$(call msg,HOSTCC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN) $(CFLAGS_$(notdir $@)) -MMD -MP -c $< -o $@
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN) $(CFLAGS_$(notdir $@)) \
+		$(CFLAGS_$(HOST_ARCH)_$(notdir $@)) -MMD -MP -c $< -o $@
 $(O)/host/%.o: $(O)/%.c
 	$(call msg,HOSTCC,$@)
 	@mkdir -p $(@D)
@@ -174,7 +269,8 @@ $(O)/host/%.o: $(O)/%.c
 $(O)/fuzz/%.o: %.c
 	$(call msg,FUZZCC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN) -fsanitize=fuzzer-no-link $(CFLAGS_$(notdir $@)) -c $< -o $@
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN) -fsanitize=fuzzer-no-link $(CFLAGS_$(notdir $@)) \
+		$(CFLAGS_$(HOST_ARCH)_$(notdir $@)) -c $< -o $@
 $(O)/fuzz/%.o: $(O)/%.c
 	$(call msg,FUZZCC,$@)
 	@mkdir -p $(@D)
@@ -191,84 +287,132 @@ $(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBOBJS) $(HOST_DEPLIBS)
 unit-tests: $(UNIT_TESTS)
 fuzzers: $(FUZZERS)
 .PHONY: unit-tests fuzzers
+
+# The unit tests for a target of another CPU: static, without sanitizers,
+# run under QEMU's user-mode emulator (tests/run.sh) and, for what that
+# cannot show (seccomp), booted as the app of the target's QEMU board.
+ifneq ($(T),$(O))
+TUNIT_TESTS := $(patsubst tests/unit/%.c,$(T)/tests/%,$(wildcard tests/unit/test_*.c))
+$(T)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(T)/libkeel.a $(TDEPLIBS)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(TCC) $(call cflags,$(T)) -static -o $@ $< $(T)/libkeel.a $(TDEPLIBS)
+# The QEMU suites' guest userland for the target: Debian's static
+# busybox of that architecture, unpacked (the host's is busybox-static).
+$(T)/deps/bin/busybox: | $(T)/.deps-ok
+	$(Q)mkdir -p $(@D) $(T)/debs/busybox
+	$(Q)dpkg-deb -x $$(scripts/fetch-deb.sh $(DEB_ARCH) $(T)/debs \
+		busybox-static) $(T)/debs/busybox
+	$(Q)cp $(T)/debs/busybox/bin/busybox $@
+endif
+target-tests: $(TUNIT_TESTS)
+.PHONY: target-tests
 -include $(HOST_LIBOBJS:.o=.d)
 
 # --- tests, fuzzing, benchmarks, the board -------------------------------
-# The isolation probe runs inside containers: static, no keel code in it.
+# The isolation probe runs inside containers: static, no keel code in it
+# (the target's for QEMU boards of another architecture).
 PROBE_SRC := tests/probe/probe.c tests/probe/escape.c tests/probe/escape_sys.c \
 	tests/probe/escape_proc.c
+PROBE_FLAGS := -static -Os -Wall -Wextra -Werror -Wno-format-truncation -I.
 $(O)/probe: $(PROBE_SRC) tests/probe/escape.h
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) -static -Os -Wall -Wextra -Werror -Wno-format-truncation \
-		-I. -o $@ $(PROBE_SRC)
+	$(Q)$(CC) $(PROBE_FLAGS) -o $@ $(PROBE_SRC)
+ifneq ($(T),$(O))
+$(T)/probe: $(PROBE_SRC) tests/probe/escape.h | $(T)/.deps-ok
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(TCC) $(PROBE_FLAGS) -o $@ $(PROBE_SRC)
+endif
 run-check run-check-host run-bench: $(O)/probe
 run-check run-check-host run-check-qemu: $(O)/keel-test
 
 # The board: Debian's kernel and modules, and the initramfs with keel-init
 # (make board). The tiny kernel with everything built in takes ~12 minutes
 # (make kernel) and lands as board $(BOARD)-tiny, for keel qemu --board.
+# The board's files go next to this machine's keel, which boots them
+# (keel qemu --board NAME); keel-init is the board architecture's.
 BOARD_OUT := $(O)/board/$(BOARD)
-$(BOARD_OUT)/vmlinux: scripts/fetch-kernel.sh board/$(BOARD)/board.conf | $(O)/.deps-ok
+KIMAGE := $(if $(filter aarch64,$(ARCH)),Image,vmlinux)
+$(BOARD_OUT)/$(KIMAGE): scripts/fetch-kernel.sh board/$(BOARD)/board.conf | $(O)/.deps-ok
 	$(Q)scripts/fetch-kernel.sh $(BOARD) $(abspath $(BOARD_OUT))
 $(BOARD_OUT)/board.conf: board/$(BOARD)/board.conf
 	$(Q)mkdir -p $(@D) && cp $< $@
-$(BOARD_OUT)/initramfs.cpio: scripts/mkinitramfs.sh $(O)/keel-init $(O)/keel \
-		$(BOARD_OUT)/vmlinux board/$(BOARD)/board.conf
-	$(Q)scripts/mkinitramfs.sh $(BOARD) $(BOARD_OUT) $(O)/keel-init $@ \
-		$(O)/keel
+$(BOARD_OUT)/initramfs.cpio: scripts/mkinitramfs.sh $(T)/keel-init $(T)/keel \
+		$(BOARD_OUT)/$(KIMAGE) board/$(BOARD)/board.conf
+	$(Q)scripts/mkinitramfs.sh $(BOARD) $(BOARD_OUT) $(T)/keel-init $@ \
+		$(T)/keel
 board: $(BOARD_OUT)/initramfs.cpio $(BOARD_OUT)/board.conf
-kernel: $(O)/keel-init $(O)/keel
+kernel: $(T)/keel-init $(T)/keel
 	$(Q)scripts/deps.sh kernel
 	$(Q)scripts/build-kernel.sh $(BOARD) $(O)/board/$(BOARD)-tiny
 	$(Q)cp board/$(BOARD)/board.conf $(O)/board/$(BOARD)-tiny/board.conf
 	$(Q)scripts/mkinitramfs.sh $(BOARD) $(O)/board/$(BOARD)-tiny \
-		$(O)/keel-init $(O)/board/$(BOARD)-tiny/initramfs.cpio $(O)/keel
+		$(T)/keel-init $(O)/board/$(BOARD)-tiny/initramfs.cpio $(T)/keel
 run-check run-check-qemu: board
 .PHONY: board kernel
 
 # --- the demo appliance (make demo) --------------------------------------
 # keel-demo (demo/Kbuild) is an app like any other: static musl, no keel
 # code. make demo installs what it needs, builds keel, the board and the
-# signed demo image, puts the image in the slots of $(O)/demo/disk.img
+# signed demo image, puts the image in the slots of $(T)/demo/disk.img
 # (made once: its etc and var partitions persist across runs) and boots
 # it; 127.0.0.1:DEMO_PORT reaches the service's port 80; ctrl-a x quits.
+# The image's binaries are the board architecture's (T), the tools that
+# make and boot it this machine's ($(O)/keel).
 DEMO_PORT ?= 8080
-DEMO_OUT := $(O)/demo
+DEMO_OUT := $(T)/demo
 demo-y :=
 include demo/Kbuild
 DEMO_OBJS := $(addprefix $(DEMO_OUT)/,$(demo-y))
 $(DEMO_OUT)/keel-demo: $(DEMO_OBJS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) -static -s -Wl,--gc-sections -o $@ $^
+	$(Q)$(TCC) -static -s -Wl,--gc-sections -o $@ $^
 -include $(DEMO_OBJS:.o=.d)
+DEMO_ENV = KEEL=$(abspath $(O))/keel KEEL_VERSION=$(KEEL_VERSION) \
+	BOARD=$(BOARD) ARCH=$(ARCH) TRUN=$(TRUN)
 $(DEMO_OUT)/demo.img: scripts/demo.sh demo/config.json demo/greeting \
-		$(DEMO_OUT)/keel-demo $(O)/deps/bin/toybox $(O)/keel
-	$(Q)KEEL_VERSION=$(KEEL_VERSION) BOARD=$(BOARD) \
-		scripts/demo.sh image $(O)
+		$(DEMO_OUT)/keel-demo $(T)/deps/bin/toybox $(O)/keel
+	$(Q)$(DEMO_ENV) scripts/demo.sh image $(T)
 demo-image: $(DEMO_OUT)/demo.img
-demo-disk: all board $(DEMO_OUT)/demo.img
-	$(Q)BOARD=$(BOARD) scripts/demo.sh disk $(O)
+demo-disk: all host board $(DEMO_OUT)/demo.img
+	$(Q)$(DEMO_ENV) scripts/demo.sh disk $(T)
 demo:
 	$(Q)scripts/deps.sh demo
 	$(Q)$(MAKE) --no-print-directory demo-disk
-	$(Q)DEMO_PORT=$(DEMO_PORT) DEMO_TIMEOUT=$(DEMO_TIMEOUT) BOARD=$(BOARD) \
-		scripts/demo.sh run $(O)
+	$(Q)DEMO_PORT=$(DEMO_PORT) DEMO_TIMEOUT=$(DEMO_TIMEOUT) $(DEMO_ENV) \
+		scripts/demo.sh run $(T)
 run-check run-check-qemu: $(DEMO_OUT)/demo.img
 .PHONY: demo demo-image demo-disk
+# The QEMU boards make check boots, one per CPU. This machine's CPU is
+# built by the rules above; another's (its binaries, board, unit tests,
+# probe, keel-test, busybox and demo image) by a make of its own.
+CHECK_BOARDS := qemu-x86_64 qemu-aarch64
+OTHER_BOARDS := $(filter-out qemu-$(HOST_ARCH),$(CHECK_BOARDS))
+ifneq ($(T),$(O))
+target-check: all board target-tests $(T)/probe $(T)/keel-test \
+	$(T)/deps/bin/busybox $(DEMO_OUT)/demo.img
+endif
+other-boards:
+	$(Q)for b in $(OTHER_BOARDS); do $(MAKE) --no-print-directory \
+		BOARD=$$b target-check || exit 1; done
+.PHONY: target-check other-boards
+run-check run-check-unit run-check-host run-check-qemu: other-boards
+RUN_ENV = O=$(abspath $(O)) KEEL_QEMU_BOARDS="$(CHECK_BOARDS)"
 # The test tiers need more packages than the build (QEMU, veritysetup,
 # clang, the peers): install what is missing first, then build and run.
 check check-unit check-host check-qemu fuzz bench:
 	$(Q)scripts/deps.sh all
 	$(Q)$(MAKE) --no-print-directory run-$@
 run-check: all unit-tests
-	$(Q)O=$(abspath $(O)) tests/run.sh all
+	$(Q)$(RUN_ENV) tests/run.sh all
 run-check-unit: all unit-tests
-	$(Q)O=$(abspath $(O)) tests/run.sh unit
+	$(Q)$(RUN_ENV) tests/run.sh unit
 run-check-host: all
-	$(Q)O=$(abspath $(O)) tests/run.sh host
+	$(Q)$(RUN_ENV) tests/run.sh host
 run-check-qemu: all
-	$(Q)O=$(abspath $(O)) tests/run.sh qemu
+	$(Q)$(RUN_ENV) tests/run.sh qemu
 run-fuzz: fuzzers
 	$(Q)O=$(abspath $(O)) tests/fuzz/run.sh $(FUZZ_SECONDS)
 run-bench: all board

@@ -57,5 +57,14 @@ struct sock_fprog {
 
 #define KEEL_AUDIT_ARCH_X86_64 0xc000003eU
 #define KEEL_X32_SYSCALL_BIT 0x40000000U
+#define KEEL_AUDIT_ARCH_AARCH64 0xc00000b7U
+/* This build's: the only architecture a filter lets through (a 32-bit
+ * ARM task on arm64 reports AUDIT_ARCH_ARM, 0x40000028, and i386 calls on
+ * x86_64 AUDIT_ARCH_I386: both are killed). */
+#if defined(__x86_64__)
+#define KEEL_AUDIT_ARCH_NATIVE KEEL_AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define KEEL_AUDIT_ARCH_NATIVE KEEL_AUDIT_ARCH_AARCH64
+#endif
 
 #endif

@@ -15,11 +15,8 @@
  * userfaultfd, perf, keyrings, ptrace of its peers) and what it never
  * needs. Every other call passes.
  */
-#if defined(__x86_64__)
-#define ARCH KEEL_AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define ARCH 0xc00000b7u /* AUDIT_ARCH_AARCH64 */
-#endif
+/* A call of another ABI (x32, or 32-bit ARM on arm64) kills the agent. */
+#define ARCH KEEL_AUDIT_ARCH_NATIVE
 /* CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWTIME */
 #define CLONE_NS_MASK 0x7e020080u
 

@@ -32,6 +32,29 @@
 #define QBOOT "/usr/share/qemu/qboot.rom"
 #define MAX_FWD 4 /* --forward */
 
+/*
+ * The machine QEMU gives a board of each CPU (the board's arch=; none is
+ * x86_64). x86_64: the pc machine, PVH boot of the uncompressed vmlinux,
+ * qboot when installed, a qemu64 CPU with SSE4.2 for crc32c-intel ("max"
+ * boots slower under TCG). aarch64: the virt machine (PL011 console, PCIe
+ * for the same virtio-blk, virtio-net and i6300esb devices), Debian's
+ * Image booted directly, a Cortex-A72 under TCG (it has the SHA-2
+ * instructions; "max" boots slower, docs/BOARD.md), and a virtio
+ * keyboard: virt has no PS/2 one, and ctrl-alt-del (QEMU's sendkey)
+ * reaches PID 1 only through a keyboard.
+ */
+struct machine {
+	const char *qemu, *machine, *cpu, *kernel, *bios, *keyboard;
+};
+
+static const struct machine machines[] = {
+    [BOARD_ARCH_X86_64] = {"qemu-system-x86_64", "pc",
+			   "qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt", "vmlinux",
+			   QBOOT, NULL},
+    [BOARD_ARCH_AARCH64] = {"qemu-system-aarch64", "virt", "cortex-a72",
+			    "Image", NULL, "virtio-keyboard-pci"},
+};
+
 static const char usage[] =
     "usage: keel qemu DISK [--board NAME] [--timeout SEC] "
     "[--append 'keel.x=y ...']\n"
@@ -311,17 +334,19 @@ build_argv(const struct opts *o, const char *dir, const struct board *b,
 	static char kernel[PATH_MAX], initrd[PATH_MAX], drive[PATH_MAX + 64];
 	static char cmdline[2048];
 	const char *qemu = getenv("KEEL_QEMU");
+	const struct machine *m =
+	    &machines[b->arch ? b->arch : BOARD_ARCH_X86_64];
 	int n = 0;
 
-	if (snprintf(kernel, sizeof(kernel), "%s/vmlinux", dir) >=
+	if (snprintf(kernel, sizeof(kernel), "%s/%s", dir, m->kernel) >=
 		(int)sizeof(kernel) ||
 	    snprintf(initrd, sizeof(initrd), "%s/initramfs.cpio", dir) >=
 		(int)sizeof(initrd) ||
 	    access(kernel, R_OK) || access(initrd, R_OK))
 		return keel_errf(ACTION, dir,
-				 "no vmlinux and initramfs.cpio (make board "
+				 "no %s and initramfs.cpio (make board "
 				 "BOARD=%s)",
-				 o->board),
+				 m->kernel, o->board),
 		       -1;
 	if (strchr(o->disk, ','))
 		return keel_errf(ACTION, o->disk, "',' in a disk path"), -1;
@@ -331,13 +356,13 @@ build_argv(const struct opts *o, const char *dir, const struct board *b,
 		     b->console, o->append) >= (int)sizeof(cmdline))
 		return keel_errf(ACTION, o->disk, "--append too long"), -1;
 
-	av[n++] = (char *)(qemu && *qemu ? qemu : "qemu-system-x86_64");
+	av[n++] = (char *)(qemu && *qemu ? qemu : m->qemu);
 	av[n++] = "-nodefaults";
 	av[n++] = "-no-user-config";
 	av[n++] = "-display";
 	av[n++] = "none";
 	av[n++] = "-machine";
-	av[n++] = "pc";
+	av[n++] = (char *)m->machine;
 	/* KVM only when asked: nested KVM has been seen to hang at boot. */
 	if (o->kvm) {
 		av[n++] = "-accel";
@@ -345,14 +370,13 @@ build_argv(const struct opts *o, const char *dir, const struct board *b,
 	}
 	av[n++] = "-accel";
 	av[n++] = "tcg";
-	/* SSE4.2 for crc32c-intel; "max" boots slower under TCG. */
 	av[n++] = "-cpu";
-	av[n++] = o->kvm ? "host" : "qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt";
+	av[n++] = (char *)(o->kvm ? "host" : m->cpu);
 	av[n++] = "-m";
 	av[n++] = (char *)o->memory;
-	if (access(QBOOT, R_OK) == 0) {
+	if (m->bios && access(m->bios, R_OK) == 0) {
 		av[n++] = "-bios";
-		av[n++] = QBOOT;
+		av[n++] = (char *)m->bios;
 	}
 	av[n++] = "-kernel";
 	av[n++] = kernel;
@@ -370,6 +394,10 @@ build_argv(const struct opts *o, const char *dir, const struct board *b,
 	av[n++] = "virtio-blk-pci,drive=disk0";
 	av[n++] = "-device";
 	av[n++] = "i6300esb";
+	if (m->keyboard) {
+		av[n++] = "-device";
+		av[n++] = (char *)m->keyboard;
+	}
 	/* -no-reboot stops at a reset: one by the watchdog is told apart
 	 * (QEMU prints a line instead of resetting, keel qemu stops it). */
 	if (!o->allow_reboot) {

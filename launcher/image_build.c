@@ -17,6 +17,7 @@
 #include "launcher/board_dir.h"
 #include "launcher/image_cmd.h"
 #include "lib/base/text.h"
+#include "lib/config/names.h"
 #include "lib/config/oci.h"
 #include "lib/crypto/sha256.h"
 
@@ -38,8 +39,9 @@ static const char usage[] =
     "  reproducible, and with SOURCE_DATE_EPOCH alone its filesystem is (a\n"
     "  delta update between two such builds of one tree reads no data\n"
     "  block: docs/UPDATE.md §4). --arch names the CPU the image's\n"
-    "  binaries are for (default x86_64); keel-init boots only images for\n"
-    "  its own. The build time signed in the header is SOURCE_DATE_EPOCH,\n"
+    "  binaries are for (default $KEEL_ARCH, else x86_64); keel-init boots\n"
+    "  only images for its own, and the config's syscall names are that\n"
+    "  CPU's. The build time signed in the header is SOURCE_DATE_EPOCH,\n"
     "  or now: a device's clock never starts before it.\n"
     "  Checks before sealing: process.args[0] is an executable file in\n"
     "  the tree (through the config's PATH; symlinks resolved inside the\n"
@@ -136,11 +138,12 @@ add_mount_points(const char *root)
 
 /*
  * The config is checked now, not at boot: it is parsed (a bundle's with
- * umoci's terminal=true tolerated) and stored in canonical form, which the
- * strict parser keel run and keel-init use reads with the same meaning.
+ * umoci's terminal=true tolerated; seccomp's syscall names as the image's
+ * CPU has them, whatever keel's own) and stored in canonical form, which
+ * the strict parser keel run and keel-init use reads with the same meaning.
  */
 static int
-put_config(const char *src, const char *dst, int bundle)
+put_config(const char *src, const char *dst, int bundle, uint32_t arch)
 {
 	static char in[OCI_JSON_MAX + 1], out[OCI_JSON_MAX];
 	static struct oci_config cfg;
@@ -149,8 +152,9 @@ put_config(const char *src, const char *dst, int bundle)
 
 	if (n < 0)
 		return keel_errf("image build", src, "cannot read");
-	if (oci_parse_flags(in, (size_t)n, &cfg, bundle ? OCI_PARSE_BUNDLE : 0,
-			    &e) < 0)
+	/* the syscall names of the image's CPU, not keel's */
+	if (oci_parse_abi(in, (size_t)n, &cfg, bundle ? OCI_PARSE_BUNDLE : 0,
+			  syscall_abi_of(arch), &e) < 0)
 		return keel_errf("image build", src, "%s: %s", e.check,
 				 e.detail);
 	n = oci_write(&cfg, out, sizeof(out), &e);
@@ -230,7 +234,7 @@ stage(struct build *b, const char **root)
 		return keel_errf("image build", b->src,
 				 "has its own %s and a config was given too",
 				 IMG_CONFIG_PATH);
-	return put_config(config, cfgdir, bundle);
+	return put_config(config, cfgdir, bundle, b->h.arch);
 }
 
 static int
@@ -361,6 +365,13 @@ parse_args(struct build *b, int argc, char **argv)
 
 	b->h.fs = IMG_FS_EROFS;
 	b->h.arch = IMG_ARCH_X86_64;
+	if (getenv("KEEL_ARCH") && *getenv("KEEL_ARCH")) {
+		b->h.arch = img_arch_from_name(getenv("KEEL_ARCH"));
+		if (!b->h.arch)
+			return keel_errf("image build", "KEEL_ARCH",
+					 "'%s' is not x86_64 or aarch64",
+					 getenv("KEEL_ARCH"));
+	}
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':

@@ -4,11 +4,14 @@
 # target toolchain and keel's flags, as embedded build systems do, and
 # installs its archive and public headers under the build tree.
 # Usage: scripts/build-dep.sh bearssl|lz4 BUILD_DIR
-# Env: CC (musl-gcc), DEP_CFLAGS.
+# Env: CC (musl-gcc), AR (ar), DEP_CFLAGS, DEP_SRC (BUILD_DIR/deps/src:
+# where the source tree is unpacked; build directories of other
+# architectures share one).
 set -eu
 pkg=$1 out=$2
 top=$(cd "$(dirname "$0")/.." && pwd)
 CC=${CC:-musl-gcc}
+AR=${AR:-ar}
 DEP_CFLAGS=${DEP_CFLAGS:--Os -ffunction-sections -fdata-sections}
 src=${DEP_SRC:-$out/deps/src}/$pkg
 obj=$out/deps/obj/$pkg
@@ -16,12 +19,18 @@ mkdir -p "$out/deps/lib" "$out/include" "$obj"
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
 export KEEL_APT_DIR=${KEEL_APT_DIR:-$out/apt}
 
+# One fetch per source tree (builds of two architectures may share it).
+mkdir -p "$(dirname "$src")"
+exec 8>"$src.lock"
+flock 8
 if [ ! -d "$src/tree" ]; then
 	rm -rf "$src"
 	"$top/scripts/fetch-src.sh" "$pkg" "$src"
 	# dpkg-source applies Debian's patches, as a Debian build would.
-	(cd "$src" && dpkg-source -q --no-check -x ./*.dsc tree >/dev/null)
+	(cd "$src" && dpkg-source -q --no-check -x ./*.dsc tree.tmp >/dev/null)
+	mv "$src/tree.tmp" "$src/tree"
 fi
+flock -u 8
 t=$src/tree
 
 case "$pkg" in
@@ -46,7 +55,7 @@ for f in $files; do echo "$f"; done |
 
 rm -f "$out/deps/lib/lib$pkg.a"
 # shellcheck disable=SC2046
-(cd "$obj" && ar rcsD "$out/deps/lib/lib$pkg.a" $(ls | LC_ALL=C sort))
+(cd "$obj" && $AR rcsD "$out/deps/lib/lib$pkg.a" $(ls | LC_ALL=C sort))
 # shellcheck disable=SC2086
 cp $hdrs "$out/include/"
 echo "  DEP     lib$pkg.a (from Debian source $(basename "$src"/*.dsc .dsc))"

@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: MIT
 # Builds a board's tiny kernel from Debian's linux-source package: the
 # package is downloaded and unpacked (never installed), tinyconfig plus
-# board/BOARD/kernel.config is configured, and bzImage is built. Every
+# board/BOARD/kernel.config is configured, and bzImage is built (Image
+# for a board with arch=aarch64, with Debian's cross compiler). Every
 # option the fragment asks for is checked in the final .config.
-# Usage: scripts/build-kernel.sh BOARD OUT_DIR   (writes vmlinux, bzImage)
+# Usage: scripts/build-kernel.sh BOARD OUT_DIR
+#   (writes vmlinux and bzImage, or vmlinux and Image)
 set -eu
 board=$1 out=$2
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +16,12 @@ jobs=${JOBS:-$(nproc)}
 
 die() { echo "keel: build-kernel: $*" >&2; exit 1; }
 [ -f "$frag" ] || die "$frag: no kernel fragment for board $board"
+case "$(sed -n 's/^arch=//p' "$top/board/$board/board.conf")" in
+aarch64)
+	export ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+	target=Image strip=aarch64-linux-gnu-strip ;;
+*) target=bzImage strip=strip ;;
+esac
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 cache=$(cd "$out/.." && pwd)/kernel
@@ -49,10 +57,10 @@ for opt in $(sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=y$/\1/p' "$frag"); do
 done
 [ -z "$missing" ] || die "options not set after olddefconfig:$missing"
 
-make -s -C "$tree" O="$kout" -j"$jobs" bzImage
+make -s -C "$tree" O="$kout" -j"$jobs" $target
 cp "$kout/vmlinux" "$out/vmlinux.tmp"
-strip "$out/vmlinux.tmp" 2>/dev/null || true
+$strip "$out/vmlinux.tmp" 2>/dev/null || true
 mv "$out/vmlinux.tmp" "$out/vmlinux"
-cp "$kout/arch/x86/boot/bzImage" "$out/bzImage"
+cp "$kout/arch/${ARCH:-x86}/boot/$target" "$out/$target"
 make -s -C "$tree" O="$kout" kernelrelease >"$out/kernel.release"
-echo "  KERNEL  $(cat "$out/kernel.release") (tiny, bzImage $(stat -c %s "$out/bzImage") bytes)"
+echo "  KERNEL  $(cat "$out/kernel.release") (tiny, $target $(stat -c %s "$out/$target") bytes)"

@@ -6,6 +6,8 @@
 # plus sh from pending; commands that need crypt() are configured out, as
 # musl's libc.a in Debian has none. Cached: an existing binary is kept.
 # Usage: scripts/build-toybox.sh BUILD_DIR   (writes BUILD_DIR/deps/bin/toybox)
+# Env: CC (musl-gcc), STRIP (strip), UAPI_ASM (the machine's asm/ kernel
+# headers; a cross build gives its CPU's).
 set -eu
 out=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,6 +17,8 @@ bin=$out/deps/bin/toybox
 src=${DEP_SRC:-$out/deps/src}/toybox
 tree=$src/tree
 CC=${CC:-musl-gcc}
+STRIP=${STRIP:-strip}
+UAPI_ASM=${UAPI_ASM:-/usr/include/$(gcc -print-multiarch)/asm}
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
 export KEEL_APT_DIR=${KEEL_APT_DIR:-$out/apt}
 
@@ -33,7 +37,7 @@ mkdir -p "$inc"
 for d in linux asm-generic mtd; do
 	[ -e "$inc/$d" ] || ln -s "/usr/include/$d" "$inc/$d"
 done
-[ -e "$inc/asm" ] || ln -s "/usr/include/$(gcc -print-multiarch)/asm" "$inc/asm"
+[ -e "$inc/asm" ] || ln -s "$UAPI_ASM" "$inc/asm"
 
 cd "$tree"
 make -s defconfig >/dev/null
@@ -49,7 +53,7 @@ make -s CC="$CC" CFLAGS="-Os -isystem $inc" LDFLAGS="--static" \
 	NOSTRIP= toybox >/dev/null
 mkdir -p "$(dirname "$bin")"
 cp toybox "$bin.tmp"
-strip "$bin.tmp"
+$STRIP "$bin.tmp"
 mv "$bin.tmp" "$bin"
 echo "  DEP     toybox $(stat -c %s "$bin") bytes (from Debian source" \
 	"$(basename "$src"/toybox_*.orig.tar.* | sed 's/\.orig\.tar.*//'))"

@@ -7,15 +7,21 @@
 #   scripts/demo.sh disk BUILD_DIR    BUILD_DIR/demo/disk.img: made once,
 #                                     later only its slots are rewritten
 #   scripts/demo.sh run BUILD_DIR     boot it; the console on the terminal
-# Environment: BOARD (qemu-x86_64), DEMO_PORT (8080), DEMO_KEY (the test
-# release key), DEMO_DISK (BUILD_DIR/demo/disk.img), DEMO_TIMEOUT (none:
-# seconds until QEMU is stopped), KEEL_VERSION.
+# BUILD_DIR is the build directory of the board's architecture (its
+# keel-demo, toybox and demo/); keel itself is this machine's.
+# Environment: KEEL (BUILD_DIR/keel), BOARD (qemu-x86_64), ARCH (x86_64:
+# the image's), TRUN (how to run a binary of ARCH here: empty, or QEMU's
+# user-mode emulator), DEMO_PORT (8080), DEMO_KEY (the test release key),
+# DEMO_DISK (BUILD_DIR/demo/disk.img), DEMO_TIMEOUT (none: seconds until
+# QEMU is stopped), KEEL_VERSION.
 set -eu
 cmd=$1
 O=$(cd "$2" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
-KEEL=$O/keel
+KEEL=${KEEL:-$O/keel}
 BOARD=${BOARD:-qemu-x86_64}
+ARCH=${ARCH:-x86_64}
+TRUN=${TRUN:-}
 DEMO_PORT=${DEMO_PORT:-8080}
 DEMO_KEY=${DEMO_KEY:-$top/keys/test/release/test-release-a.key}
 out=$O/demo
@@ -31,7 +37,8 @@ stage() {
 	mkdir -p "$root/bin" "$root/usr/sbin" "$root/etc/demo" \
 		"$root/usr/share/demo"
 	install -m 0755 "$O/deps/bin/toybox" "$root/bin/toybox"
-	for p in $("$root/bin/toybox" --long); do
+	# shellcheck disable=SC2086
+	for p in $($TRUN "$root/bin/toybox" --long); do
 		[ "$p" = bin/toybox ] && continue
 		mkdir -p "$root/$(dirname "$p")"
 		ln -sf /bin/toybox "$root/$p"
@@ -50,6 +57,7 @@ image() {
 	stage "$out/root"
 	rm -f "$img.tmp"
 	"$KEEL" image build "$out/root" -o "$img.tmp" --board "$BOARD" \
+		--arch "$ARCH" \
 		--config "$top/demo/config.json" \
 		--name "keel-demo ${KEEL_VERSION:-unknown}" >/dev/null
 	"$KEEL" image sign "$img.tmp" --key "$DEMO_KEY" >/dev/null

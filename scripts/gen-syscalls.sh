@@ -1,12 +1,30 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Writes lib/config/syscalls_x86_64.c: x86_64 syscall names and numbers, from
-# musl's bits/syscall.h plus the calls newer than musl's list.
+# Writes lib/config/syscalls_ARCH.c: one CPU's syscall names and numbers,
+# from musl's bits/syscall.h for that CPU plus the calls newer than
+# musl's list (numbers from 424 on are the same on every architecture).
+# Usage: scripts/gen-syscalls.sh ARCH [HEADER] >lib/config/syscalls_ARCH.c
+#   ARCH: x86_64 (HEADER: the machine's musl-dev) or aarch64 (HEADER: the
+#   arm64 musl-dev a cross build unpacks, build/aarch64/musl/...).
 set -eu
-hdr=${1:-/usr/include/x86_64-linux-musl/bits/syscall.h}
+arch=$1
+top=$(cd "$(dirname "$0")/.." && pwd)
+case "$arch" in
+x86_64)
+	hdr=${2:-/usr/include/x86_64-linux-musl/bits/syscall.h}
+	scmp=SCMP_ARCH_X86_64 ;;
+aarch64)
+	hdr=${2:-$top/build/aarch64/musl/usr/include/aarch64-linux-musl/bits/syscall.h}
+	scmp=SCMP_ARCH_AARCH64 ;;
+*) echo "gen-syscalls: unknown architecture $arch" >&2; exit 1 ;;
+esac
+[ -f "$hdr" ] || { echo "gen-syscalls: no $hdr" >&2; exit 1; }
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
 {
 	grep '^#define __NR_' "$hdr" | awk '{ sub("__NR_", "", $2); print $2, $3 }'
-	# added to the kernel after musl's table (arch/x86/entry/syscalls)
+	# added to the kernel after musl's table (include/uapi/asm-generic/
+	# unistd.h; arch/x86/entry/syscalls uses the same numbers)
 	cat <<'X'
 quotactl_fd 443
 memfd_secret 447
@@ -26,53 +44,20 @@ lsm_set_self_attr 460
 lsm_list_modules 461
 mseal 462
 X
-} | sort -u -k1,1 | LC_ALL=C sort -k1,1 >/tmp/keel-syscalls.$$
+} | sort -u -k1,1 | LC_ALL=C sort -k1,1 >"$tmp"
 cat <<X
 // SPDX-License-Identifier: MIT
-// x86_64 syscall names and numbers (written by scripts/gen-syscalls.sh).
-#include <string.h>
-
+// $arch syscall names and numbers (written by scripts/gen-syscalls.sh).
 #include "lib/config/names.h"
 
-struct sysent {
-	const char *name;
-	int nr;
-};
-
 /* sorted by name (C locale) for binary search */
-static const struct sysent sys_table[] = {
+static const struct syscall_ent table[] = {
 X
-awk '{ printf "\t{ \"%s\", %s },\n", $1, $2 }' /tmp/keel-syscalls.$$
-rm -f /tmp/keel-syscalls.$$
-cat <<'X'
+awk '{ printf "\t{ \"%s\", %s },\n", $1, $2 }' "$tmp"
+cat <<X
 };
 
-#define NSYS (sizeof(sys_table) / sizeof(sys_table[0]))
-
-int
-syscall_nr(const char *name)
-{
-	size_t lo = 0, hi = NSYS;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(name, sys_table[mid].name);
-		if (!c)
-			return sys_table[mid].nr;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return -1;
-}
-
-const char *
-syscall_name(int nr)
-{
-	for (size_t i = 0; i < NSYS; i++)
-		if (sys_table[i].nr == nr)
-			return sys_table[i].name;
-	return NULL;
-}
+const struct syscall_abi syscall_abi_$arch = {
+	"$arch", "$scmp", table, sizeof(table) / sizeof(table[0]),
+};
 X

@@ -67,16 +67,44 @@ escape_judge() {
 	done <"$ej_f.lines"
 }
 
+# The QEMU board a suite boots: BOARD (qemu-x86_64 unless the caller,
+# tests/run.sh, names another) and what follows from its CPU (its
+# board.conf arch=): ARCH; TO, the build directory of that CPU (keel-init,
+# keel-test, the probe, the unit tests; $O itself for this machine's);
+# KIMAGE, the kernel file keel qemu boots; QEMU_SYSTEM; BUSYBOX, a static
+# busybox of that CPU for guest userlands; TCC, a static musl compiler
+# for it; TRUN, how to run one of its binaries here (QEMU's user-mode
+# emulator, or nothing). KEEL_ARCH makes keel image build's --arch
+# default that CPU.
+BOARD=${BOARD:-qemu-x86_64}
+BOUT=$O/board/$BOARD
+ARCH=$(sed -n 's/^arch=//p' "$TOP/board/$BOARD/board.conf" 2>/dev/null)
+ARCH=${ARCH:-x86_64}
+# SLOW scales the suites' time limits (keel qemu --timeout, waits): a
+# board of another CPU is emulated instruction by instruction (TCG
+# translates foreign code), a boot there takes ~3 times as long.
+if [ "$ARCH" = "$(uname -m)" ]; then
+	TO=$O TCC=musl-gcc TRUN= BUSYBOX=$(command -v busybox) SLOW=1
+else
+	TO=$O/$ARCH TCC=$O/$ARCH/musl/bin/musl-gcc TRUN=qemu-$ARCH-static
+	BUSYBOX=$TO/deps/bin/busybox SLOW=3
+fi
+case $ARCH in
+aarch64) KIMAGE=Image QEMU_SYSTEM=qemu-system-aarch64 ;;
+*) KIMAGE=vmlinux QEMU_SYSTEM=qemu-system-x86_64 ;;
+esac
+KEEL_ARCH=$ARCH
+export BOARD KEEL_ARCH
 # need_board_and_busybox: the board's kernel and keel-init (a failure
-# without them), and a static busybox for the app in BUSYBOX (a skip)
+# without them), and a static busybox of the board's CPU for the app in
+# BUSYBOX (a skip)
 need_board_and_busybox() {
-	if [ ! -f "$O/board/$BOARD/vmlinux" ] || [ ! -x "$O/keel-init" ]; then
-		fail "no $O/board/$BOARD (make O=... board)"
+	if [ ! -f "$BOUT/$KIMAGE" ] || [ ! -x "$TO/keel-init" ]; then
+		fail "no $BOUT (make O=... BOARD=$BOARD board)"
 		finish
 		exit 1
 	fi
-	BUSYBOX=$(command -v busybox)
-	if [ -z "$BUSYBOX" ] ||
+	if [ -z "$BUSYBOX" ] || [ ! -f "$BUSYBOX" ] ||
 		LC_ALL=C readelf -l "$BUSYBOX" 2>/dev/null | grep -q INTERP; then
 		skip "needs busybox-static for the app"
 		finish

@@ -23,6 +23,7 @@ enum key_id {
 	K_ON_FAILURE,
 	K_ON_BAD_PERSIST,
 	K_ON_APP_EXIT,
+	K_ARCH,
 	K_NET,
 	K_NET_PORTS,
 	K_ON_BLANK_STATE,
@@ -48,6 +49,7 @@ static const char *const key_names[K_N] = {
     [K_ON_FAILURE] = "on_failure",
     [K_ON_BAD_PERSIST] = "on_bad_persist",
     [K_ON_APP_EXIT] = "on_app_exit",
+    [K_ARCH] = "arch",
     [K_NET] = "net",
     [K_NET_PORTS] = "net.unprivileged_port_start",
     [K_ON_BLANK_STATE] = "on_blank_state",
@@ -60,14 +62,15 @@ static const char *const key_names[K_N] = {
  * slot is verified, the watchdog, the rollback floor, the ports the app
  * may take without a capability. The kernel command
  * line (which a bootloader prompt or environment may change) sets them
- * only where the board file's cmdline= names them; cmdline never.
+ * only where the board file's cmdline= names them; cmdline and arch never.
  */
 #define SECURITY_KEYS                                                          \
 	((1u << K_NAME) | (1u << K_PART_A) | (1u << K_PART_B) |                \
 	 (1u << K_PART_STATE) | (1u << K_PART_ETC) | (1u << K_PART_VAR) |      \
 	 (1u << K_VERIFY) | (1u << K_WATCHDOG) | (1u << K_WATCHDOG_DRIVER) |   \
 	 (1u << K_WATCHDOG_TIMEOUT) | (1u << K_ON_BLANK_STATE) |               \
-	 (1u << K_ROLLBACK_COUNTER) | (1u << K_CMDLINE) | (1u << K_NET_PORTS))
+	 (1u << K_ROLLBACK_COUNTER) | (1u << K_CMDLINE) | (1u << K_ARCH) |     \
+	 (1u << K_NET_PORTS))
 
 static const char *const part_roles[BOARD_NPART] = {"a", "b", "state", "etc",
 						    "var"};
@@ -255,7 +258,7 @@ parse_cmdline_keys(struct board *b, const char *v, size_t n, struct kerr *e)
 		while (j < n && v[j] != ' ')
 			j++;
 		k = key_find(v + i, j - i);
-		if (k == K_N || k == K_CMDLINE)
+		if (k == K_N || k == K_CMDLINE || k == K_ARCH)
 			return kerr_set(e, "board",
 					"cmdline: '%.*s' is not a key the "
 					"command line may set",
@@ -363,6 +366,10 @@ set_value(struct board *b, unsigned k, const char *v, size_t n, struct kerr *e)
 		return parse_choice(&b->on_app_exit, v, n, "on_app_exit",
 				    "restart", BOARD_EXIT_RESTART, "poweroff",
 				    BOARD_EXIT_POWEROFF, e);
+	case K_ARCH:
+		return parse_choice(&b->arch, v, n, "arch", "x86_64",
+				    BOARD_ARCH_X86_64, "aarch64",
+				    BOARD_ARCH_AARCH64, e);
 	case K_NET:
 		return parse_choice(&b->net, v, n, "net", "on", BOARD_NET_ON,
 				    "off", BOARD_NET_OFF, e);

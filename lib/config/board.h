@@ -45,6 +45,8 @@ enum board_failure {
 };
 enum board_persist { BOARD_PERSIST_READONLY = 1, BOARD_PERSIST_TMPFS };
 enum board_app_exit { BOARD_EXIT_RESTART = 1, BOARD_EXIT_POWEROFF };
+/* The CPU: the numbers of the image header's architecture (FORMAT.md). */
+enum board_arch { BOARD_ARCH_X86_64 = 1, BOARD_ARCH_AARCH64 };
 /* The network agent: 0 (unset) = on, except in keel-init --test. */
 enum board_net { BOARD_NET_ON = 1, BOARD_NET_OFF };
 enum board_blank { BOARD_BLANK_REBUILD = 1, BOARD_BLANK_HALT };
@@ -75,6 +77,7 @@ struct board {
 	uint32_t fail_delay;	 /* seconds, for BOARD_FAIL_REBOOT */
 	uint32_t on_bad_persist; /* enum board_persist */
 	uint32_t on_app_exit;	 /* enum board_app_exit */
+	uint32_t arch;		 /* enum board_arch; 0: not named */
 	uint32_t on_blank_state; /* enum board_blank */
 	uint32_t counter;	 /* enum board_counter: rollback.counter */
 	uint32_t counter_index;	 /* TPM 2.0 NV index */

@@ -382,6 +382,7 @@ set_defaults(struct oci_config *c)
 	memset(c, 0, offsetof(struct oci_config, rules));
 	c->nrules = 0;
 	memset(&c->keel, 0, sizeof(c->keel));
+	c->abi = syscall_abi_native();
 	c->cwd = c->pool; /* "/" */
 	c->pool[0] = '/';
 	c->pool[1] = 0;
@@ -432,14 +433,15 @@ final_checks(struct oci_ctx *x, int have_version)
 }
 
 int
-oci_parse_flags(const char *json, size_t len, struct oci_config *c,
-		unsigned flags, struct kerr *e)
+oci_parse_abi(const char *json, size_t len, struct oci_config *c,
+	      unsigned flags, const struct syscall_abi *abi, struct kerr *e)
 {
 	struct oci_ctx x;
 	char key[JSON_KEY_MAX];
 	int r, have_version = 0;
 
 	set_defaults(c);
+	c->abi = abi;
 	memset(&x, 0, sizeof(x));
 	x.c = c;
 	x.e = e;
@@ -470,6 +472,13 @@ oci_parse_flags(const char *json, size_t len, struct oci_config *c,
 	if (r < 0 || json_end(&x.j, &x.je) < 0)
 		return oci_jfail(&x);
 	return final_checks(&x, have_version);
+}
+
+int
+oci_parse_flags(const char *json, size_t len, struct oci_config *c,
+		unsigned flags, struct kerr *e)
+{
+	return oci_parse_abi(json, len, c, flags, syscall_abi_native(), e);
 }
 
 int

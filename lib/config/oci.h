@@ -10,6 +10,8 @@
 #include "compat/linux_seccomp.h"
 #include "lib/base/err.h"
 
+struct syscall_abi; /* lib/config/names.h */
+
 /*
  * The config lives at /keel/config.json inside the signed, verity-protected
  * image (docs/CONFIG.md). oci_parse() turns it into a struct oci_config:
@@ -203,7 +205,10 @@ struct oci_config {
 
 	struct oci_resources res;
 
-	/* seccomp: has_seccomp = 0 → keel's default filter */
+	/* seccomp: has_seccomp = 0 → keel's default filter. The rules'
+	 * numbers are those of abi's CPU (this build's unless parsed with
+	 * oci_parse_abi). */
+	const struct syscall_abi *abi;
 	int has_seccomp;
 	uint32_t seccomp_default; /* SECCOMP_RET_* (| errno) */
 	struct oci_syscall_rule rules[OCI_MAX_SYSCALL_RULES];
@@ -242,6 +247,11 @@ int oci_set_args(struct oci_config *c, int argc, char *const *argv,
 #define OCI_PARSE_BUNDLE 1
 int oci_parse_flags(const char *json, size_t len, struct oci_config *c,
 		    unsigned flags, struct kerr *e);
+/* The same for an image of another CPU (keel image build --arch): the
+ * syscall names are abi's, and so are the rules' numbers in c. */
+int oci_parse_abi(const char *json, size_t len, struct oci_config *c,
+		  unsigned flags, const struct syscall_abi *abi,
+		  struct kerr *e);
 
 /* Writes c back as canonical config.json into buf (cap bytes, NUL-ended).
  * Returns the length, or -1 if it does not fit. oci_parse of the output

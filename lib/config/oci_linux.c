@@ -309,15 +309,20 @@ f_sc_default_errno(struct oci_ctx *x)
 static int
 arch_elem(struct oci_ctx *x, int i)
 {
+	static const char *const arches[] = {
+	    "SCMP_ARCH_X86_64",	 "SCMP_ARCH_X86", "SCMP_ARCH_X32",
+	    "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM",
+	};
 	char a[32];
 
 	if (oci_strbuf(x, a, sizeof(a)) < 0)
 		return -1;
-	/* x86 and x32 calls are killed by keel's arch check, never run */
-	if (strcmp(a, "SCMP_ARCH_X86_64") && strcmp(a, "SCMP_ARCH_X86") &&
-	    strcmp(a, "SCMP_ARCH_X32"))
-		return oci_fail(x, "\"%s\": keel runs x86_64 only", a);
-	return 0;
+	/* Calls of another ABI than the image's CPU (x86 and x32 on x86_64,
+	 * 32-bit ARM on aarch64) are killed by keel's arch check, never run */
+	for (size_t i = 0; i < sizeof(arches) / sizeof(arches[0]); i++)
+		if (!strcmp(a, arches[i]))
+			return 0;
+	return oci_fail(x, "\"%s\": not x86_64, x86, x32, aarch64 or arm", a);
 }
 
 static int

@@ -178,9 +178,10 @@ sc_name(struct oci_ctx *x, int i)
 
 	if (oci_strbuf(x, name, sizeof(name)) < 0)
 		return -1;
-	nr = syscall_nr(name);
+	nr = syscall_abi_nr(c->abi, name);
 	if (nr < 0 || nr >= 512)
-		return oci_fail(x, "unknown x86_64 syscall \"%s\"", name);
+		return oci_fail(x, "unknown %s syscall \"%s\"", c->abi->arch,
+				name);
 	if (x->seen_sys[nr / 8] & (1u << (nr % 8)))
 		return oci_fail(x, "\"%s\" named twice", name);
 	x->seen_sys[nr / 8] |= (unsigned char)(1u << (nr % 8));

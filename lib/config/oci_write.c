@@ -303,11 +303,11 @@ write_seccomp(struct out *o, const struct oci_config *c)
 	put(o, ",\"seccomp\":{\"defaultAction\":\"%s\"", action_name(d));
 	if ((d & ~SECCOMP_RET_DATA) == SECCOMP_RET_ERRNO)
 		put(o, ",\"defaultErrnoRet\":%u", d & SECCOMP_RET_DATA);
-	put(o, ",\"architectures\":[\"SCMP_ARCH_X86_64\"],\"syscalls\":[");
+	put(o, ",\"architectures\":[\"%s\"],\"syscalls\":[", c->abi->scmp_arch);
 	for (int i = 0; i < c->nrules; i++) {
 		uint32_t a = c->rules[i].action;
 		put(o, "%s{\"names\":[\"%s\"],\"action\":\"%s\"", i ? "," : "",
-		    syscall_name(c->rules[i].nr), action_name(a));
+		    syscall_abi_name(c->abi, c->rules[i].nr), action_name(a));
 		if ((a & ~SECCOMP_RET_DATA) == SECCOMP_RET_ERRNO)
 			put(o, ",\"errnoRet\":%u", a & SECCOMP_RET_DATA);
 		put(o, "}");

@@ -1,16 +1,9 @@
 // SPDX-License-Identifier: MIT
 // x86_64 syscall names and numbers (written by scripts/gen-syscalls.sh).
-#include <string.h>
-
 #include "lib/config/names.h"
 
-struct sysent {
-	const char *name;
-	int nr;
-};
-
 /* sorted by name (C locale) for binary search */
-static const struct sysent sys_table[] = {
+static const struct syscall_ent table[] = {
     {"_sysctl", 156},
     {"accept", 43},
     {"accept4", 288},
@@ -387,31 +380,9 @@ static const struct sysent sys_table[] = {
     {"writev", 20},
 };
 
-#define NSYS (sizeof(sys_table) / sizeof(sys_table[0]))
-
-int
-syscall_nr(const char *name)
-{
-	size_t lo = 0, hi = NSYS;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(name, sys_table[mid].name);
-		if (!c)
-			return sys_table[mid].nr;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return -1;
-}
-
-const char *
-syscall_name(int nr)
-{
-	for (size_t i = 0; i < NSYS; i++)
-		if (sys_table[i].nr == nr)
-			return sys_table[i].name;
-	return NULL;
-}
+const struct syscall_abi syscall_abi_x86_64 = {
+    "x86_64",
+    "SCMP_ARCH_X86_64",
+    table,
+    sizeof(table) / sizeof(table[0]),
+};

@@ -83,15 +83,18 @@ static const struct {
     {"clock_settime", C_SYS_TIME},
     {"clock_adjtime", C_SYS_TIME},
     {"adjtimex", C_SYS_TIME},
-    {"iopl", C_SYS_RAWIO},
-    {"ioperm", C_SYS_RAWIO},
     {"syslog", C_SYSLOG},
     {"nfsservctl", C_NEVER},
+#if defined(__x86_64__)
+    /* calls x86_64 has and aarch64 never had */
+    {"iopl", C_SYS_RAWIO},
+    {"ioperm", C_SYS_RAWIO},
     {"_sysctl", C_NEVER},
     {"uselib", C_NEVER},
     {"create_module", C_NEVER},
     {"get_kernel_syms", C_NEVER},
     {"query_module", C_NEVER},
+#endif
     /* io_uring's operations never pass through this filter */
     {"io_uring_setup", C_NEVER},
     {"io_uring_enter", C_NEVER},
@@ -183,16 +186,21 @@ personality_values(struct bpf_out *o)
 	ret(o, SECCOMP_RET_ALLOW);
 }
 
-/* arch must be x86_64 and the call not x32; A = nr afterwards */
+/*
+ * The arch must be this build's (x86_64: not i386; aarch64: not 32-bit
+ * ARM) and, on x86_64, the call not x32; A = nr afterwards.
+ */
 static void
 prologue(struct bpf_out *o)
 {
 	ld_abs(o, KEEL_SECCOMP_ARCH_OFF);
-	emit(o, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, KEEL_AUDIT_ARCH_X86_64);
+	emit(o, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, KEEL_AUDIT_ARCH_NATIVE);
 	ret(o, SECCOMP_RET_KILL_PROCESS);
 	ld_abs(o, KEEL_SECCOMP_NR_OFF);
+#if defined(__x86_64__)
 	emit(o, BPF_JMP | BPF_JGE | BPF_K, 0, 1, KEEL_X32_SYSCALL_BIT);
 	ret(o, SECCOMP_RET_KILL_PROCESS);
+#endif
 }
 
 static int

@@ -18,7 +18,8 @@ struct seccomp_prog {
  * Builds the filter: the config's seccomp section, or keel's default
  * filter (deny escape syscalls with EPERM, re-allowed by the matching
  * granted capability; clone3 → ENOSYS; unshare/clone with CLONE_NEWUSER →
- * EPERM). Both check arch == x86_64 (kill otherwise) and refuse x32.
+ * EPERM). Both kill a call of another architecture than this build's
+ * (x86_64: also x32 calls; aarch64: 32-bit ARM calls).
  */
 int seccomp_build(const struct oci_config *c, struct seccomp_prog *p,
 		  struct kerr *e);

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
-/* SHA-256 front end: SHA-NI (sha256_x86.c) if the CPU has it, else BearSSL. */
+/*
+ * SHA-256 front end: the CPU's SHA-256 instructions if it has them
+ * (SHA-NI in sha256_x86.c, ARMv8 SHA-2 in sha256_arm.c), else BearSSL.
+ */
 #include <string.h>
 
 #if defined(__x86_64__)
 #include <cpuid.h>
+#elif defined(__aarch64__)
+#include <sys/auxv.h>
 #endif
 
 #include "lib/crypto/sha256.h"
@@ -16,6 +21,9 @@ static const uint32_t sha256_iv[8] = {
 static int allow_hw = 1;
 
 #if defined(__x86_64__)
+#define hw_blocks sha256_x86_blocks
+#define hw_blocks2 sha256_x86_blocks2
+
 /* SHA (leaf 7 EBX bit 29), SSE4.1 and SSSE3 (leaf 1 ECX bits 19, 9). */
 static int
 cpu_has_sha(void)
@@ -35,25 +43,23 @@ cpu_has_sha(void)
 	cached = (b >> 29) & 1;
 	return cached;
 }
-#else
+#elif defined(__aarch64__)
+#define hw_blocks sha256_arm_blocks
+#define hw_blocks2 sha256_arm_blocks2
+#define KEEL_HWCAP_SHA2 (1UL << 6) /* arch/arm64 uapi asm/hwcap.h */
+
+/* The kernel says which instructions EL0 may use: HWCAP_SHA2. */
 static int
 cpu_has_sha(void)
 {
-	return 0;
-}
+	static int cached = -1;
 
-void
-sha256_x86_blocks(uint32_t h[8], const uint8_t *data, size_t nblocks)
-{
-	(void)h, (void)data, (void)nblocks; /* never called: no SHA-NI here */
+	if (cached < 0)
+		cached = (getauxval(AT_HWCAP) & KEEL_HWCAP_SHA2) != 0;
+	return cached;
 }
-
-void
-sha256_x86_blocks2(uint32_t hx[8], uint32_t hy[8], const uint8_t *dx,
-		   const uint8_t *dy, size_t nblocks)
-{
-	(void)hx, (void)hy, (void)dx, (void)dy, (void)nblocks; /* as above */
-}
+#else
+#error "keel runs on x86_64 and aarch64"
 #endif
 
 static void
@@ -68,47 +74,47 @@ put_be32(uint8_t *p, uint32_t v)
 static void
 ni_update(struct sha256 *c, const uint8_t *p, size_t len)
 {
-	size_t have = (size_t)(c->u.ni.count & 63);
+	size_t have = (size_t)(c->u.cpu.count & 63);
 
 	if (len == 0)
 		return;
-	c->u.ni.count += len;
+	c->u.cpu.count += len;
 	if (have) {
 		size_t take = 64 - have < len ? 64 - have : len;
-		memcpy(c->u.ni.buf + have, p, take);
+		memcpy(c->u.cpu.buf + have, p, take);
 		p += take;
 		len -= take;
 		if (have + take < 64)
 			return;
-		sha256_x86_blocks(c->u.ni.h, c->u.ni.buf, 1);
+		hw_blocks(c->u.cpu.h, c->u.cpu.buf, 1);
 	}
 	if (len >= 64) {
-		sha256_x86_blocks(c->u.ni.h, p, len / 64);
+		hw_blocks(c->u.cpu.h, p, len / 64);
 		p += len & ~(size_t)63;
 		len &= 63;
 	}
-	memcpy(c->u.ni.buf, p, len);
+	memcpy(c->u.cpu.buf, p, len);
 }
 
 static void
 ni_final(struct sha256 *c, uint8_t out[SHA256_LEN])
 {
-	size_t have = (size_t)(c->u.ni.count & 63);
-	uint64_t bits = c->u.ni.count << 3;
-	uint8_t *b = c->u.ni.buf;
+	size_t have = (size_t)(c->u.cpu.count & 63);
+	uint64_t bits = c->u.cpu.count << 3;
+	uint8_t *b = c->u.cpu.buf;
 
 	b[have++] = 0x80;
 	if (have > 56) {
 		memset(b + have, 0, 64 - have);
-		sha256_x86_blocks(c->u.ni.h, b, 1);
+		hw_blocks(c->u.cpu.h, b, 1);
 		have = 0;
 	}
 	memset(b + have, 0, 56 - have);
 	put_be32(b + 56, (uint32_t)(bits >> 32));
 	put_be32(b + 60, (uint32_t)bits);
-	sha256_x86_blocks(c->u.ni.h, b, 1);
+	hw_blocks(c->u.cpu.h, b, 1);
 	for (int i = 0; i < 8; i++)
-		put_be32(out + 4 * i, c->u.ni.h[i]);
+		put_be32(out + 4 * i, c->u.cpu.h[i]);
 }
 
 /* The final blocks of one message: tail (have bytes), 0x80, 0s, length. */
@@ -131,20 +137,20 @@ ni_final2(const struct sha256 *c, const uint8_t *a, const uint8_t *b,
 {
 	uint32_t ha[8], hb[8];
 	uint8_t ba[128], bb[128];
-	size_t have = (size_t)(c->u.ni.count & 63), take, full, nb;
+	size_t have = (size_t)(c->u.cpu.count & 63), take, full, nb;
 
-	memcpy(ha, c->u.ni.h, sizeof(ha));
-	memcpy(hb, c->u.ni.h, sizeof(hb));
-	memcpy(ba, c->u.ni.buf, have);
-	memcpy(bb, c->u.ni.buf, have);
+	memcpy(ha, c->u.cpu.h, sizeof(ha));
+	memcpy(hb, c->u.cpu.h, sizeof(hb));
+	memcpy(ba, c->u.cpu.buf, have);
+	memcpy(bb, c->u.cpu.buf, have);
 	/* Top up the buffered block; then whole blocks straight from a, b. */
 	take = 64 - have < len ? 64 - have : len;
 	memcpy(ba + have, a, take);
 	memcpy(bb + have, b, take);
 	if (have + take == 64) {
-		sha256_x86_blocks2(ha, hb, ba, bb, 1);
+		hw_blocks2(ha, hb, ba, bb, 1);
 		full = (len - take) / 64;
-		sha256_x86_blocks2(ha, hb, a + take, b + take, full);
+		hw_blocks2(ha, hb, a + take, b + take, full);
 		take += full * 64;
 		have = len - take;
 		memcpy(ba, a + take, have);
@@ -152,9 +158,9 @@ ni_final2(const struct sha256 *c, const uint8_t *a, const uint8_t *b,
 	} else {
 		have += take;
 	}
-	nb = ni_pad(ba, have, c->u.ni.count + len);
-	ni_pad(bb, have, c->u.ni.count + len);
-	sha256_x86_blocks2(ha, hb, ba, bb, nb);
+	nb = ni_pad(ba, have, c->u.cpu.count + len);
+	ni_pad(bb, have, c->u.cpu.count + len);
+	hw_blocks2(ha, hb, ba, bb, nb);
 	for (int i = 0; i < 8; i++) {
 		put_be32(oa + 4 * i, ha[i]);
 		put_be32(ob + 4 * i, hb[i]);
@@ -178,8 +184,8 @@ sha256_init(struct sha256 *c)
 {
 	c->hw = sha256_hw();
 	if (c->hw) {
-		memcpy(c->u.ni.h, sha256_iv, sizeof(sha256_iv));
-		c->u.ni.count = 0;
+		memcpy(c->u.cpu.h, sha256_iv, sizeof(sha256_iv));
+		c->u.cpu.count = 0;
 	} else {
 		br_sha256_init(&c->u.br);
 	}

@@ -19,6 +19,20 @@ grep -q "WARNING: baking the TEST KEYS" "$WORK/build.out" &&
 same "a second make does nothing" "$(make O="$b" 2>&1)" ""
 check "same bytes as the main build (keel)" cmp "$b/keel" "$O/keel"
 check "same bytes as the main build (keel-init)" cmp "$b/keel-init" "$O/keel-init"
+# arm64 (make check builds it first): the same bytes again, built here
+# from the same cross compiler, musl and libraries in another directory.
+if [ -x "$O/aarch64/keel" ] && [ -f "$O/aarch64/.deps-ok" ]; then
+	mkdir -p "$b/aarch64"
+	cp -r "$O/aarch64/deps" "$O/aarch64/include" "$O/aarch64/musl" \
+		"$b/aarch64/" && touch "$b/aarch64/.deps-ok"
+	check "arm64 build" make -s -j2 O="$b" BOARD=qemu-aarch64
+	check "arm64: same bytes as the main build (keel)" \
+		cmp "$b/aarch64/keel" "$O/aarch64/keel"
+	check "arm64: same bytes as the main build (keel-init)" \
+		cmp "$b/aarch64/keel-init" "$O/aarch64/keel-init"
+else
+	skip "no arm64 build in $O/aarch64 (make ARCH=aarch64)"
+fi
 # lib/ subsystems and keel-init's units call each other without cycles,
 # and nothing in lib/ prints or exits (scripts/layers.py reads the objects).
 check "layering: no cycles, lib/ never prints or exits" \

@@ -346,8 +346,12 @@ static const struct probe {
     {"userfaultfd", p_userfaultfd},
     {"userns", p_userns},
     {"clone3", p_clone3},
+#if defined(__x86_64__)
     {"x32", p_x32},
     {"i386", p_i386},
+#else
+    {"arm32", p_arm32},
+#endif
     {"mknod_blockdev", p_mknod_blockdev},
     {"raw_socket", p_raw_socket},
     {"module", p_module},

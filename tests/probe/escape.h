@@ -37,8 +37,12 @@ int p_perf_event(char *d);
 int p_userfaultfd(char *d);
 int p_userns(char *d);
 int p_clone3(char *d);
+#if defined(__x86_64__)
 int p_x32(char *d);
 int p_i386(char *d);
+#else
+int p_arm32(char *d);
+#endif
 int p_raw_socket(char *d);
 int p_module(char *d);
 int p_kexec(char *d);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/probe/arm32.h"
 #include "tests/probe/escape.h"
 
 int
@@ -147,6 +149,7 @@ p_clone3(char *d)
 	return SAY(d, "clone3: %s", strerror(errno)), REFUSED;
 }
 
+#if defined(__x86_64__)
 int
 p_x32(char *d)
 {
@@ -169,6 +172,36 @@ p_i386(char *d)
 		return SAY(d, "int 0x80 getpid answered %ld", r), ESCAPED;
 	return SAY(d, "int 0x80: %s", strerror((int)-r)), REFUSED;
 }
+#elif defined(__aarch64__)
+/* A 32-bit ARM program (arm32.h) whose exit call is the compat ABI's. */
+int
+p_arm32(char *d)
+{
+	char *argv[] = {"arm32", NULL}, *envp[] = {NULL};
+	int fd = memfd_create("arm32", 0), st = 0;
+	pid_t pid;
+
+	if (fd < 0 ||
+	    write(fd, arm32_exit7, sizeof(arm32_exit7)) != sizeof(arm32_exit7))
+		return SAY(d, "memfd: %s", strerror(errno)), NA;
+	pid = fork();
+	if (pid == 0) {
+		syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+		_exit(errno == ENOEXEC ? 100 : 101);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return SAY(d, "fork: %s", strerror(errno)), NA;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 7)
+		return SAY(d, "a 32-bit ARM exit call ran"), ESCAPED;
+	if (WIFSIGNALED(st))
+		return SAY(d, "the 32-bit ARM program was killed by signal %d",
+			   WTERMSIG(st)),
+		       REFUSED;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 100)
+		return SAY(d, "no 32-bit ARM code runs here"), NA;
+	return SAY(d, "exec refused (status %#x)", st), REFUSED;
+}
+#endif
 
 int
 p_raw_socket(char *d)

@@ -11,17 +11,16 @@
 # server on the host (from network.conf on the etc partition) sets it.
 . "$(dirname "$0")/../lib.sh"
 
-BOARD=qemu-x86_64
-IMG=$O/demo/demo.img
-WAIT_S=${DEMO_WAIT_S:-60} # per boot, to the first HTTP answer
-if ! command -v qemu-system-x86_64 >/dev/null; then
+IMG=$TO/demo/demo.img
+WAIT_S=${DEMO_WAIT_S:-$((60 * SLOW))} # per boot, to the first HTTP answer
+if ! command -v "$QEMU_SYSTEM" >/dev/null; then
 	skip "QEMU is not installed: the demo test did not run"
 	finish
 	exit 0
 fi
-for f in "$O/board/$BOARD/vmlinux" "$IMG"; do
+for f in "$BOUT/$KIMAGE" "$IMG"; do
 	if [ ! -f "$f" ]; then
-		fail "no $f (make O=... board demo-image)"
+		fail "no $f (make O=... BOARD=$BOARD board demo-image)"
 		finish
 		exit 1
 	fi
@@ -65,7 +64,7 @@ boot() {
 	n=$1
 	PORT=$(free_port)
 	t0=$(date +%s%N)
-	"$KEEL" qemu "$WORK/disk.img" --timeout $((WAIT_S + 60)) \
+	"$KEEL" qemu --board "$BOARD" "$WORK/disk.img" --timeout $((WAIT_S + 60)) \
 		--log "$WORK/console$n" -- \
 		-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$PORT-:80" \
 		-device virtio-net-pci,netdev=n0 -rtc base=1970-01-02 \

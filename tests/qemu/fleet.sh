@@ -9,8 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/fleet_lib.sh"
 
-BOARD=qemu-x86_64
-if ! command -v qemu-system-x86_64 >/dev/null || ! command -v nginx >/dev/null
+if ! command -v "$QEMU_SYSTEM" >/dev/null || ! command -v nginx >/dev/null
 then
 	skip "needs QEMU and nginx: the fleet QEMU test did not run"
 	finish
@@ -28,7 +27,7 @@ mk() {
 	mkdir -p "$r/bin" "$r/etc/keel"
 	cp "$BUSYBOX" "$r/bin/busybox"
 	for a in sh sleep cat echo; do ln -sf busybox "$r/bin/$a"; done
-	cp "$KEEL" "$r/bin/keel"
+	cp "$TO/keel" "$r/bin/keel" # the board CPU's: the app runs keel notify
 	printf 'url=https://10.0.2.2:%s/manifest\ninterval=5\nretry=2\njitter=0\nreboot=now\n' \
 		"$HTTPS_PORT" >"$r/etc/keel/update.conf"
 	cp "$WORK/ng/pki/ca.pem" "$r/etc/keel/update-ca.pem"
@@ -83,31 +82,34 @@ step() { # NAME PATTERN FILE SECONDS
 	fi
 }
 t0=$(date +%s)
-"$KEEL" qemu dev.disk --timeout 600 --allow-reboot --log console -- \
+"$KEEL" qemu --board "$BOARD" dev.disk --timeout $((600 * SLOW)) \
+	--allow-reboot --log console -- \
 	-netdev user,id=n0 -device virtio-net-pci,netdev=n0 \
 	>qemu.out 2>qemu.err &
 qpid=$!
-step "v1 boots" "v1 up" console 120
-step "the agent fetches v2" "GET /v2.bundle" ng/access.log 120
-step "keel-init installs v2" "slot b installed, version 2" console 120
+step "v1 boots" "v1 up" console $((120 * SLOW))
+step "the agent fetches v2" "GET /v2.bundle" ng/access.log $((120 * SLOW))
+step "keel-init installs v2" "slot b installed, version 2" \
+	console $((120 * SLOW))
 step "the install is reported" "update: report: installed, version 2" \
-	console 30
-step "v2 boots as a trial" "booting b as trial" console 120
-step "v2 commits on READY=1" "b committed: version 2" console 60
+	console $((30 * SLOW))
+step "v2 boots as a trial" "booting b as trial" console $((120 * SLOW))
+step "v2 commits on READY=1" "b committed: version 2" console $((60 * SLOW))
 step "the agent reports v2 running" "update: report: booted, version 2" \
-	console 60
+	console $((60 * SLOW))
 same "reports reached nginx" \
 	"$(grep -c '^204 .*POST /report' ng/access.log)" 3
 echo "fleet: v1 to v2 committed and reported in $(($(date +%s) - t0)) s"
 mf v3
-step "the agent fetches v3" "GET /v3.bundle" ng/access.log 60
-step "keel-init installs v3" "slot a installed, version 3" console 120
-step "v3 runs as a trial" "v3 exits at once" console 120
-step "back on v2" "booting b as committed" console 240
+step "the agent fetches v3" "GET /v3.bundle" ng/access.log $((60 * SLOW))
+step "keel-init installs v3" "slot a installed, version 3" \
+	console $((120 * SLOW))
+step "v3 runs as a trial" "v3 exits at once" console $((120 * SLOW))
+step "back on v2" "booting b as committed" console $((240 * SLOW))
 n=$(grep -c "update: report: booted, version 2" console)
 step "the failure reported" "update: report: booted, version 2.*reason" \
-	console 120
-step "v3 not taken again" "update: manifest: failed" console 60
+	console $((120 * SLOW))
+step "v3 not taken again" "update: manifest: failed" console $((60 * SLOW))
 sleep 6 # one more poll
 same "v3 fetched once" "$(grep -c 'GET /v3.bundle' ng/access.log)" 1
 kill "$qpid" 2>/dev/null

@@ -8,8 +8,7 @@
 # board partition, security keys refused on the command line.
 . "$(dirname "$0")/../lib.sh"
 
-BOARD=qemu-x86_64
-if ! command -v qemu-system-x86_64 >/dev/null; then
+if ! command -v "$QEMU_SYSTEM" >/dev/null; then
 	skip "QEMU is not installed: the QEMU tier did not run"
 	finish
 	exit 0
@@ -22,7 +21,7 @@ t_start=$(date +%s)
 # --- kernel command line's qt.mode= says and prints "qt: key=value" ---
 mkdir -p root/bin root/etc root/data root/host/proc
 cp "$BUSYBOX" root/bin/busybox
-for a in $(root/bin/busybox --list); do
+for a in $($TRUN root/bin/busybox --list); do
 	[ "$a" = busybox ] || ln -s busybox "root/bin/$a"
 done
 echo "shipped by the image" >root/etc/greeting
@@ -179,7 +178,8 @@ boot() {
 	n=$1 d=$2 a=$3
 	shift 3
 	b0=$(date +%s%N)
-	"$KEEL" qemu "$d" --timeout 60 --append "$a" "$@" >"$n.raw" 2>"$n.err"
+	"$KEEL" qemu --board "$BOARD" "$d" --timeout $((60 * SLOW)) \
+		--append "$a" "$@" >"$n.raw" 2>"$n.err"
 	rc=$?
 	tr -d '\r' <"$n.raw" >"$n.con"
 	echo "init: boot $n: exit $rc, $((($(date +%s%N) - b0) / 1000000)) ms"
@@ -288,11 +288,12 @@ has probe "power off when the app ended" 'shutdown (the app ended): power off'
 has probe "shutdown completes" 'keel: shutdown: done'
 # ctrl-alt-del (SIGINT to PID 1) through QEMU's monitor on a pipe
 mkfifo mon.in mon.out
-("$KEEL" qemu main.disk --timeout 60 --append 'qt.mode=cad loglevel=7' \
+("$KEEL" qemu --board "$BOARD" main.disk --timeout $((60 * SLOW)) \
+	--append 'qt.mode=cad loglevel=7' \
 	-- -chardev pipe,id=mon0,path="$WORK/mon" -mon chardev=mon0 \
 	>cad.raw 2>cad.err; echo $? >cad.rc) &
 qpid=$!
-for _ in $(seq 600); do
+for _ in $(seq $((600 * SLOW))); do
 	grep -q 'qt: sleeping' cad.raw 2>/dev/null && break
 	kill -0 "$qpid" 2>/dev/null || break
 	sleep 0.1
@@ -480,11 +481,11 @@ same "halted: keel qemu 125" "$rc" 125
 # descriptors: the state partition, the watchdog, the sockets), /run/keel
 # holds keel-init's sockets, cgroup v2 carries the device program, and
 # /proc/sys is the board kernel's.
-if [ -x "$O/probe" ]; then
+if [ -x "$TO/probe" ]; then
 	mkdir -p esc/bin esc/proc esc/sys esc/dev esc/run esc/tmp esc/etc \
 		esc/var/lib
-	cp "$O/probe" esc/bin/probe
-	cp "$O/probe" esc/bin/probe-suid
+	cp "$TO/probe" esc/bin/probe
+	cp "$TO/probe" esc/bin/probe-suid
 	chmod 4755 esc/bin/probe-suid
 	sed 's|"args": \["/usr/sbin/keel-demo"\]|"args": ["/bin/probe", "escape"]|' \
 		"$TOP/demo/config.json" >esc-demo.json
@@ -505,7 +506,7 @@ if [ -x "$O/probe" ]; then
 		has "esc-$pol" "$pol: the suite ends" 'escape-summary '
 	done
 else
-	fail "no $O/probe (make O=... $O/probe): the escape suite did not run"
+	fail "no $TO/probe (make BOARD=$BOARD $TO/probe): no escape suite"
 fi
 
 echo "init: keel-init start to app exec: verity ${t_verity:-?} us" \

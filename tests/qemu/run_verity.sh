@@ -9,16 +9,18 @@
 # too, and a disk (a block device) runs as well as a file.
 . "$(dirname "$0")/../lib.sh"
 
-BOARD=qemu-x86_64
-BOUT=$O/board/$BOARD
-if ! command -v qemu-system-x86_64 >/dev/null; then
+if ! command -v "$QEMU_SYSTEM" >/dev/null; then
 	skip "QEMU is not installed: the QEMU tier did not run"
 	finish
 	exit 0
 fi
-BB=$(command -v busybox)
-for f in "$BOUT/vmlinux" "$O/keel-test" "$O/probe" "$BB"; do
-	[ -f "$f" ] || { fail "$f missing (make O=$O board $f)"; finish; exit 1; }
+BB=$BUSYBOX
+for f in "$BOUT/$KIMAGE" "$TO/keel-test" "$TO/probe" "$BB"; do
+	[ -f "$f" ] || {
+		fail "$f missing (make O=$O BOARD=$BOARD board $f)"
+		finish
+		exit 1
+	}
 done
 if readelf -l "$BB" | grep -q 'program interpreter'; then
 	fail "$BB is not static (scripts/deps.sh installs busybox-static)"
@@ -31,7 +33,7 @@ fi
 root() {
 	mkdir -p "$1/bin" "$1/proc" "$1/sys" "$1/dev" "$1/run" "$1/tmp" \
 		"$1/etc" "$1/var/lib"
-	cp "$O/probe" "$1/bin/probe"
+	cp "$TO/probe" "$1/bin/probe"
 	printf '%s\n' "$2" >"$1/etc/greeting"
 	cat >"$1/cfg.json" <<EOF
 {"ociVersion": "1.0.2",
@@ -62,7 +64,7 @@ dd if="$WORK/f.img" of="$S/forged.img" bs=4096 count=$((ho / 4096)) \
 # script for /init that loads the board's modules, moves to a tmpfs root
 # (pivot_root cannot leave the initramfs) and runs the cases.
 cp "$BB" "$S/bin/busybox"
-cp "$O/keel-test" "$S/keel"
+cp "$TO/keel-test" "$S/keel"
 cat >"$S/cases.sh" <<'EOF'
 #!/bin/busybox sh
 # each case: "rv: NAME status=N cat=TEXT"
@@ -114,7 +116,7 @@ for d in proc sys dev; do mount --move /$d /t/$d; done
 exec switch_root /t /bin/busybox sh /cases.sh
 EOF
 chmod 755 "$S/init" "$S/cases.sh" "$S/keel"
-ln -s "$BOUT/vmlinux" "$WORK/board/vmlinux"
+ln -s "$BOUT/$KIMAGE" "$WORK/board/$KIMAGE"
 cp "$TOP/board/$BOARD/board.conf" "$WORK/board/board.conf"
 # the board's modules from mkinitramfs.sh, then this test's files
 check "initramfs" "$TOP/scripts/mkinitramfs.sh" "$BOARD" "$BOUT" \
@@ -123,8 +125,8 @@ check "initramfs" "$TOP/scripts/mkinitramfs.sh" "$BOARD" "$BOUT" \
 	cpio -o -H newc -R 0:0 --quiet) >>"$WORK/board/initramfs.cpio" ||
 	fail "initramfs: the test's files"
 
-KEEL_BOARD_DIR=$WORK/board "$KEEL" qemu "$WORK/a.img" --timeout 180 \
-	--memory 512M >"$WORK/raw" 2>"$WORK/qerr"
+KEEL_BOARD_DIR=$WORK/board "$KEEL" qemu --board "$BOARD" "$WORK/a.img" \
+	--timeout $((180 * SLOW)) --memory 512M >"$WORK/raw" 2>"$WORK/qerr"
 rc=$?
 tr -d '\r' <"$WORK/raw" >"$WORK/console"
 same "guest ran every case" "$rc" 0

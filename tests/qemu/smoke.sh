@@ -1,30 +1,29 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Boots the qemu-x86_64 board with a test /init (tests/qemu/smoke_init.c)
-# on a keel disk: every board module loads, all five partitions are found
-# by GPT name, and keel qemu carries the app's exit status and timeouts.
+# Boots the QEMU board (BOARD: qemu-x86_64 unless named) with a test
+# /init (tests/qemu/smoke_init.c) on a keel disk: every board module
+# loads, all five partitions are found by GPT name, and keel qemu
+# carries the app's exit status and timeouts.
 . "$(dirname "$0")/../lib.sh"
 
-BOARD=qemu-x86_64
-BOUT=$O/board/$BOARD
-if ! command -v qemu-system-x86_64 >/dev/null; then
+if ! command -v "$QEMU_SYSTEM" >/dev/null; then
 	skip "QEMU is not installed: the QEMU tier did not run"
 	finish
 	exit 0
 fi
-if [ ! -f "$BOUT/vmlinux" ]; then
-	fail "no $BOUT/vmlinux (make O=... board)"
+if [ ! -f "$BOUT/$KIMAGE" ]; then
+	fail "no $BOUT/$KIMAGE (make O=... BOARD=$BOARD board)"
 	finish
 	exit 1
 fi
 
 # The board directory keel qemu boots: Debian's kernel, the smoke init.
 mkdir -p "$WORK/board" "$WORK/root/etc"
-check "smoke init builds" musl-gcc -static -Os -Wall -Wextra -Werror \
+check "smoke init builds" "$TCC" -static -Os -Wall -Wextra -Werror \
 	-Wno-unused-parameter -I"$TOP" -I"$TOP/compat" -o "$WORK/smoke_init" \
 	"$TOP/tests/qemu/smoke_init.c" "$TOP/lib/config/board.c" "$TOP/lib/base/err.c" \
 	"$TOP/lib/base/kvfile.c"
-ln -s "$BOUT/vmlinux" "$WORK/board/vmlinux"
+ln -s "$BOUT/$KIMAGE" "$WORK/board/$KIMAGE"
 cp "$TOP/board/$BOARD/board.conf" "$WORK/board/board.conf"
 check "initramfs" "$TOP/scripts/mkinitramfs.sh" "$BOARD" "$BOUT" \
 	"$WORK/smoke_init" "$WORK/board/initramfs.cpio"
@@ -37,7 +36,8 @@ export KEEL_BOARD_DIR="$WORK/board"
 
 # 1. A full boot: modules, partitions, exit status 0.
 t0=$(date +%s%N)
-"$KEEL" qemu "$WORK/disk.img" --timeout 120 --log "$WORK/log" -- \
+"$KEEL" qemu --board "$BOARD" "$WORK/disk.img" --timeout $((120 * SLOW)) \
+	--log "$WORK/log" -- \
 	-netdev user,id=n0 -device virtio-net-pci,netdev=n0 >"$WORK/raw"
 rc=$?
 t1=$(date +%s%N)
@@ -64,27 +64,27 @@ echo "smoke: boot to poweroff $(((t1 - t0) / 1000000)) ms wall; kernel to" \
 	"$(stat -c %s "$WORK/board/initramfs.cpio") bytes"
 
 # 2. The app's exit status comes through; the disk is reused as it is.
-"$KEEL" qemu "$WORK/disk.img" --timeout 120 --append smoke.status=7 \
-	>"$WORK/console2"
+"$KEEL" qemu --board "$BOARD" "$WORK/disk.img" --timeout $((120 * SLOW)) \
+	--append smoke.status=7 >"$WORK/console2"
 same "app exit status 7 passed through" "$?" 7
 
 # 3. A device that never powers off is stopped at the timeout.
-"$KEEL" qemu "$WORK/disk.img" --timeout 4 --append smoke.hang \
+"$KEEL" qemu --board "$BOARD" "$WORK/disk.img" --timeout 4 --append smoke.hang \
 	>"$WORK/console3" 2>"$WORK/err3"
 same "timeout exit status" "$?" 124
 check "timeout message" grep -q 'timeout after 4 s' "$WORK/err3"
 
 # 4. The tiny kernel (make kernel), when built: everything is built in.
 TINY=$O/board/$BOARD-tiny
-if [ -f "$TINY/vmlinux" ]; then
+if [ -f "$TINY/$KIMAGE" ]; then
 	mkdir -p "$WORK/tiny"
-	ln -s "$TINY/vmlinux" "$WORK/tiny/vmlinux"
+	ln -s "$TINY/$KIMAGE" "$WORK/tiny/$KIMAGE"
 	cp "$TOP/board/$BOARD/board.conf" "$WORK/tiny/board.conf"
 	"$TOP/scripts/mkinitramfs.sh" "$BOARD" "$TINY" "$WORK/smoke_init" \
 		"$WORK/tiny/initramfs.cpio" >/dev/null
 	t0=$(date +%s%N)
-	KEEL_BOARD_DIR="$WORK/tiny" "$KEEL" qemu "$WORK/disk.img" \
-		--timeout 120 >"$WORK/raw4"
+	KEEL_BOARD_DIR="$WORK/tiny" "$KEEL" qemu --board "$BOARD" "$WORK/disk.img" \
+		--timeout $((120 * SLOW)) >"$WORK/raw4"
 	rc=$?
 	t1=$(date +%s%N)
 	same "tiny kernel: boot exit status" "$rc" 0
@@ -102,9 +102,9 @@ fi
 # 5. Usage and missing-board errors.
 refuse "no disk" "usage" "$KEEL" qemu
 refuse "no board files" "nowhere" env KEEL_BOARD_DIR="$WORK/nowhere" \
-	"$KEEL" qemu "$WORK/disk.img"
+	"$KEEL" qemu --board "$BOARD" "$WORK/disk.img"
 mkdir "$WORK/empty"
 cp "$TOP/board/$BOARD/board.conf" "$WORK/empty/"
 refuse "no kernel" "make board" env KEEL_BOARD_DIR="$WORK/empty" \
-	"$KEEL" qemu "$WORK/disk.img"
+	"$KEEL" qemu --board "$BOARD" "$WORK/disk.img"
 finish

@@ -14,8 +14,7 @@
 # scenario together.
 . "$(dirname "$0")/../lib.sh"
 
-BOARD=qemu-x86_64
-if ! command -v qemu-system-x86_64 >/dev/null; then
+if ! command -v "$QEMU_SYSTEM" >/dev/null; then
 	skip "QEMU is not installed: the QEMU tier did not run"
 	finish
 	exit 0
@@ -205,10 +204,10 @@ EOF
 mkroot() {
 	mkdir -p "$1/bin" "$1/etc" "$1/updates"
 	cp "$BUSYBOX" "$1/bin/busybox"
-	for a in $("$1/bin/busybox" --list); do
+	for a in $($TRUN "$1/bin/busybox" --list); do
 		[ "$a" = busybox ] || ln -s busybox "$1/bin/$a"
 	done
-	cp "$KEEL" "$1/bin/keel"
+	cp "$TO/keel" "$1/bin/keel"
 	cp ut "$1/bin/ut"
 	chmod 755 "$1/bin/ut"
 	echo "$2" >"$1/role"
@@ -321,8 +320,8 @@ boot() {
 	n=$1 a=$2
 	shift 2
 	b0=$(date +%s%N)
-	"$KEEL" qemu dev.disk --timeout 90 --append "$a" "$@" >"$n.raw" \
-		2>"$n.err"
+	"$KEEL" qemu --board "$BOARD" dev.disk --timeout $((90 * SLOW)) --append "$a" \
+		"$@" >"$n.raw" 2>"$n.err"
 	rc=$?
 	tr -d '\r' <"$n.raw" >"$n.con"
 	echo "update: boot $n: exit $rc, $((($(date +%s%N) - b0) / 1000000)) ms"
@@ -368,11 +367,11 @@ for cut in 1 2; do
 	if [ $cut = 1 ]; then p=$((10 + 10 * $(rnd 3))); else
 		p=$((50 + 10 * $(rnd 3))); fi
 	ms=$(rnd 500)
-	"$KEEL" qemu dev.disk --timeout 90 --append "ut.mode=cut" \
-		>cut$cut.raw 2>cut$cut.err &
+	"$KEEL" qemu --board "$BOARD" dev.disk --timeout $((90 * SLOW)) \
+		--append "ut.mode=cut" >cut$cut.raw 2>cut$cut.err &
 	kpid=$!
 	cutat=
-	for _ in $(seq 900); do
+	for _ in $(seq $((900 * SLOW))); do
 		# progress is redrawn in place (\r) on the console
 		last=$(tr '\r' '\n' <cut$cut.raw 2>/dev/null |
 			sed -n 's/^app: keel: update: .* bytes (\([0-9]*\)%)$/\1/p' |
@@ -449,10 +448,10 @@ check "slot b holds a good image after the install" verifies b
 
 # --- 5. an update during the trial: refused; then a power cut -------------
 sa2=$(sum a)
-"$KEEL" qemu dev.disk --timeout 90 --append "ut.mode=trialupd" \
-	>trialupd.raw 2>trialupd.err &
+"$KEEL" qemu --board "$BOARD" dev.disk --timeout $((90 * SLOW)) \
+	--append "ut.mode=trialupd" >trialupd.raw 2>trialupd.err &
 kpid=$!
-for _ in $(seq 900); do
+for _ in $(seq $((900 * SLOW))); do
 	# (an install into the committed slot would show progress: cut it)
 	if grep -q '^app: ut: trialupd=' trialupd.raw 2>/dev/null ||
 		tr '\r' '\n' <trialupd.raw | grep -q '^app: keel: update: .*([3-9][0-9]%)'
@@ -666,52 +665,65 @@ same "after: etc's upper layer: only keel's empty resolv.conf" \
 # A board whose file says rollback.counter=tpm2:0x01800001, QEMU's TPM TIS
 # device backed by swtpm. Then an attacker's two moves: old signed images
 # (epoch 1) in both slots, the record erased: the TPM still says 2.
-mkdir -p tpmboard tpmstate
-ln -s "$O/board/$BOARD/vmlinux" tpmboard/vmlinux
-{ cat "$TOP/board/$BOARD/board.conf"; echo "rollback.counter=tpm2:0x01800001"; } \
-	>tpmboard/board.conf
-BOARD_CONF=$WORK/tpmboard/board.conf "$TOP/scripts/mkinitramfs.sh" \
-	"$BOARD" "$O/board/$BOARD" "$O/keel-init" \
-	"$WORK/tpmboard/initramfs.cpio" >/dev/null
-# tpmboot NAME APPEND: a boot with a fresh swtpm over the same TPM state
-tpmboot() {
-	rm -f "$WORK/tpm.sock"
-	swtpm socket --tpm2 --tpmstate dir="$WORK/tpmstate" \
-		--ctrl type=unixio,path="$WORK/tpm.sock" --flags not-need-init \
-		>swtpm.log 2>&1 &
-	spid=$!
-	for _ in $(seq 50); do [ -S "$WORK/tpm.sock" ] && break; sleep 0.1; done
-	KEEL_BOARD_DIR=$WORK/tpmboard
-	export KEEL_BOARD_DIR
-	boot "$1" "$2" -- \
-		-chardev socket,id=chrtpm,path="$WORK/tpm.sock" \
-		-tpmdev emulator,id=tpm0,chardev=chrtpm \
-		-device tpm-tis,tpmdev=tpm0
-	unset KEEL_BOARD_DIR
-	kill "$spid" 2>/dev/null
-	wait "$spid" 2>/dev/null
-}
-tpmboot tpm1 "ut.mode=tpm"
-has tpm1 "the TPM's NV index read (defined: a fresh TPM)" \
-	"state: rollback counter (TPM 2.0 NV index): floor 0"
-has tpm1 "the TPM follows the record's floor up" \
-	"state: rollback counter: floor 2"
-has tpm1 "v2 runs" "^app: ut: role=v2 mode=tpm"
-"$KEEL" disk --board "$BOARD" --slot-a v1.img --slot-b v1.img -o dev.disk \
-	>/dev/null
-dd if=/dev/zero of=dev.disk bs=4096 seek=$((ps / 4096)) count=2 \
-	conv=notrunc status=none
-tpmboot tpm2 "ut.mode=tpm"
-has tpm2 "after the record was erased: the TPM's floor" \
-	"state: rollback counter (TPM 2.0 NV index): floor 2"
-has tpm2 "the slots prove only epoch 1" \
-	"rebuilt from the slots' signed headers: a committed, version 1, floor 1"
-has tpm2 "the TPM's floor wins" \
-	"the rollback counter holds floor 2, above the record's 1"
-has tpm2 "v1 (epoch 1) refused" \
-	"slot a: REFUSED: epoch: security epoch 1 is below the floor 2"
-hasnt tpm2 "the old image never ran" "^app: ut: role=v1"
-same "no slot boots: halted, keel qemu 125" "$rc" 125
+# Debian's arm64 kernel builds no driver for the TPM QEMU's virt machine
+# offers (tpm-tis-device, TIS over MMIO: CONFIG_TCG_TIS is off; its TPM
+# drivers are SPI's and I2C's): there the TPM boots do not run.
+if [ "$ARCH" = aarch64 ]; then
+	skip "$BOARD: no TPM driver for virt's TPM in Debian's arm64 kernel"
+else
+	mkdir -p tpmboard tpmstate
+	ln -s "$BOUT/$KIMAGE" "tpmboard/$KIMAGE"
+	{
+		cat "$TOP/board/$BOARD/board.conf"
+		echo "rollback.counter=tpm2:0x01800001"
+	} >tpmboard/board.conf
+	BOARD_CONF=$WORK/tpmboard/board.conf "$TOP/scripts/mkinitramfs.sh" \
+		"$BOARD" "$BOUT" "$TO/keel-init" \
+		"$WORK/tpmboard/initramfs.cpio" >/dev/null
+	# tpmboot NAME APPEND: a boot with a fresh swtpm over the same TPM state
+	tpmboot() {
+		rm -f "$WORK/tpm.sock"
+		swtpm socket --tpm2 --tpmstate dir="$WORK/tpmstate" \
+			--ctrl type=unixio,path="$WORK/tpm.sock" \
+			--flags not-need-init >swtpm.log 2>&1 &
+		spid=$!
+		for _ in $(seq 50); do
+			[ -S "$WORK/tpm.sock" ] && break
+			sleep 0.1
+		done
+		KEEL_BOARD_DIR=$WORK/tpmboard
+		export KEEL_BOARD_DIR
+		boot "$1" "$2" -- \
+			-chardev socket,id=chrtpm,path="$WORK/tpm.sock" \
+			-tpmdev emulator,id=tpm0,chardev=chrtpm \
+			-device tpm-tis,tpmdev=tpm0
+		unset KEEL_BOARD_DIR
+		kill "$spid" 2>/dev/null
+		wait "$spid" 2>/dev/null
+	}
+	tpmboot tpm1 "ut.mode=tpm"
+	has tpm1 "the TPM's NV index read (defined: a fresh TPM)" \
+		"state: rollback counter (TPM 2.0 NV index): floor 0"
+	has tpm1 "the TPM follows the record's floor up" \
+		"state: rollback counter: floor 2"
+	has tpm1 "v2 runs" "^app: ut: role=v2 mode=tpm"
+	"$KEEL" disk --board "$BOARD" --slot-a v1.img --slot-b v1.img -o dev.disk \
+		>/dev/null
+	dd if=/dev/zero of=dev.disk bs=4096 seek=$((ps / 4096)) count=2 \
+		conv=notrunc status=none
+	tpmboot tpm2 "ut.mode=tpm"
+	has tpm2 "after the record was erased: the TPM's floor" \
+		"state: rollback counter (TPM 2.0 NV index): floor 2"
+	has tpm2 "the slots prove only epoch 1" \
+		"rebuilt from the slots' signed headers: a committed, version 1, floor 1"
+	has tpm2 "the TPM's floor wins" \
+		"the rollback counter holds floor 2, above the record's 1"
+	has tpm2 "v1 (epoch 1) refused" \
+		"slot a: REFUSED: epoch: security epoch 1 is below the floor 2"
+	hasnt tpm2 "the old image never ran" "^app: ut: role=v1"
+	same "no slot boots: halted, keel qemu 125" "$rc" 125
+
+fi
 
 r=$((bsize * 10000 / (t_install > 0 ? t_install : 1) / 1048576))
 echo "update: install of a $bsize-byte bundle in QEMU (TCG): $t_install ms" \

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Board file parser: the shipped board, every key, and strict refusals. */
 #include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "lib/config/board.h"
@@ -54,6 +55,48 @@ test_shipped_board(void)
 	CHECK(b.on_failure == BOARD_FAIL_FALLBACK, "on_failure");
 	CHECK(b.on_blank_state == BOARD_BLANK_REBUILD, "on_blank_state");
 	CHECK(b.counter == BOARD_COUNTER_NONE, "no rollback counter");
+}
+
+/* Every shipped board parses and names its CPU (none: x86_64). */
+static void
+test_arch(void)
+{
+	static const struct {
+		const char *name;
+		uint32_t arch;
+		const char *console;
+	} boards[] = {
+	    {"qemu-x86_64", 0, "ttyS0"},
+	    {"qemu-aarch64", BOARD_ARCH_AARCH64, "ttyAMA0"},
+	};
+	char path[64], buf[BOARD_FILE_MAX + 1];
+
+	for (size_t i = 0; i < sizeof(boards) / sizeof(boards[0]); i++) {
+		int fd;
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "board/%s/board.conf",
+			 boards[i].name);
+		fd = open(path, O_RDONLY);
+		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf));
+		if (fd >= 0)
+			close(fd);
+		CHECK(n > 0 && board_parse(buf, (size_t)n, &b, &e) == 0 &&
+			  !strcmp(b.name, boards[i].name) &&
+			  b.arch == boards[i].arch &&
+			  !strcmp(b.console, boards[i].console),
+		      "%s: %s", path, n > 0 ? e.detail : "unreadable");
+	}
+	CHECK(parse("name=x\narch=x86_64\n") == 0 &&
+		  b.arch == BOARD_ARCH_X86_64,
+	      "arch=x86_64");
+	CHECK(parse("name=x\narch=aarch64\n") == 0 &&
+		  b.arch == BOARD_ARCH_AARCH64,
+	      "arch=aarch64");
+	CHECK(parse("name=x\n") == 0 && b.arch == 0, "no arch");
+	refused("name=x\narch=arm64\n", "not x86_64 or aarch64");
+	refused("name=x\narch=\n", "not x86_64 or aarch64");
+	refused("name=x\narch=aarch64\narch=aarch64\n", "set twice");
 }
 
 static void
@@ -207,18 +250,26 @@ test_trust_keys(void)
 	refused("name=x\nrollback.counter=file:rel\n", "rollback.counter");
 	refused("name=x\nrollback.counter=\n", "rollback.counter");
 	refused("name=x\ncmdline=cmdline\n", "may set");
+	refused("name=x\ncmdline=arch\n", "may set");
 	refused("name=x\ncmdline=nosuchkey\n", "may set");
 	refused("name=x\ncmdline=verify \n", "trailing space");
 	CHECK(parse("name=x\ncmdline=verify watchdog.timeout\n") == 0,
 	      "cmdline=: %s", e.detail);
 	/* keel.KEY=: security keys refused unless named; others apply. */
 	static const char *const secure[] = {
-	    "name",	      "part.a",
-	    "part.b",	      "part.state",
-	    "part.etc",	      "part.var",
-	    "watchdog",	      "watchdog.driver",
-	    "on_blank_state", "rollback.counter",
-	    "cmdline",	      "net.unprivileged_port_start",
+	    "name",
+	    "part.a",
+	    "part.b",
+	    "part.state",
+	    "part.etc",
+	    "part.var",
+	    "watchdog",
+	    "watchdog.driver",
+	    "on_blank_state",
+	    "rollback.counter",
+	    "cmdline",
+	    "arch",
+	    "net.unprivileged_port_start",
 	};
 	for (size_t i = 0; i < sizeof(secure) / sizeof(secure[0]); i++) {
 		const char *k = secure[i];
@@ -277,6 +328,7 @@ int
 main(void)
 {
 	test_shipped_board();
+	test_arch();
 	test_values();
 	test_refusals();
 	test_set_and_lines();

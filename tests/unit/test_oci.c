@@ -4,10 +4,18 @@
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/config/names.h"
 #include "lib/config/oci.h"
 #include "unit.h"
+
+#if defined(__aarch64__)
+#define NATIVE "aarch64"
+#else
+#define NATIVE "x86_64"
+#endif
 
 static struct oci_config C;
 static char buf[OCI_JSON_MAX + 1024];
@@ -109,9 +117,9 @@ test_full(void)
 		  C.res.cpu_period == 100000,
 	      "resources");
 	CHECK(C.has_seccomp && C.seccomp_default == (SECCOMP_RET_ERRNO | 1) &&
-		  C.nrules == 4 && C.rules[0].nr == 0 &&
+		  C.nrules == 4 && C.rules[0].nr == SYS_read &&
 		  C.rules[0].action == SECCOMP_RET_ALLOW &&
-		  C.rules[3].nr == 63 &&
+		  C.rules[3].nr == SYS_uname &&
 		  C.rules[3].action == (SECCOMP_RET_ERRNO | 38),
 	      "seccomp");
 	CHECK(C.nmasked == 1 && C.nreadonly == 1 &&
@@ -241,15 +249,16 @@ test_refusals_linux(void)
 	refuse("\"SCMP_ACT_ALLOW\"", "\"SCMP_ACT_NOTIFY\"",
 	       "linux.seccomp.syscalls[0].action: action \"SCMP_ACT_NOTIFY\"");
 	refuse("\"exit_group\"", "\"exit_group\",\"bogus_call\"",
-	       "linux.seccomp.syscalls[0].names[3]: unknown x86_64 syscall");
+	       "linux.seccomp.syscalls[0].names[3]: unknown " NATIVE
+	       " syscall");
 	refuse("\"exit_group\"", "\"exit_group\",\"read\"", "named twice");
 	refuse("\"errnoRet\":38",
 	       "\"errnoRet\":38,\"args\":[{\"index\":0,"
 	       "\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]",
 	       "argument conditions are not supported");
 	refuse("\"errnoRet\":38", "\"errnoRet\":99999", "out of range 0..4095");
-	refuse("\"SCMP_ARCH_X86_64\"", "\"SCMP_ARCH_AARCH64\"",
-	       "keel runs x86_64 only");
+	refuse("\"SCMP_ARCH_X86_64\"", "\"SCMP_ARCH_PPC64LE\"",
+	       "not x86_64, x86, x32, aarch64 or arm");
 	refuse("\"architectures\"", "\"listenerPath\":\"/x\",\"architectures\"",
 	       "linux.seccomp.listenerPath: not supported");
 	refuse("\"architectures\"",
@@ -417,6 +426,69 @@ test_write(void)
 	roundtrip("default");
 }
 
+/*
+ * A config for an image of the other CPU (keel image build --arch): its
+ * syscall names are that CPU's, the numbers and the written form too.
+ */
+static void
+test_abi(void)
+{
+	static const char *const arches[] = {
+	    "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32",
+	    "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"};
+	const struct syscall_abi *a64 = &syscall_abi_aarch64;
+	static char txt[sizeof(full) + 64], *p;
+	struct kerr e = {0};
+	long n;
+
+	CHECK(syscall_abi_of(1) == &syscall_abi_x86_64 &&
+		  syscall_abi_of(2) == a64 && !syscall_abi_of(0) &&
+		  !syscall_abi_of(3),
+	      "abi of the image header's architecture numbers");
+	CHECK(syscall_abi_nr(a64, "read") == 63 &&
+		  syscall_abi_nr(a64, "clone3") == 435 &&
+		  syscall_abi_nr(a64, "open") == -1 &&
+		  syscall_abi_nr(&syscall_abi_x86_64, "open") == 2 &&
+		  !strcmp(syscall_abi_name(a64, 220), "clone"),
+	      "aarch64 table");
+	CHECK(oci_parse_abi(full, strlen(full), &C, 0, a64, &e) == 0 &&
+		  C.abi == a64 && C.nrules == 4 && C.rules[0].nr == 63 &&
+		  C.rules[1].nr == 64 && C.rules[2].nr == 94,
+	      "aarch64 numbers: %s", e.detail);
+	n = oci_write(&C, out1, sizeof(out1), &e);
+	CHECK(n > 0 &&
+		  strstr(out1, "\"architectures\":[\"SCMP_ARCH_AARCH64\"]") &&
+		  oci_parse_abi(out1, (size_t)n, &C2, 0, a64, &e) == 0 &&
+		  C2.nrules == 4 && C2.rules[3].nr == C.rules[3].nr,
+	      "aarch64 config written and read back: %s", e.detail);
+	CHECK(oci_parse_abi(out1, (size_t)n, &C2, 0, &syscall_abi_x86_64, &e) ==
+		      0 &&
+		  C2.nrules == 4 && C2.rules[0].nr == 0,
+	      "the same text on x86_64: x86_64 numbers");
+	/* a name only x86_64 has is refused for aarch64, and the other way */
+	strcpy(txt, full);
+	p = strstr(txt, "\"uname\"");
+	memcpy(p, "\"chmod\"", 7);
+	CHECK(oci_parse_abi(txt, strlen(txt), &C, 0, &syscall_abi_x86_64, &e) ==
+		  0,
+	      "chmod on x86_64: %s", e.detail);
+	CHECK(oci_parse_abi(txt, strlen(txt), &C, 0, a64, &e) < 0 &&
+		  strstr(e.detail, "unknown aarch64 syscall \"chmod\""),
+	      "chmod refused on aarch64: %s", e.detail);
+	/* every architecture name is accepted on either CPU */
+	for (size_t i = 0; i < sizeof(arches) / sizeof(arches[0]); i++) {
+		strcpy(txt, full);
+		p = strstr(txt, "\"SCMP_ARCH_X86_64\"");
+		memmove(p + strlen(arches[i]) + 2, p + 18, strlen(p + 18) + 1);
+		memcpy(p + 1, arches[i], strlen(arches[i]));
+		p[strlen(arches[i]) + 1] = '"';
+		CHECK(oci_parse_abi(txt, strlen(txt), &C, 0,
+				    &syscall_abi_x86_64, &e) == 0 &&
+			  oci_parse_abi(txt, strlen(txt), &C, 0, a64, &e) == 0,
+		      "architectures [%s]: %s", arches[i], e.detail);
+	}
+}
+
 /* Runs umoci (when installed) to make a bundle and parses its config. */
 static void
 test_umoci(void)
@@ -488,6 +560,7 @@ main(void)
 	test_umoci_std();
 	test_default();
 	test_write();
+	test_abi();
 	test_umoci();
 	return unit_done("oci");
 }

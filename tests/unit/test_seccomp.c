@@ -2,8 +2,11 @@
 // Unit tests of the seccomp filters: each runs installed in a forked child.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -13,9 +16,17 @@
 #include "lib/config/oci.h"
 #include "unit.h"
 #include "lib/container/seccomp.h"
+#include "tests/probe/arm32.h"
 
 static struct oci_config C;
 static struct seccomp_prog P;
+
+/* Instructions of the architecture check (seccomp.c's prologue). */
+#if defined(__x86_64__)
+#define PROLOGUE_LEN 6 /* and the x32 check */
+#else
+#define PROLOGUE_LEN 4
+#endif
 
 /* Child outcomes, as exit codes */
 #define R_PASS 0    /* every probe behaved */
@@ -126,12 +137,31 @@ probe_time_granted(void)
 	return R_PASS;
 }
 
+#if defined(__x86_64__)
+/* The other ABI this kernel runs: an x32 call */
 static int
-probe_x32(void)
+probe_compat(void)
 {
 	syscall(0x40000000 | SYS_getpid);
 	return 1; /* not reached: killed */
 }
+#else
+/* The other ABI this kernel runs: a 32-bit ARM program (arm32.h) */
+#define R_NO_ARM32 102 /* the exec failed: no 32-bit ARM here */
+
+static int
+probe_compat(void)
+{
+	char *argv[] = {"arm32", NULL}, *envp[] = {NULL};
+	int fd = memfd_create("arm32", 0);
+
+	if (fd < 0 ||
+	    write(fd, arm32_exit7, sizeof(arm32_exit7)) != sizeof(arm32_exit7))
+		return R_SETUP;
+	syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+	return R_NO_ARM32;
+}
+#endif
 
 /* config filter: uname → errno 38, getppid → kill, default allow */
 static int
@@ -174,6 +204,31 @@ parse(const char *s)
 	return r;
 }
 
+/* A call of the kernel's other ABI (x32; 32-bit ARM) is killed. */
+static void
+test_compat(void)
+{
+	int st;
+
+#if defined(__aarch64__)
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(probe_compat()); /* no filter: the program runs */
+	waitpid(pid, &st, 0);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == R_NO_ARM32) {
+		printf("SKIP seccomp: this kernel or CPU runs no 32-bit ARM "
+		       "code\n");
+		return;
+	}
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 7,
+	      "32-bit ARM program without a filter exits 7: status %#x", st);
+#endif
+	st = in_child(probe_compat);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
+	      "call of the other ABI killed: status %#x", st);
+}
+
 static void
 test_default(void)
 {
@@ -186,9 +241,7 @@ test_default(void)
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == R_PASS,
 	      "default filter probes: status %#x (exit %d)", st,
 	      WEXITSTATUS(st));
-	st = in_child(probe_x32);
-	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
-	      "x32 call killed: status %#x", st);
+	test_compat();
 
 	C.cap_permitted = C.cap_effective = 1ULL << 25; /* CAP_SYS_TIME */
 	CHECK(seccomp_build(&C, &P, &e) == 0, "build with CAP_SYS_TIME");
@@ -212,7 +265,8 @@ test_config(void)
 		"\"action\":\"SCMP_ACT_TRAP\"}]}}}") < 0)
 		return;
 	/* prologue, the terminal floor, three rules, the default */
-	CHECK(seccomp_build(&C, &P, &e) == 0 && P.len == 6 + 6 + 6 + 1,
+	CHECK(seccomp_build(&C, &P, &e) == 0 &&
+		  P.len == PROLOGUE_LEN + 6 + 6 + 1,
 	      "build config filter: %d insns", P.len);
 	st = in_child(probe_config_errno);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == R_PASS,
@@ -240,7 +294,7 @@ test_config(void)
 static void
 test_tables(void)
 {
-	CHECK(syscall_nr("read") == 0, "read = 0");
+	CHECK(syscall_nr("read") == SYS_read, "read");
 	CHECK(syscall_nr("clone3") == 435, "clone3 = 435");
 	CHECK(syscall_nr("mseal") == 462, "mseal = 462");
 	CHECK(syscall_nr("nope") == -1, "unknown name");
