@@ -111,6 +111,29 @@ static const struct agent_def net_agent = {
 };
 
 /*
+ * The device's network is the app's (it shares it unless its config asks
+ * for one of its own): ports from the board's net.unprivileged_port_start
+ * (0 by default) on need no capability, as in a container's own network
+ * namespace under Docker. Not in --test: a host's network is not
+ * keel-init's.
+ */
+static void
+net_ports(void)
+{
+	char v[16];
+	int fd, n;
+
+	if (g.test)
+		return;
+	n = snprintf(v, sizeof(v), "%u\n", (unsigned)g.board.port_start);
+	fd = open(CTR_PORT_SYSCTL, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, v, (size_t)n) != n)
+		klog("net: %s: %s", CTR_PORT_SYSCTL, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
  * Before the app starts: the agent's directory and an empty resolv.conf
  * (the app's bind needs the file), then the agent. On a device, also
  * /etc/resolv.conf in keel-init's own root, for keel net's lookups of
@@ -122,6 +145,7 @@ net_start(void)
 {
 	int fd;
 
+	net_ports();
 	net_on = g.board.net == BOARD_NET_ON || (g.board.net == 0 && !g.test);
 	if (!net_on) {
 		klog("net: off (board)");

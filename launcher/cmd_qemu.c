@@ -30,6 +30,7 @@
 /* QEMU's own line when the watchdog fires with -action watchdog=debug. */
 #define WDOG_TAG "watchdog: timer fired"
 #define QBOOT "/usr/share/qemu/qboot.rom"
+#define MAX_FWD 4 /* --forward */
 
 /*
  * The machine QEMU gives a board of each CPU (the board's arch=; none is
@@ -59,13 +60,17 @@ static const char usage[] =
     "[--append 'keel.x=y ...']\n"
     "                 [--log FILE] [--memory SIZE] [--allow-reboot] "
     "[--kvm]\n"
-    "                 [-- QEMU-ARGS...]\n"
+    "                 [--forward HOSTPORT:PORT]... [-- QEMU-ARGS...]\n"
     "  Boots DISK with the board's kernel and initramfs from the build\n"
     "  tree ($KEEL_BOARD_DIR, else board/NAME next to keel), console on\n"
     "  stdout. Exits with the app's exit status once the device powers\n"
     "  off, 124 on timeout, 125 if it stopped without reporting one,\n"
     "  keel-init halted (the reason is on the console), the device\n"
     "  rebooted, or its hardware watchdog fired.\n"
+    "  --forward HOSTPORT:PORT gives the device a network card on\n"
+    "  QEMU's user network (DHCP, 10.0.2.15/24) and forwards TCP\n"
+    "  127.0.0.1:HOSTPORT of this machine to the device's PORT (up to\n"
+    "  4 times; only the loopback address listens).\n"
     "  Quit an interactive session with ctrl-a x.\n";
 
 static volatile sig_atomic_t got_signal;
@@ -236,9 +241,45 @@ struct opts {
 	const char *disk, *board, *append, *log, *memory;
 	long timeout;
 	int allow_reboot, kvm;
+	unsigned fwd[MAX_FWD][2]; /* --forward: host port, device port */
+	int nfwd;
 	char **extra;
 	int nextra;
 };
+
+/* A TCP port: 1..65535, decimal. */
+static int
+parse_port(const char *s, const char *end, unsigned *port)
+{
+	unsigned long v = 0;
+
+	if (s == end || end - s > 5 || *s == '0')
+		return -1;
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	if (v > 65535)
+		return -1;
+	*port = (unsigned)v;
+	return 0;
+}
+
+/* --forward HOSTPORT:PORT */
+static int
+parse_forward(const char *a, struct opts *o)
+{
+	const char *colon = strchr(a, ':');
+
+	if (!colon || o->nfwd == MAX_FWD ||
+	    parse_port(a, colon, &o->fwd[o->nfwd][0]) ||
+	    parse_port(colon + 1, colon + 1 + strlen(colon + 1),
+		       &o->fwd[o->nfwd][1]))
+		return -1;
+	o->nfwd++;
+	return 0;
+}
 
 static int
 parse_opts(int argc, char **argv, struct opts *o)
@@ -273,6 +314,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->allow_reboot = 1;
 		} else if (!strcmp(a, "--kvm")) {
 			o->kvm = 1;
+		} else if (!strcmp(a, "--forward") && more) {
+			if (parse_forward(argv[++i], o))
+				return -1;
 		} else if (a[0] != '-' && !o->disk) {
 			o->disk = a;
 		} else {
@@ -360,6 +404,21 @@ build_argv(const struct opts *o, const char *dir, const struct board *b,
 		av[n++] = "-no-reboot";
 		av[n++] = "-action";
 		av[n++] = "watchdog=debug";
+	}
+	if (o->nfwd) {
+		static char netdev[64 + MAX_FWD * 48];
+		size_t len =
+		    (size_t)snprintf(netdev, sizeof(netdev), "user,id=keelnet");
+
+		for (int i = 0; i < o->nfwd; i++)
+			len +=
+			    (size_t)snprintf(netdev + len, sizeof(netdev) - len,
+					     ",hostfwd=tcp:127.0.0.1:%u-:%u",
+					     o->fwd[i][0], o->fwd[i][1]);
+		av[n++] = "-netdev";
+		av[n++] = netdev;
+		av[n++] = "-device";
+		av[n++] = "virtio-net-pci,netdev=keelnet";
 	}
 	if (o->nextra > MAX_ARGS - n - 1)
 		return keel_errf(ACTION, o->disk, "too many QEMU arguments"),

@@ -111,3 +111,28 @@ need_board_and_busybox() {
 		exit 0
 	fi
 }
+
+# need_debian_rootfs: ROOTFS, a Debian bookworm rootfs with nginx-light
+# (mmdebstrap, as a .tar), made once in $O/cache and shared by every
+# test that uses it; a skip when mmdebstrap or a mirror is missing.
+need_debian_rootfs() {
+	ROOTFS=$O/cache/debian.tar
+	[ -s "$ROOTFS" ] && return 0
+	if ! command -v mmdebstrap >/dev/null || [ "$(id -u)" != 0 ]; then
+		skip "needs root and mmdebstrap for $ROOTFS"
+		finish
+		exit 0
+	fi
+	mkdir -p "$O/cache"
+	echo "$T_NAME: making $ROOTFS (once, about 2 minutes)"
+	if ! mmdebstrap --quiet --variant=essential --include=nginx-light \
+		bookworm "$O/cache/debian.part.tar" >"$WORK/mmdebstrap.log" 2>&1; then
+		rm -rf "$O/cache/debian.part.tar"
+		skip "mmdebstrap failed (no Debian mirror?):" \
+			"$(tail -n 1 "$WORK/mmdebstrap.log")"
+		finish
+		exit 0
+	fi
+	# (mmdebstrap picks its output's format by the name: .tar)
+	mv "$O/cache/debian.part.tar" "$ROOTFS"
+}

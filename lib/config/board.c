@@ -25,6 +25,7 @@ enum key_id {
 	K_ON_APP_EXIT,
 	K_ARCH,
 	K_NET,
+	K_NET_PORTS,
 	K_ON_BLANK_STATE,
 	K_ROLLBACK_COUNTER,
 	K_CMDLINE,
@@ -50,6 +51,7 @@ static const char *const key_names[K_N] = {
     [K_ON_APP_EXIT] = "on_app_exit",
     [K_ARCH] = "arch",
     [K_NET] = "net",
+    [K_NET_PORTS] = "net.unprivileged_port_start",
     [K_ON_BLANK_STATE] = "on_blank_state",
     [K_ROLLBACK_COUNTER] = "rollback.counter",
     [K_CMDLINE] = "cmdline",
@@ -57,7 +59,8 @@ static const char *const key_names[K_N] = {
 
 /*
  * Keys that decide what is trusted: which disk and partitions, how a
- * slot is verified, the watchdog, the rollback floor. The kernel command
+ * slot is verified, the watchdog, the rollback floor, the ports the app
+ * may take without a capability. The kernel command
  * line (which a bootloader prompt or environment may change) sets them
  * only where the board file's cmdline= names them; cmdline and arch never.
  */
@@ -66,7 +69,8 @@ static const char *const key_names[K_N] = {
 	 (1u << K_PART_STATE) | (1u << K_PART_ETC) | (1u << K_PART_VAR) |      \
 	 (1u << K_VERIFY) | (1u << K_WATCHDOG) | (1u << K_WATCHDOG_DRIVER) |   \
 	 (1u << K_WATCHDOG_TIMEOUT) | (1u << K_ON_BLANK_STATE) |               \
-	 (1u << K_ROLLBACK_COUNTER) | (1u << K_CMDLINE) | (1u << K_ARCH))
+	 (1u << K_ROLLBACK_COUNTER) | (1u << K_CMDLINE) | (1u << K_ARCH) |     \
+	 (1u << K_NET_PORTS))
 
 static const char *const part_roles[BOARD_NPART] = {"a", "b", "state", "etc",
 						    "var"};
@@ -369,6 +373,13 @@ set_value(struct board *b, unsigned k, const char *v, size_t n, struct kerr *e)
 	case K_NET:
 		return parse_choice(&b->net, v, n, "net", "on", BOARD_NET_ON,
 				    "off", BOARD_NET_OFF, e);
+	case K_NET_PORTS:
+		if (parse_u32(v, n, BOARD_PORTS_MAX, &b->port_start))
+			return kerr_set(e, "board",
+					"net.unprivileged_port_start: '%.*s' "
+					"is not 0..%d",
+					(int)n, v, BOARD_PORTS_MAX);
+		return 0;
 	case K_ON_BLANK_STATE:
 		return parse_choice(&b->on_blank_state, v, n, "on_blank_state",
 				    "rebuild", BOARD_BLANK_REBUILD, "halt",

@@ -23,6 +23,7 @@
 #define BOARD_MODNAME_MAX 55  /* the kernel's MODULE_NAME_LEN - 1 */
 #define BOARD_DELAY_MAX 86400 /* reboot:SECONDS */
 #define BOARD_WAIT_MAX 600000 /* disk.wait_ms */
+#define BOARD_PORTS_MAX 1024  /* net.unprivileged_port_start */
 #define BOARD_WDT_MIN 2	      /* watchdog.timeout: pets come once a second */
 #define BOARD_WDT_MAX 3600
 
@@ -83,6 +84,7 @@ struct board {
 	char counter_path[BOARD_PATH_MAX + 1];
 	uint32_t cmdline_ok; /* security keys the command line may set */
 	uint32_t net;	     /* enum board_net, 0 unset */
+	uint32_t port_start; /* the device's first port any process may bind */
 	uint32_t seen;	     /* internal: keys already set */
 };
 

@@ -72,6 +72,28 @@ ctr_loopback_up(struct kerr *e)
 	return rc;
 }
 
+/*
+ * In the app's own network namespace every port is the app's: ports
+ * below 1024 need no capability there (as in Docker's containers). The
+ * sysctl is the namespace's own, read through keel's /proc by this
+ * process, which is in the new namespace. A kernel without it (before
+ * 4.11) keeps the floor.
+ */
+static int
+ctr_ports_open(struct kerr *e)
+{
+	int fd = open(CTR_PORT_SYSCTL, O_WRONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0 || write(fd, "0\n", 2) != 2)
+		rc = kerr_set(e, "network namespace", "%s: %s", CTR_PORT_SYSCTL,
+			      strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 /* Whether every write end of the pipe fd reads from is closed. */
 static int
 ctr_hung_up(int fd)
@@ -186,6 +208,8 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 			 strerror(errno));
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	}
+	if ((cfg->ns_flags & OCI_NS_NET) && ctr_ports_open(&e))
+		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	if (s->cg && (cfg->ns_flags & OCI_NS_CGROUP) &&
 	    unshare(CLONE_NEWCGROUP)) {
 		kerr_set(&e, "cgroup namespace", "%s", strerror(errno));

@@ -23,6 +23,9 @@
 
 /* The tmpfs at /var/log, /var/cache and /var/tmp: each at most this. */
 #define CTR_VAR_TMPFS_SIZE "32m"
+/* Set to 0 in the app's own network namespace: ports below 1024 need no
+ * capability there. keel-init sets it on a device too (init/net.c). */
+#define CTR_PORT_SYSCTL "/proc/sys/net/ipv4/ip_unprivileged_port_start"
 /* org.keel.persist's directories, in var_dir (the app's /var/lib):
  * var_dir/.keel-var/log is /var/log, and so on. */
 #define CTR_VAR_PERSIST ".keel-var"

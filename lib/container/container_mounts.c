@@ -191,7 +191,9 @@ ctr_mount_var(const struct ctr_spec *s, int root, struct kerr *e)
 
 /* /var/log, /var/cache, /var/tmp: a bounded tmpfs each, or (persist)
  * a directory beside the app's data, made here (keel's side, no symlink
- * followed: a planted one makes the bind refuse). */
+ * followed: a planted one makes the bind refuse); each seeded from the
+ * image's own directory when empty, as /var/lib is (a tmpfs always is:
+ * Debian's nginx needs /var/log/nginx to exist). */
 static const struct {
 	unsigned bit;
 	const char *dest, *name, *opts;
@@ -224,28 +226,46 @@ ctr_var_persist(const struct ctr_spec *s, int root, int i, struct kerr *e)
 			     MS_NOSUID | MS_NODEV, e);
 }
 
+/* Mounts the i-th of ctr_var_dirs over img (the image's directory, held
+ * open) and seeds it from img. */
+static int
+ctr_mount_var_dir(const struct ctr_spec *s, int root, int i, int img,
+		  struct kerr *e)
+{
+	struct seed_stats st;
+	int dst, rc;
+
+	if (s->var_dir && s->cfg->keel.persist & ctr_var_dirs[i].bit)
+		rc = ctr_var_persist(s, root, i, e);
+	else
+		rc = ctr_mnt(root, "tmpfs", ctr_var_dirs[i].dest, "tmpfs",
+			     MS_NOSUID | MS_NODEV, ctr_var_dirs[i].opts, e);
+	if (rc)
+		return -1;
+	dst = ctr_open_dir(root, ctr_var_dirs[i].dest, e);
+	if (dst < 0)
+		return -1;
+	rc = seed_tree(img, dst, &st, e);
+	close(dst);
+	return rc;
+}
+
 static int
 ctr_mount_var_dirs(const struct ctr_spec *s, int root, struct kerr *e)
 {
 	for (int i = 0; i < 3; i++) {
-		int fd = ctr_open_at(root, ctr_var_dirs[i].dest, CTR_NO_LINKS,
-				     "", e);
+		int img = ctr_open_dir(root, ctr_var_dirs[i].dest, e), rc;
 
-		if (fd < 0) {
+		if (img < 0) {
 			if (errno == ENOENT)
 				continue; /* an image from before keel made
 					   * it: nothing is mounted there */
 			return -1;
 		}
-		close(fd);
-		if (s->var_dir && s->cfg->keel.persist & ctr_var_dirs[i].bit) {
-			if (ctr_var_persist(s, root, i, e))
-				return -1;
-		} else if (ctr_mnt(root, "tmpfs", ctr_var_dirs[i].dest, "tmpfs",
-				   MS_NOSUID | MS_NODEV, ctr_var_dirs[i].opts,
-				   e)) {
+		rc = ctr_mount_var_dir(s, root, i, img, e);
+		close(img);
+		if (rc)
 			return -1;
-		}
 	}
 	return 0;
 }

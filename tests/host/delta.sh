@@ -5,25 +5,7 @@
 # squashfs image (packed, not aligned) is measured beside it.
 . "$(dirname "$0")/../lib.sh"
 
-ROOTFS=$O/cache/debian.tar
-if [ ! -s "$ROOTFS" ]; then
-	if ! command -v mmdebstrap >/dev/null || [ "$(id -u)" != 0 ]; then
-		skip "needs root and mmdebstrap for $ROOTFS"
-		finish
-		exit
-	fi
-	mkdir -p "$O/cache"
-	echo "delta: making $ROOTFS (once, about 2 minutes)"
-	if ! mmdebstrap --quiet --variant=essential --include=nginx-light \
-		bookworm "$O/cache/debian.part.tar" >"$WORK/mmdebstrap.log" 2>&1; then
-		rm -rf "$O/cache/debian.part.tar"
-		skip "mmdebstrap failed (no Debian mirror?): $(tail -n 1 "$WORK/mmdebstrap.log")"
-		finish
-		exit
-	fi
-	# (mmdebstrap picks its output's format by the name: .tar)
-	mv "$O/cache/debian.part.tar" "$ROOTFS"
-fi
+need_debian_rootfs
 cd "$WORK" || exit 1
 mkdir root && tar -C root -xf "$ROOTFS" || { fail "unpacking $ROOTFS"; finish; exit 1; }
 export SOURCE_DATE_EPOCH=1700000000

@@ -46,7 +46,7 @@ test_shipped_board(void)
 	CHECK(!strcmp(b.console, "ttyS0"), "console %s", b.console);
 	CHECK(!strcmp(b.part[BOARD_PART_A].name, "keel-a"), "part a");
 	CHECK(!strcmp(b.part[BOARD_PART_VAR].name, "keel-var"), "part var");
-	CHECK(b.part[BOARD_PART_A].size == 128u << 20, "size a");
+	CHECK(b.part[BOARD_PART_A].size == 256u << 20, "size a");
 	CHECK(b.part[BOARD_PART_STATE].size == 1u << 20, "size state");
 	CHECK(b.nmod >= 5 && !strcmp(b.mod[0], "virtio_pci"), "modules");
 	CHECK(b.verify == BOARD_VERIFY_VERITY, "verify");
@@ -138,6 +138,12 @@ test_values(void)
 	CHECK(parse("name=x\nnet=on\n") == 0 && b.net == BOARD_NET_ON,
 	      "net=on");
 	refused("name=x\nnet=yes\n", "net: 'yes' is not on or off");
+	CHECK(b.port_start == 0, "every port unprivileged by default");
+	CHECK(parse("name=x\nnet.unprivileged_port_start=1024\n") == 0 &&
+		  b.port_start == 1024,
+	      "the kernel's floor");
+	refused("name=x\nnet.unprivileged_port_start=1025\n", "is not 0..1024");
+	refused("name=x\nnet.unprivileged_port_start=-1\n", "is not 0..1024");
 }
 
 static void
@@ -251,9 +257,19 @@ test_trust_keys(void)
 	      "cmdline=: %s", e.detail);
 	/* keel.KEY=: security keys refused unless named; others apply. */
 	static const char *const secure[] = {
-	    "name",	      "part.a",		  "part.b",   "part.state",
-	    "part.etc",	      "part.var",	  "watchdog", "watchdog.driver",
-	    "on_blank_state", "rollback.counter", "cmdline",  "arch",
+	    "name",
+	    "part.a",
+	    "part.b",
+	    "part.state",
+	    "part.etc",
+	    "part.var",
+	    "watchdog",
+	    "watchdog.driver",
+	    "on_blank_state",
+	    "rollback.counter",
+	    "cmdline",
+	    "arch",
+	    "net.unprivileged_port_start",
 	};
 	for (size_t i = 0; i < sizeof(secure) / sizeof(secure[0]); i++) {
 		const char *k = secure[i];
