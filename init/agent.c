@@ -450,16 +450,13 @@ reap_agents(void)
 /*
  * Shutdown: TERM to every agent (the network agent releases its leases),
  * up to grace_ms for them to go, then KILL. Signals are blocked in PID
- * 1, so SIGCHLD waits in sigtimedwait, as in app_stop.
+ * 1, so SIGCHLD waits in watchdog_wait_child, as in app_stop.
  */
 void
 agent_stop_all(uint32_t grace_ms)
 {
 	uint64_t end = clock_us() + (uint64_t)grace_ms * 1000;
-	sigset_t chld;
 
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
 	for (unsigned i = 0; i < nagents; i++) {
 		agents[i].stopping = 1;
 		if (agents[i].pid)
@@ -467,10 +464,7 @@ agent_stop_all(uint32_t grace_ms)
 	}
 	reap_agents();
 	while (running() && clock_us() < end) {
-		uint64_t left = end - clock_us();
-		struct timespec ts = {(time_t)(left / 1000000),
-				      (long)(left % 1000000) * 1000};
-		sigtimedwait(&chld, NULL, &ts);
+		watchdog_wait_child(end);
 		reap_agents();
 	}
 	for (unsigned i = 0; i < nagents; i++)

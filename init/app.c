@@ -90,24 +90,18 @@ reap_all(void)
 /*
  * TERM to the app, up to grace_ms for it to go, then KILL to every
  * process left in every namespace. Signals are blocked in PID 1, so a
- * SIGCHLD stays pending until sigtimedwait takes it here.
+ * SIGCHLD stays pending until watchdog_wait_child takes it.
  */
 void
 app_stop(uint32_t grace_ms)
 {
 	uint64_t end = clock_us() + (uint64_t)grace_ms * 1000;
-	sigset_t chld;
 
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
 	if (g.app_running) {
 		sys->kill(g.ctr.pid, SIGTERM);
 		reap_all();
 		while (g.app_running && clock_us() < end) {
-			uint64_t left = end - clock_us();
-			struct timespec ts = {(time_t)(left / 1000000),
-					      (long)(left % 1000000) * 1000};
-			sigtimedwait(&chld, NULL, &ts);
+			watchdog_wait_child(end);
 			reap_all();
 		}
 		if (g.app_running)

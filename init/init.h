@@ -205,6 +205,7 @@ void watchdog_open(void);
 int watchdog_was_reset(void);
 int watchdog_active(void);
 void watchdog_pet(void);
+void watchdog_wait_child(uint64_t end_us);
 void watchdog_disarm(void);
 
 /* The control socket and updates (ctl.c). */

@@ -2,6 +2,7 @@
 /* The hardware watchdog: opened once, petted while the device is healthy. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -61,6 +62,31 @@ watchdog_pet(void)
 {
 	if (wd_fd >= 0)
 		(void)!write(wd_fd, "k", 1);
+}
+
+/*
+ * Waits for a SIGCHLD (blocked, so it stays pending) until END_US on
+ * clock_us(), petting the watchdog every second meanwhile: a stop's grace
+ * period is the policy's, however much longer than the hardware's timeout
+ * (at least 2 s) it is, and a shutdown must not end in a reset.
+ */
+void
+watchdog_wait_child(uint64_t end_us)
+{
+	uint64_t now = clock_us();
+	uint64_t left = end_us > now ? end_us - now : 0;
+	struct timespec ts;
+	sigset_t chld;
+
+	if (left > 1000000)
+		left = 1000000;
+	ts.tv_sec = (time_t)(left / 1000000);
+	ts.tv_nsec = (long)(left % 1000000) * 1000;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	watchdog_pet();
+	sigtimedwait(&chld, NULL, &ts);
+	watchdog_pet();
 }
 
 /*

@@ -123,6 +123,9 @@ crashwd)
 	fi
 	rm /var/lib/crashwd
 	say "crashwd: run $n, after the backoff: still up"
+	# a stop that takes the whole grace (3 s), longer than the
+	# watchdog's 2 s: keel-init pets it while it waits
+	trap '' TERM
 	keel poweroff
 	forever
 	;;
@@ -219,14 +222,15 @@ mkroot() {
 	echo "$2" >"$1/role"
 	echo "image default" >"$1/etc/local"
 }
-# mkcfg NAME [WATCHDOG-MS]: config.json of an app that notifies
+# mkcfg NAME [WATCHDOG-MS [STOP-GRACE-MS]]: config.json of an app that
+# notifies
 mkcfg() {
 	cat >"$1.json" <<EOF
 {"ociVersion": "1.0.2",
  "process": {"args": ["/bin/sh", "/bin/ut"], "cwd": "/", "env": ["PATH=/bin"]},
  "root": {"path": "rootfs", "readonly": true},
  "annotations": {"org.keel.notify": "true", "org.keel.restart": "always",
-  "org.keel.watchdog-ms": "${2:-0}", "org.keel.stop-grace-ms": "1000",
+  "org.keel.watchdog-ms": "${2:-0}", "org.keel.stop-grace-ms": "${3:-1000}",
   "org.keel.restart-delay-ms": "100"}}
 EOF
 }
@@ -284,7 +288,7 @@ done
 head -c $((33554432 - $(du -sb r2 | cut -f1))) /dev/urandom >r2/blob
 # (squashfs: mkfs.erofs takes 20 s trying to compress the random data)
 fs=squashfs
-mkcfg v2 2000 && mk v2 r2 2 2
+mkcfg v2 2000 3000 && mk v2 r2 2 2
 mkroot r1 v1
 cp v2.bundle r1/updates/
 mkcfg v1 && mk v1 r1 1 1
@@ -511,10 +515,14 @@ has crashwd "the app up again after the backoff" \
 	"^app: ut: crashwd: run 7, after the backoff: still up"
 hasnt crashwd "no watchdog reset" "THE LAST BOOT ENDED IN A WATCHDOG RESET"
 if grep -q "watchdog fired" crashwd.err; then
-	fail "the watchdog fired during the backoff"
+	fail "the watchdog fired during the backoff or the stop"
 else pass "keel qemu saw no watchdog fire"; fi
 has crashwd "the device powered off by the app" \
 	"shutdown (control request): power off"
+has crashwd "an app ignoring TERM: KILL after the whole grace" \
+	"shutdown: app still running after 3000 ms: KILL"
+has crashwd "a grace longer than the watchdog's timeout: shutdown done" \
+	"keel: shutdown: done"
 
 # --- 3. refusals: nothing written ---------------------------------------
 refused() { # refused NAME PATTERN BOOT: keel update exit 1, PATTERN said
