@@ -302,8 +302,11 @@ part() { partx -g -o START,NAME dev.disk | awk -v n="$1" \
 	'$2 == n { print $1 * 512 }'; }
 pa=$(part keel-a) pb=$(part keel-b) ps=$(part keel-state)
 pe=$(part keel-etc) pv=$(part keel-var)
-if [ -z "$pa" ] || [ -z "$pb" ] || [ -z "$ps" ] || [ -z "$pv" ]; then
-	fail "partitions: a=$pa b=$pb state=$ps etc=$pe var=$pv"
+# the slots' size in MiB (the board's part.a)
+smib=$(partx -g -o SECTORS,NAME dev.disk | awk '$2 == "keel-a" { print $1 / 2048 }')
+if [ -z "$pa" ] || [ -z "$pb" ] || [ -z "$ps" ] || [ -z "$pv" ] ||
+	[ -z "$smib" ]; then
+	fail "partitions: a=$pa b=$pb state=$ps etc=$pe var=$pv slot=$smib MiB"
 	finish
 	exit 1
 fi
@@ -311,7 +314,7 @@ fi
 slot() {
 	o=$pa
 	[ "$1" = b ] && o=$pb
-	dd if=dev.disk of="slot.$1" bs=1M skip=$((o / 1048576)) count=128 \
+	dd if=dev.disk of="slot.$1" bs=1M skip=$((o / 1048576)) count="$smib" \
 		status=none
 }
 sum() { slot "$1" && sha256sum <"slot.$1"; }
