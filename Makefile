@@ -127,8 +127,11 @@ host: $(O)/keel
 $(O)/deps/lib/libbearssl.a $(O)/deps/lib/liblz4.a: $(O)/deps/lib/lib%.a: | $(O)/.deps-ok
 	$(Q)CC=$(CC) DEP_CFLAGS="$(DEP_CFLAGS)" scripts/build-dep.sh $* $(abspath $(O))
 # The demo image's userland: static musl toybox with sh (make toybox).
+# (TCC is a name on PATH for this machine's CPU, a path in the tree for
+# another's: only a path is made absolute)
 $(T)/deps/bin/toybox: | $(T)/.deps-ok
-	$(Q)CC=$(abspath $(TCC)) $(TOYBOX_ENV) scripts/build-toybox.sh $(abspath $(T))
+	$(Q)CC=$(if $(findstring /,$(TCC)),$(abspath $(TCC)),$(TCC)) \
+		$(TOYBOX_ENV) scripts/build-toybox.sh $(abspath $(T))
 toybox: $(T)/deps/bin/toybox
 .PHONY: toybox
 $(O)/.deps-ok:
