@@ -35,6 +35,8 @@ static struct {
 } S;
 
 static uint8_t file[SIZE];
+/* 1 while the server thread holds a connection (outside S: reset keeps it) */
+static int srv_busy;
 
 static void
 put(int fd, const void *b, size_t n)
@@ -142,6 +144,7 @@ server(void *arg)
 
 		if (fd < 0)
 			continue;
+		__atomic_store_n(&srv_busy, 1, __ATOMIC_SEQ_CST);
 		S.conns++;
 		for (;;) {
 			char *end;
@@ -162,6 +165,7 @@ server(void *arg)
 			len = 0;
 		}
 		close(fd);
+		__atomic_store_n(&srv_busy, 0, __ATOMIC_SEQ_CST);
 	}
 	return NULL;
 }
@@ -185,12 +189,19 @@ start(void)
 	pthread_detach(th);
 }
 
+/*
+ * A new case starts once the server is done with the last one's
+ * connection (the client has closed it): a response still being sent
+ * would otherwise read the new case's settings (a cut taken from it).
+ */
 static void
 reset(void)
 {
 	int lfd = S.lfd;
 	uint16_t port = S.port;
 
+	while (__atomic_load_n(&srv_busy, __ATOMIC_SEQ_CST))
+		usleep(1000);
 	memset(&S, 0, sizeof(S));
 	S.lfd = lfd;
 	S.port = port;
