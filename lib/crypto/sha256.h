@@ -40,7 +40,7 @@ void sha256_allow_hw(int allow);
  * ARMv8 SHA-2 (lib/crypto/sha256_arm.c, aarch64 builds). Only when
  * sha256_hw() says 1.
  */
-/* The 64 round constants (FIPS 180-4 §4.2.2), 16-byte aligned. */
+/* The 64 round constants (lib/crypto/sha256_k.c), 16-byte aligned. */
 extern const uint32_t sha256_k[64];
 void sha256_x86_blocks(uint32_t h[8], const uint8_t *data, size_t nblocks);
 void sha256_arm_blocks(uint32_t h[8], const uint8_t *data, size_t nblocks);
