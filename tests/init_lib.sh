@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Shared by the host tests that boot keel-init --test as PID 1 of a new
 # pid namespace over slot files (update.sh, agent.sh, logs.sh,
-# update_url.sh): the preconditions, an app tree, the board file, a boot.
+# update_url.sh; init.sh, net.sh and the bench for the board file): the
+# preconditions, an app tree, the board file, a boot.
 # Sourced after tests/lib.sh; the functions work in $WORK. Never run.
 
 INIT=$O/keel-init
@@ -36,23 +37,32 @@ app_tree() {
 EOF
 }
 
+# board_write FILE A B STATE ETC VAR [KEY=VALUE...]: a test-board board
+# file at FILE (slots A and B, the state file, the etc and var
+# directories, as given; verify=full), then one line each KEY=VALUE (the
+# policies, net): the board file of every test that boots keel-init
+# --test, and of the bench
+board_write() {
+	bw_f=$1
+	shift
+	{
+		printf 'name=test-board\nconsole=ttyS0\n'
+		printf 'part.a=%s\npart.b=%s\npart.state=%s\n' "$1" "$2" "$3"
+		printf 'part.etc=%s\npart.var=%s\nverify=full\n' "$4" "$5"
+		shift 5
+		for bw_kv in "$@"; do
+			printf '%s\n' "$bw_kv"
+		done
+	} >"$bw_f"
+}
+
 # board_conf A B: board.conf for test-board, slots $WORK/A and $WORK/B,
 # the state file and the etc and var directories in $WORK (made here)
 board_conf() {
 	mkdir -p "$WORK/etc" "$WORK/var"
 	[ -e "$WORK/state" ] || truncate -s 8192 "$WORK/state"
-	cat >"$WORK/board.conf" <<EOF
-name=test-board
-console=ttyS0
-part.a=$WORK/$1
-part.b=$WORK/$2
-part.state=$WORK/state
-part.etc=$WORK/etc
-part.var=$WORK/var
-verify=full
-on_failure=fallback
-on_app_exit=restart
-EOF
+	board_write "$WORK/board.conf" "$WORK/$1" "$WORK/$2" "$WORK/state" \
+		"$WORK/etc" "$WORK/var" on_failure=fallback on_app_exit=restart
 }
 
 # init_start PATTERN: boots keel-init in the background with board.conf

@@ -22,6 +22,7 @@ case $O in /*) ;; *) O=$TOP/$O ;; esac
 BENCH=$TOP/tests/bench
 KEEL=$O/keel
 INIT=$O/keel-init
+. "$TOP/tests/init_lib.sh" # board_write
 KEY=$TOP/keys/test/release/test-release-a.key
 RES=$O/bench
 QUICK=${BENCH_QUICK:-0}
@@ -327,18 +328,8 @@ EOF
 	cp "$i/a.img" "$i/b.img"
 	sha256sum "$i/a.img" >"$i/a.img.sha256"
 	echo x >"$i/state"
-	cat >"$i/board.conf" <<EOF
-name=test-board
-console=ttyS0
-part.a=$i/a.img
-part.b=$i/b.img
-part.state=$i/state
-part.etc=$i/etc
-part.var=$i/var
-verify=full
-on_failure=halt
-on_app_exit=poweroff
-EOF
+	board_write "$i/board.conf" "$i/a.img" "$i/b.img" "$i/state" "$i/etc" \
+		"$i/var" on_failure=halt on_app_exit=poweroff
 	sed -e "s|=$i/etc|=$i/ref-etc|" -e "s|=$i/var|=$i/ref-var|" \
 		"$i/board.conf" >"$i/ref-board.conf"
 	for a in $(busybox --list); do ln -s "$(command -v busybox)" "$i/bb/$a"; done

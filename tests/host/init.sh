@@ -3,7 +3,7 @@
 # persistence, fallback, halt, crash loop, shutdown, orphans, bad /var/lib.
 . "$(dirname "$0")/../lib.sh"
 
-INIT=$O/keel-init
+. "$(dirname "$0")/../init_lib.sh"
 if [ "$(id -u)" != 0 ] || ! command -v busybox >/dev/null; then
 	skip "needs root and busybox-static"
 	finish
@@ -32,19 +32,10 @@ EOF
 }
 
 # board file: slots A and B, etc and var as directories, full mode
-mkboard() { # a b var [extra lines]
-	cat >board.conf <<EOF
-name=test-board
-console=ttyS0
-part.a=$WORK/$1
-part.b=$WORK/$2
-part.state=$WORK/state
-part.etc=$WORK/etc
-part.var=$WORK/$3
-verify=full
-on_failure=${FAIL:-fallback}
-on_app_exit=${EXIT:-poweroff}
-EOF
+mkboard() { # a b var
+	board_write board.conf "$WORK/$1" "$WORK/$2" "$WORK/state" \
+		"$WORK/etc" "$WORK/$3" "on_failure=${FAIL:-fallback}" \
+		"on_app_exit=${EXIT:-poweroff}"
 }
 
 # boot [timeout]: runs keel-init, output in boot.out, transcript in t.log

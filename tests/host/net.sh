@@ -10,7 +10,7 @@
 # keel run --net host|none.
 . "$(dirname "$0")/../lib.sh"
 
-INIT=$O/keel-init
+. "$(dirname "$0")/../init_lib.sh"
 BB=$(command -v busybox)
 if [ "$(id -u)" != 0 ] || [ -z "$BB" ] || ! "$BB" --list | grep -qx udhcpd ||
 	! command -v ip >/dev/null || ! command -v python3 >/dev/null; then
@@ -114,18 +114,8 @@ EOF
 	--salt 42 >/dev/null && "$KEEL" image sign app.img --key "$KEY_A" \
 	>/dev/null && cp app.img app-b.img || fail "app image"
 truncate -s 8192 state
-cat >board.conf <<EOF
-name=test-board
-console=ttyS0
-part.a=$WORK/app.img
-part.b=$WORK/app-b.img
-part.state=$WORK/state
-part.etc=$WORK/etc
-part.var=$WORK/var
-verify=full
-on_app_exit=poweroff
-net=on
-EOF
+board_write board.conf "$WORK/app.img" "$WORK/app-b.img" "$WORK/state" \
+	"$WORK/etc" "$WORK/var" on_app_exit=poweroff net=on
 
 # boot NAME: keel-init in the device's namespace until the app has
 # printed what resolv.conf holds; SOCK is its control socket
