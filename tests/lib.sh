@@ -95,6 +95,35 @@ aarch64) KIMAGE=Image QEMU_SYSTEM=qemu-system-aarch64 ;;
 esac
 KEEL_ARCH=$ARCH
 export BOARD KEEL_ARCH
+# free_port: a port of 127.0.0.1 nothing listens on (QEMU's own bind for
+# a forward decides in the end)
+free_port() {
+	p=$((20000 + $$ % 20000))
+	while timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$p" 2>/dev/null; do
+		p=$((p + 1))
+	done
+	echo "$p"
+}
+
+# wait_http T0 SECONDS PID CMD...: runs CMD (with HTTP_T=1: it prints an
+# HTTP status code) every 0.1 s until it prints 200, PID is gone, or
+# SECONDS have passed since T0 (date +%s%N). ms: the milliseconds from
+# T0 to the first 200, empty if none came.
+wait_http() {
+	wh_t0=$1 wh_s=$2 wh_pid=$3
+	shift 3
+	ms=
+	while [ $((($(date +%s%N) - wh_t0) / 1000000000)) -lt "$wh_s" ]; do
+		if [ "$(HTTP_T=1 "$@")" = 200 ]; then
+			ms=$((($(date +%s%N) - wh_t0) / 1000000))
+			return 0
+		fi
+		kill -0 "$wh_pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 # need_board_and_busybox: the board's kernel and keel-init (a failure
 # without them), and a static busybox of the board's CPU for the app in
 # BUSYBOX (a skip)

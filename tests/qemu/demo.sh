@@ -51,15 +51,6 @@ http() {
 body() { http "$@" | sed '1,/^$/d'; }
 code() { http "$@" | sed -n '1s/^HTTP\/1\.[01] \([0-9]*\).*/\1/p'; }
 
-# A port nothing listens on; QEMU's own bind decides in the end.
-free_port() {
-	p=$((20000 + $$ % 20000))
-	while timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$p" 2>/dev/null; do
-		p=$((p + 1))
-	done
-	echo "$p"
-}
-
 # boot N: starts QEMU in the background, waits for the first answer of
 # GET /greeting; ms is the time from the start of keel qemu.
 boot() {
@@ -72,15 +63,7 @@ boot() {
 		-device virtio-net-pci,netdev=n0 -rtc base=1970-01-02 \
 		>/dev/null 2>"$WORK/err$n" &
 	qpid=$!
-	ms=
-	while [ $((($(date +%s%N) - t0) / 1000000000)) -lt "$WAIT_S" ]; do
-		if [ "$(HTTP_T=1 code GET /greeting)" = 200 ]; then
-			ms=$((($(date +%s%N) - t0) / 1000000))
-			break
-		fi
-		kill -0 "$qpid" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_http "$t0" "$WAIT_S" "$qpid" code GET /greeting
 	if [ -n "$ms" ]; then
 		pass "boot $n: the page answers on 127.0.0.1:$PORT"
 	else

@@ -43,14 +43,6 @@ cleanup() {
 }
 trap cleanup EXIT
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
-# A port nothing listens on; QEMU's own bind decides in the end.
-free_port() {
-	p=$((20000 + $$ % 20000))
-	while timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$p" 2>/dev/null; do
-		p=$((p + 1))
-	done
-	echo "$p"
-}
 # get PATH: the response from the forwarded port, without \r (HTTP_T s)
 get() {
 	timeout "${HTTP_T:-5}" bash -c '
@@ -79,15 +71,7 @@ t0=$(date +%s%N)
 	-- -chardev pipe,id=mon0,path="$WORK/mon" -mon chardev=mon0 \
 	>console.raw 2>qemu.err; echo $? >qemu.rc) &
 qpid=$!
-ms=
-while [ "$(ms_since "$t0")" -lt $((WAIT_S * 1000)) ]; do
-	if [ "$(HTTP_T=1 code /)" = 200 ]; then
-		ms=$(ms_since "$t0")
-		break
-	fi
-	kill -0 "$qpid" 2>/dev/null || break
-	sleep 0.2
-done
+wait_http "$t0" "$WAIT_S" "$qpid" code /
 tr -d '\r' <console.raw >console
 if [ -n "$ms" ]; then
 	pass "the page answers on 127.0.0.1:$PORT after $ms ms"
