@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/base/kvfile.h"
 #include "lib/base/text.h"
 #include "lib/update/fleet.h"
 
@@ -17,12 +18,6 @@ enum {
 	FC_JITTER = 1u << 5,
 	FC_REBOOT = 1u << 6,
 };
-
-static int
-bad(struct kerr *e, unsigned line, const char *what)
-{
-	return kerr_set(e, "update.conf", "line %u: %s", line, what);
-}
 
 void
 fleet_conf_defaults(struct fleet_conf *c)
@@ -152,45 +147,30 @@ conf_schemes(const struct fleet_conf *c, struct kerr *e)
 	return 0;
 }
 
+/* One key=value line of update.conf, for kv_parse. */
+static int
+conf_set(void *ctx, const char *k, size_t kn, const char *v, size_t n,
+	 struct kerr *e)
+{
+	int rc = conf_key(ctx, k, kn, v, n);
+
+	if (rc == -2)
+		return kerr_set(e, "update.conf", "unknown key, or given twice");
+	if (rc < 0)
+		return kerr_set(e, "update.conf", "bad value");
+	return 0;
+}
+
 int
 fleet_conf_parse(const char *buf, size_t len, struct fleet_conf *c,
 		 struct kerr *e)
 {
-	size_t at = 0;
-	unsigned line = 0;
-
 	fleet_conf_defaults(c);
-	if (len > FLEET_CONF_MAX)
-		return kerr_set(e, "update.conf", "larger than %u bytes",
-				FLEET_CONF_MAX);
-	if (len && buf[len - 1] != '\n')
+	if (len && len <= FLEET_CONF_MAX && buf[len - 1] != '\n')
 		return kerr_set(e, "update.conf", "no newline at the end");
-	while (at < len) {
-		const char *l = buf + at, *nl = memchr(l, '\n', len - at);
-		size_t n = (size_t)(nl - l);
-		const char *eq;
-		int rc;
-
-		at += n + 1;
-		line++;
-		if (n > FLEET_LINE_MAX)
-			return bad(e, line, "line too long");
-		for (size_t i = 0; i < n; i++)
-			if (l[i] < 0x20 || l[i] >= 0x7f)
-				return bad(e, line,
-					   "control or non-ASCII byte");
-		if (!n || l[0] == '#')
-			continue;
-		eq = memchr(l, '=', n);
-		if (!eq)
-			return bad(e, line, "no '='");
-		rc = conf_key(c, l, (size_t)(eq - l), eq + 1,
-			      n - (size_t)(eq - l) - 1);
-		if (rc == -2)
-			return bad(e, line, "unknown key, or given twice");
-		if (rc < 0)
-			return bad(e, line, "bad value");
-	}
+	if (kv_parse(buf, len, FLEET_CONF_MAX, FLEET_LINE_MAX, "update.conf",
+		     conf_set, c, e) < 0)
+		return -1;
 	return conf_schemes(c, e);
 }
 
