@@ -7,9 +7,11 @@
 #include <sys/random.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "init/init.h"
+#include "lib/base/bytes.h"
 #include "lib/base/text.h"
 #include "lib/ipc/control.h"
 
@@ -19,8 +21,9 @@
  * gives it. It parses the manifest and the TLS and HTTP bytes of the
  * server, so it is never PID 1's own process. PID 1 opens for it the
  * image's and the device's /etc/keel/update.conf (fds 4 and 5), makes the
- * device id once, and lets its gid use the control socket. The trust
- * anchors are the image's own file: the agent reads it from the
+ * device id once, and lets its gid use the control socket (an ACL entry
+ * beside the socket's owner and group, so the app keeps its access). The
+ * trust anchors are the image's own file: the agent reads it from the
  * read-only, verified image, never from the etc partition.
  */
 #define UPDATE_UID 64101 /* and gid: the agent's own */
@@ -201,10 +204,43 @@ out:
 }
 
 /*
+ * The control socket (root's, group root, mode 0660 from control_listen)
+ * with one more entry in its access ACL: the agent's gid, read-write.
+ * The owner and group keep their rights, so an app running as another
+ * uid with group 0 keeps its access; nobody else gains any. The kernel's
+ * xattr form: a version word, then (tag, perm, id) entries sorted by tag.
+ */
+static int
+sock_acl(const char *path)
+{
+	static const struct {
+		uint16_t tag, perm;
+		uint32_t id;
+	} ent[] = {
+	    {0x01, 6, UINT32_MAX}, /* the owner: rw */
+	    {0x04, 6, UINT32_MAX}, /* the owning group: rw */
+	    {0x08, 6, UPDATE_UID}, /* the agent's group: rw */
+	    {0x10, 6, UINT32_MAX}, /* the mask: rw (mode 0660 stays) */
+	    {0x20, 0, UINT32_MAX}, /* others: nothing */
+	};
+	uint8_t acl[4 + sizeof(ent) / sizeof(*ent) * 8];
+
+	le_put32(acl, 2); /* the xattr form's version */
+	for (size_t i = 0; i < sizeof(ent) / sizeof(*ent); i++) {
+		le_put32(acl + 4 + 8 * i,
+			 ent[i].tag | (uint32_t)ent[i].perm << 16);
+		le_put32(acl + 8 + 8 * i, ent[i].id);
+	}
+	return setxattr(path, "system.posix_acl_access", acl, sizeof(acl), 0);
+}
+
+/*
  * With the app: the app's anchors; the agent when the image or the
  * device has an update.conf (opened here once: the agent's first start
- * takes these descriptors). The control socket's group becomes the
- * agent's (mode 0660, owner root): the app, as root, keeps its access.
+ * takes these descriptors). The agent's gid gets an ACL entry on the
+ * control socket; where the file system has no ACLs, the socket's group
+ * becomes the agent's instead (the app, as root, keeps its access; an
+ * app of another uid loses it, and the log says so).
  */
 void
 update_start(void)
@@ -214,8 +250,12 @@ update_start(void)
 	if (first_fds[0] < 0 && first_fds[1] < 0)
 		return;
 	device_id_load();
-	if (chown(CONTROL_SOCK, 0, UPDATE_UID) < 0)
-		klog("update: %s: %s", CONTROL_SOCK, strerror(errno));
+	if (sock_acl(CONTROL_SOCK) < 0) {
+		klog("update: %s: no ACL (%s): the group becomes the agent's",
+		     CONTROL_SOCK, strerror(errno));
+		if (chown(CONTROL_SOCK, 0, UPDATE_UID) < 0)
+			klog("update: %s: %s", CONTROL_SOCK, strerror(errno));
+	}
 	agent_add(&update_agent);
 	for (int i = 0; i < 2; i++) { /* not taken: no start happened */
 		if (first_fds[i] >= 0)
