@@ -53,9 +53,10 @@ struct ctr_spec {
 	const sigset_t *app_mask; /* the app's signal mask; NULL: the
 				   * caller's at ctr_start (keel-init, which
 				   * blocks everything, passes an empty one) */
-	/* keel net's resolv.conf, bound read-only at /etc/resolv.conf (made
-	 * empty on /etc's upper layer if the image has none; an image's
-	 * symlink there is left alone); NULL: the image's own. */
+	/* keel net's resolv.conf, bound read-only at /etc/resolv.conf (over
+	 * an empty file of a tmpfs layer if the image has none, never made
+	 * on etc_upper; an image's symlink there is left alone); NULL: the
+	 * image's own. */
 	const char *resolv_conf;
 };
 

@@ -62,16 +62,55 @@ ctr_mount_dev(const struct ctr_spec *s, int root, struct kerr *e)
 }
 
 /*
+ * A tmpfs over the image's /etc (still open as low) for what the overlay
+ * needs beside the image: its upper and work dirs when there is no etc
+ * partition (u, w), and an empty resolv.conf for keel net's bind when
+ * the image has none (in l, a lower layer above the image's). The
+ * overlay then covers the tmpfs. Its fd, or -1.
+ */
+static int
+ctr_etc_tmpfs(int root, int low, int upper, int resolv, struct kerr *e)
+{
+	int top, fd;
+
+	if (ctr_mount_at("tmpfs", low, "tmpfs", MS_SAFE, "mode=755",
+			 "/etc (tmpfs)", e))
+		return -1;
+	top = ctr_open_at(root, "/etc", CTR_NO_LINKS, "", e);
+	if (top < 0)
+		return -1;
+	if ((upper && (mkdirat(top, "u", 0755) || mkdirat(top, "w", 0700))) ||
+	    (resolv && mkdirat(top, "l", 0755)))
+		goto fail;
+	if (resolv) {
+		fd = openat(top, "l/resolv.conf",
+			    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd < 0)
+			goto fail;
+		close(fd);
+	}
+	return top;
+fail:
+	kerr_set(e, "mount", "/etc (tmpfs): %s", strerror(errno));
+	close(top);
+	return -1;
+}
+
+/*
  * /etc = overlay(image /etc, upper). Without an upper dir, the upper and
  * work dirs live on a tmpfs mounted over /etc itself; the image's /etc
- * stays reachable as the lower layer through the fd opened before. The
- * image's /etc itself must be a directory, not a symlink.
+ * stays reachable as the lower layer through the fd opened before. With
+ * one (the etc partition), a bind of keel net's resolv.conf over an
+ * image without the file gets its empty file from that tmpfs too, never
+ * from the etc partition: nothing of keel's persists there. The image's
+ * /etc itself must be a directory, not a symlink.
  */
 static int
 ctr_mount_etc(const struct ctr_spec *s, int root, struct kerr *e)
 {
-	char opts[3 * PATH_MAX + 96];
-	int low, top = -1, rc = -1, n;
+	char opts[3 * PATH_MAX + 128], low_s[64];
+	int low, top = -1, rc = -1, n, resolv;
+	struct stat st;
 
 	low = ctr_open_at(root, "/etc", CTR_NO_LINKS, "", e);
 	if (low < 0)
@@ -79,28 +118,29 @@ ctr_mount_etc(const struct ctr_spec *s, int root, struct kerr *e)
 						  "/etc: no such directory "
 						  "in the image")
 				       : -1;
-	if (s->etc_upper) {
-		top = low;
-		n = snprintf(opts, sizeof(opts),
-			     "lowerdir=/proc/self/fd/%d,upperdir=%s,workdir=%s",
-			     low, s->etc_upper, s->etc_work);
-	} else {
-		if (ctr_mount_at("tmpfs", low, "tmpfs", MS_SAFE, "mode=755",
-				 "/etc (tmpfs)", e))
-			goto out;
-		top = ctr_open_at(root, "/etc", CTR_NO_LINKS, "", e);
+	resolv = s->etc_upper && s->resolv_conf &&
+		 fstatat(low, "resolv.conf", &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+		 errno == ENOENT;
+	top = low;
+	if (!s->etc_upper || resolv) {
+		top = ctr_etc_tmpfs(root, low, !s->etc_upper, resolv, e);
 		if (top < 0)
 			goto out;
-		if (mkdirat(top, "u", 0755) || mkdirat(top, "w", 0700)) {
-			kerr_set(e, "mount", "/etc (tmpfs): %s",
-				 strerror(errno));
-			goto out;
-		}
-		n = snprintf(opts, sizeof(opts),
-			     "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/"
-			     "fd/%d/u,workdir=/proc/self/fd/%d/w",
-			     low, top, top);
 	}
+	if (resolv)
+		snprintf(low_s, sizeof(low_s),
+			 "/proc/self/fd/%d/l:/proc/self/fd/%d", top, low);
+	else
+		snprintf(low_s, sizeof(low_s), "/proc/self/fd/%d", low);
+	if (s->etc_upper)
+		n = snprintf(opts, sizeof(opts),
+			     "lowerdir=%s,upperdir=%s,workdir=%s", low_s,
+			     s->etc_upper, s->etc_work);
+	else
+		n = snprintf(opts, sizeof(opts),
+			     "lowerdir=%s,upperdir=/proc/self/fd/%d/u,"
+			     "workdir=/proc/self/fd/%d/w",
+			     low_s, top, top);
 	if (n < 0 || n >= (int)sizeof(opts)) {
 		kerr_set(e, "mount", "/etc: paths too long");
 		goto out;
@@ -116,8 +156,9 @@ out:
 
 /* keel net's resolv.conf, read-only at /etc/resolv.conf (over the /etc
  * overlay). The target is opened without following a symlink (an
- * image's link there is its own arrangement: left alone) and made empty
- * on the upper layer if missing; the bind goes onto that descriptor. */
+ * image's link there is its own arrangement: left alone); an image
+ * without the file has an empty one from ctr_mount_etc's tmpfs layer (or
+ * its tmpfs upper layer, made here), the bind goes onto that. */
 static int
 ctr_mount_resolv(const struct ctr_spec *s, int root, struct kerr *e)
 {

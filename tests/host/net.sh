@@ -151,6 +151,8 @@ has dhcp "bound by DHCP, told on the console as net's" \
 has dhcp "the app saw the DNS server and the image's search domain" \
 	'^app: resolv: nameserver 192\.168\.77\.1 search image\.example $'
 has dhcp "the app cannot write resolv.conf" '^app: resolv: read-only$'
+same "no resolv.conf of keel's on the etc partition (the image has none)" \
+	"$(find etc -name resolv.conf)" ""
 same "status: agent running" "$(status net)" running
 same "status: interface bound" "$(status "net.if.$VD.state")" bound
 same "status: lease" "$(status "net.if.$VD.lease_s")" 20
