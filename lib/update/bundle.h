@@ -161,6 +161,7 @@ struct bundle_job {
 	uint64_t keep[BUNDLE_CHUNK_BLOCKS / 64];
 	int op; /* BUNDLE_JOB_* (bundle_priv.h) */
 	int done, rc;
+	uint64_t sum;  /* the fingerprint of the blocks written or read */
 	struct kerr e; /* why, when rc < 0 */
 	uint8_t want[BUNDLE_CHUNK_BLOCKS][VERITY_DIGEST];
 };
@@ -245,6 +246,8 @@ struct bundle_work {
 	int touched;	/* 1 once the slot was written to (or grown) */
 	uint64_t done;	/* slot bytes written */
 	uint64_t total; /* image size: meta_offset + 4096 */
+	/* bundle_sum of every block written, and of every block read back */
+	uint64_t sum_written, sum_read;
 };
 
 /* A bundle_read_fn over a file descriptor (ctx points to the int fd). */
@@ -256,8 +259,10 @@ ssize_t bundle_read_fd(void *ctx, void *buf, size_t len);
  *   2 hooks->prepare; then the slot's old metadata and footer are zeroed;
  *   3 the tree, each block authenticated top-down, written to the slot;
  *   4 the data, each block checked against the tree, then written;
- *   5 fsync, then every data and tree block read back from the slot and
- *     checked again from the signed root down;
+ *   5 fsync, then every data and tree block written read back from the
+ *     slot and fingerprinted (docs/FORMAT.md), against the fingerprint of
+ *     the checked blocks as written; on a difference, or with blocks
+ *     kept in place, checked again from the signed root down;
  *   6 the metadata block and footer written last, fsync.
  * 0 when the slot holds the image, else -1 and e names the failed check.
  * After -1, w->touched says whether the slot was written; if it was, its

@@ -68,7 +68,8 @@ bundle_progress(struct bundle_work *w, const struct bundle_hooks *h, uint64_t n)
 /* --- jobs on the worker threads ---------------------------------------- */
 
 /*
- * Retires the oldest job out: a written chunk counts as progress. -1 if
+ * Retires the oldest job out: a written chunk counts as progress, and
+ * its fingerprint (or a read-back one's) is added up. -1 if
  * it, or one before it, failed; the first failure in stream order is
  * kept in w->pool.err.
  */
@@ -83,8 +84,12 @@ retire(struct bundle_work *w, const struct bundle_hooks *hooks)
 	}
 	if (w->pool.failed)
 		return -1;
-	if (j->op == BUNDLE_JOB_WRITE)
+	if (j->op == BUNDLE_JOB_WRITE) {
 		bundle_progress(w, hooks, j->n * VERITY_BLOCK);
+		w->sum_written += j->sum;
+	} else if (j->op == BUNDLE_JOB_SUM) {
+		w->sum_read += j->sum;
+	}
 	return 0;
 }
 

@@ -5,6 +5,19 @@
 
 #include "lib/update/bundle_priv.h"
 
+/* lz4's XXH64 (liblz4 holds lz4's xxhash.c and installs no header). */
+unsigned long long XXH64(const void *p, size_t len, unsigned long long seed);
+
+uint64_t
+bundle_sum(const uint8_t *buf, size_t n, uint64_t first)
+{
+	uint64_t s = 0;
+
+	for (size_t k = 0; k < n; k++)
+		s += XXH64(buf + k * VERITY_BLOCK, VERITY_BLOCK, first + k);
+	return s;
+}
+
 static int
 kept(const struct bundle_job *j, size_t k)
 {
@@ -33,6 +46,8 @@ write_runs(const struct bundle_pool *p, struct bundle_job *j)
 				  (b - a) * VERITY_BLOCK,
 				  (j->first + a) * VERITY_BLOCK, &j->e) < 0)
 			return -1;
+		j->sum +=
+		    bundle_sum(j->buf + a * VERITY_BLOCK, b - a, j->first + a);
 	}
 	return 0;
 }
@@ -55,6 +70,11 @@ job_run(const struct bundle_pool *p, struct bundle_job *j)
 	}
 	if (bundle_pread(p->fd, j->buf, len, off, &j->e) < 0)
 		return;
+	if (j->op == BUNDLE_JOB_SUM) {
+		j->sum = bundle_sum(j->buf, j->n, j->first);
+		j->rc = 0;
+		return;
+	}
 	if (bundle_check_run(&p->salted, j->first, j->buf, j->n,
 			     (const uint8_t(*)[VERITY_DIGEST])j->want,
 			     &j->e) != 1)
@@ -154,6 +174,7 @@ bundle_pool_next(struct bundle_work *w)
 	j = &w->job[w->pool.queued % BUNDLE_JOBS];
 	j->done = 0;
 	j->rc = 0;
+	j->sum = 0;
 	memset(j->keep, 0, sizeof(j->keep));
 	j->e.check = NULL;
 	j->e.detail[0] = 0;

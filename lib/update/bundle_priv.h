@@ -22,6 +22,15 @@ bundle_pread(int fd, void *buf, size_t len, uint64_t off, struct kerr *e)
 /* bundle_job.op */
 #define BUNDLE_JOB_WRITE 1 /* check buf, then write it to the slot */
 #define BUNDLE_JOB_READ 2  /* read buf back from the slot, then check it */
+#define BUNDLE_JOB_SUM 3   /* read buf back from the slot, fingerprint it */
+
+/*
+ * The read-back's fingerprint of n blocks at buf, the first being block
+ * `first` of the slot (its offset / 4096): a sum of each block's 64-bit
+ * XXH64 seeded with its block number, so the sum does not depend on how
+ * the blocks are grouped, and a block read from the wrong place differs.
+ */
+uint64_t bundle_sum(const uint8_t *buf, size_t n, uint64_t first);
 
 /*
  * The worker pool (bundle_io.c), driven from the caller's thread only.

@@ -118,6 +118,17 @@ act_flip(struct watch *wa)
 	pwrite(wa->slot, &b, 1, (off_t)wa->arg);
 }
 
+/* Block 1500 of the slot gets block 500's bytes: a flash whose address
+ * lines wrap writes a later block over an earlier one. */
+static void
+act_wrap(struct watch *wa)
+{
+	uint8_t b[IMG_BLOCK];
+
+	pread(wa->slot, b, sizeof(b), 500 * IMG_BLOCK);
+	pwrite(wa->slot, b, sizeof(b), 1500 * IMG_BLOCK);
+}
+
 static void
 act_seal(struct watch *wa)
 {
@@ -197,8 +208,45 @@ test_readback_faults(void)
 			  !slot_verifies(slot),
 		      "no metadata after a failed read-back");
 	}
+	{
+		struct watch wa = {.at = image_len - IMG_META_SIZE,
+				   .act = act_wrap};
+		int r = install_watched(NULL, slot, &wa, &e);
+
+		CHECK(r < 0 && wa.acted && failed_at(&e, "read-back") &&
+			  strstr(e.detail, "block 1500 does not match"),
+		      "a block written over another: %d %s", r, e.detail);
+	}
 	close(slot);
 	close(fd);
+}
+
+/*
+ * The read-back's fingerprint: the same however the blocks are grouped;
+ * a changed byte, two blocks swapped, or a block's bytes at another
+ * block's place change it.
+ */
+static void
+test_sum(void)
+{
+	static uint8_t b[4][IMG_BLOCK], c[4][IMG_BLOCK];
+	uint64_t s;
+
+	for (size_t i = 0; i < sizeof(b); i++)
+		b[i / IMG_BLOCK][i % IMG_BLOCK] = (uint8_t)(i * 131 + i / 7);
+	s = bundle_sum(b[0], 4, 10);
+	CHECK(s == bundle_sum(b[0], 1, 10) + bundle_sum(b[1], 3, 11),
+	      "grouping changed the sum");
+	CHECK(s != bundle_sum(b[0], 4, 11), "the sum ignores the place");
+	memcpy(c, b, sizeof(c));
+	c[2][77] ^= 1;
+	CHECK(bundle_sum(c[0], 4, 10) != s, "a flipped bit goes unseen");
+	memcpy(c[1], b[2], IMG_BLOCK);
+	memcpy(c[2], b[1], IMG_BLOCK);
+	CHECK(bundle_sum(c[0], 4, 10) != s, "two swapped blocks go unseen");
+	memcpy(c, b, sizeof(c));
+	memcpy(c[3], b[0], IMG_BLOCK);
+	CHECK(bundle_sum(c[0], 4, 10) != s, "a copied block goes unseen");
 }
 
 /* Writes fail on the workers (the slot sealed after the tree). */
@@ -401,6 +449,7 @@ main(void)
 {
 	fixture_keys();
 	test_threads();
+	test_sum();
 	test_readback_faults();
 	test_write_faults();
 	test_tree_cut();
