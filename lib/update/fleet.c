@@ -155,7 +155,8 @@ conf_set(void *ctx, const char *k, size_t kn, const char *v, size_t n,
 	int rc = conf_key(ctx, k, kn, v, n);
 
 	if (rc == -2)
-		return kerr_set(e, "update.conf", "unknown key, or given twice");
+		return kerr_set(e, "update.conf",
+				"unknown key, or given twice");
 	if (rc < 0)
 		return kerr_set(e, "update.conf", "bad value");
 	return 0;
