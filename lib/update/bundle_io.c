@@ -1,12 +1,23 @@
 // SPDX-License-Identifier: MIT
-/* The installer's worker threads: chunks checked and written, or read back. */
+/* The installer's worker threads (chunks checked and written, or read
+ * back), the read-back's fingerprint and the slot's fsync. */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/update/bundle_priv.h"
 
 /* lz4's XXH64 (liblz4 holds lz4's xxhash.c and installs no header). */
 unsigned long long XXH64(const void *p, size_t len, unsigned long long seed);
+
+int
+bundle_slot_sync(int fd, struct kerr *e)
+{
+	/* EINVAL: a file type without sync (memfd); nothing to flush. */
+	if (fsync(fd) < 0 && errno != EINVAL)
+		return kerr_set(e, "write", "fsync: %s", strerror(errno));
+	return 0;
+}
 
 uint64_t
 bundle_sum(const uint8_t *buf, size_t n, uint64_t first)

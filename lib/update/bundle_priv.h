@@ -85,6 +85,17 @@ int bundle_check_run(const struct sha256 *salted, uint64_t first,
 		     const uint8_t *buf, size_t n,
 		     const uint8_t want[][VERITY_DIGEST], struct kerr *e);
 
+/* fsync of the slot (bundle_io.c); a file type without sync is no
+ * error. 0 or -1. */
+int bundle_slot_sync(int fd, struct kerr *e);
+/*
+ * Step 5 (bundle_back.c), after the last write of the data, with the
+ * pool running and no job out: every block written read back and
+ * checked (bundle.h). 0, or -1 with e naming the check or the block.
+ */
+int bundle_read_back(struct bundle_work *w, int fd, const struct img_header *h,
+		     struct kerr *e);
+
 /* --- format 2 (bundle_index.c, bundle_v2.c) and delta (delta.c) --- */
 
 /* The bytes in lz4 block k of an image of data_blocks. */
