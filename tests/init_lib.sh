@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Shared by the host tests that boot keel-init --test as PID 1 of a new
 # pid namespace over slot files (update.sh, agent.sh, logs.sh,
-# update_url.sh; init.sh, net.sh and the bench for the board file): the
-# preconditions, an app tree, the board file, a boot.
+# update_url.sh; init.sh, net.sh, installer.sh and the bench for the
+# board file): the preconditions, an app tree, the board file, a boot.
 # Sourced after tests/lib.sh; the functions work in $WORK. Never run.
 
 INIT=$O/keel-init

@@ -6,6 +6,7 @@
 # slot stays not bootable and the committed slot boots. The honest
 # installer's run on the same images is tests/host/update.sh.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../init_lib.sh" # board_write
 
 if [ "$(id -u)" != 0 ] || ! command -v busybox >/dev/null; then
 	skip "needs root and busybox-static"
@@ -38,16 +39,8 @@ mkimg other 9 1 other-board
 truncate -s 40M a.img b.img
 "$KEEL" install v1.bundle -o a.img >/dev/null
 mkdir -p etc var liar
-cat >board.conf <<EOF
-name=test-board
-console=ttyS0
-part.a=$WORK/a.img
-part.b=$WORK/b.img
-part.state=$WORK/state
-part.etc=$WORK/etc
-part.var=$WORK/var
-verify=full
-EOF
+board_write board.conf "$WORK/a.img" "$WORK/b.img" "$WORK/state" \
+	"$WORK/etc" "$WORK/var"
 truncate -s 8192 state
 chmod 644 ./*.img ./*.bundle
 
