@@ -27,7 +27,6 @@ static char corrupt_block[32]; /* "data block N" from the uevent, or "" */
 static char uevent_buf[DM_UEVENT_MAX];
 /* full mode only; its pages are given back after use */
 static struct verity_work vw __attribute__((aligned(4096)));
-static char config_text[INIT_CONFIG_MAX] __attribute__((aligned(4096)));
 
 /* Checks that need only the header: signatures, board, rollback floor. */
 static int
@@ -229,8 +228,6 @@ static int
 read_config(int slot, char *why, size_t cap)
 {
 	char note[80];
-	struct kerr e = {0};
-	long n;
 	int rc, fd = open(IMAGE_DIR IMG_CONFIG_PATH, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
@@ -247,23 +244,16 @@ read_config(int slot, char *why, size_t cap)
 				strerror(err), c),
 		       -1;
 	}
-	n = io_read_fd(fd, config_text, INIT_CONFIG_MAX);
+	/* keel app reads and checks it (app.c): PID 1 holds no parser */
+	rc = app_config(fd, why, cap);
 	close(fd);
-	if (n == -EFBIG)
-		return snprintf(why, cap, "config: %s: over %d bytes",
-				IMG_CONFIG_PATH, INIT_CONFIG_MAX),
-		       -1;
-	if (n < 0)
-		return snprintf(why, cap, "config: %s: %s%s", IMG_CONFIG_PATH,
-				io_strerror((int)n),
-				corruption_note(slot, note, sizeof(note))),
-		       -1;
-	rc = oci_parse(config_text, (size_t)n, &g.cfg, &e);
-	/* The config's strings live in g.cfg's pool now. */
-	madvise(config_text, sizeof(config_text), MADV_DONTNEED);
-	if (rc < 0)
-		return snprintf(why, cap, "config: %s", e.detail), -1;
-	return 0;
+	if (rc == -2) {
+		size_t len = strlen(why);
+
+		snprintf(why + len, cap - len, "%s",
+			 corruption_note(slot, note, sizeof(note)));
+	}
+	return rc < 0 ? -1 : 0;
 }
 
 /* Verifies and mounts one slot. 0, or -1 with why filled. */
