@@ -117,9 +117,9 @@ app_config(int cfd, char *why, size_t cap)
 	if (null_fd < 0)
 		null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	stdio[0] = stdio[1] = stdio[2] = null_fd;
-	/* keel app could not say: not the slot's fault (power.c decides) */
+	/* keel app could not say: not the slot's fault (main.c decides) */
 	if (run_keel_app(argv, cfd, stdio, 0, &m, &e) < 0)
-		power_fatal("config", e.detail);
+		return snprintf(why, cap, "%s: %s", e.check, e.detail), -3;
 	if (m.status == APPMSG_OK) {
 		g.app = m;
 		return 0;

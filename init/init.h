@@ -168,6 +168,8 @@ int ab_request_factory_reset(void);
 
 /*
  * Verify, map and mount a slot; dm-verity's view of it later (slot.c).
+ * slot_boot: 0 booting g.slot; -1 no slot passed; -2 keel app could not
+ * check a slot's config (keel-init's failure: no slot is marked).
  * slot_check_corruption: 0 none; 1 the running slot has seen a corrupted
  * block (marked bad once; logged with the block when the kernel says
  * which); 2 the same, but the mark could not be recorded.
@@ -199,8 +201,8 @@ int reset_child_exited(pid_t pid);
 /*
  * The app (app.c), through `keel app` (launcher/cmd_app.c): app_config
  * has it check the config on cfd and keeps its settings in g.app (0;
- * -1 the config is refused, -2 it could not be read: why says which;
- * keel app unable to answer at all is power_fatal's). app_start has it
+ * -1 the config is refused, -2 it could not be read, -3 keel app did
+ * not answer, not the slot's fault: why says which). app_start has it
  * set up the container, whose first process is our child, with env
  * after the config's; app_stop ends it.
  */

@@ -253,7 +253,7 @@ read_config(int slot, char *why, size_t cap)
 		snprintf(why + len, cap - len, "%s",
 			 corruption_note(slot, note, sizeof(note)));
 	}
-	return rc < 0 ? -1 : 0;
+	return rc == -3 ? -3 : rc < 0 ? -1 : 0;
 }
 
 /* Verifies and mounts one slot. 0, or -1 with why filled. */
@@ -298,9 +298,10 @@ try_slot(int slot, char *why, size_t cap)
 		close(g.loop_fd);
 		g.loop_fd = -1;
 	}
-	if (read_config(slot, why, cap) < 0) {
+	rc = read_config(slot, why, cap);
+	if (rc < 0) {
 		sys->umount(IMAGE_DIR, MNT_DETACH);
-		return -1;
+		return rc == -3 ? -2 : -1;
 	}
 	return 0;
 }
@@ -313,10 +314,16 @@ slot_boot(void)
 
 	for (int i = 0; i < 2; i++) {
 		int slot = i ? !first : first;
-		if (try_slot(slot, why, sizeof(why)) == 0) {
+		int rc = try_slot(slot, why, sizeof(why));
+
+		if (rc == 0) {
 			g.slot = slot;
 			ab_slot_booting(slot);
 			return 0;
+		}
+		if (rc == -2) { /* keel-init's own failure, not the slot's */
+			klog("slot %c: not checked: %s", 'a' + slot, why);
+			return -2;
 		}
 		klog("slot %c: REFUSED: %s", 'a' + slot, why);
 		ab_slot_failed(slot, fail_reason, why);
