@@ -197,13 +197,14 @@ app_start(char *const *env)
 	/* The pid must be our own child (CLONE_PARENT), and the settings
 	 * those the boot checked: anything else is not our app. */
 	memset(&si, 0, sizeof(si));
-	if (waitid(P_PID, (id_t)m.pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
-	    !same_settings(&m, &g.app)) {
-		klog("app: keel app: record: pid %d is not keel-init's "
-		     "child, or its settings are not the boot's",
+	if (waitid(P_PID, (id_t)m.pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0) {
+		klog("app: keel app: record: pid %d is not keel-init's child",
 		     (int)m.pid);
-		if (errno != ECHILD)
-			sys->kill(m.pid, SIGKILL);
+		return -1;
+	}
+	if (!same_settings(&m, &g.app)) {
+		klog("app: keel app: record: the settings are not the boot's");
+		sys->kill(m.pid, SIGKILL); /* reaped as any stray child */
 		return -1;
 	}
 	g.app_pid = m.pid;
