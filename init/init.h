@@ -82,8 +82,8 @@ struct init {
 	unsigned restarts; /* in the current backoff streak */
 	uint32_t backoff_ms;
 	int debug;
-	int loop_fd;	    /* full mode on a file: until mounted */
-	int dm_ctl;	    /* /dev/mapper/control, verity mode */
+	int loop_fd; /* full mode: the copy's loop device, until mounted */
+	int dm_ctl;  /* /dev/mapper/control, verity mode */
 	int commit_pending; /* trial/fallback: commit once healthy */
 	int trial;	    /* booted a trial slot (tries counted) */
 };
