@@ -115,7 +115,9 @@ ranged_read(struct want_src *s, void *buf, size_t len, struct kerr *e)
 				"the client's stream ends inside the range "
 				"at byte %llu",
 				(unsigned long long)s->off[s->head]);
-	if (n == 0 || (s->left -= (uint64_t)n) == 0) {
+	if (s->left != WANT_TO_END)
+		s->left -= (uint64_t)n;
+	if (n == 0 || s->left == 0) {
 		/* the head range is read: the next is */
 		s->head = (s->head + 1) % WANT_AHEAD;
 		if (--s->n)
