@@ -47,10 +47,10 @@ static int listen_fd = -1;
 static int installing;		/* the installer runs */
 static int installer_conn = -1; /* the client, for the last line */
 static int installer_slot = -1, installer_force;
-static int prep_fd = -1;			  /* PID 1's end of the pair */
+static int prep_fd = -1; /* PID 1's end of the pair */
 static int job_fds[AGENT_FDS] = {-1, -1, -1, -1, -1}; /* given at start */
-static struct installer_msg announced, done;	  /* kind 0: not yet */
-static char installer_err[INSTALLER_REASON_MAX + 1]; /* its reason, or "" */
+static struct installer_msg announced, done;	      /* kind 0: not yet */
+static char installer_err[INSTALLER_REASON_MAX + 1];  /* its reason, or "" */
 
 int
 ctl_init(void)
@@ -315,8 +315,8 @@ start_update(int fd, int src, int force)
 	 * followed; the installer trusts none of its blocks (each is
 	 * checked against the new signed tree). Without it: no delta. */
 	if (g.slot >= 0 && g.slot != slot && g.dev[g.slot][0])
-		job_fds[4] = open(g.dev[g.slot],
-				  O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		job_fds[4] =
+		    open(g.dev[g.slot], O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	installer_slot = slot;
 	installer_force = force;
 	installer_err[0] = 0;

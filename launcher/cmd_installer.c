@@ -71,14 +71,13 @@ static void
 stats(struct job *j, const struct bundle_stats *s, const struct want_src *ws)
 {
 	char buf[200];
-	int n = snprintf(buf, sizeof(buf),
-			 "installed=read %llu bundle bytes in %llu ranges; "
-			 "blocks: %llu fetched, %llu copied, %llu kept\n",
-			 (unsigned long long)s->read,
-			 (unsigned long long)ws->ranges,
-			 (unsigned long long)s->fetched,
-			 (unsigned long long)s->copied,
-			 (unsigned long long)s->kept);
+	int n = snprintf(
+	    buf, sizeof(buf),
+	    "installed=read %llu bundle bytes in %llu ranges; "
+	    "blocks: %llu fetched, %llu copied, %llu kept\n",
+	    (unsigned long long)s->read, (unsigned long long)ws->ranges,
+	    (unsigned long long)s->fetched, (unsigned long long)s->copied,
+	    (unsigned long long)s->kept);
 
 	(void)!send(j->client, buf, (size_t)n, MSG_NOSIGNAL);
 }

@@ -240,9 +240,8 @@ update_url(struct ctl *c, int sock, const char *url, int force)
 	static struct fetch f;
 	static struct fetch_serve s;
 	static uint8_t head[IMG_META_SIZE];
-	struct control_req req = {.cmd = CONTROL_UPDATE,
-				  .force = force,
-				  .src = CONTROL_SRC_STREAM};
+	struct control_req req = {
+	    .cmd = CONTROL_UPDATE, .force = force, .src = CONTROL_SRC_STREAM};
 	struct delta_ctx d = {c, KEEL_EXIT_FAIL};
 	struct kerr e = {0};
 	size_t got = 0;
@@ -262,7 +261,8 @@ update_url(struct ctl *c, int sock, const char *url, int force)
 	if (n < 0)
 		return keel_err(c->action, url, &e);
 	if (got < sizeof(head))
-		return keel_errf(c->action, url, "%zu bytes: not a bundle", got);
+		return keel_errf(c->action, url, "%zu bytes: not a bundle",
+				 got);
 	if (control_send_request(sock, &req, -1, &e))
 		return keel_err(c->action, c->path, &e);
 	memset(&s, 0, sizeof(s));

@@ -11,10 +11,10 @@
  * and want= lines to a client that serves ranges, lib/update/want.h),
  * the bundle stream, the target slot open read-write, one end of a
  * SOCK_SEQPACKET pair to keel-init, and the running slot open read-only
- * (the source of a delta install; closed when keel-init cannot open it). Over the pair the installer sends
- * datagrams, each one struct installer_msg or, for INSTALLER_ERROR,
- * the kind byte and then the reason as text (at most
- * INSTALLER_REASON_MAX bytes, no NUL):
+ * (the source of a delta install; closed when keel-init cannot open
+ * it). Over the pair the installer sends datagrams, each one struct
+ * installer_msg or, for INSTALLER_ERROR, the kind byte and then the
+ * reason as text (at most INSTALLER_REASON_MAX bytes, no NUL):
  *   PREPARE  every check of the header passed, nothing written yet; it
  *            waits for one byte: 0 = the slot is marked not bootable,
  *            write; anything else = refused, write nothing

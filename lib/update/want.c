@@ -217,7 +217,8 @@ parse(const char *v, size_t n, uint64_t *off, uint64_t *len)
 int
 want_q_add(struct want_q *q, const char *v, size_t n, struct kerr *e)
 {
-	uint64_t off, len, cap = q->size == WANT_TO_END ? WANT_LEN_MAX : q->size;
+	uint64_t off, len,
+	    cap = q->size == WANT_TO_END ? WANT_LEN_MAX : q->size;
 	uint64_t bytes;
 	unsigned at;
 

@@ -43,8 +43,8 @@ size_t want_line(char *buf, uint64_t off, uint64_t len);
 /* --- the installer's side: a bundle source over the client ------------ */
 
 struct want_src {
-	int data;  /* the client's stream (keel installer's fd 5) */
-	int lines; /* the client's connection (fd 4): want= lines */
+	int data;   /* the client's stream (keel installer's fd 5) */
+	int lines;  /* the client's connection (fd 4): want= lines */
 	int ranged; /* the client sent WANT_HELLO */
 	/* a stream: the bytes read while looking for the hello */
 	uint8_t pre[WANT_HELLO_LEN];

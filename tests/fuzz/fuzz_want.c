@@ -21,7 +21,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t n = nl ? (size_t)(nl - p) : size;
 
 		if (want_q_add(&q, p, n, NULL) == 0) {
-			/* What was taken obeys every rule the queue promises. */
+			/* What was taken obeys every rule the queue promises.
+			 */
 			if (q.n > WANT_AHEAD ||
 			    (bundle != WANT_TO_END && q.asked > bundle))
 				__builtin_trap();

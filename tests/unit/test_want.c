@@ -88,12 +88,12 @@ test_queue(void)
 
 struct client {
 	int sock;
-	int hello;	  /* send WANT_HELLO (else the whole bundle) */
-	uint64_t flip;	  /* this bundle byte changed as it passes (~0) */
-	uint64_t cut;	  /* close after this many bytes (~0) */
-	uint64_t served;  /* bytes sent */
-	uint64_t ranges;  /* want= lines taken */
-	int broke;	  /* a want= line broke the protocol */
+	int hello;	 /* send WANT_HELLO (else the whole bundle) */
+	uint64_t flip;	 /* this bundle byte changed as it passes (~0) */
+	uint64_t cut;	 /* close after this many bytes (~0) */
+	uint64_t served; /* bytes sent */
+	uint64_t ranges; /* want= lines taken */
+	int broke;	 /* a want= line broke the protocol */
 	char buf[512];
 	size_t len;
 };
