@@ -127,6 +127,9 @@ check "v2 by delta: $got of $full bundle bytes sent (under 5%)" \
 	test $((got * 100)) -lt $((full * 5))
 step "v2's big file copied from the running slot" \
 	"installed version 2: .* [1-9][0-9]* copied" console $((30 * SLOW))
+tr -d '\r' <console | sed -n 's/^update: installed version 2: /fleet: agent: /p'
+tr -d '\r' <console | sed -n 's/^.*installed=/fleet: app (--full): /p'
+
 # keel-init's log times each install, from its start to the slot checked
 t_inst() { # VERSION
 	tr -d '\r' <console | sed -n 's/^.*\[+\([0-9.]*\)s\] keel: update: \(installing into\|slot . installed, version\) .*$/\1/p' |
