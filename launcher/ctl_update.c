@@ -17,6 +17,9 @@
 
 #define CHUNK (64 * 1024)
 
+/* The download of keel update URL (whole or by delta): one per process. */
+static struct fetch f;
+
 /* Streams in to sock while printing replies; poll keeps both moving. */
 static int
 stream(struct ctl *c, int sock, int in, uint64_t size)
@@ -149,7 +152,6 @@ url_anchors(struct ctl *c, struct fetch *f, struct kerr *e)
 static int
 update_full(struct ctl *c, int sock, const char *url, int force)
 {
-	static struct fetch f;
 	static uint8_t data[CHUNK];
 	static char buf[CONTROL_LINE_MAX];
 	struct control_req req = {.cmd = CONTROL_UPDATE, .force = force};
@@ -237,7 +239,6 @@ head_range(void *ctx, uint64_t *off, uint64_t *len, struct kerr *e)
 static int
 update_url(struct ctl *c, int sock, const char *url, int force)
 {
-	static struct fetch f;
 	static struct fetch_serve s;
 	static uint8_t head[IMG_META_SIZE];
 	struct control_req req = {
