@@ -25,11 +25,11 @@ need_board_and_busybox
 cd "$WORK" || exit 1
 trap 'nginx_stop; [ -n "${qpid:-}" ] && kill $qpid 2>/dev/null; t_cleanup' EXIT
 mkdir -p www
-# Every image holds the same 32 MiB file (incompressible: the bundle's
+# Every image holds the same 16 MiB file (incompressible: the bundle's
 # bulk) and is built reproducibly, as UPDATE.md §4 says a product should.
 export SOURCE_DATE_EPOCH=1700000000
-head -c 33554432 /dev/urandom >big
-head -c 33554432 /dev/urandom >big5
+head -c 16777216 /dev/urandom >big
+head -c 16777216 /dev/urandom >big5
 nginx_start "$WORK/ng" "$WORK/www" || { fail "nginx"; finish; exit 1; }
 
 # mk NAME VERSION SCRIPT: the image (update.conf and the CA in its /etc)
