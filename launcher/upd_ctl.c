@@ -18,8 +18,9 @@ struct replies {
 	char buf[CONTROL_LINE_MAX];
 	size_t len;
 	struct upd *u;
-	struct fleet_sys *sys; /* status: fed every key=value */
-	int final;	       /* 1 ok, -1 error: reason in why */
+	struct fleet_sys *sys;	     /* status: fed every key=value */
+	const struct fetch_serve *s; /* a delta: what it fetched so far */
+	int final;		     /* 1 ok, -1 error: reason in why */
 	char why[CONTROL_LINE_MAX];
 };
 
@@ -183,8 +184,11 @@ on_line(void *ctx, const struct control_reply *c)
 {
 	struct replies *r = ctx;
 
-	if (c->kind == CONTROL_R_PROGRESS)
+	if (c->kind == CONTROL_R_PROGRESS) {
+		/* the agent's bytes: the bundle's, fetched so far */
+		r->u->run.done = r->s->got + IMG_META_SIZE;
 		upd_progress(r->u, c->done, c->total);
+	}
 	if (c->kind == CONTROL_R_KV && !strcmp(c->key, "installed"))
 		snprintf(r->u->stats, sizeof(r->u->stats), "%.*s",
 			 (int)sizeof(r->u->stats) - 1, c->value);
@@ -234,6 +238,7 @@ upd_install(struct upd *u, const struct manifest_entry *x, const char *url,
 		return -1;
 	memset(&r, 0, sizeof(r));
 	r.u = u;
+	r.s = &s;
 	memset(&s, 0, sizeof(s));
 	s.sock = sock;
 	s.f = &u->f;
