@@ -231,6 +231,18 @@ $(O)/keel-test: $(filter-out $(TEST_HOOKED),$(BIN_keel)) $(TEST_HOOK_OBJS) $(O)/
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(O)/libkeel.a $(DEPLIBS)
 -include $(TEST_HOOK_OBJS:.o=.d)
+# keel-init-test: keel-init with init/slot.c's test hook (a pause between
+# the full check and the mount), for tests/host/init_race.sh only.
+INIT_HOOKED := $(O)/init/slot.o
+INIT_HOOK_OBJS := $(patsubst $(O)/%,$(O)/test/%,$(INIT_HOOKED))
+$(INIT_HOOK_OBJS): $(O)/test/%.o: %.c | $(O)/.deps-ok $(O)/gen/keel_version.h $(DEPLIBS)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -DKEEL_TEST_HOOKS -MMD -MP -c $< -o $@
+$(O)/keel-init-test: $(filter-out $(INIT_HOOKED),$(BIN_keel-init)) $(INIT_HOOK_OBJS) $(O)/libkeel.a $(DEPLIBS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(O)/libkeel.a $(DEPLIBS)
+-include $(INIT_HOOK_OBJS:.o=.d)
 # The target's, for keel run in its QEMU guest (tests/qemu/run_verity.sh).
 ifneq ($(T),$(O))
 TTEST_HOOK_OBJS := $(patsubst $(O)/%,$(T)/test/%,$(TEST_HOOKED))
@@ -330,6 +342,7 @@ $(T)/probe: $(PROBE_SRC) tests/probe/escape.h | $(T)/.deps-ok
 endif
 run-check run-check-host run-bench: $(O)/probe
 run-check run-check-host run-check-qemu: $(O)/keel-test
+run-check run-check-host: $(O)/keel-init-test
 
 # The board: Debian's kernel and modules, and the initramfs with keel-init
 # (make board). The tiny kernel with everything built in takes ~12 minutes
@@ -423,7 +436,7 @@ run-bench: all board
 fmt:
 	$(Q)git ls-files '*.c' '*.h' | xargs clang-format -i
 clean:
-	rm -rf $(O)/keel $(O)/keel-init $(O)/keel-test $(O)/test $(O)/libkeel.a $(O)/fuzz \
+	rm -rf $(O)/keel $(O)/keel-init $(O)/keel-test $(O)/keel-init-test $(O)/test $(O)/libkeel.a $(O)/fuzz \
 		$(addprefix $(O)/,$(TOP_SUBDIRS)) $(addprefix $(O)/host/,$(TOP_SUBDIRS) tests)
 distclean:
 	rm -rf $(O)

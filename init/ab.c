@@ -345,7 +345,7 @@ ab_slot_failed(int slot, int reason, const char *why)
 /*
  * The app of the booted slot failed (why: STATE_FAIL_EXIT, _CRASH,
  * _WATCHDOG, _NOT_READY): how it ended, from its status code
- * (ctr_status_code: above 128 a signal; -1 still running), and the
+ * (init_status_code: above 128 a signal; -1 still running), and the
  * version it ran go into the record, and into the log as the line that
  * says why. now: written at once (0 or -1 as save); else the next write
  * (ab_slot_failed) carries it.

@@ -191,6 +191,25 @@ child(const struct agent_def *d, int st, int lg, const int *extra, char **argv)
 	_exit(127);
 }
 
+/* In a child of PID 1 that keeps its privileges (`keel app`): fds[]
+ * onto 0.., an empty signal mask, then exec keel. Returns only on
+ * failure (errno set). */
+int
+agent_exec_keel(int *fds, int n, char **argv)
+{
+	static char *const envp[] = {"PATH=/bin", NULL};
+	sigset_t none;
+	int exe;
+
+	sigemptyset(&none);
+	exe = fcntl(keel_fd, F_DUPFD_CLOEXEC, 64);
+	if (exe < 0 || place_fds(fds, n) < 0 ||
+	    sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		return -1;
+	syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
+	return -1;
+}
+
 /* --- in PID 1 ---------------------------------------------------------- */
 
 static void
@@ -384,7 +403,7 @@ ended(struct agent *a)
 int
 agent_child_exited(pid_t pid, int status)
 {
-	int code = ctr_status_code(status);
+	int code = init_status_code(status);
 	uint64_t ran_ms;
 	struct agent *a = NULL;
 

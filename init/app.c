@@ -1,78 +1,216 @@
 // SPDX-License-Identifier: MIT
-/* The app's container: started from the verified image, stopped cleanly. */
+/* The app: its config checked and its container set up by `keel app`. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "init/init.h"
-#include "lib/container/cgroup.h"
 
-static struct cgroup cg;
-static int have_cg;
+/* keel app's cgroup for the app (lib/container/cgroup.h): made by it,
+ * removed here once the app is gone. */
+#define APP_CGROUP_ROOT "/sys/fs/cgroup"
+#define APP_CGROUP APP_CGROUP_ROOT "/keel/app"
+
 static int null_fd = -1;
 
-/* The app's cgroup (limits and the device program); a failure is the
- * start's: the app never runs without the cgroup it should have. */
-static int
-setup_cgroup(void)
+/* Reads the one record, to EOF or the deadline; bytes read or -1. */
+static ssize_t
+read_record(int fd, struct appmsg *m)
 {
-	struct cgroup_warnings w;
+	char *p = (char *)m;
+	char extra;
+	size_t got = 0;
+	uint64_t end = clock_us() + INIT_APP_SETUP_MS * 1000ull;
+	ssize_t n;
+
+	for (;;) {
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		uint64_t now = clock_us();
+
+		if (now >= end)
+			return errno = ETIMEDOUT, -1;
+		if (poll(&pf, 1, (int)((end - now) / 1000) + 1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (got < sizeof(*m))
+			n = read(fd, p + got, sizeof(*m) - got);
+		else
+			n = read(fd, &extra, 1); /* more than one record */
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -1 : (ssize_t)got;
+		got += (size_t)n;
+		if (got > sizeof(*m))
+			return (ssize_t)got;
+	}
+}
+
+/*
+ * Runs `keel app ARGS` with fds 0-2 stdio, 3 the record's pipe, 4 the
+ * config, and checks its record into m. 0, or -1 with e (the record's
+ * own refusal is a 0 with m->status set).
+ */
+static int
+run_keel_app(char **argv, int cfd, const int *stdio, int start,
+	     struct appmsg *m, struct kerr *e)
+{
+	int rp[2], fds[5], st, err;
+	ssize_t n;
+	pid_t pid;
+
+	memset(m, 0, sizeof(*m));
+	if (pipe2(rp, O_CLOEXEC) < 0)
+		return kerr_set(e, "keel app", "pipe: %s", strerror(errno));
+	fds[0] = stdio[0];
+	fds[1] = stdio[1];
+	fds[2] = stdio[2];
+	fds[3] = rp[1];
+	fds[4] = cfd;
+	/* vfork: PID 1's pages are not copied for a process that only
+	 * places five descriptors and execs. SAFE ONLY BECAUSE the child
+	 * writes nothing the parent reads (fds is dead here after) and
+	 * returns from nowhere (it execs or _exits). */
+	pid = vfork();
+	if (pid == 0) {
+		agent_exec_keel(fds, 5, argv);
+		_exit(127);
+	}
+	err = errno;
+	close(rp[1]);
+	if (pid < 0) {
+		close(rp[0]);
+		return kerr_set(e, "keel app", "fork: %s", strerror(err));
+	}
+	n = read_record(rp[0], m);
+	err = errno;
+	close(rp[0]);
+	if (n < 0)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		return kerr_set(e, "keel app", "no record: %s", strerror(err));
+	if (n == 0)
+		return kerr_set(e, "keel app",
+				"ended with status %d, no record",
+				init_status_code(st));
+	return appmsg_check(m, (size_t)n, start, e);
+}
+
+int
+app_config(int cfd, char *why, size_t cap)
+{
+	char *argv[] = {"keel", "app", "--check", NULL};
+	int stdio[3];
+	struct appmsg m;
 	struct kerr e = {0};
 
-	if (have_cg || access("/sys/fs/cgroup/cgroup.controllers", F_OK) < 0)
+	if (null_fd < 0)
+		null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	stdio[0] = stdio[1] = stdio[2] = null_fd;
+	/* keel app could not say: not the slot's fault (main.c decides) */
+	if (run_keel_app(argv, cfd, stdio, 0, &m, &e) < 0)
+		return snprintf(why, cap, "%s: %s", e.check, e.detail), -3;
+	if (m.status == APPMSG_OK) {
+		g.app = m;
 		return 0;
-	memset(&w, 0, sizeof(w));
-	if (cgroup_create(&cg, "/sys/fs/cgroup", "keel/app", &g.cfg, &w, &e) <
-	    0) {
-		klog("cgroup: %s", e.detail);
-		return -1;
 	}
-	for (int i = 0; i < w.n; i++)
-		klog("cgroup: %s", w.msg[i]);
-	have_cg = 1;
-	return 0;
+	snprintf(why, cap, "config: %s", m.text);
+	return m.status == APPMSG_IO ? -2 : -1;
+}
+
+/* The supervision settings of a start's record are the boot's. */
+static int
+same_settings(const struct appmsg *a, const struct appmsg *b)
+{
+	size_t from = offsetof(struct appmsg, flags);
+	size_t to = offsetof(struct appmsg, check);
+
+	return !memcmp((const char *)a + from, (const char *)b + from,
+		       to - from);
+}
+
+/* Pushes "--opt", val onto argv when val is set. */
+static int
+arg2(char **argv, int n, const char *opt, const char *val)
+{
+	if (!val)
+		return n;
+	argv[n++] = (char *)opt;
+	argv[n++] = (char *)val;
+	return n;
 }
 
 int
 app_start(char *const *env)
 {
-	sigset_t none;
-	struct ctr_spec s;
-	int stdio[3];
+	char *argv[32];
+	int n = 0, stdio[3], cfd;
+	struct appmsg m;
+	siginfo_t si;
 	struct kerr e = {0};
 
-	sigemptyset(&none);
-	memset(&s, 0, sizeof(s));
-	s.root = IMAGE_DIR;
-	s.etc_upper = persist_etc_upper();
-	s.etc_work = persist_etc_work();
-	s.var_dir = persist_var();
-	s.cfg = &g.cfg;
-	s.app_mask = &none;
-	s.keel_run = SOCK_DIR;
-	s.keel_bin = agent_client_path();
-	s.resolv_conf = net_resolv_conf();
-	s.env = env;
+	argv[n++] = "keel";
+	argv[n++] = "app";
+	argv[n++] = "--start";
+	n = arg2(argv, n, "--root", IMAGE_DIR);
+	n = arg2(argv, n, "--etc-upper", persist_etc_upper());
+	n = arg2(argv, n, "--etc-work", persist_etc_work());
+	n = arg2(argv, n, "--var", persist_var());
+	n = arg2(argv, n, "--run", SOCK_DIR);
+	n = arg2(argv, n, "--bin", agent_client_path());
+	n = arg2(argv, n, "--resolv", net_resolv_conf());
+	n = arg2(argv, n, "--cgroup", APP_CGROUP_ROOT);
+	for (int i = 0; env && env[i] && n < 30; i++)
+		n = arg2(argv, n, "--env", env[i]);
+	argv[n] = NULL;
 	/* stdin /dev/null; stdout and stderr the log's pipe, never the
 	 * console: nothing the app does with its output can stall PID 1. */
 	if (null_fd < 0)
-		null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	stdio[0] = null_fd;
 	stdio[1] = stdio[2] = log_app_fd() >= 0 ? log_app_fd() : null_fd;
-	s.stdio = stdio;
-	if (setup_cgroup() < 0)
-		return -1;
-	s.cg = have_cg ? &cg : NULL;
-	if (ctr_start(&s, &g.ctr, &e) < 0) {
-		klog("app: %s: %s", e.check ? e.check : "start", e.detail);
+	cfd = open(IMAGE_DIR IMG_CONFIG_PATH, O_RDONLY | O_CLOEXEC);
+	if (cfd < 0) {
+		klog("app: %s: %s", IMG_CONFIG_PATH, strerror(errno));
 		return -1;
 	}
+	n = run_keel_app(argv, cfd, stdio, 1, &m, &e);
+	close(cfd);
+	if (n < 0) {
+		klog("app: %s: %s", e.check, e.detail);
+		return -1;
+	}
+	if (m.status != APPMSG_OK) {
+		klog("app: %s: %s", m.check[0] ? m.check : "start", m.text);
+		return -1;
+	}
+	/* The pid must be our own child (CLONE_PARENT), and the settings
+	 * those the boot checked: anything else is not our app. */
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)m.pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0) {
+		klog("app: keel app: record: pid %d is not keel-init's child",
+		     (int)m.pid);
+		return -1;
+	}
+	if (!same_settings(&m, &g.app)) {
+		klog("app: keel app: record: the settings are not the boot's");
+		sys->kill(m.pid, SIGKILL); /* reaped as any stray child */
+		return -1;
+	}
+	g.app_pid = m.pid;
 	g.app_running = 1;
 	g.app_started_us = clock_us();
-	klog("app: started (%s), pid %d", g.cfg.args[0], g.ctr.pid);
+	klog("app: started (%s), pid %d", m.text, g.app_pid);
 	return 0;
 }
 
@@ -83,7 +221,7 @@ reap_all(void)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
-		if (g.app_running && pid == g.ctr.pid)
+		if (g.app_running && pid == g.app_pid)
 			g.app_running = 0;
 }
 
@@ -98,7 +236,7 @@ app_stop(uint32_t grace_ms)
 	uint64_t end = clock_us() + (uint64_t)grace_ms * 1000;
 
 	if (g.app_running) {
-		sys->kill(g.ctr.pid, SIGTERM);
+		sys->kill(g.app_pid, SIGTERM);
 		reap_all();
 		while (g.app_running && clock_us() < end) {
 			watchdog_wait_child(end);
@@ -113,6 +251,6 @@ app_stop(uint32_t grace_ms)
 		;
 	g.app_running = 0;
 	log_app_ended(); /* its last words */
-	if (have_cg)
-		cgroup_remove(&cg, NULL);
+	if (rmdir(APP_CGROUP) < 0 && errno != ENOENT && errno != ENOTDIR)
+		klog("app: %s: %s", APP_CGROUP, strerror(errno));
 }

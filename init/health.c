@@ -17,8 +17,9 @@ static uint64_t app_pet_us; /* last WATCHDOG=1 (or start) */
 static uint64_t due_us;	    /* READY deadline / healthy-after time */
 static int hung_noted;	    /* a hung trial's status is in the record */
 static char status[NOTIFY_STATUS_MAX + 1];
-/* The app's environment: its config's, plus NOTIFY_SOCKET and friends. */
-static char *env[OCI_MAX_ENV + 3];
+/* keel-init's part of the app's environment, after its config's (keel
+ * app joins them): NOTIFY_SOCKET and WATCHDOG_USEC. */
+static char *env[3];
 static char wd_env[48];
 
 int
@@ -51,12 +52,10 @@ health_app_env(void)
 {
 	int n = 0;
 
-	for (int i = 0; i < g.cfg.nenv && n < OCI_MAX_ENV; i++)
-		env[n++] = g.cfg.env[i];
 	env[n++] = "NOTIFY_SOCKET=" APP_NOTIFY_PATH;
-	if (g.cfg.keel.watchdog_ms) {
+	if (g.app.watchdog_ms) {
 		snprintf(wd_env, sizeof(wd_env), "WATCHDOG_USEC=%llu",
-			 (unsigned long long)g.cfg.keel.watchdog_ms * 1000);
+			 (unsigned long long)g.app.watchdog_ms * 1000);
 		env[n++] = wd_env;
 	}
 	env[n] = NULL;
@@ -66,15 +65,15 @@ health_app_env(void)
 void
 health_app_started(void)
 {
-	uint32_t ms = g.cfg.keel.healthy_after_ms;
+	uint32_t ms = g.app.healthy_after_ms;
 
 	ready = 0;
 	hung_noted = 0;
 	status[0] = 0;
 	app_pet_us = clock_us();
 	if (!ms)
-		ms = g.cfg.keel.notify ? INIT_READY_TIMEOUT_MS
-				       : INIT_HEALTHY_AFTER_MS;
+		ms = (g.app.flags & APPMSG_NOTIFY) ? INIT_READY_TIMEOUT_MS
+						   : INIT_HEALTHY_AFTER_MS;
 	due_us = app_pet_us + (uint64_t)ms * 1000;
 }
 
@@ -126,7 +125,7 @@ health_tick(void)
 		ab_app_healthy();
 
 	if (g.app_running && !ready && now >= due_us) {
-		if (!g.cfg.keel.notify) {
+		if (!(g.app.flags & APPMSG_NOTIFY)) {
 			ready = 1;
 			klog("app: healthy after %llu ms running",
 			     (unsigned long long)(now - app_pet_us) / 1000);
@@ -144,11 +143,11 @@ health_tick(void)
 			due_us = now + INIT_READY_TIMEOUT_MS * 1000ull;
 		}
 	}
-	if (g.app_running && g.cfg.keel.watchdog_ms &&
-	    now - app_pet_us > g.cfg.keel.watchdog_ms * 1000ull) {
+	if (g.app_running && g.app.watchdog_ms &&
+	    now - app_pet_us > g.app.watchdog_ms * 1000ull) {
 		healthy = 0;
 		klog("app: watchdog: no WATCHDOG=1 for %u ms",
-		     g.cfg.keel.watchdog_ms);
+		     g.app.watchdog_ms);
 		/* A hung trial ends in a reset: its status first, once. */
 		if (g.commit_pending && watchdog_active() && !hung_noted) {
 			hung_noted = 1;
@@ -156,7 +155,7 @@ health_tick(void)
 		}
 		if (!watchdog_active()) {
 			/* No hardware to reset us: restart the app instead. */
-			sys->kill(g.ctr.pid, SIGKILL);
+			sys->kill(g.app_pid, SIGKILL);
 			app_pet_us = now;
 		}
 	}

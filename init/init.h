@@ -7,16 +7,16 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "init/limits.h"
 #include "init/paths.h"
 #include "lib/config/board.h"
-#include "lib/config/oci.h"
-#include "lib/container/container.h"
 #include "lib/crypto/keyset.h"
 #include "lib/image/image.h"
 #include "lib/ipc/agentmsg.h"
+#include "lib/ipc/appmsg.h"
 #include "lib/ipc/control.h"
 #include "lib/log/logring.h"
 #include "lib/update/state.h"
@@ -45,6 +45,15 @@ extern const struct sys_ops *sys;
 /* Test mode: record every call as a line of the transcript fd (sys.c). */
 void sys_use_transcript(int fd);
 
+/* Exit status of a wait status: its code, or 128+N for signal N. */
+static inline int
+init_status_code(int status)
+{
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
 /* Monotonic µs: deadlines and timers. */
 static inline uint64_t
 clock_us(void)
@@ -65,16 +74,16 @@ struct init {
 	int force_slot;		   /* keel.slot=a|b, else -1 */
 	char root_dev[64];	   /* what the image is mounted from */
 	struct img_meta meta;
-	struct oci_config cfg;
+	struct appmsg app;  /* the config's supervision settings (app.c) */
 	int etc_ok, var_ok; /* persistent partitions mounted */
-	struct ctr ctr;
+	pid_t app_pid;	    /* the container's first process, our child */
 	int app_running;
 	uint64_t app_started_us;
 	unsigned restarts; /* in the current backoff streak */
 	uint32_t backoff_ms;
 	int debug;
-	int loop_fd;	    /* full mode on a file: until mounted */
-	int dm_ctl;	    /* /dev/mapper/control, verity mode */
+	int loop_fd; /* full mode: the copy's loop device, until mounted */
+	int dm_ctl;  /* /dev/mapper/control, verity mode */
 	int commit_pending; /* trial/fallback: commit once healthy */
 	int trial;	    /* booted a trial slot (tries counted) */
 };
@@ -159,6 +168,8 @@ int ab_request_factory_reset(void);
 
 /*
  * Verify, map and mount a slot; dm-verity's view of it later (slot.c).
+ * slot_boot: 0 booting g.slot; -1 no slot passed; -2 keel app could not
+ * check a slot's config (keel-init's failure: no slot is marked).
  * slot_check_corruption: 0 none; 1 the running slot has seen a corrupted
  * block (marked bad once; logged with the block when the kernel says
  * which); 2 the same, but the mark could not be recorded.
@@ -187,7 +198,15 @@ void reset_collect(const char *const *dirs, int n);
 int reset_collecting(void);
 int reset_child_exited(pid_t pid);
 
-/* The app's container: start it, stop it (app.c). */
+/*
+ * The app (app.c), through `keel app` (launcher/cmd_app.c): app_config
+ * has it check the config on cfd and keeps its settings in g.app (0;
+ * -1 the config is refused, -2 it could not be read, -3 keel app did
+ * not answer, not the slot's fault: why says which). app_start has it
+ * set up the container, whose first process is our child, with env
+ * after the config's; app_stop ends it.
+ */
+int app_config(int cfd, char *why, size_t cap);
 int app_start(char *const *env);
 void app_stop(uint32_t grace_ms);
 
@@ -239,6 +258,9 @@ void agent_open_binary(void);
 /* The keel client for the app (SOCK_KEEL_BIN, a read-only bind of
  * /bin/keel made by agent_open_binary), or NULL without one. */
 const char *agent_client_path(void);
+/* In a forked child: fds[] onto 0.., exec keel with argv (agent.c's
+ * descriptor of it); returns only on failure. */
+int agent_exec_keel(int *fds, int n, char **argv);
 /* Starts d (registered on its first call) unless it runs: 0, or -1
  * when it could not start now. */
 int agent_add(const struct agent_def *d);

@@ -4,7 +4,6 @@
 #define KEEL_INIT_LIMITS_H
 
 #include "lib/config/board.h"
-#include "lib/config/oci.h"
 
 /* A console/kmsg line: the longest kerr detail (200) plus prefixes. */
 #define INIT_LOG_LINE 320
@@ -24,8 +23,8 @@
 #define INIT_BOARD_MAX BOARD_FILE_MAX
 /* The module load list: BOARD_MODULES_MAX names plus dependencies. */
 #define INIT_MODLIST_MAX 8192
-/* config.json read from the image: lib/config/oci.h's OCI_JSON_MAX. */
-#define INIT_CONFIG_MAX OCI_JSON_MAX
+/* keel app's answer: the config's check, or the container's setup. */
+#define INIT_APP_SETUP_MS 60000
 /* Poll interval while waiting for disks (ms). */
 #define INIT_DISK_POLL_MS 20
 /* Restart backoff: first delay, cap, and run time that resets it (ms). */

@@ -114,7 +114,10 @@ main(int argc, char **argv)
 		klog("disk: not every partition was found");
 	if (ab_load(why, sizeof(why)) < 0)
 		power_fatal("state", why);
-	if (slot_boot() < 0)
+	rc = slot_boot();
+	if (rc == -2)
+		power_fatal("boot", "keel app cannot check the config");
+	if (rc < 0)
 		power_fatal("boot", "no slot passed verification");
 	if (persist_mount(why, sizeof(why)) < 0)
 		power_fatal("persist", why);

@@ -10,6 +10,7 @@
 
 #include "init/init.h"
 #include "lib/base/text.h"
+#include "lib/container/container.h" /* CTR_PORT_SYSCTL */
 
 /*
  * keel net runs as NET_UID with CAP_NET_ADMIN (links, addresses,
@@ -174,11 +175,7 @@ net_start(void)
 const char *
 net_resolv_conf(void)
 {
-	if (!net_on || (g.cfg.ns_flags & OCI_NS_NET))
+	if (!net_on || (g.app.flags & (APPMSG_OWN_NET | APPMSG_MOUNTS_RESOLV)))
 		return NULL;
-	for (int i = 0; i < g.cfg.nmounts; i++)
-		if (!strcmp(g.cfg.mounts[i].destination, "/etc/resolv.conf") ||
-		    !strcmp(g.cfg.mounts[i].destination, "/etc"))
-			return NULL;
 	return NET_RESOLV;
 }

@@ -62,8 +62,8 @@ power_fatal(const char *step, const char *detail)
 void
 power_shutdown(int how, const char *why)
 {
-	uint32_t grace = g.cfg.keel.stop_grace_ms ? g.cfg.keel.stop_grace_ms
-						  : INIT_STOP_GRACE_MS;
+	uint32_t grace =
+	    g.app.stop_grace_ms ? g.app.stop_grace_ms : INIT_STOP_GRACE_MS;
 
 	klog("shutdown (%s): %s", why,
 	     how == RB_POWER_OFF  ? "power off"

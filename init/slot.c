@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -27,7 +29,6 @@ static char corrupt_block[32]; /* "data block N" from the uevent, or "" */
 static char uevent_buf[DM_UEVENT_MAX];
 /* full mode only; its pages are given back after use */
 static struct verity_work vw __attribute__((aligned(4096)));
-static char config_text[INIT_CONFIG_MAX] __attribute__((aligned(4096)));
 
 /* Checks that need only the header: signatures, board, rollback floor. */
 static int
@@ -192,31 +193,93 @@ corruption_note(int slot, char *buf, size_t cap)
 	return buf;
 }
 
-/* full mode: the whole tree recomputed before anything is mounted. */
-static int
-check_full(int fd, int slot, char *why, size_t cap)
+/*
+ * The most RAM the checked copy may take: the board's verify.copy_max,
+ * or half of the RAM the kernel reports (the app needs the rest).
+ */
+static uint64_t
+copy_limit(void)
 {
-	struct verity_params p = {g.meta.h.data_blocks, g.meta.h.hash_offset,
-				  g.meta.h.salt, g.meta.h.salt_len};
-	struct kerr e = {0};
-	struct stat st;
-	int ok = verity_check(fd, &p, &vw, g.meta.h.root, &e);
+	struct sysinfo si;
 
+	if (g.board.copy_max)
+		return g.board.copy_max;
+	if (sysinfo(&si) < 0)
+		return 0;
+	return (uint64_t)si.totalram * si.mem_unit / 2;
+}
+
+#ifdef KEEL_TEST_HOOKS
+/*
+ * keel-init-test only: with KEEL_TEST_PAUSE=FIFO, stop after the check
+ * and before the mount until a line arrives on FIFO, so a test can
+ * rewrite the slot in that window (tests/host/init_race.sh). Opening the
+ * FIFO blocks until the test opens it for writing.
+ */
+static void
+test_pause(void)
+{
+	const char *fifo = getenv("KEEL_TEST_PAUSE");
+	char c;
+	int fd;
+
+	if (!fifo)
+		return;
+	klog("slot: test pause: checked, not mounted");
+	fd = open(fifo, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	while (read(fd, &c, 1) == 1 && c != '\n')
+		;
+	close(fd);
+}
+#else
+#define test_pause() ((void)0)
+#endif
+
+/*
+ * full mode: no dm-verity to check each read as it happens, so the
+ * slot's data and tree are read ONCE, into a memfd sealed against every
+ * write (img_verify_copy), the whole tree is checked from that copy, and
+ * the copy is what gets mounted (a read-only loop device over it). A
+ * medium that answers the check's reads and the mount's reads with
+ * different bytes (a flash emulator, a hostile storage controller) has
+ * no second read to answer: the mounted bytes are the checked bytes.
+ * The copy costs the image's data and tree in RAM for as long as the
+ * image is mounted; over copy_limit() the slot is refused.
+ */
+static int
+check_full(int fd, char *why, size_t cap)
+{
+	uint64_t len = g.meta.h.meta_offset, max = copy_limit();
+	struct kerr e = {0};
+	struct loop_dev ld;
+	int mfd;
+
+	if (len > max) {
+		fail_reason = STATE_FAIL_OTHER;
+		return snprintf(why, cap,
+				"full check: the image (%llu KiB) is over the "
+				"copy limit (%llu KiB, verify.copy_max)",
+				(unsigned long long)(len >> 10),
+				(unsigned long long)(max >> 10)),
+		       -1;
+	}
+	mfd = img_verify_copy(fd, &g.meta, &vw, &e);
 	/* Give the scratch pages back: PID 1 stays small for years. */
 	madvise(&vw, sizeof(vw), MADV_DONTNEED);
-	if (ok != 1)
+	if (mfd < 0)
 		return snprintf(why, cap, "%s: %s", e.check, e.detail), -1;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		/* A slot in a file (--test): a read-only loop device. */
-		static struct loop_dev ld;
-		if (loop_attach(fd, g.meta.h.hash_offset, &ld, &e) < 0)
-			return snprintf(why, cap, "loop: %s", e.detail), -1;
-		snprintf(g.root_dev, sizeof(g.root_dev), "%s", ld.path);
-		/* autoclear: the mount keeps it; drop our reference later */
-		g.loop_fd = ld.fd;
-	} else {
-		snprintf(g.root_dev, sizeof(g.root_dev), "%s", g.dev[slot]);
+	/* Only the filesystem is visible: the tree stays out of reach. */
+	if (loop_attach(mfd, g.meta.h.hash_offset, &ld, &e) < 0) {
+		close(mfd);
+		return snprintf(why, cap, "loop: %s", e.detail), -1;
 	}
+	close(mfd); /* the loop device holds the copy now */
+	snprintf(g.root_dev, sizeof(g.root_dev), "%s", ld.path);
+	/* autoclear: the mount keeps it; our reference goes after it */
+	g.loop_fd = ld.fd;
+	test_pause();
 	return 0;
 }
 
@@ -229,8 +292,6 @@ static int
 read_config(int slot, char *why, size_t cap)
 {
 	char note[80];
-	struct kerr e = {0};
-	long n;
 	int rc, fd = open(IMAGE_DIR IMG_CONFIG_PATH, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
@@ -247,23 +308,29 @@ read_config(int slot, char *why, size_t cap)
 				strerror(err), c),
 		       -1;
 	}
-	n = io_read_fd(fd, config_text, INIT_CONFIG_MAX);
+	/* keel app reads and checks it (app.c): PID 1 holds no parser */
+	rc = app_config(fd, why, cap);
 	close(fd);
-	if (n == -EFBIG)
-		return snprintf(why, cap, "config: %s: over %d bytes",
-				IMG_CONFIG_PATH, INIT_CONFIG_MAX),
-		       -1;
-	if (n < 0)
-		return snprintf(why, cap, "config: %s: %s%s", IMG_CONFIG_PATH,
-				io_strerror((int)n),
-				corruption_note(slot, note, sizeof(note))),
-		       -1;
-	rc = oci_parse(config_text, (size_t)n, &g.cfg, &e);
-	/* The config's strings live in g.cfg's pool now. */
-	madvise(config_text, sizeof(config_text), MADV_DONTNEED);
-	if (rc < 0)
-		return snprintf(why, cap, "config: %s", e.detail), -1;
-	return 0;
+	if (rc == -2) {
+		size_t len = strlen(why);
+
+		snprintf(why + len, cap - len, "%s",
+			 corruption_note(slot, note, sizeof(note)));
+	}
+	return rc == -3 ? -3 : rc < 0 ? -1 : 0;
+}
+
+/*
+ * full mode: let go of the loop device over the copy; with detach (its
+ * mount failed) at once, else when its mount goes (autoclear).
+ */
+static void
+drop_loop(int detach)
+{
+	struct loop_dev ld = {g.loop_fd, 0, ""};
+
+	loop_release(&ld, detach);
+	g.loop_fd = -1;
 }
 
 /* Verifies and mounts one slot. 0, or -1 with why filled. */
@@ -287,7 +354,7 @@ try_slot(int slot, char *why, size_t cap)
 		uevent_open();
 		rc = map_verity(slot, why, cap);
 	} else if (rc == 0)
-		rc = check_full(fd, slot, why, cap);
+		rc = check_full(fd, why, cap);
 	close(fd);
 	if (rc < 0)
 		return -1;
@@ -299,18 +366,17 @@ try_slot(int slot, char *why, size_t cap)
 	if (sys->mount(g.root_dev, IMAGE_DIR, img_fs_name(g.meta.h.fs), ro,
 		       NULL) < 0) {
 		int err = errno;
+		drop_loop(1);
 		return snprintf(why, cap, "mount %s: %s%s", g.root_dev,
 				strerror(err),
 				corruption_note(slot, note, sizeof(note))),
 		       -1;
 	}
-	if (g.loop_fd >= 0) {
-		close(g.loop_fd);
-		g.loop_fd = -1;
-	}
-	if (read_config(slot, why, cap) < 0) {
+	drop_loop(0);
+	rc = read_config(slot, why, cap);
+	if (rc < 0) {
 		sys->umount(IMAGE_DIR, MNT_DETACH);
-		return -1;
+		return rc == -3 ? -2 : -1;
 	}
 	return 0;
 }
@@ -323,10 +389,16 @@ slot_boot(void)
 
 	for (int i = 0; i < 2; i++) {
 		int slot = i ? !first : first;
-		if (try_slot(slot, why, sizeof(why)) == 0) {
+		int rc = try_slot(slot, why, sizeof(why));
+
+		if (rc == 0) {
 			g.slot = slot;
 			ab_slot_booting(slot);
 			return 0;
+		}
+		if (rc == -2) { /* keel-init's own failure, not the slot's */
+			klog("slot %c: not checked: %s", 'a' + slot, why);
+			return -2;
 		}
 		klog("slot %c: REFUSED: %s", 'a' + slot, why);
 		ab_slot_failed(slot, fail_reason, why);

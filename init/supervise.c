@@ -56,13 +56,11 @@ static void
 app_ended(int code)
 {
 	uint64_t ran_ms = (clock_us() - g.app_started_us) / 1000;
-	enum oci_restart r = g.cfg.keel.restart;
-	uint32_t first = g.cfg.keel.restart_delay_ms
-			     ? g.cfg.keel.restart_delay_ms
-			     : INIT_BACKOFF_FIRST_MS;
-	uint32_t cap = g.cfg.keel.restart_max_delay_ms
-			   ? g.cfg.keel.restart_max_delay_ms
-			   : INIT_BACKOFF_MAX_MS;
+	uint32_t r = g.app.restart;
+	uint32_t first = g.app.restart_delay_ms ? g.app.restart_delay_ms
+						: INIT_BACKOFF_FIRST_MS;
+	uint32_t cap = g.app.restart_max_delay_ms ? g.app.restart_max_delay_ms
+						  : INIT_BACKOFF_MAX_MS;
 
 	/* Before anything else: did it end on a corrupted block? */
 	int corrupt = slot_check_corruption();
@@ -72,8 +70,9 @@ app_ended(int code)
 	klog_status("app exited status=%d", code);
 	klog("app: exited with status %d after %llu ms", code,
 	     (unsigned long long)ran_ms);
-	if (g.board.on_app_exit == BOARD_EXIT_POWEROFF || r == OCI_RESTART_NO ||
-	    (r == OCI_RESTART_ON_FAILURE && code == 0))
+	if (g.board.on_app_exit == BOARD_EXIT_POWEROFF ||
+	    r == APPMSG_RESTART_NO ||
+	    (r == APPMSG_RESTART_ON_FAILURE && code == 0))
 		power_shutdown(RB_POWER_OFF, "the app ended");
 	if (corrupt)
 		corrupt_escalate(corrupt);
@@ -118,8 +117,8 @@ reap(void)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		if (g.app_running && pid == g.ctr.pid)
-			app_ended(ctr_status_code(st));
+		if (g.app_running && pid == g.app_pid)
+			app_ended(init_status_code(st));
 		else if (!agent_child_exited(pid, st))
 			reset_child_exited(pid);
 	}
@@ -195,7 +194,7 @@ supervise(void)
 	net_start(); /* never waited for: the app starts at once */
 	update_start();
 	if (!g.app_running && start() < 0)
-		app_ended(CTR_EXIT_SETUP);
+		app_ended(APPMSG_SETUP);
 	reap(); /* anything that ended before the signalfd existed */
 	for (;;) {
 		struct pollfd p[4 + 1 + INIT_CTL_CONNS + 2 + INIT_LOG_READERS +
@@ -220,7 +219,7 @@ supervise(void)
 		if ((p[1].revents & POLLIN) &&
 		    read(timer_fd, &ticks, sizeof(ticks)) == sizeof(ticks) &&
 		    !g.app_running && start() < 0)
-			app_ended(CTR_EXIT_SETUP);
+			app_ended(APPMSG_SETUP);
 		if (p[3].revents & POLLIN)
 			health_on_notify();
 		if ((p[2].revents & POLLIN) &&

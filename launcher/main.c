@@ -28,6 +28,8 @@ static const struct keel_cmd cmds[] = {
     {"net", cmd_net, "the device's network agent (keel-init runs it)"},
     {"installer", cmd_installer,
      "install one update into a slot (keel-init runs it)"},
+    {"app", cmd_app,
+     "check the config, set up the app's container (keel-init runs it)"},
 };
 
 static int

@@ -3,12 +3,13 @@
 # Makes a board's initramfs: a reproducible newc cpio (sorted names, owner
 # 0:0, every mtime SOURCE_DATE_EPOCH) holding /init, /board.conf, the
 # board's kernel modules with their load order, /dev/console and, when
-# given, /bin/keel (keel-init runs its agents from it: docs/AGENTS.md).
+# given, /bin/keel (keel-init runs its agents and the app's setup, keel
+# app, from it: docs/AGENTS.md; keel-init without it starts no app).
 # Usage: scripts/mkinitramfs.sh BOARD BOARD_OUT_DIR INIT [OUT [KEEL]]
 #   BOARD_OUT_DIR is where fetch-kernel.sh left modules/ (absent for a
 #   kernel with everything built in); INIT becomes /init (keel-init, or a
 #   test init); OUT defaults to BOARD_OUT_DIR/initramfs.cpio; KEEL is the
-#   keel binary (none: no agents on that board). BOARD_CONF in the
+#   keel binary (none: only for a test init that needs no keel). BOARD_CONF in the
 #   environment replaces board/BOARD/board.conf (tests vary a key).
 set -eu
 board=$1 dir=$2 init=$3

@@ -16,6 +16,7 @@ enum key_id {
 	K_PART_VAR,
 	K_MODULES,
 	K_VERIFY,
+	K_VERIFY_COPY_MAX,
 	K_WATCHDOG,
 	K_WATCHDOG_DRIVER,
 	K_WATCHDOG_TIMEOUT,
@@ -42,6 +43,7 @@ static const char *const key_names[K_N] = {
     [K_PART_VAR] = "part.var",
     [K_MODULES] = "modules",
     [K_VERIFY] = "verify",
+    [K_VERIFY_COPY_MAX] = "verify.copy_max",
     [K_WATCHDOG] = "watchdog",
     [K_WATCHDOG_DRIVER] = "watchdog.driver",
     [K_WATCHDOG_TIMEOUT] = "watchdog.timeout",
@@ -325,6 +327,16 @@ set_value(struct board *b, unsigned k, const char *v, size_t n, struct kerr *e)
 		return parse_choice(&b->verify, v, n, "verify", "verity",
 				    BOARD_VERIFY_VERITY, "full",
 				    BOARD_VERIFY_FULL, e);
+	case K_VERIFY_COPY_MAX: /* "0": half of the RAM, decided at boot */
+		b->copy_max = 0;
+		if (n == 1 && v[0] == '0')
+			return 0;
+		return parse_size(v, n, &b->copy_max, e) < 0
+			   ? kerr_set(e, "board",
+				      "verify.copy_max: '%.*s' is not 0 or a "
+				      "size",
+				      (int)n, v)
+			   : 0;
 	case K_WATCHDOG:
 		b->watchdog[0] = 0;
 		if (n == 0)

@@ -68,7 +68,8 @@ struct board {
 	struct board_part_desc part[BOARD_NPART];
 	unsigned nmod;
 	char mod[BOARD_MODULES_MAX][BOARD_MODNAME_MAX + 1];
-	uint32_t verify;		   /* enum board_verify */
+	uint32_t verify;   /* enum board_verify */
+	uint64_t copy_max; /* verify=full's RAM copy: bytes; 0 = half the RAM */
 	char watchdog[BOARD_PATH_MAX + 1]; /* "" = none */
 	char watchdog_driver[BOARD_NAME_MAX + 1];
 	uint32_t watchdog_timeout; /* seconds; 0 = keel-init's default */

@@ -406,6 +406,8 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 	/* A cgroup namespace is made once the child sits in its cgroup. */
 	if (s->cg)
 		flags &= ~(unsigned long)OCI_NS_CGROUP;
+	if (s->clone_parent)
+		flags |= CLONE_PARENT;
 	/* Nothing for keel to do between clone and "go" (ctr_parent_setup):
 	 * the go is in the pipe before the child looks, which then never
 	 * sleeps on it (a wake-up less on every start). */
@@ -455,7 +457,8 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 		return 0;
 	*e = m.e;
 	c->exit_code = m.code;
-	waitpid(pid, &st, 0);
+	if (!s->clone_parent) /* else the parent's to reap */
+		waitpid(pid, &st, 0);
 	c->pid = -1;
 	return -1;
 }

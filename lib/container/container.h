@@ -57,6 +57,11 @@ struct ctr_spec {
 	 * empty on /etc's upper layer if the image has none; an image's
 	 * symlink there is left alone); NULL: the image's own. */
 	const char *resolv_conf;
+	/* The container's first process is the caller's parent's child
+	 * (CLONE_PARENT), not the caller's: keel app, exec'd by keel-init,
+	 * sets the container up and exits; keel-init reaps and supervises
+	 * the container. ctr_wait is then not for the caller. */
+	int clone_parent;
 };
 
 /*

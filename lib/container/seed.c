@@ -205,6 +205,14 @@ seed_tree(int from_dir, int to_dir, struct seed_stats *st, struct kerr *e)
 			return kerr_set(e, "seed", "%s", strerror(errno));
 		if (!empty)
 			return 0; /* the app's data: never touched */
+		/* Nothing to copy: no marker, no sync (every start of an
+		 * image without a /var/lib of its own passes here). */
+		empty = dir_empty(from_dir);
+		if (empty < 0)
+			return kerr_set(e, "seed", "the image's /var/lib: %s",
+					strerror(errno));
+		if (empty)
+			return 0;
 		fd = openat(
 		    to_dir, SEED_MARKER,
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -146,23 +146,15 @@ int img_verify(int fd, const struct keyset *ks, struct verity_work *w,
 	       struct img_meta *m, struct kerr *e);
 
 /*
- * A private copy of the slot's data and tree, [0, meta_offset) of fd
- * (h's signed geometry), that nothing can change: a memfd filled from
- * fd in one pass (each byte read once; buf, cap bytes, serves sources
- * sendfile cannot read), then sealed against writes, shrinking, growing
- * and further seals. It costs meta_offset bytes of memory (shmem) for as
- * long as it is open. The memfd (close-on-exec), or -1.
- */
-int img_copy_sealed(int fd, const struct img_header *h, uint8_t *buf,
-		    size_t cap, struct kerr *e);
-
-/*
- * The full check of a slot without a race on a file others can write,
- * for metadata m that img_read took from fd and img_check_sigs passed:
- * the data and tree copied once into a sealed memfd (img_copy_sealed),
- * then the whole tree checked FROM THE COPY against m's signed root. The
+ * The full check of a slot without a race on a medium or a file others
+ * can change, for metadata m that img_read took from fd and
+ * img_check_sigs passed: the data and tree [0, meta_offset) are read
+ * once into a memfd (verity_check_copy: each block written from the
+ * buffer the check hashes), checked whole against m's signed root, then
+ * sealed against writes, shrinking, growing and further seals. The
  * memfd, verified and immutable, for the caller to map (a read-only loop
- * device); -1 if the copy or the check fails. fd is not read again.
+ * device); -1 if the copy or the check fails. It costs meta_offset bytes
+ * of memory (shmem) for as long as it is open. fd is not read again.
  */
 int img_verify_copy(int fd, const struct img_meta *m, struct verity_work *w,
 		    struct kerr *e);

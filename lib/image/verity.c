@@ -49,6 +49,7 @@ pass_setup(struct vpass *s, int fd, int check, const struct verity_params *p,
 	memset(s, 0, sizeof(*s));
 	s->fd = fd;
 	s->src.fd = fd;
+	s->src.out = -1;
 	s->check = check;
 	s->w = w;
 	s->e = e;
@@ -207,10 +208,8 @@ pass_run(struct vpass *s)
 	 * are written as the data streams by, and a write past the end of a
 	 * short file would fill the missing data with a hole of zeros.
 	 */
-	off = total * VERITY_BLOCK - 1;
-	if (!verity_get(&s->src, s->w->stored, 1, off, s->e))
+	if (verity_probe(&s->src, s->w->stored, total * VERITY_BLOCK, s->e))
 		return -1;
-	off = 0;
 	/* A hint for readahead on cold devices; failure changes nothing. */
 	if (!s->src.mem)
 		posix_fadvise(s->fd, 0, (off_t)(total * VERITY_BLOCK),
@@ -266,8 +265,7 @@ mt_run(struct vpass *s, unsigned n)
 	uint64_t total = s->g.data_blocks, groups = s->g.level_blocks[0];
 	unsigned most = 1;
 
-	if (!verity_get(&s->src, s->w->stored, 1, total * VERITY_BLOCK - 1,
-			s->e))
+	if (verity_probe(&s->src, s->w->stored, total * VERITY_BLOCK, s->e))
 		return -1;
 	if (!s->src.mem)
 		posix_fadvise(s->fd, 0, (off_t)(total * VERITY_BLOCK),
@@ -371,6 +369,19 @@ verity_check_mem(const uint8_t *mem, uint64_t len,
 		return 0;
 	s.src.mem = mem;
 	s.src.len = len;
+	return check_run(&s, root, e);
+}
+
+int
+verity_check_copy(int fd, int out, const struct verity_params *p,
+		  struct verity_work *w, const uint8_t root[VERITY_DIGEST],
+		  struct kerr *e)
+{
+	struct vpass s;
+
+	if (pass_setup(&s, fd, 1, p, w, e) < 0)
+		return 0;
+	s.src.out = out;
 	return check_run(&s, root, e);
 }
 

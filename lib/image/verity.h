@@ -73,6 +73,19 @@ int verity_check(int fd, const struct verity_params *p, struct verity_work *w,
 		 const uint8_t root[VERITY_DIGEST], struct kerr *e);
 
 /*
+ * verity_check that also copies: every byte of the data and tree it reads
+ * from fd is written to out at the same offset, from the buffer it then
+ * hashes or compares, and each byte is read once (on every thread), so
+ * when it returns 1 out holds exactly the bytes that were checked, even
+ * if fd answered two reads of a block differently. out is sized by the
+ * caller (e.g. a memfd sealed against growing); on 0 its content is
+ * undefined.
+ */
+int verity_check_copy(int fd, int out, const struct verity_params *p,
+		      struct verity_work *w, const uint8_t root[VERITY_DIGEST],
+		      struct kerr *e);
+
+/*
  * verity_check of an image in memory (len bytes at mem, e.g. a read-only
  * mapping of a sealed memfd): data and tree hashed and compared where
  * they are, with no copy. Offsets past len are refused as a short file's.

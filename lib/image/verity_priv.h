@@ -22,19 +22,32 @@ struct verity_src {
 	int fd;
 	const uint8_t *mem; /* NULL: read fd */
 	uint64_t len;	    /* bytes at mem */
+	/*
+	 * -1, or a file (verity_check_copy's memfd) that gets every byte
+	 * read from fd, at the same offset, from the very buffer the check
+	 * then hashes or compares: what it holds is what was checked.
+	 */
+	int out;
 };
 
 /*
  * len bytes at off: a pointer into the mapping, or buf filled from the
- * file. NULL, with e naming the offset, if they are not all there.
+ * file (and written to src->out). NULL, with e naming the offset, if
+ * they are not all there.
  */
 static inline const uint8_t *
 verity_get(const struct verity_src *src, uint8_t *buf, size_t len, uint64_t off,
 	   struct kerr *e)
 {
-	if (!src->mem)
-		return verity_read_full(src->fd, buf, len, off, e) < 0 ? NULL
-								       : buf;
+	if (!src->mem) {
+		if (verity_read_full(src->fd, buf, len, off, e) < 0)
+			return NULL;
+		if (src->out >= 0 &&
+		    io_pwrite_e(src->out, buf, len, off, VERITY_CHECK_NAME,
+				"copy at offset", e) < 0)
+			return NULL;
+		return buf;
+	}
 	if (off > src->len || len > src->len - off) {
 		kerr_set(e, VERITY_CHECK_NAME,
 			 "read at offset %llu: the image ends there",
@@ -42,6 +55,17 @@ verity_get(const struct verity_src *src, uint8_t *buf, size_t len, uint64_t off,
 		return NULL;
 	}
 	return src->mem + off;
+}
+
+/* The last byte of [0, end) is there: read, never copied. 0 or -1. */
+static inline int
+verity_probe(const struct verity_src *src, uint8_t *buf, uint64_t end,
+	     struct kerr *e)
+{
+	struct verity_src plain = *src;
+
+	plain.out = -1;
+	return verity_get(&plain, buf, 1, end - 1, e) ? 0 : -1;
 }
 
 /* A bounds-checked tree (see pass_setup in verity.c) to check. */

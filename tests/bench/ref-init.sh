@@ -4,7 +4,11 @@
 # overlay, /var/lib bind, app in new namespaces) as a busybox shell script.
 #
 # Usage, as PID 1 of a pid namespace:
-#   busybox sh ref-init.sh BOARD FSTYPE APP ARGS...
+#   [REF_COPY=1] busybox sh ref-init.sh BOARD FSTYPE APP ARGS...
+# With REF_COPY=1 the slot is read once into a tmpfs copy, and the copy
+# is hashed and mounted (keel-init's guarantee: the mounted bytes are the
+# checked ones); without it the file is hashed, then mounted (a medium
+# may answer the second read differently).
 # BOARD is a keel board file (part.a, part.etc, part.var); the known
 # SHA-256 of the whole slot A file, in part.a's value + ".sha256", stands
 # in for the signed root hash (sha256sum is the one in PATH). Prints
@@ -31,6 +35,10 @@ while IFS='=' read -r key val; do
 done <"$board"
 
 read -r want _ <"$img.sha256"
+if [ "${REF_COPY:-0}" = 1 ]; then
+	cp "$img" /run/slot.img
+	img=/run/slot.img
+fi
 got=$(sha256sum "$img")
 if [ "${got%% *}" != "$want" ]; then
 	echo "ref-init: $img: REFUSED: hash mismatch"

@@ -29,10 +29,10 @@ ONLY=${BENCH_ONLY:-verify sha size launch init qemu install fetch}
 
 if [ "$QUICK" = 1 ]; then
 	VMIB=32 VRUNS=2 SHA_SEC=1 SHA_ROUNDS=1 LRUNS=20 LVRUNS=20
-	IMIB=32 IRUNS=2 NINIT=3 QBOOTS=1 PMIB=16
+	IMIB=32 IRUNS=2 NINIT=${BENCH_NINIT:-3} QBOOTS=1 PMIB=16
 else
 	VMIB=256 VRUNS=5 SHA_SEC=1 SHA_ROUNDS=3 LRUNS=300 LVRUNS=150
-	IMIB=256 IRUNS=7 NINIT=10 QBOOTS=2 PMIB=64
+	IMIB=256 IRUNS=7 NINIT=${BENCH_NINIT:-10} QBOOTS=2 PMIB=64
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/keel-bench.XXXXXX")
@@ -290,7 +290,9 @@ rss() {
 hold_rss() {
 	var=$1 out=$2
 	shift 2
+	# keel-init's app sees the var partition's live generation
 	touch "$var/hold"
+	for hg in "$var"/.keel-gen-*; do [ -d "$hg" ] && touch "$hg/hold"; done
 	pidns "$out" "$@"
 	for _ in $(seq 200); do
 		[ "$(grep -Ec '^(app: )?stamp' "$out")" -ge 2 ] && break
@@ -304,7 +306,7 @@ hold_rss() {
 		ipid=$(child "$u")
 		[ -n "$ipid" ] && held=$(rss "$ipid")
 	fi
-	rm -f "$var/hold"
+	rm -f "$var/hold" "$var"/.keel-gen-*/hold
 	wait $bg
 }
 
@@ -342,42 +344,84 @@ EOF
 	sed -e "s|=$i/etc|=$i/ref-etc|" -e "s|=$i/var|=$i/ref-var|" \
 		"$i/board.conf" >"$i/ref-board.conf"
 	for a in $(busybox --list); do ln -s "$(command -v busybox)" "$i/bb/$a"; done
-	# the reference init runs busybox applets only
-	set -- env -i PATH="$i/bb" "$(command -v busybox)" sh \
-		"$BENCH/ref-init.sh" "$i/ref-board.conf" squashfs \
-		/bin/app --hold /var/lib/hold
+	# The reference init runs busybox applets only. It does what keel-init
+	# does to trust the slot: it reads the slot once into RAM (a tmpfs
+	# copy, as keel-init's sealed memfd), hashes the copy and mounts the
+	# copy, so neither init mounts bytes it did not check. "ref0" is the
+	# reference that hashes the file and then mounts the file (a medium
+	# can change its answer in between): shown for the earlier figures.
+	bb=$(command -v busybox)
+	# ref REF-COPY BOARD: the reference's command line
+	ref() { echo "env -i PATH=$i/bb REF_COPY=$1 $bb sh $BENCH/ref-init.sh" \
+		"$2 squashfs /bin/app --hold /var/lib/hold"; }
+	sed -e "s|=$i/ref-etc|=$i/ref0-etc|" -e "s|=$i/ref-var|=$i/ref0-var|" \
+		"$i/ref-board.conf" >"$i/ref0-board.conf"
+	mkdir -p "$i/ref0-etc" "$i/ref0-var"
+	# keel-init built from an earlier tree, in the same rounds
+	before=${BENCH_INIT_BEFORE:-}
+	[ -n "$before" ] && [ ! -x "$before" ] && before=
+	if [ -n "$before" ]; then
+		mkdir -p "$i/kb-etc" "$i/kb-var"
+		echo x >"$i/kb-state"
+		sed -e "s|=$i/etc|=$i/kb-etc|" -e "s|=$i/var|=$i/kb-var|" \
+			-e "s|=$i/state|=$i/kb-state|" "$i/board.conf" \
+			>"$i/kb-board.conf"
+	fi
+	# run1 WHO: one boot of WHO (k keel-init, kb the earlier keel-init,
+	# r the reference, r0 the reference without the copy) into $i/WHO.out
+	run1() {
+		case $1 in
+		k) pidns "$i/k.out" "$INIT" --test --board "$i/board.conf" ;;
+		kb) pidns "$i/kb.out" "$before" --test --board "$i/kb-board.conf" ;;
+		r) pidns "$i/r.out" $(ref 1 "$i/ref-board.conf") ;;
+		r0) pidns "$i/r0.out" $(ref 0 "$i/ref0-board.conf") ;;
+		esac
+		wait $bg
+	}
+	who="k r r0${before:+ kb}"
 	loops0=$(losetup -a | wc -l)
-	: >"$i/k.us"
+	# One boot of each first, not measured: a device's first boot makes
+	# its A/B record and the generations of etc and var once, and the
+	# first run warms the page cache for the others.
+	for w in $who; do run1 $w; done
+	for w in $who; do : >"$i/$w.us"; done
 	: >"$i/own.us"
-	: >"$i/r.us"
 	n=0 bad=0
-	while [ $n -lt "$NINIT" ]; do # alternate the two inits
-		pidns "$i/k.out" "$INIT" --test --board "$i/board.conf"
-		wait $bg
-		pidns "$i/r.out" "$@"
-		wait $bg
-		ku=$(stamps "$i/k.out") ou=$(own "$i/k.out")
-		ru=$(stamps "$i/r.out")
-		if [ -z "$ku" ] || [ -z "$ou" ] || [ -z "$ru" ] ||
-			! grep -q 'app exited status=0' "$i/r.out"; then
+	while [ $n -lt "$NINIT" ]; do # interleaved rounds, the order turned
+		order=$who
+		[ $((n % 2)) = 1 ] && order=$(echo "$who" | tr ' ' '\n' | sort -r)
+		for w in $order; do run1 $w; done
+		ok=1
+		for w in $who; do
+			u=$(stamps "$i/$w.out")
+			[ -n "$u" ] || ok=
+			case $w in r*) grep -q 'app exited status=0' "$i/$w.out" ||
+				ok= ;;
+			esac
+		done
+		ou=$(own "$i/k.out")
+		if [ -z "$ok" ] || [ -z "$ou" ]; then
 			bad=$((bad + 1))
 			say "  run $n failed:"
-			tail -n 5 "$i/k.out" "$i/r.out" | indent
+			for w in $who; do tail -n 5 "$i/$w.out"; done | indent
 			[ $bad -ge 2 ] && return
 		else
-			echo "$ku" >>"$i/k.us"
+			for w in $who; do stamps "$i/$w.out" >>"$i/$w.us"; done
 			echo "$ou" >>"$i/own.us"
-			echo "$ru" >>"$i/r.us"
 		fi
 		n=$((n + 1))
 	done
 	say "  keel-init, stamp to app (us):      $(tr '\n' ' ' <"$i/k.us")"
 	say "  keel-init's own app: started (us): $(tr '\n' ' ' <"$i/own.us")"
+	[ -n "$before" ] &&
+		say "  earlier keel-init ($before): $(tr '\n' ' ' <"$i/kb.us")"
 	say "  busybox sh init, stamp to app (us): $(tr '\n' ' ' <"$i/r.us")"
+	say "  same, mounting the file it hashed (us): $(tr '\n' ' ' <"$i/r0.us")"
 	say "  keel-init's last boot:"
 	grep '^\[+' "$i/k.out" | indent
 	say "  loop devices attached before/after: $loops0/$(losetup -a | wc -l)"
 	k=$(nums <"$i/k.us") r=$(nums <"$i/r.us") w=$(nums <"$i/own.us")
+	r0=$(nums <"$i/r0.us")
 	if [ -n "$k" ] && [ -n "$r" ]; then
 		row "init start->app, host full $PMIB MiB" \
 			"$(calc "$(mean "$k") / 1000" "%.1f ms")" \
@@ -388,12 +432,28 @@ EOF
 			"$(calc "$(mean "$w") / 1000" "%.1f ms")" \
 			"busybox sh init" "$(calc "$(mean "$r") / 1000" "%.1f ms")" \
 			"$(ratios "$w" "$r")" - -
+		row "  (vs the reference mounting its file)" \
+			"$(calc "$(mean "$k") / 1000" "%.1f ms")" \
+			"busybox sh, no copy" \
+			"$(calc "$(mean "$r0") / 1000" "%.1f ms")" \
+			"$(ratios "$k" "$r0")" - -
+	fi
+	if [ -n "$before" ] && kb=$(nums <"$i/kb.us") && [ -n "$kb" ]; then
+		row "  earlier keel-init, same rounds" \
+			"$(calc "$(mean "$kb") / 1000" "%.1f ms")" \
+			"busybox sh init" "$(calc "$(mean "$r") / 1000" "%.1f ms")" \
+			"$(ratios "$kb" "$r")" - -
+		row "  keel-init against the earlier one" \
+			"$(calc "$(mean "$k") / 1000" "%.1f ms")" \
+			"earlier keel-init" \
+			"$(calc "$(mean "$kb") / 1000" "%.1f ms")" \
+			"$(ratios "$k" "$kb")" - -
 	fi
 
 	# RSS while the app runs: smaps_rollup of each init from outside
 	hold_rss "$i/var" "$i/k.out" "$INIT" --test --board "$i/board.conf"
 	krss=$held
-	hold_rss "$i/ref-var" "$i/r.out" "$@"
+	hold_rss "$i/ref-var" "$i/r.out" $(ref 1 "$i/ref-board.conf")
 	rrss=$held
 	say "  RSS/PSS KiB while the app runs: keel-init ${krss:-?}," \
 		"busybox sh init ${rrss:-?}"

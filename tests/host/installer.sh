@@ -53,8 +53,9 @@ chmod 644 ./*.img ./*.bundle
 
 cp "$O/keel-init" liar/keel-init
 check "the lying installer builds" musl-gcc -static -Os -Wall -Wextra -Werror \
-	-Wno-unused-parameter -DLIAR_PLAN="\"$WORK/plan\"" -I"$TOP" \
-	-I"$TOP/compat" -I"$O/gen" -isystem "$O/include" -o liar/keel \
+	-Wno-unused-parameter -DLIAR_PLAN="\"$WORK/plan\"" \
+	-DLIAR_KEEL="\"$KEEL\"" -I"$TOP" -I"$TOP/compat" -I"$O/gen" \
+	-isystem "$O/include" -o liar/keel \
 	"$TOP/tests/host/liar_installer.c" "$O/libkeel.a" \
 	"$O/deps/lib/libbearssl.a" "$O/deps/lib/liblz4.a"
 

@@ -720,7 +720,7 @@ else
 	} >tpmboard/board.conf
 	BOARD_CONF=$WORK/tpmboard/board.conf "$TOP/scripts/mkinitramfs.sh" \
 		"$BOARD" "$BOUT" "$TO/keel-init" \
-		"$WORK/tpmboard/initramfs.cpio" >/dev/null
+		"$WORK/tpmboard/initramfs.cpio" "$TO/keel" >/dev/null
 	# tpmboot NAME APPEND: a boot with a fresh swtpm over the same TPM state
 	tpmboot() {
 		rm -f "$WORK/tpm.sock"

@@ -220,6 +220,28 @@ test_set_and_lines(void)
 	      "roles");
 }
 
+/* verify.copy_max: 0 (half the RAM, decided at boot) or a size. */
+static void
+test_copy_max(void)
+{
+	CHECK(parse("name=x\n") == 0 && b.copy_max == 0, "default 0");
+	CHECK(parse("name=x\nverify.copy_max=0\n") == 0 && b.copy_max == 0,
+	      "0");
+	CHECK(parse("name=x\nverify.copy_max=512M\n") == 0 &&
+		  b.copy_max == 512ull << 20,
+	      "512M: %llu", (unsigned long long)b.copy_max);
+	CHECK(parse("name=x\nverify.copy_max=8192\n") == 0 &&
+		  b.copy_max == 8192,
+	      "bytes");
+	CHECK(parse("name=x\nverify.copy_max=1000\n") == -1 &&
+		  strstr(e.detail, "verify.copy_max"),
+	      "not a multiple of 4096: %s", e.detail);
+	CHECK(parse("name=x\nverify.copy_max=-1\n") == -1, "negative");
+	CHECK(parse("name=x\nverify.copy_max=\n") == -1, "empty");
+	CHECK(parse("name=x\nverify.copy_max=1G\nverify.copy_max=1G\n") == -1,
+	      "twice");
+}
+
 /* New keys, and the command line: security keys only where allowed. */
 static void
 test_trust_keys(void)
@@ -332,6 +354,7 @@ main(void)
 	test_values();
 	test_refusals();
 	test_set_and_lines();
+	test_copy_max();
 	test_trust_keys();
 	test_modlist();
 	return unit_done("board");

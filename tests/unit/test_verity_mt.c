@@ -2,6 +2,7 @@
 /* Unit tests of verity_check on several threads: faults in every share. */
 #define _GNU_SOURCE
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -159,7 +160,36 @@ two_face_apply(uint8_t *buf, size_t n, uint64_t off)
 	}
 }
 
-/* lib/base/io.c reads through pread: this one serves two_face.fd. */
+/*
+ * A medium that answers the first read of each block with the genuine
+ * bytes and every later one with the forged (reads shorter than a block,
+ * the check's probe of the last byte, are not counted): what a copy made
+ * by a second read would hold.
+ */
+static struct {
+	int fd; /* -1: none */
+	const uint8_t *forged;
+	unsigned char reads[1 << 15]; /* per block of the file */
+} later = {.fd = -1};
+
+static void
+later_apply(uint8_t *buf, size_t n, uint64_t off)
+{
+	for (uint64_t b = off / BS; n >= BS && b * BS < off + n; b++) {
+		uint64_t from = b * BS > off ? b * BS : off;
+		uint64_t to = (b + 1) * BS < off + n ? (b + 1) * BS : off + n;
+
+		if (b >= sizeof(later.reads))
+			break;
+		if (__atomic_load_n(&later.reads[b], __ATOMIC_RELAXED))
+			memcpy(buf + (from - off), later.forged + from,
+			       (size_t)(to - from));
+		__atomic_add_fetch(&later.reads[b], 1, __ATOMIC_RELAXED);
+	}
+}
+
+/* lib/base/io.c reads through pread: this one serves two_face.fd and
+ * later.fd. */
 ssize_t
 pread(int fd, void *buf, size_t n, off_t off)
 {
@@ -167,6 +197,8 @@ pread(int fd, void *buf, size_t n, off_t off)
 
 	if (fd == two_face.fd && r > 0)
 		two_face_apply(buf, (size_t)r, (uint64_t)off);
+	if (fd == later.fd && r > 0)
+		later_apply(buf, (size_t)r, (uint64_t)off);
 	return r;
 }
 
@@ -270,6 +302,78 @@ in_memory(uint64_t n)
 	free(data);
 }
 
+/*
+ * verity_check_copy: the copy holds exactly the bytes checked, each
+ * block read once, on one to four threads, even from a medium that
+ * answers a second read of a block with forged bytes; a fault is
+ * refused.
+ */
+static void
+copy_once(uint64_t n)
+{
+	uint8_t salt[8], root[32];
+	uint8_t *data = malloc(n * BS), *img, *got, *forged;
+	struct verity_params p = {n, n * BS, salt, sizeof(salt)};
+	struct verity_geo g;
+	struct kerr e = {0};
+	char path[256];
+	uint64_t size;
+	int fd, out;
+
+	fill_random(salt, sizeof(salt));
+	fill_random(data, n * BS);
+	verity_geometry(n, &g);
+	fd = make_file("copy", data, n, path);
+	CHECK(verity_build(fd, &p, &work, root, &e) == 0, "copy: build");
+	size = n * BS + g.tree_blocks * BS;
+	img = malloc(size);
+	got = malloc(size);
+	forged = malloc(size);
+	CHECK(pread(fd, img, size, 0) == (ssize_t)size, "copy: read");
+	for (uint64_t i = 0; i < size; i++)
+		forged[i] = img[i] ^ 0x5a;
+	later.forged = forged;
+	for (unsigned w = 1; w <= VERITY_MAX_WORKERS; w++) {
+		unsigned most = 0;
+
+		verity_set_workers(w);
+		out = memfd_create("copy", MFD_CLOEXEC);
+		CHECK(out >= 0 && ftruncate(out, (off_t)size) == 0,
+		      "copy: memfd");
+		memset(later.reads, 0, sizeof(later.reads));
+		later.fd = fd;
+		CHECK(verity_check_copy(fd, out, &p, &work, root, &e) == 1,
+		      "copy, %u threads, second reads forged: %s", w, e.detail);
+		later.fd = -1;
+		for (size_t b = 0; b < size / BS && b < sizeof(later.reads);
+		     b++)
+			most = later.reads[b] > most ? later.reads[b] : most;
+		CHECK(most == 1, "copy, %u threads: a block read %u times", w,
+		      most);
+		CHECK(pread(out, got, size, 0) == (ssize_t)size &&
+			  !memcmp(got, img, size),
+		      "copy, %u threads: the copy is the checked bytes", w);
+		close(out);
+		out = memfd_create("copy", MFD_CLOEXEC);
+		ftruncate(out, (off_t)size);
+		data[0] ^= 1;
+		pwrite(fd, data, 1, 0);
+		CHECK(verity_check_copy(fd, out, &p, &work, root, &e) == 0 &&
+			  !strcmp(e.detail, "level 0 block 0 differs"),
+		      "copy, %u threads, a data byte: '%s'", w, e.detail);
+		data[0] ^= 1;
+		pwrite(fd, data, 1, 0);
+		close(out);
+	}
+	verity_set_workers(mode);
+	close(fd);
+	unlink(path);
+	free(img);
+	free(got);
+	free(forged);
+	free(data);
+}
+
 int
 main(void)
 {
@@ -281,6 +385,8 @@ main(void)
 	mt_faults(16385, 3, 3);	      /* 129 level 0 blocks, 3 levels */
 	split_reads(128 * 9 + 5);
 	in_memory(128 * 9 + 5);
+	copy_once(128 * 9 + 5);
+	copy_once(16385);
 	rmdir(tmpdir);
 	return unit_done("verity_mt");
 }
