@@ -47,10 +47,10 @@ static int listen_fd = -1;
 static int installing;		/* the installer runs */
 static int installer_conn = -1; /* the client, for the last line */
 static int installer_slot = -1, installer_force;
-static int prep_fd = -1;			  /* PID 1's end of the pair */
-static int job_fds[AGENT_FDS] = {-1, -1, -1, -1}; /* given at start */
-static struct installer_msg announced, done;	  /* kind 0: not yet */
-static char installer_err[INSTALLER_REASON_MAX + 1]; /* its reason, or "" */
+static int prep_fd = -1; /* PID 1's end of the pair */
+static int job_fds[AGENT_FDS] = {-1, -1, -1, -1, -1}; /* given at start */
+static struct installer_msg announced, done;	      /* kind 0: not yet */
+static char installer_err[INSTALLER_REASON_MAX + 1];  /* its reason, or "" */
 
 int
 ctl_init(void)
@@ -311,6 +311,12 @@ start_update(int fd, int src, int force)
 	job_fds[0] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	job_fds[1] = fcntl(src >= 0 ? src : fd, F_DUPFD_CLOEXEC, 3);
 	job_fds[3] = sp[1];
+	/* The running slot, for a delta install: read-only, no symlink
+	 * followed; the installer trusts none of its blocks (each is
+	 * checked against the new signed tree). Without it: no delta. */
+	if (g.slot >= 0 && g.slot != slot && g.dev[g.slot][0])
+		job_fds[4] =
+		    open(g.dev[g.slot], O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	installer_slot = slot;
 	installer_force = force;
 	installer_err[0] = 0;

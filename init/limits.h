@@ -64,7 +64,7 @@
  * DHCP releases then). */
 #define INIT_AGENTS 4
 #define AGENT_ARGS 16
-#define AGENT_FDS 4 /* the installer: client, bundle, slot, result */
+#define AGENT_FDS 5 /* the installer: client, bundle, slot, result, source */
 #define INIT_AGENT_BACKOFF_FIRST_MS 1000
 #define INIT_AGENT_BACKOFF_MAX_MS 60000
 #define INIT_AGENT_MSGS 16

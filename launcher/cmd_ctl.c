@@ -21,7 +21,7 @@ static const char usage_ctl[] =
     "keel factory-reset --yes [--socket PATH]\n"
     "keel update BUNDLE|- [--fd] [--force] [--socket PATH]\n"
     "keel update URL [--ca PEM]... [--allow-http] [--timeout S] [--force]\n"
-    "            [--socket PATH]\n"
+    "            [--full] [--socket PATH]\n"
     "\n"
     "Talks to keel-init's control socket (default /run/keel/control, or\n"
     "$KEEL_CONTROL):\n"
@@ -32,8 +32,9 @@ static const char usage_ctl[] =
     "  update         stream a bundle to the inactive slot (- = stdin),\n"
     "                 printing progress; with --fd, pass the open file\n"
     "                 instead of streaming it; a URL (https://, or\n"
-    "                 http:// with --allow-http) is streamed as it\n"
-    "                 downloads, resumed where a cut stopped it\n"
+    "                 http:// with --allow-http) is installed by delta:\n"
+    "                 only the parts the running slot lacks are fetched\n"
+    "                 (by ranges, resumed where a cut stopped them)\n"
     "\n"
     "  -s, --socket PATH  control socket\n"
     "  -y, --yes          confirm factory-reset\n"
@@ -46,6 +47,7 @@ static const char usage_ctl[] =
     "      --allow-http   update URL: plain http:// (the bundle's\n"
     "                     signature still decides)\n"
     "      --timeout S    update URL: give up after S s without progress\n"
+    "      --full         update URL: stream the whole bundle, no delta\n"
     "  -h, --help         this text\n";
 
 static const char usage_logs[] =
@@ -107,6 +109,29 @@ progress(struct ctl *c, const struct control_reply *r)
 }
 
 int
+ctl_reply_line(struct ctl *c, const struct control_reply *r, int *rc)
+{
+	if (r->kind == CONTROL_R_KV && c->logs && !strcmp(r->key, "log")) {
+		printf("%s\n", r->value);
+		fflush(stdout);
+	} else if (r->kind == CONTROL_R_KV) {
+		printf("%s=%s\n", r->key, r->value);
+	} else if (r->kind == CONTROL_R_PROGRESS) {
+		progress(c, r);
+	} else {
+		if (c->tty && c->last_pct != -2)
+			fputc('\n', stderr);
+		*rc = r->kind == CONTROL_R_OK
+			  ? 0
+			  : keel_errf(c->action, c->path, "%s", r->value);
+		return 1;
+	}
+	if (r->kind == CONTROL_R_PROGRESS && c->tty)
+		c->last_pct = 0;
+	return 0;
+}
+
+int
 ctl_take_reply(struct ctl *c, int sock, char *buf, size_t *len, int *rc)
 {
 	struct control_reply r;
@@ -130,25 +155,8 @@ ctl_take_reply(struct ctl *c, int sock, char *buf, size_t *len, int *rc)
 			return keel_err(c->action, c->path, &e), -1;
 		memmove(buf, nl + 1, *len - l - 1);
 		*len -= l + 1;
-		if (r.kind == CONTROL_R_KV && c->logs &&
-		    !strcmp(r.key, "log")) {
-			printf("%s\n", r.value);
-			fflush(stdout);
-		} else if (r.kind == CONTROL_R_KV) {
-			printf("%s=%s\n", r.key, r.value);
-		} else if (r.kind == CONTROL_R_PROGRESS) {
-			progress(c, &r);
-		} else {
-			if (c->tty && c->last_pct != -2)
-				fputc('\n', stderr);
-			*rc =
-			    r.kind == CONTROL_R_OK
-				? 0
-				: keel_errf(c->action, c->path, "%s", r.value);
+		if (ctl_reply_line(c, &r, rc))
 			return 1;
-		}
-		if (r.kind == CONTROL_R_PROGRESS && c->tty)
-			c->last_pct = 0;
 	}
 	if (*len >= CONTROL_LINE_MAX)
 		return keel_errf(c->action, c->path, "reply line too long"), -1;
@@ -186,6 +194,7 @@ ctl_main(int argc, char **argv, int cmd)
 	    {"ca", required_argument, NULL, 'C'},
 	    {"allow-http", no_argument, NULL, 'H'},
 	    {"timeout", required_argument, NULL, 't'},
+	    {"full", no_argument, NULL, 'u'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -218,6 +227,9 @@ ctl_main(int argc, char **argv, int cmd)
 			break;
 		case 'H':
 			c.allow_http = url_opt = 1;
+			break;
+		case 'u':
+			c.full = url_opt = 1;
 			break;
 		case 't':
 			if (text_u64(optarg, strlen(optarg), &v) || !v ||

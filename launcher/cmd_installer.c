@@ -12,13 +12,17 @@
 #include "launcher/keel.h"
 #include "lib/update/bundle.h"
 #include "lib/update/installer.h"
+#include "lib/update/want.h"
 
 static const char help[] =
     "keel installer --committed N --floor N [--board NAME]\n"
     "  keel-init runs it for each update (lib/update/installer.h): it\n"
     "  installs the bundle on fd 5 into the slot on fd 6 with the baked\n"
     "  keys, sends progress to the client on fd 4, and asks keel-init on\n"
-    "  fd 7 to mark the slot not bootable before its first write.\n";
+    "  fd 7 to mark the slot not bootable before its first write. A\n"
+    "  client that serves ranges (lib/update/want.h) is asked on fd 4\n"
+    "  for the parts it needs; blocks are copied from the running slot\n"
+    "  on fd 8 when keel-init gave it.\n";
 
 struct job {
 	int client, init;
@@ -62,6 +66,22 @@ progress(void *ctx, uint64_t done, uint64_t total)
 	(void)!send(j->client, buf, (size_t)n, MSG_NOSIGNAL);
 }
 
+/* What the install read and from where: a line for the client. */
+static void
+stats(struct job *j, const struct bundle_stats *s, const struct want_src *ws)
+{
+	char buf[200];
+	int n = snprintf(
+	    buf, sizeof(buf),
+	    "installed=read %llu bundle bytes in %llu ranges; "
+	    "blocks: %llu fetched, %llu copied, %llu kept\n",
+	    (unsigned long long)s->read, (unsigned long long)ws->ranges,
+	    (unsigned long long)s->fetched, (unsigned long long)s->copied,
+	    (unsigned long long)s->kept);
+
+	(void)!send(j->client, buf, (size_t)n, MSG_NOSIGNAL);
+}
+
 static int
 fail(int init, const struct kerr *e, int code)
 {
@@ -92,12 +112,15 @@ cmd_installer(int argc, char **argv)
 	    {0, 0, 0, 0},
 	};
 	static struct bundle_work w;
+	static struct want_src ws;
 	static struct keyset ks;
 	struct bundle_policy pol = {.ks = &ks, .arch = IMG_ARCH_HOST};
 	struct job j = {INSTALLER_FD_CLIENT, INSTALLER_FD_INIT, 0};
 	struct bundle_hooks hooks = {prepare, progress, &j};
 	struct installer_msg done;
-	int src = INSTALLER_FD_BUNDLE, c, have = 0, flags;
+	int src = INSTALLER_FD_BUNDLE, from = INSTALLER_FD_FROM, c, have = 0;
+	struct bundle_src bs;
+	int flags;
 	struct kerr e = {0};
 	struct img_meta m;
 
@@ -123,10 +146,15 @@ cmd_installer(int argc, char **argv)
 	flags = fcntl(src, F_GETFL);
 	if (flags >= 0)
 		fcntl(src, F_SETFL, flags & ~O_NONBLOCK);
-	if (bundle_install(bundle_read_fd, &src, INSTALLER_FD_SLOT, &pol,
-			   &hooks, &w, &m, &e) < 0)
+	if (fcntl(from, F_GETFD) < 0)
+		from = -1;
+	if (want_src_open(&ws, src, j.client, from, &bs, &e) < 0)
+		return fail(j.init, &e, INSTALLER_REFUSED);
+	if (bundle_install_src(&bs, INSTALLER_FD_SLOT, &pol, &hooks, &w, &m,
+			       &e) < 0)
 		return fail(j.init, &e,
 			    w.touched ? INSTALLER_FAILED : INSTALLER_REFUSED);
+	stats(&j, &w.stats, &ws);
 	if (fsync(INSTALLER_FD_SLOT) < 0) {
 		kerr_set(&e, "sync", "%s", strerror(errno));
 		return fail(j.init, &e, INSTALLER_FAILED);

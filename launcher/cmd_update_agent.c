@@ -239,6 +239,7 @@ poll_once(struct upd *u, int *reported)
 	const struct manifest_entry *x;
 	char why[160], url[HTTP_URL_MAX + 1], rep[HTTP_URL_MAX + 1] = "";
 	struct kerr e = {0};
+	uint64_t t0;
 	int v;
 
 	step(u, FLEET_EV_POLL, NULL);
@@ -271,6 +272,7 @@ poll_once(struct upd *u, int *reported)
 	u->run.version = x->version;
 	u->run.total = x->size;
 	step(u, FLEET_EV_TAKE, NULL);
+	t0 = now_ms();
 	say("installing version %llu from %s (%llu bytes)",
 	    (unsigned long long)x->version, url, (unsigned long long)x->size);
 	if (upd_install(u, x, url, &e) < 0) {
@@ -283,7 +285,12 @@ poll_once(struct upd *u, int *reported)
 		return 0;
 	}
 	step(u, FLEET_EV_DONE, NULL);
-	say("installed version %llu", (unsigned long long)x->version);
+	say("installed version %llu: fetched %llu of %llu bundle bytes in "
+	    "%llu ms (%s)",
+	    (unsigned long long)x->version,
+	    (unsigned long long)(u->got + IMG_META_SIZE),
+	    (unsigned long long)x->size, (unsigned long long)(now_ms() - t0),
+	    u->stats);
 	report(u, &sys, rep, "installed", x->version, NULL);
 	return 1;
 }

@@ -16,7 +16,12 @@ struct ctl {
 	/* update URL */
 	const char *ca[CTL_CA_MAX];
 	int nca, allow_http, timeout_s;
+	int full; /* no delta: the whole bundle streamed */
 };
+
+struct control_reply;
+/* One reply line: printed, or the final one (1, *rc set). 0 to go on. */
+int ctl_reply_line(struct ctl *c, const struct control_reply *r, int *rc);
 
 /*
  * Reads reply bytes available on sock into buf (*len held); handles the

@@ -17,6 +17,9 @@
 
 #define CHUNK (64 * 1024)
 
+/* The download of keel update URL (whole or by delta): one per process. */
+static struct fetch f;
+
 /* Streams in to sock while printing replies; poll keeps both moving. */
 static int
 stream(struct ctl *c, int sock, int in, uint64_t size)
@@ -142,14 +145,13 @@ url_anchors(struct ctl *c, struct fetch *f, struct kerr *e)
 }
 
 /*
- * keel update URL: the download streamed into the control socket as it
- * arrives (nothing staged), `update SIZE` once the server gave the
+ * keel update URL --full: the download streamed into the control socket
+ * as it arrives (nothing staged), `update SIZE` once the server gave the
  * size; a cut connection resumes by Range (lib/net/http_dl.c).
  */
 static int
-update_url(struct ctl *c, int sock, const char *url, int force)
+update_full(struct ctl *c, int sock, const char *url, int force)
 {
-	static struct fetch f;
 	static uint8_t data[CHUNK];
 	static char buf[CONTROL_LINE_MAX];
 	struct control_req req = {.cmd = CONTROL_UPDATE, .force = force};
@@ -198,6 +200,91 @@ update_url(struct ctl *c, int sock, const char *url, int force)
 	}
 	shutdown(sock, SHUT_WR);
 	return ctl_replies_rest(c, sock, buf, &blen);
+}
+
+struct delta_ctx {
+	struct ctl *c;
+	int rc;
+};
+
+static int
+delta_line(void *ctx, const struct control_reply *r)
+{
+	struct delta_ctx *d = ctx;
+
+	return ctl_reply_line(d->c, r, &d->rc);
+}
+
+/* The bundle's first block alone, by a range: the server is reached and
+ * serves ranges before keel-init starts an installer. */
+static int
+head_range(void *ctx, uint64_t *off, uint64_t *len, struct kerr *e)
+{
+	int *given = ctx;
+
+	(void)e;
+	if (*given)
+		return 0;
+	*given = 1;
+	*off = 0;
+	*len = IMG_META_SIZE;
+	return 1;
+}
+
+/*
+ * keel update URL: a delta install. keel-init's installer asks for the
+ * parts of the bundle the running slot lacks (lib/update/want.h); they
+ * are fetched by ranges and sent in the order asked (nothing staged).
+ */
+static int
+update_url(struct ctl *c, int sock, const char *url, int force)
+{
+	static struct fetch_serve s;
+	static uint8_t head[IMG_META_SIZE];
+	struct control_req req = {
+	    .cmd = CONTROL_UPDATE, .force = force, .src = CONTROL_SRC_STREAM};
+	struct delta_ctx d = {c, KEEL_EXIT_FAIL};
+	struct kerr e = {0};
+	size_t got = 0;
+	ssize_t n = 1;
+	int given = 0;
+
+	if (c->full)
+		return update_full(c, sock, url, force);
+	if (url_anchors(c, &f, &e) < 0 ||
+	    fetch_open(&f, url, c->allow_http, c->timeout_s * 1000, &e) < 0)
+		return keel_err(c->action, url, &e);
+	http_dl_ranges(&f.dl, head_range, &given, 0);
+	while (got < sizeof(head) &&
+	       (n = http_dl_read(&f.dl, head + got, sizeof(head) - got, &e)) >
+		   0)
+		got += (size_t)n;
+	if (n < 0)
+		return keel_err(c->action, url, &e);
+	if (got < sizeof(head))
+		return keel_errf(c->action, url, "%zu bytes: not a bundle",
+				 got);
+	if (control_send_request(sock, &req, -1, &e))
+		return keel_err(c->action, c->path, &e);
+	memset(&s, 0, sizeof(s));
+	s.sock = sock;
+	s.f = &f;
+	s.gap = FETCH_GAP;
+	s.line = delta_line;
+	s.ctx = &d;
+	if (fetch_serve(&s, &e) < 0) {
+		/* This side's reason first; the installer sees the stream
+		 * end and stops, its answer follows. */
+		keel_err(c->action, s.final ? c->path : url, &e);
+		if (!s.final) {
+			shutdown(sock, SHUT_WR);
+			fetch_serve_final(&s, &e);
+		}
+		fetch_close(&f);
+		return KEEL_EXIT_FAIL;
+	}
+	fetch_close(&f);
+	return d.rc;
 }
 
 int

@@ -3,8 +3,10 @@
 #ifndef KEEL_FETCH_H
 #define KEEL_FETCH_H
 
+#include "lib/ipc/control.h"
 #include "lib/net/http_client.h"
 #include "lib/update/bundle.h"
+#include "lib/update/want.h"
 
 /* Ranges closer than this are fetched in one request (the gap dropped). */
 #define FETCH_GAP (256 * 1024)
@@ -46,5 +48,34 @@ long fetch_small(struct fetch *f, char *buf, size_t cap, struct kerr *e);
 uint64_t fetch_rx(const struct fetch *f);
 
 void fetch_close(struct fetch *f);
+
+/*
+ * A delta install through keel-init's control socket (launcher/
+ * fetch_serve.c): after the `update` request on sock, the client sends
+ * WANT_HELLO, then fetches from f exactly the ranges keel installer asks
+ * for (lib/update/want.h; adjacent ones closer than gap in one request)
+ * and sends them, until keel-init's final line. Every other reply line
+ * goes to line (1: the final line, 0: go on, -1: stop). stop, when
+ * set, is asked after each interrupted wait.
+ */
+struct fetch_serve {
+	int sock;
+	struct fetch *f;
+	uint64_t gap;
+	int (*line)(void *ctx, const struct control_reply *r);
+	void *ctx;
+	int (*stop)(void);
+	/* state */
+	struct want_q q;
+	char buf[CONTROL_LINE_MAX];
+	size_t len;
+	int final, shut;
+	uint64_t got, sent; /* bundle bytes fetched, sent to keel-init */
+};
+
+/* 0 once the final line came, or -1 with e (this side's failure). */
+int fetch_serve(struct fetch_serve *s, struct kerr *e);
+/* After a failure: waits for keel-init's final line. 0 or -1. */
+int fetch_serve_final(struct fetch_serve *s, struct kerr *e);
 
 #endif

@@ -21,12 +21,15 @@ struct upd {
 	struct fleet_run run;
 	struct fetch f;
 	uint64_t last_status_ms; /* the last progress datagram */
+	uint64_t got;		 /* the last install's bundle bytes fetched */
+	char stats[200];	 /* its installer's account (installed=) */
 };
 
 /* keel-init's status into sys (its device filled for u->id). 0 or -1. */
 int upd_status(struct upd *u, struct fleet_sys *sys, struct kerr *e);
-/* Streams the bundle at url (the manifest's entry x) into keel-init's
- * installer: 0 once it answered ok, else -1 with e. */
+/* Installs the bundle at url (the manifest's entry x) through keel-init's
+ * installer, fetching the ranges it asks for (a delta, lib/update/want.h):
+ * 0 once it answered ok, else -1 with e. */
 int upd_install(struct upd *u, const struct manifest_entry *x, const char *url,
 		struct kerr *e);
 /* Asks keel-init to reboot. 0 or -1. */

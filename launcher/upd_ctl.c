@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "launcher/fetch.h"
 #include "launcher/upd.h"
 #include "lib/image/image.h"
 #include "lib/ipc/control.h"
@@ -17,8 +18,9 @@ struct replies {
 	char buf[CONTROL_LINE_MAX];
 	size_t len;
 	struct upd *u;
-	struct fleet_sys *sys; /* status: fed every key=value */
-	int final;	       /* 1 ok, -1 error: reason in why */
+	struct fleet_sys *sys;	     /* status: fed every key=value */
+	const struct fetch_serve *s; /* a delta: what it fetched so far */
+	int final;		     /* 1 ok, -1 error: reason in why */
 	char why[CONTROL_LINE_MAX];
 };
 
@@ -139,40 +141,6 @@ upd_reboot(struct upd *u, struct kerr *e)
 	return rc;
 }
 
-/* Sends all of buf, reading replies meanwhile (so neither side stalls).
- * 1 when keel-init gave its final answer early, 0 sent, -1. */
-static int
-send_all(int sock, const uint8_t *buf, size_t len, struct replies *r,
-	 struct kerr *e)
-{
-	while (len) {
-		struct pollfd p = {sock, POLLIN | POLLOUT, 0};
-		ssize_t n;
-
-		if (poll(&p, 1, -1) < 0 && errno != EINTR)
-			return kerr_set(e, "control", "%s", strerror(errno));
-		if (upd_stopping())
-			return kerr_set(e, "stopped", "TERM");
-		if (p.revents & (POLLIN | POLLHUP)) {
-			if (read_replies(sock, r, 0, e) < 0)
-				return -1;
-			if (r->final)
-				return 1;
-		}
-		if (!(p.revents & POLLOUT))
-			continue;
-		n = send(sock, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n < 0)
-			return kerr_set(e, "control", "sending the bundle: %s",
-					strerror(errno));
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * The bundle's first 4096 bytes: the image's metadata. Its signed header
  * must be the one the manifest names (by SHA-256) before a byte goes to
@@ -210,59 +178,87 @@ check_head(struct upd *u, const struct manifest_entry *x, uint8_t *blk,
 	return 0;
 }
 
+/* The reply lines of a delta install (fetch_serve): 1 on the final. */
+static int
+on_line(void *ctx, const struct control_reply *c)
+{
+	struct replies *r = ctx;
+
+	if (c->kind == CONTROL_R_PROGRESS) {
+		/* the agent's bytes: the bundle's, fetched so far */
+		r->u->run.done = r->s->got + IMG_META_SIZE;
+		upd_progress(r->u, c->done, c->total);
+	}
+	if (c->kind == CONTROL_R_KV && !strcmp(c->key, "installed"))
+		snprintf(r->u->stats, sizeof(r->u->stats), "%.*s",
+			 (int)sizeof(r->u->stats) - 1, c->value);
+	if (c->kind == CONTROL_R_OK)
+		r->final = 1;
+	if (c->kind == CONTROL_R_ERROR) {
+		r->final = -1;
+		snprintf(r->why, sizeof(r->why), "%s", c->value);
+	}
+	return r->final != 0;
+}
+
+/* The bundle's first block alone, by a range (a delta fetches no more). */
+static int
+head_range(void *ctx, uint64_t *off, uint64_t *len, struct kerr *e)
+{
+	int *given = ctx;
+
+	(void)e;
+	if (*given)
+		return 0;
+	*given = 1;
+	*off = 0;
+	*len = IMG_META_SIZE;
+	return 1;
+}
+
 int
 upd_install(struct upd *u, const struct manifest_entry *x, const char *url,
 	    struct kerr *e)
 {
-	static uint8_t buf[64 * 1024];
+	static uint8_t buf[IMG_META_SIZE];
 	static struct replies r;
-	struct control_req q = {
-	    .cmd = CONTROL_UPDATE, .src = CONTROL_SRC_SIZED, .size = x->size};
-	uint64_t sent = IMG_META_SIZE;
-	int sock, rc = 0;
+	static struct fetch_serve s;
+	struct control_req q = {.cmd = CONTROL_UPDATE,
+				.src = CONTROL_SRC_STREAM};
+	int sock, rc, given = 0;
 
-	if (fetch_open(&u->f, url, u->conf.allow_http, UPD_TIMEOUT_MS, e) < 0 ||
-	    check_head(u, x, buf, e) < 0)
+	u->stats[0] = 0;
+	if (fetch_open(&u->f, url, u->conf.allow_http, UPD_TIMEOUT_MS, e) < 0)
+		return -1;
+	http_dl_ranges(&u->f.dl, head_range, &given, 0);
+	if (check_head(u, x, buf, e) < 0)
 		return -1;
 	sock = request(u, &q, e);
 	if (sock < 0)
 		return -1;
 	memset(&r, 0, sizeof(r));
 	r.u = u;
-	rc = send_all(sock, buf, IMG_META_SIZE, &r, e);
-	while (rc == 0 && sent < x->size) {
-		ssize_t n = http_dl_read(&u->f.dl, buf, sizeof(buf), e);
-		if (n < 0)
-			rc = -1;
-		else if (n == 0)
-			rc = kerr_set(e, "bundle",
-				      "%llu bytes, manifest says %llu",
-				      (unsigned long long)sent,
-				      (unsigned long long)x->size);
-		else if ((sent += (uint64_t)n) > x->size)
-			rc = kerr_set(e, "bundle",
-				      "more than the manifest's "
-				      "size");
-		else
-			rc = send_all(sock, buf, (size_t)n, &r, e);
-		u->run.done = sent;
-	}
-	if (rc < 0 && !r.final) {
-		/* Cut here: keel-init's installer sees the end of the
-		 * stream and stops; its answer is read and dropped, this
+	r.s = &s;
+	memset(&s, 0, sizeof(s));
+	s.sock = sock;
+	s.f = &u->f;
+	s.gap = FETCH_GAP;
+	s.line = on_line;
+	s.ctx = &r;
+	s.stop = upd_stopping;
+	rc = fetch_serve(&s, e);
+	u->got = s.got;
+	u->run.done = s.got + IMG_META_SIZE;
+	if (rc < 0 && !s.final) {
+		/* This side failed: keel-init's installer sees the stream
+		 * end and stops; its answer is read and dropped, this
 		 * side's reason is the one kept. */
 		struct kerr ignored;
 
 		shutdown(sock, SHUT_WR);
-		read_replies(sock, &r, 1, &ignored);
+		fetch_serve_final(&s, &ignored);
 		close(sock);
 		return -1;
-	}
-	if (rc == 0 && !r.final) {
-		/* All sent: the end of the stream tells the installer that
-		 * nothing follows the bundle. */
-		shutdown(sock, SHUT_WR);
-		rc = read_replies(sock, &r, 1, e);
 	}
 	close(sock);
 	if (r.final < 0)

@@ -7,12 +7,14 @@
 
 /*
  * keel-init runs `keel installer` (launcher/cmd_installer.c) for each
- * update, with these descriptors: the control client (progress lines),
- * the bundle stream, the target slot open read-write, and one end of a
- * SOCK_SEQPACKET pair to keel-init. Over the pair the installer sends
- * datagrams, each one struct installer_msg or, for INSTALLER_ERROR,
- * the kind byte and then the reason as text (at most
- * INSTALLER_REASON_MAX bytes, no NUL):
+ * update, with these descriptors: the control client (progress lines,
+ * and want= lines to a client that serves ranges, lib/update/want.h),
+ * the bundle stream, the target slot open read-write, one end of a
+ * SOCK_SEQPACKET pair to keel-init, and the running slot open read-only
+ * (the source of a delta install; closed when keel-init cannot open
+ * it). Over the pair the installer sends datagrams, each one struct
+ * installer_msg or, for INSTALLER_ERROR, the kind byte and then the
+ * reason as text (at most INSTALLER_REASON_MAX bytes, no NUL):
  *   PREPARE  every check of the header passed, nothing written yet; it
  *            waits for one byte: 0 = the slot is marked not bootable,
  *            write; anything else = refused, write nothing
@@ -43,6 +45,7 @@ struct installer_msg {
 #define INSTALLER_FD_BUNDLE 5
 #define INSTALLER_FD_SLOT 6
 #define INSTALLER_FD_INIT 7
+#define INSTALLER_FD_FROM 8 /* the running slot, read-only, or closed */
 #define INSTALLER_REFUSED 1
 #define INSTALLER_FAILED 2
 
