@@ -259,6 +259,15 @@ update_url(struct ctl *c, int sock, const char *url, int force)
 	       (n = http_dl_read(&f.dl, head + got, sizeof(head) - got, &e)) >
 		   0)
 		got += (size_t)n;
+	if (n < 0 && f.dl.no_ranges) {
+		/* A server that ignores ranges: the whole bundle. */
+		fprintf(stderr,
+			"keel %s: %s: the server ignores ranges: the whole "
+			"bundle\n",
+			c->action, url);
+		fetch_close(&f);
+		return update_full(c, sock, url, force);
+	}
 	if (n < 0)
 		return keel_err(c->action, url, &e);
 	if (got < sizeof(head))

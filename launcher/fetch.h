@@ -77,5 +77,14 @@ struct fetch_serve {
 int fetch_serve(struct fetch_serve *s, struct kerr *e);
 /* After a failure: waits for keel-init's final line. 0 or -1. */
 int fetch_serve_final(struct fetch_serve *s, struct kerr *e);
+/*
+ * For a server that ignores ranges: after the `update` request on sock,
+ * sends head[0 .. len) (the bundle's start, already read from f) and the
+ * rest of f's plain download, the whole bundle as one stream (no
+ * WANT_HELLO: keel installer installs it whole), until keel-init's final
+ * line. 0 or -1, as fetch_serve.
+ */
+int fetch_serve_whole(struct fetch_serve *s, const void *head, size_t len,
+		      struct kerr *e);
 
 #endif

@@ -145,3 +145,27 @@ fetch_serve(struct fetch_serve *s, struct kerr *e)
 	}
 	return 0;
 }
+
+int
+fetch_serve_whole(struct fetch_serve *s, const void *head, size_t len,
+		  struct kerr *e)
+{
+	static uint8_t buf[64 * 1024];
+	ssize_t n = 0;
+
+	if (put(s, head, len, e) < 0)
+		return -1;
+	while (!s->final &&
+	       (n = http_dl_read(&s->f->dl, buf, sizeof(buf), e)) > 0) {
+		s->got += (uint64_t)n;
+		if (put(s, buf, (size_t)n, e) < 0)
+			return -1;
+	}
+	if (s->final)
+		return 0;
+	if (n < 0)
+		return -1;
+	shutdown(s->sock, SHUT_WR);
+	s->shut = 1;
+	return fetch_serve_final(s, e);
+}

@@ -225,14 +225,27 @@ upd_install(struct upd *u, const struct manifest_entry *x, const char *url,
 	static struct fetch_serve s;
 	struct control_req q = {.cmd = CONTROL_UPDATE,
 				.src = CONTROL_SRC_STREAM};
-	int sock, rc, given = 0;
+	int sock, rc, given = 0, whole = 0;
 
 	u->stats[0] = 0;
 	if (fetch_open(&u->f, url, u->conf.allow_http, UPD_TIMEOUT_MS, e) < 0)
 		return -1;
 	http_dl_ranges(&u->f.dl, head_range, &given, 0);
-	if (check_head(u, x, buf, e) < 0)
-		return -1;
+	if (check_head(u, x, buf, e) < 0) {
+		if (!u->f.dl.no_ranges)
+			return -1;
+		/* A server that ignores ranges: no delta, the whole bundle
+		 * streamed (and no resume if it is cut). */
+		fprintf(stderr,
+			"%s: the server ignores ranges: the whole bundle\n",
+			url);
+		fetch_close(&u->f);
+		whole = 1;
+		if (fetch_open(&u->f, url, u->conf.allow_http, UPD_TIMEOUT_MS,
+			       e) < 0 ||
+		    check_head(u, x, buf, e) < 0)
+			return -1;
+	}
 	sock = request(u, &q, e);
 	if (sock < 0)
 		return -1;
@@ -246,7 +259,8 @@ upd_install(struct upd *u, const struct manifest_entry *x, const char *url,
 	s.line = on_line;
 	s.ctx = &r;
 	s.stop = upd_stopping;
-	rc = fetch_serve(&s, e);
+	rc = whole ? fetch_serve_whole(&s, buf, IMG_META_SIZE, e)
+		   : fetch_serve(&s, e);
 	u->got = s.got;
 	u->run.done = s.got + IMG_META_SIZE;
 	if (rc < 0 && !s.final) {

@@ -72,6 +72,7 @@ http {
 		root $root;
 		location = /report { return 204; }
 		location /moved/ { rewrite ^/moved/(.*)\$ /\$1 redirect; }
+		location /whole/ { alias $root/; max_ranges 0; }
 	}
 	server {
 		listen $at:$WRONG_PORT ssl;

@@ -90,6 +90,7 @@ struct http_dl {
 	uint64_t pos;  /* next byte of the resource to be read */
 	char validator[HTTP_TAG_MAX + 1];
 	int open;	  /* a response body is being read */
+	int no_ranges;	  /* a range was answered with the whole resource */
 	uint64_t req_end; /* end (exclusive) of what the open request asked */
 	/* ranges */
 	int (*next)(void *ctx, uint64_t *off, uint64_t *len, struct kerr *e);

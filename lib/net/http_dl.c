@@ -134,11 +134,13 @@ check_resp(struct http_dl *d, int range, uint64_t first, uint64_t last,
 				 r->last_modified);
 		return 0;
 	}
-	if (r->status == 200)
+	if (r->status == 200) {
+		d->no_ranges = !d->validator[0];
 		return kerr_set(e, "range",
 				d->validator[0] ? "the file changed on the "
 						  "server"
 						: "the server ignores ranges");
+	}
 	if (r->status != 206)
 		return kerr_set(e, "http", "server answered %d", r->status);
 	if (!r->has_range || r->range_first != first ||
@@ -233,8 +235,8 @@ retry(struct http_dl *d, const struct kerr *why, unsigned attempt)
 	int s = d->c->resp.status;
 	unsigned ms = d->retry_ms;
 
-	if (attempt + 1 >= d->tries)
-		return 0;
+	if (attempt + 1 >= d->tries || d->no_ranges)
+		return 0; /* a server ignoring ranges will go on doing so */
 	/* a refusal that asking again will not change */
 	if (why->check && !strcmp(why->check, "http") && s >= 400 && s < 500 &&
 	    s != 408 && s != 429)

@@ -68,7 +68,7 @@ agent() {
 		--ca "$CA" --socket "$SOCK" >agent.out 2>&1
 	echo $? >agent.rc
 }
-fetched() { grep -c "GET /$1.bundle" ng/access.log; }
+fetched() { grep -c "GET \(/whole\)\?/$1.bundle" ng/access.log; }
 st() { "$KEEL" status --socket "$SOCK" >st.out 2>&1; }
 val() { sed -n "s/^$1=//p" st.out | head -n 1; }
 
@@ -98,9 +98,13 @@ agent
 has "a bundle that is not the manifest's: refused" "not the one the manifest names"
 same "... before keel-init installed a byte" "$(grep -c 'update: installing' boot.out)" 0
 check "... and the state is as it was" cmp state state.before
-mf v2 $((b + 1))
+# from a server that ignores ranges (nginx's max_ranges 0): the whole
+# bundle, streamed
+URL_PREFIX=$U/whole/ mf v2 $((b + 1))
 agent
 has "rollout $((b + 1))%: bucket $b is in" "manifest: take"
+has "a server ignoring ranges: the whole bundle" \
+	"the server ignores ranges: the whole bundle"
 has "streamed into keel-init and installed" "installed version 2"
 echo "agent: peak RSS of keel update-agent while it streamed a" \
 	"$(stat -c %s www/v2.bundle)-byte bundle: $(sed -n 's/^rss_kib=//p' rss.txt) KiB"

@@ -94,6 +94,15 @@ has "plain http with --allow-http (the signature decides)" \
 	"slot b installed, version 2" boot.out
 same "--full: one GET of the whole bundle" \
 	"$(grep -c '^200 .*GET /v2.bundle' ng/access.log)" 1
+# a server that ignores ranges (nginx's max_ranges 0): no delta, the
+# whole bundle streamed
+: >ng/access.log
+upd "$U/whole/v2.bundle"
+same "a server ignoring ranges: exit 0" "$?" 0
+has "... said so" "the server ignores ranges: the whole bundle"
+same "... the range answered whole, then one whole GET" \
+	"$(grep -c '^200 .*GET /whole/v2.bundle' ng/access.log)" 2
+check "... the slot verifies" "$KEEL" image verify b.img
 size=$(stat -c %s www/v3.bundle)
 proxy_start $((size / 2))
 : >ng/access.log
