@@ -19,7 +19,9 @@
 
 static int null_fd = -1;
 
-/* Reads the one record, to EOF or the deadline; bytes read or -1. */
+/* Reads the one record, to EOF or the deadline; bytes read or -1. The
+ * watchdog is petted each second meanwhile: a slow setup is the
+ * deadline's to end, not the hardware's. */
 static ssize_t
 read_record(int fd, struct appmsg *m)
 {
@@ -31,15 +33,18 @@ read_record(int fd, struct appmsg *m)
 
 	for (;;) {
 		struct pollfd pf = {.fd = fd, .events = POLLIN};
-		uint64_t now = clock_us();
+		uint64_t now = clock_us(), wait_ms;
+		int r;
 
 		if (now >= end)
 			return errno = ETIMEDOUT, -1;
-		if (poll(&pf, 1, (int)((end - now) / 1000) + 1) < 0) {
-			if (errno == EINTR)
-				continue;
+		wait_ms = (end - now) / 1000 + 1;
+		watchdog_pet();
+		r = poll(&pf, 1, wait_ms > 1000 ? 1000 : (int)wait_ms);
+		if (r < 0 && errno != EINTR)
 			return -1;
-		}
+		if (r <= 0)
+			continue; /* nothing yet: never a read that blocks */
 		if (got < sizeof(*m))
 			n = read(fd, p + got, sizeof(*m) - got);
 		else
