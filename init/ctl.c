@@ -48,7 +48,7 @@ static int installing;		/* the installer runs */
 static int installer_conn = -1; /* the client, for the last line */
 static int installer_slot = -1, installer_force;
 static int prep_fd = -1; /* PID 1's end of the pair */
-static int job_fds[AGENT_FDS] = {-1, -1, -1, -1, -1}; /* given at start */
+static int job_fds[AGENT_FDS]; /* given at start; -1 from ctl_init */
 static struct installer_msg announced, done;	      /* kind 0: not yet */
 static char installer_err[INSTALLER_REASON_MAX + 1];  /* its reason, or "" */
 
@@ -59,6 +59,8 @@ ctl_init(void)
 
 	for (int i = 0; i < INIT_CTL_CONNS; i++)
 		conns[i].fd = -1;
+	for (int i = 0; i < AGENT_FDS; i++)
+		job_fds[i] = -1;
 	mkdir(SOCK_DIR, 0755);
 	listen_fd = control_listen(CONTROL_SOCK, &e);
 	if (listen_fd < 0)
@@ -91,7 +93,7 @@ close_fd(int *fd)
 	*fd = -1;
 }
 
-/* The installer's words after "keel installer" and its fds 4..7. */
+/* The installer's words after "keel installer" and its fds 4..8. */
 static int
 installer_prepare(char **argv, int max, int *fds)
 {
