@@ -47,10 +47,10 @@ static int listen_fd = -1;
 static int installing;		/* the installer runs */
 static int installer_conn = -1; /* the client, for the last line */
 static int installer_slot = -1, installer_force;
-static int prep_fd = -1; /* PID 1's end of the pair */
+static int prep_fd = -1;       /* PID 1's end of the pair */
 static int job_fds[AGENT_FDS]; /* given at start; -1 from ctl_init */
-static struct installer_msg announced, done;	      /* kind 0: not yet */
-static char installer_err[INSTALLER_REASON_MAX + 1];  /* its reason, or "" */
+static struct installer_msg announced, done;	     /* kind 0: not yet */
+static char installer_err[INSTALLER_REASON_MAX + 1]; /* its reason, or "" */
 
 int
 ctl_init(void)
