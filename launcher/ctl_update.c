@@ -215,22 +215,6 @@ delta_line(void *ctx, const struct control_reply *r)
 	return ctl_reply_line(d->c, r, &d->rc);
 }
 
-/* The bundle's first block alone, by a range: the server is reached and
- * serves ranges before keel-init starts an installer. */
-static int
-head_range(void *ctx, uint64_t *off, uint64_t *len, struct kerr *e)
-{
-	int *given = ctx;
-
-	(void)e;
-	if (*given)
-		return 0;
-	*given = 1;
-	*off = 0;
-	*len = IMG_META_SIZE;
-	return 1;
-}
-
 /*
  * keel update URL: a delta install. keel-init's installer asks for the
  * parts of the bundle the running slot lacks (lib/update/want.h); they
@@ -245,20 +229,16 @@ update_url(struct ctl *c, int sock, const char *url, int force)
 	    .cmd = CONTROL_UPDATE, .force = force, .src = CONTROL_SRC_STREAM};
 	struct delta_ctx d = {c, KEEL_EXIT_FAIL};
 	struct kerr e = {0};
-	size_t got = 0;
-	ssize_t n = 1;
-	int given = 0;
+	int n;
 
 	if (c->full)
 		return update_full(c, sock, url, force);
 	if (url_anchors(c, &f, &e) < 0 ||
 	    fetch_open(&f, url, c->allow_http, c->timeout_s * 1000, &e) < 0)
 		return keel_err(c->action, url, &e);
-	http_dl_ranges(&f.dl, head_range, &given, 0);
-	while (got < sizeof(head) &&
-	       (n = http_dl_read(&f.dl, head + got, sizeof(head) - got, &e)) >
-		   0)
-		got += (size_t)n;
+	/* The first block alone, by a range: the server is reached and
+	 * serves ranges before keel-init starts an installer. */
+	n = fetch_head(&f, head, 1, &e);
 	if (n < 0 && f.dl.no_ranges) {
 		/* A server that ignores ranges: the whole bundle. */
 		fprintf(stderr,
@@ -270,9 +250,6 @@ update_url(struct ctl *c, int sock, const char *url, int force)
 	}
 	if (n < 0)
 		return keel_err(c->action, url, &e);
-	if (got < sizeof(head))
-		return keel_errf(c->action, url, "%zu bytes: not a bundle",
-				 got);
 	if (control_send_request(sock, &req, -1, &e))
 		return keel_err(c->action, c->path, &e);
 	memset(&s, 0, sizeof(s));

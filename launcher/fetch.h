@@ -18,7 +18,8 @@ struct fetch {
 	struct tls_anchors ta;
 	struct http_dl dl;
 	struct http_url url;
-	int quiet; /* no "resuming" lines on stderr */
+	int quiet;     /* no "resuming" lines on stderr */
+	int head_done; /* fetch_head's one range was given */
 };
 
 /*
@@ -72,6 +73,15 @@ struct fetch_serve {
 	int final, shut;
 	uint64_t got, sent; /* bundle bytes fetched, sent to keel-init */
 };
+
+/*
+ * Reads the bundle's first block (its metadata, IMG_META_SIZE bytes) from
+ * f into blk: by a range of it alone when ranged (the start of a delta),
+ * else from the start of a plain download. 0, or -1 with e (and
+ * f->dl.no_ranges set when the server answered the range with the whole
+ * file).
+ */
+int fetch_head(struct fetch *f, uint8_t *blk, int ranged, struct kerr *e);
 
 /* 0 once the final line came, or -1 with e (this side's failure). */
 int fetch_serve(struct fetch_serve *s, struct kerr *e);

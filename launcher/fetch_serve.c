@@ -109,6 +109,44 @@ put(struct fetch_serve *s, const void *buf, size_t len, struct kerr *e)
 	return 0;
 }
 
+/* fetch_head's range source: the bundle's first block, once. */
+static int
+head_next(void *ctx, uint64_t *off, uint64_t *len, struct kerr *e)
+{
+	struct fetch *f = ctx;
+
+	(void)e;
+	if (f->head_done)
+		return 0;
+	f->head_done = 1;
+	*off = 0;
+	*len = IMG_META_SIZE;
+	return 1;
+}
+
+int
+fetch_head(struct fetch *f, uint8_t *blk, int ranged, struct kerr *e)
+{
+	size_t got = 0;
+
+	if (ranged) {
+		f->head_done = 0;
+		http_dl_ranges(&f->dl, head_next, f, 0);
+	}
+	while (got < IMG_META_SIZE) {
+		ssize_t n =
+		    http_dl_read(&f->dl, blk + got, IMG_META_SIZE - got, e);
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return kerr_set(e, "bundle",
+					"%zu bytes: ends inside its metadata",
+					got);
+		got += (size_t)n;
+	}
+	return 0;
+}
+
 int
 fetch_serve(struct fetch_serve *s, struct kerr *e)
 {

@@ -142,28 +142,18 @@ upd_reboot(struct upd *u, struct kerr *e)
 }
 
 /*
- * The bundle's first 4096 bytes: the image's metadata. Its signed header
+ * The bundle's first 4096 bytes, the image's metadata, read into blk
+ * (fetch_head). Its signed header
  * must be the one the manifest names (by SHA-256) before a byte goes to
  * keel-init: a server that serves another bundle than it announces is
  * caught here, without keel-init's installer starting.
  */
 static int
-check_head(struct upd *u, const struct manifest_entry *x, uint8_t *blk,
-	   struct kerr *e)
+check_head(const struct manifest_entry *x, const uint8_t *blk, struct kerr *e)
 {
 	struct img_meta m;
 	uint8_t d[32];
-	size_t got = 0;
 
-	while (got < IMG_META_SIZE) {
-		ssize_t n =
-		    http_dl_read(&u->f.dl, blk + got, IMG_META_SIZE - got, e);
-		if (n <= 0)
-			return n < 0 ? -1
-				     : kerr_set(e, "bundle",
-						"ends inside its metadata");
-		got += (size_t)n;
-	}
 	if (img_meta_decode(blk, &m, e) < 0)
 		return -1;
 	img_digest(&m, d);
@@ -201,21 +191,6 @@ on_line(void *ctx, const struct control_reply *c)
 	return r->final != 0;
 }
 
-/* The bundle's first block alone, by a range (a delta fetches no more). */
-static int
-head_range(void *ctx, uint64_t *off, uint64_t *len, struct kerr *e)
-{
-	int *given = ctx;
-
-	(void)e;
-	if (*given)
-		return 0;
-	*given = 1;
-	*off = 0;
-	*len = IMG_META_SIZE;
-	return 1;
-}
-
 int
 upd_install(struct upd *u, const struct manifest_entry *x, const char *url,
 	    struct kerr *e)
@@ -225,13 +200,13 @@ upd_install(struct upd *u, const struct manifest_entry *x, const char *url,
 	static struct fetch_serve s;
 	struct control_req q = {.cmd = CONTROL_UPDATE,
 				.src = CONTROL_SRC_STREAM};
-	int sock, rc, given = 0, whole = 0;
+	int sock, rc, whole = 0;
 
 	u->stats[0] = 0;
 	if (fetch_open(&u->f, url, u->conf.allow_http, UPD_TIMEOUT_MS, e) < 0)
 		return -1;
-	http_dl_ranges(&u->f.dl, head_range, &given, 0);
-	if (check_head(u, x, buf, e) < 0) {
+	/* the first block alone, by a range (a delta fetches no more) */
+	if (fetch_head(&u->f, buf, 1, e) < 0) {
 		if (!u->f.dl.no_ranges)
 			return -1;
 		/* A server that ignores ranges: no delta, the whole bundle
@@ -243,9 +218,11 @@ upd_install(struct upd *u, const struct manifest_entry *x, const char *url,
 		whole = 1;
 		if (fetch_open(&u->f, url, u->conf.allow_http, UPD_TIMEOUT_MS,
 			       e) < 0 ||
-		    check_head(u, x, buf, e) < 0)
+		    fetch_head(&u->f, buf, 0, e) < 0)
 			return -1;
 	}
+	if (check_head(x, buf, e) < 0)
+		return -1;
 	sock = request(u, &q, e);
 	if (sock < 0)
 		return -1;
