@@ -22,6 +22,8 @@ _Static_assert(OCI_RESTART_ALWAYS == APPMSG_RESTART_ALWAYS &&
 		   OCI_RESTART_ON_FAILURE == APPMSG_RESTART_ON_FAILURE &&
 		   OCI_RESTART_NO == APPMSG_RESTART_NO,
 	       "org.keel.restart's values in the record");
+_Static_assert(APPMSG_MS_MAX == OCI_KEEL_MS_MAX,
+	       "the record's bound on durations is the parser's");
 _Static_assert(sizeof(((struct appmsg *)0)->text) ==
 		   sizeof(((struct kerr *)0)->detail),
 	       "a kerr's detail fits the record whole");

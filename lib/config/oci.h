@@ -31,6 +31,7 @@ struct syscall_abi; /* lib/config/names.h */
 #define OCI_POOL_SIZE (32 * 1024) /* all strings of one config, NUL-ended */
 #define OCI_MAX_ARGS 128	  /* process.args; execve needs far fewer */
 #define OCI_MAX_ENV 128		  /* process.env entries */
+#define OCI_KEEL_MS_MAX 86400000u /* an org.keel.*-ms value: one day */
 #define OCI_MAX_GROUPS 32	  /* process.user.additionalGids */
 #define OCI_MAX_RLIMITS 16	  /* RLIM_NLIMITS on Linux */
 #define OCI_MAX_MOUNTS 32	  /* mounts keel must perform (bind, tmpfs) */

@@ -326,11 +326,9 @@ ann_ms(struct oci_ctx *x, const char *v, uint32_t *out)
 {
 	uint64_t n;
 
-	if (parse_dec(v, 86400000, &n) < 0)
-		return oci_fail(x,
-				"\"%s\": expected milliseconds "
-				"(0..86400000)",
-				v);
+	if (parse_dec(v, OCI_KEEL_MS_MAX, &n) < 0)
+		return oci_fail(x, "\"%s\": expected milliseconds (0..%u)", v,
+				OCI_KEEL_MS_MAX);
 	*out = (uint32_t)n;
 	return 0;
 }

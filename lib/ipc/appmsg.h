@@ -40,7 +40,8 @@
 #define APPMSG_RESTART_ON_FAILURE 1u
 #define APPMSG_RESTART_NO 2u
 #define APPMSG_RESTART_MAX 2u
-/* every _ms field: the parser's bound for org.keel.*-ms */
+/* every _ms field: the parser's bound for org.keel.*-ms, OCI_KEEL_MS_MAX
+ * (lib/config/oci.h; launcher/cmd_app.c asserts they are equal) */
 #define APPMSG_MS_MAX 86400000u
 
 struct appmsg {
