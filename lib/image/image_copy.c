@@ -72,7 +72,7 @@ img_verify_copy(int fd, const struct img_meta *m, struct verity_work *w,
 	if (ok == 1 && copy_seal(mfd, e) == 0)
 		return mfd;
 	/* A write to the sized memfd fails only for want of memory. */
-	if (ok != 1 && e && !strncmp(e->detail, "copy at offset", 14))
+	if (ok != 1 && e && e->check && !strcmp(e->check, VERITY_COPY_CHECK))
 		kerr_set(e, COPY_CHECK,
 			 "%llu bytes do not fit in memory: a kernel with "
 			 "dm-verity maps the image without a copy",

@@ -79,8 +79,10 @@ int verity_check(int fd, const struct verity_params *p, struct verity_work *w,
  * when it returns 1 out holds exactly the bytes that were checked, even
  * if fd answered two reads of a block differently. out is sized by the
  * caller (e.g. a memfd sealed against growing); on 0 its content is
- * undefined.
+ * undefined, and e->check is VERITY_COPY_CHECK when writing to out
+ * failed.
  */
+#define VERITY_COPY_CHECK "copy" /* e->check of a failed write to out */
 int verity_check_copy(int fd, int out, const struct verity_params *p,
 		      struct verity_work *w, const uint8_t root[VERITY_DIGEST],
 		      struct kerr *e);

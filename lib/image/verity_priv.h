@@ -43,8 +43,8 @@ verity_get(const struct verity_src *src, uint8_t *buf, size_t len, uint64_t off,
 		if (verity_read_full(src->fd, buf, len, off, e) < 0)
 			return NULL;
 		if (src->out >= 0 &&
-		    io_pwrite_e(src->out, buf, len, off, VERITY_CHECK_NAME,
-				"copy at offset", e) < 0)
+		    io_pwrite_e(src->out, buf, len, off, VERITY_COPY_CHECK,
+				"at offset", e) < 0)
 			return NULL;
 		return buf;
 	}
