@@ -62,6 +62,12 @@ ratios() {
 }
 # mean STATS: the first field
 mean() { echo "$1" | cut -d' ' -f1; }
+# side_row FIGURE KEEL-STATS PEER PEER-STATS: a row of two µs timings
+# side by side, with no target
+side_row() {
+	row "$1" "$(calc "$(mean "$2") / 1000" "%.1f ms")" "$3" \
+		"$(calc "$(mean "$4") / 1000" "%.1f ms")" "$(ratios "$2" "$4")" - -
+}
 # met VALUE OP TARGET: "met" or "not met" (awk comparison)
 met() { if awk "BEGIN { exit !($1 $2 $3) }"; then echo met; else
 	echo "not met"; fi; }
@@ -419,26 +425,15 @@ EOF
 			"busybox sh init" "$(calc "$(mean "$r") / 1000" "%.1f ms")" \
 			"$(ratios "$k" "$r")" ">= 10x" \
 			"$(met "$(mean "$r") / $(mean "$k")" ">=" 10)"
-		row "  (keel-init's own stamp)" \
-			"$(calc "$(mean "$w") / 1000" "%.1f ms")" \
-			"busybox sh init" "$(calc "$(mean "$r") / 1000" "%.1f ms")" \
-			"$(ratios "$w" "$r")" - -
-		row "  (vs the reference mounting its file)" \
-			"$(calc "$(mean "$k") / 1000" "%.1f ms")" \
-			"busybox sh, no copy" \
-			"$(calc "$(mean "$r0") / 1000" "%.1f ms")" \
-			"$(ratios "$k" "$r0")" - -
+		side_row "  (keel-init's own stamp)" "$w" "busybox sh init" "$r"
+		side_row "  (vs the reference mounting its file)" "$k" \
+			"busybox sh, no copy" "$r0"
 	fi
 	if [ -n "$before" ] && kb=$(nums <"$i/kb.us") && [ -n "$kb" ]; then
-		row "  earlier keel-init, same rounds" \
-			"$(calc "$(mean "$kb") / 1000" "%.1f ms")" \
-			"busybox sh init" "$(calc "$(mean "$r") / 1000" "%.1f ms")" \
-			"$(ratios "$kb" "$r")" - -
-		row "  keel-init against the earlier one" \
-			"$(calc "$(mean "$k") / 1000" "%.1f ms")" \
-			"earlier keel-init" \
-			"$(calc "$(mean "$kb") / 1000" "%.1f ms")" \
-			"$(ratios "$k" "$kb")" - -
+		side_row "  earlier keel-init, same rounds" "$kb" \
+			"busybox sh init" "$r"
+		side_row "  keel-init against the earlier one" "$k" \
+			"earlier keel-init" "$kb"
 	fi
 
 	# RSS while the app runs: smaps_rollup of each init from outside
