@@ -16,6 +16,7 @@
  * removed here once the app is gone. */
 #define APP_CGROUP_ROOT "/sys/fs/cgroup"
 #define APP_CGROUP APP_CGROUP_ROOT "/keel/app"
+#define APP_ARGV 32 /* keel app --start's words, with the NULL */
 
 static int null_fd = -1;
 
@@ -158,7 +159,7 @@ arg2(char **argv, int n, const char *opt, const char *val)
 int
 app_start(char *const *env)
 {
-	char *argv[32];
+	char *argv[APP_ARGV]; /* its words, two per --env, NULL */
 	int n = 0, stdio[3], cfd;
 	struct appmsg m;
 	siginfo_t si;
@@ -175,7 +176,7 @@ app_start(char *const *env)
 	n = arg2(argv, n, "--bin", agent_client_path());
 	n = arg2(argv, n, "--resolv", net_resolv_conf());
 	n = arg2(argv, n, "--cgroup", APP_CGROUP_ROOT);
-	for (int i = 0; env && env[i] && n < 30; i++)
+	for (int i = 0; env && env[i] && n + 3 <= APP_ARGV; i++)
 		n = arg2(argv, n, "--env", env[i]);
 	argv[n] = NULL;
 	/* stdin /dev/null; stdout and stderr the log's pipe, never the
