@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "init/init.h"
+#include "lib/base/fmt.h"
 #include "lib/update/counter.h"
 
 static struct state st;
@@ -116,8 +117,8 @@ hw_floor(uint64_t *floor, char *why, size_t cap)
 	if (r == 0)
 		r = counter_read(&hw, floor, &e);
 	if (r < 0) {
-		snprintf(why, cap, "the board's rollback counter: %s: %s",
-			 e.check, e.detail);
+		fmt_sn(why, cap, "the board's rollback counter: %s: %s",
+		       e.check, e.detail);
 		return -1;
 	}
 	hw_ok = 1;
@@ -159,7 +160,7 @@ read_record(void)
 	if (state_fd < 0) {
 		klog("state: %s: %s: no record can be read or written",
 		     dev[0] ? dev : "no partition",
-		     dev[0] ? strerror(errno) : "not found");
+		     dev[0] ? kerr_strerror(errno) : "not found");
 		return;
 	}
 	state_io_fd(&io, &state_fd);
@@ -192,10 +193,10 @@ blank_record(char *why, size_t cap)
 	     "the record was erased or damaged",
 	     used);
 	if (g.board.on_blank_state == BOARD_BLANK_HALT) {
-		snprintf(why, cap,
-			 "the A/B record is lost on a device that has booted "
-			 "before (%s); board on_blank_state=halt",
-			 used);
+		fmt_sn(why, cap,
+		       "the A/B record is lost on a device that has booted "
+		       "before (%s); board on_blank_state=halt",
+		       used);
 		return -1;
 	}
 	klog("state: rebuilt from the slots' signed headers: %s committed, "
@@ -435,17 +436,16 @@ ab_update_target(char *why, size_t cap)
 	int cs = st.committed_slot;
 
 	if (g.slot < 0) {
-		snprintf(why, cap, "no slot booted");
+		fmt_sn(why, cap, "no slot booted");
 		return -1;
 	}
 	if (g.slot != cs) {
-		snprintf(why, cap,
-			 "slot %s is booted as a %s and not committed yet; "
-			 "slot %s is committed: no slot to install into until "
-			 "%s is committed",
-			 state_slot_name(g.slot),
-			 g.trial ? "trial" : "fallback", state_slot_name(cs),
-			 state_slot_name(g.slot));
+		fmt_sn(why, cap,
+		       "slot %s is booted as a %s and not committed yet; "
+		       "slot %s is committed: no slot to install into until "
+		       "%s is committed",
+		       state_slot_name(g.slot), g.trial ? "trial" : "fallback",
+		       state_slot_name(cs), state_slot_name(g.slot));
 		return -1;
 	}
 	return !cs;

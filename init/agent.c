@@ -19,6 +19,7 @@
 
 #include "compat/linux_capability.h"
 #include "init/init.h"
+#include "lib/base/fmt.h"
 
 #define CONF_DIR "keel" /* an agent's configurations, in /etc */
 
@@ -64,7 +65,7 @@ agent_open_binary(void)
 	char *slash;
 
 	if (!g.test) {
-		snprintf(keel_path, sizeof(keel_path), "%s", AGENT_BINARY);
+		fmt_sn(keel_path, sizeof(keel_path), "%s", AGENT_BINARY);
 	} else if ((n = readlink("/proc/self/exe", keel_path,
 				 sizeof(keel_path) - 6)) > 0) {
 		keel_path[n] = 0;
@@ -74,7 +75,7 @@ agent_open_binary(void)
 	keel_fd = open(keel_path, O_PATH | O_CLOEXEC);
 	if (keel_fd < 0) {
 		klog("agents: %s: %s: no agent can run", keel_path,
-		     strerror(errno));
+		     kerr_strerror(errno));
 		return;
 	}
 	/* The app's client: bound over the empty file in the sockets'
@@ -87,7 +88,7 @@ agent_open_binary(void)
 		       MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
 		       NULL) < 0) {
 		klog("agents: %s read-only: %s", SOCK_KEEL_BIN,
-		     strerror(errno));
+		     kerr_strerror(errno));
 		sys->umount(SOCK_KEEL_BIN, MNT_DETACH);
 		return;
 	}
@@ -178,15 +179,15 @@ child(const struct agent_def *d, int st, int lg, const int *extra, char **argv)
 	if (exe < 0 || place_fds(fds, 4 + AGENT_FDS) < 0 || setsid() < 0 ||
 	    sigprocmask(SIG_SETMASK, &none, NULL) < 0 ||
 	    drop_privileges(d) < 0 || agent_seccomp() < 0) {
-		n = snprintf(msg, sizeof(msg), "cannot drop privileges: %s\n",
-			     strerror(errno));
+		n = fmt_sn(msg, sizeof(msg), "cannot drop privileges: %s\n",
+			   kerr_strerror(errno));
 		(void)!write(2, msg, (size_t)n);
 		_exit(126);
 	}
 	umask(022);
 	syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
-	n = snprintf(msg, sizeof(msg), "exec %s: %s\n", keel_path,
-		     strerror(errno));
+	n = fmt_sn(msg, sizeof(msg), "exec %s: %s\n", keel_path,
+		   kerr_strerror(errno));
 	(void)!write(2, msg, (size_t)n);
 	_exit(127);
 }
@@ -237,7 +238,7 @@ start(struct agent *a)
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 ||
 	    pipe2(lp, O_CLOEXEC) < 0) {
 		klog("agent %s: cannot start: %s", a->def->name,
-		     keel_fd < 0 ? "no keel binary" : strerror(errno));
+		     keel_fd < 0 ? "no keel binary" : kerr_strerror(errno));
 		goto out;
 	}
 	argv[2 + argc] = NULL;
@@ -245,7 +246,7 @@ start(struct agent *a)
 	if (pid == 0)
 		child(a->def, sp[1], lp[1], extra, argv);
 	if (pid < 0) {
-		klog("agent %s: fork: %s", a->def->name, strerror(errno));
+		klog("agent %s: fork: %s", a->def->name, kerr_strerror(errno));
 		goto out;
 	}
 	fcntl(sp[0], F_SETFL, O_NONBLOCK);
@@ -510,11 +511,10 @@ agent_put_status(char *buf, size_t cap, size_t *off)
 			    : a->stopping ? "stopped"
 			    : a->next_us  ? "restarting"
 					  : "done");
-		snprintf(key, sizeof(key), "%s.restarts", nm);
+		fmt_sn(key, sizeof(key), "%s.restarts", nm);
 		control_put(buf, cap, off, key, "%u", a->restarts);
 		for (unsigned k = 0; k < a->st.n; k++) {
-			snprintf(key, sizeof(key), "%s.%s", nm,
-				 a->st.kv[k].key);
+			fmt_sn(key, sizeof(key), "%s.%s", nm, a->st.kv[k].key);
 			control_put(buf, cap, off, key, "%s", a->st.kv[k].val);
 		}
 	}
@@ -557,7 +557,7 @@ open_conf(const char *dir, const char *name, const char *tag, const char *what)
 		close(fd);
 		fd = -1;
 	}
-	snprintf(path, sizeof(path), "%s/%s", dir, CONF_DIR);
+	fmt_sn(path, sizeof(path), "%s/%s", dir, CONF_DIR);
 	if (fd == -1 && kfd >= 0 &&
 	    lgetxattr(path, "trusted.overlay.opaque", v, sizeof(v)) == 1 &&
 	    v[0] == 'y')

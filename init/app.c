@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "init/init.h"
+#include "lib/base/fmt.h"
 
 /* keel app's cgroup for the app (lib/container/cgroup.h): made by it,
  * removed here once the app is gone. */
@@ -75,7 +76,8 @@ run_keel_app(char **argv, int cfd, const int *stdio, int start,
 
 	memset(m, 0, sizeof(*m));
 	if (pipe2(rp, O_CLOEXEC) < 0)
-		return kerr_set(e, "keel app", "pipe: %s", strerror(errno));
+		return kerr_set(e, "keel app", "pipe: %s",
+				kerr_strerror(errno));
 	fds[0] = stdio[0];
 	fds[1] = stdio[1];
 	fds[2] = stdio[2];
@@ -94,7 +96,7 @@ run_keel_app(char **argv, int cfd, const int *stdio, int start,
 	close(rp[1]);
 	if (pid < 0) {
 		close(rp[0]);
-		return kerr_set(e, "keel app", "fork: %s", strerror(err));
+		return kerr_set(e, "keel app", "fork: %s", kerr_strerror(err));
 	}
 	n = read_record(rp[0], m);
 	err = errno;
@@ -104,7 +106,8 @@ run_keel_app(char **argv, int cfd, const int *stdio, int start,
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (n < 0)
-		return kerr_set(e, "keel app", "no record: %s", strerror(err));
+		return kerr_set(e, "keel app", "no record: %s",
+				kerr_strerror(err));
 	if (n == 0)
 		return kerr_set(e, "keel app",
 				"ended with status %d, no record",
@@ -125,12 +128,12 @@ app_config(int cfd, char *why, size_t cap)
 	stdio[0] = stdio[1] = stdio[2] = null_fd;
 	/* keel app could not say: not the slot's fault (main.c decides) */
 	if (run_keel_app(argv, cfd, stdio, 0, &m, &e) < 0)
-		return snprintf(why, cap, "%s: %s", e.check, e.detail), -3;
+		return fmt_sn(why, cap, "%s: %s", e.check, e.detail), -3;
 	if (m.status == APPMSG_OK) {
 		g.app = m;
 		return 0;
 	}
-	snprintf(why, cap, "config: %s", m.text);
+	fmt_sn(why, cap, "config: %s", m.text);
 	return m.status == APPMSG_IO ? -2 : -1;
 }
 
@@ -187,7 +190,7 @@ app_start(char *const *env)
 	stdio[1] = stdio[2] = log_app_fd() >= 0 ? log_app_fd() : null_fd;
 	cfd = open(IMAGE_DIR IMG_CONFIG_PATH, O_RDONLY | O_CLOEXEC);
 	if (cfd < 0) {
-		klog("app: %s: %s", IMG_CONFIG_PATH, strerror(errno));
+		klog("app: %s: %s", IMG_CONFIG_PATH, kerr_strerror(errno));
 		return -1;
 	}
 	n = run_keel_app(argv, cfd, stdio, 1, &m, &e);
@@ -258,5 +261,5 @@ app_stop(uint32_t grace_ms)
 	g.app_running = 0;
 	log_app_ended(); /* its last words */
 	if (rmdir(APP_CGROUP) < 0 && errno != ENOENT && errno != ENOTDIR)
-		klog("app: %s: %s", APP_CGROUP, strerror(errno));
+		klog("app: %s: %s", APP_CGROUP, kerr_strerror(errno));
 }

@@ -11,6 +11,7 @@
 
 #include "compat/linux_rtc.h"
 #include "init/init.h"
+#include "lib/base/fmt.h"
 
 /*
  * At boot the clock becomes the latest of: what the kernel set (from the
@@ -66,15 +67,15 @@ utc(time_t t, char buf[UTC_TEXT])
 	int m = 0;
 
 	if (t < 0 || t > UTC_MAX) {
-		snprintf(buf, UTC_TEXT, "%lld", (long long)t);
+		fmt_sn(buf, UTC_TEXT, "%lld", (long long)t);
 		return buf;
 	}
 	while (days >= 365 + leap(y))
 		days -= 365 + leap(y++);
 	while (days >= month_days(y, m))
 		days -= month_days(y, m++);
-	snprintf(buf, UTC_TEXT, "%04ld-%02d-%02ld %02u:%02u:%02u", y, m + 1,
-		 days + 1, rem / 3600, rem / 60 % 60, rem % 60);
+	fmt_sn(buf, UTC_TEXT, "%04ld-%02d-%02ld %02u:%02u:%02u", y, m + 1,
+	       days + 1, rem / 3600, rem / 60 % 60, rem % 60);
 	return buf;
 }
 
@@ -105,7 +106,7 @@ saved_time(char *path, size_t cap)
 
 	if (!dir)
 		return -1;
-	snprintf(path, cap, "%s/clock", dir);
+	fmt_sn(path, cap, "%s/clock", dir);
 	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
 		return -1;
 	return st.st_mtime;
@@ -139,7 +140,7 @@ clock_boot(void)
 	ts.tv_sec = best;
 	if (sys->settime(&ts) < 0) {
 		klog("clock: cannot set %s UTC (%s time): %s", utc(best, when),
-		     source, strerror(errno));
+		     source, kerr_strerror(errno));
 		source = "system";
 		return;
 	}
@@ -158,12 +159,12 @@ clock_save(void)
 
 	if (!dir)
 		return;
-	snprintf(path, sizeof(path), "%s/clock", dir);
+	fmt_sn(path, sizeof(path), "%s/clock", dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
 	if (futimens(fd, NULL) < 0 || fsync(fd) < 0)
-		klog("clock: %s: %s", path, strerror(errno));
+		klog("clock: %s: %s", path, kerr_strerror(errno));
 	close(fd);
 }
 

@@ -12,10 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "keel_version.h"
 #include "init/init.h"
-#include "lib/update/installer.h"
+#include "keel_version.h"
+#include "lib/base/fmt.h"
 #include "lib/ipc/control.h"
+#include "lib/update/installer.h"
 
 /*
  * A client that has connected but not yet sent its request. PID 1 never
@@ -101,9 +102,9 @@ installer_prepare(char **argv, int max, int *fds)
 	const struct state *st = ab_state();
 	int n = 0;
 
-	snprintf(committed, sizeof(committed), "%llu",
-		 (unsigned long long)st->committed_version);
-	snprintf(floor, sizeof(floor), "%llu", (unsigned long long)st->floor);
+	fmt_sn(committed, sizeof(committed), "%llu",
+	       (unsigned long long)st->committed_version);
+	fmt_sn(floor, sizeof(floor), "%llu", (unsigned long long)st->floor);
 	argv[n++] = "--committed";
 	argv[n++] = committed;
 	argv[n++] = "--floor";
@@ -136,7 +137,7 @@ check_installed(struct img_meta *m, struct kerr *e)
 
 	if (fd < 0)
 		return kerr_set(e, "read back", "%s: %s", g.dev[installer_slot],
-				strerror(errno));
+				kerr_strerror(errno));
 	if (done.kind != INSTALLER_DONE || announced.kind != INSTALLER_PREPARE)
 		kerr_set(e, "installer", "no report of what it wrote");
 	else if (img_read(fd, m, e) < 0 || img_check_sigs(m, &g.keys, e) != 1)
@@ -202,14 +203,14 @@ on_prepare(void)
 	announced = msg.p;
 	f = state_image_failed(ab_state(), msg.p.version, msg.p.digest);
 	if (f && !installer_force) {
-		snprintf(installer_err, sizeof(installer_err),
-			 "failed before: version %llu failed on this device "
-			 "before%s: refused until a newer version is offered "
-			 "(keel update --force installs it anyway)",
-			 (unsigned long long)msg.p.version,
-			 memcmp(f->digest, msg.p.digest, STATE_DIGEST)
-			     ? ""
-			     : " (this very image)");
+		fmt_sn(installer_err, sizeof(installer_err),
+		       "failed before: version %llu failed on this device "
+		       "before%s: refused until a newer version is offered "
+		       "(keel update --force installs it anyway)",
+		       (unsigned long long)msg.p.version,
+		       memcmp(f->digest, msg.p.digest, STATE_DIGEST)
+			   ? ""
+			   : " (this very image)");
 	} else {
 		ok = ab_slot_installing(installer_slot) == 0 ? 0 : 1;
 		klog("update: slot %c %s for version %llu",
@@ -256,10 +257,10 @@ installer_exited(int code)
 		     'a' + installer_slot, e.check, e.detail);
 		char why[sizeof(e.detail) + 96];
 
-		snprintf(why, sizeof(why),
-			 "installed, but keel-init refuses the slot: %s: %s; "
-			 "it stays not bootable",
-			 e.check, e.detail);
+		fmt_sn(why, sizeof(why),
+		       "installed, but keel-init refuses the slot: %s: %s; "
+		       "it stays not bootable",
+		       e.check, e.detail);
 		reply_end(fd, why);
 	} else {
 		klog("update: refused (%s): %s",
@@ -300,13 +301,13 @@ start_update(int fd, int src, int force)
 	}
 	job_fds[2] = open(g.dev[slot], O_RDWR | O_CLOEXEC);
 	if (job_fds[2] < 0) {
-		snprintf(why, sizeof(why), "%s: %s", g.dev[slot],
-			 strerror(errno));
+		fmt_sn(why, sizeof(why), "%s: %s", g.dev[slot],
+		       kerr_strerror(errno));
 		reply_end(fd, why);
 		return;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-		reply_end(fd, strerror(errno));
+		reply_end(fd, kerr_strerror(errno));
 		close_fd(&job_fds[2]);
 		return;
 	}

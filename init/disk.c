@@ -12,6 +12,7 @@
 
 #include "init/dents.h"
 #include "init/init.h"
+#include "lib/base/fmt.h"
 
 /* From a uevent file: the value of KEY= into out. 1 if found. */
 static int
@@ -78,27 +79,26 @@ take(unsigned p, const char *kname, const char *maj, const char *min)
 
 	if (part_devt[p]) {
 		if (part_devt[p] != devt && !conflict[0])
-			snprintf(conflict, sizeof(conflict),
-				 "partition name %s found twice: on %s and "
-				 "on %s",
-				 g.board.part[p].name, part_kname[p], kname);
+			fmt_sn(conflict, sizeof(conflict),
+			       "partition name %s found twice: on %s and "
+			       "on %s",
+			       g.board.part[p].name, part_kname[p], kname);
 		return 0;
 	}
 	/* A partition's parent directory in sysfs is its disk. */
-	snprintf(path, sizeof(path), "/sys/class/block/%s/../dev", kname);
+	fmt_sn(path, sizeof(path), "/sys/class/block/%s/../dev", kname);
 	if (read_devt(path, &disk) < 0)
 		disk = 0;
-	snprintf(g.dev[p], sizeof(g.dev[p]), DEV_DIR "/%s",
-		 g.board.part[p].name);
+	fmt_sn(g.dev[p], sizeof(g.dev[p]), DEV_DIR "/%s", g.board.part[p].name);
 	sys->unlink(g.dev[p]);
 	if (sys->mknod(g.dev[p], S_IFBLK | 0600, devt) < 0) {
-		klog("disk: mknod %s: %s", g.dev[p], strerror(errno));
+		klog("disk: mknod %s: %s", g.dev[p], kerr_strerror(errno));
 		g.dev[p][0] = 0;
 		return 0;
 	}
 	part_devt[p] = devt;
 	disk_devt[p] = disk;
-	snprintf(part_kname[p], sizeof(part_kname[p]), "%s", kname);
+	fmt_sn(part_kname[p], sizeof(part_kname[p]), "%s", kname);
 	return 1;
 }
 
@@ -131,8 +131,8 @@ scan_block(void)
 
 			if (name[0] == '.')
 				continue;
-			snprintf(path, sizeof(path),
-				 "/sys/class/block/%s/uevent", name);
+			fmt_sn(path, sizeof(path), "/sys/class/block/%s/uevent",
+			       name);
 			fd = open(path, O_RDONLY | O_CLOEXEC);
 			if (fd < 0)
 				continue;
@@ -167,10 +167,10 @@ check_one_disk(void)
 		if (first < 0) {
 			first = (int)p;
 		} else if (disk_devt[p] != disk_devt[first] || !disk_devt[p]) {
-			snprintf(conflict, sizeof(conflict),
-				 "%s is on %s, %s on %s: not one disk",
-				 g.board.part[p].name, part_kname[p],
-				 g.board.part[first].name, part_kname[first]);
+			fmt_sn(conflict, sizeof(conflict),
+			       "%s is on %s, %s on %s: not one disk",
+			       g.board.part[p].name, part_kname[p],
+			       g.board.part[first].name, part_kname[first]);
 		}
 	}
 }
@@ -187,7 +187,7 @@ disk_find_partitions(char *why, size_t cap)
 			continue;
 		want++;
 		if (name[0] == '/') { /* a device path given by the board */
-			snprintf(g.dev[p], sizeof(g.dev[p]), "%s", name);
+			fmt_sn(g.dev[p], sizeof(g.dev[p]), "%s", name);
 			have++;
 		}
 	}
@@ -207,7 +207,7 @@ disk_find_partitions(char *why, size_t cap)
 			     g.dev[p][0] ? g.dev[p] : "NOT FOUND",
 			     part_kname[p][0] ? " on " : "", part_kname[p]);
 	if (conflict[0]) {
-		snprintf(why, cap, "%s: refusing to boot", conflict);
+		fmt_sn(why, cap, "%s: refusing to boot", conflict);
 		return -2;
 	}
 	return have == want ? 0 : -1;
@@ -249,7 +249,7 @@ disk_used_before(char *what, size_t cap)
 				       strcmp(name, "lost+found");
 			close(fd);
 			if (any) {
-				snprintf(what, cap, "%s holds files", dev);
+				fmt_sn(what, cap, "%s holds files", dev);
 				return 1;
 			}
 			continue;
@@ -258,9 +258,9 @@ disk_used_before(char *what, size_t cap)
 		if (pread(fd, sb, sizeof(sb), 1024) == (ssize_t)sizeof(sb) &&
 		    sb[0x38] == 0x53 && sb[0x39] == 0xef &&
 		    (sb[0x34] | sb[0x35] << 8)) {
-			snprintf(what, cap, "%s was mounted %u times",
-				 g.board.part[roles[i]].name,
-				 sb[0x34] | sb[0x35] << 8);
+			fmt_sn(what, cap, "%s was mounted %u times",
+			       g.board.part[roles[i]].name,
+			       sb[0x34] | sb[0x35] << 8);
 			close(fd);
 			return 1;
 		}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "init/init.h"
+#include "lib/base/fmt.h"
 #include "lib/base/io.h"
 
 #define RAMFS_MAGIC 0x858458f6
@@ -50,7 +51,7 @@ early_mounts(void)
 		    errno != EBUSY)
 			/* Only /dev and /proc are vital; the rest is logged. */
 			klog("mount %s on %s: %s", m->type, m->dst,
-			     strerror(errno));
+			     kerr_strerror(errno));
 	}
 	log_open();
 	mkdir(RUN_DIR, 0755);
@@ -128,11 +129,11 @@ early_config(void)
 	n = io_read_file(board_path, buf, sizeof(buf) - 1);
 	if (n < 0) {
 		if (n == -EFBIG)
-			snprintf(why, sizeof(why), "%s: over %d bytes",
-				 board_path, INIT_BOARD_MAX);
+			fmt_sn(why, sizeof(why), "%s: over %d bytes",
+			       board_path, INIT_BOARD_MAX);
 		else
-			snprintf(why, sizeof(why), "%s: %s", board_path,
-				 io_strerror((int)n));
+			fmt_sn(why, sizeof(why), "%s: %s", board_path,
+			       io_strerror((int)n));
 		power_fatal("board", why);
 	}
 	buf[n] = 0;
@@ -189,18 +190,18 @@ early_move_root(void)
 	mkdir("/newroot", 0755);
 	if (sys->mount("tmpfs", "/newroot", "tmpfs", MS_NOSUID | MS_NODEV,
 		       "mode=0755") < 0)
-		return klog("root: tmpfs: %s", strerror(errno)), -1;
+		return klog("root: tmpfs: %s", kerr_strerror(errno)), -1;
 	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
-		snprintf(dst, sizeof(dst), "/newroot%s", keep[i]);
+		fmt_sn(dst, sizeof(dst), "/newroot%s", keep[i]);
 		mkdir(dst, 0755);
 		if (sys->mount(keep[i], dst, NULL, MS_MOVE, NULL) < 0)
 			return klog("root: move %s: %s", keep[i],
-				    strerror(errno)),
+				    kerr_strerror(errno)),
 			       -1;
 	}
 	if (chdir("/newroot") < 0 ||
 	    sys->mount(".", "/", NULL, MS_MOVE, NULL) < 0 ||
 	    sys->chroot(".") < 0 || chdir("/") < 0)
-		return klog("root: switch: %s", strerror(errno)), -1;
+		return klog("root: switch: %s", kerr_strerror(errno)), -1;
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "init/init.h"
+#include "lib/base/fmt.h"
 #include "lib/ipc/notify.h"
 
 static int notify_fd = -1;
@@ -54,8 +55,8 @@ health_app_env(void)
 
 	env[n++] = "NOTIFY_SOCKET=" APP_NOTIFY_PATH;
 	if (g.app.watchdog_ms) {
-		snprintf(wd_env, sizeof(wd_env), "WATCHDOG_USEC=%llu",
-			 (unsigned long long)g.app.watchdog_ms * 1000);
+		fmt_sn(wd_env, sizeof(wd_env), "WATCHDOG_USEC=%llu",
+		       (unsigned long long)g.app.watchdog_ms * 1000);
 		env[n++] = wd_env;
 	}
 	env[n] = NULL;
@@ -95,7 +96,7 @@ health_on_notify(void)
 			break;
 		}
 		if (m.flags & NOTIFY_STATUS)
-			snprintf(status, sizeof(status), "%s", m.status);
+			fmt_sn(status, sizeof(status), "%s", m.status);
 		if (m.flags & NOTIFY_WATCHDOG)
 			app_pet_us = clock_us();
 		if ((m.flags & NOTIFY_READY) && !ready && g.app_running) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "init/init.h"
+#include "lib/base/fmt.h"
 #include "lib/log/kmsg.h"
 
 #define CONSOLE 2 /* stderr: the console for PID 1 */
@@ -48,8 +49,8 @@ console(const char *line, size_t n)
 	char note[64];
 
 	if (dropped) {
-		int m = snprintf(note, sizeof(note),
-				 "keel: console: %lu lines dropped\n", dropped);
+		int m = fmt_sn(note, sizeof(note),
+			       "keel: console: %lu lines dropped\n", dropped);
 		if (write(CONSOLE, note, (size_t)m) != m)
 			goto drop;
 		dropped = 0;
@@ -114,11 +115,11 @@ klog(const char *fmt, ...)
 	va_list ap;
 	int n, m;
 
-	n = snprintf(line, sizeof(line), "<6>[+%llu.%06llus] keel: ",
-		     (unsigned long long)(us / 1000000),
-		     (unsigned long long)(us % 1000000));
+	n = fmt_sn(line, sizeof(line), "<6>[+%llu.%06llus] keel: ",
+		   (unsigned long long)(us / 1000000),
+		   (unsigned long long)(us % 1000000));
 	va_start(ap, fmt);
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	m = fmt_vsn(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
 	if (m < 0)
 		return;
@@ -144,7 +145,7 @@ klog_status(const char *fmt, ...)
 
 	memcpy(line, "keel: ", 6);
 	va_start(ap, fmt);
-	n = vsnprintf(line + 6, sizeof(line) - 7, fmt, ap);
+	n = fmt_vsn(line + 6, sizeof(line) - 7, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;

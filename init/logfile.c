@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "init/init.h"
+#include "lib/base/fmt.h"
 
 /*
  * keel/log/boot.0 holds this boot's lines, boot.1 the boot before, up to
@@ -26,7 +27,7 @@ logfile_path(unsigned boot, char *out, size_t cap)
 {
 	const char *dir = persist_keel_dir();
 
-	snprintf(out, cap, "%s/log/boot.%u", dir ? dir : "/nonexistent", boot);
+	fmt_sn(out, cap, "%s/log/boot.%u", dir ? dir : "/nonexistent", boot);
 }
 
 /* At boot, once the var partition is mounted: rotate, start boot.0. */
@@ -38,7 +39,7 @@ logfile_open(void)
 
 	if (!dir)
 		return;
-	snprintf(from, sizeof(from), "%s/log", dir);
+	fmt_sn(from, sizeof(from), "%s/log", dir);
 	if (mkdir(from, 0700) < 0 && errno != EEXIST)
 		return;
 	for (unsigned k = CONTROL_LOG_BOOTS_MAX; k > 0; k--) {
@@ -50,7 +51,7 @@ logfile_open(void)
 	fd = open(from, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
 		  0600);
 	if (fd < 0) {
-		klog("log: %s: %s", from, strerror(errno));
+		klog("log: %s: %s", from, kerr_strerror(errno));
 		return;
 	}
 	/* Everything since keel-init started goes in, boot lines first. */
@@ -83,23 +84,23 @@ logfile_flush(int sync)
 		return;
 	while (logring_next(log_ring(), &cur, &l, &lost) == 1) {
 		if (lost) {
-			n = snprintf(line, sizeof(line),
-				     "-- %llu lines lost before saving --\n",
-				     (unsigned long long)lost);
+			n = fmt_sn(line, sizeof(line),
+				   "-- %llu lines lost before saving --\n",
+				   (unsigned long long)lost);
 			put(line, (size_t)n);
 		}
-		n = snprintf(line, sizeof(line), "[%5llu.%06llu] %s: %.*s\n",
-			     (unsigned long long)(l.us / 1000000),
-			     (unsigned long long)(l.us % 1000000),
-			     logring_src_name(l.src), (int)l.len, l.text);
+		n = fmt_sn(line, sizeof(line), "[%5llu.%06llu] %s: %.*s\n",
+			   (unsigned long long)(l.us / 1000000),
+			   (unsigned long long)(l.us % 1000000),
+			   logring_src_name(l.src), (int)l.len, l.text);
 		put(line, (size_t)n);
 	}
 	if (skipped && !told) {
 		/* Past the limit by this one short line, once. */
-		n = snprintf(line, sizeof(line),
-			     "-- lines from here on not saved: over %d bytes "
-			     "--\n",
-			     INIT_LOG_FILE_MAX);
+		n = fmt_sn(line, sizeof(line),
+			   "-- lines from here on not saved: over %d bytes "
+			   "--\n",
+			   INIT_LOG_FILE_MAX);
 		told = write(fd, line, (size_t)n) == n;
 	}
 	if (sync)

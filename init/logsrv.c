@@ -71,7 +71,7 @@ fill_file(struct reader *r)
 					    r->fline);
 			r->flen = 0;
 			control_end(r->out, sizeof(r->out), &r->len,
-				    n < 0 ? strerror(errno) : NULL);
+				    n < 0 ? kerr_strerror(errno) : NULL);
 			r->closing = 1;
 			return;
 		}

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/reboot.h>
 #include <sys/syscall.h>
@@ -12,6 +12,7 @@
 
 #include "keel_version.h"
 #include "init/init.h"
+#include "lib/base/fmt.h"
 
 static const char usage[] =
     "usage: keel-init                 (as PID 1, started by the kernel)\n"
@@ -22,13 +23,32 @@ static const char usage[] =
     "           command line comes from $KEEL_CMDLINE)\n"
     "       keel-init --check-keys | --version\n";
 
+/* A message before the log exists: keel-init links no stdio. */
+static void say(int fd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void
+say(int fd, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = fmt_vsn(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 1)
+		n = (int)sizeof(buf) - 1;
+	if (n > 0 && write(fd, buf, (size_t)n) < 0)
+		return;
+}
+
 static int
 check_keys(void)
 {
 	struct kerr e = {0};
 
 	if (ks_check_baked(&g.keys, &e) < 0) {
-		fprintf(stderr, "keel-init: keys: %s: %s\n", e.check, e.detail);
+		say(2, "keel-init: keys: %s: %s\n", e.check, e.detail);
 		return 1;
 	}
 	return 0;
@@ -41,8 +61,8 @@ parse_args(int argc, char **argv)
 		if (!strcmp(argv[i], "--check-keys"))
 			return check_keys() ? 1 : -1;
 		if (!strcmp(argv[i], "--version")) {
-			printf("keel-init %s, keys %s%s\n", KEEL_VERSION,
-			       ks_baked_origin, ks_baked_test ? " (TEST)" : "");
+			say(1, "keel-init %s, keys %s%s\n", KEEL_VERSION,
+			    ks_baked_origin, ks_baked_test ? " (TEST)" : "");
 			return -1;
 		}
 		if (!strcmp(argv[i], "--test")) {
@@ -55,20 +75,20 @@ parse_args(int argc, char **argv)
 					  O_CLOEXEC,
 				      0644);
 			if (fd < 0) {
-				perror("keel-init: transcript");
+				say(2, "keel-init: transcript: %s\n",
+				    kerr_strerror(errno));
 				return 1;
 			}
 			sys_use_transcript(fd);
 		} else if (getpid() != 1) {
-			fputs(usage, stderr);
+			say(2, "%s", usage);
 			return 2;
 		}
 		/* As PID 1 from the kernel, unknown words are ignored. */
 	}
 	if (getpid() != 1) {
-		fprintf(stderr, "keel-init: must run as PID 1%s\n%s",
-			g.test ? " (of a pid namespace with --test)" : "",
-			usage);
+		say(2, "keel-init: must run as PID 1%s\n%s",
+		    g.test ? " (of a pid namespace with --test)" : "", usage);
 		return 1;
 	}
 	return 0;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "init/init.h"
+#include "lib/base/fmt.h"
 #include "lib/base/io.h"
 
 int
@@ -31,11 +32,11 @@ modules_load(void)
 	       0) {
 		if (r < 0)
 			return klog("modules: load.list: %s", e.detail), -1;
-		snprintf(path, sizeof(path), MODULE_DIR "/%s", name);
+		fmt_sn(path, sizeof(path), MODULE_DIR "/%s", name);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 ||
 		    (sys->finit_module(fd, name) < 0 && errno != EEXIST)) {
-			klog("modules: %s: %s", name, strerror(errno));
+			klog("modules: %s: %s", name, kerr_strerror(errno));
 			failed++;
 		} else {
 			loaded++;

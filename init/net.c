@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "init/init.h"
+#include "lib/base/fmt.h"
 #include "lib/base/text.h"
 #include "lib/container/container.h" /* CTR_PORT_SYSCTL */
 
@@ -42,7 +43,7 @@ log_stream(int *fd)
 
 	*fd = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
-		klog("net: log stream: %s", strerror(errno));
+		klog("net: log stream: %s", kerr_strerror(errno));
 		return;
 	}
 	logsrv_start(sp[0], &r); /* takes its own copy */
@@ -58,8 +59,8 @@ prepare(char **argv, int max, int *fds)
 
 	agent_open_confs(CONF_NAME, "net", fds);
 	log_stream(&fds[2]);
-	snprintf(floor, sizeof(floor), "%llu",
-		 (unsigned long long)g.meta.h.build_time);
+	fmt_sn(floor, sizeof(floor), "%llu",
+	       (unsigned long long)g.meta.h.build_time);
 	argv[n++] = "--status-fd";
 	argv[n++] = "3";
 	argv[n++] = "--resolv";
@@ -126,10 +127,10 @@ net_ports(void)
 
 	if (g.test)
 		return;
-	n = snprintf(v, sizeof(v), "%u\n", (unsigned)g.board.port_start);
+	n = fmt_sn(v, sizeof(v), "%u\n", (unsigned)g.board.port_start);
 	fd = open(CTR_PORT_SYSCTL, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, v, (size_t)n) != n)
-		klog("net: %s: %s", CTR_PORT_SYSCTL, strerror(errno));
+		klog("net: %s: %s", CTR_PORT_SYSCTL, kerr_strerror(errno));
 	if (fd >= 0)
 		close(fd);
 }
@@ -154,18 +155,18 @@ net_start(void)
 	}
 	if ((mkdir(NET_DIR, 0755) < 0 && errno != EEXIST) ||
 	    chown(NET_DIR, NET_UID, NET_UID) < 0)
-		klog("net: %s: %s", NET_DIR, strerror(errno));
+		klog("net: %s: %s", NET_DIR, kerr_strerror(errno));
 	fd =
 	    open(NET_RESOLV, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0 || fchown(fd, NET_UID, NET_UID) < 0)
-		klog("net: %s: %s", NET_RESOLV, strerror(errno));
+		klog("net: %s: %s", NET_RESOLV, kerr_strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	if (!g.test) {
 		mkdir("/etc", 0755);
 		if (symlink(NET_RESOLV, "/etc/resolv.conf") < 0 &&
 		    errno != EEXIST)
-			klog("net: /etc/resolv.conf: %s", strerror(errno));
+			klog("net: /etc/resolv.conf: %s", kerr_strerror(errno));
 	}
 	agent_add(&net_agent);
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "init/init.h"
+#include "lib/base/fmt.h"
 
 /*
  * Mounts a persistent partition. A device is ext4 (a directory, in
@@ -32,7 +33,7 @@ mount_part(unsigned part, const char *dir)
 		return sys->mount(dev, dir, NULL, MS_BIND, NULL) < 0 ? -1 : 1;
 	if (sys->mount(dev, dir, "ext4", flags, "errors=remount-ro") == 0)
 		return 1;
-	klog("%s: cannot mount %s as ext4: %s", dir, dev, strerror(errno));
+	klog("%s: cannot mount %s as ext4: %s", dir, dev, kerr_strerror(errno));
 	if (g.board.on_bad_persist == BOARD_PERSIST_READONLY &&
 	    sys->mount(dev, dir, "ext4", flags | MS_RDONLY, "noload") == 0) {
 		klog("%s: mounted READ-ONLY (board policy)", dir);
@@ -69,8 +70,8 @@ persist_mount(char *why, size_t cap)
 		trash |= r > 0;
 		if (r < 0)
 			etc = -1;
-		snprintf(etc_upper, sizeof(etc_upper), "%.96s/upper", live);
-		snprintf(etc_work, sizeof(etc_work), "%.96s/work", live);
+		fmt_sn(etc_upper, sizeof(etc_upper), "%.96s/upper", live);
+		fmt_sn(etc_work, sizeof(etc_work), "%.96s/work", live);
 	}
 	if (var >= 0) {
 		r = reset_prepare(VAR_DIR, var == 1, reset, var_live,
@@ -81,16 +82,16 @@ persist_mount(char *why, size_t cap)
 	}
 	if (reset) {
 		if (etc != 1 || var != 1)
-			return snprintf(why, cap,
-					"factory reset: a partition's layout "
-					"could not be changed"),
+			return fmt_sn(why, cap,
+				      "factory reset: a partition's layout "
+				      "could not be changed"),
 			       -1;
 		klog("factory reset: fresh, empty /etc changes and /var/lib; "
 		     "the old trees are never mounted again");
 		if (ab_factory_reset_done() < 0)
-			return snprintf(why, cap,
-					"factory reset done, but the record "
-					"cannot say so (it would run again)"),
+			return fmt_sn(why, cap,
+				      "factory reset done, but the record "
+				      "cannot say so (it would run again)"),
 			       -1;
 	}
 	if (trash)
@@ -103,7 +104,7 @@ persist_mount(char *why, size_t cap)
 	/* keel-init's own files (its saved logs): at the root, a .keel- name
 	 * the app never sees and no generation move touches. */
 	if (var == 1 && mkdir(VAR_KEEL_DIR, 0700) < 0 && errno != EEXIST)
-		klog("%s: %s", VAR_KEEL_DIR, strerror(errno));
+		klog("%s: %s", VAR_KEEL_DIR, kerr_strerror(errno));
 	g.etc_ok = etc == 1;
 	g.var_ok = var >= 0;
 	if (!g.etc_ok)
@@ -130,7 +131,7 @@ persist_unmount(void)
 			       NULL) < 0 &&
 		    errno != EINVAL)
 			klog("shutdown: %s stays mounted: %s", dirs[i],
-			     strerror(errno));
+			     kerr_strerror(errno));
 	}
 	sync();
 }

@@ -11,6 +11,7 @@
 
 #include "init/dents.h"
 #include "init/init.h"
+#include "lib/base/fmt.h"
 #include "lib/base/text.h"
 
 /*
@@ -177,8 +178,7 @@ retire_old(int root, long long keep, long long *trash)
 				long long v = numbered(name, GEN);
 				if (v < 0 || v >= keep)
 					continue;
-				snprintf(to, sizeof(to), TRASH "%lld",
-					 ++*trash);
+				fmt_sn(to, sizeof(to), TRASH "%lld", ++*trash);
 				if (renameat(root, name, root, to) < 0)
 					return -1;
 				again = 1;
@@ -203,7 +203,7 @@ migrate(int root, const struct root_scan *r, int reset)
 	struct stat st;
 
 	if (reset) {
-		snprintf(to, sizeof(to), TRASH "%lld", r->trash + 1);
+		fmt_sn(to, sizeof(to), TRASH "%lld", r->trash + 1);
 		/* (the caller counts this trash tree in r->trash) */
 		if (make_dir(root, to, 0700) < 0 ||
 		    move_legacy(root, to, 1) < 0)
@@ -233,9 +233,9 @@ reset_prepare(const char *dir, int rw, int reset, char *live, size_t cap)
 	gen = r.gen;
 	if (!rw) { /* read-only: what is there, as it is */
 		if (gen >= 0)
-			snprintf(live, cap, "%s/" GEN "%lld", dir, gen);
+			fmt_sn(live, cap, "%s/" GEN "%lld", dir, gen);
 		else
-			snprintf(live, cap, "%s", dir);
+			fmt_sn(live, cap, "%s", dir);
 		close(root);
 		return 0;
 	}
@@ -254,24 +254,24 @@ reset_prepare(const char *dir, int rw, int reset, char *live, size_t cap)
 	 * (the saved clock stays). */
 	if (reset &&
 	    faccessat(root, OWN_LOGS, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		snprintf(name, sizeof(name), TRASH "%lld", ++r.trash);
+		fmt_sn(name, sizeof(name), TRASH "%lld", ++r.trash);
 		if (renameat(root, OWN_LOGS, root, name) < 0)
 			goto fail;
 	}
 	if (gen < 0 || reset) {
 		/* The switch: a fresh, empty generation above every other. */
-		snprintf(name, sizeof(name), GEN "%lld", gen < 0 ? 1 : gen + 1);
+		fmt_sn(name, sizeof(name), GEN "%lld", gen < 0 ? 1 : gen + 1);
 		if (make_dir(root, name, 0755) < 0 || fsync(root) < 0)
 			goto fail;
 		gen = gen < 0 ? 1 : gen + 1;
 	}
 	if (retire_old(root, gen, &r.trash) < 0 || fsync(root) < 0)
 		goto fail;
-	snprintf(live, cap, "%s/" GEN "%lld", dir, gen);
+	fmt_sn(live, cap, "%s/" GEN "%lld", dir, gen);
 	close(root);
 	return r.trash >= 0;
 fail:
-	klog("%s: the partition's layout: %s", dir, strerror(errno));
+	klog("%s: the partition's layout: %s", dir, kerr_strerror(errno));
 	if (root >= 0)
 		close(root);
 	return -1;
@@ -414,7 +414,7 @@ collect_dir(const char *dir, unsigned long *removed)
 		n = dents_read(root, buf, sizeof(buf));
 		while (n > 0 && !found && dents_next(buf, n, &off, &n0, &type))
 			if (numbered(n0, TRASH) >= 0) {
-				snprintf(name, sizeof(name), "%s", n0);
+				fmt_sn(name, sizeof(name), "%s", n0);
 				found = 1;
 			}
 		if (!found)
@@ -456,7 +456,7 @@ reset_collect(const char *const *dirs, int n)
 		if (dirs[i] && collect_dir(dirs[i], &removed) < 0) {
 			klog("factory reset: removing old trees of %s: %s "
 			     "(tried again at the next boot)",
-			     dirs[i], strerror(errno));
+			     dirs[i], kerr_strerror(errno));
 			rc = 1;
 		}
 	if (!rc)

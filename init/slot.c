@@ -16,6 +16,7 @@
 
 #include "compat/linux_netlink.h"
 #include "init/init.h"
+#include "lib/base/fmt.h"
 #include "lib/base/io.h"
 #include "lib/disk/dm.h"
 #include "lib/disk/loop.h"
@@ -38,14 +39,14 @@ check_header(int fd, int slot, char *why, size_t cap)
 
 	if (img_read(fd, &g.meta, &e) < 0 ||
 	    img_check_sigs(&g.meta, &g.keys, &e) != 1) {
-		snprintf(why, cap, "%s: %s", e.check, e.detail);
+		fmt_sn(why, cap, "%s: %s", e.check, e.detail);
 		return -1;
 	}
 	if (!img_check_device(&g.meta.h, g.board.name, IMG_ARCH_HOST,
 			      ab_floor(), &e)) {
 		if (!strcmp(e.check, "epoch"))
 			fail_reason = STATE_FAIL_ROLLBACK;
-		snprintf(why, cap, "%s: %s", e.check, e.detail);
+		fmt_sn(why, cap, "%s: %s", e.check, e.detail);
 		return -1;
 	}
 	klog("slot %c: signed, version %llu epoch %llu '%s'", 'a' + slot,
@@ -63,20 +64,20 @@ map_verity(int slot, char *why, size_t cap)
 	uint64_t devno;
 	int ctl;
 
-	snprintf(name, sizeof(name), DM_NAME_FMT, 'a' + slot);
+	fmt_sn(name, sizeof(name), DM_NAME_FMT, 'a' + slot);
 	if (dm_verity_params(&g.meta.h, g.dev[slot], params, sizeof(params)) <
 	    0)
-		return snprintf(why, cap, "dm: table too long"), -1;
+		return fmt_sn(why, cap, "dm: table too long"), -1;
 	ctl = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
 	if (ctl < 0)
-		return snprintf(why, cap, "dm: /dev/mapper/control: %s",
-				strerror(errno)),
+		return fmt_sn(why, cap, "dm: /dev/mapper/control: %s",
+			      kerr_strerror(errno)),
 		       -1;
 	if (dm_create_ro(sys->dm_ioctl, ctl, name, "verity",
 			 g.meta.h.data_blocks * (IMG_BLOCK / 512), params,
 			 &devno, &e) < 0) {
 		close(ctl);
-		return snprintf(why, cap, "%s: %s", e.check, e.detail), -1;
+		return fmt_sn(why, cap, "%s: %s", e.check, e.detail), -1;
 	}
 	/* Kept: the supervisor polls the mapping's status with it. */
 	if (g.dm_ctl >= 0) /* a slot before this one mapped, then failed */
@@ -86,12 +87,13 @@ map_verity(int slot, char *why, size_t cap)
 	vminor = (unsigned)((devno & 0xff) | ((devno >> 12) & 0xfff00));
 	corrupt = 0;
 	corrupt_block[0] = 0;
-	snprintf(g.root_dev, sizeof(g.root_dev), DEV_DIR "/verity-%c",
-		 'a' + slot);
+	fmt_sn(g.root_dev, sizeof(g.root_dev), DEV_DIR "/verity-%c",
+	       'a' + slot);
 	sys->unlink(g.root_dev);
 	/* The kernel returns the dev_t in its huge-encoding form. */
 	if (sys->mknod(g.root_dev, S_IFBLK | 0400, makedev(vmajor, vminor)) < 0)
-		return snprintf(why, cap, "dm: mknod: %s", strerror(errno)), -1;
+		return fmt_sn(why, cap, "dm: mknod: %s", kerr_strerror(errno)),
+		       -1;
 	return 0;
 }
 
@@ -119,7 +121,7 @@ uevent_open(void)
 	if (uevent_fd < 0)
 		klog("slot: no uevent socket (%s): corruption is seen by "
 		     "polling only, without the block number",
-		     strerror(errno));
+		     kerr_strerror(errno));
 }
 
 /* Reads every uevent queued; notes the first corrupted block reported. */
@@ -153,9 +155,9 @@ slot_on_uevent(void)
 		if (dm_verity_uevent(uevent_buf, (size_t)n, vmajor, vminor,
 				     &type, &block) == 1 &&
 		    !corrupt_block[0])
-			snprintf(corrupt_block, sizeof(corrupt_block),
-				 "%s block %llu", type ? "hash" : "data",
-				 (unsigned long long)block);
+			fmt_sn(corrupt_block, sizeof(corrupt_block),
+			       "%s block %llu", type ? "hash" : "data",
+			       (unsigned long long)block);
 	}
 }
 
@@ -175,7 +177,7 @@ verity_corrupted(int slot)
 	if (g.dm_ctl < 0)
 		return 0;
 	slot_on_uevent();
-	snprintf(name, sizeof(name), DM_NAME_FMT, 'a' + slot);
+	fmt_sn(name, sizeof(name), DM_NAME_FMT, 'a' + slot);
 	return corrupt_block[0] ||
 	       dm_verity_corrupted(sys->dm_ioctl, g.dm_ctl, name, &e) == 1;
 }
@@ -187,8 +189,8 @@ corruption_note(int slot, char *buf, size_t cap)
 	if (!verity_corrupted(slot))
 		return "";
 	fail_reason = STATE_FAIL_CORRUPT;
-	snprintf(buf, cap, ": dm-verity: %s%s", corrupt_block[0] ? "" : "a ",
-		 corrupt_block[0] ? corrupt_block : "block");
+	fmt_sn(buf, cap, ": dm-verity: %s%s", corrupt_block[0] ? "" : "a ",
+	       corrupt_block[0] ? corrupt_block : "block");
 	strncat(buf, " is corrupted", cap - strlen(buf) - 1);
 	return buf;
 }
@@ -258,25 +260,25 @@ check_full(int fd, char *why, size_t cap)
 
 	if (len > max) {
 		fail_reason = STATE_FAIL_OTHER;
-		return snprintf(why, cap,
-				"full check: the image (%llu KiB) is over the "
-				"copy limit (%llu KiB, verify.copy_max)",
-				(unsigned long long)(len >> 10),
-				(unsigned long long)(max >> 10)),
+		return fmt_sn(why, cap,
+			      "full check: the image (%llu KiB) is over the "
+			      "copy limit (%llu KiB, verify.copy_max)",
+			      (unsigned long long)(len >> 10),
+			      (unsigned long long)(max >> 10)),
 		       -1;
 	}
 	mfd = img_verify_copy(fd, &g.meta, &vw, &e);
 	/* Give the scratch pages back: PID 1 stays small for years. */
 	madvise(&vw, sizeof(vw), MADV_DONTNEED);
 	if (mfd < 0)
-		return snprintf(why, cap, "%s: %s", e.check, e.detail), -1;
+		return fmt_sn(why, cap, "%s: %s", e.check, e.detail), -1;
 	/* Only the filesystem is visible: the tree stays out of reach. */
 	if (loop_attach(mfd, g.meta.h.hash_offset, &ld, &e) < 0) {
 		close(mfd);
-		return snprintf(why, cap, "loop: %s", e.detail), -1;
+		return fmt_sn(why, cap, "loop: %s", e.detail), -1;
 	}
 	close(mfd); /* the loop device holds the copy now */
-	snprintf(g.root_dev, sizeof(g.root_dev), "%s", ld.path);
+	fmt_sn(g.root_dev, sizeof(g.root_dev), "%s", ld.path);
 	/* autoclear: the mount keeps it; our reference goes after it */
 	g.loop_fd = ld.fd;
 	test_pause();
@@ -299,13 +301,13 @@ read_config(int slot, char *why, size_t cap)
 		const char *c = corruption_note(slot, note, sizeof(note));
 
 		if (err == ENOENT && !c[0])
-			return snprintf(why, cap,
-					"config: no %s in the image: "
-					"keel-init needs one",
-					IMG_CONFIG_PATH),
+			return fmt_sn(why, cap,
+				      "config: no %s in the image: "
+				      "keel-init needs one",
+				      IMG_CONFIG_PATH),
 			       -1;
-		return snprintf(why, cap, "config: %s: %s%s", IMG_CONFIG_PATH,
-				strerror(err), c),
+		return fmt_sn(why, cap, "config: %s: %s%s", IMG_CONFIG_PATH,
+			      kerr_strerror(err), c),
 		       -1;
 	}
 	/* keel app reads and checks it (app.c): PID 1 holds no parser */
@@ -314,8 +316,8 @@ read_config(int slot, char *why, size_t cap)
 	if (rc == -2) {
 		size_t len = strlen(why);
 
-		snprintf(why + len, cap - len, "%s",
-			 corruption_note(slot, note, sizeof(note)));
+		fmt_sn(why + len, cap - len, "%s",
+		       corruption_note(slot, note, sizeof(note)));
 	}
 	return rc == -3 ? -3 : rc < 0 ? -1 : 0;
 }
@@ -343,11 +345,11 @@ try_slot(int slot, char *why, size_t cap)
 
 	fail_reason = STATE_FAIL_VERIFY;
 	if (!g.dev[slot][0])
-		return snprintf(why, cap, "partition not found"), -1;
+		return fmt_sn(why, cap, "partition not found"), -1;
 	fd = open(g.dev[slot], O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return snprintf(why, cap, "open %s: %s", g.dev[slot],
-				strerror(errno)),
+		return fmt_sn(why, cap, "open %s: %s", g.dev[slot],
+			      kerr_strerror(errno)),
 		       -1;
 	rc = check_header(fd, slot, why, cap);
 	if (rc == 0 && g.board.verify == BOARD_VERIFY_VERITY) {
@@ -367,9 +369,9 @@ try_slot(int slot, char *why, size_t cap)
 		       NULL) < 0) {
 		int err = errno;
 		drop_loop(1);
-		return snprintf(why, cap, "mount %s: %s%s", g.root_dev,
-				strerror(err),
-				corruption_note(slot, note, sizeof(note))),
+		return fmt_sn(why, cap, "mount %s: %s%s", g.root_dev,
+			      kerr_strerror(err),
+			      corruption_note(slot, note, sizeof(note))),
 		       -1;
 	}
 	drop_loop(0);
@@ -422,8 +424,8 @@ slot_check_corruption(void)
 
 	if (corrupt || g.slot < 0 || !verity_corrupted(g.slot))
 		return corrupt;
-	snprintf(text, sizeof(text), "dm-verity: %s corrupted",
-		 corrupt_block[0] ? corrupt_block : "a block");
+	fmt_sn(text, sizeof(text), "dm-verity: %s corrupted",
+	       corrupt_block[0] ? corrupt_block : "a block");
 	corrupt = ab_slot_failed(g.slot, STATE_FAIL_CORRUPT, text) < 0 ? 2 : 1;
 	klog("slot %c: dm-verity: %s is corrupted: slot marked bad%s",
 	     'a' + g.slot, corrupt_block[0] ? corrupt_block : "a block",

@@ -184,7 +184,7 @@ supervise(void)
 	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	if (sig_fd < 0 || timer_fd < 0 || tick_fd < 0)
-		power_fatal("supervise", strerror(errno));
+		power_fatal("supervise", kerr_strerror(errno));
 	timerfd_settime(tick_fd, 0, &sec, NULL);
 	if (health_init() < 0)
 		klog("notify: no socket: READY=1 cannot arrive");

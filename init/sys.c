@@ -16,6 +16,7 @@
 
 #include "compat/linux_dm.h"
 #include "init/init.h"
+#include "lib/base/fmt.h"
 
 static int
 real_mount(const char *src, const char *dst, const char *type,
@@ -83,7 +84,7 @@ note(const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	n = fmt_vsn(line, sizeof(line) - 1, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;

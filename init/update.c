@@ -193,7 +193,7 @@ app_ca_copy(void)
 		    0)
 			break;
 	if (out < 0 || off != st.st_size) {
-		klog("update: %s: %s", UPDATE_CA_APP, strerror(errno));
+		klog("update: %s: %s", UPDATE_CA_APP, kerr_strerror(errno));
 		if (out >= 0)
 			unlink(UPDATE_CA_APP);
 	}
@@ -252,9 +252,10 @@ update_start(void)
 	device_id_load();
 	if (sock_acl(CONTROL_SOCK) < 0) {
 		klog("update: %s: no ACL (%s): the group becomes the agent's",
-		     CONTROL_SOCK, strerror(errno));
+		     CONTROL_SOCK, kerr_strerror(errno));
 		if (chown(CONTROL_SOCK, 0, UPDATE_UID) < 0)
-			klog("update: %s: %s", CONTROL_SOCK, strerror(errno));
+			klog("update: %s: %s", CONTROL_SOCK,
+			     kerr_strerror(errno));
 	}
 	agent_add(&update_agent);
 	for (int i = 0; i < 2; i++) { /* not taken: no start happened */

@@ -27,11 +27,12 @@ watchdog_open(void)
 		return;
 	wd_fd = open(g.board.watchdog, O_WRONLY | O_CLOEXEC);
 	if (wd_fd < 0) {
-		klog("watchdog: %s: %s", g.board.watchdog, strerror(errno));
+		klog("watchdog: %s: %s", g.board.watchdog,
+		     kerr_strerror(errno));
 		return;
 	}
 	if (ioctl(wd_fd, WDIOC_SETTIMEOUT, &timeout) < 0)
-		klog("watchdog: set timeout: %s", strerror(errno));
+		klog("watchdog: set timeout: %s", kerr_strerror(errno));
 	klog("watchdog: %s, %d s, petted unless the app hangs",
 	     g.board.watchdog, timeout);
 	/* The driver keeps what the hardware said at power-on. */

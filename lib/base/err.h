@@ -19,4 +19,11 @@ struct kerr {
 int kerr_set(struct kerr *e, const char *check, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * The one-line reason for an errno value, as strerror gives it, for the
+ * errnos keel's calls can meet; any other reads "errno N" (in a buffer of
+ * the calling thread's). keel-init links no stdio: this is its strerror.
+ */
+const char *kerr_strerror(int errnum);
+
 #endif

@@ -112,5 +112,5 @@ io_read_file(const char *path, void *buf, size_t cap)
 const char *
 io_strerror(int r)
 {
-	return r == -ENODATA ? "short read" : strerror(-r);
+	return r == -ENODATA ? "short read" : kerr_strerror(-r);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/mount.h>
 
+#include "lib/base/fmt.h"
 #include "lib/config/oci_priv.h"
 
 #define MNT_MAX_OPTS 32	 /* options of one mount */
@@ -225,7 +226,8 @@ mnt_flags_of(struct oci_ctx *x, const struct mnt_raw *m, struct oci_mount *o,
 					s);
 		if (dl + strlen(s) + 2 > MNT_DATA_LEN)
 			return oci_fail(x, "options too long");
-		dl += (size_t)sprintf(data + dl, "%s%s", dl ? "," : "", s);
+		dl += (size_t)fmt_sn(data + dl, MNT_DATA_LEN - dl, "%s%s",
+				     dl ? "," : "", s);
 	}
 	if (o->type == OCI_MOUNT_TMPFS && (o->flags & MS_BIND))
 		return oci_fail(x, "bind option on a tmpfs mount");

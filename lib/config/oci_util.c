@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/base/fmt.h"
 #include "lib/base/text.h"
 #include "lib/config/oci_priv.h"
 
@@ -58,7 +59,7 @@ oci_path_idx(struct oci_ctx *x, int i)
 {
 	char b[16];
 	size_t old = x->plen;
-	int n = snprintf(b, sizeof(b), "[%d]", i);
+	int n = fmt_sn(b, sizeof(b), "[%d]", i);
 
 	path_add(x, b, (size_t)n);
 	return old;
@@ -78,7 +79,7 @@ oci_fail(struct oci_ctx *x, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fmt_vsn(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (!x->plen)
 		return kerr_set(x->e, "config", "%s", msg);

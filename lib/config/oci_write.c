@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mount.h>
 
+#include "lib/base/fmt.h"
 #include "lib/config/names.h"
 #include "lib/config/oci.h"
 
@@ -86,7 +87,7 @@ put(struct out *o, const char *fmt, ...)
 	if (o->full)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(o->b + o->n, o->cap - o->n, fmt, ap);
+	n = fmt_vsn(o->b + o->n, o->cap - o->n, fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= o->cap - o->n)
 		o->full = 1;
@@ -201,7 +202,7 @@ write_mount(struct out *o, const struct oci_mount *m)
 			    prop_names[i].name);
 			first = 0;
 		}
-	snprintf(data, sizeof(data), "%s", m->data ? m->data : "");
+	fmt_sn(data, sizeof(data), "%s", m->data ? m->data : "");
 	for (char *tok = strtok_r(data, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		put(o, first ? "" : ",");

@@ -36,7 +36,7 @@ caps_bounding(uint64_t keep, struct kerr *e)
 			break; /* past the kernel's last capability */
 		return kerr_set(e, "caps", "drop %s from bounding set: %s",
 				caps_name(cap) ? caps_name(cap) : "?",
-				strerror(errno));
+				kerr_strerror(errno));
 	}
 	return 0;
 }
@@ -53,13 +53,14 @@ switch_ids(const struct oci_config *c, struct kerr *e)
 	 * is one thread, between vfork and execve. */
 	if (syscall(SYS_setgroups, (size_t)c->ngroups, groups) < 0 &&
 	    !(errno == EPERM && !c->ngroups))
-		return kerr_set(e, "user", "setgroups: %s", strerror(errno));
+		return kerr_set(e, "user", "setgroups: %s",
+				kerr_strerror(errno));
 	if (syscall(SYS_setresgid, c->gid, c->gid, c->gid) < 0)
 		return kerr_set(e, "user", "setresgid %u: %s", c->gid,
-				strerror(errno));
+				kerr_strerror(errno));
 	if (syscall(SYS_setresuid, c->uid, c->uid, c->uid) < 0)
 		return kerr_set(e, "user", "setresuid %u: %s", c->uid,
-				strerror(errno));
+				kerr_strerror(errno));
 	return 0;
 }
 
@@ -120,23 +121,25 @@ caps_switch(const struct oci_config *c, struct kerr *e)
 	 * can raise effective again. keep-caps is reset by execve anyway.
 	 */
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-		return kerr_set(e, "caps", "keep-caps: %s", strerror(errno));
+		return kerr_set(e, "caps", "keep-caps: %s",
+				kerr_strerror(errno));
 	if (switch_ids(c, e) < 0)
 		return -1;
 	if (cap_set3(c->cap_effective, c->cap_permitted, c->cap_inheritable) <
 	    0)
-		return kerr_set(e, "caps", "capset: %s", strerror(errno));
+		return kerr_set(e, "caps", "capset: %s", kerr_strerror(errno));
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-		return kerr_set(e, "caps", "keep-caps: %s", strerror(errno));
+		return kerr_set(e, "caps", "keep-caps: %s",
+				kerr_strerror(errno));
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
 	    c->cap_ambient)
-		return kerr_set(e, "caps", "ambient: %s", strerror(errno));
+		return kerr_set(e, "caps", "ambient: %s", kerr_strerror(errno));
 	for (int cap = 0; cap <= CAPS_LAST; cap++) {
 		if (!(c->cap_ambient & (1ULL << cap)))
 			continue;
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
 			return kerr_set(e, "caps", "raise ambient %s: %s",
-					caps_name(cap), strerror(errno));
+					caps_name(cap), kerr_strerror(errno));
 	}
 	return 0;
 }

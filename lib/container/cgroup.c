@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/base/fmt.h"
 #include "lib/base/io.h"
 #include "lib/container/cgroup.h"
 #include "lib/container/devcg.h"
@@ -43,7 +44,7 @@ write_str(const char *dir, const char *file, const char *val)
 	size_t n = strlen(val);
 	int fd, r = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fmt_sn(path, sizeof(path), "%s/%s", dir, file);
 	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC); /* cgroupfs: same */
 	if (fd < 0)
 		return -1;
@@ -72,7 +73,7 @@ warn(struct cgroup_warnings *w, const char *fmt, const char *a, const char *b)
 {
 	if (!w || w->n >= CGROUP_WARN_MAX)
 		return;
-	snprintf(w->msg[w->n++], CGROUP_WARN_LEN, fmt, a, b);
+	fmt_sn(w->msg[w->n++], CGROUP_WARN_LEN, fmt, a, b);
 }
 
 /*
@@ -87,7 +88,7 @@ pick_controllers(const char *root, const struct oci_config *c,
 	char path[CGROUP_PATH_MAX + 32], have[CG_FILE_MAX];
 
 	*use = 0;
-	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
+	fmt_sn(path, sizeof(path), "%s/cgroup.controllers", root);
 	*v2 = read_small(path, have, sizeof(have)) == 0;
 	if (!*v2)
 		have[0] = 0; /* no cgroup v2 here: every controller missing */
@@ -119,19 +120,19 @@ enable_in(const char *dir, unsigned *use, const struct oci_config *c,
 {
 	char path[CGROUP_PATH_MAX + 32], on[CG_FILE_MAX], val[16];
 
-	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
+	fmt_sn(path, sizeof(path), "%s/cgroup.subtree_control", dir);
 	if (read_small(path, on, sizeof(on)) < 0)
 		on[0] = 0;
 	for (unsigned i = 0; i < 3; i++) {
 		if (!(*use & (1u << i)) || has_word(on, controllers[i].name))
 			continue;
-		snprintf(val, sizeof(val), "+%s", controllers[i].name);
+		fmt_sn(val, sizeof(val), "+%s", controllers[i].name);
 		if (write_str(dir, "cgroup.subtree_control", val) == 0)
 			continue;
 		if (c->res.required & controllers[i].res)
 			return kerr_set(e, "cgroup", "enable %s in %s: %s",
 					controllers[i].name, dir,
-					strerror(errno));
+					kerr_strerror(errno));
 		warn(w, "cgroup: cannot enable controller %s: %s not applied",
 		     controllers[i].name, controllers[i].what);
 		*use &= ~(1u << i);
@@ -149,7 +150,7 @@ make_dirs(struct cgroup *cg, const char *root, const char *name, unsigned *use,
 	if (name[0] == '/' || !name[0] || strstr(name, "..") ||
 	    strstr(name, "//") || name[strlen(name) - 1] == '/')
 		return kerr_set(e, "cgroup", "bad cgroup name \"%s\"", name);
-	if ((size_t)snprintf(cg->path, sizeof(cg->path), "%s/%s", root, name) >=
+	if ((size_t)fmt_sn(cg->path, sizeof(cg->path), "%s/%s", root, name) >=
 	    sizeof(cg->path))
 		return kerr_set(e, "cgroup", "path too long");
 	/* walk each '/' after root: parent exists, enable, then mkdir */
@@ -163,7 +164,7 @@ make_dirs(struct cgroup *cg, const char *root, const char *name, unsigned *use,
 			*next = 0;
 		if (mkdir(cg->path, 0755) < 0 && errno != EEXIST)
 			return kerr_set(e, "cgroup", "mkdir %s: %s", cg->path,
-					strerror(errno));
+					kerr_strerror(errno));
 		if (!next) {
 			cg->created = 1;
 			break;
@@ -178,8 +179,8 @@ static int
 limit_val(char *buf, size_t cap, int64_t v)
 {
 	if (v < 0)
-		return snprintf(buf, cap, "max");
-	return snprintf(buf, cap, "%" PRId64, v);
+		return fmt_sn(buf, cap, "max");
+	return fmt_sn(buf, cap, "%" PRId64, v);
 }
 
 static int
@@ -201,23 +202,23 @@ write_limits(const struct cgroup *cg, unsigned use, const struct oci_config *c,
 			goto fail;
 	}
 	if ((use & 4) && r->cpu_shares) {
-		snprintf(v, sizeof(v), "%" PRIu64,
-			 cgroup_shares_to_weight(r->cpu_shares));
+		fmt_sn(v, sizeof(v), "%" PRIu64,
+		       cgroup_shares_to_weight(r->cpu_shares));
 		if (write_str(cg->path, file = "cpu.weight", v) < 0)
 			goto fail;
 	}
 	if ((use & 4) && (r->cpu_quota || r->cpu_period)) {
 		size_t n = (size_t)limit_val(v, sizeof(v),
 					     r->cpu_quota ? r->cpu_quota : -1);
-		snprintf(v + n, sizeof(v) - n, " %" PRIu64,
-			 r->cpu_period ? r->cpu_period : 100000);
+		fmt_sn(v + n, sizeof(v) - n, " %" PRIu64,
+		       r->cpu_period ? r->cpu_period : 100000);
 		if (write_str(cg->path, file = "cpu.max", v) < 0)
 			goto fail;
 	}
 	return 0;
 fail:
 	return kerr_set(e, "cgroup", "write %s/%s: %s", cg->path, file,
-			strerror(errno));
+			kerr_strerror(errno));
 }
 
 uint64_t
@@ -263,10 +264,10 @@ cgroup_add_pid(const struct cgroup *cg, pid_t pid, struct kerr *e)
 
 	if (!cg->created)
 		return 0;
-	snprintf(v, sizeof(v), "%d", (int)pid);
+	fmt_sn(v, sizeof(v), "%d", (int)pid);
 	if (write_str(cg->path, "cgroup.procs", v) < 0)
 		return kerr_set(e, "cgroup", "move %d into %s: %s", (int)pid,
-				cg->path, strerror(errno));
+				cg->path, kerr_strerror(errno));
 	return 0;
 }
 
@@ -277,7 +278,7 @@ cgroup_remove(struct cgroup *cg, struct kerr *e)
 		return 0;
 	if (rmdir(cg->path) < 0 && errno != ENOENT)
 		return kerr_set(e, "cgroup", "remove %s: %s", cg->path,
-				strerror(errno));
+				kerr_strerror(errno));
 	cg->created = 0;
 	return 0;
 }

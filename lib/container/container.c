@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "compat/linux_capability.h"
+#include "lib/base/fmt.h"
 #include "lib/container/caps.h"
 #include "lib/container/container_priv.h"
 #include "lib/container/devcg.h"
@@ -60,14 +61,15 @@ ctr_loopback_up(struct kerr *e)
 
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
-		return kerr_set(e, "loopback", "socket: %s", strerror(errno));
+		return kerr_set(e, "loopback", "socket: %s",
+				kerr_strerror(errno));
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, "lo", 3);
 	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		rc = kerr_set(e, "loopback", "lo: %s", strerror(errno));
+		rc = kerr_set(e, "loopback", "lo: %s", kerr_strerror(errno));
 	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
 	if (!rc && ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-		rc = kerr_set(e, "loopback", "lo up: %s", strerror(errno));
+		rc = kerr_set(e, "loopback", "lo up: %s", kerr_strerror(errno));
 	close(s);
 	return rc;
 }
@@ -88,7 +90,7 @@ ctr_ports_open(struct kerr *e)
 		return 0;
 	if (fd < 0 || write(fd, "0\n", 2) != 2)
 		rc = kerr_set(e, "network namespace", "%s: %s", CTR_PORT_SYSCTL,
-			      strerror(errno));
+			      kerr_strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return rc;
@@ -158,11 +160,12 @@ ctr_reaper_narrow(const struct oci_config *cfg, struct kerr *e)
 	uint64_t keep = caps_needed(cfg) | (1ULL << KEEL_CAP_KILL);
 
 	if (syscall(SYS_setgroups, 0, NULL) && errno != EPERM)
-		return kerr_set(e, "user", "setgroups: %s", strerror(errno));
+		return kerr_set(e, "user", "setgroups: %s",
+				kerr_strerror(errno));
 	if (cfg->cap_bounding)
 		keep |= 1ULL << 8; /* CAP_SETPCAP */
 	if (caps_narrow(keep))
-		return kerr_set(e, "caps", "reaper: %s", strerror(errno));
+		return kerr_set(e, "caps", "reaper: %s", kerr_strerror(errno));
 	return 0;
 }
 
@@ -191,13 +194,13 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 	 * (keel-init: /dev/null and its log pipe), and nothing else of
 	 * keel's left open (keel only waits on errfd from here on). */
 	if (ctr_own_fds(s, &errfd)) {
-		kerr_set(&e, "descriptors", "%s", strerror(errno));
+		kerr_set(&e, "descriptors", "%s", kerr_strerror(errno));
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	}
 	/* A new session: keel's caller's terminal is not the container's
 	 * controlling terminal (TIOCSTI, job-control signals). */
 	if (setsid() < 0) {
-		kerr_set(&e, "session", "setsid: %s", strerror(errno));
+		kerr_set(&e, "session", "setsid: %s", kerr_strerror(errno));
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	}
 	/* Become the namespace's root (mapped now): until then keel's ids
@@ -205,14 +208,14 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 	if ((cfg->ns_flags & OCI_NS_USER) &&
 	    (setgroups(0, NULL) || setresgid(0, 0, 0) || setresuid(0, 0, 0))) {
 		kerr_set(&e, "user namespace", "become root: %s",
-			 strerror(errno));
+			 kerr_strerror(errno));
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	}
 	if ((cfg->ns_flags & OCI_NS_NET) && ctr_ports_open(&e))
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	if (s->cg && (cfg->ns_flags & OCI_NS_CGROUP) &&
 	    unshare(CLONE_NEWCGROUP)) {
-		kerr_set(&e, "cgroup namespace", "%s", strerror(errno));
+		kerr_set(&e, "cgroup namespace", "%s", kerr_strerror(errno));
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	}
 	/* modes of the nodes and dirs made below are exact; the app gets
@@ -225,12 +228,12 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 	if (!host)
 		host = "keel";
 	if (sethostname(host, strlen(host))) {
-		kerr_set(&e, "hostname", "%s: %s", host, strerror(errno));
+		kerr_set(&e, "hostname", "%s: %s", host, kerr_strerror(errno));
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	}
 	if (cfg->domainname &&
 	    setdomainname(cfg->domainname, strlen(cfg->domainname))) {
-		kerr_set(&e, "domainname", "%s", strerror(errno));
+		kerr_set(&e, "domainname", "%s", kerr_strerror(errno));
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	}
 	/* The app's bounding set, here once for the app and the reaper (it
@@ -264,7 +267,7 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 	 */
 	app = vfork();
 	if (app < 0) {
-		kerr_set(&e, "fork", "app: %s", strerror(errno));
+		kerr_set(&e, "fork", "app: %s", kerr_strerror(errno));
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	}
 	if (app == 0) {
@@ -282,17 +285,17 @@ ctr_write_map(pid_t pid, const char *file, const struct oci_idmap *map, int n,
 	int len = 0, fd, rc = 0;
 
 	if (n == 0)
-		len = snprintf(buf, sizeof(buf), "0 %u %u\n", CTR_USERNS_BASE,
-			       CTR_USERNS_SIZE);
+		len = fmt_sn(buf, sizeof(buf), "0 %u %u\n", CTR_USERNS_BASE,
+			     CTR_USERNS_SIZE);
 	for (int i = 0; i < n; i++)
 		len +=
-		    snprintf(buf + len, sizeof(buf) - (size_t)len, "%u %u %u\n",
-			     map[i].container_id, map[i].host_id, map[i].size);
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+		    fmt_sn(buf + len, sizeof(buf) - (size_t)len, "%u %u %u\n",
+			   map[i].container_id, map[i].host_id, map[i].size);
+	fmt_sn(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, buf, (size_t)len) != len)
 		rc = kerr_set(e, "user namespace", "%s: %s", file,
-			      strerror(errno));
+			      kerr_strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return rc;
@@ -397,11 +400,11 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 		return -1;
 	ctr_block_signals(s, c);
 	if (pipe2(syncp, O_CLOEXEC))
-		return kerr_set(e, "pipe", "%s", strerror(errno));
+		return kerr_set(e, "pipe", "%s", kerr_strerror(errno));
 	if (pipe2(errp, O_CLOEXEC)) {
 		close(syncp[0]);
 		close(syncp[1]);
-		return kerr_set(e, "pipe", "%s", strerror(errno));
+		return kerr_set(e, "pipe", "%s", kerr_strerror(errno));
 	}
 	/* A cgroup namespace is made once the child sits in its cgroup. */
 	if (s->cg)
@@ -413,7 +416,7 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 	 * sleeps on it (a wake-up less on every start). */
 	early_go = !(cfg->ns_flags & OCI_NS_USER) && !s->cg;
 	if (early_go && write(syncp[1], "g", 1) != 1) {
-		kerr_set(e, "sync", "%s", strerror(errno));
+		kerr_set(e, "sync", "%s", kerr_strerror(errno));
 		ctr_close4(syncp, errp);
 		return -1;
 	}
@@ -427,7 +430,7 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 	close(syncp[0]);
 	close(errp[1]);
 	if (pid < 0) {
-		kerr_set(e, "clone", "%s", strerror(errno));
+		kerr_set(e, "clone", "%s", kerr_strerror(errno));
 		close(syncp[1]);
 		close(errp[0]);
 		return -1;
@@ -439,7 +442,7 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 		return -1;
 	}
 	if (!early_go && write(syncp[1], "g", 1) != 1) {
-		kerr_set(e, "sync", "%s", strerror(errno));
+		kerr_set(e, "sync", "%s", kerr_strerror(errno));
 		close(syncp[1]);
 		close(errp[0]);
 		kill(pid, SIGKILL);

@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "lib/base/fmt.h"
 #include "lib/container/container_priv.h"
 
 /* Only these, the console and linux.devices: the cgroup device program
@@ -40,7 +41,7 @@ ctr_bind_node(int dev, const char *name, const char *src, struct kerr *e)
 	    s, rc;
 
 	if (fd < 0)
-		return kerr_set(e, "dev", "%s: %s", name, strerror(errno));
+		return kerr_set(e, "dev", "%s: %s", name, kerr_strerror(errno));
 	close(fd);
 	fd = ctr_open_at(dev, name, CTR_NO_LINKS, "", e);
 	s = fd < 0 ? -1 : ctr_open_at(AT_FDCWD, src, CTR_HOST, "", e);
@@ -62,13 +63,13 @@ ctr_node(int dev, const char *path, mode_t type, unsigned major, unsigned minor,
 {
 	char p[PATH_MAX];
 
-	snprintf(p, sizeof(p), "%s", path + 5);
+	fmt_sn(p, sizeof(p), "%s", path + 5);
 	/* parents of e.g. /dev/dri/card0, on the fresh tmpfs */
 	for (char *q = p; (q = strchr(q, '/')); q++) {
 		*q = 0;
 		if (mkdirat(dev, p, 0755) && errno != EEXIST)
 			return kerr_set(e, "dev", "/dev/%s: %s", p,
-					strerror(errno));
+					kerr_strerror(errno));
 		*q = '/';
 	}
 	if (userns && type != S_IFIFO)
@@ -76,7 +77,7 @@ ctr_node(int dev, const char *path, mode_t type, unsigned major, unsigned minor,
 	/* the launch runs with umask 0: perm is exact */
 	if (mknodat(dev, p, type | perm, makedev(major, minor)) ||
 	    ((uid | gid) && fchownat(dev, p, uid, gid, AT_SYMLINK_NOFOLLOW)))
-		return kerr_set(e, "dev", "%s: %s", path, strerror(errno));
+		return kerr_set(e, "dev", "%s: %s", path, kerr_strerror(errno));
 	return 0;
 }
 
@@ -97,7 +98,7 @@ ctr_console(int dev, struct kerr *e)
 
 		if (!isatty(fd) || fstat(fd, &a))
 			continue;
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		fmt_sn(link, sizeof(link), "/proc/self/fd/%d", fd);
 		n = readlink(link, tty, sizeof(tty) - 1);
 		if (n <= 0 || tty[0] != '/')
 			continue;
@@ -122,15 +123,15 @@ ctr_make_dev(int dev, const struct oci_config *cfg, int userns, struct kerr *e)
 	char p[PATH_MAX];
 
 	for (size_t i = 0; i < nn; i++) {
-		snprintf(p, sizeof(p), "/dev/%s", ctr_nodes[i].name);
+		fmt_sn(p, sizeof(p), "/dev/%s", ctr_nodes[i].name);
 		if (ctr_node(dev, p, S_IFCHR, ctr_nodes[i].major,
 			     ctr_nodes[i].minor, 0666, 0, 0, userns, e))
 			return -1;
 	}
 	if (mkdirat(dev, "pts", 0755) || mkdirat(dev, "shm", 01777))
-		return kerr_set(e, "dev", "pts, shm: %s", strerror(errno));
+		return kerr_set(e, "dev", "pts, shm: %s", kerr_strerror(errno));
 	if ((cfg->std_mounts & OCI_STD_MQUEUE) && mkdirat(dev, "mqueue", 0755))
-		return kerr_set(e, "dev", "mqueue: %s", strerror(errno));
+		return kerr_set(e, "dev", "mqueue: %s", kerr_strerror(errno));
 	/* before keel's symlinks: no granted path goes through one */
 	for (int i = 0; i < cfg->ndevices; i++) {
 		const struct oci_device *d = &cfg->devices[i];
@@ -145,6 +146,6 @@ ctr_make_dev(int dev, const struct oci_config *cfg, int userns, struct kerr *e)
 	for (size_t i = 0; i < nl; i++)
 		if (symlinkat(ctr_links[i].target, dev, ctr_links[i].name))
 			return kerr_set(e, "dev", "%s: %s", ctr_links[i].name,
-					strerror(errno));
+					kerr_strerror(errno));
 	return ctr_console(dev, e);
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/base/fmt.h"
 #include "lib/container/caps.h"
 #include "lib/container/container_priv.h"
 
@@ -76,16 +77,16 @@ ctr_limits(const struct oci_config *cfg, struct kerr *e)
 		if (setrlimit(cfg->rlimits[i].resource, &rl))
 			return kerr_set(e, "rlimit", "resource %d: %s",
 					cfg->rlimits[i].resource,
-					strerror(errno));
+					kerr_strerror(errno));
 	}
 	if (cfg->has_oom_score_adj) {
 		char num[16];
-		int fd,
-		    n = snprintf(num, sizeof(num), "%d", cfg->oom_score_adj);
+		int fd, n = fmt_sn(num, sizeof(num), "%d", cfg->oom_score_adj);
 
 		fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 		if (fd < 0 || write(fd, num, (size_t)n) != n) {
-			kerr_set(e, "oom_score_adj", "%s", strerror(errno));
+			kerr_set(e, "oom_score_adj", "%s",
+				 kerr_strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			return -1;
@@ -112,7 +113,8 @@ ctr_exec_app(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 	if (caps_switch(cfg, e))
 		return -1;
 	if (chdir(cfg->cwd ? cfg->cwd : "/"))
-		return kerr_set(e, "cwd", "%s: %s", cfg->cwd, strerror(errno));
+		return kerr_set(e, "cwd", "%s: %s", cfg->cwd,
+				kerr_strerror(errno));
 	sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
 	/* LAST before execve: nothing after this may need a denied call */
 	if (seccomp_install(&c->prog, e))
@@ -120,5 +122,5 @@ ctr_exec_app(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 	err = ctr_execvpe(argv, s->env ? s->env : cfg->env);
 	c->exit_code = err == ENOENT || err == ENOTDIR ? CTR_EXIT_NOTFOUND
 						       : CTR_EXIT_CANNOT;
-	return kerr_set(e, "exec", "%s: %s", argv[0], strerror(err));
+	return kerr_set(e, "exec", "%s: %s", argv[0], kerr_strerror(err));
 }

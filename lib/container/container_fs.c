@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/base/fmt.h"
 #include "lib/container/container_priv.h"
 
 /*
@@ -46,7 +47,7 @@ ctr_open_at(int dirfd, const char *path, uint64_t resolve, const char *what,
 			 *what ? " " : "", path + (*path == '/'));
 	else
 		kerr_set(e, "mount", "%s%s/%s: %s", what, *what ? " " : "",
-			 path + (*path == '/'), strerror(err));
+			 path + (*path == '/'), kerr_strerror(err));
 	errno = err; /* callers tell ENOENT (skip, or name the image) */
 	return -1;
 }
@@ -102,7 +103,7 @@ ctr_bind_at(int src, int dst, int rec, unsigned long ms, const char *name,
 			(rec ? AT_RECURSIVE : 0));
 	if (t < 0)
 		return kerr_set(e, "mount", "%s: copy the source: %s", name,
-				strerror(errno));
+				kerr_strerror(errno));
 	if (atime >= 0) {
 		at.attr_set |= (uint64_t)atime;
 		at.attr_clr = KEEL_MOUNT_ATTR__ATIME;
@@ -112,11 +113,11 @@ ctr_bind_at(int src, int dst, int rec, unsigned long ms, const char *name,
 		    AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &at,
 		    sizeof(at)) < 0)
 		rc = kerr_set(e, "mount", "%s: set flags: %s", name,
-			      strerror(errno));
+			      kerr_strerror(errno));
 	if (!rc && syscall(SYS_move_mount, t, "", dst, "",
 			   KEEL_MOVE_MOUNT_F_EMPTY_PATH |
 			       KEEL_MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		rc = kerr_set(e, "mount", "%s: %s", name, strerror(errno));
+		rc = kerr_set(e, "mount", "%s: %s", name, kerr_strerror(errno));
 	close((int)t);
 	return rc;
 }
@@ -132,10 +133,10 @@ ctr_mount_at(const char *src, int dst, const char *type, unsigned long ms,
 {
 	char p[32];
 
-	snprintf(p, sizeof(p), "/proc/self/fd/%d", dst);
+	fmt_sn(p, sizeof(p), "/proc/self/fd/%d", dst);
 	if (mount(src, p, type, ms, data) == 0)
 		return 0;
-	return kerr_set(e, "mount", "%s: %s", name, strerror(errno));
+	return kerr_set(e, "mount", "%s: %s", name, kerr_strerror(errno));
 }
 
 int

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/base/fmt.h"
 #include "lib/container/container_priv.h"
 #include "lib/container/seed.h"
 
@@ -91,7 +92,7 @@ ctr_etc_tmpfs(int root, int low, int upper, int resolv, struct kerr *e)
 	}
 	return top;
 fail:
-	kerr_set(e, "mount", "/etc (tmpfs): %s", strerror(errno));
+	kerr_set(e, "mount", "/etc (tmpfs): %s", kerr_strerror(errno));
 	close(top);
 	return -1;
 }
@@ -128,19 +129,19 @@ ctr_mount_etc(const struct ctr_spec *s, int root, struct kerr *e)
 			goto out;
 	}
 	if (resolv)
-		snprintf(low_s, sizeof(low_s),
-			 "/proc/self/fd/%d/l:/proc/self/fd/%d", top, low);
+		fmt_sn(low_s, sizeof(low_s),
+		       "/proc/self/fd/%d/l:/proc/self/fd/%d", top, low);
 	else
-		snprintf(low_s, sizeof(low_s), "/proc/self/fd/%d", low);
+		fmt_sn(low_s, sizeof(low_s), "/proc/self/fd/%d", low);
 	if (s->etc_upper)
-		n = snprintf(opts, sizeof(opts),
-			     "lowerdir=%s,upperdir=%s,workdir=%s", low_s,
-			     s->etc_upper, s->etc_work);
+		n = fmt_sn(opts, sizeof(opts),
+			   "lowerdir=%s,upperdir=%s,workdir=%s", low_s,
+			   s->etc_upper, s->etc_work);
 	else
-		n = snprintf(opts, sizeof(opts),
-			     "lowerdir=%s,upperdir=/proc/self/fd/%d/u,"
-			     "workdir=/proc/self/fd/%d/w",
-			     low_s, top, top);
+		n = fmt_sn(opts, sizeof(opts),
+			   "lowerdir=%s,upperdir=/proc/self/fd/%d/u,"
+			   "workdir=/proc/self/fd/%d/w",
+			   low_s, top, top);
 	if (n < 0 || n >= (int)sizeof(opts)) {
 		kerr_set(e, "mount", "/etc: paths too long");
 		goto out;
@@ -177,7 +178,7 @@ ctr_mount_resolv(const struct ctr_spec *s, int root, struct kerr *e)
 		return 0;
 	if (dst < 0)
 		return kerr_set(e, "mount", "/etc/resolv.conf: %s",
-				strerror(errno));
+				kerr_strerror(errno));
 	src = ctr_open_at(AT_FDCWD, s->resolv_conf, CTR_HOST, "bind source", e);
 	rc = src < 0 ? -1
 		     : ctr_bind_at(src, dst, 0, MS_RDONLY | MS_SAFE,
@@ -199,7 +200,7 @@ ctr_open_dir(int root, const char *rel, struct kerr *e)
 	fd = openat(p, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	close(p);
 	if (fd < 0)
-		kerr_set(e, "mount", "%s: %s", rel, strerror(errno));
+		kerr_set(e, "mount", "%s: %s", rel, kerr_strerror(errno));
 	return fd;
 }
 
@@ -252,15 +253,15 @@ ctr_var_persist(const struct ctr_spec *s, int root, int i, struct kerr *e)
 
 	if (dir < 0)
 		return -1;
-	snprintf(rel, sizeof(rel), CTR_VAR_PERSIST "/%s", ctr_var_dirs[i].name);
+	fmt_sn(rel, sizeof(rel), CTR_VAR_PERSIST "/%s", ctr_var_dirs[i].name);
 	if ((mkdirat(dir, CTR_VAR_PERSIST, 0755) && errno != EEXIST) ||
 	    (mkdirat(dir, rel, 0755) && errno != EEXIST)) {
 		close(dir);
 		return kerr_set(e, "mount", "%s/%s: %s", s->var_dir, rel,
-				strerror(errno));
+				kerr_strerror(errno));
 	}
 	close(dir);
-	if (snprintf(path, sizeof(path), "%s/%s", s->var_dir, rel) >=
+	if (fmt_sn(path, sizeof(path), "%s/%s", s->var_dir, rel) >=
 	    (int)sizeof(path))
 		return kerr_set(e, "mount", "%s: path too long", s->var_dir);
 	return ctr_bind_host(path, root, ctr_var_dirs[i].dest, 0,
@@ -363,7 +364,8 @@ ctr_mount_keel_run(const struct ctr_spec *s, int root, struct kerr *e)
 		return -1;
 	if (mkdirat(run, "keel", 0755) && errno != EEXIST) {
 		close(run);
-		return kerr_set(e, "mount", "/run/keel: %s", strerror(errno));
+		return kerr_set(e, "mount", "/run/keel: %s",
+				kerr_strerror(errno));
 	}
 	dst = ctr_open_at(run, "keel", CTR_NO_LINKS, "", e);
 	close(run);
@@ -397,21 +399,21 @@ static int
 ctr_pivot(int root, struct kerr *e)
 {
 	if (fchdir(root))
-		return kerr_set(e, "pivot_root", "%s", strerror(errno));
+		return kerr_set(e, "pivot_root", "%s", kerr_strerror(errno));
 	/* new and old root on the same dir: the old one is stacked under "." */
 	if (syscall(SYS_pivot_root, ".", ".")) {
 		if (errno == EINVAL)
 			return kerr_set(e, "pivot_root",
 					"EINVAL: the current root is not "
 					"pivotable (initramfs?)");
-		return kerr_set(e, "pivot_root", "%s", strerror(errno));
+		return kerr_set(e, "pivot_root", "%s", kerr_strerror(errno));
 	}
 	if (umount2(".", MNT_DETACH))
 		return kerr_set(e, "pivot_root", "detach old root: %s",
-				strerror(errno));
+				kerr_strerror(errno));
 	if (chdir("/"))
 		return kerr_set(e, "pivot_root", "chdir /: %s",
-				strerror(errno));
+				kerr_strerror(errno));
 	return 0;
 }
 
@@ -438,7 +440,7 @@ ctr_mount_root(const struct ctr_spec *s, struct kerr *e)
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
 		return kerr_set(e, "mount", "make mounts private: %s",
-				strerror(errno));
+				kerr_strerror(errno));
 	root = ctr_new_root(s->root, e);
 	if (root < 0)
 		return -1;

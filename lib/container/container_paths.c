@@ -85,7 +85,7 @@ ctr_mask_path(int root, int null, const char *path, struct kerr *e)
 		return -1;
 	if (fstat(fd, &st))
 		rc = kerr_set(e, "mount", "masked path %s: %s", path,
-			      strerror(errno));
+			      kerr_strerror(errno));
 	else if (S_ISDIR(st.st_mode))
 		rc = ctr_mount_at("tmpfs", fd, "tmpfs", MS_RDONLY | MS_SAFE,
 				  "size=0,mode=555", path, e);

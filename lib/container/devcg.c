@@ -139,7 +139,7 @@ devcg_load(const struct devcg_prog *p, struct kerr *e)
 	fd = syscall(SYS_bpf, KEEL_BPF_PROG_LOAD, &ld, sizeof(ld));
 	if (fd < 0)
 		return kerr_set(e, "devices", "load the device program: %s",
-				strerror(errno));
+				kerr_strerror(errno));
 	return (int)fd;
 }
 
@@ -155,7 +155,8 @@ devcg_attach(const struct devcg_prog *p, const char *dir, struct kerr *e)
 	cg = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg < 0) {
 		close(prog);
-		return kerr_set(e, "devices", "%s: %s", dir, strerror(errno));
+		return kerr_set(e, "devices", "%s: %s", dir,
+				kerr_strerror(errno));
 	}
 	memset(&at, 0, sizeof(at));
 	at.target_fd = (uint32_t)cg;
@@ -164,7 +165,7 @@ devcg_attach(const struct devcg_prog *p, const char *dir, struct kerr *e)
 	if (syscall(SYS_bpf, KEEL_BPF_PROG_ATTACH, &at, sizeof(at)) < 0)
 		rc = kerr_set(e, "devices",
 			      "attach the device program to %s: %s", dir,
-			      strerror(errno));
+			      kerr_strerror(errno));
 	close(cg);
 	close(prog);
 	return rc;

@@ -261,11 +261,12 @@ seccomp_install(const struct seccomp_prog *p, struct kerr *e)
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return kerr_set(e, "seccomp", "no_new_privs: %s",
-				strerror(errno));
+				kerr_strerror(errno));
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0)
 		return 0;
 	if (errno == ENOSYS &&
 	    prctl(PR_SET_SECCOMP, SECCOMP_SET_MODE_FILTER, &prog, 0, 0) == 0)
 		return 0;
-	return kerr_set(e, "seccomp", "install filter: %s", strerror(errno));
+	return kerr_set(e, "seccomp", "install filter: %s",
+			kerr_strerror(errno));
 }

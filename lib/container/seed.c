@@ -67,13 +67,15 @@ copy_file(int from, int to, const char *name, const struct stat *st,
 	unlinkat(to, SEED_TMP, 0); /* a copy a power cut interrupted */
 	in = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (in < 0)
-		return kerr_set(e, "seed", "%s: %s", name, strerror(errno));
+		return kerr_set(e, "seed", "%s: %s", name,
+				kerr_strerror(errno));
 	out =
 	    openat(to, SEED_TMP,
 		   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (out < 0) {
 		close(in);
-		return kerr_set(e, "seed", "%s: %s", name, strerror(errno));
+		return kerr_set(e, "seed", "%s: %s", name,
+				kerr_strerror(errno));
 	}
 	while ((n = read(in, buf, sizeof(buf))) > 0)
 		if (write(out, buf, (size_t)n) != n)
@@ -88,7 +90,7 @@ copy_file(int from, int to, const char *name, const struct stat *st,
 		0)
 		rc = 0;
 	else
-		kerr_set(e, "seed", "%s: %s", name, strerror(errno));
+		kerr_set(e, "seed", "%s: %s", name, kerr_strerror(errno));
 	if (rc)
 		unlinkat(to, SEED_TMP, 0);
 	close(in);
@@ -110,7 +112,8 @@ seed_entry(int from, int to, const char *name, int depth, struct seed_stats *st,
 	ssize_t n;
 
 	if (fstatat(from, name, &s, AT_SYMLINK_NOFOLLOW) < 0)
-		return kerr_set(e, "seed", "%s: %s", name, strerror(errno));
+		return kerr_set(e, "seed", "%s: %s", name,
+				kerr_strerror(errno));
 	if (fstatat(to, name, &t, AT_SYMLINK_NOFOLLOW) == 0) {
 		st->kept++;
 		if (!S_ISDIR(s.st_mode) || !S_ISDIR(t.st_mode))
@@ -122,7 +125,7 @@ seed_entry(int from, int to, const char *name, int depth, struct seed_stats *st,
 		}
 		if (mkdirat(to, name, 0700) < 0)
 			return kerr_set(e, "seed", "%s: %s", name,
-					strerror(errno));
+					kerr_strerror(errno));
 		fchownat(to, name, s.st_uid, s.st_gid, AT_SYMLINK_NOFOLLOW);
 		st->copied++;
 		made = 1;
@@ -135,11 +138,11 @@ seed_entry(int from, int to, const char *name, int depth, struct seed_stats *st,
 		n = readlinkat(from, name, link, sizeof(link) - 1);
 		if (n < 0)
 			return kerr_set(e, "seed", "%s: %s", name,
-					strerror(errno));
+					kerr_strerror(errno));
 		link[n] = 0;
 		if (symlinkat(link, to, name) < 0)
 			return kerr_set(e, "seed", "%s: %s", name,
-					strerror(errno));
+					kerr_strerror(errno));
 		fchownat(to, name, s.st_uid, s.st_gid, AT_SYMLINK_NOFOLLOW);
 		st->copied++;
 		return 0;
@@ -154,13 +157,13 @@ seed_entry(int from, int to, const char *name, int depth, struct seed_stats *st,
 		int d = openat(to, name,
 			       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		int rc = f < 0 || d < 0 ? kerr_set(e, "seed", "%s: %s", name,
-						   strerror(errno))
+						   kerr_strerror(errno))
 					: seed_dir(f, d, depth + 1, st, e);
 
 		/* mode last: a read-only directory is filled first */
 		if (!rc && made && fchmod(d, s.st_mode & 07777) < 0)
 			rc = kerr_set(e, "seed", "%s: %s", name,
-				      strerror(errno));
+				      kerr_strerror(errno));
 		if (f >= 0)
 			close(f);
 		if (d >= 0)
@@ -188,7 +191,7 @@ seed_dir(int from, int to, int depth, struct seed_stats *st, struct kerr *e)
 				return -1;
 		}
 	return n < 0 ? kerr_set(e, "seed", "read a directory: %s",
-				strerror(errno))
+				kerr_strerror(errno))
 		     : 0;
 }
 
@@ -202,7 +205,7 @@ seed_tree(int from_dir, int to_dir, struct seed_stats *st, struct kerr *e)
 	if (fstatat(to_dir, SEED_MARKER, &m, AT_SYMLINK_NOFOLLOW) < 0) {
 		empty = dir_empty(to_dir);
 		if (empty < 0)
-			return kerr_set(e, "seed", "%s", strerror(errno));
+			return kerr_set(e, "seed", "%s", kerr_strerror(errno));
 		if (!empty)
 			return 0; /* the app's data: never touched */
 		/* Nothing to copy: no marker, no sync (every start of an
@@ -210,7 +213,7 @@ seed_tree(int from_dir, int to_dir, struct seed_stats *st, struct kerr *e)
 		empty = dir_empty(from_dir);
 		if (empty < 0)
 			return kerr_set(e, "seed", "the image's /var/lib: %s",
-					strerror(errno));
+					kerr_strerror(errno));
 		if (empty)
 			return 0;
 		fd = openat(
@@ -220,20 +223,21 @@ seed_tree(int from_dir, int to_dir, struct seed_stats *st, struct kerr *e)
 			if (fd >= 0)
 				close(fd);
 			return kerr_set(e, "seed", SEED_MARKER ": %s",
-					strerror(errno));
+					kerr_strerror(errno));
 		}
 		close(fd);
 	}
 	fd = openat(from_dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return kerr_set(e, "seed", "the image's /var/lib: %s",
-				strerror(errno));
+				kerr_strerror(errno));
 	rc = seed_dir(fd, to_dir, 0, st, e);
 	close(fd);
 	if (rc)
 		return -1;
 	syncfs(to_dir);
 	if (unlinkat(to_dir, SEED_MARKER, 0) < 0 || fsync(to_dir) < 0)
-		return kerr_set(e, "seed", SEED_MARKER ": %s", strerror(errno));
+		return kerr_set(e, "seed", SEED_MARKER ": %s",
+				kerr_strerror(errno));
 	return 0;
 }

@@ -92,7 +92,8 @@ ec_keygen(uint8_t priv[EC_PRIV_LEN], uint8_t pub[EC_PUB_LEN], struct kerr *e)
 	size_t n;
 
 	if (random_fill(seed, sizeof(seed)) < 0)
-		return kerr_set(e, "keygen", "getrandom: %s", strerror(errno));
+		return kerr_set(e, "keygen", "getrandom: %s",
+				kerr_strerror(errno));
 	br_hmac_drbg_init(&drbg, &br_sha256_vtable, seed, sizeof(seed));
 	ec_wipe(seed, sizeof(seed));
 	n = br_ec_keygen(&drbg.vtable, EC_IMPL, &sk, kbuf, BR_EC_secp256r1);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/base/fmt.h"
 #include "lib/base/io.h"
 #include "lib/base/text.h"
 #include "lib/crypto/keyset.h"
@@ -275,17 +276,18 @@ load_role_dir(struct keyset *ks, const char *dir, const char *role,
 	size_t len;
 	int rc = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, role);
+	fmt_sn(path, sizeof(path), "%s/%s", dir, role);
 	dp = opendir(path);
 	if (!dp)
-		return kerr_set(e, "key set", "%s: %s", path, strerror(errno));
+		return kerr_set(e, "key set", "%s: %s", path,
+				kerr_strerror(errno));
 	while (rc == 0 && (d = readdir(dp))) {
 		size_t n = strlen(d->d_name);
 		char name[256];
 		if (n < 5 || strcmp(d->d_name + n - 4, ".pub"))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s/%s", dir, role, d->d_name);
-		snprintf(name, sizeof(name), "%.*s", (int)(n - 4), d->d_name);
+		fmt_sn(path, sizeof(path), "%s/%s/%s", dir, role, d->d_name);
+		fmt_sn(name, sizeof(name), "%.*s", (int)(n - 4), d->d_name);
 		rc = read_text(path, text, sizeof(text), &len, e);
 		if (rc == 0)
 			rc = add_key(ks, role, name, text, len, NULL, e);
@@ -303,11 +305,11 @@ ks_load_dir(const char *dir, struct keyset *ks, struct kerr *e)
 	size_t len;
 
 	memset(ks, 0, sizeof(*ks));
-	snprintf(path, sizeof(path), "%s/policy", dir);
+	fmt_sn(path, sizeof(path), "%s/policy", dir);
 	if (read_text(path, text, sizeof(text), &len, e) < 0 ||
 	    parse_policy(ks, text, path, e) < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/TEST-KEYS", dir);
+	fmt_sn(path, sizeof(path), "%s/TEST-KEYS", dir);
 	ks->test = access(path, F_OK) == 0;
 	for (unsigned i = 0; i < ks->nroles; i++)
 		if (load_role_dir(ks, dir, ks->role[i].name, e) < 0)
@@ -315,7 +317,8 @@ ks_load_dir(const char *dir, struct keyset *ks, struct kerr *e)
 	/* A directory of keys that the policy does not name is a mistake. */
 	dp = opendir(dir);
 	if (!dp)
-		return kerr_set(e, "key set", "%s: %s", dir, strerror(errno));
+		return kerr_set(e, "key set", "%s: %s", dir,
+				kerr_strerror(errno));
 	while ((d = readdir(dp))) {
 		if (d->d_type == DT_DIR && d->d_name[0] != '.' &&
 		    ks_role_find(ks, d->d_name) < 0) {

@@ -5,8 +5,9 @@
 #include <string.h>
 
 #include "compat/linux_dm.h"
-#include "lib/disk/dm.h"
+#include "lib/base/fmt.h"
 #include "lib/base/text.h"
+#include "lib/disk/dm.h"
 
 /* One ioctl buffer: header, one target spec, its parameters. */
 struct dm_buf {
@@ -24,7 +25,7 @@ dm_init(struct dm_buf *b, const char *name)
 	b->io.version[2] = DM_VERSION_PATCHLEVEL;
 	b->io.data_size = sizeof(*b);
 	b->io.data_start = sizeof(b->io);
-	snprintf(b->io.name, sizeof(b->io.name), "%s", name);
+	fmt_sn(b->io.name, sizeof(b->io.name), "%s", name);
 }
 
 int
@@ -36,10 +37,10 @@ dm_verity_params(const struct img_header *h, const char *dev, char *out,
 
 	text_hex(h->root, VERITY_DIGEST, root);
 	text_hex(h->salt, h->salt_len, salt);
-	n = snprintf(out, cap, "1 %s %s %d %d %llu %llu sha256 %s %s", dev, dev,
-		     IMG_BLOCK, IMG_BLOCK, (unsigned long long)h->data_blocks,
-		     (unsigned long long)(h->hash_offset / IMG_BLOCK), root,
-		     h->salt_len ? salt : "-");
+	n = fmt_sn(out, cap, "1 %s %s %d %d %llu %llu sha256 %s %s", dev, dev,
+		   IMG_BLOCK, IMG_BLOCK, (unsigned long long)h->data_blocks,
+		   (unsigned long long)(h->hash_offset / IMG_BLOCK), root,
+		   h->salt_len ? salt : "-");
 	return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
@@ -51,7 +52,7 @@ dm_remove(dm_ioctl_fn io, int ctl_fd, const char *name, struct kerr *e)
 	dm_init(&b, name);
 	if (io(ctl_fd, DM_DEV_REMOVE, &b) < 0)
 		return kerr_set(e, "dm remove", "%s: %s", name,
-				strerror(errno));
+				kerr_strerror(errno));
 	return 0;
 }
 
@@ -64,7 +65,7 @@ dm_remove_deferred(dm_ioctl_fn io, int ctl_fd, const char *name, struct kerr *e)
 	b.io.flags = DM_DEFERRED_REMOVE;
 	if (io(ctl_fd, DM_DEV_REMOVE, &b) < 0)
 		return kerr_set(e, "dm remove", "%s: %s", name,
-				strerror(errno));
+				kerr_strerror(errno));
 	return 0;
 }
 
@@ -81,7 +82,7 @@ dm_create_ro(dm_ioctl_fn io, int ctl_fd, const char *name, const char *type,
 	dm_init(&b, name);
 	if (io(ctl_fd, DM_DEV_CREATE, &b) < 0)
 		return kerr_set(e, "dm create", "%s: %s", name,
-				strerror(errno));
+				kerr_strerror(errno));
 
 	dm_init(&b, name);
 	b.io.flags = DM_READONLY_FLAG;
@@ -94,12 +95,13 @@ dm_create_ro(dm_ioctl_fn io, int ctl_fd, const char *name, const char *type,
 	b.spec.next = (uint32_t)((sizeof(b.spec) + plen + 1 + 7) & ~7u);
 	b.io.data_size = (uint32_t)(sizeof(b.io) + b.spec.next);
 	if (io(ctl_fd, DM_TABLE_LOAD, &b) < 0) {
-		kerr_set(e, "dm table load", "%s: %s", name, strerror(errno));
+		kerr_set(e, "dm table load", "%s: %s", name,
+			 kerr_strerror(errno));
 		goto undo;
 	}
 	dm_init(&b, name); /* no flags: resume */
 	if (io(ctl_fd, DM_DEV_SUSPEND, &b) < 0) {
-		kerr_set(e, "dm resume", "%s: %s", name, strerror(errno));
+		kerr_set(e, "dm resume", "%s: %s", name, kerr_strerror(errno));
 		goto undo;
 	}
 	*devno = b.io.dev;
@@ -119,7 +121,7 @@ dm_verity_corrupted(dm_ioctl_fn io, int ctl_fd, const char *name,
 	dm_init(&b, name);
 	if (io(ctl_fd, DM_TABLE_STATUS, &b) < 0)
 		return kerr_set(e, "dm status", "%s: %s", name,
-				strerror(errno));
+				kerr_strerror(errno));
 	if (b.io.target_count != 1)
 		return kerr_set(e, "dm status", "%s: no target", name);
 	/* Status of a verity target: "V" (verified) or "C" (corrupted). */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "compat/linux_loop.h"
+#include "lib/base/fmt.h"
 #include "lib/disk/loop.h"
 
 #define LOOP_TRIES 16 /* another process may take the free device first */
@@ -20,20 +21,21 @@ loop_open_free(struct loop_dev *ld, struct kerr *e)
 	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
 	if (ctl < 0)
 		return kerr_set(e, "loop", "/dev/loop-control: %s",
-				strerror(errno));
+				kerr_strerror(errno));
 	nr = ioctl(ctl, LOOP_CTL_GET_FREE);
 	if (nr < 0) {
 		int err = errno;
 		close(ctl);
 		return kerr_set(e, "loop", "no free loop device: %s",
-				strerror(err));
+				kerr_strerror(err));
 	}
 	close(ctl);
 	ld->nr = nr;
-	snprintf(ld->path, sizeof(ld->path), "/dev/loop%d", nr);
+	fmt_sn(ld->path, sizeof(ld->path), "/dev/loop%d", nr);
 	ld->fd = open(ld->path, O_RDONLY | O_CLOEXEC);
 	if (ld->fd < 0)
-		return kerr_set(e, "loop", "%s: %s", ld->path, strerror(errno));
+		return kerr_set(e, "loop", "%s: %s", ld->path,
+				kerr_strerror(errno));
 	return 0;
 }
 
@@ -81,7 +83,8 @@ loop_attach(int file_fd, uint64_t sizelimit, struct loop_dev *ld,
 		if (err != EBUSY)
 			break;
 	}
-	return kerr_set(e, "loop", "attach to %s: %s", ld->path, strerror(err));
+	return kerr_set(e, "loop", "attach to %s: %s", ld->path,
+			kerr_strerror(err));
 }
 
 void

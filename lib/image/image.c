@@ -342,7 +342,7 @@ img_slot_size(int fd, uint64_t *size, struct kerr *e)
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
-		return kerr_set(e, "size", "fstat: %s", strerror(errno));
+		return kerr_set(e, "size", "fstat: %s", kerr_strerror(errno));
 	if (S_ISREG(st.st_mode)) {
 		*size = (uint64_t)st.st_size;
 		return 0;
@@ -350,7 +350,7 @@ img_slot_size(int fd, uint64_t *size, struct kerr *e)
 	if (S_ISBLK(st.st_mode)) {
 		if (ioctl(fd, BLKGETSIZE64, size) < 0)
 			return kerr_set(e, "size", "BLKGETSIZE64: %s",
-					strerror(errno));
+					kerr_strerror(errno));
 		return 0;
 	}
 	return kerr_set(e, "size", "not a regular file or block device");
@@ -412,7 +412,7 @@ img_write_meta(int fd, struct img_meta *m, struct kerr *e)
 			size - IMG_FOOTER_SIZE, "write", "write at", e) < 0)
 		return -1;
 	if (fsync(fd) < 0 && errno != EINVAL)
-		return kerr_set(e, "write", "fsync: %s", strerror(errno));
+		return kerr_set(e, "write", "fsync: %s", kerr_strerror(errno));
 	return 0;
 }
 

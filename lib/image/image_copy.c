@@ -24,11 +24,11 @@ copy_open(uint64_t len, struct kerr *e)
 	mfd = memfd_create("keel-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mfd < 0)
 		return kerr_set(e, COPY_CHECK, "memfd_create: %s",
-				strerror(errno));
+				kerr_strerror(errno));
 	if (ftruncate(mfd, (off_t)len) < 0 ||
 	    fcntl(mfd, F_ADD_SEALS, SEALS_SIZE) < 0) {
 		kerr_set(e, COPY_CHECK, "size %llu: %s",
-			 (unsigned long long)len, strerror(errno));
+			 (unsigned long long)len, kerr_strerror(errno));
 		close(mfd);
 		return -1;
 	}
@@ -42,7 +42,8 @@ copy_seal(int mfd, struct kerr *e)
 	int seals;
 
 	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SEAL) < 0)
-		return kerr_set(e, COPY_CHECK, "seal: %s", strerror(errno));
+		return kerr_set(e, COPY_CHECK, "seal: %s",
+				kerr_strerror(errno));
 	seals = fcntl(mfd, F_GET_SEALS);
 	if (seals < 0 || (seals & SEALS_ALL) != SEALS_ALL)
 		return kerr_set(e, COPY_CHECK, "seals 0x%x, not 0x%x", seals,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/base/fmt.h"
 #include "lib/base/text.h"
 #include "lib/ipc/control.h"
 
@@ -234,21 +235,21 @@ control_fmt_request(const struct control_req *r, char *buf, size_t cap)
 
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
 		if (plain[i].cmd == r->cmd && plain[i].src == r->src)
-			n = snprintf(buf, cap, "%s\n", plain[i].line);
+			n = fmt_sn(buf, cap, "%s\n", plain[i].line);
 	if (r->cmd == CONTROL_UPDATE && r->src == CONTROL_SRC_STREAM)
-		n = snprintf(buf, cap, "%s\n", f);
+		n = fmt_sn(buf, cap, "%s\n", f);
 	if (r->cmd == CONTROL_UPDATE && r->src == CONTROL_SRC_FD)
-		n = snprintf(buf, cap, "%s fd\n", f);
+		n = fmt_sn(buf, cap, "%s fd\n", f);
 	if (r->cmd == CONTROL_UPDATE && r->src == CONTROL_SRC_SIZED)
-		n = snprintf(buf, cap, "%s %llu\n", f,
-			     (unsigned long long)r->size);
+		n = fmt_sn(buf, cap, "%s %llu\n", f,
+			   (unsigned long long)r->size);
 	if (r->cmd == CONTROL_LOGS && r->boot)
-		n = snprintf(buf, cap, "logs boot %u %llu\n", r->boot,
-			     (unsigned long long)r->lines);
+		n = fmt_sn(buf, cap, "logs boot %u %llu\n", r->boot,
+			   (unsigned long long)r->lines);
 	else if (r->cmd == CONTROL_LOGS)
-		n = snprintf(buf, cap, "logs %s%llu\n",
-			     r->follow ? "follow " : "",
-			     (unsigned long long)r->lines);
+		n = fmt_sn(buf, cap, "logs %s%llu\n",
+			   r->follow ? "follow " : "",
+			   (unsigned long long)r->lines);
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
@@ -310,7 +311,7 @@ control_put(char *buf, size_t cap, size_t *off, const char *key,
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(val, sizeof(val), fmt, ap);
+	n = fmt_vsn(val, sizeof(val), fmt, ap);
 	va_end(ap);
 	if (n < 0 || k + 3 > CONTROL_LINE_MAX)
 		return -1;

@@ -73,11 +73,13 @@ control_listen(const char *path, struct kerr *e)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return kerr_set(e, "control socket", "%s", strerror(errno));
+		return kerr_set(e, "control socket", "%s",
+				kerr_strerror(errno));
 	unlink(path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0660) ||
 	    listen(fd, 8)) {
-		kerr_set(e, "control socket", "%s: %s", path, strerror(errno));
+		kerr_set(e, "control socket", "%s: %s", path,
+			 kerr_strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -94,9 +96,11 @@ control_connect(const char *path, struct kerr *e)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return kerr_set(e, "control socket", "%s", strerror(errno));
+		return kerr_set(e, "control socket", "%s",
+				kerr_strerror(errno));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		kerr_set(e, "control connect", "%s: %s", path, strerror(errno));
+		kerr_set(e, "control connect", "%s: %s", path,
+			 kerr_strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -123,7 +127,7 @@ control_recv_request(int sock, struct control_conn *c, struct control_req *r,
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 0;
 	if (n < 0)
-		return kerr_set(e, "control recv", "%s", strerror(errno));
+		return kerr_set(e, "control recv", "%s", kerr_strerror(errno));
 	if (n == 0)
 		return kerr_set(e, "control recv", "closed before a request");
 	len = control_parse_request(c->buf, c->len + (size_t)n, r, e);
@@ -183,7 +187,7 @@ control_send_request(int sock, const struct control_req *r, int fd,
 			continue;
 		if (w <= 0)
 			return kerr_set(e, "control send", "%s",
-					strerror(errno));
+					kerr_strerror(errno));
 		done += (size_t)w;
 		iov.iov_base = line + done;
 		iov.iov_len = n - done;

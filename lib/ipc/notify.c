@@ -120,12 +120,13 @@ notify_open(const char *path, struct kerr *e)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return kerr_set(e, "notify socket", "socket: %s",
-				strerror(errno));
+				kerr_strerror(errno));
 	if (path[0] != '@')
 		unlink(path);
 	if (bind(fd, (struct sockaddr *)&sa, sl) ||
 	    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on))) {
-		kerr_set(e, "notify socket", "%s: %s", path, strerror(errno));
+		kerr_set(e, "notify socket", "%s: %s", path,
+			 kerr_strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -156,7 +157,7 @@ notify_recv(int fd, char *buf, size_t cap, struct notify_msg *m, pid_t *pid,
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 0;
 	if (n < 0)
-		return kerr_set(e, "notify recv", "%s", strerror(errno));
+		return kerr_set(e, "notify recv", "%s", kerr_strerror(errno));
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
 	     c = CMSG_NXTHDR(&mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET)
@@ -194,10 +195,11 @@ notify_send(const char *path, const void *msg, size_t len, struct kerr *e)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return kerr_set(e, "notify socket", "socket: %s",
-				strerror(errno));
+				kerr_strerror(errno));
 	n = sendto(fd, msg, len, MSG_NOSIGNAL, (struct sockaddr *)&sa, sl);
 	if (n < 0)
-		kerr_set(e, "notify send", "%s: %s", path, strerror(errno));
+		kerr_set(e, "notify send", "%s: %s", path,
+			 kerr_strerror(errno));
 	else if (n != (ssize_t)len)
 		kerr_set(e, "notify send", "%s: short send", path);
 	close(fd);

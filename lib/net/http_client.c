@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/base/fmt.h"
 #include "lib/net/http_client.h"
 
 #define REQ_MAX (HTTP_URL_MAX + 1024) /* a request head */
@@ -56,7 +57,7 @@ wait_fd(struct http_client *c, short ev, struct kerr *e)
 		r = poll(&p, 1, c->timeout_ms);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
-		return kerr_set(e, "net", "poll: %s", strerror(errno));
+		return kerr_set(e, "net", "poll: %s", kerr_strerror(errno));
 	if (r == 0)
 		return kerr_set(e, "timeout", "%s: no progress in %d ms",
 				c->origin.host, c->timeout_ms);
@@ -73,7 +74,8 @@ dial_one(struct http_client *c, const struct addrinfo *ai, struct kerr *e)
 	c->fd = socket(ai->ai_family,
 		       SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (c->fd < 0)
-		return kerr_set(e, "connect", "socket: %s", strerror(errno));
+		return kerr_set(e, "connect", "socket: %s",
+				kerr_strerror(errno));
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) < 0 &&
 	    errno != EINPROGRESS)
@@ -87,7 +89,7 @@ dial_one(struct http_client *c, const struct addrinfo *ai, struct kerr *e)
 	close(c->fd);
 	c->fd = -1;
 	return kerr_set(e, "connect", "%s port %u: %s", c->origin.host,
-			(unsigned)c->origin.port, strerror(err));
+			(unsigned)c->origin.port, kerr_strerror(err));
 }
 
 /* Connects to u's origin: each address in turn, then TLS if https. */
@@ -103,7 +105,7 @@ dial(struct http_client *c, const struct http_url *u, struct kerr *e)
 	c->tls_on = u->tls;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = u->literal ? AI_NUMERICHOST : 0;
-	snprintf(port, sizeof(port), "%u", (unsigned)u->port);
+	fmt_sn(port, sizeof(port), "%u", (unsigned)u->port);
 	r = getaddrinfo(u->host, port, &hints, &res);
 	if (r)
 		return kerr_set(e, "connect", "%s: %s", u->host,
@@ -140,7 +142,7 @@ raw_read(struct http_client *c, void *buf, size_t len, struct kerr *e)
 		}
 		if (errno != EAGAIN && errno != EINTR)
 			return kerr_set(e, "net", "%s: %s", c->origin.host,
-					strerror(errno));
+					kerr_strerror(errno));
 		if (wait_fd(c, POLLIN, e) < 0)
 			return -1;
 	}
@@ -164,7 +166,7 @@ raw_write(struct http_client *c, const void *buf, size_t len, struct kerr *e)
 				return -1;
 		} else {
 			return kerr_set(e, "net", "%s: %s", c->origin.host,
-					strerror(errno));
+					kerr_strerror(errno));
 		}
 	}
 	return 0;
@@ -224,12 +226,12 @@ format_request(struct http_client *c, const char *method,
 	int n;
 
 	if (u->port != (u->tls ? 443 : 80))
-		snprintf(port, sizeof(port), ":%u", (unsigned)u->port);
-	n = snprintf(buf, REQ_MAX,
-		     "%s %s HTTP/1.1\r\nHost: %s%s%s%s\r\n"
-		     "User-Agent: %s\r\nAccept-Encoding: identity\r\n%s\r\n",
-		     method, u->path, l, u->host, r, port,
-		     c->agent ? c->agent : "keel", extra);
+		fmt_sn(port, sizeof(port), ":%u", (unsigned)u->port);
+	n = fmt_sn(buf, REQ_MAX,
+		   "%s %s HTTP/1.1\r\nHost: %s%s%s%s\r\n"
+		   "User-Agent: %s\r\nAccept-Encoding: identity\r\n%s\r\n",
+		   method, u->path, l, u->host, r, port,
+		   c->agent ? c->agent : "keel", extra);
 	if (n < 0 || n >= REQ_MAX)
 		return kerr_set(e, "http", "request too long");
 	return n;
@@ -323,17 +325,17 @@ http_get(struct http_client *c, const struct http_url *u, int range,
 			return -1;
 		extra[0] = 0;
 		if (range && last != UINT64_MAX)
-			snprintf(extra, sizeof(extra),
-				 "Range: bytes=%llu-%llu\r\n",
-				 (unsigned long long)first,
-				 (unsigned long long)last);
+			fmt_sn(extra, sizeof(extra),
+			       "Range: bytes=%llu-%llu\r\n",
+			       (unsigned long long)first,
+			       (unsigned long long)last);
 		else if (range)
-			snprintf(extra, sizeof(extra), "Range: bytes=%llu-\r\n",
-				 (unsigned long long)first);
+			fmt_sn(extra, sizeof(extra), "Range: bytes=%llu-\r\n",
+			       (unsigned long long)first);
 		if (range && validator && validator[0])
-			snprintf(extra + strlen(extra),
-				 sizeof(extra) - strlen(extra),
-				 "If-Range: %s\r\n", validator);
+			fmt_sn(extra + strlen(extra),
+			       sizeof(extra) - strlen(extra),
+			       "If-Range: %s\r\n", validator);
 		n = format_request(c, "GET", &cur, extra, req, e);
 		if (n < 0 || exchange(c, &cur, req, (size_t)n, NULL, 0, e) < 0)
 			return -1;
@@ -400,8 +402,8 @@ http_post(struct http_client *c, const struct http_url *u, const char *ctype,
 
 	if (allowed(c, u, e) < 0)
 		return -1;
-	snprintf(extra, sizeof(extra),
-		 "Content-Type: %s\r\nContent-Length: %zu\r\n", ctype, len);
+	fmt_sn(extra, sizeof(extra),
+	       "Content-Type: %s\r\nContent-Length: %zu\r\n", ctype, len);
 	n = format_request(c, "POST", u, extra, req, e);
 	if (n < 0 || exchange(c, u, req, (size_t)n, body, len, e) < 0)
 		return -1;

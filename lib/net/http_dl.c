@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/base/fmt.h"
 #include "lib/net/http_client.h"
 
 #define TRIES 6	      /* attempts in a row that bring no byte */
@@ -44,7 +45,7 @@ note(struct http_dl *d, const char *fmt, unsigned long long a, const char *s)
 
 	if (!d->note)
 		return;
-	snprintf(buf, sizeof(buf), fmt, a, s);
+	fmt_sn(buf, sizeof(buf), fmt, a, s);
 	d->note(d->note_ctx, buf);
 }
 
@@ -127,11 +128,11 @@ check_resp(struct http_dl *d, int range, uint64_t first, uint64_t last,
 			d->size = r->length;
 		d->req_end = d->size;
 		if (r->etag[0])
-			snprintf(d->validator, sizeof(d->validator), "%s",
-				 r->etag);
+			fmt_sn(d->validator, sizeof(d->validator), "%s",
+			       r->etag);
 		else
-			snprintf(d->validator, sizeof(d->validator), "%s",
-				 r->last_modified);
+			fmt_sn(d->validator, sizeof(d->validator), "%s",
+			       r->last_modified);
 		return 0;
 	}
 	if (r->status == 200) {
@@ -151,8 +152,8 @@ check_resp(struct http_dl *d, int range, uint64_t first, uint64_t last,
 		d->size = r->range_total;
 	d->req_end = r->range_last + 1;
 	if (!d->validator[0])
-		snprintf(d->validator, sizeof(d->validator), "%s",
-			 r->etag[0] ? r->etag : r->last_modified);
+		fmt_sn(d->validator, sizeof(d->validator), "%s",
+		       r->etag[0] ? r->etag : r->last_modified);
 	return 0;
 }
 

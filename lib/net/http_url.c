@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/base/fmt.h"
 #include "lib/net/http.h"
 
 static int
@@ -286,8 +287,8 @@ http_url_resolve(const struct http_url *base, const char *ref, size_t n,
 	if (n >= 2 && ref[0] == '/' && ref[1] == '/') {
 		if (n > HTTP_URL_MAX)
 			return kerr_set(e, "url", "reference too long");
-		i = (size_t)snprintf(abs, sizeof(abs), "%s:%.*s",
-				     base->tls ? "https" : "http", (int)n, ref);
+		i = (size_t)fmt_sn(abs, sizeof(abs), "%s:%.*s",
+				   base->tls ? "https" : "http", (int)n, ref);
 		return http_url_parse(abs, i, out, e);
 	}
 	if (n > HTTP_URL_MAX)
@@ -308,11 +309,11 @@ http_url_format(const struct http_url *u, char *buf, size_t cap)
 	int n;
 
 	if (u->port == (u->tls ? 443 : 80))
-		n = snprintf(buf, cap, "%s://%s%s%s%s",
-			     u->tls ? "https" : "http", l, u->host, r, u->path);
+		n = fmt_sn(buf, cap, "%s://%s%s%s%s", u->tls ? "https" : "http",
+			   l, u->host, r, u->path);
 	else
-		n = snprintf(buf, cap, "%s://%s%s%s:%u%s",
-			     u->tls ? "https" : "http", l, u->host, r,
-			     (unsigned)u->port, u->path);
+		n = fmt_sn(buf, cap, "%s://%s%s%s:%u%s",
+			   u->tls ? "https" : "http", l, u->host, r,
+			   (unsigned)u->port, u->path);
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }

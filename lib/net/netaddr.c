@@ -2,6 +2,7 @@
 /* IPv4 addresses, prefixes and DNS names: strict text forms, checks. */
 #include <stdio.h>
 
+#include "lib/base/fmt.h"
 #include "lib/net/netaddr.h"
 
 int
@@ -35,8 +36,8 @@ netaddr_parse(const char *s, size_t n, uint32_t *addr)
 void
 netaddr_format(uint32_t a, char *out)
 {
-	snprintf(out, NETADDR_TEXT, "%u.%u.%u.%u", a & 255, (a >> 8) & 255,
-		 (a >> 16) & 255, a >> 24);
+	fmt_sn(out, NETADDR_TEXT, "%u.%u.%u.%u", a & 255, (a >> 8) & 255,
+	       (a >> 16) & 255, a >> 24);
 }
 
 /* Host-order helpers: the checks below read addresses as numbers. */

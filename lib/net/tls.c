@@ -75,7 +75,7 @@ wait_fd(struct tls_conn *t, short ev, struct kerr *e)
 		r = poll(&p, 1, t->timeout_ms);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
-		return kerr_set(e, "net", "poll: %s", strerror(errno));
+		return kerr_set(e, "net", "poll: %s", kerr_strerror(errno));
 	if (r == 0)
 		return kerr_set(e, "timeout", "%s: no progress in %d ms",
 				t->host, t->timeout_ms);
@@ -97,7 +97,7 @@ send_rec(struct tls_conn *t, struct kerr *e)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return wait_fd(t, POLLOUT, e);
 	return kerr_set(e, "net", "%s: %s", t->host,
-			n < 0 ? strerror(errno) : "connection closed");
+			n < 0 ? kerr_strerror(errno) : "connection closed");
 }
 
 static int
@@ -116,7 +116,8 @@ recv_rec(struct tls_conn *t, struct kerr *e)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return wait_fd(t, POLLIN, e);
 	if (n < 0)
-		return kerr_set(e, "net", "%s: %s", t->host, strerror(errno));
+		return kerr_set(e, "net", "%s: %s", t->host,
+				kerr_strerror(errno));
 	/* The peer closed without close_notify: an end the caller judges. */
 	t->eof = 1;
 	return 1;
@@ -211,7 +212,7 @@ tls_start(struct tls_conn *t, int fd, const struct tls_anchors *a,
 	if (!a || !a->n)
 		return kerr_set(e, "tls", "%s: no trust anchors", host);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return kerr_set(e, "tls", "fcntl: %s", strerror(errno));
+		return kerr_set(e, "tls", "fcntl: %s", kerr_strerror(errno));
 	setup(t, a);
 	if (!br_ssl_client_reset(&t->cc, host, 0))
 		return fail(t, br_ssl_engine_last_error(&t->cc.eng), e);

@@ -386,7 +386,7 @@ install(struct bundle_work *w, int fd, const struct bundle_policy *pol,
 	w->touched = 1;
 	if (grow && ftruncate(fd, (off_t)size) < 0)
 		return kerr_set(e, "write", "growing the slot: %s",
-				strerror(errno));
+				kerr_strerror(errno));
 	if (wipe_meta(fd, size, &m->h, w->buf[0], e) < 0)
 		return -1;
 	direct_on(w, fd, &flags);
@@ -447,7 +447,7 @@ legacy_read(void *ctx, void *buf, size_t len, struct kerr *e)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return kerr_set(e, "read", "reading the bundle: %s",
-				strerror(errno));
+				kerr_strerror(errno));
 	return n;
 }
 
@@ -515,7 +515,7 @@ bundle_file_read(void *ctx, void *buf, size_t len, struct kerr *e)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return kerr_set(e, "read", "reading the bundle: %s",
-				strerror(errno));
+				kerr_strerror(errno));
 	if (n == 0 && f->end != UINT64_MAX)
 		return kerr_set(e, "truncated", "the bundle ends at byte %llu",
 				(unsigned long long)f->pos);

@@ -15,7 +15,7 @@ bundle_slot_sync(int fd, struct kerr *e)
 {
 	/* EINVAL: a file type without sync (memfd); nothing to flush. */
 	if (fsync(fd) < 0 && errno != EINVAL)
-		return kerr_set(e, "write", "fsync: %s", strerror(errno));
+		return kerr_set(e, "write", "fsync: %s", kerr_strerror(errno));
 	return 0;
 }
 

@@ -24,7 +24,7 @@ out_put(struct bundle_out *o, const void *p, size_t len, struct kerr *e)
 			continue;
 		if (n <= 0)
 			return kerr_set(e, "write", "writing the bundle: %s",
-					n < 0 ? strerror(errno)
+					n < 0 ? kerr_strerror(errno)
 					      : "no progress");
 		b += n;
 		len -= (size_t)n;
@@ -160,7 +160,7 @@ bundle_write(struct bundle_out *o, int img, const struct img_meta *m,
 		0 ||
 	    lseek(o->fd, (off_t)bh.frame_offset, SEEK_SET) < 0)
 		return kerr_set(e, "write", "the bundle must be a file: %s",
-				strerror(errno));
+				kerr_strerror(errno));
 	o->at = bh.frame_offset;
 	if (put_frame(o, img, h, level, words, &bh.frame_header_size, e) < 0)
 		return -1;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/base/fmt.h"
 #include "lib/base/text.h"
 #include "lib/update/counter.h"
 
@@ -100,12 +101,12 @@ transact(struct counter *c, size_t n, size_t *rn, struct kerr *e)
 	while (w < 0 && errno == EINTR);
 	if (w != (ssize_t)n)
 		return kerr_set(e, "tpm", "write: %s",
-				w < 0 ? strerror(errno) : "short");
+				w < 0 ? kerr_strerror(errno) : "short");
 	do
 		r = read(c->fd, c->buf, sizeof(c->buf));
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
-		return kerr_set(e, "tpm", "read: %s", strerror(errno));
+		return kerr_set(e, "tpm", "read: %s", kerr_strerror(errno));
 	*rn = (size_t)r;
 	return 0;
 }
@@ -212,7 +213,7 @@ counter_tpm2_open(struct counter *c, const char *dev, uint32_t index,
 
 	if (fd < 0) {
 		c->fd = -1;
-		return kerr_set(e, "tpm", "%s: %s", dev, strerror(errno));
+		return kerr_set(e, "tpm", "%s: %s", dev, kerr_strerror(errno));
 	}
 	return counter_tpm2_attach(c, fd, index, e);
 }
@@ -253,7 +254,8 @@ counter_file_open(struct counter *c, const char *path, struct kerr *e)
 	c->kind = COUNTER_FILE;
 	c->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (c->fd < 0)
-		return kerr_set(e, "counter", "%s: %s", path, strerror(errno));
+		return kerr_set(e, "counter", "%s: %s", path,
+				kerr_strerror(errno));
 	return 0;
 }
 
@@ -264,7 +266,7 @@ file_read(struct counter *c, uint64_t *v, struct kerr *e)
 	ssize_t n = pread(c->fd, buf, sizeof(buf) - 1, 0);
 
 	if (n < 0)
-		return kerr_set(e, "counter", "read: %s", strerror(errno));
+		return kerr_set(e, "counter", "read: %s", kerr_strerror(errno));
 	while (n > 0 && buf[n - 1] == '\n')
 		n--;
 	*v = 0;
@@ -309,12 +311,12 @@ counter_advance(struct counter *c, uint64_t floor, struct kerr *e)
 		return 0;
 	if (c->kind == COUNTER_FILE) {
 		char buf[24];
-		int len = snprintf(buf, sizeof(buf), "%llu\n",
-				   (unsigned long long)floor);
+		int len = fmt_sn(buf, sizeof(buf), "%llu\n",
+				 (unsigned long long)floor);
 		if (pwrite(c->fd, buf, (size_t)len, 0) != len ||
 		    ftruncate(c->fd, len) < 0 || fsync(c->fd) < 0)
 			return kerr_set(e, "counter", "write: %s",
-					strerror(errno));
+					kerr_strerror(errno));
 		return 0;
 	}
 	mask = floor >= 64 ? ~0ull : (1ull << floor) - 1;

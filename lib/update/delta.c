@@ -52,7 +52,7 @@ delta_map(struct delta_plan *p, const struct img_header *h, int delta,
 	p->map = map(p->map_len);
 	if (!p->map)
 		return kerr_set(e, "delta", "mapping %zu bytes: %s", p->map_len,
-				strerror(errno));
+				kerr_strerror(errno));
 	p->word = p->map;
 	p->need = (uint64_t *)((uint8_t *)p->map + words);
 	p->from = delta ? (uint32_t *)((uint8_t *)p->need + need) : NULL;
@@ -149,7 +149,7 @@ index_from(struct bundle_work *w, int from, struct table *t, struct kerr *e)
 	t->map = map(t->len);
 	if (!t->map)
 		return kerr_set(e, "delta", "mapping the block table: %s",
-				strerror(errno));
+				kerr_strerror(errno));
 	t->key = t->map;
 	t->val = (uint32_t *)(t->key + cap);
 	t->mask = cap - 1;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/base/fmt.h"
 #include "lib/base/kvfile.h"
 #include "lib/base/text.h"
 #include "lib/update/fleet.h"
@@ -195,7 +196,7 @@ verdict(int v, char *why, size_t n, const char *fmt, ...)
 
 	if (why && n) {
 		va_start(ap, fmt);
-		vsnprintf(why, n, fmt, ap);
+		fmt_vsn(why, n, fmt, ap);
 		va_end(ap);
 	}
 	return v;

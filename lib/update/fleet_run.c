@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/base/fmt.h"
 #include "lib/update/fleet.h"
 
 static const char *const states[FLEET_STATES] = {
@@ -92,7 +93,7 @@ put(char *buf, size_t cap, size_t *at, const char *fmt, ...)
 	if (*at >= cap)
 		return -1;
 	va_start(ap, fmt);
-	n = vsnprintf(buf + *at, cap - *at, fmt, ap);
+	n = fmt_vsn(buf + *at, cap - *at, fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= cap - *at)
 		return -1;

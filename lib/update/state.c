@@ -400,10 +400,10 @@ state_write(const struct state_io *io, struct state *st, struct kerr *e)
 	if (io_full(io, 1, rec, sizeof(rec),
 		    (uint64_t)target * STATE_COPY_STRIDE))
 		return kerr_set(e, "state write", "copy %d: %s", target,
-				strerror(errno));
+				kerr_strerror(errno));
 	if (io->sync(io->ctx))
 		return kerr_set(e, "state write", "copy %d: sync: %s", target,
-				strerror(errno));
+				kerr_strerror(errno));
 	next.copy = target;
 	next.empty = 0;
 	next.other_bad = 0;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/base/fmt.h"
 #include "lib/update/state.h"
 
 static const char *const fail_names[STATE_FAIL_MAX] = {
@@ -108,10 +109,10 @@ state_choose_slot(struct state *st, struct state_choice *c)
 
 		if (o->app_version == o->version &&
 		    state_app_text(o, app, sizeof(app)))
-			snprintf(why, sizeof(why), "tries used up: %s", app);
+			fmt_sn(why, sizeof(why), "tries used up: %s", app);
 		else
-			snprintf(why, sizeof(why),
-				 "trial boots used up; back to committed slot");
+			fmt_sn(why, sizeof(why),
+			       "trial boots used up; back to committed slot");
 		mark_bad(st, other, STATE_FAIL_TRIES, why);
 		c->changed = 1;
 	}
@@ -234,17 +235,16 @@ state_app_text(const struct state_slot *s, char *buf, size_t cap)
 		return 0;
 	buf[0] = 0;
 	if (s->app_end == STATE_APP_EXITED)
-		n = snprintf(buf, cap, "v%llu exited %u%s",
-			     (unsigned long long)s->app_version, s->app_code,
-			     why ? why : "");
+		n = fmt_sn(buf, cap, "v%llu exited %u%s",
+			   (unsigned long long)s->app_version, s->app_code,
+			   why ? why : "");
 	else if (s->app_end == STATE_APP_SIGNALED)
-		n = snprintf(buf, cap, "v%llu killed by signal %u%s",
-			     (unsigned long long)s->app_version, s->app_code,
-			     why ? why : "");
+		n = fmt_sn(buf, cap, "v%llu killed by signal %u%s",
+			   (unsigned long long)s->app_version, s->app_code,
+			   why ? why : "");
 	else if (s->app_end == STATE_APP_RUNNING)
-		n = snprintf(buf, cap, "v%llu still running%s",
-			     (unsigned long long)s->app_version,
-			     why ? why : "");
+		n = fmt_sn(buf, cap, "v%llu still running%s",
+			   (unsigned long long)s->app_version, why ? why : "");
 	else
 		return 0;
 	if (n < 0)

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/base/fmt.h"
 #include "lib/base/text.h"
 #include "lib/update/want.h"
 
@@ -16,11 +17,11 @@ want_line(char *buf, uint64_t off, uint64_t len)
 	int n;
 
 	if (len == WANT_TO_END)
-		n = snprintf(buf, WANT_LINE_MAX, "want=%llu-\n",
-			     (unsigned long long)off);
+		n = fmt_sn(buf, WANT_LINE_MAX, "want=%llu-\n",
+			   (unsigned long long)off);
 	else
-		n = snprintf(buf, WANT_LINE_MAX, "want=%llu+%llu\n",
-			     (unsigned long long)off, (unsigned long long)len);
+		n = fmt_sn(buf, WANT_LINE_MAX, "want=%llu+%llu\n",
+			   (unsigned long long)off, (unsigned long long)len);
 	return n < 0 ? 0 : (size_t)n;
 }
 
@@ -40,7 +41,7 @@ send_line(int fd, const char *buf, size_t len, struct kerr *e)
 			continue;
 		if (n < 0)
 			return kerr_set(e, "client", "asking for a range: %s",
-					strerror(errno));
+					kerr_strerror(errno));
 		buf += n;
 		len -= (size_t)n;
 	}
@@ -92,7 +93,7 @@ read_some(int fd, void *buf, size_t len, struct kerr *e)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return kerr_set(e, "read", "reading the bundle: %s",
-				strerror(errno));
+				kerr_strerror(errno));
 	return n;
 }
 
