@@ -79,7 +79,11 @@ cflags = -std=gnu11 -Os -ffunction-sections -fdata-sections \
 	-ffile-prefix-map=$(CURDIR)/= \
 	-isystem $(1)/include -I$(O)/gen -Icompat -I.
 CFLAGS := $(call cflags,$(O))
-LDFLAGS := -static -s -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,norelro
+# -z noseparate-code: one read+execute segment for headers, code and
+# read-only data, as the aarch64 linker lays out by default; x86_64's
+# default pads the code to its own pages (8 KiB of zeros in keel-init).
+LDFLAGS := -static -s -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,norelro \
+	-Wl,-z,noseparate-code
 DEPLIBS := $(O)/deps/lib/libbearssl.a $(O)/deps/lib/liblz4.a
 TDEPLIBS := $(T)/deps/lib/libbearssl.a $(T)/deps/lib/liblz4.a
 export KEEL_APT_DIR := $(abspath $(O))/apt
