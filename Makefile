@@ -210,6 +210,9 @@ $(1)/keel-init $(1)/keel: $(1)/%: $$$$(call objs-in,$(1),$$$$(BIN_$$$$*)) \
 	$$(Q)$(5) $$@.tmp --check-keys >/dev/null || { rm -f $$@.tmp; \
 		echo "keel: build: key set $$(KEYS) refused (see above)" >&2; exit 1; }
 	$$(Q)mv $$@.tmp $$@
+# keel-init's check has no PEM decoder (ks_check_points): keel's, linked
+# first from the same libkeel.a, proves the baked points are the PEM's.
+$(1)/keel-init: | $(1)/keel
 endef
 objs-in = $(patsubst $(O)/%,$(1)/%,$(2))
 

@@ -47,7 +47,7 @@ check_keys(void)
 {
 	struct kerr e = {0};
 
-	if (ks_check_baked(&g.keys, &e) < 0) {
+	if (ks_check_points(&g.keys, &e) < 0) {
 		say(2, "keel-init: keys: %s: %s\n", e.check, e.detail);
 		return 1;
 	}

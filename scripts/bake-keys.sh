@@ -4,10 +4,10 @@
 # Each key goes in twice: its PEM text, and the point decoded here (the
 # last 65 bytes of the SubjectPublicKeyInfo). At run time keel loads the
 # decoded points, with no PEM decoding and no curve arithmetic on every
-# start; when linked, every binary runs --check-keys, which parses the
-# PEM text with the strict parser that reads --keys DIR (on the curve,
-# P-256 only, ...) and fails the build unless each decoded point is the
-# one the parser finds.
+# start; when linked, keel runs --check-keys, which parses the PEM text
+# with the strict parser that reads --keys DIR (on the curve, P-256
+# only, ...) and fails the build unless each decoded point is the one the
+# parser finds (keel-init, linked after it, checks the points alone).
 # A set that is not marked TEST-KEYS also carries the public keys of the
 # test set TESTDIR: the check refuses any of them in a production set.
 # Usage: scripts/bake-keys.sh KEYSDIR [TESTDIR] >keyset.c

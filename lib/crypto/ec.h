@@ -22,6 +22,9 @@
 int ec_pub_parse(const void *buf, size_t len, uint8_t pub[EC_PUB_LEN],
 		 struct kerr *e);
 
+/* A 65-byte point: uncompressed and on the P-256 curve. 0 or -1. */
+int ec_pub_check(const uint8_t pub[EC_PUB_LEN], struct kerr *e);
+
 /*
  * Private key: PEM "EC PRIVATE KEY" (SEC1) or "PRIVATE KEY" (PKCS#8), as
  * OpenSSL writes them, P-256 only. Also derives the public point.

@@ -195,9 +195,8 @@ pem_one(const char *what, const void *buf, size_t len, const char *const *want,
 	return (long)sink.len;
 }
 
-/* Checks a 65-byte point: uncompressed and on the P-256 curve. */
-static int
-point_check(const uint8_t pt[EC_PUB_LEN], struct kerr *e)
+int
+ec_pub_check(const uint8_t pt[EC_PUB_LEN], struct kerr *e)
 {
 	static const uint8_t one = 1;
 	uint8_t tmp[EC_PUB_LEN];
@@ -239,7 +238,7 @@ spki_parse(const uint8_t *der, size_t len, uint8_t pub[EC_PUB_LEN],
 	if (len != EC_SPKI_LEN)
 		return kerr_set(e, "public key", "%zu bytes, expected %d", len,
 				EC_SPKI_LEN);
-	if (point_check(der + sizeof(ec_spki_prefix), e) < 0)
+	if (ec_pub_check(der + sizeof(ec_spki_prefix), e) < 0)
 		return -1;
 	memcpy(pub, der + sizeof(ec_spki_prefix), EC_PUB_LEN);
 	return 0;

@@ -105,15 +105,11 @@ parse_policy(struct keyset *ks, const char *text, const char *origin,
 	return 0;
 }
 
-/*
- * Adds a key to its role: from PEM text (pem, len), strictly parsed, or
- * (pem NULL) from a point decoded and checked at build time.
- */
+/* Adds a key to its role: a point checked already (parsed or baked). */
 static int
-add_key(struct keyset *ks, const char *role, const char *name, const char *pem,
-	size_t len, const uint8_t *point, struct kerr *e)
+add_key(struct keyset *ks, const char *role, const char *name,
+	const uint8_t *point, struct kerr *e)
 {
-	struct kerr pe = {0}; /* e->detail cannot be both source and target */
 	struct ks_key *k;
 	int r = ks_role_find(ks, role);
 
@@ -124,11 +120,7 @@ add_key(struct keyset *ks, const char *role, const char *name, const char *pem,
 	if (ks->nkeys == KS_MAX_KEYS)
 		return kerr_set(e, "key set", "more than %d keys", KS_MAX_KEYS);
 	k = &ks->key[ks->nkeys];
-	if (!pem)
-		memcpy(k->pub, point, EC_PUB_LEN);
-	else if (ec_pub_parse(pem, len, k->pub, &pe) < 0)
-		return kerr_set(e, "key set", "%s/%s.pub: %s", role, name,
-				pe.detail);
+	memcpy(k->pub, point, EC_PUB_LEN);
 	ec_keyid(k->pub, k->id);
 	if (ks_key_find(ks, k->id) >= 0)
 		return kerr_set(e, "key set", "%s/%s.pub: key listed twice",
@@ -137,6 +129,33 @@ add_key(struct keyset *ks, const char *role, const char *name, const char *pem,
 	ks->role[r].nkeys++;
 	ks->nkeys++;
 	return 0;
+}
+
+/* Adds a key from its PEM text (pem, len), strictly parsed. */
+static int
+add_pem(struct keyset *ks, const char *role, const char *name, const char *pem,
+	size_t len, struct kerr *e)
+{
+	struct kerr pe = {0}; /* e->detail cannot be both source and target */
+	uint8_t pub[EC_PUB_LEN];
+
+	if (ec_pub_parse(pem, len, pub, &pe) < 0)
+		return kerr_set(e, "key set", "%s/%s.pub: %s", role, name,
+				pe.detail);
+	return add_key(ks, role, name, pub, e);
+}
+
+/* A baked key by its point (every start), or by its PEM text (the check). */
+static int
+add_baked_point(struct keyset *ks, const struct ks_baked_pub *b, struct kerr *e)
+{
+	return add_key(ks, b->role, b->name, b->pub, e);
+}
+
+static int
+add_baked_pem(struct keyset *ks, const struct ks_baked_pub *b, struct kerr *e)
+{
+	return add_pem(ks, b->role, b->name, b->pem, strlen(b->pem), e);
 }
 
 static int
@@ -193,20 +212,20 @@ check_no_test_key(const struct keyset *ks, struct kerr *e)
 	return 0;
 }
 
-/* The baked set, from the PEM texts (pem) or the decoded points. */
+/* The baked set, each key added by add (from its PEM text or its point). */
 static int
-load_baked(struct keyset *ks, int pem, struct kerr *e)
+load_baked(struct keyset *ks,
+	   int (*add)(struct keyset *, const struct ks_baked_pub *,
+		      struct kerr *),
+	   struct kerr *e)
 {
 	memset(ks, 0, sizeof(*ks));
 	ks->test = ks_baked_test;
 	if (parse_policy(ks, ks_baked_policy, "baked policy", e) < 0)
 		return -1;
-	for (unsigned i = 0; i < ks_baked_npubs; i++) {
-		const struct ks_baked_pub *b = &ks_baked_pubs[i];
-		if (add_key(ks, b->role, b->name, pem ? b->pem : NULL,
-			    strlen(b->pem), b->pub, e) < 0)
+	for (unsigned i = 0; i < ks_baked_npubs; i++)
+		if (add(ks, &ks_baked_pubs[i], e) < 0)
 			return -1;
-	}
 	if (check_no_test_key(ks, e) < 0)
 		return -1;
 	return check_set(ks, "baked key set", e);
@@ -215,7 +234,7 @@ load_baked(struct keyset *ks, int pem, struct kerr *e)
 int
 ks_load_baked(struct keyset *ks, struct kerr *e)
 {
-	return load_baked(ks, 0, e);
+	return load_baked(ks, add_baked_point, e);
 }
 
 int
@@ -223,7 +242,8 @@ ks_check_baked(struct keyset *ks, struct kerr *e)
 {
 	struct keyset fast;
 
-	if (load_baked(ks, 1, e) < 0 || load_baked(&fast, 0, e) < 0)
+	if (load_baked(ks, add_baked_pem, e) < 0 ||
+	    load_baked(&fast, add_baked_point, e) < 0)
 		return -1;
 	for (unsigned i = 0; i < ks->nkeys; i++)
 		if (memcmp(ks->key[i].pub, fast.key[i].pub, EC_PUB_LEN))
@@ -245,6 +265,26 @@ ks_check_baked(struct keyset *ks, struct kerr *e)
 					"(scripts/bake-keys.sh)",
 					t->role, t->name);
 	}
+	return 0;
+}
+
+int
+ks_check_points(struct keyset *ks, struct kerr *e)
+{
+	struct kerr pe = {0}; /* e->detail cannot be both source and target */
+
+	if (load_baked(ks, add_baked_point, e) < 0)
+		return -1;
+	for (unsigned i = 0; i < ks_baked_npubs; i++)
+		if (ec_pub_check(ks_baked_pubs[i].pub, &pe) < 0)
+			return kerr_set(e, "key set", "%s/%s.pub: %s",
+					ks_baked_pubs[i].role,
+					ks_baked_pubs[i].name, pe.detail);
+	for (unsigned i = 0; i < ks_test_npubs; i++)
+		if (ec_pub_check(ks_test_pubs[i].pub, &pe) < 0)
+			return kerr_set(e, "key set", "keys/test/%s/%s.pub: %s",
+					ks_test_pubs[i].role,
+					ks_test_pubs[i].name, pe.detail);
 	return 0;
 }
 
@@ -290,7 +330,7 @@ load_role_dir(struct keyset *ks, const char *dir, const char *role,
 		fmt_sn(name, sizeof(name), "%.*s", (int)(n - 4), d->d_name);
 		rc = read_text(path, text, sizeof(text), &len, e);
 		if (rc == 0)
-			rc = add_key(ks, role, name, text, len, NULL, e);
+			rc = add_pem(ks, role, name, text, len, e);
 	}
 	closedir(dp);
 	return rc;

@@ -65,12 +65,20 @@ int ks_load_dir(const char *dir, struct keyset *ks, struct kerr *e);
 
 /*
  * ks_load_baked takes the points decoded at build time, so a start costs
- * no PEM decoding and no curve arithmetic. ks_check_baked is the build's
- * check (--check-keys, run on every binary when it is linked): the baked
- * PEM texts through the strict parser of ks_load_dir (point on the curve,
- * P-256 only), then the same set as ks_load_baked's, key by key, or -1.
+ * no PEM decoding and no curve arithmetic. ks_check_baked is keel's
+ * --check-keys, run when the build links it: the baked PEM texts through
+ * the strict parser of ks_load_dir (point on the curve, P-256 only), then
+ * the same set as ks_load_baked's, key by key, or -1.
  */
 int ks_check_baked(struct keyset *ks, struct kerr *e);
+/*
+ * keel-init's --check-keys, without a PEM decoder in PID 1: the set as
+ * ks_load_baked loads it, and every baked point (the test set's too)
+ * uncompressed and on the curve. That the points are the PEM texts' is a
+ * property of the one keyset.o both binaries link: keel's ks_check_baked
+ * proves it, and the build links keel-init after keel.
+ */
+int ks_check_points(struct keyset *ks, struct kerr *e);
 
 /* Index of the role named name, or -1. */
 int ks_role_find(const struct keyset *ks, const char *name);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "lib/crypto/ec.h"
+#include "lib/crypto/keyset.h"
 #include "lib/crypto/sha256.h"
 #include "unit.h"
 
@@ -487,10 +488,35 @@ test_openssl(void)
 		printf("note: could not remove %s\n", dir);
 }
 
+/* keel-init's key check: points on the curve, and the baked set as loaded. */
+static void
+test_point_check(void)
+{
+	uint8_t priv[EC_PRIV_LEN], pub[EC_PUB_LEN];
+	struct keyset a, b;
+	struct kerr e = {0};
+
+	CHECK(ec_keygen(priv, pub, &e) == 0, "keygen: %s", e.detail);
+	CHECK(ec_pub_check(pub, &e) == 0, "a point on the curve: %s",
+	      e.detail);
+	pub[64] ^= 1;
+	CHECK(ec_pub_check(pub, &e) < 0 && strstr(e.detail, "not on the"),
+	      "a point off the curve: %s", e.detail);
+	pub[64] ^= 1;
+	pub[0] = 0x03;
+	CHECK(ec_pub_check(pub, &e) < 0 && strstr(e.detail, "compressed"),
+	      "a compressed point: %s", e.detail);
+	CHECK(ks_check_points(&a, &e) == 0, "baked points: %s", e.detail);
+	CHECK(ks_check_baked(&b, &e) == 0, "baked PEM: %s", e.detail);
+	CHECK(a.nkeys == b.nkeys && !memcmp(a.key, b.key, sizeof(a.key)),
+	      "both checks load the same set");
+}
+
 int
 main(void)
 {
 	test_known_answer();
+	test_point_check();
 	test_tamper();
 	test_round_trip();
 	test_sig_der();
