@@ -3,8 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -13,6 +12,7 @@
 #include "init/dents.h"
 #include "init/init.h"
 #include "lib/base/fmt.h"
+#include "lib/base/text.h"
 
 /* From a uevent file: the value of KEY= into out. 1 if found. */
 static int
@@ -42,12 +42,24 @@ static dev_t part_devt[BOARD_NPART], disk_devt[BOARD_NPART];
 static char part_kname[BOARD_NPART][32];
 static char conflict[200]; /* the first reason to refuse, or "" */
 
+/* A device number from its two decimal parts (text_u64: strict). */
+static int
+devt_parse(const char *ma, size_t nma, const char *mi, size_t nmi, dev_t *out)
+{
+	uint64_t a, b;
+
+	if (text_u64(ma, nma, &a) < 0 || text_u64(mi, nmi, &b) < 0 ||
+	    a > UINT32_MAX || b > UINT32_MAX)
+		return -1;
+	*out = makedev((unsigned)a, (unsigned)b);
+	return 0;
+}
+
 /* MAJOR:MINOR of a sysfs dev file (relative to /sys/class/block). */
 static int
 read_devt(const char *path, dev_t *out)
 {
-	char buf[32], *end, *end2;
-	unsigned ma, mi;
+	char buf[32], *colon;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t r;
 
@@ -57,16 +69,14 @@ read_devt(const char *path, dev_t *out)
 	close(fd);
 	if (r <= 0)
 		return -1;
-	buf[r] = 0;
-	/* "MAJOR:MINOR\n"; strtoul, not sscanf (musl's pulls in ~10 KiB) */
-	ma = (unsigned)strtoul(buf, &end, 10);
-	if (end == buf || *end != ':')
+	/* "MAJOR:MINOR\n" */
+	if (buf[r - 1] == '\n')
+		r--;
+	colon = memchr(buf, ':', (size_t)r);
+	if (!colon)
 		return -1;
-	mi = (unsigned)strtoul(end + 1, &end2, 10);
-	if (end2 == end + 1)
-		return -1;
-	*out = makedev(ma, mi);
-	return 0;
+	return devt_parse(buf, (size_t)(colon - buf), colon + 1,
+			  (size_t)(buf + r - colon - 1), out);
 }
 
 /* Block device kname has the GPT name pname: note it for role p. */
@@ -74,8 +84,10 @@ static int
 take(unsigned p, const char *kname, const char *maj, const char *min)
 {
 	char path[300];
-	dev_t devt = makedev(strtoul(maj, NULL, 10), strtoul(min, NULL, 10));
-	dev_t disk = 0;
+	dev_t devt, disk = 0;
+
+	if (devt_parse(maj, strlen(maj), min, strlen(min), &devt) < 0)
+		return 0;
 
 	if (part_devt[p]) {
 		if (part_devt[p] != devt && !conflict[0])
