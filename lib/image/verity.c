@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Builds and checks dm-verity hash trees in one streaming pass. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -232,6 +234,7 @@ static unsigned
 pass_workers(const struct vpass *s)
 {
 	uint64_t groups = s->g.level_blocks[0];
+	cpu_set_t set;
 	long cpus;
 	unsigned n = workers_forced;
 
@@ -240,7 +243,11 @@ pass_workers(const struct vpass *s)
 	if (!n) {
 		if (s->g.data_blocks < VERITY_MT_MIN_BLOCKS)
 			return 0;
-		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		/* The CPUs this process may run on (a cpuset or taskset
+		 * narrows them), not all that are online. */
+		cpus = sched_getaffinity(0, sizeof(set), &set) == 0
+			   ? CPU_COUNT(&set)
+			   : 1;
 		n = cpus < 1 ? 1 : (unsigned)cpus;
 	}
 	if (n > VERITY_MAX_WORKERS)
