@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * SHA-256 front end: the CPU's SHA-256 instructions if it has them
- * (SHA-NI in sha256_x86.c, ARMv8 SHA-2 in sha256_arm.c), else BearSSL.
+ * (SHA-NI in sha256_x86.c, ARMv8 SHA-2 in sha256_arm.c), else portable C
+ * (sha256_c.c). One buffering and padding code for both.
  */
 #include <string.h>
 
@@ -71,55 +72,78 @@ put_be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+/* nblocks blocks into h by the instructions (c->hw) or the C code. */
 static void
-ni_update(struct sha256 *c, const uint8_t *p, size_t len)
+blocks(const struct sha256 *c, uint32_t h[8], const uint8_t *p, size_t n)
 {
-	size_t have = (size_t)(c->u.cpu.count & 63);
+	if (c->hw)
+		hw_blocks(h, p, n);
+	else
+		sha256_c_blocks(h, p, n);
+}
+
+static void
+blocks2(const struct sha256 *c, uint32_t hx[8], uint32_t hy[8],
+	const uint8_t *dx, const uint8_t *dy, size_t n)
+{
+	if (c->hw) {
+		hw_blocks2(hx, hy, dx, dy, n);
+	} else {
+		sha256_c_blocks(hx, dx, n);
+		sha256_c_blocks(hy, dy, n);
+	}
+}
+
+void
+sha256_update(struct sha256 *c, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	size_t have = (size_t)(c->count & 63);
 
 	if (len == 0)
 		return;
-	c->u.cpu.count += len;
+	c->count += len;
 	if (have) {
 		size_t take = 64 - have < len ? 64 - have : len;
-		memcpy(c->u.cpu.buf + have, p, take);
+		memcpy(c->buf + have, p, take);
 		p += take;
 		len -= take;
 		if (have + take < 64)
 			return;
-		hw_blocks(c->u.cpu.h, c->u.cpu.buf, 1);
+		blocks(c, c->h, c->buf, 1);
 	}
 	if (len >= 64) {
-		hw_blocks(c->u.cpu.h, p, len / 64);
+		blocks(c, c->h, p, len / 64);
 		p += len & ~(size_t)63;
 		len &= 63;
 	}
-	memcpy(c->u.cpu.buf, p, len);
+	memcpy(c->buf, p, len);
 }
 
-static void
-ni_final(struct sha256 *c, uint8_t out[SHA256_LEN])
+void
+sha256_final(struct sha256 *c, uint8_t out[SHA256_LEN])
 {
-	size_t have = (size_t)(c->u.cpu.count & 63);
-	uint64_t bits = c->u.cpu.count << 3;
-	uint8_t *b = c->u.cpu.buf;
+	size_t have = (size_t)(c->count & 63);
+	uint64_t bits = c->count << 3;
+	uint8_t *b = c->buf;
 
 	b[have++] = 0x80;
 	if (have > 56) {
 		memset(b + have, 0, 64 - have);
-		hw_blocks(c->u.cpu.h, b, 1);
+		blocks(c, c->h, b, 1);
 		have = 0;
 	}
 	memset(b + have, 0, 56 - have);
 	put_be32(b + 56, (uint32_t)(bits >> 32));
 	put_be32(b + 60, (uint32_t)bits);
-	hw_blocks(c->u.cpu.h, b, 1);
+	blocks(c, c->h, b, 1);
 	for (int i = 0; i < 8; i++)
-		put_be32(out + 4 * i, c->u.cpu.h[i]);
+		put_be32(out + 4 * i, c->h[i]);
 }
 
 /* The final blocks of one message: tail (have bytes), 0x80, 0s, length. */
 static size_t
-ni_pad(uint8_t b[128], size_t have, uint64_t count)
+pad_blocks(uint8_t b[128], size_t have, uint64_t count)
 {
 	size_t nb = have + 9 > 64 ? 2 : 1;
 	uint64_t bits = count << 3;
@@ -131,26 +155,27 @@ ni_pad(uint8_t b[128], size_t have, uint64_t count)
 	return nb;
 }
 
-static void
-ni_final2(const struct sha256 *c, const uint8_t *a, const uint8_t *b,
-	  size_t len, uint8_t oa[SHA256_LEN], uint8_t ob[SHA256_LEN])
+void
+sha256_final2(const struct sha256 *c, const void *va, const void *vb,
+	      size_t len, uint8_t oa[SHA256_LEN], uint8_t ob[SHA256_LEN])
 {
+	const uint8_t *a = va, *b = vb;
 	uint32_t ha[8], hb[8];
 	uint8_t ba[128], bb[128];
-	size_t have = (size_t)(c->u.cpu.count & 63), take, full, nb;
+	size_t have = (size_t)(c->count & 63), take, full, nb;
 
-	memcpy(ha, c->u.cpu.h, sizeof(ha));
-	memcpy(hb, c->u.cpu.h, sizeof(hb));
-	memcpy(ba, c->u.cpu.buf, have);
-	memcpy(bb, c->u.cpu.buf, have);
+	memcpy(ha, c->h, sizeof(ha));
+	memcpy(hb, c->h, sizeof(hb));
+	memcpy(ba, c->buf, have);
+	memcpy(bb, c->buf, have);
 	/* Top up the buffered block; then whole blocks straight from a, b. */
 	take = 64 - have < len ? 64 - have : len;
 	memcpy(ba + have, a, take);
 	memcpy(bb + have, b, take);
 	if (have + take == 64) {
-		hw_blocks2(ha, hb, ba, bb, 1);
+		blocks2(c, ha, hb, ba, bb, 1);
 		full = (len - take) / 64;
-		hw_blocks2(ha, hb, a + take, b + take, full);
+		blocks2(c, ha, hb, a + take, b + take, full);
 		take += full * 64;
 		have = len - take;
 		memcpy(ba, a + take, have);
@@ -158,9 +183,9 @@ ni_final2(const struct sha256 *c, const uint8_t *a, const uint8_t *b,
 	} else {
 		have += take;
 	}
-	nb = ni_pad(ba, have, c->u.cpu.count + len);
-	ni_pad(bb, have, c->u.cpu.count + len);
-	hw_blocks2(ha, hb, ba, bb, nb);
+	nb = pad_blocks(ba, have, c->count + len);
+	pad_blocks(bb, have, c->count + len);
+	blocks2(c, ha, hb, ba, bb, nb);
 	for (int i = 0; i < 8; i++) {
 		put_be32(oa + 4 * i, ha[i]);
 		put_be32(ob + 4 * i, hb[i]);
@@ -183,48 +208,8 @@ void
 sha256_init(struct sha256 *c)
 {
 	c->hw = sha256_hw();
-	if (c->hw) {
-		memcpy(c->u.cpu.h, sha256_iv, sizeof(sha256_iv));
-		c->u.cpu.count = 0;
-	} else {
-		br_sha256_init(&c->u.br);
-	}
-}
-
-void
-sha256_update(struct sha256 *c, const void *data, size_t len)
-{
-	if (c->hw)
-		ni_update(c, data, len);
-	else
-		br_sha256_update(&c->u.br, data, len);
-}
-
-void
-sha256_final(struct sha256 *c, uint8_t out[SHA256_LEN])
-{
-	if (c->hw)
-		ni_final(c, out);
-	else
-		br_sha256_out(&c->u.br, out);
-}
-
-void
-sha256_final2(const struct sha256 *c, const void *a, const void *b, size_t len,
-	      uint8_t oa[SHA256_LEN], uint8_t ob[SHA256_LEN])
-{
-	struct sha256 t;
-
-	if (c->hw) {
-		ni_final2(c, a, b, len, oa, ob);
-		return;
-	}
-	t = *c;
-	sha256_update(&t, a, len);
-	sha256_final(&t, oa);
-	t = *c;
-	sha256_update(&t, b, len);
-	sha256_final(&t, ob);
+	memcpy(c->h, sha256_iv, sizeof(sha256_iv));
+	c->count = 0;
 }
 
 void

@@ -1,26 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* SHA-256: the CPU's SHA-256 instructions where it has them, else BearSSL. */
+/* SHA-256: the CPU's SHA-256 instructions where it has them, else C. */
 #ifndef KEEL_SHA256_H
 #define KEEL_SHA256_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include <bearssl_hash.h>
-
 #define SHA256_LEN 32
 
 /* Caller-allocated context; no allocation anywhere. */
 struct sha256 {
-	int hw; /* 1: SHA instructions (state below), 0: BearSSL context */
-	union {
-		br_sha256_context br;
-		struct {
-			uint32_t h[8];
-			uint64_t count; /* bytes fed so far */
-			uint8_t buf[64];
-		} cpu;
-	} u;
+	int hw; /* 1: SHA instructions, 0: the portable C code */
+	uint32_t h[8];
+	uint64_t count; /* bytes fed so far */
+	uint8_t buf[64];
 };
 
 void sha256_init(struct sha256 *c);
@@ -41,6 +34,8 @@ void sha256_allow_hw(int allow);
  * sha256_hw() says 1.
  */
 /* The 64 round constants (lib/crypto/sha256_k.c), 16-byte aligned. */
+/* Portable C (lib/crypto/sha256_c.c): the same, on every CPU. */
+void sha256_c_blocks(uint32_t h[8], const uint8_t *data, size_t nblocks);
 extern const uint32_t sha256_k[64];
 void sha256_x86_blocks(uint32_t h[8], const uint8_t *data, size_t nblocks);
 void sha256_arm_blocks(uint32_t h[8], const uint8_t *data, size_t nblocks);
