@@ -85,8 +85,12 @@ CFLAGS := $(call cflags,$(O))
 # -z noseparate-code: one read+execute segment for headers, code and
 # read-only data, as the aarch64 linker lays out by default; x86_64's
 # default pads the code to its own pages (8 KiB of zeros in keel-init).
+# -z common-page-size=64: the data segment starts where the code ends
+# (modulo the page), never padded to a page boundary in the file to save
+# a page of memory: up to 4 KiB of zeros in a file that itself sits in
+# RAM (the initramfs), depending on where the code happens to end.
 LDFLAGS := -static -s -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,norelro \
-	-Wl,-z,noseparate-code -flto=2
+	-Wl,-z,noseparate-code -Wl,-z,common-page-size=64 -flto=2
 DEPLIBS := $(O)/deps/lib/libbearssl.a $(O)/deps/lib/liblz4.a
 TDEPLIBS := $(T)/deps/lib/libbearssl.a $(T)/deps/lib/liblz4.a
 export KEEL_APT_DIR := $(abspath $(O))/apt
