@@ -497,8 +497,7 @@ test_point_check(void)
 	struct kerr e = {0};
 
 	CHECK(ec_keygen(priv, pub, &e) == 0, "keygen: %s", e.detail);
-	CHECK(ec_pub_check(pub, &e) == 0, "a point on the curve: %s",
-	      e.detail);
+	CHECK(ec_pub_check(pub, &e) == 0, "a point on the curve: %s", e.detail);
 	pub[64] ^= 1;
 	CHECK(ec_pub_check(pub, &e) < 0 && strstr(e.detail, "not on the"),
 	      "a point off the curve: %s", e.detail);
