@@ -71,14 +71,19 @@ export SOURCE_DATE_EPOCH
 KEEL_VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 CC := musl-gcc
-DEP_CFLAGS := -Os -ffunction-sections -fdata-sections -ffile-prefix-map=$(CURDIR)/=
+# No unwind tables anywhere (keel's objects, the libraries, the LTO
+# link): C without exceptions or backtraces. aarch64's compiler makes
+# them by default, 11 KiB of keel-init; on x86_64 2 KiB, all BearSSL's.
+NO_UNWIND := -fno-asynchronous-unwind-tables -fno-unwind-tables
+DEP_CFLAGS := -Os -ffunction-sections -fdata-sections $(NO_UNWIND) \
+	-ffile-prefix-map=$(CURDIR)/=
 # The flags of a build directory ($(1): $(O) or T): its libraries' headers.
 # -flto: keel-init and keel are optimised whole at the link (about 4 KiB
 # less keel-init); the archives are written by gcc-ar, which indexes the
 # objects' LTO symbols.
 cflags = -std=gnu11 -Os -flto -ffunction-sections -fdata-sections \
 	-Wall -Wextra -Werror -Wno-unused-parameter \
-	-fno-asynchronous-unwind-tables -fno-stack-protector \
+	$(NO_UNWIND) -fno-stack-protector \
 	-ffile-prefix-map=$(CURDIR)/= \
 	-isystem $(1)/include -I$(O)/gen -Icompat -I.
 CFLAGS := $(call cflags,$(O))
@@ -90,7 +95,7 @@ CFLAGS := $(call cflags,$(O))
 # a page of memory: up to 4 KiB of zeros in a file that itself sits in
 # RAM (the initramfs), depending on where the code happens to end.
 LDFLAGS := -static -s -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,norelro \
-	-Wl,-z,noseparate-code -Wl,-z,common-page-size=64 -flto=2
+	-Wl,-z,noseparate-code -Wl,-z,common-page-size=64 -flto=2 $(NO_UNWIND)
 DEPLIBS := $(O)/deps/lib/libbearssl.a $(O)/deps/lib/liblz4.a
 TDEPLIBS := $(T)/deps/lib/libbearssl.a $(T)/deps/lib/liblz4.a
 export KEEL_APT_DIR := $(abspath $(O))/apt
@@ -135,7 +140,11 @@ host: $(O)/keel
 
 # --- third-party libraries from Debian source packages -----------------
 # Built once per build directory (per architecture) from one source tree.
-$(O)/deps/lib/libbearssl.a $(O)/deps/lib/liblz4.a: $(O)/deps/lib/lib%.a: | $(O)/.deps-ok
+# The libraries are built again when DEP_CFLAGS change (deps/flags).
+$(sort $(O)/deps/flags $(T)/deps/flags): FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)echo '$(DEP_CFLAGS)' | cmp -s - $@ || echo '$(DEP_CFLAGS)' >$@
+$(O)/deps/lib/libbearssl.a $(O)/deps/lib/liblz4.a: $(O)/deps/lib/lib%.a: $(O)/deps/flags | $(O)/.deps-ok
 	$(Q)CC=$(CC) DEP_CFLAGS="$(DEP_CFLAGS)" scripts/build-dep.sh $* $(abspath $(O))
 # The demo image's userland: static musl toybox with sh (make toybox).
 # (TCC is a name on PATH for this machine's CPU, a path in the tree for
@@ -152,7 +161,7 @@ ifneq ($(T),$(O))
 TAR := $(ARCH)-linux-gnu-gcc-ar
 TOYBOX_ENV := STRIP=$(ARCH)-linux-gnu-strip \
 	UAPI_ASM=$(abspath $(T))/musl/usr/include/$(ARCH)-linux-gnu/asm
-$(T)/deps/lib/libbearssl.a $(T)/deps/lib/liblz4.a: $(T)/deps/lib/lib%.a: | $(T)/.deps-ok
+$(T)/deps/lib/libbearssl.a $(T)/deps/lib/liblz4.a: $(T)/deps/lib/lib%.a: $(T)/deps/flags | $(T)/.deps-ok
 	$(Q)CC=$(abspath $(TCC)) AR=$(TAR) DEP_CFLAGS="$(DEP_CFLAGS)" \
 		DEP_SRC=$(abspath $(O))/deps/src \
 		scripts/build-dep.sh $* $(abspath $(T))
