@@ -224,6 +224,7 @@ int
 reset_prepare(const char *dir, int rw, int reset, char *live, size_t cap)
 {
 	struct root_scan r;
+	struct stat st;
 	long long gen;
 	char name[48];
 	int root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -252,8 +253,7 @@ reset_prepare(const char *dir, int rw, int reset, char *live, size_t cap)
 	}
 	/* The saved logs hold the app's output: a reset removes them too
 	 * (the saved clock stays). */
-	if (reset &&
-	    faccessat(root, OWN_LOGS, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (reset && fstatat(root, OWN_LOGS, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		fmt_sn(name, sizeof(name), TRASH "%lld", ++r.trash);
 		if (renameat(root, OWN_LOGS, root, name) < 0)
 			goto fail;
