@@ -166,7 +166,7 @@ bench_sha() {
 	k=$(nums <"$WORK/sha.k") o=$(nums <"$WORK/sha.o") \
 		p=$(nums <"$WORK/sha.p")
 	say "  keel SHA-NI  MB/s: $(tr '\n' ' ' <"$WORK/sha.k")"
-	say "  keel BearSSL MB/s: $(tr '\n' ' ' <"$WORK/sha.p")"
+	say "  keel C code MB/s: $(tr '\n' ' ' <"$WORK/sha.p")"
 	say "  openssl      MB/s: $(tr '\n' ' ' <"$WORK/sha.o")"
 	if [ -z "$k" ] || [ -z "$o" ]; then
 		say "  not measured (no SHA-NI, or openssl speed failed)"
@@ -178,7 +178,7 @@ bench_sha() {
 		"openssl speed" "$(calc "$(mean "$o")" "%.0f MB/s")" "$r" \
 		- -
 	row "SHA-256 4 KiB msgs" "$(calc "$(mean "$k")" "%.0f MB/s")" \
-		"keel portable (BearSSL)" \
+		"keel portable (C)" \
 		"$(calc "$(mean "$p")" "%.0f MB/s")" \
 		"$(echo "$p $k" | awk '{ printf "%.2fx", $5 / $1 }')" - -
 }
@@ -200,6 +200,13 @@ bench_size() {
 				- - - - -
 		fi
 	done
+	# the initramfs's userland: /init (keel-init) and /bin/keel
+	s=$(($(stat -c %s "$O/keel-init") + $(stat -c %s "$O/keel")))
+	say "  initramfs userland (keel-init + keel): $s bytes"
+	row "initramfs userland" "$(calc "$s / 1024" "%.1f KiB")" \
+		"busybox-static alone" \
+		"$(calc "$(stat -c %s "$(command -v busybox)") / 1024" "%.1f KiB")" \
+		- - -
 }
 
 # --- 2. launch: keel vs unshare, bwrap, crun; keel run e2e (issue 3) -----
