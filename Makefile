@@ -329,12 +329,16 @@ fuzzers: $(FUZZERS)
 # The unit tests for a target of another CPU: static, without sanitizers,
 # run under QEMU's user-mode emulator (tests/run.sh) and, for what that
 # cannot show (seccomp), booted as the app of the target's QEMU board.
+# Compiled with the warnings as errors, linked (LTO) as the binaries are:
+# without them, for GCC's maybe-uninitialized guesses across files.
 ifneq ($(T),$(O))
 TUNIT_TESTS := $(patsubst tests/unit/%.c,$(T)/tests/%,$(wildcard tests/unit/test_*.c))
 $(T)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(T)/libkeel.a $(TDEPLIBS)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(TCC) $(call cflags,$(T)) -static -o $@ $< $(T)/libkeel.a $(TDEPLIBS)
+	$(Q)$(TCC) $(call cflags,$(T)) -c -o $@.o $<
+	$(Q)$(TCC) -static -flto=2 $(NO_UNWIND) -o $@ $@.o $(T)/libkeel.a \
+		$(TDEPLIBS) && rm -f $@.o
 # The QEMU suites' guest userland for the target: Debian's static
 # busybox of that architecture, unpacked (the host's is busybox-static).
 $(T)/deps/bin/busybox: | $(T)/.deps-ok
