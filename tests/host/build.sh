@@ -6,7 +6,7 @@
 b=$WORK/b
 mkdir -p "$b"
 # Reuse the Debian-source libraries already built for this tree.
-cp -r "$O/deps" "$O/include" "$b/" && touch "$b/.deps-ok"
+cp -a "$O/deps" "$O/include" "$b/" && touch "$b/.deps-ok"
 cd "$TOP" || exit 1
 # A make above this one (make -jN check) must not leak its jobserver in.
 unset MAKEFLAGS MFLAGS MAKELEVEL
@@ -23,7 +23,7 @@ check "same bytes as the main build (keel-init)" cmp "$b/keel-init" "$O/keel-ini
 # from the same cross compiler, musl and libraries in another directory.
 if [ -x "$O/aarch64/keel" ] && [ -f "$O/aarch64/.deps-ok" ]; then
 	mkdir -p "$b/aarch64"
-	cp -r "$O/aarch64/deps" "$O/aarch64/include" "$O/aarch64/musl" \
+	cp -a "$O/aarch64/deps" "$O/aarch64/include" "$O/aarch64/musl" \
 		"$b/aarch64/" && touch "$b/aarch64/.deps-ok"
 	check "arm64 build" make -s -j2 O="$b" BOARD=qemu-aarch64
 	check "arm64: same bytes as the main build (keel)" \
