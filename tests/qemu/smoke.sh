@@ -22,6 +22,7 @@ mkdir -p "$WORK/board" "$WORK/root/etc"
 check "smoke init builds" "$TCC" -static -Os -Wall -Wextra -Werror \
 	-Wno-unused-parameter -I"$TOP" -I"$TOP/compat" -o "$WORK/smoke_init" \
 	"$TOP/tests/qemu/smoke_init.c" "$TOP/lib/config/board.c" "$TOP/lib/base/err.c" \
+	"$TOP/lib/base/fmt.c" \
 	"$TOP/lib/base/kvfile.c"
 ln -s "$BOUT/$KIMAGE" "$WORK/board/$KIMAGE"
 cp "$TOP/board/$BOARD/board.conf" "$WORK/board/board.conf"
