@@ -18,8 +18,8 @@ static int state_fd = -1;
  * signatures verified against the baked keys */
 static struct img_meta proof_meta[STATE_NSLOTS];
 static int proof_signed[STATE_NSLOTS];
-static struct counter hw;	   /* the board's rollback counter */
-static int hw_ok;		   /* 1: hw is open and was read */
+static struct counter hw; /* the board's rollback counter */
+static int hw_ok;	  /* 1: hw is open and was read */
 
 static const char *const kind_name[] = {
     [STATE_BOOT_COMMITTED] = "committed",
