@@ -2,7 +2,6 @@
 /* keel-init's side of the A/B record: which slot boots, what happened to it. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -10,8 +9,6 @@
 
 #include "init/init.h"
 #include "lib/update/counter.h"
-
-#define PROVE_STACK (32 * 1024) /* prove_all's helper thread */
 
 static struct state st;
 static struct state_io io;
@@ -21,9 +18,8 @@ static int state_fd = -1;
  * signatures verified against the baked keys */
 static struct img_meta proof_meta[STATE_NSLOTS];
 static int proof_signed[STATE_NSLOTS];
-static struct kerr proof_why[STATE_NSLOTS]; /* why a header proves nothing */
-static struct counter hw;		    /* the board's rollback counter */
-static int hw_ok;			    /* 1: hw is open and was read */
+static struct counter hw; /* the board's rollback counter */
+static int hw_ok;	  /* 1: hw is open and was read */
 
 static const char *const kind_name[] = {
     [STATE_BOOT_COMMITTED] = "committed",
@@ -82,71 +78,31 @@ ab_state(void)
 	return &st;
 }
 
-/*
- * What slot s's signed header proves (FORMAT.md §3.4); no tree check.
- * Logs nothing (it may run on a helper thread): a header that proves
- * nothing leaves why[s] for ab_load to log.
- */
+/* What slot s's signed header proves (FORMAT.md §3.4); no tree check. */
 static void
 prove(int s, struct state_proof *p)
 {
-	struct img_meta *m = &proof_meta[s];
-	struct kerr *e = &proof_why[s];
+	struct kerr e = {0};
 	int fd = g.dev[s][0] ? open(g.dev[s], O_RDONLY | O_CLOEXEC) : -1;
 
+	struct img_meta *m = &proof_meta[s];
+
 	memset(p, 0, sizeof(*p));
-	memset(e, 0, sizeof(*e));
 	proof_signed[s] = 0;
 	if (fd < 0)
 		return;
-	if (img_read(fd, m, e) == 0 &&
-	    (proof_signed[s] = img_check_sigs(m, &g.keys, e) == 1) &&
-	    img_check_device(&m->h, g.board.name, IMG_ARCH_HOST, 0, e)) {
+	if (img_read(fd, m, &e) == 0 &&
+	    (proof_signed[s] = img_check_sigs(m, &g.keys, &e) == 1) &&
+	    img_check_device(&m->h, g.board.name, IMG_ARCH_HOST, 0, &e)) {
 		p->valid = 1;
 		p->version = m->h.version;
 		p->epoch = m->h.epoch;
 		img_digest(m, p->digest);
+	} else {
+		klog("state: slot %s proves nothing: %s: %s",
+		     state_slot_name(s), e.check, e.detail);
 	}
 	close(fd);
-}
-
-static void *
-prove_b(void *p)
-{
-	prove(1, p);
-	return NULL;
-}
-
-/*
- * Both slots' headers, slot b's on a helper thread when there is a
- * second CPU (a signature check each, the slowest step before the tree
- * check; they share nothing but the read-only keys). Logged in slot
- * order once both are done.
- */
-static void
-prove_all(struct state_proof p[STATE_NSLOTS])
-{
-	_Static_assert(STATE_NSLOTS == 2, "prove_all proves slots a and b");
-	static uint8_t stack[PROVE_STACK] __attribute__((aligned(64)));
-	pthread_attr_t at;
-	pthread_t th;
-	int helper = 0;
-
-	if (sysconf(_SC_NPROCESSORS_ONLN) > 1 && !pthread_attr_init(&at)) {
-		helper = !pthread_attr_setstack(&at, stack, sizeof(stack)) &&
-			 !pthread_create(&th, &at, prove_b, &p[1]);
-		pthread_attr_destroy(&at);
-	}
-	prove(0, &p[0]);
-	if (helper)
-		pthread_join(th, NULL);
-	else
-		prove(1, &p[1]);
-	for (int s = 0; s < STATE_NSLOTS; s++)
-		if (!p[s].valid && proof_why[s].check)
-			klog("state: slot %s proves nothing: %s: %s",
-			     state_slot_name(s), proof_why[s].check,
-			     proof_why[s].detail);
 }
 
 /*
@@ -296,7 +252,8 @@ ab_load(char *why, size_t cap)
 		return -1;
 	read_record();
 	blank = st.empty;
-	prove_all(p);
+	for (int s = 0; s < STATE_NSLOTS; s++)
+		prove(s, &p[s]);
 	if (state_apply_proof(&st, p) && !blank)
 		klog("state: the record learnt from the slots' headers: floor "
 		     "%llu, committed version %llu",

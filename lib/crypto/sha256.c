@@ -25,27 +25,23 @@ static int allow_hw = 1;
 #define hw_blocks2 sha256_x86_blocks2
 
 /* SHA (leaf 7 EBX bit 29), SSE4.1 and SSSE3 (leaf 1 ECX bits 19, 9). */
-/* Threads may ask at once (keel-init proves both slots' headers side by
- * side): each stores the one answer, whole. */
 static int
 cpu_has_sha(void)
 {
 	static int cached = -1;
 	unsigned a, b, c, d;
-	int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
 
-	if (v >= 0)
-		return v;
-	v = 0;
-	if (__get_cpuid_max(0, NULL) >= 7) {
-		__cpuid(1, a, b, c, d);
-		if ((c & (1u << 19)) && (c & (1u << 9))) {
-			__cpuid_count(7, 0, a, b, c, d);
-			v = (b >> 29) & 1;
-		}
-	}
-	__atomic_store_n(&cached, v, __ATOMIC_RELAXED);
-	return v;
+	if (cached >= 0)
+		return cached;
+	cached = 0;
+	if (__get_cpuid_max(0, NULL) < 7)
+		return 0;
+	__cpuid(1, a, b, c, d);
+	if (!(c & (1u << 19)) || !(c & (1u << 9)))
+		return 0;
+	__cpuid_count(7, 0, a, b, c, d);
+	cached = (b >> 29) & 1;
+	return cached;
 }
 #elif defined(__aarch64__)
 #define hw_blocks sha256_arm_blocks
@@ -57,13 +53,10 @@ static int
 cpu_has_sha(void)
 {
 	static int cached = -1;
-	int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
 
-	if (v < 0) {
-		v = (getauxval(AT_HWCAP) & KEEL_HWCAP_SHA2) != 0;
-		__atomic_store_n(&cached, v, __ATOMIC_RELAXED);
-	}
-	return v;
+	if (cached < 0)
+		cached = (getauxval(AT_HWCAP) & KEEL_HWCAP_SHA2) != 0;
+	return cached;
 }
 #else
 #error "keel runs on x86_64 and aarch64"
