@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -185,7 +186,7 @@ ctr_reaper_narrow(const struct oci_config *cfg, struct kerr *e)
 	return 0;
 }
 
-/* What ctr_start hands its child (on keel's stack, read before "go"). */
+/* What ctr_start hands its child (on the child's stack, or in its copy). */
 struct ctr_args {
 	const struct ctr_spec *s;
 	struct ctr *c;
@@ -371,15 +372,21 @@ static pid_t
 ctr_clone(const struct oci_config *cfg, unsigned long flags,
 	  struct ctr_args *args, struct kerr *e)
 {
-	void *stack;
+	struct ctr_args *a;
+	char *stack;
 	pid_t pid;
 
 	if (ctr_may_share(cfg)) {
 		stack = ctr_stack(e);
 		if (!stack)
 			return -1;
-		pid = clone(ctr_child_entry, stack,
-			    (int)(flags | CLONE_VM | SIGCHLD), args);
+		/* the arguments at the top of the child's own stack: nothing
+		 * of keel's stack is the child's to read */
+		a = (struct ctr_args *)((uintptr_t)(stack - sizeof(*a)) &
+					~(uintptr_t)15);
+		*a = *args;
+		pid = clone(ctr_child_entry, a,
+			    (int)(flags | CLONE_VM | SIGCHLD), a);
 	} else {
 		/* fork semantics: the child owns a copy of *s, *c */
 		pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
