@@ -155,13 +155,12 @@ run_mount_image(const struct run_opts *o)
 
 	if (keel_keyset(o->keys, &ks, "run"))
 		return -1;
+	strcpy(run_img.mnt, "/tmp/keel-mnt.XXXXXX");
 	if (run_map_image(o->image, &ks, o->verify, &run_img, &e))
 		return keel_err("run", o->image, &e), -1;
 	return 0;
 }
 
-/* The config: the verified image's (read inside the image), or the root
- * directory's. */
 static int
 run_config(const struct run_opts *o, const char *root)
 {
@@ -169,12 +168,8 @@ run_config(const struct run_opts *o, const char *root)
 	struct kerr e = {0};
 	long len;
 
-	if (o->image) {
-		len = run_map_config(&run_img, run_json, sizeof(run_json));
-	} else {
-		snprintf(path, sizeof(path), "%s%s", root, IMG_CONFIG_PATH);
-		len = keel_read_file(path, run_json, sizeof(run_json));
-	}
+	snprintf(path, sizeof(path), "%s%s", root, IMG_CONFIG_PATH);
+	len = keel_read_file(path, run_json, sizeof(run_json));
 	if (len < 0 && errno != ENOENT)
 		return keel_errf("run", IMG_CONFIG_PATH, "%s", strerror(errno));
 	if (len < 0 && !o->ncmd)
@@ -251,10 +246,8 @@ static int
 run_launch(const struct run_opts *o, const char *root)
 {
 	char etc[PATH_MAX], work[PATH_MAX + 8], var[PATH_MAX];
-	struct ctr_spec s = {.root = root,
-			     .root_mnt = run_img.mnt,
-			     .cfg = &run_cfg,
-			     .hostname = o->hostname};
+	struct ctr_spec s = {
+	    .root = root, .cfg = &run_cfg, .hostname = o->hostname};
 	struct kerr e = {0};
 	int rc;
 
@@ -286,8 +279,8 @@ run_launch(const struct run_opts *o, const char *root)
 		keel_err("run", "launch", &e);
 		rc = run_ctr.exit_code;
 	} else {
-		/* The container has the mount: keel's descriptor of it can
-		 * go while the app runs, off the exit path. */
+		/* The container has its own copy of the mount: keel's can go
+		 * (and its directory) while the app runs, off the exit path. */
 		if (o->image)
 			run_unmap_image(&run_img);
 		rc = ctr_wait(&run_ctr);
@@ -326,7 +319,7 @@ cmd_run(int argc, char **argv)
 	}
 	if (run_mount_image(&o))
 		return CTR_EXIT_SETUP;
-	rc = run_launch(&o, NULL);
+	rc = run_launch(&o, run_img.mnt);
 	run_unmap_image(&run_img);
 	return rc;
 }

@@ -11,24 +11,17 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "compat/linux_mount.h"
-
 #include "launcher/keel.h"
 #include "launcher/run_map.h"
-#include "lib/base/io.h"
 #include "lib/disk/dm.h"
 #include "lib/disk/loop.h"
 #include "lib/image/image.h"
 
 #define DM_CONTROL "/dev/mapper/control"
-#define RO_ATTRS                                                               \
-	(KEEL_MOUNT_ATTR_RDONLY | KEEL_MOUNT_ATTR_NODEV |                      \
-	 KEEL_MOUNT_ATTR_NOSUID)
-#define NODE_DIR "/tmp/keel-dev.XXXXXX"
+#define RO_FLAGS (MS_RDONLY | MS_NODEV | MS_NOSUID)
 
 /* Large and used once: static, not on the stack. */
 static struct verity_work map_work __attribute__((aligned(4096)));
@@ -68,32 +61,6 @@ map_ioctl(int fd, unsigned long req, void *arg)
 	return ioctl(fd, req, arg);
 }
 
-/*
- * The filesystem fs on the block device at dev, read-only, as a mount of
- * no namespace: nothing to unmount in keel's, and gone with its last
- * descriptor (or taken by the container). The descriptor, or -1.
- */
-static int
-map_fsmount(const char *fs, const char *dev, struct kerr *e)
-{
-	long fsfd = syscall(SYS_fsopen, fs, KEEL_FSOPEN_CLOEXEC), mnt = -1;
-
-	if (fsfd < 0)
-		return kerr_set(e, "mount", "%s: %s", fs, strerror(errno));
-	if (syscall(SYS_fsconfig, fsfd, KEEL_FSCONFIG_SET_STRING, "source", dev,
-		    0) == 0 &&
-	    syscall(SYS_fsconfig, fsfd, KEEL_FSCONFIG_SET_FLAG, "ro", NULL,
-		    0) == 0 &&
-	    syscall(SYS_fsconfig, fsfd, KEEL_FSCONFIG_CMD_CREATE, NULL, NULL,
-		    0) == 0)
-		mnt =
-		    syscall(SYS_fsmount, fsfd, KEEL_FSMOUNT_CLOEXEC, RO_ATTRS);
-	if (mnt < 0)
-		kerr_set(e, "mount", "%s %s: %s", fs, dev, strerror(errno));
-	close((int)fsfd);
-	return (int)mnt;
-}
-
 /* The dm device's node: /dev/dm-N where devtmpfs made it, else our own. */
 static int
 map_dm_node(uint64_t devno, struct run_map *m)
@@ -107,18 +74,11 @@ map_dm_node(uint64_t devno, struct run_map *m)
 	snprintf(m->node, sizeof(m->node), "/dev/dm-%u", minor(dev));
 	if (!stat(m->node, &st) && S_ISBLK(st.st_mode) && st.st_rdev == dev)
 		return 0;
-	/* No devtmpfs: a node in a tmpfs of a private mount namespace of
-	 * keel's (it dies with keel, even under SIGKILL). */
-	strcpy(m->node, NODE_DIR);
-	if (unshare(CLONE_NEWNS) ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-	    !mkdtemp(m->node))
+	/* No devtmpfs: a node in a tmpfs of keel's private mount namespace. */
+	snprintf(m->node, sizeof(m->node), "%s.dev", m->mnt);
+	if (mkdir(m->node, 0700) ||
+	    mount("tmpfs", m->node, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=700"))
 		return -1;
-	if (mount("tmpfs", m->node, "tmpfs", MS_NOSUID | MS_NOEXEC,
-		  "mode=700")) {
-		rmdir(m->node);
-		return -1;
-	}
 	m->node_dir = 1;
 	strcat(m->node, "/root");
 	return mknod(m->node, S_IFBLK | 0400, dev);
@@ -186,9 +146,10 @@ map_verity(int fd, const char *fs, struct run_map *m, struct kerr *e)
 		goto out_dm;
 	}
 	map_test_pause("header checked, dm-verity mapped, not mounted");
-	m->mnt = map_fsmount(fs, m->node, e);
-	if (m->mnt < 0)
+	if (mount(m->node, m->mnt, fs, RO_FLAGS, NULL) < 0) {
+		kerr_set(e, "mount", "%s %s: %s", fs, m->node, strerror(errno));
 		goto out_dm;
+	}
 	map_dm_node_drop(m);
 	/* Gone with its mount, even if keel is killed. */
 	dm_remove_deferred(map_ioctl, ctl, m->dm_name, NULL);
@@ -227,8 +188,8 @@ map_copy(int fd, const char *fs, struct run_map *m, struct kerr *e)
 	}
 	close(mfd); /* the loop device holds the copy now */
 	map_test_pause("whole image checked from a sealed copy, not mounted");
-	m->mnt = map_fsmount(fs, ld.path, e);
-	if (m->mnt < 0) {
+	if (mount(ld.path, m->mnt, fs, RO_FLAGS, NULL) < 0) {
+		kerr_set(e, "mount", "%s %s: %s", fs, ld.path, strerror(errno));
 		loop_release(&ld, 1);
 		return -1;
 	}
@@ -273,7 +234,6 @@ run_map_image(const char *image, const struct keyset *ks, enum run_verify mode,
 	const char *fs;
 	int fd, rc = 1;
 
-	m->mnt = -1;
 	fd = map_open(image, e);
 	if (fd < 0)
 		return -1;
@@ -283,6 +243,16 @@ run_map_image(const char *image, const struct keyset *ks, enum run_verify mode,
 	    !img_check_device(&m->meta.h, NULL, IMG_ARCH_HOST, 0, e))
 		goto fail;
 	fs = img_fs_name(m->meta.h.fs);
+	/* From here on, mounts die with keel even if it is killed. */
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		kerr_set(e, "mount namespace", "%s", strerror(errno));
+		goto fail;
+	}
+	if (!mkdtemp(m->mnt)) {
+		kerr_set(e, "mkdtemp", "%s: %s", m->mnt, strerror(errno));
+		goto fail;
+	}
 	if (mode != RUN_VERIFY_FULL)
 		rc = map_verity(fd, fs, m, e);
 	if (rc > 0 && mode == RUN_VERIFY_VERITY)
@@ -292,8 +262,10 @@ run_map_image(const char *image, const struct keyset *ks, enum run_verify mode,
 			 "the image instead)");
 	else if (rc > 0)
 		rc = map_copy(fd, fs, m, e);
-	if (rc != 0)
+	if (rc != 0) {
+		rmdir(m->mnt);
 		goto fail;
+	}
 	close(fd);
 	return 0;
 fail:
@@ -301,31 +273,13 @@ fail:
 	return -1;
 }
 
-long
-run_map_config(const struct run_map *m, void *buf, size_t cap)
-{
-	struct keel_open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
-				    .resolve = KEEL_RESOLVE_IN_ROOT |
-					       KEEL_RESOLVE_NO_MAGICLINKS};
-	const char *rel = IMG_CONFIG_PATH + 1;
-	long fd = syscall(SYS_openat2, m->mnt, rel, &how, sizeof(how)), n;
-
-	if (fd < 0)
-		return -1;
-	n = io_read_fd((int)fd, buf, cap);
-	close((int)fd);
-	if (n < 0) {
-		errno = (int)-n;
-		return -1;
-	}
-	return n;
-}
-
 void
 run_unmap_image(struct run_map *m)
 {
-	if (m->mnt < 0)
+	if (!m->mnt[0])
 		return;
-	close(m->mnt);
-	m->mnt = -1;
+	if (umount2(m->mnt, 0))
+		umount2(m->mnt, MNT_DETACH);
+	rmdir(m->mnt);
+	m->mnt[0] = 0;
 }

@@ -130,39 +130,27 @@ ctr_close_from(unsigned first, const int *keep, int nkeep)
  * The container holds nothing of keel's: the app's stdio goes to 0-2
  * (s->stdio; the caller's fd where it says -1 or there is none) and
  * every other descriptor is closed but the error pipe to keel
- * (close-on-exec) and, with no s->root, the image's mount (*mnt: its
- * copy, which the new root takes and closes). Copies above 2 first:
- * s->stdio may name 0-2 in any order, or the error pipe's old number.
+ * (close-on-exec). Copies above 2 first: s->stdio may name 0-2 in any
+ * order, or the error pipe's old number.
  */
 static int
-ctr_own_fds(const struct ctr_spec *s, int *errfd, int *mnt)
+ctr_own_fds(const struct ctr_spec *s, int *errfd)
 {
-	int keep[2] = {-1, -1}, t[3] = {-1, -1, -1}, n = 1;
+	int keep, t[3] = {-1, -1, -1};
 
-	keep[0] = fcntl(*errfd, F_DUPFD_CLOEXEC, 3);
-	if (keep[0] < 0)
-		return -1;
-	*mnt = -1;
-	if (!s->root && (*mnt = fcntl(s->root_mnt, F_DUPFD_CLOEXEC, 3)) < 0)
+	keep = fcntl(*errfd, F_DUPFD_CLOEXEC, 3);
+	if (keep < 0)
 		return -1;
 	for (int i = 0; s->stdio && i < 3; i++)
 		if (s->stdio[i] >= 0 &&
 		    (t[i] = fcntl(s->stdio[i], F_DUPFD_CLOEXEC, 3)) < 0)
 			return -1;
 	close(*errfd);
-	*errfd = keep[0];
+	*errfd = keep;
 	for (int i = 0; i < 3; i++)
 		if (t[i] >= 0 && dup2(t[i], i) != i)
 			return -1;
-	if (*mnt >= 0) {
-		keep[1] = *mnt;
-		if (keep[1] < keep[0]) {
-			keep[1] = keep[0];
-			keep[0] = *mnt;
-		}
-		n = 2;
-	}
-	return ctr_close_from(3, keep, n);
+	return ctr_close_from(3, &keep, 1);
 }
 
 /*
@@ -201,7 +189,6 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 	const char *host = s->hostname ? s->hostname : cfg->hostname;
 	struct kerr e = {0};
 	pid_t app;
-	int mnt;
 	char b;
 
 	/* Die with keel. The pipe closes the race: keel holds its end open
@@ -218,7 +205,7 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 	 * 0-2 (the /dev/console bind): the app's stdio from the caller
 	 * (keel-init: /dev/null and its log pipe), and nothing else of
 	 * keel's left open (keel only waits on errfd from here on). */
-	if (ctr_own_fds(s, &errfd, &mnt)) {
+	if (ctr_own_fds(s, &errfd)) {
 		kerr_set(&e, "descriptors", "%s", strerror(errno));
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	}
@@ -246,7 +233,7 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 	/* modes of the nodes and dirs made below are exact; the app gets
 	 * the caller's umask back (or the config's) */
 	c->umask = umask(0);
-	if (ctr_mount_root(s, mnt, &e))
+	if (ctr_mount_root(s, &e))
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	if ((cfg->ns_flags & OCI_NS_NET) && ctr_loopback_up(&e))
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);

@@ -31,12 +31,7 @@
 #define CTR_VAR_PERSIST ".keel-var"
 
 struct ctr_spec {
-	const char *root; /* the verified image, mounted read-only */
-	/* With root NULL: the verified image as a mount of no namespace
-	 * (fsmount's, read-only, nosuid, nodev), attached in the
-	 * container's mount namespace only: keel's own has nothing to
-	 * unmount afterwards. */
-	int root_mnt;
+	const char *root;	 /* the verified image, mounted read-only */
 	const char *etc_upper;	 /* upper layer of /etc; NULL: tmpfs */
 	const char *etc_work;	 /* overlay workdir, same filesystem as upper */
 	const char *var_dir;	 /* bound at /var/lib read-write; NULL: tmpfs */

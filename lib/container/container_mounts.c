@@ -431,43 +431,15 @@ ctr_new_root(const char *path, struct kerr *e)
 	return ctr_open_at(AT_FDCWD, path, CTR_HOST, "root", e);
 }
 
-/*
- * s->root_mnt, a mount of no namespace, attached over this namespace's
- * "/" (any place would do: the old root goes whole at the pivot). The
- * descriptor then names the attached mount: the new root. Moved, not
- * copied: keel's descriptor of it then names an attached mount, whose
- * last close unmounts nothing (a detached one's would, and wait for
- * RCU). Returns mnt, or -1.
- */
-static int
-ctr_attach_root(int mnt, struct kerr *e)
-{
-	int slash = ctr_open_at(AT_FDCWD, "/", CTR_HOST, "root", e);
-
-	if (slash < 0)
-		return -1;
-	if (syscall(SYS_move_mount, mnt, "", slash, "",
-		    KEEL_MOVE_MOUNT_F_EMPTY_PATH |
-			KEEL_MOVE_MOUNT_T_EMPTY_PATH) < 0) {
-		kerr_set(e, "mount", "/: attach the image: %s",
-			 strerror(errno));
-		close(slash);
-		return -1;
-	}
-	close(slash);
-	return mnt;
-}
-
 int
-ctr_mount_root(const struct ctr_spec *s, int root_mnt, struct kerr *e)
+ctr_mount_root(const struct ctr_spec *s, struct kerr *e)
 {
 	int root, rc;
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
 		return kerr_set(e, "mount", "make mounts private: %s",
 				strerror(errno));
-	root =
-	    s->root ? ctr_new_root(s->root, e) : ctr_attach_root(root_mnt, e);
+	root = ctr_new_root(s->root, e);
 	if (root < 0)
 		return -1;
 	rc = ctr_mnt(root, "proc", "/proc", "proc", MS_SAFE, NULL, e) ||

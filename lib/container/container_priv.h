@@ -42,9 +42,8 @@ int ctr_mnt(int root, const char *src, const char *rel, const char *type,
 int ctr_bind_host(const char *src, int root, const char *rel, int rec,
 		  unsigned long ms, struct kerr *e);
 
-/* Builds the new root from s->root (else root_mnt, s->root_mnt's copy in
- * the child, closed here) and pivots into it (the child). */
-int ctr_mount_root(const struct ctr_spec *s, int root_mnt, struct kerr *e);
+/* Builds the new root under s->root and pivots into it (the child). */
+int ctr_mount_root(const struct ctr_spec *s, struct kerr *e);
 /* keel's floor of masked and read-only paths, then the config's. */
 int ctr_mount_paths(const struct ctr_spec *s, int root, struct kerr *e);
 /* Creates the minimal /dev in the tmpfs dev (an fd; mounted already). */
