@@ -37,8 +37,8 @@
 /*
  * What a child tells the parent before it exec's the app. The check
  * string is a static string of this binary: the child runs in the
- * parent's memory (ctr_start's CLONE_VM), so the pointer means the same
- * in both.
+ * parent's memory (ctr_may_share) or in a copy of it, so the pointer
+ * means the same in both.
  * Smaller than PIPE_BUF: one write, one read.
  */
 struct ctr_msg {
