@@ -82,10 +82,9 @@ ab_state(void)
 static void
 prove(int s, struct state_proof *p)
 {
+	struct img_meta *m = &proof_meta[s];
 	struct kerr e = {0};
 	int fd = g.dev[s][0] ? open(g.dev[s], O_RDONLY | O_CLOEXEC) : -1;
-
-	struct img_meta *m = &proof_meta[s];
 
 	memset(p, 0, sizeof(*p));
 	proof_signed[s] = 0;
