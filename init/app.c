@@ -103,8 +103,14 @@ run_keel_app(char **argv, int cfd, const int *stdio, int start,
 	close(rp[0]);
 	if (n < 0)
 		kill(pid, SIGKILL);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+	/* A record ends with keel app's close of the pipe, before its exit:
+	 * not waited for (reaped now if gone, else by the main loop as any
+	 * child it does not know). Without one, its status says why. */
+	if (n > 0)
+		waitpid(pid, &st, WNOHANG);
+	else
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
 	if (n < 0)
 		return kerr_set(e, "keel app", "no record: %s",
 				kerr_strerror(err));
