@@ -7,6 +7,7 @@
 
 #define KEEL_CAP_VERSION_3 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */
 #define KEEL_CAP_KILL 5		      /* CAP_KILL */
+#define KEEL_CAP_SYS_PTRACE 19	      /* CAP_SYS_PTRACE */
 
 struct keel_cap_header {
 	uint32_t version;

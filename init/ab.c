@@ -14,9 +14,12 @@ static struct state st;
 static struct state_io io;
 static struct state_choice choice;
 static int state_fd = -1;
-static struct img_meta proof_meta; /* one slot's header, while proving */
-static struct counter hw;	   /* the board's rollback counter */
-static int hw_ok;		   /* 1: hw is open and was read */
+/* each slot's header as ab_load read it; proof_signed[s]: its
+ * signatures verified against the baked keys */
+static struct img_meta proof_meta[STATE_NSLOTS];
+static int proof_signed[STATE_NSLOTS];
+static struct counter hw; /* the board's rollback counter */
+static int hw_ok;	  /* 1: hw is open and was read */
 
 static const char *const kind_name[] = {
     [STATE_BOOT_COMMITTED] = "committed",
@@ -62,6 +65,13 @@ save(const char *what)
 	return -1;
 }
 
+int
+ab_header_signed(int s, const struct img_meta *m)
+{
+	return s >= 0 && s < STATE_NSLOTS && proof_signed[s] &&
+	       !memcmp(m, &proof_meta[s], sizeof(*m));
+}
+
 const struct state *
 ab_state(void)
 {
@@ -72,20 +82,21 @@ ab_state(void)
 static void
 prove(int s, struct state_proof *p)
 {
+	struct img_meta *m = &proof_meta[s];
 	struct kerr e = {0};
 	int fd = g.dev[s][0] ? open(g.dev[s], O_RDONLY | O_CLOEXEC) : -1;
 
 	memset(p, 0, sizeof(*p));
+	proof_signed[s] = 0;
 	if (fd < 0)
 		return;
-	if (img_read(fd, &proof_meta, &e) == 0 &&
-	    img_check_sigs(&proof_meta, &g.keys, &e) == 1 &&
-	    img_check_device(&proof_meta.h, g.board.name, IMG_ARCH_HOST, 0,
-			     &e)) {
+	if (img_read(fd, m, &e) == 0 &&
+	    (proof_signed[s] = img_check_sigs(m, &g.keys, &e) == 1) &&
+	    img_check_device(&m->h, g.board.name, IMG_ARCH_HOST, 0, &e)) {
 		p->valid = 1;
-		p->version = proof_meta.h.version;
-		p->epoch = proof_meta.h.epoch;
-		img_digest(&proof_meta, p->digest);
+		p->version = m->h.version;
+		p->epoch = m->h.epoch;
+		img_digest(m, p->digest);
 	} else {
 		klog("state: slot %s proves nothing: %s: %s",
 		     state_slot_name(s), e.check, e.detail);

@@ -114,7 +114,7 @@ static int
 run_keel_app(char **argv, int cfd, const int *stdio, int start,
 	     struct appmsg *m, struct kerr *e)
 {
-	int rp[2], ep[2], fds[5], st, err, xerr;
+	int rp[2], ep[2], fds[5], st = 0, err, xerr;
 	struct kerr bad = {0};
 	ssize_t n;
 	pid_t pid;
@@ -164,10 +164,24 @@ run_keel_app(char **argv, int cfd, const int *stdio, int start,
 	close(rp[0]);
 	if (n < 0)
 		kill(pid, SIGKILL);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (n > 0 && appmsg_check(m, (size_t)n, start, &bad) == 0)
+	/* A good record ends with keel app's close of the pipe, before its
+	 * exit: not waited for (reaped now if gone, else by the main loop
+	 * as any child it does not know). Without one, its status says
+	 * why; one that lives on past a bad record is killed, so that the
+	 * wait ends, and the record says why. */
+	if (n > 0 && appmsg_check(m, (size_t)n, start, &bad) == 0) {
+		waitpid(pid, &st, WNOHANG);
 		return 0;
+	}
+	if (n <= 0) {
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	} else if (waitpid(pid, &st, WNOHANG) != pid) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		st = 0; /* its own end is not known: the record says why */
+	}
 	return no_record(n, err, st, bad.detail, e), -1;
 }
 

@@ -153,6 +153,10 @@ int ab_load(char *why, size_t cap);
 const struct state *ab_state(void);
 int ab_choose_slot(void);
 uint64_t ab_floor(void);
+/* 1 if m is, byte for byte, slot s's header whose signatures ab_load
+ * verified this boot (the same bytes against the same baked keys: the
+ * same answer); else 0, and the caller verifies them itself. */
+int ab_header_signed(int s, const struct img_meta *m);
 void ab_slot_booting(int slot);
 int ab_slot_failed(int slot, int reason, const char *why);
 int ab_app_failed(int code, int why, int now);

@@ -55,11 +55,14 @@ static struct cgroup cg;
 static char json[OCI_JSON_MAX];
 static char *app_env[OCI_MAX_ENV + APP_MAX_ENV + 1];
 
+/* The one record, then the pipe's end: keel-init has the whole answer
+ * now, not once this process has wound down. */
 static int
 send_record(struct appmsg *m)
 {
 	ssize_t n = write(APP_RECORD_FD, m, sizeof(*m));
 
+	close(APP_RECORD_FD);
 	return n == (ssize_t)sizeof(*m) ? 0 : 1;
 }
 

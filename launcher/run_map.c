@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -24,7 +23,7 @@
 #define DM_CONTROL "/dev/mapper/control"
 #define RO_FLAGS (MS_RDONLY | MS_NODEV | MS_NOSUID)
 
-/* Large and used once: static, not on the stack; given back after use. */
+/* Large and used once: static, not on the stack. */
 static struct verity_work map_work __attribute__((aligned(4096)));
 
 #ifdef KEEL_TEST_HOOKS
@@ -176,10 +175,11 @@ static int
 map_copy(int fd, const char *fs, struct run_map *m, struct kerr *e)
 {
 	struct loop_dev ld;
+	/* map_work's pages stay: the container's first process shares
+	 * keel's memory (no clone copies them), and giving them back would
+	 * cost a TLB flush on the launch's path */
 	int mfd = img_verify_copy(fd, &m->meta, &map_work, e);
 
-	/* Fewer pages for the container's clone to copy. */
-	madvise(&map_work, sizeof(map_work), MADV_DONTNEED);
 	if (mfd < 0)
 		return -1;
 	if (loop_attach(mfd, m->meta.h.data_blocks * IMG_BLOCK, &ld, e) < 0) {

@@ -10,7 +10,7 @@
 #define OCI_JPATH_MAX 160 /* JSON path kept for messages */
 
 struct oci_ctx {
-	struct json j;
+	struct json j; /* first: oci_parse_abi clears what follows it */
 	struct oci_config *c;
 	unsigned flags; /* OCI_PARSE_* */
 	struct kerr *e;

@@ -8,9 +8,11 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,11 +28,17 @@
 /* Default user namespace mapping when the config gives none. */
 #define CTR_USERNS_BASE 100000u
 #define CTR_USERNS_SIZE 65536u
+/* The container's first process's stack (and the app's until its
+ * execve): only the pages it touches are ever made; below it, a guard
+ * page. */
+#define CTR_STACK_SIZE (256u * 1024u)
+#define CTR_STACK_GUARD 4096u
 
 /*
  * What a child tells the parent before it exec's the app. The check
- * string is a static string of this binary: the child is a copy of the
- * parent (fork semantics), so the pointer means the same in both.
+ * string is a static string of this binary: the child runs in the
+ * parent's memory (ctr_may_share) or in a copy of it, so the pointer
+ * means the same in both.
  * Smaller than PIPE_BUF: one write, one read.
  */
 struct ctr_msg {
@@ -166,6 +174,13 @@ ctr_reaper_narrow(const struct oci_config *cfg, struct kerr *e)
 	return 0;
 }
 
+/* What ctr_start hands its child (on the child's stack, or in its copy). */
+struct ctr_args {
+	const struct ctr_spec *s;
+	struct ctr *c;
+	int syncfd, errfd, close1, close2;
+};
+
 /* The first process of the new namespaces: pid 1 of the container. */
 static __attribute__((noreturn)) void
 ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
@@ -272,6 +287,102 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 		ctr_fail(errfd, &e, c->exit_code);
 	}
 	ctr_reaper(app, &c->fwd, cfg->cap_bounding);
+}
+
+static int
+ctr_child_entry(void *arg)
+{
+	struct ctr_args a = *(struct ctr_args *)arg;
+
+	close(a.close1);
+	close(a.close2);
+	ctr_child(a.s, a.c, a.syncfd, a.errfd);
+}
+
+/*
+ * The child's stack, with a guard page below it. It is never unmapped:
+ * the container's pid 1 runs on it for its whole life, in this memory.
+ */
+static void *
+ctr_stack(struct kerr *e)
+{
+	size_t len = CTR_STACK_SIZE + CTR_STACK_GUARD;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE,
+		       -1, 0);
+
+	if (p == MAP_FAILED) {
+		kerr_set(e, "clone", "stack: %s", strerror(errno));
+		return NULL;
+	}
+	if (mprotect(p, CTR_STACK_GUARD, PROT_NONE)) {
+		kerr_set(e, "clone", "stack guard: %s", strerror(errno));
+		munmap(p, len);
+		return NULL;
+	}
+	return p + len;
+}
+
+/*
+ * Whether the container's first process may run in keel's own memory
+ * (CLONE_VM) rather than in a copy: no page table is copied for it, no
+ * page of keel's is copied on a write by either side, and no page keel
+ * has touched is faulted in again (on a paravirtualised MMU, the bulk
+ * of a fork's cost: a fifth of a launch). It is then a process of its
+ * own (its own descriptors, root, credentials, namespaces) that shares
+ * keel's memory as a thread would. SAFE ONLY BECAUSE:
+ *  - keel writes nothing the child reads after the clone (the child
+ *    reads *s, *c and the config; it writes only c->umask,
+ *    c->exit_code, its own stack and errno), and installs no signal
+ *    handler;
+ *  - while both run at once (keel blocks in read() until the app has
+ *    exec'd; the reaper runs beside keel after that), neither side
+ *    reads errno after a call the other could clobber it in (one
+ *    thread pointer, one errno: see ctr_reaper_caps);
+ *  - nothing in the container can reach that memory: pid 1 is not
+ *    dumpable (a property of the memory: keel is then not dumpable
+ *    either), so ptrace, process_vm_writev and /proc/1/mem need
+ *    CAP_SYS_PTRACE over keel's user namespace. A config whose
+ *    bounding set holds CAP_SYS_PTRACE, outside a user namespace of its
+ *    own, gets a copy: with it, pid 1's memory would be keel's.
+ */
+static int
+ctr_may_share(const struct oci_config *cfg)
+{
+	return (cfg->ns_flags & OCI_NS_USER) ||
+	       !(cfg->cap_bounding & (1ULL << KEEL_CAP_SYS_PTRACE));
+}
+
+/* The container's first process, in keel's memory or in a copy. Its pid,
+ * or -1 with e set. */
+static pid_t
+ctr_clone(const struct oci_config *cfg, unsigned long flags,
+	  struct ctr_args *args, struct kerr *e)
+{
+	struct ctr_args *a;
+	char *stack;
+	pid_t pid;
+
+	if (ctr_may_share(cfg)) {
+		stack = ctr_stack(e);
+		if (!stack)
+			return -1;
+		/* the arguments at the top of the child's own stack: nothing
+		 * of keel's stack is the child's to read */
+		a = (struct ctr_args *)((uintptr_t)(stack - sizeof(*a)) &
+					~(uintptr_t)15);
+		*a = *args;
+		pid = clone(ctr_child_entry, a,
+			    (int)(flags | CLONE_VM | SIGCHLD), a);
+	} else {
+		/* fork semantics: the child owns a copy of *s, *c */
+		pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+		if (pid == 0)
+			ctr_child_entry(args);
+	}
+	if (pid < 0)
+		kerr_set(e, "clone", "%s", strerror(errno));
+	return pid;
 }
 
 static int
@@ -385,6 +496,7 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 	const struct oci_config *cfg = s->cfg;
 	unsigned long flags = cfg->ns_flags | OCI_NS_ALWAYS;
 	int syncp[2], errp[2], st, early_go;
+	struct ctr_args args;
 	struct ctr_msg m;
 	ssize_t n;
 	pid_t pid;
@@ -417,17 +529,11 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 		ctr_close4(syncp, errp);
 		return -1;
 	}
-	/* Fork semantics (no CLONE_VM): the child owns a copy of *s, *c. */
-	pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
-	if (pid == 0) {
-		close(syncp[1]);
-		close(errp[0]);
-		ctr_child(s, c, syncp[0], errp[1]);
-	}
+	args = (struct ctr_args){s, c, syncp[0], errp[1], syncp[1], errp[0]};
+	pid = ctr_clone(cfg, flags, &args, e);
 	close(syncp[0]);
 	close(errp[1]);
 	if (pid < 0) {
-		kerr_set(e, "clone", "%s", strerror(errno));
 		close(syncp[1]);
 		close(errp[0]);
 		return -1;

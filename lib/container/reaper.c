@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 /* pid 1 of the container: forwards signals to the app and reaps orphans. */
-#include <errno.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/prctl.h>
@@ -17,7 +16,9 @@
  * (that needs CAP_SETPCAP, which capset then drops). The bounding set
  * holds only the app's (bset) by now: ctr_child dropped the rest before
  * the fork, once for both processes. Best effort: what cannot be dropped
- * changes nothing the reaper does.
+ * changes nothing the reaper does. errno is never read here: keel, whose
+ * memory (and errno) this process shares, runs at the same time
+ * (ctr_start's CLONE_VM).
  */
 static void
 ctr_reaper_caps(uint64_t bset)
@@ -27,9 +28,8 @@ ctr_reaper_caps(uint64_t bset)
 	    {1u << KEEL_CAP_KILL, 1u << KEEL_CAP_KILL, 0}, {0, 0, 0}};
 
 	for (int cap = 0; cap < 64; cap++)
-		if (cap != KEEL_CAP_KILL && (bset & (1ULL << cap)) &&
-		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno == EINVAL)
-			break;
+		if (cap != KEEL_CAP_KILL && (bset & (1ULL << cap)))
+			prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	syscall(SYS_capset, &hdr, data);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);

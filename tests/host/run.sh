@@ -284,6 +284,25 @@ if mkimg "$WORK/uid" "$WORK/userns.img" --config "$WORK/userns.json"; then
 else
 	fail "build a user namespace image: $(tail -n 1 "$WORK/build.out")"
 fi
+# CAP_SYS_PTRACE kept (no user namespace): pid 1 gets a copy of keel's
+# memory instead of keel's own (lib/container/container.c, ctr_may_share)
+cat >"$WORK/ptrace.json" <<'JSON'
+{"ociVersion": "1.0.2",
+ "process": {"args": ["/bin/probe"], "cwd": "/",
+  "capabilities": {"bounding": ["CAP_SYS_PTRACE"],
+   "effective": ["CAP_SYS_PTRACE"], "permitted": ["CAP_SYS_PTRACE"]}},
+ "root": {"path": "rootfs", "readonly": true}}
+JSON
+if mkimg "$WORK/uid" "$WORK/ptrace.img" --config "$WORK/ptrace.json"; then
+	out=$("$KEEL" run "$WORK/ptrace.img" 2>/dev/null)
+	same "CAP_SYS_PTRACE kept: the app runs" "$(get CapEff)" 0000000000080000
+	same "CAP_SYS_PTRACE kept: pid 1 is the reaper" "$(get pid1_comm)" \
+		keel-reaper
+	"$KEEL" run "$WORK/ptrace.img" -- /bin/nope >/dev/null 2>&1
+	same "CAP_SYS_PTRACE kept: exit status of a missing command" "$?" 127
+else
+	fail "build a CAP_SYS_PTRACE image: $(tail -n 1 "$WORK/build.out")"
+fi
 if mkimg "$WORK/uid" "$WORK/uid.img" --config "$WORK/uid.json"; then
 	"$KEEL" run "$WORK/uid.img" >/dev/null 2>"$WORK/err"
 	rc=$?
