@@ -241,10 +241,13 @@ $(eval $(call build-rules,$(T),$(TCC),$(ARCH),$(TDEPLIBS),$(TRUN),$(TAR)))
 -include $(TALLOBJS:.o=.d)
 endif
 
-# keel-test: keel with the test hooks of launcher/run_map.c compiled in
-# (KEEL_TEST_HOOKS: a pause between the check and the mount), for the
-# host tests only; never installed, never part of `all`.
-TEST_HOOKED := $(O)/launcher/run_map.o
+# keel-test: keel with the test hooks of launcher/run_map.c,
+# launcher/cmd_app.c and launcher/cmd_installer.c compiled in
+# (KEEL_TEST_HOOKS: a pause between the check and the mount; keel app
+# crashing on a marked config; the installer's 2 s wait for a stalled
+# client), for the host tests only; never installed, never part of `all`.
+TEST_HOOKED := $(O)/launcher/run_map.o $(O)/launcher/cmd_app.o \
+	$(O)/launcher/cmd_installer.o
 TEST_HOOK_OBJS := $(patsubst $(O)/%,$(O)/test/%,$(TEST_HOOKED))
 $(TEST_HOOK_OBJS): $(O)/test/%.o: %.c | $(O)/.deps-ok $(O)/gen/keel_version.h $(DEPLIBS)
 	$(call msg,CC,$@)

@@ -203,6 +203,8 @@ agent_exec_keel(int *fds, int n, char **argv)
 	int exe;
 
 	sigemptyset(&none);
+	if (keel_fd < 0)
+		return errno = ENOENT, -1; /* agent_open_binary said why */
 	exe = fcntl(keel_fd, F_DUPFD_CLOEXEC, 64);
 	if (exe < 0 || place_fds(fds, n) < 0 ||
 	    sigprocmask(SIG_SETMASK, &none, NULL) < 0)

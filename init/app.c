@@ -62,22 +62,74 @@ read_record(int fd, struct appmsg *m)
 }
 
 /*
+ * The vfork child: exec keel app, or tell the parent why not on efd.
+ * A function of its own so that nothing it stores lands in the
+ * parent's frame (vfork shares the stack).
+ */
+__attribute__((noreturn, noinline)) static void
+exec_child(int *fds, char **argv, int efd)
+{
+	int err;
+
+	/* out of place_fds' way: the descriptors it fills are 0-4 */
+	efd = fcntl(efd, F_DUPFD_CLOEXEC, 64);
+	agent_exec_keel(fds, 5, argv);
+	err = errno;
+	if (efd >= 0)
+		(void)!write(efd, &err, sizeof(err));
+	_exit(127);
+}
+
+/*
+ * Why keel app's answer is not a record to use (n bytes of it read, -1
+ * when keel-init stopped waiting and killed it; err the read's errno, st
+ * its wait status, bad the record's failed check): a signal that ended
+ * it before what it wrote.
+ */
+static int
+no_record(ssize_t n, int err, int st, const char *bad, struct kerr *e)
+{
+	if (n < 0 && err == ETIMEDOUT)
+		return kerr_set(e, "keel app", "no record in %d s",
+				INIT_APP_SETUP_MS / 1000);
+	if (n < 0)
+		return kerr_set(e, "keel app", "no record: %s", kerr_strerror(err));
+	if (WIFSIGNALED(st))
+		return kerr_set(e, "keel app", "killed by signal %d",
+				WTERMSIG(st));
+	if (n == 0)
+		return kerr_set(e, "keel app",
+				"ended with status %d, no record",
+				init_status_code(st));
+	return kerr_set(e, "keel app", "record: %s", bad);
+}
+
+/*
  * Runs `keel app ARGS` with fds 0-2 stdio, 3 the record's pipe, 4 the
- * config, and checks its record into m. 0, or -1 with e (the record's
- * own refusal is a 0 with m->status set).
+ * config, and checks its record into m. 0 (the record's own refusal is
+ * a 0 with m->status set); -1 with e: keel app ran and gave no record
+ * that passes the checks (killed by a signal, ended without one, too
+ * slow, or junk); -2 with e: it never ran (no pipe, no fork, no exec).
  */
 static int
 run_keel_app(char **argv, int cfd, const int *stdio, int start,
 	     struct appmsg *m, struct kerr *e)
 {
-	int rp[2], fds[5], st, err;
+	int rp[2], ep[2], fds[5], st = 0, err, xerr;
+	struct kerr bad = {0};
 	ssize_t n;
 	pid_t pid;
 
 	memset(m, 0, sizeof(*m));
 	if (pipe2(rp, O_CLOEXEC) < 0)
-		return kerr_set(e, "keel app", "pipe: %s",
-				kerr_strerror(errno));
+		return kerr_set(e, "keel app", "pipe: %s", kerr_strerror(errno)), -2;
+	/* exec's verdict: closed by a good exec, else the child's errno */
+	if (pipe2(ep, O_CLOEXEC | O_NONBLOCK) < 0) {
+		err = errno;
+		close(rp[0]);
+		close(rp[1]);
+		return kerr_set(e, "keel app", "pipe: %s", kerr_strerror(err)), -2;
+	}
 	fds[0] = stdio[0];
 	fds[1] = stdio[1];
 	fds[2] = stdio[2];
@@ -85,56 +137,79 @@ run_keel_app(char **argv, int cfd, const int *stdio, int start,
 	fds[4] = cfd;
 	/* vfork: PID 1's pages are not copied for a process that only
 	 * places five descriptors and execs. SAFE ONLY BECAUSE the child
-	 * writes nothing the parent reads (fds is dead here after) and
-	 * returns from nowhere (it execs or _exits). */
+	 * writes nothing the parent reads (fds is dead here after, the
+	 * child's own variables are in exec_child's frame) and returns
+	 * from nowhere (it execs or _exits). */
 	pid = vfork();
-	if (pid == 0) {
-		agent_exec_keel(fds, 5, argv);
-		_exit(127);
-	}
+	if (pid == 0)
+		exec_child(fds, argv, ep[1]);
 	err = errno;
 	close(rp[1]);
+	close(ep[1]);
 	if (pid < 0) {
 		close(rp[0]);
-		return kerr_set(e, "keel app", "fork: %s", kerr_strerror(err));
+		close(ep[0]);
+		return kerr_set(e, "keel app", "fork: %s", kerr_strerror(err)), -2;
+	}
+	/* vfork returned: the child has exec'd or written and gone */
+	n = read(ep[0], &xerr, sizeof(xerr));
+	close(ep[0]);
+	if (n == (ssize_t)sizeof(xerr)) {
+		close(rp[0]);
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		return kerr_set(e, "keel app", "exec: %s", kerr_strerror(xerr)), -2;
 	}
 	n = read_record(rp[0], m);
 	err = errno;
 	close(rp[0]);
 	if (n < 0)
 		kill(pid, SIGKILL);
-	/* A record ends with keel app's close of the pipe, before its exit:
-	 * not waited for (reaped now if gone, else by the main loop as any
-	 * child it does not know). Without one, its status says why. */
-	if (n > 0)
+	/* A good record ends with keel app's close of the pipe, before its
+	 * exit: not waited for (reaped now if gone, else by the main loop
+	 * as any child it does not know). Without one, its status says
+	 * why; one that lives on past a bad record is killed, so that the
+	 * wait ends, and the record says why. */
+	if (n > 0 && appmsg_check(m, (size_t)n, start, &bad) == 0) {
 		waitpid(pid, &st, WNOHANG);
-	else
+		return 0;
+	}
+	if (n <= 0) {
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
-	if (n < 0)
-		return kerr_set(e, "keel app", "no record: %s",
-				kerr_strerror(err));
-	if (n == 0)
-		return kerr_set(e, "keel app",
-				"ended with status %d, no record",
-				init_status_code(st));
-	return appmsg_check(m, (size_t)n, start, e);
+	} else if (waitpid(pid, &st, WNOHANG) != pid) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		st = 0; /* its own end is not known: the record says why */
+	}
+	return no_record(n, err, st, bad.detail, e), -1;
 }
 
+/*
+ * keel app could not run (no keel, not executable, no pipe): not the
+ * slot's fault, -3 (main.c decides). Once it ran, anything but a good
+ * record is the config's doing: a parser killed by a signal on it, or
+ * no answer, refuses the slot like any refused config (-1).
+ */
 int
 app_config(int cfd, char *why, size_t cap)
 {
 	char *argv[] = {"keel", "app", "--check", NULL};
-	int stdio[3];
+	int stdio[3], rc;
 	struct appmsg m;
 	struct kerr e = {0};
 
 	if (null_fd < 0)
 		null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	stdio[0] = stdio[1] = stdio[2] = null_fd;
-	/* keel app could not say: not the slot's fault (main.c decides) */
-	if (run_keel_app(argv, cfd, stdio, 0, &m, &e) < 0)
-		return fmt_sn(why, cap, "%s: %s", e.check, e.detail), -3;
+	rc = run_keel_app(argv, cfd, stdio, 0, &m, &e);
+	if (rc == -2)
+		return snprintf(why, cap, "%s: %s", e.check, e.detail), -3;
+	if (rc < 0)
+		return snprintf(why, cap, "config: %s %s (%s)", e.check,
+				e.detail, IMG_CONFIG_PATH),
+		       -1;
 	if (m.status == APPMSG_OK) {
 		g.app = m;
 		return 0;
@@ -201,7 +276,7 @@ app_start(char *const *env)
 	}
 	n = run_keel_app(argv, cfd, stdio, 1, &m, &e);
 	close(cfd);
-	if (n < 0) {
+	if (n < 0) { /* a failed start, whichever way */
 		klog("app: %s: %s", e.check, e.detail);
 		return -1;
 	}

@@ -205,8 +205,9 @@ int reset_child_exited(pid_t pid);
 /*
  * The app (app.c), through `keel app` (launcher/cmd_app.c): app_config
  * has it check the config on cfd and keeps its settings in g.app (0;
- * -1 the config is refused, -2 it could not be read, -3 keel app did
- * not answer, not the slot's fault: why says which). app_start has it
+ * -1 the config is refused, or keel app died on it or gave no good
+ * record; -2 it could not be read; -3 keel app could not be run at
+ * all, not the slot's fault: why says which). app_start has it
  * set up the container, whose first process is our child, with env
  * after the config's; app_stop ends it.
  */

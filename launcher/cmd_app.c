@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* keel app: the config check and the container setup keel-init runs. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "launcher/commands.h"
@@ -140,6 +142,32 @@ fill_settings(struct appmsg *m, const struct oci_config *c)
 	m->restart_max_delay_ms = c->keel.restart_max_delay_ms;
 }
 
+#ifdef KEEL_TEST_HOOKS
+/*
+ * keel-test only: a config holding "keel-test-app:segv" kills keel app
+ * by SIGSEGV while it checks it (a parser crash on a signed config),
+ * "keel-test-app:junk" makes it answer with a short record and exit 0
+ * (tests/host/init_app.sh). Never in keel.
+ */
+static void
+app_test_hook(const char *text, size_t n)
+{
+	static const char junk[] = "keel-test-app:junk";
+	struct rlimit no_core = {0, 0};
+
+	if (memmem(text, n, "keel-test-app:segv", 18)) {
+		setrlimit(RLIMIT_CORE, &no_core);
+		raise(SIGSEGV);
+	}
+	if (memmem(text, n, junk, sizeof(junk) - 1)) {
+		(void)!write(APP_RECORD_FD, junk, sizeof(junk));
+		_exit(0);
+	}
+}
+#else
+#define app_test_hook(text, n) ((void)0)
+#endif
+
 /* config.json on fd 4: 0, or the refusal already sent (its status). */
 static int
 read_config(void)
@@ -159,6 +187,7 @@ read_config(void)
 			 io_strerror((int)n));
 		return refuse(APPMSG_IO, "config", text);
 	}
+	app_test_hook(json, (size_t)n);
 	if (oci_parse(json, (size_t)n, &cfg, &e) < 0)
 		return refuse(APPMSG_CONFIG, "config", e.detail);
 	return 0;

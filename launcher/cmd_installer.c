@@ -24,6 +24,12 @@ static const char help[] =
     "  for the parts it needs; blocks are copied from the running slot\n"
     "  on fd 8 when keel-init gave it.\n";
 
+#ifdef KEEL_TEST_HOOKS
+#define IDLE_MS 2000 /* keel-test: tests/host/stall.sh stalls 2 s, not 60 */
+#else
+#define IDLE_MS INSTALLER_IDLE_MS
+#endif
+
 struct job {
 	int client, init;
 	uint64_t last; /* bytes at the last progress line */
@@ -148,7 +154,7 @@ cmd_installer(int argc, char **argv)
 		fcntl(src, F_SETFL, flags & ~O_NONBLOCK);
 	if (fcntl(from, F_GETFD) < 0)
 		from = -1;
-	if (want_src_open(&ws, src, j.client, from, &bs, &e) < 0)
+	if (want_src_open(&ws, src, j.client, from, IDLE_MS, &bs, &e) < 0)
 		return fail(j.init, &e, INSTALLER_REFUSED);
 	if (bundle_install_src(&bs, INSTALLER_FD_SLOT, &pol, &hooks, &w, &m,
 			       &e) < 0)

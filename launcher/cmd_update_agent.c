@@ -17,6 +17,13 @@
 #include "launcher/upd.h"
 #include "lib/base/io.h"
 #include "lib/ipc/control.h"
+#include "lib/update/installer.h"
+
+/* A network wait that times out, and the download's first retry after
+ * 1 s, fit in the installer's wait for this client: a short outage is
+ * resumed, not abandoned (docs/UPDATE.md §4.1). */
+_Static_assert(INSTALLER_IDLE_MS >= 2 * UPD_TIMEOUT_MS,
+	       "the installer outwaits one timed-out request and a retry");
 
 static const char usage[] =
     "keel update-agent --id ID [--conf FILE] [--conf-fd N]\n"

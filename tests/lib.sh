@@ -8,12 +8,44 @@ KEEL=$O/keel
 TESTKEYS=$TOP/keys/test
 KEY_A=$TESTKEYS/release/test-release-a.key
 KEY_B=$TESTKEYS/release/test-release-b.key
+# A test that sets OWN_MOUNT_NS=1 before it sources this file runs in a
+# mount namespace of its own (private propagation, as root): its mount
+# table changes only by what the test and the keel it runs do, never by
+# mounts of other tests beside it (leak_state).
+if [ "${OWN_MOUNT_NS:-}" = 1 ] && [ "${T_OWN_NS:-}" != "$0" ] &&
+	[ "$(id -u)" = 0 ]; then
+	exec env T_OWN_NS="$0" unshare --mount --propagation private \
+		sh "$0" "$@"
+fi
 T_PASS=0
 T_FAIL=0
 T_NAME=$(basename "$0" .sh)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/keel-$T_NAME.XXXXXX")
 trap 't_cleanup' EXIT
 t_cleanup() { [ -n "${KEEP:-}" ] || rm -rf "$WORK"; }
+
+# leak_state: what a keel run must not leave behind, and what other
+# tests running beside cannot change: the mount points of this test's
+# own mount namespace (a test that uses it re-runs itself in one with
+# private propagation first: `own_mount_ns`), and the loop devices over
+# keel's sealed copy (memfd "keel-image") or a file of $WORK that nothing
+# holds: no mount in any mount namespace, no open descriptor (keel's are
+# autoclear: they go with their last holder, so one left is a leak; a
+# device another test's keel is using is held).
+leak_state() {
+	awk '{print $5}' /proc/self/mountinfo | sort
+	ls_held=$({
+		cat /proc/[0-9]*/mountinfo 2>/dev/null |
+			sed -n 's|.* - [^ ]* \(/dev/loop[0-9]*\) .*|\1|p'
+		ls -l /proc/[0-9]*/fd 2>/dev/null |
+			sed -n 's|.* -> \(/dev/loop[0-9]*\)$|\1|p'
+	} | sort -u)
+	losetup -a | grep -e '(/memfd:keel-image' -e "($WORK/" |
+		while IFS=: read -r ls_dev ls_rest; do
+			printf '%s\n' "$ls_held" | grep -qx "$ls_dev" ||
+				echo "unheld $ls_dev:$ls_rest"
+		done | sort
+}
 
 pass() { T_PASS=$((T_PASS + 1)); [ -z "${VERBOSE:-}" ] || echo "ok   $T_NAME: $*"; }
 fail() { T_FAIL=$((T_FAIL + 1)); echo "FAIL $T_NAME: $*"; }

@@ -48,5 +48,9 @@ struct installer_msg {
 #define INSTALLER_FD_FROM 8 /* the running slot, read-only, or closed */
 #define INSTALLER_REFUSED 1
 #define INSTALLER_FAILED 2
+/* A client that sends no byte of the bundle (or takes no want= line)
+ * for this long has the install abandoned: the installer ends like on
+ * any failed read (lib/update/want.h). keel-test waits 2 s instead. */
+#define INSTALLER_IDLE_MS 60000
 
 #endif

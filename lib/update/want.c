@@ -27,16 +27,44 @@ want_line(char *buf, uint64_t off, uint64_t len)
 
 /* --- the installer's side ---------------------------------------------- */
 
+/*
+ * Waits until fd is ready for ev, at most s->idle_ms (0: for ever). 0,
+ * or -1 with e naming the stall (what: what the client did not do).
+ */
+static int
+wait_client(const struct want_src *s, int fd, short ev, const char *what,
+	    struct kerr *e)
+{
+	struct pollfd p = {fd, ev, 0};
+	int ms = s->idle_ms > 0 ? s->idle_ms : -1, r;
+
+	do
+		r = poll(&p, 1, ms);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return kerr_set(e, "client", "poll: %s", kerr_strerror(errno));
+	if (r > 0)
+		return 0;
+	if (ms % 1000)
+		return kerr_set(e, "client", "%s for %d ms: abandoned", what,
+				ms);
+	return kerr_set(e, "client", "%s for %d s: abandoned", what, ms / 1000);
+}
+
 /* All of buf to the client, waiting while its socket is full. */
 static int
-send_line(int fd, const char *buf, size_t len, struct kerr *e)
+send_line(const struct want_src *s, const char *buf, size_t len, struct kerr *e)
 {
 	while (len) {
-		struct pollfd p = {fd, POLLOUT, 0};
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n =
+		    send(s->lines, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 
-		if (n < 0 && errno == EAGAIN && poll(&p, 1, -1) >= 0)
+		if (n < 0 && errno == EAGAIN) {
+			if (wait_client(s, s->lines, POLLOUT,
+					"no want= line taken", e) < 0)
+				return -1;
 			continue;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -77,19 +105,22 @@ name_more(struct want_src *s, struct kerr *e)
 		s->ranges++;
 		if (len != WANT_TO_END)
 			s->named += len;
-		if (send_line(s->lines, line, want_line(line, off, len), e) < 0)
+		if (send_line(s, line, want_line(line, off, len), e) < 0)
 			return -1;
 	}
 	return 0;
 }
 
+/* Up to len bytes of the client's stream, waiting at most s->idle_ms. */
 static ssize_t
-read_some(int fd, void *buf, size_t len, struct kerr *e)
+read_some(const struct want_src *s, void *buf, size_t len, struct kerr *e)
 {
 	ssize_t n;
 
+	if (wait_client(s, s->data, POLLIN, "no byte", e) < 0)
+		return -1;
 	do
-		n = read(fd, buf, len);
+		n = read(s->data, buf, len);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return kerr_set(e, "read", "reading the bundle: %s",
@@ -108,7 +139,7 @@ ranged_read(struct want_src *s, void *buf, size_t len, struct kerr *e)
 		return 0;
 	if (s->left != WANT_TO_END && len > s->left)
 		len = (size_t)s->left;
-	n = read_some(s->data, buf, len, e);
+	n = read_some(s, buf, len, e);
 	if (n < 0)
 		return -1;
 	if (n == 0 && s->left != WANT_TO_END)
@@ -142,7 +173,7 @@ src_read(void *ctx, void *buf, size_t len, struct kerr *e)
 		s->pre_pos += k;
 		return (ssize_t)k;
 	}
-	return read_some(s->data, buf, len, e);
+	return read_some(s, buf, len, e);
 }
 
 /* The installer reads r next: everything named before must be read. */
@@ -160,14 +191,15 @@ src_want(void *ctx, struct bundle_ranges *r, struct kerr *e)
 }
 
 int
-want_src_open(struct want_src *s, int data, int lines, int from,
+want_src_open(struct want_src *s, int data, int lines, int from, int idle_ms,
 	      struct bundle_src *src, struct kerr *e)
 {
 	memset(s, 0, sizeof(*s));
 	s->data = data;
 	s->lines = lines;
+	s->idle_ms = idle_ms;
 	while (s->pre_len < WANT_HELLO_LEN) {
-		ssize_t n = read_some(data, s->pre + s->pre_len,
+		ssize_t n = read_some(s, s->pre + s->pre_len,
 				      WANT_HELLO_LEN - s->pre_len, e);
 
 		if (n < 0)

@@ -43,9 +43,10 @@ size_t want_line(char *buf, uint64_t off, uint64_t len);
 /* --- the installer's side: a bundle source over the client ------------ */
 
 struct want_src {
-	int data;   /* the client's stream (keel installer's fd 5) */
-	int lines;  /* the client's connection (fd 4): want= lines */
-	int ranged; /* the client sent WANT_HELLO */
+	int data;    /* the client's stream (keel installer's fd 5) */
+	int lines;   /* the client's connection (fd 4): want= lines */
+	int idle_ms; /* the longest wait for the client (0: no limit) */
+	int ranged;  /* the client sent WANT_HELLO */
 	/* a stream: the bytes read while looking for the hello */
 	uint8_t pre[WANT_HELLO_LEN];
 	size_t pre_len, pre_pos;
@@ -62,10 +63,13 @@ struct want_src {
  * Reads the first bytes of the client's stream (blocking) and sets src
  * up: a source of ranges over the protocol, copying from `from`, when
  * they are WANT_HELLO; else a stream of the whole bundle (from unused).
- * 0, or -1 with e when the stream cannot be read.
+ * 0, or -1 with e when the stream cannot be read. Every wait for the
+ * client, here and in the source's reads, lasts at most idle_ms (0: no
+ * limit): a client that sends no byte (or takes no want= line) for that
+ * long fails the read, -1 with e "client: no byte for N s: abandoned".
  */
 int want_src_open(struct want_src *s, int data, int lines, int from,
-		  struct bundle_src *src, struct kerr *e);
+		  int idle_ms, struct bundle_src *src, struct kerr *e);
 
 /* --- the client's side: the ranges asked, checked --------------------- */
 

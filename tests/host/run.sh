@@ -3,6 +3,7 @@
 # keel run: isolation seen from inside by the probe, persistence of /etc
 # and /var/lib, failure paths that leave nothing behind, signals, orphans,
 # and an image made from an OCI bundle (umoci).
+OWN_MOUNT_NS=1 # leak_state: mounts of this test's own namespace
 . "$(dirname "$0")/../lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
@@ -42,11 +43,9 @@ mkimg() {
 		>"$WORK/build.out" 2>&1 &&
 		"$KEEL" image sign "$img" --key "$KEY_A" >>"$WORK/build.out" 2>&1
 }
-# host state that no run may change: mount points and loop devices
-host_state() {
-	awk '{print $5}' /proc/self/mountinfo | sort
-	losetup -a | sort
-}
+# host state that no run may change: mount points and keel's loop
+# devices (tests/lib.sh: other tests may run beside)
+host_state() { leak_state; }
 # get KEY: the probe's answer in $out
 get() { printf '%s\n' "$out" | sed -n "s/^$1=//p" | head -n 1; }
 # leaves CMD...: runs CMD, expects non-zero and that host_state is unchanged

@@ -8,6 +8,7 @@
 # needs; the production keel is run against a writer flipping the file in
 # a loop. The host has no device-mapper: this is the sealed-copy path
 # (tests/qemu/run_verity.sh covers dm-verity).
+OWN_MOUNT_NS=1 # leak_state: mounts of this test's own namespace
 . "$(dirname "$0")/../lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
@@ -37,11 +38,9 @@ EOF
 val() { "$KEEL" image inspect "$1" | sed -n "s/^$2=//p"; }
 # get KEY FILE: the probe's answer
 get() { sed -n "s/^$1=//p" "$2" | head -n 1; }
-# mounts, and the loop devices of this test (other tests may run beside)
-host_state() {
-	awk '{print $5}' /proc/self/mountinfo | sort
-	losetup -a | grep -e keel-image -e "$WORK" | sort
-}
+# mounts, and keel's loop devices left (tests/lib.sh: other tests may
+# run beside)
+host_state() { leak_state; }
 
 root "$WORK/a" genuine '"/bin/probe", "cat", "/etc/greeting"'
 root "$WORK/f" forged! '"/bin/probe", "exit", "42"'

@@ -91,6 +91,7 @@ struct client {
 	int hello;	 /* send WANT_HELLO (else the whole bundle) */
 	uint64_t flip;	 /* this bundle byte changed as it passes (~0) */
 	uint64_t cut;	 /* close after this many bytes (~0) */
+	int stall;	 /* at the cut, stay silent, connected, instead */
 	uint64_t served; /* bytes sent */
 	uint64_t ranges; /* want= lines taken */
 	int broke;	 /* a want= line broke the protocol */
@@ -123,6 +124,20 @@ put(struct client *c, const uint8_t *p, uint64_t off, size_t n)
 	return 0;
 }
 
+/* The client is done sending: it closes, or stalls until the installer
+ * gives up (shuts the connection down). */
+static void *
+client_end(struct client *c)
+{
+	char x;
+
+	if (c->stall)
+		while (recv(c->sock, &x, 1, 0) > 0)
+			;
+	shutdown(c->sock, SHUT_WR);
+	return NULL;
+}
+
 static void *
 client_run(void *arg)
 {
@@ -133,8 +148,7 @@ client_run(void *arg)
 	want_q_init(&q, b2_len);
 	if (!c->hello) {
 		put(c, b2, 0, b2_len);
-		shutdown(c->sock, SHUT_WR);
-		return NULL;
+		return client_end(c);
 	}
 	if (send(c->sock, WANT_HELLO, WANT_HELLO_LEN, 0) != WANT_HELLO_LEN)
 		return NULL;
@@ -155,10 +169,8 @@ client_run(void *arg)
 		while (want_q_next(&q, &off, &len, NULL) == 1) {
 			if (len == WANT_TO_END)
 				len = b2_len - off;
-			if (put(c, b2 + off, off, (size_t)len) < 0) {
-				shutdown(c->sock, SHUT_WR);
-				return NULL;
-			}
+			if (put(c, b2 + off, off, (size_t)len) < 0)
+				return client_end(c);
 			if (q.to_end && !q.n)
 				shutdown(c->sock, SHUT_WR);
 		}
@@ -168,6 +180,10 @@ client_run(void *arg)
 		c->len += (size_t)n;
 	}
 }
+
+/* The installer's wait for a client: 10 s (a test that hangs fails),
+ * short for the clients that stall. */
+static int idle_ms = 10000;
 
 /* Installs b2 into slot through the protocol, copying from `from`. */
 static int
@@ -182,7 +198,7 @@ over_wire(struct client *c, int slot, int from, struct want_src *ws,
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
 	c->sock = sv[1];
 	pthread_create(&th, NULL, client_run, c);
-	r = want_src_open(ws, sv[0], sv[0], from, &src, e);
+	r = want_src_open(ws, sv[0], sv[0], from, idle_ms, &src, e);
 	if (r == 0)
 		r = bundle_install_src(&src, slot, &pol, NULL, &bw, &m, e);
 	shutdown(sv[0], SHUT_RDWR);
@@ -268,6 +284,33 @@ test_wire(void)
 		  failed_at(&e, "truncated") && !slot_verifies(slot),
 	      "the client stops inside a range: %s", e.detail);
 	close(slot);
+
+	/* clients that stop sending and stay connected: abandoned after
+	 * idle_ms, not waited for (alarm: a wait for ever fails the test) */
+	idle_ms = 300;
+	alarm(60);
+	slot = slot_new();
+	c = (struct client){.flip = ~0ull, .cut = 0, .stall = 1};
+	CHECK(over_wire(&c, slot, old, &ws, &e) < 0 &&
+		  failed_at(&e, "client") &&
+		  strstr(e.detail, "no byte for 300 ms"),
+	      "a client that sends nothing: abandoned: %s", e.detail);
+	close(slot);
+	slot = slot_new();
+	c = (struct client){.flip = ~0ull, .cut = b2_len / 2, .stall = 1};
+	CHECK(over_wire(&c, slot, old, &ws, &e) < 0 &&
+		  failed_at(&e, "client") && !slot_verifies(slot),
+	      "a stream that stalls halfway: abandoned: %s", e.detail);
+	close(slot);
+	slot = slot_new();
+	c = (struct client){
+	    .hello = 1, .flip = ~0ull, .cut = prefix + 10, .stall = 1};
+	CHECK(over_wire(&c, slot, old, &ws, &e) < 0 &&
+		  failed_at(&e, "client") && !slot_verifies(slot),
+	      "a delta that stalls inside a range: abandoned: %s", e.detail);
+	close(slot);
+	alarm(0);
+	idle_ms = 10000;
 	close(old);
 	close(fd);
 }
