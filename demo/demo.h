@@ -56,6 +56,6 @@ int http_on_input(struct http_conn *c, struct demo_info *info);
 void demo_refresh(struct demo_info *info);
 
 /* Prints "keel-demo: " and the message to stderr (the console). */
-void demo_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void demo_log(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
 
 #endif

@@ -93,7 +93,8 @@ no_record(ssize_t n, int err, int st, const char *bad, struct kerr *e)
 		return kerr_set(e, "keel app", "no record in %d s",
 				INIT_APP_SETUP_MS / 1000);
 	if (n < 0)
-		return kerr_set(e, "keel app", "no record: %s", kerr_strerror(err));
+		return kerr_set(e, "keel app", "no record: %s",
+				kerr_strerror(err));
 	if (WIFSIGNALED(st))
 		return kerr_set(e, "keel app", "killed by signal %d",
 				WTERMSIG(st));
@@ -122,13 +123,16 @@ run_keel_app(char **argv, int cfd, const int *stdio, int start,
 
 	memset(m, 0, sizeof(*m));
 	if (pipe2(rp, O_CLOEXEC) < 0)
-		return kerr_set(e, "keel app", "pipe: %s", kerr_strerror(errno)), -2;
+		return kerr_set(e, "keel app", "pipe: %s",
+				kerr_strerror(errno)),
+		       -2;
 	/* exec's verdict: closed by a good exec, else the child's errno */
 	if (pipe2(ep, O_CLOEXEC | O_NONBLOCK) < 0) {
 		err = errno;
 		close(rp[0]);
 		close(rp[1]);
-		return kerr_set(e, "keel app", "pipe: %s", kerr_strerror(err)), -2;
+		return kerr_set(e, "keel app", "pipe: %s", kerr_strerror(err)),
+		       -2;
 	}
 	fds[0] = stdio[0];
 	fds[1] = stdio[1];
@@ -149,7 +153,8 @@ run_keel_app(char **argv, int cfd, const int *stdio, int start,
 	if (pid < 0) {
 		close(rp[0]);
 		close(ep[0]);
-		return kerr_set(e, "keel app", "fork: %s", kerr_strerror(err)), -2;
+		return kerr_set(e, "keel app", "fork: %s", kerr_strerror(err)),
+		       -2;
 	}
 	/* vfork returned: the child has exec'd or written and gone */
 	n = read(ep[0], &xerr, sizeof(xerr));
@@ -158,7 +163,8 @@ run_keel_app(char **argv, int cfd, const int *stdio, int start,
 		close(rp[0]);
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
-		return kerr_set(e, "keel app", "exec: %s", kerr_strerror(xerr)), -2;
+		return kerr_set(e, "keel app", "exec: %s", kerr_strerror(xerr)),
+		       -2;
 	}
 	n = read_record(rp[0], m);
 	err = errno;
@@ -205,10 +211,10 @@ app_config(int cfd, char *why, size_t cap)
 	stdio[0] = stdio[1] = stdio[2] = null_fd;
 	rc = run_keel_app(argv, cfd, stdio, 0, &m, &e);
 	if (rc == -2)
-		return snprintf(why, cap, "%s: %s", e.check, e.detail), -3;
+		return fmt_sn(why, cap, "%s: %s", e.check, e.detail), -3;
 	if (rc < 0)
-		return snprintf(why, cap, "config: %s %s (%s)", e.check,
-				e.detail, IMG_CONFIG_PATH),
+		return fmt_sn(why, cap, "config: %s %s (%s)", e.check, e.detail,
+			      IMG_CONFIG_PATH),
 		       -1;
 	if (m.status == APPMSG_OK) {
 		g.app = m;

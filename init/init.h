@@ -98,8 +98,8 @@ void globals_init(void);
  */
 void log_init(void);
 void log_open(void);
-void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void klog_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void klog(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
+void klog_status(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
 const struct logring *log_ring(void);
 /* One line of a child's (src: LOGRING_APP, _NET, ...), tagged on the
  * console with its source's name. */
@@ -295,5 +295,11 @@ void clock_put_status(char *buf, size_t cap, size_t *off);
 
 /* Supervision for the life of the device (supervise.c). */
 __attribute__((noreturn)) void supervise(void);
+
+/* PID 1 links no stdio (lib/base/fmt.c formats, kerr_strerror names an
+ * errno): a call to one of these in init/ is a compile error, not 10 KiB
+ * of musl's printf found later in the binary's size. */
+#pragma GCC poison printf fprintf sprintf snprintf vsnprintf vfprintf
+#pragma GCC poison dprintf vdprintf perror strerror
 
 #endif

@@ -25,7 +25,7 @@ static const char usage[] =
 
 /* A message before the log exists: keel-init links no stdio. */
 static void say(int fd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((format(__printf__, 2, 3)));
 static void
 say(int fd, const char *fmt, ...)
 {

@@ -229,7 +229,7 @@ status_flush(struct status_buf *s)
 }
 
 static void status_put(struct status_buf *s, const char *key, const char *fmt,
-		       ...) __attribute__((format(printf, 3, 4)));
+		       ...) __attribute__((format(__printf__, 3, 4)));
 static void
 status_put(struct status_buf *s, const char *key, const char *fmt, ...)
 {

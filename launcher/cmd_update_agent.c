@@ -60,7 +60,7 @@ upd_stopping(void)
 	return stop;
 }
 
-__attribute__((format(printf, 1, 2))) static void
+__attribute__((format(__printf__, 1, 2))) static void
 say(const char *fmt, ...)
 {
 	va_list ap;

@@ -21,7 +21,7 @@ struct keel_cmd {
 int keel_err(const char *action, const char *obj, const struct kerr *e);
 /* "keel: ACTION: OBJ: printf-text" on stderr; returns KEEL_EXIT_FAIL. */
 int keel_errf(const char *action, const char *obj, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    __attribute__((format(__printf__, 3, 4)));
 /* Prints a usage error and returns KEEL_EXIT_USAGE. */
 int keel_usage(const char *usage);
 

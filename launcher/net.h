@@ -16,7 +16,7 @@
 #endif
 
 /* One line to stderr (keel-init's log, tagged "net"). */
-void net_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void net_say(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
 /* Monotonic milliseconds. */
 uint64_t net_now_ms(void);
 /* addr as text in buf (NETADDR_TEXT bytes); returns buf. */

@@ -17,7 +17,7 @@ struct kerr {
 
 /* Fills e (if not NULL) and returns -1. */
 int kerr_set(struct kerr *e, const char *check, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    __attribute__((format(__printf__, 3, 4)));
 
 /*
  * The one-line reason for an errno value, as strerror gives it, for the

@@ -15,8 +15,8 @@
  * an unknown conversion ends the output there.
  */
 int fmt_vsn(char *buf, size_t cap, const char *fmt, va_list ap)
-    __attribute__((format(printf, 3, 0)));
+    __attribute__((format(__printf__, 3, 0)));
 int fmt_sn(char *buf, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    __attribute__((format(__printf__, 3, 4)));
 
 #endif

@@ -36,7 +36,7 @@ void oci_path_pop(struct oci_ctx *x, size_t len);
 
 /* Refusal naming the current path: "path: reason". Returns -1. */
 int oci_fail(struct oci_ctx *x, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((format(__printf__, 2, 3)));
 /* Refusal from the json layer (x->je). */
 int oci_jfail(struct oci_ctx *x);
 

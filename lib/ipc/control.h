@@ -107,7 +107,7 @@ int control_parse_reply(const char *line, size_t len, struct control_reply *r,
  * *off unchanged) when buf has no room.
  */
 int control_put(char *buf, size_t cap, size_t *off, const char *key,
-		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+		const char *fmt, ...) __attribute__((format(__printf__, 5, 6)));
 /* Appends the final line: "ok\n" (reason NULL) or "error: REASON\n". */
 int control_end(char *buf, size_t cap, size_t *off, const char *reason);
 /* Appends the state record as status lines (docs/CONTROL.md §2.1). */

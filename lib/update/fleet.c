@@ -189,7 +189,7 @@ fleet_verdict_name(int v)
 	return verdicts[v];
 }
 
-__attribute__((format(printf, 4, 5))) static int
+__attribute__((format(__printf__, 4, 5))) static int
 verdict(int v, char *why, size_t n, const char *fmt, ...)
 {
 	va_list ap;

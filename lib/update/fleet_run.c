@@ -84,7 +84,7 @@ fleet_step(struct fleet_run *r, int ev, const char *why)
 }
 
 /* Appends a line to buf; -1 once it does not fit. */
-__attribute__((format(printf, 4, 5))) static int
+__attribute__((format(__printf__, 4, 5))) static int
 put(char *buf, size_t cap, size_t *at, const char *fmt, ...)
 {
 	va_list ap;

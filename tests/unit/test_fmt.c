@@ -13,7 +13,7 @@
 
 /* Both formatters, at every cap from 0 to past the whole output. */
 static void same(int line, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((format(__printf__, 2, 3)));
 static void
 same(int line, const char *fmt, ...)
 {
