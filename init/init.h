@@ -99,7 +99,8 @@ void globals_init(void);
 void log_init(void);
 void log_open(void);
 void klog(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
-void klog_status(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
+void klog_status(const char *fmt, ...)
+    __attribute__((format(__printf__, 1, 2)));
 const struct logring *log_ring(void);
 /* One line of a child's (src: LOGRING_APP, _NET, ...), tagged on the
  * console with its source's name. */
@@ -120,6 +121,9 @@ void logfile_path(unsigned boot, char *out, size_t cap);
 /* Readers of the log over the control socket (logsrv.c): logsrv_start
  * takes a copy of the connection's fd. */
 void logsrv_start(int fd, const struct control_req *r);
+/* An agent's stream, from the line after *mark, which its answers move
+ * (logsrv.c); *mark must outlive the reader. */
+void logsrv_agent(int fd, uint64_t *mark);
 int logsrv_pollfds(struct pollfd *p, int max);
 void logsrv_poll(const struct pollfd *p, int n);
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "init/init.h"
+#include "lib/base/text.h"
 
 /*
  * A reader: the next line it wants (a cursor into the ring), the reply
@@ -26,6 +27,10 @@ struct reader {
 	int eof; /* the client shut down its side: only hangups to wait for */
 	uint64_t end; /* without follow: stop before this line */
 	uint64_t last_us;
+	uint64_t *mark; /* an agent's: the last line it says it sent */
+	uint64_t upto;	/* an agent's: lines before this one delivered */
+	size_t alen;	/* an agent's: bytes of its answer in ack */
+	char ack[32];
 	struct logring_cursor c;
 	size_t len, off;
 	char out[4 * CONTROL_LINE_MAX];
@@ -49,6 +54,7 @@ drop(struct reader *r)
 	if (r->file >= 0)
 		close(r->file);
 	r->file = -1;
+	r->mark = NULL;
 }
 
 /* Lines of a saved log (bytes written by keel-init, but on a partition
@@ -126,7 +132,9 @@ fill(struct reader *r)
 		fill_file(r);
 		return;
 	}
-	while (sizeof(r->out) - r->len >= CONTROL_LINE_MAX) {
+	/* Room for a lost note and the line after it: logring_next has
+	 * passed the line once it returns it. */
+	while (sizeof(r->out) - r->len >= 2 * CONTROL_LINE_MAX) {
 		if (!r->follow && r->c.seq >= r->end) {
 			control_end(r->out, sizeof(r->out), &r->len, NULL);
 			r->closing = 1;
@@ -134,13 +142,14 @@ fill(struct reader *r)
 		}
 		if (logring_next(ring, &r->c, &l, &lost) != 1)
 			return;
-		if (lost)
+		if (lost && r->mark)
+			control_put(r->out, sizeof(r->out), &r->len, "lost",
+				    "%llu", (unsigned long long)lost);
+		else if (lost)
 			control_put(r->out, sizeof(r->out), &r->len, "log",
 				    "-- %llu lines lost: the reader fell "
 				    "behind --",
 				    (unsigned long long)lost);
-		if (sizeof(r->out) - r->len < CONTROL_LINE_MAX)
-			return;
 		control_put(r->out, sizeof(r->out), &r->len, "log",
 			    "[%5llu.%06llu] %s: %.*s",
 			    (unsigned long long)(l.us / 1000000),
@@ -172,6 +181,8 @@ pump(struct reader *r, uint64_t now)
 			}
 			r->off += (size_t)n;
 			r->last_us = now;
+			if (r->off == r->len)
+				r->upto = r->c.seq;
 			continue;
 		}
 		if (r->closing) {
@@ -184,8 +195,9 @@ pump(struct reader *r, uint64_t now)
 	}
 }
 
-void
-logsrv_start(int fd, const struct control_req *req)
+/* A reader for fd; with mark, an agent's (logsrv_agent). */
+static void
+start(int fd, const struct control_req *req, uint64_t *mark)
 {
 	char err[CONTROL_LINE_MAX];
 	size_t off = 0;
@@ -226,8 +238,39 @@ logsrv_start(int fd, const struct control_req *req)
 	r->end = log_ring()->next;
 	r->last_us = clock_us();
 	r->len = r->off = 0;
-	logring_tail(log_ring(), req->lines, &r->c);
+	r->mark = mark;
+	r->alen = 0;
+	if (mark) {
+		logring_seek(log_ring(), *mark + 1, &r->c);
+		control_put(r->out, sizeof(r->out), &r->len, "seq", "%llu",
+			    (unsigned long long)r->c.seq);
+	} else {
+		logring_tail(log_ring(), req->lines, &r->c);
+	}
+	r->upto = r->c.seq;
 	pump(r, r->last_us);
+}
+
+void
+logsrv_start(int fd, const struct control_req *req)
+{
+	start(fd, req, NULL);
+}
+
+/*
+ * An agent's stream: "seq=N" (the number of the next line), then the
+ * lines as for `logs follow` from the one after *mark, a gap as
+ * "lost=N". The agent answers "sent=N\n" once lines up to N are out; N
+ * counts only when newer than *mark and delivered to it, so an agent
+ * that claims more than it got moves the mark no further than that, and
+ * anything else it writes is ignored.
+ */
+void
+logsrv_agent(int fd, uint64_t *mark)
+{
+	struct control_req q = {.cmd = CONTROL_LOGS, .follow = 1};
+
+	start(fd, &q, mark);
 }
 
 int
@@ -248,17 +291,60 @@ logsrv_pollfds(struct pollfd *p, int max)
 
 /* The client's side: its end of writing, or bytes it had no business
  * sending after its request (dropped), or its hangup (dropped). */
+/* One line of an agent's answer: "sent=N". */
+static void
+agent_ack(struct reader *r, const char *p, size_t n)
+{
+	uint64_t v;
+
+	if (n > 5 && !memcmp(p, "sent=", 5) &&
+	    text_u64(p + 5, n - 5, &v) == 0 && v > *r->mark && v < r->upto)
+		*r->mark = v;
+}
+
+/* An agent's answers, what there is now (a bounded amount: an agent
+ * that writes without end cannot hold PID 1 here); 0 at its end of
+ * writing. */
+static int
+agent_read(struct reader *r)
+{
+	for (int k = 0; k < 16; k++) {
+		size_t start = 0;
+		ssize_t n = recv(r->fd, r->ack + r->alen,
+				 sizeof(r->ack) - r->alen, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n == 0 ? 0 : 1;
+		r->alen += (size_t)n;
+		for (size_t i = 0; i < r->alen; i++)
+			if (r->ack[i] == '\n') {
+				agent_ack(r, r->ack + start, i - start);
+				start = i + 1;
+			}
+		if (start == 0 && r->alen == sizeof(r->ack))
+			start = r->alen; /* too long to be an answer */
+		memmove(r->ack, r->ack + start, r->alen - start);
+		r->alen -= start;
+	}
+	return 1;
+}
+
 static void
 client_side(struct reader *r, short revents)
 {
 	char b;
 	ssize_t n;
 
+	/* An agent's last answers come before its hangup. */
+	if (r->mark && (revents & (POLLIN | POLLHUP | POLLERR)) &&
+	    !agent_read(r))
+		r->eof = 1;
 	if (revents & (POLLHUP | POLLERR)) {
 		drop(r);
 		return;
 	}
-	if (!(revents & POLLIN))
+	if (!(revents & POLLIN) || r->mark)
 		return;
 	n = recv(r->fd, &b, 1, MSG_DONTWAIT);
 	if (n == 0)

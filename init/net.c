@@ -21,8 +21,8 @@
  * configuration for it (it cannot read the etc partition) and hands it
  * the descriptors: 4 the image's /etc/keel/network.conf, 5 the device's
  * (the etc partition's upper layer), either absent; 6 a socket on which
- * PID 1 serves it the log as to a `keel logs -f` client (logsrv.c, never
- * blocking), for network.conf's syslog= (keel net closes it without).
+ * PID 1 serves it the log (logsrv_agent, never blocking) for
+ * network.conf's syslog= (keel net closes it without).
  */
 #define NET_CAPS                                                               \
 	((1ull << 10) | (1ull << 12) | (1ull << 25)) /* NET_BIND_SERVICE,      \
@@ -31,14 +31,16 @@
 #define CONF_NAME "network.conf"
 
 static int net_on;
+static uint64_t log_sent; /* the last line keel net says it sent */
 static int64_t synced_at; /* the last SNTP sync keel-init saved */
 
-/* One end of a socket pair PID 1 serves as a `logs follow 0` reader
- * into *fd, or -1 (no socket, or every reader busy: keel net is told). */
+/* One end of a socket pair PID 1 serves as the agent's log stream
+ * (logsrv_agent: from the line after the last one a previous run sent,
+ * so a restart sends nothing twice) into *fd, or -1 (no socket, or
+ * every reader busy: keel net is told). */
 static void
 log_stream(int *fd)
 {
-	struct control_req r = {.cmd = CONTROL_LOGS, .follow = 1, .lines = 0};
 	int sp[2];
 
 	*fd = -1;
@@ -46,7 +48,7 @@ log_stream(int *fd)
 		klog("net: log stream: %s", kerr_strerror(errno));
 		return;
 	}
-	logsrv_start(sp[0], &r); /* takes its own copy */
+	logsrv_agent(sp[0], &log_sent); /* takes its own copy */
 	close(sp[0]);
 	*fd = sp[1];
 }

@@ -14,12 +14,16 @@
 #include "lib/net/syslogmsg.h"
 
 /*
- * keel-init hands keel net one end of a socket pair that it serves as a
- * `logs follow 0` reader (docs/CONTROL.md §2.3): every line it kept,
- * then each new one, as "log=LINE\n". With syslog= each line becomes one
- * datagram, sent without waiting (a datagram the socket or the network
- * cannot take is lost, and counted); without it the stream is closed at
- * once and keel-init frees the reader. The stream is read only once an
+ * keel-init hands keel net one end of a socket pair on which it serves
+ * the log (docs/NETWORK.md §7): "seq=N", the number of the first line to
+ * come, then every line kept after the last one a previous run of keel
+ * net sent, then each new one, as "log=LINE\n"; "lost=N" where the ring
+ * overtook the reader. With syslog= each line becomes one datagram, sent
+ * without waiting (a datagram the socket or the network cannot take is
+ * lost, and counted), and a gap one line saying so; after each batch
+ * keel net answers "sent=N", the last line it handled, so that its next
+ * run starts after it. Without syslog= the stream is closed at once and
+ * keel-init frees the reader. The stream is read only once an
  * address is up, or NETLOG_WAIT_MS after the start, so that the boot's
  * lines go out too (keel-init drops a reader that takes nothing for
  * 30 s).
@@ -33,6 +37,8 @@ static struct {
 	char in[2 * 512];
 	size_t len;
 	uint64_t sent, lost;
+	uint64_t seq;  /* the number of the next line in the stream */
+	uint64_t done; /* the last line handled and not yet answered */
 } lg = {.fd = -1, .sock = -1};
 
 void
@@ -100,24 +106,87 @@ wall_us(uint64_t us)
 }
 
 static void
-line(const char *p, size_t n)
+send_msg(const struct syslogmsg_line *l, int64_t wall)
 {
 	char msg[SYSLOGMSG_MAX];
-	struct syslogmsg_line l;
-	size_t len;
+	size_t len = syslogmsg_format(msg, sizeof(msg), l, wall, lg.host);
 
-	if (n >= 7 && !memcmp(p, "error: ", 7)) {
-		net_say("syslog: no log stream: %.*s", (int)(n - 7), p + 7);
-		return;
-	}
-	if (n < 4 || memcmp(p, "log=", 4) || syslogmsg_parse(p + 4, n - 4, &l))
-		return;
-	len = syslogmsg_format(msg, sizeof(msg), &l, wall_us(l.us), lg.host);
 	if (sendto(lg.sock, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL,
 		   (const struct sockaddr *)&lg.to, sizeof(lg.to)) < 0)
 		lg.lost++;
 	else
 		lg.sent++;
+}
+
+/* A number after its key (n bytes); 0 when it is not one. */
+static uint64_t
+number(const char *p, size_t n)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < n && i < 19; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+		v = v * 10 + (uint64_t)(p[i] - '0');
+	}
+	return n && n < 20 ? v : 0;
+}
+
+/* Lines the ring overtook before they reached keel net: one message. */
+static void
+gap(uint64_t n)
+{
+	char text[64];
+	struct syslogmsg_line l = {.src = "net", .text = text};
+	struct timespec m;
+
+	lg.seq += n;
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	l.us = (uint64_t)m.tv_sec * 1000000 + (uint64_t)m.tv_nsec / 1000;
+	l.len = (size_t)snprintf(text, sizeof(text),
+				 "syslog: %llu lines of the log lost",
+				 (unsigned long long)n);
+	send_msg(&l, wall_us(l.us));
+}
+
+static void
+line(const char *p, size_t n)
+{
+	struct syslogmsg_line l;
+
+	if (n >= 7 && !memcmp(p, "error: ", 7)) {
+		net_say("syslog: no log stream: %.*s", (int)(n - 7), p + 7);
+		return;
+	}
+	if (n >= 4 && !memcmp(p, "seq=", 4)) {
+		lg.seq = number(p + 4, n - 4);
+		return;
+	}
+	if (n >= 5 && !memcmp(p, "lost=", 5)) {
+		gap(number(p + 5, n - 5));
+		return;
+	}
+	if (n < 4 || memcmp(p, "log=", 4))
+		return;
+	if (lg.seq)
+		lg.done = lg.seq++;
+	if (!syslogmsg_parse(p + 4, n - 4, &l))
+		send_msg(&l, wall_us(l.us));
+}
+
+/* "sent=N" for the lines handled since the last answer: when the socket
+ * cannot take it now, the next batch's answer says it. */
+static void
+answer(void)
+{
+	char a[32];
+	int n;
+
+	if (!lg.done)
+		return;
+	n = snprintf(a, sizeof(a), "sent=%llu\n", (unsigned long long)lg.done);
+	if (send(lg.fd, a, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) == n)
+		lg.done = 0;
 }
 
 void
@@ -146,4 +215,5 @@ netlog_input(void)
 		start = lg.len; /* no line can be this long: drop it */
 	memmove(lg.in, lg.in + start, lg.len - start);
 	lg.len -= start;
+	answer();
 }

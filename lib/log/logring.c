@@ -155,6 +155,20 @@ logring_tail(const struct logring *r, uint64_t n, struct logring_cursor *c)
 	}
 }
 
+void
+logring_seek(const struct logring *r, uint64_t seq, struct logring_cursor *c)
+{
+	if (seq >= r->next) {
+		c->seq = r->next;
+		c->off = r->tail;
+	} else if (seq < r->first) {
+		c->seq = seq; /* logring_next counts the gap */
+		c->off = r->head;
+	} else {
+		logring_tail(r, r->next - seq, c);
+	}
+}
+
 int
 logring_next(const struct logring *r, struct logring_cursor *c,
 	     struct logring_line *l, uint64_t *lost)

@@ -70,6 +70,14 @@ void logring_tail(const struct logring *r, uint64_t n,
 		  struct logring_cursor *c);
 
 /*
+ * A cursor at line seq: the oldest kept when seq is older (logring_next
+ * then reports the lines lost), after the newest when seq is newer (a
+ * reader that claims lines the ring never had waits for new ones).
+ */
+void logring_seek(const struct logring *r, uint64_t seq,
+		  struct logring_cursor *c);
+
+/*
  * The line at c: 1 (l filled, c advanced), 0 (no new line yet). When the
  * ring has overtaken c, c jumps to the oldest line and *lost (if not
  * NULL) gets how many lines were skipped; then the line is returned.

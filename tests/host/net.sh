@@ -273,6 +273,18 @@ ts=$(sed -n 's/^[0-9]* <14>1 \([^ ]*\) press-17 app - - - resolv:.*/\1/p' syslog
 d=$(($(date -u +%s) - $(date -u -d "$(echo "$ts" | sed 's/\.[0-9]*Z$/Z/')" +%s 2>/dev/null || echo 0)))
 [ "$d" -ge 0 ] && [ "$d" -lt 120 ] && pass "syslog: the line's time, UTC ($ts)" ||
 	fail "syslog: time '$ts' is $d s off"
+# a restarted agent sends only the lines its previous run had not sent
+kill -KILL "$APID"
+for _ in $(seq 100); do
+	[ "$(grep -c ' net - - - syslog: the log to ' syslog.out)" -ge 2 ] &&
+		break
+	sleep 0.1
+done
+same "syslog: the restarted agent's own lines sent" \
+	"$(grep -c ' net - - - syslog: the log to ' syslog.out)" 2
+same "syslog: after a restart, no line sent twice (boot, app)" \
+	"$(grep -c -e ' keel - - - state: boot ' \
+		-e ' app - - - resolv: nameserver' syslog.out)" 2
 halt
 kill "$LPID" 2>/dev/null
 LPID=

@@ -75,7 +75,7 @@ test_random(size_t cap)
 	struct logring_cursor follow, slow;
 	struct logring_line l;
 	uint64_t lost, total_lost = 0, seen = 0;
-	int ok = 1, follow_ok = 1;
+	int ok = 1, follow_ok = 1, seek_ok = 1;
 
 	madded = 0;
 	logring_init(&r, store, cap);
@@ -93,6 +93,20 @@ test_random(size_t cap)
 				follow_ok = 0;
 			seen = l.seq;
 		}
+		/* A seek anywhere (a restarted reader's mark): the line
+		 * asked for, or the oldest with the gap counted, or none. */
+		if (rnd() % 50 == 0) {
+			struct logring_cursor k;
+			uint64_t at = rnd() % (r.next + 4);
+			int got;
+			logring_seek(&r, at, &k);
+			got = logring_next(&r, &k, &l, &lost);
+			if (at >= r.next   ? got != 0
+			    : at < r.first ? got != 1 || l.seq != r.first ||
+						 lost != r.first - at
+					   : got != 1 || l.seq != at || lost)
+				seek_ok = 0;
+		}
 		/* A slow reader that reads once in a while: what it misses is
 		 * counted exactly. */
 		if (rnd() % 200 == 0) {
@@ -106,6 +120,7 @@ test_random(size_t cap)
 	}
 	CHECK(ok, "cap %zu: ring matches the model", cap);
 	CHECK(consistent(&r), "cap %zu: final state", cap);
+	CHECK(seek_ok, "cap %zu: seeks land on the line asked for", cap);
 	CHECK(follow_ok && seen == madded, "cap %zu: followers exact", cap);
 	CHECK(r.next - r.first > 0, "cap %zu: the newest line is kept", cap);
 	CHECK(cap > 8192 || total_lost > 0,
@@ -141,6 +156,15 @@ test_basics(void)
 	logring_tail(&r, 0, &c);
 	CHECK(logring_next(&r, &c, &l, &lost) == 1 && l.seq == 1,
 	      "tail 0 is the oldest line");
+	logring_seek(&r, 2, &c);
+	CHECK(logring_next(&r, &c, &l, &lost) == 1 && l.seq == 2 && !lost,
+	      "seek 2 is the second line");
+	logring_seek(&r, 99, &c);
+	CHECK(logring_next(&r, &c, &l, &lost) == 0,
+	      "seek past the newest: nothing yet");
+	logring_add(&r, 4, LOGRING_APP, "four", 4);
+	CHECK(logring_next(&r, &c, &l, &lost) == 1 && l.seq == 4 && !lost,
+	      "then the next line added");
 	n = logring_clean(dirty, sizeof(dirty) - 1);
 	CHECK(n == sizeof(dirty) - 2 && !memcmp(dirty, "a b?[31mc?", n),
 	      "clean: '%.*s'", (int)n, dirty);
