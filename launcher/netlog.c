@@ -15,7 +15,7 @@
 
 /*
  * keel-init hands keel net one end of a socket pair on which it serves
- * the log (docs/NETWORK.md §7): "seq=N", the number of the first line to
+ * the log (docs/NETWORK.md §8): "seq=N", the number of the first line to
  * come, then every line kept after the last one a previous run of keel
  * net sent, then each new one, as "log=LINE\n"; "lost=N" where the ring
  * overtook the reader. With syslog= each line becomes one datagram, sent
