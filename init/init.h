@@ -99,7 +99,8 @@ void globals_init(void);
 void log_init(void);
 void log_open(void);
 void klog(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
-void klog_status(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
+void klog_status(const char *fmt, ...)
+    __attribute__((format(__printf__, 1, 2)));
 const struct logring *log_ring(void);
 /* One line of a child's (src: LOGRING_APP, _NET, ...), tagged on the
  * console with its source's name. */
