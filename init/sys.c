@@ -75,7 +75,8 @@ const struct sys_ops *sys = &real_ops;
 /* --- the transcript ---------------------------------------------------- */
 static int tfd = -1;
 
-static void note(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
+static void note(const char *fmt, ...)
+    __attribute__((format(__printf__, 1, 2)));
 static void
 note(const char *fmt, ...)
 {
