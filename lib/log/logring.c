@@ -76,7 +76,10 @@ logring_init(struct logring *r, void *buf, size_t cap)
  * HAZARD: a reader whose cursor sits at the end holds the old tail as
  * the place of the next line: when the line goes to 0 instead, a wrap
  * marker at the old tail sends it there. The marker is never under the
- * new line: s <= head <= tail, or (empty ring) s < cap / 2 < tail.
+ * new line: s <= head <= tail, or (empty ring) s < cap / 2 < tail. It
+ * lasts while older lines do (new ones go below head); once the line
+ * at 0 is the oldest, later lines may cover it: a reader at the oldest
+ * line goes by head, never by its offset (logring_next).
  */
 static size_t
 make_room(struct logring *r, size_t s)
@@ -177,7 +180,12 @@ logring_next(const struct logring *r, struct logring_cursor *c,
 
 	if (lost)
 		*lost = 0;
-	if (c->seq < r->first) {
+	/*
+	 * At the oldest line (or before it) the reader goes by head: its
+	 * offset may be a wrap marker the writer has since written over
+	 * (make_room), or a line that was pushed out.
+	 */
+	if (c->seq <= r->first) {
 		if (lost)
 			*lost = r->first - c->seq;
 		c->seq = r->first;

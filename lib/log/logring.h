@@ -45,7 +45,7 @@ struct logring_line {
 /* A reader's place: the next line it wants. */
 struct logring_cursor {
 	uint64_t seq;
-	size_t off; /* where that line is, valid while seq >= first */
+	size_t off; /* where that line is, valid while seq > first */
 };
 
 /* buf must be 8-byte aligned; cap at least 1 KiB. */

@@ -8,6 +8,7 @@
 #include "tests/unit/unit.h"
 
 #define MODEL_MAX 100000
+#define SEEDS 64 /* extra short runs on small rings */
 
 /* The model: every line ever added, and the oldest one still kept. */
 static struct {
@@ -68,20 +69,21 @@ consistent(const struct logring *r)
 }
 
 static void
-test_random(size_t cap)
+test_random(size_t cap, int iters)
 {
 	static uint64_t store[1 << 14];
 	struct logring r;
-	struct logring_cursor follow, slow;
+	struct logring_cursor follow, slow, nap;
 	struct logring_line l;
 	uint64_t lost, total_lost = 0, seen = 0;
-	int ok = 1, follow_ok = 1, seek_ok = 1;
+	int ok = 1, follow_ok = 1, seek_ok = 1, nap_ok = 1;
 
 	madded = 0;
 	logring_init(&r, store, cap);
 	logring_tail(&r, 0, &follow);
 	logring_tail(&r, 0, &slow);
-	for (int i = 0; i < 20000 && madded < MODEL_MAX; i++) {
+	logring_tail(&r, 0, &nap);
+	for (int i = 0; i < iters && madded < MODEL_MAX; i++) {
 		size_t len = rnd() % 4 == 0 ? rnd() % (LOGRING_LINE_MAX + 40)
 					    : rnd() % 60;
 		add(&r, len);
@@ -107,6 +109,18 @@ test_random(size_t cap)
 					   : got != 1 || l.seq != at || lost)
 				seek_ok = 0;
 		}
+		/* A reader that wakes now and then and reads all there is:
+		 * asleep, it holds the end of the ring. */
+		if (i % 7 == 0) {
+			uint64_t want = nap.seq;
+			while (logring_next(&r, &nap, &l, &lost) == 1) {
+				if (l.seq != want + lost)
+					nap_ok = 0;
+				want = l.seq + 1;
+			}
+			if (want != r.next)
+				nap_ok = 0;
+		}
 		/* A slow reader that reads once in a while: what it misses is
 		 * counted exactly. */
 		if (rnd() % 200 == 0) {
@@ -122,8 +136,10 @@ test_random(size_t cap)
 	CHECK(consistent(&r), "cap %zu: final state", cap);
 	CHECK(seek_ok, "cap %zu: seeks land on the line asked for", cap);
 	CHECK(follow_ok && seen == madded, "cap %zu: followers exact", cap);
+	CHECK(nap_ok, "cap %zu: a reader that drains now and then is exact",
+	      cap);
 	CHECK(r.next - r.first > 0, "cap %zu: the newest line is kept", cap);
-	CHECK(cap > 8192 || total_lost > 0,
+	CHECK(cap > 8192 || iters < 20000 || total_lost > 0,
 	      "cap %zu: a slow reader is overtaken and told", cap);
 }
 
@@ -184,14 +200,60 @@ test_basics(void)
 	}
 }
 
+/*
+ * A reader at the end holds the old tail; the next line wraps to 0 and
+ * leaves a marker there; once the lines before it are gone, the line
+ * after it covers the marker while the wrapped line is still kept. The
+ * reader must get the wrapped line, not the other's text read as a
+ * header.
+ */
+static void
+test_marker_covered(void)
+{
+	static uint64_t store[128];
+	static char a[LOGRING_LINE_MAX], b[LOGRING_LINE_MAX];
+	static char c[LOGRING_LINE_MAX];
+	struct logring r;
+	struct logring_cursor k;
+	struct logring_line l;
+	uint64_t lost;
+
+	memset(a, 'a', sizeof(a));
+	memset(b, 'b', sizeof(b));
+	memset(c, 'c', sizeof(c));
+	logring_init(&r, store, sizeof(store));
+	logring_add(&r, 1, LOGRING_APP, a, sizeof(a)); /* 1: [0, 504) */
+	logring_add(&r, 2, LOGRING_APP, a, 40);	       /* 2: [504, 568) */
+	logring_seek(&r, r.next, &k);		       /* 3 at 568 */
+	logring_add(&r, 3, LOGRING_APP, b, sizeof(b)); /* marker; 3: 0 */
+	logring_add(&r, 4, LOGRING_APP, c, sizeof(c)); /* 4: [504, 1008) */
+	CHECK(r.first == 3 && r.head == 0 && r.tail == 1008,
+	      "marker covered: ring as planned");
+	CHECK(logring_next(&r, &k, &l, &lost) == 1 && l.seq == 3 && !lost &&
+		  l.len == sizeof(b) && !memcmp(l.text, b, l.len),
+	      "marker covered: a reader at the end gets the wrapped line");
+	CHECK(logring_next(&r, &k, &l, &lost) == 1 && l.seq == 4 && !lost,
+	      "marker covered: then the next");
+}
+
 int
 main(void)
 {
 	test_basics();
-	test_random(1024);
-	test_random(1032);
-	test_random(4096);
-	test_random(65536);
-	test_random(sizeof(uint64_t) << 14);
+	test_marker_covered();
+	test_random(1024, 20000);
+	test_random(1032, 20000);
+	test_random(4096, 20000);
+	test_random(65536, 20000);
+	test_random(sizeof(uint64_t) << 14, 20000);
+	/* Small rings wrap often: more sequences, shorter. */
+	for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+		int failed = unit_fail;
+
+		rng = 0x9e3779b97f4a7c15ull * seed;
+		test_random(seed % 2 ? 1024 : 1032, 4000);
+		if (unit_fail != failed)
+			printf("  (seed %llu)\n", (unsigned long long)seed);
+	}
 	return unit_done("logring");
 }
