@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 /*
- * keel net forwards the log (docs/NETWORK.md §7) as UDP datagrams of at
+ * keel net forwards the log (docs/NETWORK.md §8) as UDP datagrams of at
  * most SYSLOGMSG_MAX bytes, one per line:
  *
  *   <PRI>1 TIMESTAMP HOSTNAME APP-NAME - - - MSG
