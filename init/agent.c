@@ -3,7 +3,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -117,25 +116,30 @@ cap_set(uint64_t caps)
 }
 
 /* Bounding set, ids, capability sets, ambient: only def->caps remain
- * (kept across exec by the ambient set, as the uid is not 0). */
+ * (kept across exec by the ambient set, as the uid is not 0). The ids and
+ * the core limit are set by the system calls themselves: the child of
+ * fork has one thread, and libc's wrappers would link its machinery for
+ * setting them in every thread of a process (about 1 KiB of PID 1). */
 static int
 drop_privileges(const struct agent_def *d)
 {
 	struct rlimit core = {0, 0};
+	long uid = d->uid, gid = d->gid;
 
 	for (int cap = 0; cap < 64; cap++)
 		if (!(d->caps & (1ull << cap)) &&
 		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno == EINVAL)
 			break;
-	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
-	    setresgid(d->gid, d->gid, d->gid) < 0 ||
-	    setresuid(d->uid, d->uid, d->uid) < 0 || cap_set(d->caps) < 0)
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
+	    syscall(SYS_setgroups, 0, NULL) < 0 ||
+	    syscall(SYS_setresgid, gid, gid, gid) < 0 ||
+	    syscall(SYS_setresuid, uid, uid, uid) < 0 || cap_set(d->caps) < 0)
 		return -1;
 	for (int cap = 0; cap < 64; cap++)
 		if ((d->caps & (1ull << cap)) &&
 		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
 			return -1;
-	setrlimit(RLIMIT_CORE, &core);
+	syscall(SYS_prlimit64, 0, RLIMIT_CORE, &core, NULL);
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
