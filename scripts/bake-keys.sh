@@ -46,35 +46,36 @@ fi
 echo "const char ks_baked_policy[] ="
 cstr "$dir/policy"
 echo "	\"\";"
-echo "const struct ks_baked_pub ks_baked_pubs[] = {"
-n=0
-for f in $(find "$dir" -mindepth 2 -maxdepth 2 -name '*.pub' | LC_ALL=C sort); do
-	role=$(basename "$(dirname "$f")")
-	echo "	{ \"$role\", \"$(basename "$f" .pub)\","
-	cstr "$f"
-	echo "	, {"
-	point "$f"
-	echo "	} },"
-	n=$((n + 1))
-done
-[ "$n" = 0 ] && echo "	{ 0, 0, 0, {0} },"
-echo "};"
-echo "const unsigned ks_baked_npubs = $n;"
-
-# The test set's keys, which a production set must not hold.
-echo "const struct ks_baked_pub ks_test_pubs[] = {"
-t=0
-if [ -n "$testdir" ] && [ ! -e "$dir/TEST-KEYS" ]; then
-	for f in $(find "${testdir%/}" -mindepth 2 -maxdepth 2 -name '*.pub' |
-		LC_ALL=C sort); do
-		echo "	{ \"$(basename "$(dirname "$f")")\", \"$(basename "$f" .pub)\","
-		cstr "$f"
-		echo "	, {"
+# Each key's point (every start reads it) and, in an array of their own,
+# the PEM texts (read by keel's --check-keys only: keel-init links none).
+# bake ARRAY DIR...: the .pub files two levels below the DIRs.
+bake() {
+	arr=$1
+	shift
+	files=$(for d in "$@"; do
+		find "${d%/}" -mindepth 2 -maxdepth 2 -name '*.pub'
+	done | LC_ALL=C sort)
+	echo "const struct ks_baked_pub ks_${arr}_pubs[] = {"
+	for f in $files; do
+		echo "	{ \"$(basename "$(dirname "$f")")\", \"$(basename "$f" .pub)\", {"
 		point "$f"
 		echo "	} },"
-		t=$((t + 1))
 	done
+	[ -z "$files" ] && echo "	{ 0, 0, {0} },"
+	echo "};"
+	echo "const char *const ks_${arr}_pems[] = {"
+	for f in $files; do
+		cstr "$f"
+		echo "	,"
+	done
+	[ -z "$files" ] && echo "	0,"
+	echo "};"
+	echo "const unsigned ks_${arr}_npubs = $(echo $files | wc -w);"
+}
+bake baked "$dir"
+# The test set's keys, which a production set must not hold.
+if [ -n "$testdir" ] && [ ! -e "$dir/TEST-KEYS" ]; then
+	bake test "$testdir"
+else
+	bake test
 fi
-[ "$t" = 0 ] && echo "	{ 0, 0, 0, {0} },"
-echo "};"
-echo "const unsigned ks_test_npubs = $t;"

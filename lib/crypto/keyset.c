@@ -155,7 +155,9 @@ add_baked_point(struct keyset *ks, const struct ks_baked_pub *b, struct kerr *e)
 static int
 add_baked_pem(struct keyset *ks, const struct ks_baked_pub *b, struct kerr *e)
 {
-	return add_pem(ks, b->role, b->name, b->pem, strlen(b->pem), e);
+	const char *pem = ks_baked_pems[b - ks_baked_pubs];
+
+	return add_pem(ks, b->role, b->name, pem, strlen(pem), e);
 }
 
 static int
@@ -257,7 +259,8 @@ ks_check_baked(struct keyset *ks, struct kerr *e)
 		const struct ks_baked_pub *t = &ks_test_pubs[i];
 		uint8_t pub[EC_PUB_LEN];
 
-		if (ec_pub_parse(t->pem, strlen(t->pem), pub, e) < 0 ||
+		if (ec_pub_parse(ks_test_pems[i], strlen(ks_test_pems[i]), pub,
+				 e) < 0 ||
 		    memcmp(pub, t->pub, EC_PUB_LEN))
 			return kerr_set(e, "key set",
 					"keys/test/%s/%s.pub: the point baked "

@@ -34,22 +34,25 @@ struct keyset {
 };
 
 /*
- * The generated baked set (scripts/bake-keys.sh): each key's PEM text and
- * its point, decoded at build time; ks_check_baked proves them the same.
+ * The generated baked set (scripts/bake-keys.sh): each key's point,
+ * decoded at build time, and its PEM text, in an array of its own
+ * (ks_baked_pems[i] is ks_baked_pubs[i]'s) that only ks_check_baked reads,
+ * so keel-init links no PEM text; ks_check_baked proves them the same.
  */
 struct ks_baked_pub {
 	const char *role;
 	const char *name;
-	const char *pem;
 	uint8_t pub[EC_PUB_LEN];
 };
 extern const char ks_baked_origin[];
 extern const int ks_baked_test;
 extern const char ks_baked_policy[];
 extern const struct ks_baked_pub ks_baked_pubs[];
+extern const char *const ks_baked_pems[];
 extern const unsigned ks_baked_npubs;
 /* The test set's public keys, baked beside a production set only. */
 extern const struct ks_baked_pub ks_test_pubs[];
+extern const char *const ks_test_pems[];
 extern const unsigned ks_test_npubs;
 
 /*
