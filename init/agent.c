@@ -248,7 +248,11 @@ start(struct agent *a)
 		goto out;
 	}
 	argv[2 + argc] = NULL;
-	pid = fork();
+	/* _Fork: fork without libc's atfork handlers and lock resets, which
+	 * are for threads; PID 1 has none when it forks (the check joins its
+	 * workers before it returns), and the child only sets itself up and
+	 * execs. */
+	pid = _Fork();
 	if (pid == 0)
 		child(a->def, sp[1], lp[1], extra, argv);
 	if (pid < 0) {

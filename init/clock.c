@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -163,7 +164,8 @@ clock_save(void)
 	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
-	if (futimens(fd, NULL) < 0 || fsync(fd) < 0)
+	/* futimens(fd, NULL), without libc's fallbacks for old kernels */
+	if (syscall(SYS_utimensat, fd, NULL, NULL, 0) < 0 || fsync(fd) < 0)
 		klog("clock: %s: %s", path, kerr_strerror(errno));
 	close(fd);
 }

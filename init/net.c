@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "init/init.h"
@@ -160,7 +161,8 @@ net_start(void)
 		klog("net: %s: %s", NET_DIR, kerr_strerror(errno));
 	fd =
 	    open(NET_RESOLV, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || fchown(fd, NET_UID, NET_UID) < 0)
+	/* fchown, without libc's /proc fallback for O_PATH descriptors */
+	if (fd < 0 || syscall(SYS_fchown, fd, NET_UID, NET_UID) < 0)
 		klog("net: %s: %s", NET_RESOLV, kerr_strerror(errno));
 	if (fd >= 0)
 		close(fd);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "init/dents.h"
@@ -213,7 +214,8 @@ migrate(int root, const struct root_scan *r, int reset)
 	if (make_dir(root, MIGRATING, 0755) < 0 || fstat(root, &st) < 0)
 		return -1;
 	fchownat(root, MIGRATING, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
-	fchmodat(root, MIGRATING, st.st_mode & 07777, 0);
+	/* fchmodat with no flags, without libc's code for the flag */
+	syscall(SYS_fchmodat, root, MIGRATING, st.st_mode & 07777);
 	if (move_legacy(root, MIGRATING, 0) < 0 || fsync(root) < 0 ||
 	    renameat(root, MIGRATING, root, GEN "1") < 0)
 		return -1;
@@ -442,7 +444,7 @@ collect_dir(const char *dir, unsigned long *removed)
 void
 reset_collect(const char *const *dirs, int n)
 {
-	pid_t pid = fork();
+	pid_t pid = _Fork(); /* fork without threads: see agent.c */
 
 	if (pid != 0) {
 		if (pid > 0)
