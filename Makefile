@@ -87,6 +87,10 @@ cflags = -std=gnu11 -Os -flto -ffunction-sections -fdata-sections \
 	-ffile-prefix-map=$(CURDIR)/= \
 	-isystem $(1)/include -I$(O)/gen -Icompat -I.
 CFLAGS := $(call cflags,$(O))
+# Per architecture (CFLAGS_<arch>), for keel-init and keel. aarch64: the
+# compiler's atomics inline, not through helpers that pick LSE
+# instructions at run time (the helpers and their CPU probe: 168 bytes).
+CFLAGS_aarch64 := -mno-outline-atomics
 # -z noseparate-code: one read+execute segment for headers, code and
 # read-only data, as the aarch64 linker lays out by default; x86_64's
 # default pads the code to its own pages (8 KiB of zeros in keel-init).
@@ -205,12 +209,12 @@ $(1)/%.o: %.c | $(1)/.deps-ok
 	$$(call msg,CC,$$@)
 	@mkdir -p $$(@D)
 	$$(Q)$(2) $$(call cflags,$(1)) $$(ccflags-$$(patsubst %/,%,$$(dir $$*))) \
-		$$(CFLAGS_$$(notdir $$@)) $$(CFLAGS_$(3)_$$(notdir $$@)) \
-		-MMD -MP -c $$< -o $$@
+		$$(CFLAGS_$(3)) $$(CFLAGS_$$(notdir $$@)) \
+		$$(CFLAGS_$(3)_$$(notdir $$@)) -MMD -MP -c $$< -o $$@
 $(1)/%.o: $(O)/%.c | $(1)/.deps-ok
 	$$(call msg,CC,$$@)
 	@mkdir -p $$(@D)
-	$$(Q)$(2) $$(call cflags,$(1)) -MMD -MP -c $$< -o $$@
+	$$(Q)$(2) $$(call cflags,$(1)) $$(CFLAGS_$(3)) -MMD -MP -c $$< -o $$@
 
 $(1)/libkeel.a: $$(call objs-in,$(1),$$(LIBOBJS))
 	$$(call msg,AR,$$@)
