@@ -166,8 +166,10 @@ read_record(void)
 
 	state_default(&st);
 	st.empty = 1;
+	/* No O_SYNC: state_write's fdatasync is the point a write counts
+	 * (docs/FORMAT.md §3.1); O_SYNC flushed every write twice. */
 	if (dev[0])
-		state_fd = open(dev, O_RDWR | O_CLOEXEC | O_SYNC);
+		state_fd = open(dev, O_RDWR | O_CLOEXEC);
 	if (state_fd < 0) {
 		klog("state: %s: %s: no record can be read or written",
 		     dev[0] ? dev : "no partition",

@@ -227,8 +227,9 @@ reset_prepare(const char *dir, int rw, int reset, char *live, size_t cap)
 {
 	struct root_scan r;
 	struct stat st;
-	long long gen;
+	long long gen, trash;
 	char name[48];
+	int dirty = 0; /* the root changed since its last fsync */
 	int root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (root < 0 || scan_root(root, &r) < 0)
@@ -245,6 +246,7 @@ reset_prepare(const char *dir, int rw, int reset, char *live, size_t cap)
 	if (gen < 0 && (r.legacy || r.migrating)) {
 		if (migrate(root, &r, reset) < 0)
 			goto fail;
+		dirty = 1;
 		klog("%s: the old layout %s", dir,
 		     reset ? "moved to trash (factory reset)"
 			   : "moved into " GEN "1");
@@ -259,6 +261,7 @@ reset_prepare(const char *dir, int rw, int reset, char *live, size_t cap)
 		fmt_sn(name, sizeof(name), TRASH "%lld", ++r.trash);
 		if (renameat(root, OWN_LOGS, root, name) < 0)
 			goto fail;
+		dirty = 1;
 	}
 	if (gen < 0 || reset) {
 		/* The switch: a fresh, empty generation above every other. */
@@ -266,8 +269,14 @@ reset_prepare(const char *dir, int rw, int reset, char *live, size_t cap)
 		if (make_dir(root, name, 0755) < 0 || fsync(root) < 0)
 			goto fail;
 		gen = gen < 0 ? 1 : gen + 1;
+		dirty = 0;
 	}
-	if (retire_old(root, gen, &r.trash) < 0 || fsync(root) < 0)
+	trash = r.trash;
+	if (retire_old(root, gen, &r.trash) < 0)
+		goto fail;
+	/* Synced when something at the root changed: on a boot that changed
+	 * nothing, a directory's fsync still flushes the device's cache. */
+	if ((dirty || r.trash != trash) && fsync(root) < 0)
 		goto fail;
 	fmt_sn(live, cap, "%s/" GEN "%lld", dir, gen);
 	close(root);
