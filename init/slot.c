@@ -57,6 +57,14 @@ check_header(int fd, int slot, char *why, size_t cap)
 	return 0;
 }
 
+/*
+ * A table line names the data and hash device (a board path each), then
+ * at most 257 bytes: "1 ", two block sizes, two 20-digit numbers,
+ * "sha256", a 64-digit root, a 128-digit salt, spaces and the NUL.
+ */
+_Static_assert(2 * BOARD_PATH_MAX + 257 <= DM_PARAMS_MAX,
+	       "a verity table line with two board paths fits DM_PARAMS_MAX");
+
 /* verity mode: a dm-verity device from signed values only. */
 static int
 map_verity(int slot, char *why, size_t cap)
