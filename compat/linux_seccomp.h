@@ -4,6 +4,7 @@
 #define KEEL_COMPAT_LINUX_SECCOMP_H
 
 #include <stdint.h>
+#include <sys/syscall.h>
 
 #ifndef BPF_LD
 struct sock_filter {
@@ -45,9 +46,19 @@ struct sock_fprog {
 #define SECCOMP_RET_DATA 0x0000ffffU
 #endif
 
+#ifndef BPF_JA
+#define BPF_JA 0x00
+#endif
+
 #ifndef SECCOMP_SET_MODE_FILTER
 #define SECCOMP_SET_MODE_STRICT 0
 #define SECCOMP_SET_MODE_FILTER 1
+#endif
+
+/* System calls musl's headers lack (numbered alike on x86_64 and
+ * aarch64, as every call from 424 on). */
+#ifndef SYS_quotactl_fd
+#define SYS_quotactl_fd 443
 #endif
 
 /* struct seccomp_data: offsets read by the filter */

@@ -16,6 +16,7 @@
 #include "launcher/keel.h"
 #include "lib/container/cgroup.h"
 #include "lib/container/container.h"
+#include "lib/container/devcg.h"
 #include "launcher/run_map.h"
 
 #define RUN_USAGE                                                              \
@@ -37,6 +38,9 @@ static struct oci_config run_cfg;
 static struct ctr run_ctr;
 static struct cgroup run_cg;
 static char run_json[OCI_JSON_MAX];
+/* --etc, its overlay workdir and --var as absolute paths: static, so
+ * that a launch without them runs on stack pages already touched. */
+static char run_etc[PATH_MAX], run_work[PATH_MAX + 8], run_var[PATH_MAX];
 
 static int
 run_help(void)
@@ -217,11 +221,15 @@ static int
 run_cgroup(struct ctr_spec *s)
 {
 	const struct oci_config *c = s->cfg;
-	const char *root = run_cgroup_root();
+	const char *root;
 	struct cgroup_warnings w = {0};
 	struct kerr e = {0};
 	char name[32];
 
+	/* nothing to put in a cgroup: no limit, no device program */
+	if (!c->res.set && !devcg_needed(c))
+		return 0;
+	root = run_cgroup_root();
 	if (!root) {
 		if (c->res.required)
 			return keel_errf("run", "cgroup",
@@ -245,7 +253,7 @@ run_cgroup(struct ctr_spec *s)
 static int
 run_launch(const struct run_opts *o, const char *root)
 {
-	char etc[PATH_MAX], work[PATH_MAX + 8], var[PATH_MAX];
+	char *etc = run_etc, *work = run_work, *var = run_var;
 	struct ctr_spec s = {
 	    .root = root, .cfg = &run_cfg, .hostname = o->hostname};
 	struct kerr e = {0};
@@ -256,7 +264,7 @@ run_launch(const struct run_opts *o, const char *root)
 	if (o->etc) {
 		if (run_dir("--etc", o->etc, 0755, etc))
 			return CTR_EXIT_SETUP;
-		snprintf(work, sizeof(work), "%s.work", etc);
+		snprintf(work, sizeof(run_work), "%s.work", etc);
 		if (run_dir("--etc", work, 0700, work))
 			return CTR_EXIT_SETUP;
 		s.etc_upper = etc;
@@ -269,12 +277,15 @@ run_launch(const struct run_opts *o, const char *root)
 	}
 	if (run_cgroup(&s))
 		return CTR_EXIT_SETUP;
+	/* fputs: no format, and none of printf's deep stack on the way */
 	if (!o->etc)
-		fprintf(stderr, "keel: run: notice: no --etc: changes to /etc "
-				"go to a tmpfs and will not persist\n");
+		fputs("keel: run: notice: no --etc: changes to /etc go to a "
+		      "tmpfs and will not persist\n",
+		      stderr);
 	if (!o->var)
-		fprintf(stderr, "keel: run: notice: no --var: /var/lib is a "
-				"tmpfs and will not persist\n");
+		fputs("keel: run: notice: no --var: /var/lib is a tmpfs and "
+		      "will not persist\n",
+		      stderr);
 	if (ctr_start(&s, &run_ctr, &e)) {
 		keel_err("run", "launch", &e);
 		rc = run_ctr.exit_code;

@@ -258,6 +258,8 @@ update_url(struct ctl *c, int sock, const char *url, int force)
 	s.gap = FETCH_GAP;
 	s.line = delta_line;
 	s.ctx = &d;
+	s.head = head;
+	s.head_len = sizeof(head);
 	if (fetch_serve(&s, &e) < 0) {
 		/* This side's reason first; the installer sees the stream
 		 * end and stops, its answer follows. */

@@ -66,6 +66,11 @@ struct fetch_serve {
 	int (*line)(void *ctx, const struct control_reply *r);
 	void *ctx;
 	int (*stop)(void);
+	/* The bundle's first head_len bytes, already fetched (fetch_head):
+	 * what the installer asks of them is sent from here, not fetched
+	 * again (0: none). */
+	const uint8_t *head;
+	size_t head_len;
 	/* state */
 	struct want_q q;
 	char buf[CONTROL_LINE_MAX];

@@ -147,6 +147,24 @@ fetch_head(struct fetch *f, uint8_t *blk, int ranged, struct kerr *e)
 	return 0;
 }
 
+/* The ranges queued that start in s->head: sent from there. 0 or -1. */
+static int
+serve_head(struct fetch_serve *s, struct kerr *e)
+{
+	uint64_t off, len, k;
+
+	while (!s->final && want_q_peek(&s->q, &off, &len) &&
+	       off < s->head_len) {
+		k = s->head_len - off;
+		if (len != WANT_TO_END && len < k)
+			k = len;
+		if (put(s, s->head + off, (size_t)k, e) < 0)
+			return -1;
+		want_q_skip(&s->q, k);
+	}
+	return 0;
+}
+
 int
 fetch_serve(struct fetch_serve *s, struct kerr *e)
 {
@@ -158,6 +176,10 @@ fetch_serve(struct fetch_serve *s, struct kerr *e)
 	while (!s->final) {
 		ssize_t n = 0;
 
+		if (s->f->dl.size != UINT64_MAX)
+			s->q.size = s->f->dl.size;
+		if (serve_head(s, e) < 0)
+			return -1;
 		if (!s->q.n) {
 			if (s->q.to_end && !s->shut) {
 				/* the last range was to the end: so is the
@@ -169,8 +191,6 @@ fetch_serve(struct fetch_serve *s, struct kerr *e)
 				return -1;
 			continue;
 		}
-		if (s->f->dl.size != UINT64_MAX)
-			s->q.size = s->f->dl.size;
 		http_dl_ranges(&s->f->dl, want_q_next, &s->q, s->gap);
 		while (!s->final &&
 		       (n = http_dl_read(&s->f->dl, buf, sizeof(buf), e)) > 0) {

@@ -236,6 +236,8 @@ upd_install(struct upd *u, const struct manifest_entry *x, const char *url,
 	s.line = on_line;
 	s.ctx = &r;
 	s.stop = upd_stopping;
+	s.head = buf;
+	s.head_len = sizeof(buf);
 	rc = whole ? fetch_serve_whole(&s, buf, IMG_META_SIZE, e)
 		   : fetch_serve(&s, e);
 	u->got = s.got;

@@ -370,11 +370,11 @@ static const struct oci_field top_fields[] = {
 #define OCI_OFF(f) offsetof(struct oci_config, f)
 _Static_assert(OCI_OFF(rules) < OCI_OFF(nrules) &&
 		   OCI_OFF(nrules) < OCI_OFF(keel) &&
-		   OCI_OFF(keel) < OCI_OFF(pool) &&
-		   OCI_OFF(pool) < OCI_OFF(pool_used) &&
-		   OCI_OFF(pool_used) + sizeof(size_t) ==
+		   OCI_OFF(keel) < OCI_OFF(pool_used) &&
+		   OCI_OFF(pool_used) < OCI_OFF(pool) &&
+		   OCI_OFF(pool) + OCI_POOL_SIZE + sizeof(size_t) >
 		       sizeof(struct oci_config),
-	       "set_defaults: rules, nrules, keel, pool, pool_used come last");
+	       "set_defaults: rules, nrules, keel, pool_used, pool come last");
 
 static void
 set_defaults(struct oci_config *c)

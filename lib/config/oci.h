@@ -217,8 +217,10 @@ struct oci_config {
 
 	struct oci_keel keel;
 
-	char pool[OCI_POOL_SIZE];
+	/* the count before the bytes: a fresh struct's first strings and
+	 * the count share a page (set_defaults) */
 	size_t pool_used;
+	char pool[OCI_POOL_SIZE];
 };
 
 /*

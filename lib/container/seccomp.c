@@ -6,7 +6,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "lib/config/names.h"
 #include "lib/container/seccomp.h"
 
 #define CAP(n) (1ULL << (n))
@@ -36,69 +35,69 @@
  * effect for a root-less, capability-less process).
  */
 static const struct {
-	const char *name;
+	int nr;
 	uint64_t caps; /* any of these re-allows the call; 0 = never */
 } deny_list[] = {
-    {"mount", C_SYS_ADMIN},
-    {"umount2", C_SYS_ADMIN},
-    {"pivot_root", C_SYS_ADMIN},
-    {"fsopen", C_SYS_ADMIN},
-    {"fsconfig", C_SYS_ADMIN},
-    {"fsmount", C_SYS_ADMIN},
-    {"fspick", C_SYS_ADMIN},
-    {"move_mount", C_SYS_ADMIN},
-    {"open_tree", C_SYS_ADMIN},
-    {"mount_setattr", C_SYS_ADMIN},
-    {"setns", C_SYS_ADMIN},
-    {"swapon", C_SYS_ADMIN},
-    {"swapoff", C_SYS_ADMIN},
-    {"quotactl", C_SYS_ADMIN},
-    {"quotactl_fd", C_SYS_ADMIN},
-    {"lookup_dcookie", C_SYS_ADMIN},
-    {"keyctl", C_SYS_ADMIN},
-    {"add_key", C_SYS_ADMIN},
-    {"request_key", C_SYS_ADMIN},
-    {"kexec_load", C_SYS_BOOT},
-    {"kexec_file_load", C_SYS_BOOT},
-    {"reboot", C_SYS_BOOT},
-    {"init_module", C_SYS_MODULE},
-    {"finit_module", C_SYS_MODULE},
-    {"delete_module", C_SYS_MODULE},
-    {"bpf", C_SYS_ADMIN | C_BPF},
-    {"perf_event_open", C_SYS_ADMIN | C_PERFMON},
-    {"ptrace", C_SYS_PTRACE},
-    {"process_vm_readv", C_SYS_PTRACE},
-    {"process_vm_writev", C_SYS_PTRACE},
-    {"pidfd_getfd", C_SYS_PTRACE},
-    {"kcmp", C_SYS_PTRACE},
-    {"userfaultfd", C_SYS_PTRACE},
-    {"get_mempolicy", C_SYS_NICE},
-    {"set_mempolicy", C_SYS_NICE},
-    {"mbind", C_SYS_NICE},
-    {"move_pages", C_SYS_NICE},
-    {"open_by_handle_at", C_DAC_READ_SEARCH},
-    {"name_to_handle_at", C_DAC_READ_SEARCH},
-    {"acct", C_SYS_PACCT},
-    {"settimeofday", C_SYS_TIME},
-    {"clock_settime", C_SYS_TIME},
-    {"clock_adjtime", C_SYS_TIME},
-    {"adjtimex", C_SYS_TIME},
-    {"syslog", C_SYSLOG},
-    {"nfsservctl", C_NEVER},
+    {SYS_mount, C_SYS_ADMIN},
+    {SYS_umount2, C_SYS_ADMIN},
+    {SYS_pivot_root, C_SYS_ADMIN},
+    {SYS_fsopen, C_SYS_ADMIN},
+    {SYS_fsconfig, C_SYS_ADMIN},
+    {SYS_fsmount, C_SYS_ADMIN},
+    {SYS_fspick, C_SYS_ADMIN},
+    {SYS_move_mount, C_SYS_ADMIN},
+    {SYS_open_tree, C_SYS_ADMIN},
+    {SYS_mount_setattr, C_SYS_ADMIN},
+    {SYS_setns, C_SYS_ADMIN},
+    {SYS_swapon, C_SYS_ADMIN},
+    {SYS_swapoff, C_SYS_ADMIN},
+    {SYS_quotactl, C_SYS_ADMIN},
+    {SYS_quotactl_fd, C_SYS_ADMIN},
+    {SYS_lookup_dcookie, C_SYS_ADMIN},
+    {SYS_keyctl, C_SYS_ADMIN},
+    {SYS_add_key, C_SYS_ADMIN},
+    {SYS_request_key, C_SYS_ADMIN},
+    {SYS_kexec_load, C_SYS_BOOT},
+    {SYS_kexec_file_load, C_SYS_BOOT},
+    {SYS_reboot, C_SYS_BOOT},
+    {SYS_init_module, C_SYS_MODULE},
+    {SYS_finit_module, C_SYS_MODULE},
+    {SYS_delete_module, C_SYS_MODULE},
+    {SYS_bpf, C_SYS_ADMIN | C_BPF},
+    {SYS_perf_event_open, C_SYS_ADMIN | C_PERFMON},
+    {SYS_ptrace, C_SYS_PTRACE},
+    {SYS_process_vm_readv, C_SYS_PTRACE},
+    {SYS_process_vm_writev, C_SYS_PTRACE},
+    {SYS_pidfd_getfd, C_SYS_PTRACE},
+    {SYS_kcmp, C_SYS_PTRACE},
+    {SYS_userfaultfd, C_SYS_PTRACE},
+    {SYS_get_mempolicy, C_SYS_NICE},
+    {SYS_set_mempolicy, C_SYS_NICE},
+    {SYS_mbind, C_SYS_NICE},
+    {SYS_move_pages, C_SYS_NICE},
+    {SYS_open_by_handle_at, C_DAC_READ_SEARCH},
+    {SYS_name_to_handle_at, C_DAC_READ_SEARCH},
+    {SYS_acct, C_SYS_PACCT},
+    {SYS_settimeofday, C_SYS_TIME},
+    {SYS_clock_settime, C_SYS_TIME},
+    {SYS_clock_adjtime, C_SYS_TIME},
+    {SYS_adjtimex, C_SYS_TIME},
+    {SYS_syslog, C_SYSLOG},
+    {SYS_nfsservctl, C_NEVER},
 #if defined(__x86_64__)
     /* calls x86_64 has and aarch64 never had */
-    {"iopl", C_SYS_RAWIO},
-    {"ioperm", C_SYS_RAWIO},
-    {"_sysctl", C_NEVER},
-    {"uselib", C_NEVER},
-    {"create_module", C_NEVER},
-    {"get_kernel_syms", C_NEVER},
-    {"query_module", C_NEVER},
+    {SYS_iopl, C_SYS_RAWIO},
+    {SYS_ioperm, C_SYS_RAWIO},
+    {SYS__sysctl, C_NEVER},
+    {SYS_uselib, C_NEVER},
+    {SYS_create_module, C_NEVER},
+    {SYS_get_kernel_syms, C_NEVER},
+    {SYS_query_module, C_NEVER},
 #endif
     /* io_uring's operations never pass through this filter */
-    {"io_uring_setup", C_NEVER},
-    {"io_uring_enter", C_NEVER},
-    {"io_uring_register", C_NEVER},
+    {SYS_io_uring_setup, C_NEVER},
+    {SYS_io_uring_enter, C_NEVER},
+    {SYS_io_uring_register, C_NEVER},
 };
 
 /* personality(2) values that change nothing that matters (Docker's):
@@ -203,18 +202,76 @@ prologue(struct bpf_out *o)
 #endif
 }
 
+/* At most this many deny rules in a leaf of the search tree. */
+#define SECCOMP_LEAF 4
+#define DENY_MAX (sizeof(deny_list) / sizeof(deny_list[0]))
+
+/* The deny rules' tree, and its JEQs that go to the shared EPERM. */
+struct deny_tree {
+	struct bpf_out *o;
+	unsigned short jeq[DENY_MAX];
+	int njeq;
+};
+
+/* The jump at insn at goes (jt) to the next instruction to be emitted. */
+static void
+jt_here(struct bpf_out *o, unsigned at)
+{
+	unsigned off = o->p->len - at - 1u;
+
+	if (off > 255)
+		o->err = 2;
+	else if (!o->err)
+		o->p->insns[at].jt = (uint8_t)off;
+}
+
+/*
+ * A binary search over the sorted numbers nr[0..n): a leaf is a few
+ * JEQs to the shared EPERM and an allow; a node sends nr >= its middle
+ * number to its right half. Each call runs ~log2(n) + 4 instructions
+ * here instead of one JEQ per rule, and so does the kernel when it
+ * works out, at install, which calls the filter always allows.
+ */
+static void
+deny_tree(struct deny_tree *t, const int *nr, int n)
+{
+	struct bpf_out *o = t->o;
+	unsigned at;
+
+	if (n <= SECCOMP_LEAF) {
+		for (int i = 0; i < n; i++) {
+			t->jeq[t->njeq++] = o->p->len;
+			emit(o, BPF_JMP | BPF_JEQ | BPF_K, 0, 0,
+			     (uint32_t)nr[i]);
+		}
+		ret(o, SECCOMP_RET_ALLOW);
+		return;
+	}
+	at = o->p->len;
+	emit(o, BPF_JMP | BPF_JGE | BPF_K, 0, 0, (uint32_t)nr[n / 2]);
+	deny_tree(t, nr, n / 2);
+	jt_here(o, at);
+	deny_tree(t, nr + n / 2, n - n / 2);
+}
+
 static int
 build_default(const struct oci_config *c, struct bpf_out *o)
 {
 	uint64_t have = c->cap_effective | c->cap_permitted;
+	struct deny_tree t = {.o = o};
+	int nr[DENY_MAX], n = 0;
 
-	for (size_t i = 0; i < sizeof(deny_list) / sizeof(deny_list[0]); i++) {
-		int nr = syscall_nr(deny_list[i].name);
-		if (nr < 0)
-			return kerr_set(o->e, "seccomp", "no syscall %s",
-					deny_list[i].name);
-		if (!(have & deny_list[i].caps))
-			rule(o, nr, SECCOMP_RET_ERRNO | EPERM);
+	/* the rules this config keeps, sorted by number */
+	for (size_t i = 0; i < DENY_MAX; i++) {
+		int j = n++;
+
+		if (have & deny_list[i].caps) {
+			n--;
+			continue;
+		}
+		for (; j > 0 && nr[j - 1] > deny_list[i].nr; j--)
+			nr[j] = nr[j - 1];
+		nr[j] = deny_list[i].nr;
 	}
 	/* clone3 passes flags in memory the filter cannot read: ENOSYS makes
 	 * libcs fall back to clone, whose flags it can */
@@ -222,7 +279,11 @@ build_default(const struct oci_config *c, struct bpf_out *o)
 	no_userns(o, SYS_clone, 0);
 	no_userns(o, SYS_unshare, 0);
 	personality_values(o);
-	ret(o, SECCOMP_RET_ALLOW);
+	deny_tree(&t, nr, n);
+	for (int i = 0; i < t.njeq; i++)
+		jt_here(o, t.jeq[i]);
+	if (t.njeq)
+		ret(o, SECCOMP_RET_ERRNO | EPERM);
 	return 0;
 }
 
@@ -243,6 +304,10 @@ seccomp_build(const struct oci_config *c, struct seccomp_prog *p,
 			rule(&o, c->rules[i].nr, c->rules[i].action);
 		ret(&o, c->seccomp_default);
 	}
+	if (o.err == 2)
+		return kerr_set(e, "seccomp",
+				"a jump longer than 255 "
+				"instructions");
 	if (o.err)
 		return kerr_set(e, "seccomp",
 				"filter longer than %d "

@@ -41,6 +41,12 @@
 #define BUNDLE_JOBS 4
 #define BUNDLE_WORKERS 4
 #define BUNDLE_STACK_SIZE (128 * 1024) /* each worker's stack */
+/*
+ * The jobs' buffers, 2 MiB, start on a 2 MiB boundary: one transparent
+ * huge page (x86_64, arm64 with 4 KiB pages) when the kernel has them,
+ * one fault where each of 512 pages would take its own.
+ */
+#define BUNDLE_BUF_ALIGN (2 * 1024 * 1024)
 /* Level-0 hash blocks read back from the slot at once. */
 #define BUNDLE_AHEAD 32
 
@@ -216,7 +222,8 @@ struct delta_plan {
 };
 
 /*
- * Caller-owned scratch (about 2.7 MiB): keel installer (the helper
+ * Caller-owned scratch (about 2.7 MiB; on a 2 MiB boundary, it takes 4 MiB
+ * of address space, the rest never touched): keel installer (the helper
  * keel-init runs) keeps one in static storage; nothing in the installer
  * allocates. While it runs, the installer switches the slot fd to O_DIRECT
  * where the file system allows it, so the image does not pass through (and
@@ -227,8 +234,10 @@ struct delta_plan {
  * returns; hooks run on the caller's thread only.
  */
 struct bundle_work {
-	/* Slot I/O may bypass the page cache (O_DIRECT): aligned buffers. */
-	uint8_t buf[BUNDLE_JOBS][BUNDLE_CHUNK] __attribute__((aligned(4096)));
+	/* Slot I/O may bypass the page cache (O_DIRECT): aligned buffers,
+	 * and all of them one huge page where the kernel offers those. */
+	uint8_t buf[BUNDLE_JOBS][BUNDLE_CHUNK]
+	    __attribute__((aligned(BUNDLE_BUF_ALIGN)));
 	struct bundle_tree tree; /* the path the caller's thread walks */
 	struct bundle_job job[BUNDLE_JOBS];
 	struct bundle_pool pool;

@@ -284,6 +284,33 @@ want_q_add(struct want_q *q, const char *v, size_t n, struct kerr *e)
 }
 
 int
+want_q_peek(const struct want_q *q, uint64_t *off, uint64_t *len)
+{
+	if (!q->n)
+		return 0;
+	*off = q->off[q->head];
+	*len = q->len[q->head];
+	return 1;
+}
+
+void
+want_q_skip(struct want_q *q, uint64_t n)
+{
+	uint64_t *off = &q->off[q->head], *len = &q->len[q->head];
+
+	if (!q->n)
+		return;
+	*off += n;
+	if (*len != WANT_TO_END)
+		*len -= n < *len ? n : *len;
+	if (!*len || (*len == WANT_TO_END && q->size != WANT_TO_END &&
+		      *off >= q->size)) {
+		q->head = (q->head + 1) % WANT_AHEAD;
+		q->n--;
+	}
+}
+
+int
 want_q_next(void *ctx, uint64_t *off, uint64_t *len, struct kerr *e)
 {
 	struct want_q *q = ctx;

@@ -95,5 +95,10 @@ int want_q_add(struct want_q *q, const char *v, size_t len, struct kerr *e);
 /* Takes the oldest range (1), or says there is none queued (0): as an
  * http_dl range source (ctx: the queue). */
 int want_q_next(void *ctx, uint64_t *off, uint64_t *len, struct kerr *e);
+/* The oldest range, left queued (1), or none (0). */
+int want_q_peek(const struct want_q *q, uint64_t *off, uint64_t *len);
+/* The oldest range without its first n bytes (sent from elsewhere): it
+ * leaves the queue when nothing of it is left. */
+void want_q_skip(struct want_q *q, uint64_t n);
 
 #endif

@@ -12,7 +12,8 @@
 # The commands run in interleaved rounds (RUNS of them, after one of
 # warm-up). make bench (tests/bench/run.sh) sets BENCH_OUT=DIR to keep
 # the timings (install.json, shaped as hyperfine's export) and the image
-# size in bytes (install.size) there.
+# size in bytes (install.size) there. BENCH_KEEL_BEFORE=PATH adds a keel
+# built from an earlier tree to the same rounds ("keel install (before)").
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 O=${O:-$TOP/build}
@@ -133,6 +134,8 @@ echo "bundle $(($(stat -c %s "$WORK/b.kb") / 1048576)) MiB (image $((isize / 104
 # one hyperfine-shaped install.json for run.sh.
 {
 	printf '%s\n' "keel install" "$KEEL install $WORK/b.kb -o $dev -q"
+	[ -x "${BENCH_KEEL_BEFORE:-}" ] && printf '%s\n' "keel install (before)" \
+		"$BENCH_KEEL_BEFORE install $WORK/b.kb -o $dev -q"
 	printf '%s\n' "lz4 -dc | dd" "sh -c 'lz4 -dc $WORK/data.lz4 | dd of=$dev bs=1M status=none'"
 	printf '%s\n' "lz4 -dc | dd conv=fsync" "sh -c 'lz4 -dc $WORK/data.lz4 | dd of=$dev bs=1M conv=fsync status=none'"
 	[ -n "$rauc_cmd" ] && printf '%s\n' "rauc install" "$rauc_cmd"
@@ -184,7 +187,8 @@ k = med["keel install"]
 print("medians:")
 for name, t in med.items():
     print("  %-24s %6.3f s  %6.0f MB/s" % (name, t, size / t))
-for name in ("lz4 -dc | dd", "lz4 -dc | dd conv=fsync", "rauc install"):
+for name in ("keel install (before)", "lz4 -dc | dd",
+             "lz4 -dc | dd conv=fsync", "rauc install"):
     if name in med:
         print("keel against %-23s %.2fx its speed" % (name, med[name] / k))
 EOF

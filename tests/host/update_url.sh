@@ -58,6 +58,8 @@ has "progress reported" "bytes (100%)"
 has "keel-init installed it" "slot b installed, version 2" boot.out
 same "a delta: the bundle fetched by ranges only" \
 	"$(grep -c '^200 .*GET /v2.bundle' ng/access.log)" 0
+same "a delta: its first block fetched once (then sent from memory)" \
+	"$(grep -c '"bytes=0-' ng/access.log)" 1
 sent=$(awk '/GET \/v2.bundle/ { n += $2 } END { print n + 0 }' ng/access.log)
 check "a delta: less than the bundle sent ($sent of $(stat -c %s www/v2.bundle))" \
 	test "$sent" -lt "$(stat -c %s www/v2.bundle)"

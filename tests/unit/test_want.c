@@ -84,6 +84,43 @@ test_queue(void)
 	      "emptied in order");
 }
 
+/* Ranges partly sent from bytes already fetched (fetch_serve's head). */
+static void
+test_skip(void)
+{
+	struct want_q q;
+	uint64_t off, len;
+
+	want_q_init(&q, 100000);
+	CHECK(want_q_peek(&q, &off, &len) == 0, "nothing to peek at");
+	CHECK(add(&q, "0+4096") == 0 && add(&q, "4096+8192") == 0 &&
+		  add(&q, "20000-") == 0,
+	      "three ranges");
+	CHECK(want_q_peek(&q, &off, &len) == 1 && off == 0 && len == 4096 &&
+		  q.n == 3,
+	      "peek leaves the oldest queued");
+	want_q_skip(&q, 4096);
+	CHECK(q.n == 2 && want_q_peek(&q, &off, &len) == 1 && off == 4096 &&
+		  len == 8192,
+	      "a range skipped whole leaves the queue");
+	want_q_skip(&q, 100);
+	CHECK(q.n == 2 && want_q_peek(&q, &off, &len) == 1 && off == 4196 &&
+		  len == 8092,
+	      "a range skipped in part keeps its rest");
+	CHECK(want_q_next(&q, &off, &len, NULL) == 1 && off == 4196 &&
+		  len == 8092,
+	      "the rest is what is fetched");
+	want_q_skip(&q, 1000);
+	CHECK(q.n == 1 && want_q_peek(&q, &off, &len) == 1 && off == 21000 &&
+		  len == WANT_TO_END,
+	      "a range to the end keeps going to the end");
+	want_q_skip(&q, 79000);
+	CHECK(q.n == 0 && want_q_peek(&q, &off, &len) == 0,
+	      "... and leaves when it reaches it");
+	want_q_skip(&q, 1);
+	CHECK(q.n == 0, "skipping in an empty queue does nothing");
+}
+
 /* --- a client on a thread: serves b2 as asked, or lies ---------------- */
 
 struct client {
@@ -322,6 +359,7 @@ main(void)
 	pol.ks = &ks;
 	pol.flags = BUNDLE_ALLOW_DOWNGRADE | BUNDLE_GROW;
 	test_queue();
+	test_skip();
 	test_wire();
 	return unit_done("want");
 }
