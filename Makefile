@@ -6,6 +6,7 @@
 #   make ARCH=aarch64    both for arm64 (arm64 is the same), in $(O)/aarch64
 #   make BOARD=name ...  the board's architecture (its board.conf arch=)
 #   make KEYS=dir        bake another key set in (default: keys/test)
+#   make KCFLAGS=...     more compiler flags for keel's own objects
 #   make check           every test tier; last line "N passed, N failed"
 #   make check-unit | check-host | check-qemu   one tier
 #   make fuzz            libFuzzer targets (FUZZ_SECONDS=60 each)
@@ -85,7 +86,7 @@ cflags = -std=gnu11 -Os -flto -ffunction-sections -fdata-sections \
 	-Wall -Wextra -Werror -Wno-unused-parameter \
 	$(NO_UNWIND) -fno-stack-protector \
 	-ffile-prefix-map=$(CURDIR)/= \
-	-isystem $(1)/include -I$(O)/gen -Icompat -I.
+	-isystem $(1)/include -I$(O)/gen -Icompat -I. $(KCFLAGS)
 CFLAGS := $(call cflags,$(O))
 # Per architecture (CFLAGS_<arch>), for keel-init and keel. aarch64: the
 # compiler's atomics inline, not through helpers that pick LSE
@@ -103,6 +104,27 @@ LDFLAGS := -static -s -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,norelro \
 DEPLIBS := $(O)/deps/lib/libbearssl.a $(O)/deps/lib/liblz4.a
 TDEPLIBS := $(T)/deps/lib/libbearssl.a $(T)/deps/lib/liblz4.a
 export KEEL_APT_DIR := $(abspath $(O))/apt
+
+# --- flags stamps ---------------------------------------------------------
+# An object depends on the stamp of the flags it is built with (a file
+# holding them, rewritten only when they change), a binary on that of
+# its link flags: a flag change rebuilds exactly what it applies to,
+# and a make with the same flags rebuilds nothing. One stamp per set of
+# flags: per build directory (so per architecture) and per kind of
+# build (the binaries' objects, keel-test's hooked ones, unit tests
+# under sanitizers, fuzzers); a flag one Kbuild fragment adds rebuilds
+# the whole set. ($(call stamp,FLAGS) is the stamp's recipe.)
+sq = '$(subst ','\'',$(1))'
+stamp = mkdir -p $(@D) && { printf '%s\n' $(call sq,$(strip $(1))) | \
+	cmp -s - $@ || printf '%s\n' $(call sq,$(strip $(1))) >$@; }
+# Every flag the Kbuild fragments add for architecture $(1): per
+# directory (ccflags-y), per object (CFLAGS_<obj>) and per object for
+# that architecture only (CFLAGS_<arch>_<obj>).
+kbuild-flags = $(foreach v,$(sort $(filter ccflags-% CFLAGS_%,$(.VARIABLES))),\
+	$(if $(and $(strip $($(v))),$(filter-out ccflags-y,$(v)),\
+	$(or $(filter CFLAGS_$(1)_%,$(v)),\
+	$(filter-out $(ALL_ARCHS:%=CFLAGS_%_%),$(v)))),$(v)=$($(v))))
+ALL_ARCHS := x86_64 aarch64
 
 # --- read the Kbuild fragments ------------------------------------------
 # A fragment names only its own objects: lib-y (into libkeel.a), bin-y and
@@ -205,13 +227,18 @@ $(ALLOBJS) $(TALLOBJS): | $(O)/gen/keel_version.h
 # fragment adds flags for one architecture), $(4) its libraries, $(5) how
 # to run what it links, $(6) its ar.
 define build-rules
-$(1)/%.o: %.c | $(1)/.deps-ok
+$(1)/cflags: FORCE
+	$$(Q)$$(call stamp,$(2) $$(call cflags,$(1)) $$(CFLAGS_$(3)) \
+		$$(call kbuild-flags,$(3)))
+$(1)/ldflags: FORCE
+	$$(Q)$$(call stamp,$(2) $$(LDFLAGS))
+$(1)/%.o: %.c $(1)/cflags | $(1)/.deps-ok
 	$$(call msg,CC,$$@)
 	@mkdir -p $$(@D)
 	$$(Q)$(2) $$(call cflags,$(1)) $$(ccflags-$$(patsubst %/,%,$$(dir $$*))) \
 		$$(CFLAGS_$(3)) $$(CFLAGS_$$(notdir $$@)) \
 		$$(CFLAGS_$(3)_$$(notdir $$@)) -MMD -MP -c $$< -o $$@
-$(1)/%.o: $(O)/%.c | $(1)/.deps-ok
+$(1)/%.o: $(O)/%.c $(1)/cflags | $(1)/.deps-ok
 	$$(call msg,CC,$$@)
 	@mkdir -p $$(@D)
 	$$(Q)$(2) $$(call cflags,$(1)) $$(CFLAGS_$(3)) -MMD -MP -c $$< -o $$@
@@ -223,7 +250,7 @@ $(1)/libkeel.a: $$(call objs-in,$(1),$$(LIBOBJS))
 # Every binary runs the baked key set's own check when linked: an empty
 # key set or a policy that needs no signature fails the build here.
 $(1)/keel-init $(1)/keel: $(1)/%: $$$$(call objs-in,$(1),$$$$(BIN_$$$$*)) \
-		$(1)/libkeel.a $(4)
+		$(1)/libkeel.a $(4) $(1)/ldflags
 	$$(call msg,LD,$$@)
 	$$(Q)$(2) $$(LDFLAGS) -o $$@.tmp $$(call objs-in,$(1),$$(BIN_$$*)) \
 		$(1)/libkeel.a $(4)
@@ -253,11 +280,13 @@ endif
 TEST_HOOKED := $(O)/launcher/run_map.o $(O)/launcher/cmd_app.o \
 	$(O)/launcher/cmd_installer.o
 TEST_HOOK_OBJS := $(patsubst $(O)/%,$(O)/test/%,$(TEST_HOOKED))
-$(TEST_HOOK_OBJS): $(O)/test/%.o: %.c | $(O)/.deps-ok $(O)/gen/keel_version.h $(DEPLIBS)
+$(O)/test/cflags: FORCE
+	$(Q)$(call stamp,$(CC) $(CFLAGS) -DKEEL_TEST_HOOKS)
+$(TEST_HOOK_OBJS): $(O)/test/%.o: %.c $(O)/test/cflags | $(O)/.deps-ok $(O)/gen/keel_version.h $(DEPLIBS)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -DKEEL_TEST_HOOKS -MMD -MP -c $< -o $@
-$(O)/keel-test: $(filter-out $(TEST_HOOKED),$(BIN_keel)) $(TEST_HOOK_OBJS) $(O)/libkeel.a $(DEPLIBS)
+$(O)/keel-test: $(filter-out $(TEST_HOOKED),$(BIN_keel)) $(TEST_HOOK_OBJS) $(O)/libkeel.a $(DEPLIBS) $(O)/ldflags
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(O)/libkeel.a $(DEPLIBS)
 -include $(TEST_HOOK_OBJS:.o=.d)
@@ -265,23 +294,25 @@ $(O)/keel-test: $(filter-out $(TEST_HOOKED),$(BIN_keel)) $(TEST_HOOK_OBJS) $(O)/
 # the full check and the mount), for tests/host/init_race.sh only.
 INIT_HOOKED := $(O)/init/slot.o
 INIT_HOOK_OBJS := $(patsubst $(O)/%,$(O)/test/%,$(INIT_HOOKED))
-$(INIT_HOOK_OBJS): $(O)/test/%.o: %.c | $(O)/.deps-ok $(O)/gen/keel_version.h $(DEPLIBS)
+$(INIT_HOOK_OBJS): $(O)/test/%.o: %.c $(O)/test/cflags | $(O)/.deps-ok $(O)/gen/keel_version.h $(DEPLIBS)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -DKEEL_TEST_HOOKS -MMD -MP -c $< -o $@
-$(O)/keel-init-test: $(filter-out $(INIT_HOOKED),$(BIN_keel-init)) $(INIT_HOOK_OBJS) $(O)/libkeel.a $(DEPLIBS)
+$(O)/keel-init-test: $(filter-out $(INIT_HOOKED),$(BIN_keel-init)) $(INIT_HOOK_OBJS) $(O)/libkeel.a $(DEPLIBS) $(O)/ldflags
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(O)/libkeel.a $(DEPLIBS)
 -include $(INIT_HOOK_OBJS:.o=.d)
 # The target's, for keel run in its QEMU guest (tests/qemu/run_verity.sh).
 ifneq ($(T),$(O))
 TTEST_HOOK_OBJS := $(patsubst $(O)/%,$(T)/test/%,$(TEST_HOOKED))
-$(TTEST_HOOK_OBJS): $(T)/test/%.o: %.c | $(T)/.deps-ok $(O)/gen/keel_version.h $(TDEPLIBS)
+$(T)/test/cflags: FORCE
+	$(Q)$(call stamp,$(TCC) $(call cflags,$(T)) -DKEEL_TEST_HOOKS)
+$(TTEST_HOOK_OBJS): $(T)/test/%.o: %.c $(T)/test/cflags | $(T)/.deps-ok $(O)/gen/keel_version.h $(TDEPLIBS)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(TCC) $(call cflags,$(T)) -DKEEL_TEST_HOOKS -MMD -MP -c $< -o $@
 $(T)/keel-test: $(call tobj,$(filter-out $(TEST_HOOKED),$(BIN_keel))) \
-		$(TTEST_HOOK_OBJS) $(T)/libkeel.a $(TDEPLIBS)
+		$(TTEST_HOOK_OBJS) $(T)/libkeel.a $(TDEPLIBS) $(T)/ldflags
 	$(call msg,LD,$@)
 	$(Q)$(TCC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(T)/libkeel.a $(TDEPLIBS)
 -include $(TTEST_HOOK_OBJS:.o=.d)
@@ -302,29 +333,36 @@ $(O)/host/deps/lib/libbearssl.a $(O)/host/deps/lib/liblz4.a: $(O)/host/deps/lib/
 	$(Q)CC=$(HOSTCC) DEP_CFLAGS="-O2 -g" DEP_SRC=$(abspath $(O))/deps/src \
 		scripts/build-dep.sh $* $(abspath $(O))/host
 $(HOST_LIBOBJS) $(FUZZ_LIBOBJS): | $(HOST_DEPLIBS)
-$(O)/host/%.o: %.c
+$(O)/host/cflags: FORCE
+	$(Q)$(call stamp,$(HOSTCC) $(HOST_CFLAGS) $(SAN) \
+		$(call kbuild-flags,$(HOST_ARCH)))
+$(O)/fuzz/cflags: FORCE
+	$(Q)$(call stamp,$(HOSTCC) $(HOST_CFLAGS) $(SAN) -fsanitize=fuzzer \
+		$(call kbuild-flags,$(HOST_ARCH)))
+$(O)/host/%.o: %.c $(O)/host/cflags
 	$(call msg,HOSTCC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN) $(CFLAGS_$(notdir $@)) \
 		$(CFLAGS_$(HOST_ARCH)_$(notdir $@)) -MMD -MP -c $< -o $@
-$(O)/host/%.o: $(O)/%.c
+$(O)/host/%.o: $(O)/%.c $(O)/host/cflags
 	$(call msg,HOSTCC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN) -MMD -MP -c $< -o $@
-$(O)/fuzz/%.o: %.c
+$(O)/fuzz/%.o: %.c $(O)/fuzz/cflags
 	$(call msg,FUZZCC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN) -fsanitize=fuzzer-no-link $(CFLAGS_$(notdir $@)) \
 		$(CFLAGS_$(HOST_ARCH)_$(notdir $@)) -c $< -o $@
-$(O)/fuzz/%.o: $(O)/%.c
+$(O)/fuzz/%.o: $(O)/%.c $(O)/fuzz/cflags
 	$(call msg,FUZZCC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN) -fsanitize=fuzzer-no-link -c $< -o $@
-$(O)/host/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(HOST_LIBOBJS) $(HOST_DEPLIBS)
+$(O)/host/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(HOST_LIBOBJS) $(HOST_DEPLIBS) \
+		$(O)/host/cflags
 	$(call msg,HOSTLD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN) -o $@ $< $(HOST_LIBOBJS) $(HOST_DEPLIBS)
-$(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBOBJS) $(HOST_DEPLIBS)
+$(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBOBJS) $(HOST_DEPLIBS) $(O)/fuzz/cflags
 	$(call msg,FUZZLD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBOBJS) $(HOST_DEPLIBS)
@@ -340,7 +378,8 @@ fuzzers: $(FUZZERS)
 # without them, for GCC's maybe-uninitialized guesses across files.
 ifneq ($(T),$(O))
 TUNIT_TESTS := $(patsubst tests/unit/%.c,$(T)/tests/%,$(wildcard tests/unit/test_*.c))
-$(T)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(T)/libkeel.a $(TDEPLIBS)
+$(T)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(T)/libkeel.a $(TDEPLIBS) \
+		$(T)/cflags
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(TCC) $(call cflags,$(T)) -c -o $@.o $<
@@ -471,6 +510,7 @@ fmt:
 	$(Q)git ls-files '*.c' '*.h' | xargs clang-format -i
 clean:
 	rm -rf $(O)/keel $(O)/keel-init $(O)/keel-test $(O)/keel-init-test $(O)/test $(O)/libkeel.a $(O)/fuzz \
+		$(O)/cflags $(O)/ldflags $(O)/host/cflags \
 		$(addprefix $(O)/,$(TOP_SUBDIRS)) $(addprefix $(O)/host/,$(TOP_SUBDIRS) tests)
 distclean:
 	rm -rf $(O)

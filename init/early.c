@@ -114,6 +114,16 @@ apply_cmdline(const char *cmdline)
 	return applied;
 }
 
+/* A refused board file: the reason names the file, then the line. */
+static void
+board_fatal(const struct kerr *e)
+{
+	char why[sizeof(e->detail) + 64];
+
+	fmt_sn(why, sizeof(why), "%s: %s", board_path, e->detail);
+	power_fatal("board", why);
+}
+
 void
 early_config(void)
 {
@@ -138,7 +148,7 @@ early_config(void)
 	}
 	buf[n] = 0;
 	if (board_parse(buf, (size_t)n, &g.board, &e) < 0)
-		power_fatal("board", e.detail);
+		board_fatal(&e);
 	klog("board %s", g.board.name);
 	/* A test passes the command line in the environment. */
 	env = g.test ? getenv("KEEL_CMDLINE") : NULL;
@@ -158,7 +168,7 @@ early_config(void)
 		     "rule (%s): every keel.* override is ignored",
 		     e.detail);
 		if (board_parse(buf, (size_t)n, &g.board, &e) < 0)
-			power_fatal("board", e.detail);
+			board_fatal(&e);
 	}
 	if (g.board.counter == BOARD_COUNTER_FILE && !g.test)
 		power_fatal("board", "rollback.counter=file: is for tests "

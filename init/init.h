@@ -69,10 +69,11 @@ struct init {
 	int test; /* --test: PID 1 of a pid namespace on a host */
 	struct board board;
 	struct keyset keys;
-	char dev[BOARD_NPART][64]; /* device path of each partition */
-	int slot;		   /* 0 = A, 1 = B, -1 none yet */
-	int force_slot;		   /* keel.slot=a|b, else -1 */
-	char root_dev[64];	   /* what the image is mounted from */
+	/* the device path of each partition */
+	char dev[BOARD_NPART][BOARD_PATH_MAX + 1];
+	int slot;	   /* 0 = A, 1 = B, -1 none yet */
+	int force_slot;	   /* keel.slot=a|b, else -1 */
+	char root_dev[64]; /* what the image is mounted from */
 	struct img_meta meta;
 	struct appmsg app;  /* the config's supervision settings (app.c) */
 	int etc_ok, var_ok; /* persistent partitions mounted */

@@ -18,6 +18,7 @@
 #include "init/init.h"
 #include "lib/base/fmt.h"
 #include "lib/base/io.h"
+#include "lib/base/testhook.h"
 #include "lib/disk/dm.h"
 #include "lib/disk/loop.h"
 
@@ -56,6 +57,14 @@ check_header(int fd, int slot, char *why, size_t cap)
 	     (unsigned long long)g.meta.h.epoch, g.meta.h.name);
 	return 0;
 }
+
+/*
+ * A table line names the data and hash device (a board path each), then
+ * at most 257 bytes: "1 ", two block sizes, two 20-digit numbers,
+ * "sha256", a 64-digit root, a 128-digit salt, spaces and the NUL.
+ */
+_Static_assert(2 * BOARD_PATH_MAX + 257 <= DM_PARAMS_MAX,
+	       "a verity table line with two board paths fits DM_PARAMS_MAX");
 
 /* verity mode: a dm-verity device from signed values only. */
 static int
@@ -213,33 +222,12 @@ copy_limit(void)
 	return (uint64_t)si.totalram * si.mem_unit / 2;
 }
 
-#ifdef KEEL_TEST_HOOKS
-/*
- * keel-init-test only: with KEEL_TEST_PAUSE=FIFO, stop after the check
- * and before the mount until a line arrives on FIFO, so a test can
- * rewrite the slot in that window (tests/host/init_race.sh). Opening the
- * FIFO blocks until the test opens it for writing.
- */
+/* keel-init-test's words at its pause after the check (testhook.h). */
 static void
-test_pause(void)
+slot_pause_say(const char *step)
 {
-	const char *fifo = getenv("KEEL_TEST_PAUSE");
-	char c;
-	int fd;
-
-	if (!fifo)
-		return;
-	klog("slot: test pause: checked, not mounted");
-	fd = open(fifo, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	while (read(fd, &c, 1) == 1 && c != '\n')
-		;
-	close(fd);
+	klog("slot: test pause: %s", step);
 }
-#else
-#define test_pause() ((void)0)
-#endif
 
 /*
  * full mode: no dm-verity to check each read as it happens, so the
@@ -283,7 +271,7 @@ check_full(int fd, char *why, size_t cap)
 	fmt_sn(g.root_dev, sizeof(g.root_dev), "%s", ld.path);
 	/* autoclear: the mount keeps it; our reference goes after it */
 	g.loop_fd = ld.fd;
-	test_pause();
+	testhook_pause("checked, not mounted", slot_pause_say);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "launcher/keel.h"
 #include "launcher/run_map.h"
 #include "lib/disk/dm.h"
+#include "lib/base/testhook.h"
 #include "lib/disk/loop.h"
 #include "lib/image/image.h"
 
@@ -26,34 +27,12 @@
 /* Large and used once: static, not on the stack. */
 static struct verity_work map_work __attribute__((aligned(4096)));
 
-#ifdef KEEL_TEST_HOOKS
-/*
- * Test builds only (keel-test): with KEEL_TEST_PAUSE=FIFO, stop after
- * the check and before the mount until a line arrives on FIFO, so a
- * test can rewrite the image file in that window. Opening the FIFO for
- * reading blocks until the test opens it for writing: that open is the
- * test's signal that the check is over.
- */
+/* keel-test's words at its pause after the check (lib/base/testhook.h). */
 static void
-map_test_pause(const char *step)
+map_pause_say(const char *step)
 {
-	const char *fifo = getenv("KEEL_TEST_PAUSE");
-	char c;
-	int fd;
-
-	if (!fifo)
-		return;
 	fprintf(stderr, "keel: run: test pause: %s\n", step);
-	fd = open(fifo, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	while (read(fd, &c, 1) == 1 && c != '\n')
-		;
-	close(fd);
 }
-#else
-#define map_test_pause(step) ((void)0)
-#endif
 
 static int
 map_ioctl(int fd, unsigned long req, void *arg)
@@ -145,7 +124,8 @@ map_verity(int fd, const char *fs, struct run_map *m, struct kerr *e)
 			 strerror(errno));
 		goto out_dm;
 	}
-	map_test_pause("header checked, dm-verity mapped, not mounted");
+	testhook_pause("header checked, dm-verity mapped, not mounted",
+		       map_pause_say);
 	if (mount(m->node, m->mnt, fs, RO_FLAGS, NULL) < 0) {
 		kerr_set(e, "mount", "%s %s: %s", fs, m->node, strerror(errno));
 		goto out_dm;
@@ -187,7 +167,8 @@ map_copy(int fd, const char *fs, struct run_map *m, struct kerr *e)
 		return -1;
 	}
 	close(mfd); /* the loop device holds the copy now */
-	map_test_pause("whole image checked from a sealed copy, not mounted");
+	testhook_pause("whole image checked from a sealed copy, not mounted",
+		       map_pause_say);
 	if (mount(ld.path, m->mnt, fs, RO_FLAGS, NULL) < 0) {
 		kerr_set(e, "mount", "%s %s: %s", fs, ld.path, strerror(errno));
 		loop_release(&ld, 1);

@@ -153,9 +153,10 @@ parse_size(const char *s, size_t n, uint64_t *out, struct kerr *e)
 	return 0;
 }
 
-/* "NAME SIZE", "NAME" (size unknown) or "/dev/PATH". */
+/* key "NAME SIZE", "NAME" (size unknown) or "/dev/PATH". */
 static int
-parse_part(struct board_part_desc *p, const char *v, size_t n, struct kerr *e)
+parse_part(struct board_part_desc *p, const char *key, const char *v, size_t n,
+	   struct kerr *e)
 {
 	const char *sp = memchr(v, ' ', n);
 	size_t nl = sp ? (size_t)(sp - v) : n;
@@ -164,11 +165,11 @@ parse_part(struct board_part_desc *p, const char *v, size_t n, struct kerr *e)
 	if (nl && v[0] == '/') {
 		if (sp)
 			return kerr_set(e, "board",
-					"a device path takes no size");
-		return copy_word(p->name, sizeof(p->name), v, n, "/",
-				 "partition device", e);
+					"%s: a device path takes no size", key);
+		return copy_word(p->name, BOARD_PATH_MAX + 1, v, n, "/", key,
+				 e);
 	}
-	if (copy_word(p->name, sizeof(p->name), v, nl, "", "partition name", e))
+	if (copy_word(p->name, BOARD_PARTNAME_MAX + 1, v, nl, "", key, e))
 		return -1;
 	if (!sp)
 		return 0;
@@ -401,7 +402,8 @@ set_value(struct board *b, unsigned k, const char *v, size_t n, struct kerr *e)
 	case K_CMDLINE:
 		return parse_cmdline_keys(b, v, n, e);
 	default:
-		return parse_part(&b->part[k - K_PART_A], v, n, e);
+		return parse_part(&b->part[k - K_PART_A], key_names[k], v, n,
+				  e);
 	}
 }
 

@@ -17,7 +17,7 @@
 #define BOARD_FILE_MAX 8192   /* whole file */
 #define BOARD_LINE_MAX 512    /* one line, without the newline */
 #define BOARD_NAME_MAX 63     /* board name, console, watchdog driver */
-#define BOARD_PATH_MAX 63     /* watchdog device, partition device path */
+#define BOARD_PATH_MAX 127    /* partition device, watchdog, counter file */
 #define BOARD_PARTNAME_MAX 36 /* GPT names are 36 UTF-16 units; ASCII here */
 #define BOARD_MODULES_MAX 32
 #define BOARD_MODNAME_MAX 55  /* the kernel's MODULE_NAME_LEN - 1 */
@@ -57,8 +57,9 @@ enum board_counter {
 };
 
 struct board_part_desc {
-	/* A GPT partition name, or a device path when it starts with '/'. */
-	char name[BOARD_PARTNAME_MAX + 1];
+	/* A GPT partition name (BOARD_PARTNAME_MAX bytes at most), or a
+	 * device path (BOARD_PATH_MAX) when it starts with '/'. */
+	char name[BOARD_PATH_MAX + 1];
 	uint64_t size; /* bytes, a multiple of 4096; 0 when name is a path */
 };
 

@@ -55,6 +55,30 @@ after(const struct logring *r, size_t off)
 	return off + rec_size(h.len);
 }
 
+/*
+ * Where a reader's cursor finds its line: the record at c->off (past a
+ * wrap marker) when it is line c->seq, whole inside the ring; then
+ * c->off is set to it and h filled: 0. Else -1, nothing read outside the
+ * ring: the offset is only a hint the ring checks (out of the buffer,
+ * not aligned, another line's record or text read as a header: memory
+ * gone bad or a bug in a reader), never followed blindly.
+ */
+static int
+cursor_line(const struct logring *r, struct logring_cursor *c, struct rec *h)
+{
+	size_t off = c->off;
+
+	if (off > r->cap || off % 8)
+		return -1;
+	off = resolve(r, off);
+	get(r, off, h);
+	if (h->kind != KIND_LINE || h->seq != c->seq ||
+	    h->len > LOGRING_LINE_MAX || rec_size(h->len) > r->cap - off)
+		return -1;
+	c->off = off;
+	return 0;
+}
+
 static void
 evict(struct logring *r)
 {
@@ -193,8 +217,12 @@ logring_next(const struct logring *r, struct logring_cursor *c,
 	}
 	if (c->seq >= r->next)
 		return 0;
-	c->off = resolve(r, c->off);
-	get(r, c->off, &h);
+	/* A cursor whose offset is not its line's: the line by sequence. */
+	if (cursor_line(r, c, &h) < 0) {
+		logring_seek(r, c->seq, c);
+		if (cursor_line(r, c, &h) < 0)
+			return 0;
+	}
 	l->seq = h.seq;
 	l->us = h.us;
 	l->src = h.src;

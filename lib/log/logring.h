@@ -45,7 +45,7 @@ struct logring_line {
 /* A reader's place: the next line it wants. */
 struct logring_cursor {
 	uint64_t seq;
-	size_t off; /* where that line is, valid while seq > first */
+	size_t off; /* where that line is: a hint logring_next checks */
 };
 
 /* buf must be 8-byte aligned; cap at least 1 KiB. */
@@ -81,6 +81,8 @@ void logring_seek(const struct logring *r, uint64_t seq,
  * The line at c: 1 (l filled, c advanced), 0 (no new line yet). When the
  * ring has overtaken c, c jumps to the oldest line and *lost (if not
  * NULL) gets how many lines were skipped; then the line is returned.
+ * c's offset is followed only when the record there is line c->seq;
+ * any other offset (corrupted) is found again from c->seq.
  */
 int logring_next(const struct logring *r, struct logring_cursor *c,
 		 struct logring_line *l, uint64_t *lost);

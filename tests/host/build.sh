@@ -19,6 +19,31 @@ grep -q "WARNING: baking the TEST KEYS" "$WORK/build.out" &&
 same "a second make does nothing" "$(make O="$b" 2>&1)" ""
 check "same bytes as the main build (keel)" cmp "$b/keel" "$O/keel"
 check "same bytes as the main build (keel-init)" cmp "$b/keel-init" "$O/keel-init"
+# Objects depend on the flags they are built with (the Makefile's flags
+# stamps): a flag change rebuilds each of keel's objects, libkeel.a and
+# the binaries (a -D nothing reads: the same bytes), and a make with the
+# same flags again rebuilds nothing.
+objs="$b/init $b/lib $b/launcher $b/keys"
+mark() { touch "$WORK/mark" && sleep 1; }
+not_rebuilt() { # DIR...: the first objects under DIR not newer than mark
+	find "$@" -name '*.o' ! -newer "$WORK/mark" | head -n 3
+}
+mark
+check "a new flag builds" make -s -j2 O="$b" KCFLAGS=-DKEEL_FLAG_PROBE
+same "a new flag rebuilds every object" "$(not_rebuilt $objs)" ""
+check "a new flag rebuilds libkeel.a and the binaries" test \
+	"$b/libkeel.a" -nt "$WORK/mark" -a "$b/keel-init" -nt "$WORK/mark" \
+	-a "$b/keel" -nt "$WORK/mark"
+check "a -D nothing reads: the same bytes" cmp "$b/keel-init" "$O/keel-init"
+same "the same flag again does nothing" \
+	"$(make O="$b" KCFLAGS=-DKEEL_FLAG_PROBE 2>&1)" ""
+mark
+check "the flag taken away builds" make -s -j2 O="$b"
+same "the flag taken away rebuilds every object" "$(not_rebuilt $objs)" ""
+mark
+same "then a make does nothing" "$(make O="$b" 2>&1)" ""
+same "a make that does nothing leaves every object" \
+	"$(find $objs "$b/libkeel.a" "$b/keel-init" -newer "$WORK/mark")" ""
 # arm64 (make check builds it first): the same bytes again, built here
 # from the same cross compiler, musl and libraries in another directory.
 if [ -x "$O/aarch64/keel" ] && [ -f "$O/aarch64/.deps-ok" ]; then
@@ -30,6 +55,13 @@ if [ -x "$O/aarch64/keel" ] && [ -f "$O/aarch64/.deps-ok" ]; then
 		cmp "$b/aarch64/keel" "$O/aarch64/keel"
 	check "arm64: same bytes as the main build (keel-init)" \
 		cmp "$b/aarch64/keel-init" "$O/aarch64/keel-init"
+	mark
+	check "arm64: a new flag builds" make -s -j2 O="$b" \
+		BOARD=qemu-aarch64 KCFLAGS=-DKEEL_FLAG_PROBE
+	same "arm64: a new flag rebuilds every arm64 object" \
+		"$(not_rebuilt $(echo "$objs" | sed "s|$b/|$b/aarch64/|g"))" ""
+	same "arm64: this machine's objects stay" \
+		"$(find $objs -name '*.o' -newer "$WORK/mark" | head -n 3)" ""
 else
 	skip "no arm64 build in $O/aarch64 (make ARCH=aarch64)"
 fi

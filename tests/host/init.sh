@@ -237,6 +237,16 @@ has "allowed, but two roles on one partition: every override ignored" \
 has "var is still var after the re-check" "disk: var $WORK/var $WORK/var"
 has "the app ran after the re-check" "hello from the image"
 
+# --- 9c'. a path over 127 bytes in the board file: the boot halts, and
+# the reason names the board file, the line and the key
+mkboard a.img b.img var
+sed -i "s|^part.var=.*|part.var=/$(printf '%0127d' 0)|" board.conf
+boot 5
+has "an over-long partition path halts, naming the board file" \
+	"halted: board: board.conf: line 7: part.var: longer than 127 bytes"
+grep -q "hello from the image" boot.out &&
+	fail "a refused board file ran the app" || pass "no app after the refusal"
+
 # --- 9d. the old layout of a persistent partition (the app's tree at its
 # root) becomes generation 1 at the first boot, a cut move resumed
 mkdir -p legacy/sub legacy/.keel-migrating

@@ -173,7 +173,7 @@ test_refusals(void)
 	refused("name=x\npart.a=\n", "empty");
 	refused("name=x\npart.b=keel-a\n", "both");
 	refused("name=x\npart.a=0123456789012345678901234567890123456\n",
-		"longer");
+		"part.a: longer than 36 bytes");
 	refused("name=x\nmodules=a  b\n", "empty");
 	refused("name=x\nmodules=a \n", "trailing");
 	refused("name=x\nmodules= a\n", "empty");
@@ -346,6 +346,49 @@ test_modlist(void)
 	CHECK(board_modlist_next(&p, p + 11, name, 8, &e) == -1, "cap");
 }
 
+/* "name=x\nKEY=PREFIX" then the path /ddd... of n bytes, in buf */
+static const char *
+with_path(char *buf, const char *key, const char *prefix, size_t n)
+{
+	size_t at = (size_t)sprintf(buf, "name=x\n%s=%s/", key, prefix);
+
+	memset(buf + at, 'd', n - 1);
+	buf[at + n - 1] = 0;
+	return buf;
+}
+
+/*
+ * Paths (a partition's device, the watchdog, a counter file) may take
+ * BOARD_PATH_MAX bytes, a GPT name BOARD_PARTNAME_MAX; one more is
+ * refused, naming the key.
+ */
+static void
+test_path_limits(void)
+{
+	char t[BOARD_LINE_MAX];
+	size_t max = BOARD_PATH_MAX;
+
+	CHECK(parse(with_path(t, "part.var", "", max)) == 0 &&
+		  strlen(b.part[BOARD_PART_VAR].name) == max,
+	      "a device path of %zu bytes: %s", max, e.detail);
+	refused(with_path(t, "part.var", "", max + 1),
+		"part.var: longer than 127 bytes");
+	CHECK(parse(with_path(t, "watchdog", "", max)) == 0 &&
+		  strlen(b.watchdog) == max,
+	      "a watchdog of %zu bytes: %s", max, e.detail);
+	refused(with_path(t, "watchdog", "", max + 1),
+		"watchdog: longer than 127 bytes");
+	CHECK(parse(with_path(t, "rollback.counter", "file:", max)) == 0 &&
+		  strlen(b.counter_path) == max,
+	      "a counter file of %zu bytes: %s", max, e.detail);
+	refused(with_path(t, "rollback.counter", "file:", max + 1),
+		"rollback.counter: longer than 127 bytes");
+	CHECK(parse("name=x\npart.a=012345678901234567890123456789012345\n") ==
+		      0 &&
+		  strlen(b.part[BOARD_PART_A].name) == BOARD_PARTNAME_MAX,
+	      "a GPT name of 36 bytes: %s", e.detail);
+}
+
 int
 main(void)
 {
@@ -353,6 +396,7 @@ main(void)
 	test_arch();
 	test_values();
 	test_refusals();
+	test_path_limits();
 	test_set_and_lines();
 	test_copy_max();
 	test_trust_keys();
