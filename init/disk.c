@@ -9,7 +9,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "init/dents.h"
+#include "lib/base/dents.h"
 #include "init/init.h"
 #include "lib/base/fmt.h"
 #include "lib/base/text.h"

@@ -5,15 +5,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "init/dents.h"
+#include "lib/base/dents.h"
 #include "init/init.h"
 #include "lib/base/fmt.h"
-#include "lib/base/text.h"
+#include "lib/disk/trash.h"
 
 /*
  * The root of a persistent partition is keel-init's; the app sees one
@@ -31,31 +30,16 @@
  * generation 1.
  */
 #define KEEL_PREFIX ".keel-" /* the root's names that are keel-init's */
-#define GEN ".keel-gen-"
-#define TRASH ".keel-trash-"
 #define MIGRATING ".keel-migrating"
-#define RM_NAME ".keel-rm" /* the directory being emptied, in its parent */
 #define OWN_LOGS ".keel-init/log" /* keel-init's saved logs */
+#define TRASH_UID 64103		  /* and gid: keel trash's own */
+#define TRASH_CAPS                                                             \
+	(1ull << 1 | 1ull << 2 | 1ull << 3 | 1ull << 9) /* DAC_OVERRIDE,       \
+		DAC_READ_SEARCH, FOWNER, LINUX_IMMUTABLE */
 
-#define FS_IOC_GETFLAGS _IOR('f', 1, long)
-#define FS_IOC_SETFLAGS _IOW('f', 2, long)
-#define FS_IMMUTABLE_FL 0x10
-#define FS_APPEND_FL 0x20
-
-static pid_t collector = -1;
-
-/* "PREFIXnumber" -> number; -1 for any other name. */
-static long long
-numbered(const char *name, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	uint64_t v = 0;
-
-	if (strncmp(name, prefix, n) ||
-	    text_u64(name + n, strlen(name + n), &v) < 0 || v >= 1ull << 62)
-		return -1;
-	return (long long)v;
-}
+static const char *trash_dirs[2]; /* the roots keel trash empties */
+static int ntrash_dirs;
+static int collecting; /* 1 while keel trash runs */
 
 /* What the root holds. */
 struct root_scan {
@@ -82,10 +66,11 @@ scan_root(int root, struct root_scan *r)
 			if (!strcmp(name, ".") || !strcmp(name, "..") ||
 			    !strcmp(name, "lost+found"))
 				continue;
-			if ((v = numbered(name, GEN)) >= 0) {
+			if ((v = trash_numbered(name, TRASH_GEN)) >= 0) {
 				if (v > r->gen)
 					r->gen = v;
-			} else if ((v = numbered(name, TRASH)) >= 0) {
+			} else if ((v = trash_numbered(name, TRASH_PREFIX)) >=
+				   0) {
 				if (v > r->trash)
 					r->trash = v;
 			} else if (!strcmp(name, MIGRATING)) {
@@ -176,10 +161,11 @@ retire_old(int root, long long keep, long long *trash)
 		while ((n = dents_read(root, buf, sizeof(buf))) > 0) {
 			long off = 0;
 			while (dents_next(buf, n, &off, &name, &type)) {
-				long long v = numbered(name, GEN);
+				long long v = trash_numbered(name, TRASH_GEN);
 				if (v < 0 || v >= keep)
 					continue;
-				fmt_sn(to, sizeof(to), TRASH "%lld", ++*trash);
+				fmt_sn(to, sizeof(to), TRASH_PREFIX "%lld",
+				       ++*trash);
 				if (renameat(root, name, root, to) < 0)
 					return -1;
 				again = 1;
@@ -204,7 +190,7 @@ migrate(int root, const struct root_scan *r, int reset)
 	struct stat st;
 
 	if (reset) {
-		fmt_sn(to, sizeof(to), TRASH "%lld", r->trash + 1);
+		fmt_sn(to, sizeof(to), TRASH_PREFIX "%lld", r->trash + 1);
 		/* (the caller counts this trash tree in r->trash) */
 		if (make_dir(root, to, 0700) < 0 ||
 		    move_legacy(root, to, 1) < 0)
@@ -217,7 +203,7 @@ migrate(int root, const struct root_scan *r, int reset)
 	/* fchmodat with no flags, without libc's code for the flag */
 	syscall(SYS_fchmodat, root, MIGRATING, st.st_mode & 07777);
 	if (move_legacy(root, MIGRATING, 0) < 0 || fsync(root) < 0 ||
-	    renameat(root, MIGRATING, root, GEN "1") < 0)
+	    renameat(root, MIGRATING, root, TRASH_GEN "1") < 0)
 		return -1;
 	return 0;
 }
@@ -237,7 +223,7 @@ reset_prepare(const char *dir, int rw, int reset, char *live, size_t cap)
 	gen = r.gen;
 	if (!rw) { /* read-only: what is there, as it is */
 		if (gen >= 0)
-			fmt_sn(live, cap, "%s/" GEN "%lld", dir, gen);
+			fmt_sn(live, cap, "%s/" TRASH_GEN "%lld", dir, gen);
 		else
 			fmt_sn(live, cap, "%s", dir);
 		close(root);
@@ -249,7 +235,7 @@ reset_prepare(const char *dir, int rw, int reset, char *live, size_t cap)
 		dirty = 1;
 		klog("%s: the old layout %s", dir,
 		     reset ? "moved to trash (factory reset)"
-			   : "moved into " GEN "1");
+			   : "moved into " TRASH_GEN "1");
 		if (reset) /* a fresh generation 1 below */
 			r.trash++, reset = 0;
 		else
@@ -258,14 +244,15 @@ reset_prepare(const char *dir, int rw, int reset, char *live, size_t cap)
 	/* The saved logs hold the app's output: a reset removes them too
 	 * (the saved clock stays). */
 	if (reset && fstatat(root, OWN_LOGS, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		fmt_sn(name, sizeof(name), TRASH "%lld", ++r.trash);
+		fmt_sn(name, sizeof(name), TRASH_PREFIX "%lld", ++r.trash);
 		if (renameat(root, OWN_LOGS, root, name) < 0)
 			goto fail;
 		dirty = 1;
 	}
 	if (gen < 0 || reset) {
 		/* The switch: a fresh, empty generation above every other. */
-		fmt_sn(name, sizeof(name), GEN "%lld", gen < 0 ? 1 : gen + 1);
+		fmt_sn(name, sizeof(name), TRASH_GEN "%lld",
+		       gen < 0 ? 1 : gen + 1);
 		if (make_dir(root, name, 0755) < 0 || fsync(root) < 0)
 			goto fail;
 		gen = gen < 0 ? 1 : gen + 1;
@@ -278,7 +265,7 @@ reset_prepare(const char *dir, int rw, int reset, char *live, size_t cap)
 	 * nothing, a directory's fsync still flushes the device's cache. */
 	if ((dirty || r.trash != trash) && fsync(root) < 0)
 		goto fail;
-	fmt_sn(live, cap, "%s/" GEN "%lld", dir, gen);
+	fmt_sn(live, cap, "%s/" TRASH_GEN "%lld", dir, gen);
 	close(root);
 	return r.trash >= 0;
 fail:
@@ -288,204 +275,55 @@ fail:
 	return -1;
 }
 
-/* Clears the immutable and append-only flags of fd (the app may set them
- * with CAP_LINUX_IMMUTABLE), so that what it made can be removed. */
+/* keel trash's words: the roots whose old trees it removes. */
+static int
+trash_prepare(char **argv, int max, int *fds)
+{
+	int n = 0;
+
+	for (int i = 0; i < ntrash_dirs && n < max; i++)
+		argv[n++] = (char *)trash_dirs[i];
+	return n;
+}
+
 static void
-unpin(int fd)
+trash_exited(int code)
 {
-	long f = 0;
-
-	if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &f) == 0 &&
-	    (f & (FS_IMMUTABLE_FL | FS_APPEND_FL))) {
-		f &= ~(long)(FS_IMMUTABLE_FL | FS_APPEND_FL);
-		ioctl(fd, FS_IOC_SETFLAGS, &f);
-	}
+	collecting = 0;
 }
 
-/* Removes the entry name of dir d (not a directory, or an empty one). */
-static int
-remove_entry(int d, const char *name, int isdir)
-{
-	int fd;
-
-	if (unlinkat(d, name, isdir ? AT_REMOVEDIR : 0) == 0)
-		return 0;
-	if (errno != EPERM)
-		return -1;
-	unpin(d);
-	fd = openat(d, name,
-		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	unpin(fd);
-	if (fd >= 0)
-		close(fd);
-	return unlinkat(d, name, isdir ? AT_REMOVEDIR : 0);
-}
+static const struct agent_def trash_agent = {
+    .name = "trash", /* keel trash DIR... */
+    .log_src = LOGRING_TRASH,
+    .caps = TRASH_CAPS, /* the old trees are the app's, any owner, flags */
+    .uid = TRASH_UID,
+    .gid = TRASH_UID,
+    .prepare = trash_prepare,
+    .once = 1,
+    .on_exit = trash_exited,
+};
 
 /*
- * One pass over d: every file goes, every empty directory goes. Returns
- * 1 with RM_NAME naming a non-empty directory to descend into, 0 when d
- * is empty, -1 on an error. A non-empty directory is renamed RM_NAME in
- * its parent first, so the way back up needs no name: "..", then remove
- * RM_NAME.
- */
-static int
-empty_pass(int d, unsigned long *removed)
-{
-	char buf[4096];
-	const char *name;
-	unsigned char type;
-	long n;
-
-	lseek(d, 0, SEEK_SET);
-	while ((n = dents_read(d, buf, sizeof(buf))) > 0) {
-		long off = 0;
-		while (dents_next(buf, n, &off, &name, &type)) {
-			struct stat st;
-			int isdir = type == DENT_DIR;
-
-			if (!strcmp(name, ".") || !strcmp(name, ".."))
-				continue;
-			if (type == 0) { /* DT_UNKNOWN */
-				if (fstatat(d, name, &st, AT_SYMLINK_NOFOLLOW))
-					return -1;
-				isdir = S_ISDIR(st.st_mode);
-			}
-			if (remove_entry(d, name, isdir) == 0) {
-				++*removed;
-				continue;
-			}
-			if (!isdir || (errno != ENOTEMPTY && errno != EEXIST))
-				return -1;
-			if (strcmp(name, RM_NAME) &&
-			    renameat(d, name, d, RM_NAME) < 0)
-				return -1;
-			return 1;
-		}
-	}
-	return n < 0 ? -1 : 0;
-}
-
-/*
- * Removes everything below top, at any depth and whatever the names,
- * holding two descriptors and no memory per level. Nothing but this
- * process touches a trash tree (the app never sees it). 0 or -1.
- */
-static int
-remove_tree(int top, unsigned long *removed)
-{
-	int d = dup(top), depth = 0;
-
-	while (d >= 0) {
-		int r = empty_pass(d, removed), next;
-
-		if (r < 0)
-			break;
-		if (r == 1) {
-			next = openat(d, RM_NAME,
-				      O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-					  O_CLOEXEC);
-			depth++;
-		} else if (depth == 0) {
-			close(d);
-			return 0;
-		} else {
-			next =
-			    openat(d, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			depth--;
-			if (next >= 0 && remove_entry(next, RM_NAME, 1) < 0) {
-				close(next);
-				next = -1;
-			}
-			++*removed;
-		}
-		close(d);
-		d = next;
-	}
-	if (d >= 0)
-		close(d);
-	return -1;
-}
-
-/* In the child: every trash tree of dir. */
-static int
-collect_dir(const char *dir, unsigned long *removed)
-{
-	char buf[2048], name[48];
-	int root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), found = 1;
-
-	if (root < 0)
-		return -1;
-	while (found) {
-		const char *n0;
-		unsigned char type;
-		long n, off = 0;
-
-		found = 0;
-		lseek(root, 0, SEEK_SET);
-		n = dents_read(root, buf, sizeof(buf));
-		while (n > 0 && !found && dents_next(buf, n, &off, &n0, &type))
-			if (numbered(n0, TRASH) >= 0) {
-				fmt_sn(name, sizeof(name), "%s", n0);
-				found = 1;
-			}
-		if (!found)
-			break;
-		int t = openat(root, name,
-			       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (t < 0 || remove_tree(t, removed) < 0 ||
-		    remove_entry(root, name, 1) < 0 || fsync(root) < 0) {
-			if (t >= 0)
-				close(t);
-			close(root);
-			return -1;
-		}
-		close(t);
-	}
-	close(root);
-	return 0;
-}
-
-/*
- * Removes the trash trees of the partitions in a child of PID 1, so the
- * main loop never waits on it; a removal cut short (a shutdown) goes on at
- * the next boot. The child's end is seen by reset_child_exited.
+ * Removes the trash trees of the partitions: `keel trash`, an agent run
+ * once (docs/AGENTS.md), so that the main loop never waits on it and the
+ * walk of the app's old trees runs outside PID 1; a removal cut short (a
+ * shutdown) goes on at the next boot.
  */
 void
 reset_collect(const char *const *dirs, int n)
 {
-	pid_t pid = _Fork(); /* fork without threads: see agent.c */
-
-	if (pid != 0) {
-		if (pid > 0)
-			collector = pid;
-		return;
-	}
-	unsigned long removed = 0;
-	int rc = 0;
-
-	for (int i = 0; i < n; i++)
-		if (dirs[i] && collect_dir(dirs[i], &removed) < 0) {
-			klog("factory reset: removing old trees of %s: %s "
-			     "(tried again at the next boot)",
-			     dirs[i], kerr_strerror(errno));
-			rc = 1;
-		}
-	if (!rc)
-		klog("factory reset: old trees removed (%lu entries)", removed);
-	_exit(rc);
+	ntrash_dirs = 0;
+	for (int i = 0; i < n && i < 2; i++)
+		if (dirs[i])
+			trash_dirs[ntrash_dirs++] = dirs[i];
+	collecting = agent_add(&trash_agent) == 0;
+	if (!collecting)
+		klog("factory reset: old trees not removed: keel trash does "
+		     "not start (tried again at the next boot)");
 }
 
 int
 reset_collecting(void)
 {
-	return collector > 0;
-}
-
-int
-reset_child_exited(pid_t pid)
-{
-	if (pid != collector || pid <= 0)
-		return 0;
-	collector = -1;
-	return 1;
+	return collecting;
 }

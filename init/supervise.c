@@ -119,8 +119,8 @@ reap(void)
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		if (g.app_running && pid == g.app_pid)
 			app_ended(init_status_code(st));
-		else if (!agent_child_exited(pid, st))
-			reset_child_exited(pid);
+		else
+			agent_child_exited(pid, st);
 	}
 }
 

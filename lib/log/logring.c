@@ -236,8 +236,8 @@ logring_next(const struct logring *r, struct logring_cursor *c,
 const char *
 logring_src_name(unsigned src)
 {
-	static const char *const names[LOGRING_NSRC] = {"keel", "app", "kernel",
-							"net", "update"};
+	static const char *const names[LOGRING_NSRC] = {
+	    "keel", "app", "kernel", "net", "update", "trash"};
 
 	return src < LOGRING_NSRC ? names[src] : "?";
 }

@@ -24,6 +24,7 @@ enum logring_src {
 	LOGRING_KERNEL = 2, /* the kernel's log (/dev/kmsg) */
 	LOGRING_NET = 3,    /* keel net, the network agent */
 	LOGRING_UPDATE = 4, /* the update agent */
+	LOGRING_TRASH = 5,  /* keel trash, a factory reset's old trees */
 	LOGRING_NSRC
 };
 

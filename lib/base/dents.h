@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Directory entries from getdents64 without opendir (which allocates). */
-#ifndef KEEL_INIT_DENTS_H
-#define KEEL_INIT_DENTS_H
+#ifndef KEEL_DENTS_H
+#define KEEL_DENTS_H
 
 #include <string.h>
 #include <sys/syscall.h>
