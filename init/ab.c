@@ -2,8 +2,10 @@
 /* keel-init's side of the A/B record: which slot boots, what happened to it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,8 +21,7 @@ static int state_fd = -1;
  * signatures verified against the baked keys */
 static struct img_meta proof_meta[STATE_NSLOTS];
 static int proof_signed[STATE_NSLOTS];
-static struct counter hw; /* the board's rollback counter */
-static int hw_ok;	  /* 1: hw is open and was read */
+static int hw_ok; /* 1: the board's rollback counter was read at boot */
 
 static const char *const kind_name[] = {
     [STATE_BOOT_COMMITTED] = "committed",
@@ -106,6 +107,80 @@ prove(int s, struct state_proof *p)
 }
 
 /*
+ * Runs `keel counter` on the board's rollback counter, so that the TPM's
+ * responses are parsed outside PID 1: it reads the floor (adv 0) or
+ * raises the counter to floor (adv 1). 0, or -1 with e: the counter's
+ * own refusal, or none that can be trusted (no record of the exact size
+ * and form within INIT_COUNTER_MS, a helper that never ran): for the
+ * caller, a counter that could not be read or advanced.
+ */
+static int
+hw_run(int adv, uint64_t *floor, struct kerr *e)
+{
+	static struct counter_msg m; /* e->check may point into it */
+	char *argv[8] = {"keel", "counter"}, idx[16], fl[24];
+	int rp[2], fds[4] = {-1, -1, -1, -1}, n = 2, st = 0, err;
+	ssize_t got;
+	pid_t pid;
+
+	if (g.board.counter == BOARD_COUNTER_TPM2) {
+		fmt_sn(idx, sizeof(idx), "%u", (unsigned)g.board.counter_index);
+		argv[n++] = "tpm2";
+		argv[n++] = idx;
+		argv[n++] = TPM_DEV;
+	} else {
+		argv[n++] = "file";
+		argv[n++] = g.board.counter_path;
+	}
+	if (adv) {
+		fmt_sn(fl, sizeof(fl), "%llu", (unsigned long long)*floor);
+		argv[n++] = fl;
+	}
+	if (pipe2(rp, O_CLOEXEC) < 0)
+		return kerr_set(e, "keel counter", "pipe: %s",
+				kerr_strerror(errno));
+	fds[COUNTER_MSG_FD] = rp[1];
+	pid = _Fork(); /* fork without threads: see agent.c */
+	if (pid == 0) {
+		agent_exec_keel(fds, 4, argv);
+		_exit(127);
+	}
+	err = errno;
+	close(rp[1]);
+	memset(&m, 0, sizeof(m));
+	got = pid < 0 ? 0
+		      : init_read_record(rp[0], &m, sizeof(m), INIT_COUNTER_MS);
+	if (got < 0)
+		err = errno;
+	close(rp[0]);
+	if (pid < 0)
+		return kerr_set(e, "keel counter", "fork: %s",
+				kerr_strerror(err));
+	/* Done, or too slow: either way it ends now, and is waited for. */
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (got < 0)
+		return kerr_set(e, "keel counter", "no record: %s",
+				err == ETIMEDOUT ? "too slow"
+						 : kerr_strerror(err));
+	if (got != (ssize_t)sizeof(m) || m.magic != COUNTER_MSG_MAGIC ||
+	    m.ok > 1 || !memchr(m.check, 0, sizeof(m.check)) ||
+	    !memchr(m.detail, 0, sizeof(m.detail)))
+		return kerr_set(e, "keel counter",
+				"no record (%zd bytes), status %d", got,
+				init_status_code(st));
+	if (!m.ok) {
+		kerr_set(e, NULL, "%s", m.detail);
+		e->check = m.check;
+		return -1;
+	}
+	if (!adv)
+		*floor = m.floor;
+	return 0;
+}
+
+/*
  * The board's hardware rollback counter (rollback.counter=): the floor
  * it holds. A board that has one and cannot read it does not boot: the
  * floor it promises could not be kept (docs/SECURITY-device.md). -1 and
@@ -115,19 +190,12 @@ static int
 hw_floor(uint64_t *floor, char *why, size_t cap)
 {
 	struct kerr e = {0};
-	int r;
 
 	*floor = 0;
 	if (g.board.counter != BOARD_COUNTER_TPM2 &&
 	    g.board.counter != BOARD_COUNTER_FILE)
 		return 0;
-	if (g.board.counter == BOARD_COUNTER_TPM2)
-		r = counter_tpm2_open(&hw, TPM_DEV, g.board.counter_index, &e);
-	else
-		r = counter_file_open(&hw, g.board.counter_path, &e);
-	if (r == 0)
-		r = counter_read(&hw, floor, &e);
-	if (r < 0) {
+	if (hw_run(0, floor, &e) < 0) {
 		fmt_sn(why, cap, "the board's rollback counter: %s: %s",
 		       e.check, e.detail);
 		return -1;
@@ -145,10 +213,11 @@ static void
 hw_advance(void)
 {
 	struct kerr e = {0};
+	uint64_t floor = st.floor;
 
 	if (!hw_ok)
 		return;
-	if (counter_advance(&hw, st.floor, &e) < 0)
+	if (hw_run(1, &floor, &e) < 0)
 		klog("state: ROLLBACK COUNTER NOT ADVANCED to %llu: %s: %s "
 		     "(tried again at the next boot)",
 		     (unsigned long long)st.floor, e.check, e.detail);

@@ -21,16 +21,17 @@
 
 static int null_fd = -1;
 
-/* Reads the one record, to EOF or the deadline; bytes read or -1. The
- * watchdog is petted each second meanwhile: a slow setup is the
+/* Reads the one record of a keel helper (size bytes), to EOF or ms
+ * from now; bytes read (size + 1 when there is more), or -1. The
+ * watchdog is petted each second meanwhile: a slow helper is the
  * deadline's to end, not the hardware's. */
-static ssize_t
-read_record(int fd, struct appmsg *m)
+ssize_t
+init_read_record(int fd, void *m, size_t size, uint32_t ms)
 {
-	char *p = (char *)m;
+	char *p = m;
 	char extra;
 	size_t got = 0;
-	uint64_t end = clock_us() + INIT_APP_SETUP_MS * 1000ull;
+	uint64_t end = clock_us() + ms * 1000ull;
 	ssize_t n;
 
 	for (;;) {
@@ -47,8 +48,8 @@ read_record(int fd, struct appmsg *m)
 			return -1;
 		if (r <= 0)
 			continue; /* nothing yet: never a read that blocks */
-		if (got < sizeof(*m))
-			n = read(fd, p + got, sizeof(*m) - got);
+		if (got < size)
+			n = read(fd, p + got, size - got);
 		else
 			n = read(fd, &extra, 1); /* more than one record */
 		if (n < 0 && errno == EINTR)
@@ -56,7 +57,7 @@ read_record(int fd, struct appmsg *m)
 		if (n <= 0)
 			return n < 0 ? -1 : (ssize_t)got;
 		got += (size_t)n;
-		if (got > sizeof(*m))
+		if (got > size)
 			return (ssize_t)got;
 	}
 }
@@ -166,7 +167,7 @@ run_keel_app(char **argv, int cfd, const int *stdio, int start,
 		return kerr_set(e, "keel app", "exec: %s", kerr_strerror(xerr)),
 		       -2;
 	}
-	n = read_record(rp[0], m);
+	n = init_read_record(rp[0], m, sizeof(*m), INIT_APP_SETUP_MS);
 	err = errno;
 	close(rp[0]);
 	if (n < 0)

@@ -271,6 +271,10 @@ const char *agent_client_path(void);
 /* In a forked child: fds[] onto 0.., exec keel with argv (agent.c's
  * descriptor of it); returns only on failure. */
 int agent_exec_keel(int *fds, int n, char **argv);
+/* The record of a keel helper on fd: size bytes to EOF, at most ms
+ * from now (app.c); bytes read (more than size: junk after it), or -1
+ * (errno; ETIMEDOUT at the deadline). */
+ssize_t init_read_record(int fd, void *m, size_t size, uint32_t ms);
 /* Starts d (registered on its first call) unless it runs: 0, or -1
  * when it could not start now. */
 int agent_add(const struct agent_def *d);

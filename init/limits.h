@@ -25,6 +25,9 @@
 #define INIT_MODLIST_MAX 8192
 /* keel app's answer: the config's check, or the container's setup. */
 #define INIT_APP_SETUP_MS 60000
+/* keel counter: a TPM command or two (it answers in milliseconds; a
+ * software TPM under emulation in seconds). */
+#define INIT_COUNTER_MS 30000
 /* Poll interval while waiting for disks (ms). */
 #define INIT_DISK_POLL_MS 20
 /* Restart backoff: first delay, cap, and run time that resets it (ms). */

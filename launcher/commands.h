@@ -24,5 +24,6 @@ int cmd_net(int argc, char **argv);
 int cmd_installer(int argc, char **argv);
 int cmd_app(int argc, char **argv);
 int cmd_trash(int argc, char **argv);
+int cmd_counter(int argc, char **argv);
 
 #endif

@@ -30,6 +30,8 @@ static const struct keel_cmd cmds[] = {
      "install one update into a slot (keel-init runs it)"},
     {"app", cmd_app,
      "check the config, set up the app's container (keel-init runs it)"},
+    {"counter", cmd_counter,
+     "read or advance the rollback counter (keel-init runs it)"},
     {"trash", cmd_trash,
      "remove a factory reset's old trees (keel-init runs it)"},
 };

@@ -80,4 +80,23 @@ int counter_tpm2_parse_public(const uint8_t *rsp, size_t n, uint32_t index,
 /* The floor a bits value holds: highest set bit + 1 (0 for none). */
 uint64_t counter_bits_floor(uint64_t bits);
 
+/*
+ * `keel counter` (launcher/cmd_counter.c) runs this module for keel-init,
+ * so that the TPM's responses are parsed outside PID 1: it reads or
+ * advances the counter and writes one record on fd COUNTER_MSG_FD.
+ * keel-init takes only a record of exactly this size, with the magic and
+ * both texts NUL-terminated; anything else (no record, a short one, a
+ * helper too slow or killed) is a counter that could not be read.
+ */
+#define COUNTER_MSG_FD 3
+#define COUNTER_MSG_MAGIC 0x6b63746eu /* "kctn" */
+
+struct counter_msg {
+	uint32_t magic;
+	uint32_t ok;	/* 1: read (or advanced); 0: check and detail say why */
+	uint64_t floor; /* the floor the counter holds, when read */
+	char check[24];
+	char detail[200];
+};
+
 #endif

@@ -250,6 +250,17 @@ has "the counter's floor wins over the slots'" \
 has "epoch 1 refused in slot a" "slot a: REFUSED: epoch: security epoch 1 is below the floor 2"
 has "no slot boots: halted" "keel: halted: boot: no slot passed verification"
 grep -q "app v1 up" boot.out && fail "the old image ran" || pass "the old image never ran"
+# a board whose counter cannot be read does not boot (keel counter's
+# refusal, through its record)
+sed -i "s|^rollback.counter=.*|rollback.counter=file:$WORK/nodir/counter|" board.conf
+T=5
+start "halted"
+wait
+unset T
+has "an unreadable counter halts, naming it" \
+	"keel: halted: state: the board's rollback counter: counter: $WORK/nodir/counter: No such file or directory"
+grep -q "app v[0-9] up" boot.out && fail "an app ran without its counter" ||
+	pass "no app runs without the board's counter"
 # without the counter, the same attack rolls the device back to epoch 1
 sed -i '/^rollback.counter=/d' board.conf
 dd if=/dev/zero of=state bs=8192 count=1 conv=notrunc status=none
