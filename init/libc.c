@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* keel-init's open, fcntl, stat and socket calls: the system calls alone. */
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -121,4 +126,67 @@ int
 lstat(const char *restrict path, struct stat *restrict st)
 {
 	return fstatat(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW);
+}
+
+/* musl's poll is ppoll where the machine has no poll call (aarch64),
+ * and a cancellation point. */
+int
+poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+#ifdef SYS_poll
+	return (int)syscall(SYS_poll, fds, n, timeout);
+#else
+	struct timespec ts = {timeout / 1000, timeout % 1000 * 1000000L};
+
+	return (int)syscall(SYS_ppoll, fds, n, timeout >= 0 ? &ts : NULL, NULL,
+			    _NSIG / 8);
+#endif
+}
+
+/* readlink of 0 bytes is 0, as musl's (the kernel says EINVAL). */
+ssize_t
+readlink(const char *restrict path, char *restrict buf, size_t cap)
+{
+	char dummy[1];
+	long r = syscall(SYS_readlinkat, AT_FDCWD, path, cap ? buf : dummy,
+			 cap ? cap : 1);
+
+	return (ssize_t)(r > 0 && !cap ? 0 : r);
+}
+
+/* dup2 is dup3 where the machine has no dup2 call (aarch64): as musl's,
+ * the same descriptor twice is checked, and EBUSY (a race with open in
+ * another thread) tried again. */
+int
+dup2(int old, int new)
+{
+	long r;
+
+#ifdef SYS_dup2
+	while ((r = syscall(SYS_dup2, old, new)) < 0 && errno == EBUSY)
+		;
+#else
+	if (old == new)
+		return fcntl(old, F_GETFD) < 0 ? -1 : old;
+	while ((r = syscall(SYS_dup3, old, new, 0)) < 0 && errno == EBUSY)
+		;
+#endif
+	return (int)r;
+}
+
+/* The variable name's value in the environment, or NULL (as musl's: a
+ * name with '=' or an empty one is never found). */
+extern char **environ;
+
+char *
+getenv(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!n || memchr(name, '=', n))
+		return NULL;
+	for (char **e = environ; e && *e; e++)
+		if (!strncmp(*e, name, n) && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
 }

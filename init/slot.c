@@ -200,9 +200,9 @@ corruption_note(int slot, char *buf, size_t cap)
 	if (!verity_corrupted(slot))
 		return "";
 	fail_reason = STATE_FAIL_CORRUPT;
-	fmt_sn(buf, cap, ": dm-verity: %s%s", corrupt_block[0] ? "" : "a ",
+	fmt_sn(buf, cap, ": dm-verity: %s%s is corrupted",
+	       corrupt_block[0] ? "" : "a ",
 	       corrupt_block[0] ? corrupt_block : "block");
-	strncat(buf, " is corrupted", cap - strlen(buf) - 1);
 	return buf;
 }
 

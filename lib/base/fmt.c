@@ -138,46 +138,56 @@ parse_len(const char *f, char *len)
 	return f;
 }
 
+/* An integer argument of length len, as the unsigned type of its size
+ * (a signed one is read as its unsigned twin, the same bits); the
+ * caller narrows it (hh, h) and reads its sign. size_t and ssize_t are
+ * long and unsigned long (static_assert). */
+static unsigned long long
+arg_bits(va_list *ap, char len)
+{
+	_Static_assert(sizeof(size_t) == sizeof(unsigned long),
+		       "fmt.c: size_t is an unsigned long");
+	switch (len) {
+	case 'l':
+	case 'z':
+		return va_arg(*ap, unsigned long);
+	case 'q':
+		return va_arg(*ap, unsigned long long);
+	case 'j':
+		return va_arg(*ap, uintmax_t);
+	default:
+		return va_arg(*ap, unsigned);
+	}
+}
+
 static long long
 arg_signed(va_list *ap, char len)
 {
+	unsigned long long b = arg_bits(ap, len);
+
 	switch (len) {
 	case 'H':
-		return (signed char)va_arg(*ap, int);
+		return (signed char)b;
 	case 'h':
-		return (short)va_arg(*ap, int);
+		return (short)b;
+	case 0:
+		return (int)b;
 	case 'l':
-		return va_arg(*ap, long);
-	case 'q':
-		return va_arg(*ap, long long);
 	case 'z':
-		return va_arg(*ap, ssize_t);
-	case 'j':
-		return va_arg(*ap, intmax_t);
+		return (long)b;
 	default:
-		return va_arg(*ap, int);
+		return (long long)b;
 	}
 }
 
 static unsigned long long
 arg_unsigned(va_list *ap, char len)
 {
-	switch (len) {
-	case 'H':
-		return (unsigned char)va_arg(*ap, unsigned);
-	case 'h':
-		return (unsigned short)va_arg(*ap, unsigned);
-	case 'l':
-		return va_arg(*ap, unsigned long);
-	case 'q':
-		return va_arg(*ap, unsigned long long);
-	case 'z':
-		return va_arg(*ap, size_t);
-	case 'j':
-		return va_arg(*ap, uintmax_t);
-	default:
-		return va_arg(*ap, unsigned);
-	}
+	unsigned long long b = arg_bits(ap, len);
+
+	return len == 'H'   ? (unsigned char)b
+	       : len == 'h' ? (unsigned short)b
+			    : b;
 }
 
 /* One conversion after its '%'; the format past it, or NULL if unknown. */
