@@ -332,7 +332,8 @@ checked_run(void)
 	return 0;
 }
 
-/* The start: the paths keel-init owns and env. 0, or -1 (too long). */
+/* The start: the paths keel-init owns and env. 0, or -1 (a field too
+ * long, or more entries than it holds). */
 static int
 fill_start(struct appstart *s, char *const *env)
 {
@@ -357,7 +358,7 @@ fill_start(struct appstart *s, char *const *env)
 	for (i = 0; env && env[i] && i < APPSTART_ENV; i++)
 		bad |= appstart_set(s->env[i], env[i]);
 	s->nenv = i;
-	return bad;
+	return bad || (env && env[i]) ? -1 : 0;
 }
 
 int
@@ -371,7 +372,7 @@ app_start(char *const *env)
 	if (checked_run() < 0)
 		return -1;
 	if (fill_start(&s, env) < 0) {
-		klog("app: start: a path or an environment entry is too long");
+		klog("app: start: a path or the environment does not fit");
 		kill_waiting();
 		return -1;
 	}
