@@ -7,10 +7,14 @@
 #   BENCH_QUICK=1        smoke run: fewer repetitions, smaller images
 #   BENCH_ONLY="verify sha size launch init qemu install fetch"  some sections
 #   BENCH_KEEP=1         keep the work directory (its path is printed)
+#   BENCH_INIT_BEFORE=FILE  an earlier keel-init (with the keel beside
+#                        it) booted in the init figures' rounds too
 #   BENCH_RT=1           the init figures' boots (every init alike) at
 #                        real-time priority (chrt -f): on a shared, loaded
 #                        machine, the work of a boot without its wait
 #                        behind the others' processes
+# keel-init's boot by its steps, two builds side by side, from the init
+# section's kept work directory: tests/bench/init-steps.sh.
 # Needs $O/keel, $O/keel-init, $O/probe (make O=... all), the board for
 # the QEMU figures (make O=... board), and scripts/deps.sh's packages.
 # Everything printed also goes to $O/bench/results.txt; the table at the
