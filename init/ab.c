@@ -148,8 +148,9 @@ hw_run(int adv, uint64_t *floor, struct kerr *e)
 	err = errno;
 	close(rp[1]);
 	memset(&m, 0, sizeof(m));
-	got = pid < 0 ? 0
-		      : init_read_record(rp[0], &m, sizeof(m), INIT_COUNTER_MS);
+	got = pid < 0
+		  ? 0
+		  : init_read_record(rp[0], &m, sizeof(m), 1, INIT_COUNTER_MS);
 	if (got < 0)
 		err = errno;
 	close(rp[0]);

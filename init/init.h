@@ -212,9 +212,10 @@ int reset_collecting(void);
  * has it check the config on cfd and keeps its settings in g.app (0;
  * -1 the config is refused, or keel app died on it or gave no good
  * record; -2 it could not be read; -3 keel app could not be run at
- * all, not the slot's fault: why says which). app_start has it
- * set up the container, whose first process is our child, with env
- * after the config's; app_stop ends it.
+ * all, not the slot's fault: why says which); a run that accepted it
+ * waits for its start. app_start sends it the start (a new run first,
+ * on a restart): it sets up the container, whose first process is our
+ * child, with env after the config's; app_stop ends it.
  */
 int app_config(int cfd, char *why, size_t cap);
 int app_start(char *const *env);
@@ -271,10 +272,10 @@ const char *agent_client_path(void);
 /* In a forked child: fds[] onto 0.., exec keel with argv (agent.c's
  * descriptor of it); returns only on failure. */
 int agent_exec_keel(int *fds, int n, char **argv);
-/* The record of a keel helper on fd: size bytes to EOF, at most ms
- * from now (app.c); bytes read (more than size: junk after it), or -1
- * (errno; ETIMEDOUT at the deadline). */
-ssize_t init_read_record(int fd, void *m, size_t size, uint32_t ms);
+/* The record of a keel helper on fd: size bytes, then (to_end) its
+ * EOF, at most ms from now (app.c); bytes read (more than size: junk
+ * after it), or -1 (errno; ETIMEDOUT at the deadline). */
+ssize_t init_read_record(int fd, void *m, size_t size, int to_end, uint32_t ms);
 /* Starts d (registered on its first call) unless it runs: 0, or -1
  * when it could not start now. */
 int agent_add(const struct agent_def *d);
