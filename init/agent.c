@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -215,6 +216,52 @@ agent_exec_keel(int *fds, int n, char **argv)
 		return -1;
 	syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
 	return -1;
+}
+
+/*
+ * Reads a record of a keel helper (size bytes), to its size (keel app's
+ * check: its start follows on the same pipe) or, the last one (to_end),
+ * to EOF; by ms from now. Bytes read or -1. The watchdog is petted each
+ * second meanwhile: a slow helper is the deadline's to end, not the
+ * hardware's.
+ */
+ssize_t
+init_read_record(int fd, void *m, size_t size, int to_end, uint32_t ms)
+{
+	char *p = m;
+	char extra;
+	size_t got = 0;
+	uint64_t end = clock_us() + ms * 1000ull;
+	ssize_t n;
+
+	for (;;) {
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		uint64_t now = clock_us(), wait_ms;
+		int r;
+
+		if (got == size && !to_end)
+			return (ssize_t)got;
+		if (now >= end)
+			return errno = ETIMEDOUT, -1;
+		wait_ms = (end - now) / 1000 + 1;
+		watchdog_pet();
+		r = poll(&pf, 1, wait_ms > 1000 ? 1000 : (int)wait_ms);
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r <= 0)
+			continue; /* nothing yet: never a read that blocks */
+		if (got < size)
+			n = read(fd, p + got, size - got);
+		else
+			n = read(fd, &extra, 1); /* more than one record */
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -1 : (ssize_t)got;
+		got += (size_t)n;
+		if (got > size)
+			return (ssize_t)got;
+	}
 }
 
 /* --- in PID 1 ---------------------------------------------------------- */
@@ -582,14 +629,15 @@ open_conf(const char *dir, const char *name, const char *tag, const char *what)
 
 /*
  * An agent's /etc/keel/NAME: fds[0] the image's, fds[1] the device's (the
- * etc partition's upper layer), -1 for none. The device's choice first:
- * a whiteout or opaque keel/ there means the app sees no file, and
- * neither does the agent.
+ * etc partition's upper layer, upper: the caller's persist_etc_upper(),
+ * so that this module needs none of persist's), -1 for none. The
+ * device's choice first: a whiteout or opaque keel/ there means the app
+ * sees no file, and neither does the agent.
  */
 void
-agent_open_confs(const char *name, const char *tag, int fds[2])
+agent_open_confs(const char *upper, const char *name, const char *tag,
+		 int fds[2])
 {
-	const char *upper = persist_etc_upper();
 	int over = upper ? open_conf(upper, name, tag, "etc partition") : -1;
 
 	fds[1] = over >= 0 ? over : -1;

@@ -28,52 +28,6 @@ static struct {
 } ka = {0, -1, -1};
 
 /*
- * Reads a record of a keel helper (size bytes), to its size (keel app's
- * check: its start follows on the same pipe) or, the last one (to_end),
- * to EOF; by ms from now. Bytes read or -1. The watchdog is petted each
- * second meanwhile: a slow helper is the deadline's to end, not the
- * hardware's.
- */
-ssize_t
-init_read_record(int fd, void *m, size_t size, int to_end, uint32_t ms)
-{
-	char *p = m;
-	char extra;
-	size_t got = 0;
-	uint64_t end = clock_us() + ms * 1000ull;
-	ssize_t n;
-
-	for (;;) {
-		struct pollfd pf = {.fd = fd, .events = POLLIN};
-		uint64_t now = clock_us(), wait_ms;
-		int r;
-
-		if (got == size && !to_end)
-			return (ssize_t)got;
-		if (now >= end)
-			return errno = ETIMEDOUT, -1;
-		wait_ms = (end - now) / 1000 + 1;
-		watchdog_pet();
-		r = poll(&pf, 1, wait_ms > 1000 ? 1000 : (int)wait_ms);
-		if (r < 0 && errno != EINTR)
-			return -1;
-		if (r <= 0)
-			continue; /* nothing yet: never a read that blocks */
-		if (got < size)
-			n = read(fd, p + got, size - got);
-		else
-			n = read(fd, &extra, 1); /* more than one record */
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -1 : (ssize_t)got;
-		got += (size_t)n;
-		if (got > size)
-			return (ssize_t)got;
-	}
-}
-
-/*
  * The vfork child: exec keel app, or tell the parent why not on efd.
  * A function of its own so that nothing it stores lands in the
  * parent's frame (vfork shares the stack): place_fds rewrites its own

@@ -273,15 +273,17 @@ const char *agent_client_path(void);
  * descriptor of it); returns only on failure. */
 int agent_exec_keel(int *fds, int n, char **argv);
 /* The record of a keel helper on fd: size bytes, then (to_end) its
- * EOF, at most ms from now (app.c); bytes read (more than size: junk
+ * EOF, at most ms from now (agent.c); bytes read (more than size: junk
  * after it), or -1 (errno; ETIMEDOUT at the deadline). */
 ssize_t init_read_record(int fd, void *m, size_t size, int to_end, uint32_t ms);
 /* Starts d (registered on its first call) unless it runs: 0, or -1
  * when it could not start now. */
 int agent_add(const struct agent_def *d);
 /* An agent's /etc/keel/NAME: fds[0] the image's, fds[1] the device's
- * (-1: none; a whiteout or opaque keel/ on the device hides both). */
-void agent_open_confs(const char *name, const char *tag, int fds[2]);
+ * below upper (persist_etc_upper(), NULL: none) (-1: none; a whiteout
+ * or opaque keel/ on the device hides both). */
+void agent_open_confs(const char *upper, const char *name, const char *tag,
+		      int fds[2]);
 int agent_pollfds(struct pollfd *p, int max);
 void agent_poll(const struct pollfd *p, int n);
 int agent_child_exited(pid_t pid, int status);

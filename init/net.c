@@ -60,7 +60,7 @@ prepare(char **argv, int max, int *fds)
 	static char floor[24];
 	int n = 0;
 
-	agent_open_confs(CONF_NAME, "net", fds);
+	agent_open_confs(persist_etc_upper(), CONF_NAME, "net", fds);
 	log_stream(&fds[2]);
 	fmt_sn(floor, sizeof(floor), "%llu",
 	       (unsigned long long)g.meta.h.build_time);

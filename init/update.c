@@ -129,7 +129,8 @@ prepare(char **argv, int max, int *fds)
 		fds[1] = first_fds[1];
 		first_fds[0] = first_fds[1] = -1;
 	} else {
-		agent_open_confs(UPDATE_CONF, "update", fds);
+		agent_open_confs(persist_etc_upper(), UPDATE_CONF, "update",
+				 fds);
 	}
 	argv[n++] = "--status-fd";
 	argv[n++] = "3";
@@ -174,7 +175,7 @@ app_ca_copy(void)
 	struct stat st;
 	off_t off = 0;
 
-	agent_open_confs("update-ca.pem", "update", fds);
+	agent_open_confs(persist_etc_upper(), "update-ca.pem", "update", fds);
 	if (fds[1] >= 0)
 		close(fds[1]);
 	if (fds[0] < 0)
@@ -246,7 +247,7 @@ void
 update_start(void)
 {
 	app_ca_copy();
-	agent_open_confs(UPDATE_CONF, "update", first_fds);
+	agent_open_confs(persist_etc_upper(), UPDATE_CONF, "update", first_fds);
 	if (first_fds[0] < 0 && first_fds[1] < 0)
 		return;
 	device_id_load();
