@@ -489,15 +489,49 @@ ctr_block_signals(const struct ctr_spec *s, struct ctr *c)
 		c->oldmask = *s->app_mask;
 }
 
+/*
+ * How the start went, from the first message on the error pipe fd (or
+ * its EOF: the app exec'd, its copy was close-on-exec). 0: the app runs;
+ * after CTR_MSG_RUNNING (the reaper reports to keel) fd is kept as
+ * c->report_fd for the app's status. -1 with e set: a step failed, and
+ * the container is gone unless the caller's parent is to reap it.
+ */
+static int
+ctr_started(const struct ctr_spec *s, struct ctr *c, pid_t pid, int fd,
+	    struct kerr *e)
+{
+	struct ctr_msg m;
+	ssize_t n;
+	int st;
+
+	do
+		n = read(fd, &m, sizeof(m));
+	while (n < 0 && errno == EINTR);
+	c->pid = pid;
+	if (n == (ssize_t)sizeof(m) && m.code == CTR_MSG_RUNNING) {
+		c->report_fd = fd;
+		return 0;
+	}
+	if (n != (ssize_t)sizeof(m)) {
+		close(fd);
+		return 0;
+	}
+	*e = m.e;
+	c->exit_code = m.code;
+	if (!s->clone_parent) /* else the parent's to reap */
+		waitpid(pid, &st, 0);
+	close(fd); /* after: the reaper's last report finds a reader */
+	c->pid = -1;
+	return -1;
+}
+
 int
 ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 {
 	const struct oci_config *cfg = s->cfg;
 	unsigned long flags = cfg->ns_flags | OCI_NS_ALWAYS;
-	int syncp[2], errp[2], st, early_go;
+	int syncp[2], errp[2], st, early_go, rc;
 	struct ctr_args args;
-	struct ctr_msg m;
-	ssize_t n;
 	pid_t pid;
 
 	c->exit_code = CTR_EXIT_SETUP;
@@ -532,13 +566,9 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 		ctr_close4(syncp, errp);
 		return -1;
 	}
-	args = (struct ctr_args){s,
-				 c,
-				 syncp[0],
-				 errp[1],
-				 syncp[1],
-				 errp[0],
-				 !s->clone_parent && !cfg->keel.pid1};
+	/* keel's caller waits (ctr_wait) for the reaper's report */
+	args = (struct ctr_args){s, c, syncp[0], errp[1], syncp[1], errp[0], 0};
+	args.report = !s->clone_parent && !cfg->keel.pid1;
 	pid = ctr_clone(cfg, flags, &args, e);
 	close(syncp[0]);
 	close(errp[1]);
@@ -561,25 +591,7 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 		waitpid(pid, &st, 0);
 		return -1;
 	}
-	/* EOF: the app exec'd (its copy was close-on-exec). */
-	do
-		n = read(errp[0], &m, sizeof(m));
-	while (n < 0 && errno == EINTR);
+	rc = ctr_started(s, c, pid, errp[0], e);
 	close(syncp[1]); /* open until here: the child's check of keel */
-	c->pid = pid;
-	if (n == (ssize_t)sizeof(m) && m.code == CTR_MSG_RUNNING) {
-		c->report_fd = errp[0]; /* the app's status comes there */
-		return 0;
-	}
-	if (n != (ssize_t)sizeof(m)) {
-		close(errp[0]);
-		return 0;
-	}
-	*e = m.e;
-	c->exit_code = m.code;
-	if (!s->clone_parent) /* else the parent's to reap */
-		waitpid(pid, &st, 0);
-	close(errp[0]); /* after: the reaper's last report finds a reader */
-	c->pid = -1;
-	return -1;
+	return rc;
 }
