@@ -44,6 +44,21 @@ mark
 same "then a make does nothing" "$(make O="$b" 2>&1)" ""
 same "a make that does nothing leaves every object" \
 	"$(find $objs "$b/libkeel.a" "$b/keel-init" -newer "$WORK/mark")" ""
+# The isolation probe is built outside keel's objects, with its own flags
+# and the compiler's: they have a stamp of their own too.
+probe() { make O="$b" "$b/probe" "$@" 2>&1; }
+check "the probe builds" make -s O="$b" "$b/probe"
+same "the probe: a second make does nothing" "$(probe)" ""
+mark
+check "the probe: another compiler builds" probe CC="musl-gcc -DKEEL_FLAG_PROBE"
+check "the probe: another compiler rebuilds it" test "$b/probe" -nt "$WORK/mark"
+mark
+same "the probe: the same compiler again does nothing" \
+	"$(probe CC="musl-gcc -DKEEL_FLAG_PROBE")" ""
+mark
+check "the probe: its compiler back builds" probe
+check "the probe: its compiler back rebuilds it" test "$b/probe" -nt \
+	"$WORK/mark"
 # arm64 (make check builds it first): the same bytes again, built here
 # from the same cross compiler, musl and libraries in another directory.
 if [ -x "$O/aarch64/keel" ] && [ -f "$O/aarch64/.deps-ok" ]; then
