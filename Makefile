@@ -92,15 +92,21 @@ CFLAGS := $(call cflags,$(O))
 # compiler's atomics inline, not through helpers that pick LSE
 # instructions at run time (the helpers and their CPU probe: 168 bytes).
 CFLAGS_aarch64 := -mno-outline-atomics
-# -z noseparate-code: one read+execute segment for headers, code and
-# read-only data, as the aarch64 linker lays out by default; x86_64's
-# default pads the code to its own pages (8 KiB of zeros in keel-init).
+# -z noseparate-code: no padding around the code, as the aarch64 linker
+# lays out by default; x86_64's default (-z separate-code) pads the code
+# to its own pages in the file, 7 KiB of zeros in keel-init (84 KiB on
+# aarch64, whose pages may be 64 KiB). scripts/rodata.ld: the read-only
+# data in a segment of its own, read-only, where -z noseparate-code
+# alone makes one read+execute segment of headers, code and read-only
+# data (64 bytes: a program header; docs/AGENTS.md §5 has the layouts).
 # -z common-page-size=64: the data segment starts where the code ends
 # (modulo the page), never padded to a page boundary in the file to save
 # a page of memory: up to 4 KiB of zeros in a file that itself sits in
 # RAM (the initramfs), depending on where the code happens to end.
+LDSCRIPT := scripts/rodata.ld
 LDFLAGS := -static -s -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,norelro \
-	-Wl,-z,noseparate-code -Wl,-z,common-page-size=64 -flto=2 $(NO_UNWIND)
+	-Wl,-z,noseparate-code -Wl,-T,$(LDSCRIPT) -Wl,-z,common-page-size=64 \
+	-flto=2 $(NO_UNWIND)
 DEPLIBS := $(O)/deps/lib/libbearssl.a $(O)/deps/lib/liblz4.a
 TDEPLIBS := $(T)/deps/lib/libbearssl.a $(T)/deps/lib/liblz4.a
 export KEEL_APT_DIR := $(abspath $(O))/apt
@@ -257,7 +263,7 @@ $(1)/libkeel.a: $$(call objs-in,$(1),$$(LIBOBJS))
 # Every binary runs the baked key set's own check when linked: an empty
 # key set or a policy that needs no signature fails the build here.
 $(1)/keel-init $(1)/keel: $(1)/%: $$$$(call objs-in,$(1),$$$$(BIN_$$$$*)) \
-		$(1)/libkeel.a $(4) $(1)/ldflags
+		$(1)/libkeel.a $(4) $(1)/ldflags $$(LDSCRIPT)
 	$$(call msg,LD,$$@)
 	$$(Q)$(2) $$(LDFLAGS) -o $$@.tmp $$(call objs-in,$(1),$$(BIN_$$*)) \
 		$(1)/libkeel.a $(4)
@@ -293,7 +299,8 @@ endif
 TEST_HOOKED := $(O)/launcher/run_map.o $(O)/launcher/cmd_app.o \
 	$(O)/launcher/cmd_installer.o
 TEST_HOOK_OBJS := $(patsubst $(O)/%,$(O)/test/%,$(TEST_HOOKED))
-$(O)/keel-test: $(filter-out $(TEST_HOOKED),$(BIN_keel)) $(TEST_HOOK_OBJS) $(O)/libkeel.a $(DEPLIBS) $(O)/ldflags
+$(O)/keel-test: $(filter-out $(TEST_HOOKED),$(BIN_keel)) $(TEST_HOOK_OBJS) $(O)/libkeel.a $(DEPLIBS) $(O)/ldflags \
+		$(LDSCRIPT)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(O)/libkeel.a $(DEPLIBS)
 -include $(TEST_HOOK_OBJS:.o=.d)
@@ -301,7 +308,8 @@ $(O)/keel-test: $(filter-out $(TEST_HOOKED),$(BIN_keel)) $(TEST_HOOK_OBJS) $(O)/
 # the full check and the mount), for tests/host/init_race.sh only.
 INIT_HOOKED := $(O)/init/slot.o
 INIT_HOOK_OBJS := $(patsubst $(O)/%,$(O)/test/%,$(INIT_HOOKED))
-$(O)/keel-init-test: $(filter-out $(INIT_HOOKED),$(BIN_keel-init)) $(INIT_HOOK_OBJS) $(O)/libkeel.a $(DEPLIBS) $(O)/ldflags
+$(O)/keel-init-test: $(filter-out $(INIT_HOOKED),$(BIN_keel-init)) $(INIT_HOOK_OBJS) $(O)/libkeel.a $(DEPLIBS) $(O)/ldflags \
+		$(LDSCRIPT)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(O)/libkeel.a $(DEPLIBS)
 -include $(INIT_HOOK_OBJS:.o=.d)
@@ -310,7 +318,7 @@ $(TEST_HOOK_OBJS) $(INIT_HOOK_OBJS): | $(O)/gen/keel_version.h
 ifneq ($(T),$(O))
 TTEST_HOOK_OBJS := $(patsubst $(O)/%,$(T)/test/%,$(TEST_HOOKED))
 $(T)/keel-test: $(call tobj,$(filter-out $(TEST_HOOKED),$(BIN_keel))) \
-		$(TTEST_HOOK_OBJS) $(T)/libkeel.a $(TDEPLIBS) $(T)/ldflags
+		$(TTEST_HOOK_OBJS) $(T)/libkeel.a $(TDEPLIBS) $(T)/ldflags $(LDSCRIPT)
 	$(call msg,LD,$@)
 	$(Q)$(TCC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(T)/libkeel.a $(TDEPLIBS)
 -include $(TTEST_HOOK_OBJS:.o=.d)
