@@ -17,15 +17,24 @@
  * removed here once the app is gone. */
 #define APP_CGROUP_ROOT "/sys/fs/cgroup"
 #define APP_CGROUP APP_CGROUP_ROOT "/keel/app"
-#define APP_ARGV 32 /* keel app --start's words, with the NULL */
 
 static int null_fd = -1;
 
-/* Reads the one record, to EOF or the deadline; bytes read or -1. The
- * watchdog is petted each second meanwhile: a slow setup is the
- * deadline's to end, not the hardware's. */
+/* The run of keel app that answered its check and waits for its start
+ * (pid 0: none): its records' pipe and the start's, our ends. */
+static struct {
+	pid_t pid;
+	int rfd, sfd;
+} ka = {0, -1, -1};
+
+/*
+ * Reads a record, to its size (a check's: its start follows on the
+ * same pipe) or, the last one (to_end), to EOF; by the deadline. Bytes
+ * read or -1. The watchdog is petted each second meanwhile: a slow
+ * setup is the deadline's to end, not the hardware's.
+ */
 static ssize_t
-read_record(int fd, struct appmsg *m)
+read_record(int fd, struct appmsg *m, int to_end)
 {
 	char *p = (char *)m;
 	char extra;
@@ -38,6 +47,8 @@ read_record(int fd, struct appmsg *m)
 		uint64_t now = clock_us(), wait_ms;
 		int r;
 
+		if (got == sizeof(*m) && !to_end)
+			return (ssize_t)got;
 		if (now >= end)
 			return errno = ETIMEDOUT, -1;
 		wait_ms = (end - now) / 1000 + 1;
@@ -64,16 +75,19 @@ read_record(int fd, struct appmsg *m)
 /*
  * The vfork child: exec keel app, or tell the parent why not on efd.
  * A function of its own so that nothing it stores lands in the
- * parent's frame (vfork shares the stack).
+ * parent's frame (vfork shares the stack): place_fds rewrites its own
+ * copy of the descriptors, not the parent's.
  */
 __attribute__((noreturn, noinline)) static void
-exec_child(int *fds, char **argv, int efd)
+exec_child(const int *fds, int efd)
 {
-	int err;
+	char *argv[] = {"keel", "app", NULL};
+	int f[6], err;
 
-	/* out of place_fds' way: the descriptors it fills are 0-4 */
+	memcpy(f, fds, sizeof(f));
+	/* out of place_fds' way: the descriptors it fills are 0-5 */
 	efd = fcntl(efd, F_DUPFD_CLOEXEC, 64);
-	agent_exec_keel(fds, 5, argv);
+	agent_exec_keel(f, 6, argv);
 	err = errno;
 	if (efd >= 0)
 		(void)!write(efd, &err, sizeof(err));
@@ -105,81 +119,133 @@ no_record(ssize_t n, int err, int st, const char *bad, struct kerr *e)
 	return kerr_set(e, "keel app", "record: %s", bad);
 }
 
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Lets go of keel app's pipes; its pid is its caller's to reap. */
+static void
+drop(void)
+{
+	close_fd(&ka.rfd);
+	close_fd(&ka.sfd);
+	ka.pid = 0;
+}
+
+/* The waiting keel app, if any, killed and reaped. */
+static void
+kill_waiting(void)
+{
+	pid_t pid = ka.pid;
+
+	drop();
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
 /*
- * Runs `keel app ARGS` with fds 0-2 stdio, 3 the record's pipe, 4 the
- * config, and checks its record into m. 0 (the record's own refusal is
- * a 0 with m->status set); -1 with e: keel app ran and gave no record
- * that passes the checks (killed by a signal, ended without one, too
- * slow, or junk); -2 with e: it never ran (no pipe, no fork, no exec).
+ * Runs `keel app` with fds 0-2 the app's stdio (/dev/null and the log's
+ * pipe), 3 the records' pipe, 4 the config, 5 the start's pipe, into ka.
+ * 0, or -1 with e: it never ran (no pipe, no fork, no exec).
  */
 static int
-run_keel_app(char **argv, int cfd, const int *stdio, int start,
-	     struct appmsg *m, struct kerr *e)
+spawn(int cfd, struct kerr *e)
 {
-	int rp[2], ep[2], fds[5], st = 0, err, xerr;
-	struct kerr bad = {0};
-	ssize_t n;
-	pid_t pid;
+	int fds[6], rp[2] = {-1, -1}, sp[2] = {-1, -1}, ep[2], xerr, err;
+	const char *what = "pipe";
+	pid_t pid = -1;
 
-	memset(m, 0, sizeof(*m));
-	if (pipe2(rp, O_CLOEXEC) < 0)
-		return kerr_set(e, "keel app", "pipe: %s",
-				kerr_strerror(errno)),
-		       -2;
-	/* exec's verdict: closed by a good exec, else the child's errno */
-	if (pipe2(ep, O_CLOEXEC | O_NONBLOCK) < 0) {
+	kill_waiting(); /* one run at a time */
+	if (null_fd < 0)
+		null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (pipe2(rp, O_CLOEXEC) < 0 || pipe2(sp, O_CLOEXEC) < 0 ||
+	    pipe2(ep, O_CLOEXEC | O_NONBLOCK) < 0) {
 		err = errno;
-		close(rp[0]);
-		close(rp[1]);
-		return kerr_set(e, "keel app", "pipe: %s", kerr_strerror(err)),
-		       -2;
+		goto out;
 	}
-	fds[0] = stdio[0];
-	fds[1] = stdio[1];
-	fds[2] = stdio[2];
+	fds[0] = null_fd;
+	fds[1] = fds[2] = log_app_fd() >= 0 ? log_app_fd() : null_fd;
 	fds[3] = rp[1];
 	fds[4] = cfd;
+	fds[5] = sp[0];
+	/* the start is written once: never a write that blocks PID 1 */
+	fcntl(sp[1], F_SETFL, O_NONBLOCK);
 	/* vfork: PID 1's pages are not copied for a process that only
-	 * places five descriptors and execs. SAFE ONLY BECAUSE the child
-	 * writes nothing the parent reads (fds is dead here after, the
-	 * child's own variables are in exec_child's frame) and returns
-	 * from nowhere (it execs or _exits). */
+	 * places six descriptors and execs. SAFE ONLY BECAUSE the child
+	 * writes nothing the parent reads (its variables are in
+	 * exec_child's frame) and returns from nowhere (it execs or
+	 * _exits). */
 	pid = vfork();
 	if (pid == 0)
-		exec_child(fds, argv, ep[1]);
+		exec_child(fds, ep[1]);
 	err = errno;
-	close(rp[1]);
+	what = "fork";
 	close(ep[1]);
-	if (pid < 0) {
-		close(rp[0]);
-		close(ep[0]);
-		return kerr_set(e, "keel app", "fork: %s", kerr_strerror(err)),
-		       -2;
-	}
 	/* vfork returned: the child has exec'd or written and gone */
-	n = read(ep[0], &xerr, sizeof(xerr));
-	close(ep[0]);
-	if (n == (ssize_t)sizeof(xerr)) {
-		close(rp[0]);
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	if (pid > 0 && read(ep[0], &xerr, sizeof(xerr)) == sizeof(xerr)) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
-		return kerr_set(e, "keel app", "exec: %s", kerr_strerror(xerr)),
-		       -2;
+		err = xerr;
+		what = "exec";
+		pid = -1;
 	}
-	n = read_record(rp[0], m);
+	close(ep[0]);
+out:
+	for (int i = 0; i < 2; i++) {
+		if (rp[i] >= 0 && (i == 1 || pid < 0))
+			close(rp[i]);
+		if (sp[i] >= 0 && (i == 0 || pid < 0))
+			close(sp[i]);
+	}
+	if (pid < 0)
+		return kerr_set(e, "keel app", "%s: %s", what,
+				kerr_strerror(err));
+	ka.pid = pid;
+	ka.rfd = rp[0];
+	ka.sfd = sp[1];
+	return 0;
+}
+
+/*
+ * keel app's next record into m: its check's (start 0) or its start's.
+ * 0 (the record's own refusal is a 0 with m->status set); -1 with e:
+ * keel app gave no record that passes the checks (killed by a signal,
+ * ended without one, too slow, or junk).
+ */
+static int
+answer(int start, struct appmsg *m, struct kerr *e)
+{
+	struct kerr bad = {0};
+	pid_t pid = ka.pid;
+	int st = 0, err;
+	ssize_t n;
+
+	memset(m, 0, sizeof(*m));
+	n = read_record(ka.rfd, m, start);
 	err = errno;
-	close(rp[0]);
 	if (n < 0)
 		kill(pid, SIGKILL);
-	/* A good record ends with keel app's close of the pipe, before its
-	 * exit: not waited for (reaped now if gone, else by the main loop
-	 * as any child it does not know). Without one, its status says
-	 * why; one that lives on past a bad record is killed, so that the
-	 * wait ends, and the record says why. */
 	if (n > 0 && appmsg_check(m, (size_t)n, start, &bad) == 0) {
+		if (!start && m->status == APPMSG_OK)
+			return 0; /* it waits for its start */
+		/* Its last record, then the pipe's end, came before its
+		 * exit: not waited for (reaped now if gone, else by the
+		 * main loop as any child it does not know). */
+		drop();
 		waitpid(pid, &st, WNOHANG);
 		return 0;
 	}
+	/* Without a record, its status says why; one that lives on past
+	 * a bad record is killed, so that the wait ends, and the record
+	 * says why. */
+	drop();
 	if (n <= 0) {
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
@@ -196,23 +262,18 @@ run_keel_app(char **argv, int cfd, const int *stdio, int start,
  * keel app could not run (no keel, not executable, no pipe): not the
  * slot's fault, -3 (main.c decides). Once it ran, anything but a good
  * record is the config's doing: a parser killed by a signal on it, or
- * no answer, refuses the slot like any refused config (-1).
+ * no answer, refuses the slot like any refused config (-1). A run that
+ * accepted the config waits for app_start.
  */
 int
 app_config(int cfd, char *why, size_t cap)
 {
-	char *argv[] = {"keel", "app", "--check", NULL};
-	int stdio[3], rc;
 	struct appmsg m;
 	struct kerr e = {0};
 
-	if (null_fd < 0)
-		null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	stdio[0] = stdio[1] = stdio[2] = null_fd;
-	rc = run_keel_app(argv, cfd, stdio, 0, &m, &e);
-	if (rc == -2)
+	if (spawn(cfd, &e) < 0)
 		return fmt_sn(why, cap, "%s: %s", e.check, e.detail), -3;
-	if (rc < 0)
+	if (answer(0, &m, &e) < 0)
 		return fmt_sn(why, cap, "config: %s %s (%s)", e.check, e.detail,
 			      IMG_CONFIG_PATH),
 		       -1;
@@ -224,7 +285,7 @@ app_config(int cfd, char *why, size_t cap)
 	return m.status == APPMSG_IO ? -2 : -1;
 }
 
-/* The supervision settings of a start's record are the boot's. */
+/* The supervision settings of a record are the boot's. */
 static int
 same_settings(const struct appmsg *a, const struct appmsg *b)
 {
@@ -235,54 +296,93 @@ same_settings(const struct appmsg *a, const struct appmsg *b)
 		       to - from);
 }
 
-/* Pushes "--opt", val onto argv when val is set. */
+/* A run of keel app whose check gave the boot's settings, into ka:
+ * the boot's own, else a new one. 0, or -1 logged. */
 static int
-arg2(char **argv, int n, const char *opt, const char *val)
+checked_run(void)
 {
-	if (!val)
-		return n;
-	argv[n++] = (char *)opt;
-	argv[n++] = (char *)val;
-	return n;
-}
-
-int
-app_start(char *const *env)
-{
-	char *argv[APP_ARGV]; /* its words, two per --env, NULL */
-	int n = 0, stdio[3], cfd;
 	struct appmsg m;
-	siginfo_t si;
 	struct kerr e = {0};
+	int cfd, rc;
 
-	argv[n++] = "keel";
-	argv[n++] = "app";
-	argv[n++] = "--start";
-	n = arg2(argv, n, "--root", IMAGE_DIR);
-	n = arg2(argv, n, "--etc-upper", persist_etc_upper());
-	n = arg2(argv, n, "--etc-work", persist_etc_work());
-	n = arg2(argv, n, "--var", persist_var());
-	n = arg2(argv, n, "--run", SOCK_DIR);
-	n = arg2(argv, n, "--bin", agent_client_path());
-	n = arg2(argv, n, "--resolv", net_resolv_conf());
-	n = arg2(argv, n, "--cgroup", APP_CGROUP_ROOT);
-	for (int i = 0; env && env[i] && n + 3 <= APP_ARGV; i++)
-		n = arg2(argv, n, "--env", env[i]);
-	argv[n] = NULL;
-	/* stdin /dev/null; stdout and stderr the log's pipe, never the
-	 * console: nothing the app does with its output can stall PID 1. */
-	if (null_fd < 0)
-		null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	stdio[0] = null_fd;
-	stdio[1] = stdio[2] = log_app_fd() >= 0 ? log_app_fd() : null_fd;
+	if (ka.pid > 0)
+		return 0;
 	cfd = open(IMAGE_DIR IMG_CONFIG_PATH, O_RDONLY | O_CLOEXEC);
 	if (cfd < 0) {
 		klog("app: %s: %s", IMG_CONFIG_PATH, kerr_strerror(errno));
 		return -1;
 	}
-	n = run_keel_app(argv, cfd, stdio, 1, &m, &e);
+	rc = spawn(cfd, &e);
 	close(cfd);
-	if (n < 0) { /* a failed start, whichever way */
+	if (rc == 0 && answer(0, &m, &e) < 0)
+		rc = -1;
+	if (rc < 0) {
+		klog("app: %s: %s", e.check, e.detail);
+		return -1;
+	}
+	if (m.status != APPMSG_OK) { /* it is gone */
+		klog("app: %s: %s", m.check[0] ? m.check : "config", m.text);
+		return -1;
+	}
+	if (!same_settings(&m, &g.app)) {
+		klog("app: keel app: record: the settings are not the boot's");
+		kill_waiting();
+		return -1;
+	}
+	return 0;
+}
+
+/* The start: the paths keel-init owns and env. 0, or -1 (a field too
+ * long, or more entries than it holds). */
+static int
+fill_start(struct appstart *s, char *const *env)
+{
+	const char *p[APPSTART_PATHS] = {
+	    [APPSTART_ROOT] = IMAGE_DIR,
+	    [APPSTART_ETC_UPPER] = persist_etc_upper(),
+	    [APPSTART_ETC_WORK] = persist_etc_work(),
+	    [APPSTART_VAR] = persist_var(),
+	    [APPSTART_RUN] = SOCK_DIR,
+	    [APPSTART_BIN] = agent_client_path(),
+	    [APPSTART_RESOLV] = net_resolv_conf(),
+	    [APPSTART_CGROUP] = APP_CGROUP_ROOT,
+	};
+	int bad = 0;
+	uint32_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->magic = APPSTART_MAGIC;
+	s->version = APPSTART_VERSION;
+	for (i = 0; i < APPSTART_PATHS; i++)
+		bad |= appstart_set(s->path[i], p[i]);
+	for (i = 0; env && env[i] && i < APPSTART_ENV; i++)
+		bad |= appstart_set(s->env[i], env[i]);
+	s->nenv = i;
+	return bad || (env && env[i]) ? -1 : 0;
+}
+
+int
+app_start(char *const *env)
+{
+	struct appstart s;
+	struct appmsg m;
+	siginfo_t si;
+	struct kerr e = {0};
+
+	if (checked_run() < 0)
+		return -1;
+	if (fill_start(&s, env) < 0) {
+		klog("app: start: a path or the environment does not fit");
+		kill_waiting();
+		return -1;
+	}
+	/* Into an empty pipe, under PIPE_BUF: whole or not at all. A keel
+	 * app gone meanwhile fails the write (EPIPE; SIGPIPE stays blocked
+	 * and pending, taken by the main loop's signalfd): its answer, no
+	 * record, says how it ended. */
+	(void)!write(ka.sfd, &s, sizeof(s));
+	close_fd(&ka.sfd);
+	if (answer(1, &m, &e) < 0) { /* a failed start, whichever way */
 		klog("app: %s: %s", e.check, e.detail);
 		return -1;
 	}
@@ -342,6 +442,7 @@ app_stop(uint32_t grace_ms)
 			klog("shutdown: app still running after %u ms: KILL",
 			     grace_ms);
 	}
+	drop(); /* a keel app waiting for its start: killed below */
 	sys->kill(-1, SIGKILL);
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;

@@ -213,9 +213,10 @@ int reset_child_exited(pid_t pid, int st);
  * has it check the config on cfd and keeps its settings in g.app (0;
  * -1 the config is refused, or keel app died on it or gave no good
  * record; -2 it could not be read; -3 keel app could not be run at
- * all, not the slot's fault: why says which). app_start has it
- * set up the container, whose first process is our child, with env
- * after the config's; app_stop ends it.
+ * all, not the slot's fault: why says which); a run that accepted it
+ * waits for its start. app_start sends it the start (a new run first,
+ * on a restart): it sets up the container, whose first process is our
+ * child, with env after the config's; app_stop ends it.
  */
 int app_config(int cfd, char *why, size_t cap);
 int app_start(char *const *env);

@@ -82,3 +82,66 @@ appmsg_check(const struct appmsg *m, size_t n, int start, struct kerr *e)
 		return kerr_set(e, "record", "pid %d", (int)m->pid);
 	return 0;
 }
+
+int
+appstart_set(char *field, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	memset(field, 0, APPSTART_TEXT);
+	if (n >= APPSTART_TEXT)
+		return -1;
+	memcpy(field, s ? s : "", n);
+	return 0;
+}
+
+/* A field: one printable line, then only NULs to its end. */
+static int
+field_ok(const char *f)
+{
+	size_t n = strnlen(f, APPSTART_TEXT);
+
+	if (!text_ok(f, APPSTART_TEXT))
+		return 0;
+	for (size_t i = n; i < APPSTART_TEXT; i++)
+		if (f[i])
+			return 0;
+	return 1;
+}
+
+static const char *const start_names[APPSTART_PATHS] = {
+    "root", "etc upper", "etc work", "var", "run", "bin", "resolv", "cgroup"};
+
+int
+appstart_check(const struct appstart *s, size_t n, struct kerr *e)
+{
+	if (n != sizeof(*s))
+		return kerr_set(e, "start", "%zu bytes, expected %zu", n,
+				sizeof(*s));
+	if (s->magic != APPSTART_MAGIC || s->version != APPSTART_VERSION ||
+	    s->reserved)
+		return kerr_set(e, "start", "not a version %u start",
+				APPSTART_VERSION);
+	for (int i = 0; i < APPSTART_PATHS; i++) {
+		const char *p = s->path[i];
+
+		if (!field_ok(p) || (p[0] && p[0] != '/'))
+			return kerr_set(e, "start", "%s: not an absolute path",
+					start_names[i]);
+	}
+	if (!s->path[APPSTART_ROOT][0])
+		return kerr_set(e, "start", "no root");
+	if (!s->path[APPSTART_ETC_UPPER][0] != !s->path[APPSTART_ETC_WORK][0])
+		return kerr_set(e, "start", "one of /etc's layers alone");
+	if (s->nenv > APPSTART_ENV)
+		return kerr_set(e, "start", "%u environment entries", s->nenv);
+	for (uint32_t i = 0; i < APPSTART_ENV; i++) {
+		const char *v = s->env[i];
+		const char *eq = memchr(v, '=', APPSTART_TEXT);
+
+		if (!field_ok(v) || (i < s->nenv) != (v[0] != 0) ||
+		    (v[0] && (!eq || eq == v)))
+			return kerr_set(e, "start", "environment entry %u", i);
+	}
+	return 0;
+}

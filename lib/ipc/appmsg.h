@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The app's launch record: what `keel app` tells keel-init on a pipe. */
+/* keel app and keel-init's messages: the app's record and its start. */
 #ifndef KEEL_APPMSG_H
 #define KEEL_APPMSG_H
 
@@ -10,13 +10,14 @@
 
 /*
  * keel-init keeps no config parser and no container code: `keel app`
- * (launcher/cmd_app.c), exec'd by keel-init, parses the verified image's
- * config.json and, to start the app, sets up the container whose first
- * process is keel-init's own child (CLONE_PARENT). It answers with one
+ * (launcher/cmd_app.c), exec'd by keel-init once for each start of the
+ * app, parses the verified image's config.json and answers with a
  * fixed-size record on a pipe: the supervision settings keel-init needs,
- * and either the app's pid or the reason it refused. keel-init reads
- * exactly one record and checks every field (appmsg_check) before it
- * uses one: the record is input, not a promise.
+ * or the reason it refused. It then waits for the start (struct
+ * appstart, below), sets up the container whose first process is
+ * keel-init's own child (CLONE_PARENT) and answers with a second record:
+ * the app's pid, or why not. keel-init checks every field of each record
+ * (appmsg_check) before it uses one: a record is input, not a promise.
  */
 #define APPMSG_MAGIC 0x6b617070u /* "kapp" */
 #define APPMSG_VERSION 1u
@@ -59,6 +60,53 @@ struct appmsg {
 	char check[32]; /* failed: the check's name; NUL-ended */
 	char text[200]; /* failed: the reason; OK: the app's argv[0] */
 };
+
+/*
+ * The start: what keel-init tells that same `keel app` on a second pipe
+ * once the record of its check is in and /etc and /var/lib are mounted.
+ * The paths keel-init owns and its environment entries for the app,
+ * each NUL-ended in a field of its own (an empty path: not there). keel
+ * app reads exactly one and checks every field (appstart_check) before
+ * it sets up anything with it.
+ */
+#define APPSTART_MAGIC 0x6b737472u /* "kstr" */
+#define APPSTART_VERSION 1u
+#define APPSTART_TEXT 128 /* each field, its NUL included */
+#define APPSTART_ENV 4	  /* environment entries, at most */
+
+/* path[]: which is which */
+enum {
+	APPSTART_ROOT,	    /* the mounted image (required) */
+	APPSTART_ETC_UPPER, /* /etc's overlay layers: both or neither */
+	APPSTART_ETC_WORK,
+	APPSTART_VAR,	 /* the live tree of /var/lib */
+	APPSTART_RUN,	 /* the sockets' directory, /run/keel in the app */
+	APPSTART_BIN,	 /* the app's keel client */
+	APPSTART_RESOLV, /* resolv.conf for the app */
+	APPSTART_CGROUP, /* the cgroup v2 root */
+	APPSTART_PATHS
+};
+
+struct appstart {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t nenv;	   /* env[] entries in use, the rest empty */
+	uint32_t reserved; /* 0 */
+	char path[APPSTART_PATHS][APPSTART_TEXT]; /* absolute, or "" */
+	char env[APPSTART_ENV][APPSTART_TEXT];	  /* "NAME=value" */
+};
+
+/* Sets one field to s (NULL: empty): 0, or -1 when it does not fit. */
+int appstart_set(char *field, const char *s);
+
+/*
+ * Checks n bytes read into s: the size, magic, version and reserved
+ * word, every field NUL-ended and printable with nothing after its NUL,
+ * each path absolute or empty, the image's given, /etc's layers both or
+ * neither, nenv within APPSTART_ENV and exactly the first nenv entries
+ * set, each NAME=value. 0, or -1 with e naming the field.
+ */
+int appstart_check(const struct appstart *s, size_t n, struct kerr *e);
 
 /* Fills m from its parts (strings cut to fit, NUL-ended). */
 void appmsg_fill(struct appmsg *m, unsigned status, const char *check,

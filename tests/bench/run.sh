@@ -7,6 +7,14 @@
 #   BENCH_QUICK=1        smoke run: fewer repetitions, smaller images
 #   BENCH_ONLY="verify sha size launch init qemu install fetch"  some sections
 #   BENCH_KEEP=1         keep the work directory (its path is printed)
+#   BENCH_INIT_BEFORE=FILE  an earlier keel-init (with the keel beside
+#                        it) booted in the init figures' rounds too
+#   BENCH_RT=1           the init figures' boots (every init alike) at
+#                        real-time priority (chrt -f): on a shared, loaded
+#                        machine, the work of a boot without its wait
+#                        behind the others' processes
+# keel-init's boot by its steps, two builds side by side, from the init
+# section's kept work directory: tests/bench/init-steps.sh.
 # Needs $O/keel, $O/keel-init, $O/probe (make O=... all), the board for
 # the QEMU figures (make O=... board), and scripts/deps.sh's packages.
 # Everything printed also goes to $O/bench/results.txt; the table at the
@@ -271,11 +279,14 @@ init_image() { # DIR BOARD MIB [busybox]
 
 # pidns OUT CMD...: CMD as PID 1 of new pid and mount namespaces (under a
 # 60 s timeout), behind a stamp printed just before; runs in the
-# background, the pid of that chain in $bg
+# background, the pid of that chain in $bg (with BENCH_RT=1, the whole
+# chain at real-time priority, set before the stamp)
+RT=
+[ "${BENCH_RT:-0}" = 1 ] && RT="chrt -f 10"
 pidns() {
 	out=$1
 	shift
-	"$WORK/stamp" --exec timeout 60 unshare --fork --pid --mount \
+	$RT "$WORK/stamp" --exec timeout 60 unshare --fork --pid --mount \
 		--propagation private -- "$@" >"$out" 2>&1 &
 	bg=$!
 }
@@ -326,7 +337,7 @@ hold_rss() {
 
 bench_init() {
 	section "3. keel-init start to app exec, host (--test, full mode," \
-		"$PMIB MiB) vs a busybox sh init"
+		"$PMIB MiB) vs a busybox sh init${RT:+, real-time priority}"
 	command -v busybox >/dev/null ||
 		{ say "  busybox missing (busybox-static): not measured"; return; }
 	i=$WORK/init
@@ -394,6 +405,7 @@ EOF
 	for w in $who; do run1 $w; done
 	for w in $who; do : >"$i/$w.us"; done
 	: >"$i/own.us"
+	: >"$i/kbown.us"
 	n=0 bad=0
 	while [ $n -lt "$NINIT" ]; do # interleaved rounds, the order turned
 		order=$who
@@ -408,6 +420,8 @@ EOF
 			esac
 		done
 		ou=$(own "$i/k.out")
+		bu=
+		[ -n "$before" ] && { bu=$(own "$i/kb.out"); [ -n "$bu" ] || ok=; }
 		if [ -z "$ok" ] || [ -z "$ou" ]; then
 			bad=$((bad + 1))
 			say "  run $n failed:"
@@ -416,13 +430,16 @@ EOF
 		else
 			for w in $who; do stamps "$i/$w.out" >>"$i/$w.us"; done
 			echo "$ou" >>"$i/own.us"
+			[ -z "$bu" ] || echo "$bu" >>"$i/kbown.us"
 		fi
 		n=$((n + 1))
 	done
 	say "  keel-init, stamp to app (us):      $(tr '\n' ' ' <"$i/k.us")"
 	say "  keel-init's own app: started (us): $(tr '\n' ' ' <"$i/own.us")"
 	[ -n "$before" ] &&
-		say "  earlier keel-init ($before): $(tr '\n' ' ' <"$i/kb.us")"
+		say "  earlier keel-init ($before): $(tr '\n' ' ' <"$i/kb.us")" &&
+		say "  earlier keel-init's own app: started (us):" \
+			"$(tr '\n' ' ' <"$i/kbown.us")"
 	say "  busybox sh init, stamp to app (us): $(tr '\n' ' ' <"$i/r.us")"
 	say "  same, mounting the file it hashed (us): $(tr '\n' ' ' <"$i/r0.us")"
 	say "  harness floor, a stub as init (us): $(tr '\n' ' ' <"$i/f.us")"
@@ -457,6 +474,11 @@ EOF
 			"busybox sh init" "$r"
 		side_row "  keel-init against the earlier one" "$k" \
 			"earlier keel-init" "$kb"
+		# each one's own clock, from its start to its "app: started":
+		# the harness and the app's first output left out of both
+		kbo=$(nums <"$i/kbown.us")
+		[ -n "$kbo" ] && side_row "  (the same, each one's own stamp)" \
+			"$w" "earlier keel-init" "$kbo"
 	fi
 
 	# RSS while the app runs: smaps_rollup of each init from outside

@@ -40,7 +40,7 @@ GOOD='echo app v$(cat /etc/version) up; keel notify READY=1; while :; do sleep 0
 mkimg v1 1 "$GOOD"
 echo 1 >v1/etc/version
 mkimg v1 1 "$GOOD"
-for m in segv junk; do
+for m in segv junk start-segv; do
 	mkdir -p "$m"
 	mkimg "$m" 2 "$GOOD" "keel-test-app:$m"
 done
@@ -106,7 +106,20 @@ has "junk record refused" \
 has "the other slot boots after junk" "app v1 up"
 init_stop poweroff
 
-# --- 4. keel app cannot be run: keel-init's own failure, no slot marked ----
+# --- 4. keel app dies between its check and its start: a failed start ----
+# (its check accepted the slot; the start's failure is the app's, with
+# the restart policy of any failed setup, and every restart's own run
+# of keel app dies the same way)
+fresh start-segv v1
+init_start "app: restart 2 in"
+has "the slot's config is accepted" "booting a as committed"
+grep -q "REFUSED" boot.out && fail "start-segv: a slot was refused" ||
+	pass "start-segv: no slot refused"
+has "the start fails, the signal named" "app: keel app: killed by signal 11"
+has "restarted as any failed setup" "app: restart 1 in"
+init_stop poweroff
+
+# --- 5. keel app cannot be run: keel-init's own failure, no slot marked ----
 # marks: the newest copy of the record (at 0 or 4096, the higher
 # sequence number) but its sequence number, boot counter and CRC: the
 # committed slot, the slot entries, the failed images (FORMAT.md §3.2)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* keel app's record to keel-init: every field checked before use. */
+/* keel app's record and keel-init's start: every field checked. */
 #include "lib/ipc/appmsg.h"
 #include "tests/unit/unit.h"
 
@@ -24,6 +24,99 @@ static int
 check(const struct appmsg *m, int start)
 {
 	return appmsg_check(m, sizeof(*m), start, &e);
+}
+
+/* A good start: every path set, two environment entries. */
+static void
+good_start(struct appstart *s)
+{
+	static const char *const p[APPSTART_PATHS] = {
+	    "/run/keel/image",
+	    "/run/keel/etc/upper",
+	    "/run/keel/etc/work",
+	    "/run/keel/var/.keel-gen-1",
+	    "/run/keel/sock",
+	    "/run/keel/sock/bin/keel",
+	    "/run/keel/net/resolv.conf",
+	    "/sys/fs/cgroup"};
+
+	memset(s, 0, sizeof(*s));
+	s->magic = APPSTART_MAGIC;
+	s->version = APPSTART_VERSION;
+	for (int i = 0; i < APPSTART_PATHS; i++)
+		appstart_set(s->path[i], p[i]);
+	appstart_set(s->env[0], "NOTIFY_SOCKET=/run/keel/notify");
+	appstart_set(s->env[1], "WATCHDOG_USEC=5000000");
+	s->nenv = 2;
+}
+
+static int
+check_start(const struct appstart *s)
+{
+	return appstart_check(s, sizeof(*s), &e);
+}
+
+static void
+starts(void)
+{
+	struct appstart s;
+	char longer[APPSTART_TEXT + 1];
+
+	good_start(&s);
+	CHECK(check_start(&s) == 0, "a good start: %s", e.detail);
+	CHECK(appstart_check(&s, sizeof(s) - 1, &e) < 0, "start: short read");
+	s.magic ^= 1;
+	CHECK(check_start(&s) < 0, "start: magic");
+	good_start(&s);
+	s.version = 2;
+	CHECK(check_start(&s) < 0, "start: version");
+	good_start(&s);
+	s.reserved = 1;
+	CHECK(check_start(&s) < 0, "start: reserved word");
+	good_start(&s);
+	appstart_set(s.path[APPSTART_VAR], NULL);
+	appstart_set(s.path[APPSTART_ETC_UPPER], "");
+	appstart_set(s.path[APPSTART_ETC_WORK], "");
+	CHECK(check_start(&s) == 0, "start: optional paths left out: %s",
+	      e.detail);
+	appstart_set(s.path[APPSTART_ETC_WORK], "/w");
+	CHECK(check_start(&s) < 0, "start: one of /etc's layers alone");
+	good_start(&s);
+	appstart_set(s.path[APPSTART_ROOT], "");
+	CHECK(check_start(&s) < 0, "start: no root");
+	good_start(&s);
+	appstart_set(s.path[APPSTART_BIN], "bin/keel");
+	CHECK(check_start(&s) < 0, "start: a relative path");
+	good_start(&s);
+	s.path[APPSTART_RUN][3] = '\n';
+	CHECK(check_start(&s) < 0, "start: a control byte in a path");
+	good_start(&s);
+	s.path[APPSTART_RUN][APPSTART_TEXT - 1] = 'x';
+	CHECK(check_start(&s) < 0, "start: a byte after a path's NUL");
+	good_start(&s);
+	memset(s.path[APPSTART_RUN], 'a', APPSTART_TEXT);
+	s.path[APPSTART_RUN][0] = '/';
+	CHECK(check_start(&s) < 0, "start: a path without its NUL");
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[0] = '/';
+	longer[sizeof(longer) - 1] = 0;
+	CHECK(appstart_set(s.path[APPSTART_RUN], longer) < 0 &&
+		  appstart_set(s.path[APPSTART_RUN], longer + 1) == 0,
+	      "start: a path that does not fit is refused, not cut");
+	good_start(&s);
+	s.nenv = 3;
+	CHECK(check_start(&s) < 0, "start: nenv past the entries");
+	good_start(&s);
+	s.nenv = 1;
+	CHECK(check_start(&s) < 0, "start: an entry past nenv");
+	good_start(&s);
+	s.nenv = APPSTART_ENV + 1;
+	CHECK(check_start(&s) < 0, "start: nenv over the bound");
+	good_start(&s);
+	appstart_set(s.env[1], "WATCHDOG_USEC");
+	CHECK(check_start(&s) < 0, "start: an entry without =");
+	appstart_set(s.env[1], "=5");
+	CHECK(check_start(&s) < 0, "start: an entry without a name");
 }
 
 int
@@ -88,5 +181,6 @@ main(void)
 	appmsg_fill(&m, APPMSG_SETUP, "mount", longer);
 	CHECK(check(&m, 1) == 0 && strlen(m.text) == sizeof(m.text) - 1,
 	      "a long reason is cut to fit");
+	starts();
 	return unit_done("appmsg");
 }
