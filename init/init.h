@@ -200,12 +200,13 @@ const char *persist_keel_dir(void);
  * A persistent partition's generations (reset.c): reset_prepare finds
  * (or makes, migrates, resets) the live tree of the partition mounted at
  * dir: 1 if old trees wait for removal, 0, or -1; reset_collect removes
- * them in a child; reset_child_exited(pid) is 1 for that child.
+ * them in a child; reset_child_exited(pid, wait status) is 1 for that
+ * child, and logs how the removal ended.
  */
 int reset_prepare(const char *dir, int rw, int reset, char *live, size_t cap);
 void reset_collect(const char *const *dirs, int n);
 int reset_collecting(void);
-int reset_child_exited(pid_t pid);
+int reset_child_exited(pid_t pid, int st);
 
 /*
  * The app (app.c), through `keel app` (launcher/cmd_app.c): app_config

@@ -329,7 +329,7 @@ remove_entry(int d, const char *name, int isdir)
  * RM_NAME.
  */
 static int
-empty_pass(int d, unsigned long *removed)
+empty_pass(int d)
 {
 	char buf[4096];
 	const char *name;
@@ -350,10 +350,8 @@ empty_pass(int d, unsigned long *removed)
 					return -1;
 				isdir = S_ISDIR(st.st_mode);
 			}
-			if (remove_entry(d, name, isdir) == 0) {
-				++*removed;
+			if (remove_entry(d, name, isdir) == 0)
 				continue;
-			}
 			if (!isdir || (errno != ENOTEMPTY && errno != EEXIST))
 				return -1;
 			if (strcmp(name, RM_NAME) &&
@@ -371,12 +369,12 @@ empty_pass(int d, unsigned long *removed)
  * process touches a trash tree (the app never sees it). 0 or -1.
  */
 static int
-remove_tree(int top, unsigned long *removed)
+remove_tree(int top)
 {
 	int d = dup(top), depth = 0;
 
 	while (d >= 0) {
-		int r = empty_pass(d, removed), next;
+		int r = empty_pass(d), next;
 
 		if (r < 0)
 			break;
@@ -396,7 +394,6 @@ remove_tree(int top, unsigned long *removed)
 				close(next);
 				next = -1;
 			}
-			++*removed;
 		}
 		close(d);
 		d = next;
@@ -408,7 +405,7 @@ remove_tree(int top, unsigned long *removed)
 
 /* In the child: every trash tree of dir. */
 static int
-collect_dir(const char *dir, unsigned long *removed)
+collect_dir(const char *dir)
 {
 	char buf[2048], name[48];
 	int root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), found = 1;
@@ -432,7 +429,7 @@ collect_dir(const char *dir, unsigned long *removed)
 			break;
 		int t = openat(root, name,
 			       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (t < 0 || remove_tree(t, removed) < 0 ||
+		if (t < 0 || remove_tree(t) < 0 ||
 		    remove_entry(root, name, 1) < 0 || fsync(root) < 0) {
 			if (t >= 0)
 				close(t);
@@ -448,7 +445,8 @@ collect_dir(const char *dir, unsigned long *removed)
 /*
  * Removes the trash trees of the partitions in a child of PID 1, so the
  * main loop never waits on it; a removal cut short (a shutdown) goes on at
- * the next boot. The child's end is seen by reset_child_exited.
+ * the next boot. The child says why it failed; its end is told by PID 1
+ * (reset_child_exited), whose lines reach the ring and the saved log.
  */
 void
 reset_collect(const char *const *dirs, int n)
@@ -460,18 +458,14 @@ reset_collect(const char *const *dirs, int n)
 			collector = pid;
 		return;
 	}
-	unsigned long removed = 0;
 	int rc = 0;
 
 	for (int i = 0; i < n; i++)
-		if (dirs[i] && collect_dir(dirs[i], &removed) < 0) {
-			klog("factory reset: removing old trees of %s: %s "
-			     "(tried again at the next boot)",
+		if (dirs[i] && collect_dir(dirs[i]) < 0) {
+			klog("factory reset: removing old trees of %s: %s",
 			     dirs[i], kerr_strerror(errno));
 			rc = 1;
 		}
-	if (!rc)
-		klog("factory reset: old trees removed (%lu entries)", removed);
 	_exit(rc);
 }
 
@@ -482,10 +476,15 @@ reset_collecting(void)
 }
 
 int
-reset_child_exited(pid_t pid)
+reset_child_exited(pid_t pid, int st)
 {
 	if (pid != collector || pid <= 0)
 		return 0;
 	collector = -1;
+	if (st)
+		klog("factory reset: old trees not all removed (tried again "
+		     "at the next boot)");
+	else
+		klog("factory reset: old trees removed");
 	return 1;
 }

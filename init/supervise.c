@@ -120,7 +120,7 @@ reap(void)
 		if (g.app_running && pid == g.app_pid)
 			app_ended(init_status_code(st));
 		else if (!agent_child_exited(pid, st))
-			reset_child_exited(pid);
+			reset_child_exited(pid, st);
 	}
 }
 
