@@ -92,15 +92,21 @@ CFLAGS := $(call cflags,$(O))
 # compiler's atomics inline, not through helpers that pick LSE
 # instructions at run time (the helpers and their CPU probe: 168 bytes).
 CFLAGS_aarch64 := -mno-outline-atomics
-# -z noseparate-code: one read+execute segment for headers, code and
-# read-only data, as the aarch64 linker lays out by default; x86_64's
-# default pads the code to its own pages (8 KiB of zeros in keel-init).
+# -z noseparate-code: no padding around the code, as the aarch64 linker
+# lays out by default; x86_64's default (-z separate-code) pads the code
+# to its own pages in the file, 7 KiB of zeros in keel-init (84 KiB on
+# aarch64, whose pages may be 64 KiB). scripts/rodata.ld: the read-only
+# data in a segment of its own, read-only, where -z noseparate-code
+# alone makes one read+execute segment of headers, code and read-only
+# data (64 bytes: a program header; docs/AGENTS.md §5 has the layouts).
 # -z common-page-size=64: the data segment starts where the code ends
 # (modulo the page), never padded to a page boundary in the file to save
 # a page of memory: up to 4 KiB of zeros in a file that itself sits in
 # RAM (the initramfs), depending on where the code happens to end.
+LDSCRIPT := scripts/rodata.ld
 LDFLAGS := -static -s -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,norelro \
-	-Wl,-z,noseparate-code -Wl,-z,common-page-size=64 -flto=2 $(NO_UNWIND)
+	-Wl,-z,noseparate-code -Wl,-T,$(LDSCRIPT) -Wl,-z,common-page-size=64 \
+	-flto=2 $(NO_UNWIND)
 DEPLIBS := $(O)/deps/lib/libbearssl.a $(O)/deps/lib/liblz4.a
 TDEPLIBS := $(T)/deps/lib/libbearssl.a $(T)/deps/lib/liblz4.a
 export KEEL_APT_DIR := $(abspath $(O))/apt
@@ -235,9 +241,16 @@ $(1)/ldflags: FORCE
 $(1)/%.o: %.c $(1)/cflags | $(1)/.deps-ok
 	$$(call msg,CC,$$@)
 	@mkdir -p $$(@D)
-	$$(Q)$(2) $$(call cflags,$(1)) $$(ccflags-$$(patsubst %/,%,$$(dir $$*))) \
-		$$(CFLAGS_$(3)) $$(CFLAGS_$$(notdir $$@)) \
-		$$(CFLAGS_$(3)_$$(notdir $$@)) -MMD -MP -c $$< -o $$@
+	$$(Q)$$(call compile,$(1),$(2),$(3))
+# The test hooks' builds of some objects (keel-test, keel-init-test
+# below): the same flags and -DKEEL_TEST_HOOKS, a stamp of their own.
+$(1)/test/cflags: FORCE
+	$$(Q)$$(call stamp,$(2) $$(call cflags,$(1)) $$(CFLAGS_$(3)) \
+		$$(call kbuild-flags,$(3)) -DKEEL_TEST_HOOKS)
+$(1)/test/%.o: %.c $(1)/test/cflags | $(1)/.deps-ok $(4)
+	$$(call msg,CC,$$@)
+	@mkdir -p $$(@D)
+	$$(Q)$$(call compile,$(1),$(2),$(3)) -DKEEL_TEST_HOOKS
 $(1)/%.o: $(O)/%.c $(1)/cflags | $(1)/.deps-ok
 	$$(call msg,CC,$$@)
 	@mkdir -p $$(@D)
@@ -250,7 +263,7 @@ $(1)/libkeel.a: $$(call objs-in,$(1),$$(LIBOBJS))
 # Every binary runs the baked key set's own check when linked: an empty
 # key set or a policy that needs no signature fails the build here.
 $(1)/keel-init $(1)/keel: $(1)/%: $$$$(call objs-in,$(1),$$$$(BIN_$$$$*)) \
-		$(1)/libkeel.a $(4) $(1)/ldflags
+		$(1)/libkeel.a $(4) $(1)/ldflags $$(LDSCRIPT)
 	$$(call msg,LD,$$@)
 	$$(Q)$(2) $$(LDFLAGS) -o $$@.tmp $$(call objs-in,$(1),$$(BIN_$$*)) \
 		$(1)/libkeel.a $(4)
@@ -262,6 +275,12 @@ $(1)/keel-init $(1)/keel: $(1)/%: $$$$(call objs-in,$(1),$$$$(BIN_$$$$*)) \
 $(1)/keel-init: | $(1)/keel
 endef
 objs-in = $(patsubst $(O)/%,$(1)/%,$(2))
+# The command compiling $< into $@ in build directory $(1) with compiler
+# $(2) for architecture $(3): the directory's flags, its Kbuild fragment's
+# and the object's ($* is the object's path below $(1)).
+compile = $(2) $(call cflags,$(1)) $(ccflags-$(patsubst %/,%,$(dir $*))) \
+	$(CFLAGS_$(3)) $(CFLAGS_$(notdir $@)) $(CFLAGS_$(3)_$(notdir $@)) \
+	-MMD -MP -c $< -o $@
 
 $(ALLOBJS): | $(DEPLIBS)
 $(eval $(call build-rules,$(O),$(CC),$(HOST_ARCH),$(DEPLIBS),,gcc-ar))
@@ -280,13 +299,8 @@ endif
 TEST_HOOKED := $(O)/launcher/run_map.o $(O)/launcher/cmd_app.o \
 	$(O)/launcher/cmd_installer.o
 TEST_HOOK_OBJS := $(patsubst $(O)/%,$(O)/test/%,$(TEST_HOOKED))
-$(O)/test/cflags: FORCE
-	$(Q)$(call stamp,$(CC) $(CFLAGS) -DKEEL_TEST_HOOKS)
-$(TEST_HOOK_OBJS): $(O)/test/%.o: %.c $(O)/test/cflags | $(O)/.deps-ok $(O)/gen/keel_version.h $(DEPLIBS)
-	$(call msg,CC,$@)
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -DKEEL_TEST_HOOKS -MMD -MP -c $< -o $@
-$(O)/keel-test: $(filter-out $(TEST_HOOKED),$(BIN_keel)) $(TEST_HOOK_OBJS) $(O)/libkeel.a $(DEPLIBS) $(O)/ldflags
+$(O)/keel-test: $(filter-out $(TEST_HOOKED),$(BIN_keel)) $(TEST_HOOK_OBJS) $(O)/libkeel.a $(DEPLIBS) $(O)/ldflags \
+		$(LDSCRIPT)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(O)/libkeel.a $(DEPLIBS)
 -include $(TEST_HOOK_OBJS:.o=.d)
@@ -294,28 +308,21 @@ $(O)/keel-test: $(filter-out $(TEST_HOOKED),$(BIN_keel)) $(TEST_HOOK_OBJS) $(O)/
 # the full check and the mount), for tests/host/init_race.sh only.
 INIT_HOOKED := $(O)/init/slot.o
 INIT_HOOK_OBJS := $(patsubst $(O)/%,$(O)/test/%,$(INIT_HOOKED))
-$(INIT_HOOK_OBJS): $(O)/test/%.o: %.c $(O)/test/cflags | $(O)/.deps-ok $(O)/gen/keel_version.h $(DEPLIBS)
-	$(call msg,CC,$@)
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -DKEEL_TEST_HOOKS -MMD -MP -c $< -o $@
-$(O)/keel-init-test: $(filter-out $(INIT_HOOKED),$(BIN_keel-init)) $(INIT_HOOK_OBJS) $(O)/libkeel.a $(DEPLIBS) $(O)/ldflags
+$(O)/keel-init-test: $(filter-out $(INIT_HOOKED),$(BIN_keel-init)) $(INIT_HOOK_OBJS) $(O)/libkeel.a $(DEPLIBS) $(O)/ldflags \
+		$(LDSCRIPT)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(O)/libkeel.a $(DEPLIBS)
 -include $(INIT_HOOK_OBJS:.o=.d)
+$(TEST_HOOK_OBJS) $(INIT_HOOK_OBJS): | $(O)/gen/keel_version.h
 # The target's, for keel run in its QEMU guest (tests/qemu/run_verity.sh).
 ifneq ($(T),$(O))
 TTEST_HOOK_OBJS := $(patsubst $(O)/%,$(T)/test/%,$(TEST_HOOKED))
-$(T)/test/cflags: FORCE
-	$(Q)$(call stamp,$(TCC) $(call cflags,$(T)) -DKEEL_TEST_HOOKS)
-$(TTEST_HOOK_OBJS): $(T)/test/%.o: %.c $(T)/test/cflags | $(T)/.deps-ok $(O)/gen/keel_version.h $(TDEPLIBS)
-	$(call msg,CC,$@)
-	@mkdir -p $(@D)
-	$(Q)$(TCC) $(call cflags,$(T)) -DKEEL_TEST_HOOKS -MMD -MP -c $< -o $@
 $(T)/keel-test: $(call tobj,$(filter-out $(TEST_HOOKED),$(BIN_keel))) \
-		$(TTEST_HOOK_OBJS) $(T)/libkeel.a $(TDEPLIBS) $(T)/ldflags
+		$(TTEST_HOOK_OBJS) $(T)/libkeel.a $(TDEPLIBS) $(T)/ldflags $(LDSCRIPT)
 	$(call msg,LD,$@)
 	$(Q)$(TCC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(T)/libkeel.a $(TDEPLIBS)
 -include $(TTEST_HOOK_OBJS:.o=.d)
+$(TTEST_HOOK_OBJS): | $(O)/gen/keel_version.h
 endif
 
 # --- host builds of lib/ for unit tests (ASan/UBSan) and fuzzing ---------
@@ -378,13 +385,16 @@ fuzzers: $(FUZZERS)
 # without them, for GCC's maybe-uninitialized guesses across files.
 ifneq ($(T),$(O))
 TUNIT_TESTS := $(patsubst tests/unit/%.c,$(T)/tests/%,$(wildcard tests/unit/test_*.c))
+TUNIT_LDFLAGS := -static -flto=2 $(NO_UNWIND)
+$(T)/tests/ldflags: FORCE
+	$(Q)$(call stamp,$(TCC) $(TUNIT_LDFLAGS))
 $(T)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(T)/libkeel.a $(TDEPLIBS) \
-		$(T)/cflags
+		$(T)/cflags $(T)/tests/ldflags
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(TCC) $(call cflags,$(T)) -c -o $@.o $<
-	$(Q)$(TCC) -static -flto=2 $(NO_UNWIND) -o $@ $@.o $(T)/libkeel.a \
-		$(TDEPLIBS) && rm -f $@.o
+	$(Q)$(TCC) $(TUNIT_LDFLAGS) -o $@ $@.o $(T)/libkeel.a $(TDEPLIBS) && \
+		rm -f $@.o
 # The QEMU suites' guest userland for the target: Debian's static
 # busybox of that architecture, unpacked (the host's is busybox-static).
 $(T)/deps/bin/busybox: | $(T)/.deps-ok
@@ -403,15 +413,18 @@ target-tests: $(TUNIT_TESTS)
 PROBE_SRC := tests/probe/probe.c tests/probe/escape.c tests/probe/escape_sys.c \
 	tests/probe/escape_proc.c
 PROBE_FLAGS := -static -Os -Wall -Wextra -Werror -Wno-format-truncation -I.
-$(O)/probe: $(PROBE_SRC) tests/probe/escape.h
-	$(call msg,CC,$@)
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(PROBE_FLAGS) -o $@ $(PROBE_SRC)
+# $(1) the build directory, $(2) its compiler; probe.flags its stamp.
+define probe-rules
+$(1)/probe.flags: FORCE
+	$$(Q)$$(call stamp,$(2) $$(PROBE_FLAGS))
+$(1)/probe: $$(PROBE_SRC) $$(wildcard tests/probe/*.h) $(1)/probe.flags $(3)
+	$$(call msg,CC,$$@)
+	@mkdir -p $$(@D)
+	$$(Q)$(2) $$(PROBE_FLAGS) -o $$@ $$(PROBE_SRC)
+endef
+$(eval $(call probe-rules,$(O),$(CC)))
 ifneq ($(T),$(O))
-$(T)/probe: $(PROBE_SRC) tests/probe/escape.h | $(T)/.deps-ok
-	$(call msg,CC,$@)
-	@mkdir -p $(@D)
-	$(Q)$(TCC) $(PROBE_FLAGS) -o $@ $(PROBE_SRC)
+$(eval $(call probe-rules,$(T),$(TCC),| $(T)/.deps-ok))
 endif
 run-check run-check-host run-bench: $(O)/probe
 run-check run-check-host run-check-qemu: $(O)/keel-test
@@ -455,9 +468,12 @@ DEMO_OUT := $(T)/demo
 demo-y :=
 include demo/Kbuild
 DEMO_OBJS := $(addprefix $(DEMO_OUT)/,$(demo-y))
-$(DEMO_OUT)/keel-demo: $(DEMO_OBJS)
+DEMO_LDFLAGS := -static -s -Wl,--gc-sections
+$(DEMO_OUT)/ldflags: FORCE
+	$(Q)$(call stamp,$(TCC) $(DEMO_LDFLAGS))
+$(DEMO_OUT)/keel-demo: $(DEMO_OBJS) $(DEMO_OUT)/ldflags
 	$(call msg,LD,$@)
-	$(Q)$(TCC) -static -s -Wl,--gc-sections -o $@ $^
+	$(Q)$(TCC) $(DEMO_LDFLAGS) -o $@ $(DEMO_OBJS)
 -include $(DEMO_OBJS:.o=.d)
 DEMO_ENV = KEEL=$(abspath $(O))/keel KEEL_VERSION=$(KEEL_VERSION) \
 	BOARD=$(BOARD) ARCH=$(ARCH) TRUN=$(TRUN)
@@ -510,7 +526,7 @@ fmt:
 	$(Q)git ls-files '*.c' '*.h' | xargs clang-format -i
 clean:
 	rm -rf $(O)/keel $(O)/keel-init $(O)/keel-test $(O)/keel-init-test $(O)/test $(O)/libkeel.a $(O)/fuzz \
-		$(O)/cflags $(O)/ldflags $(O)/host/cflags \
+		$(O)/cflags $(O)/ldflags $(O)/host/cflags $(O)/probe $(O)/probe.flags \
 		$(addprefix $(O)/,$(TOP_SUBDIRS)) $(addprefix $(O)/host/,$(TOP_SUBDIRS) tests)
 distclean:
 	rm -rf $(O)

@@ -286,10 +286,18 @@ trash_prepare(char **argv, int max, int *fds)
 	return n;
 }
 
+/* keel trash says only why a removal failed; its end is told here, so
+ * that the line is keel-init's, in the ring and the saved log (a
+ * shutdown that stops it says so too). */
 static void
 trash_exited(int code)
 {
 	collecting = 0;
+	if (code)
+		klog("factory reset: old trees not all removed (tried again "
+		     "at the next boot)");
+	else
+		klog("factory reset: old trees removed");
 }
 
 static const struct agent_def trash_agent = {

@@ -35,18 +35,6 @@
 #define CTR_STACK_SIZE (256u * 1024u)
 #define CTR_STACK_GUARD 4096u
 
-/*
- * What a child tells the parent before it exec's the app. The check
- * string is a static string of this binary: the child runs in the
- * parent's memory (ctr_may_share) or in a copy of it, so the pointer
- * means the same in both.
- * Smaller than PIPE_BUF: one write, one read.
- */
-struct ctr_msg {
-	int code;
-	struct kerr e;
-};
-
 /* A child between clone and exec leaves only through here or _exit. */
 static __attribute__((noreturn)) void
 ctr_fail(int errfd, const struct kerr *e, int code)
@@ -182,11 +170,13 @@ struct ctr_args {
 	const struct ctr_spec *s;
 	struct ctr *c;
 	int syncfd, errfd, close1, close2;
+	int report; /* the reaper reports on errfd (CTR_MSG_*) */
 };
 
 /* The first process of the new namespaces: pid 1 of the container. */
 static __attribute__((noreturn)) void
-ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
+ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd,
+	  int report)
 {
 	const struct oci_config *cfg = s->cfg;
 	const char *host = s->hostname ? s->hostname : cfg->hostname;
@@ -289,7 +279,13 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd)
 		ctr_exec_app(s, c, &e);
 		ctr_fail(errfd, &e, c->exit_code);
 	}
-	ctr_reaper(app, &c->fwd, cfg->cap_bounding);
+	if (report) {
+		struct ctr_msg m = {.code = CTR_MSG_RUNNING};
+
+		if (write(errfd, &m, sizeof(m)) != (ssize_t)sizeof(m))
+			report = 0; /* keel is gone: its death signal follows */
+	}
+	ctr_reaper(app, &c->fwd, cfg->cap_bounding, report ? errfd : -1);
 }
 
 static int
@@ -299,7 +295,7 @@ ctr_child_entry(void *arg)
 
 	close(a.close1);
 	close(a.close2);
-	ctr_child(a.s, a.c, a.syncfd, a.errfd);
+	ctr_child(a.s, a.c, a.syncfd, a.errfd, a.report);
 }
 
 /*
@@ -493,19 +489,57 @@ ctr_block_signals(const struct ctr_spec *s, struct ctr *c)
 		c->oldmask = *s->app_mask;
 }
 
+/*
+ * How the start went, from the first message on the error pipe fd (or
+ * its EOF: the app exec'd, its copy was close-on-exec). 0: the app runs;
+ * after CTR_MSG_RUNNING (the reaper reports to keel) fd is kept as
+ * c->report_fd for the app's status. -1 with e set: a step failed, and
+ * the container is gone unless the caller's parent is to reap it.
+ */
+static int
+ctr_started(const struct ctr_spec *s, struct ctr *c, pid_t pid, int fd,
+	    struct kerr *e)
+{
+	struct ctr_msg m;
+	ssize_t n;
+	int st;
+
+	do
+		n = read(fd, &m, sizeof(m));
+	while (n < 0 && errno == EINTR);
+	c->pid = pid;
+	if (n == (ssize_t)sizeof(m) && m.code == CTR_MSG_RUNNING) {
+		c->report_fd = fd;
+		return 0;
+	}
+	if (n != (ssize_t)sizeof(m)) {
+		close(fd);
+		return 0;
+	}
+	*e = m.e;
+	c->exit_code = m.code;
+	if (!s->clone_parent) /* else the parent's to reap */
+		waitpid(pid, &st, 0);
+	close(fd); /* after: the reaper's last report finds a reader */
+	c->pid = -1;
+	return -1;
+}
+
 int
 ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 {
 	const struct oci_config *cfg = s->cfg;
 	unsigned long flags = cfg->ns_flags | OCI_NS_ALWAYS;
-	int syncp[2], errp[2], st, early_go;
+	int syncp[2], errp[2], st, early_go, rc;
 	struct ctr_args args;
-	struct ctr_msg m;
-	ssize_t n;
 	pid_t pid;
 
 	c->exit_code = CTR_EXIT_SETUP;
 	c->pid = -1;
+	c->report_fd = -1;
+	/* the caller removes the cgroup, or may mount the /etc upper layer
+	 * again, once ctr_wait returns: the container must be gone by then */
+	c->wait_gone = s->cg || s->etc_upper;
 	c->notices = (s->etc_upper ? 0 : CTR_NOTICE_ETC_TMPFS) |
 		     (s->var_dir ? 0 : CTR_NOTICE_VAR_TMPFS);
 	if (seccomp_build(cfg, &c->prog, e) || ctr_devices(s, c, e))
@@ -532,7 +566,9 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 		ctr_close4(syncp, errp);
 		return -1;
 	}
-	args = (struct ctr_args){s, c, syncp[0], errp[1], syncp[1], errp[0]};
+	/* keel's caller waits (ctr_wait) for the reaper's report */
+	args = (struct ctr_args){s, c, syncp[0], errp[1], syncp[1], errp[0], 0};
+	args.report = !s->clone_parent && !cfg->keel.pid1;
 	pid = ctr_clone(cfg, flags, &args, e);
 	close(syncp[0]);
 	close(errp[1]);
@@ -555,43 +591,7 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 		waitpid(pid, &st, 0);
 		return -1;
 	}
-	/* EOF: the app exec'd (its copy was close-on-exec). */
-	do
-		n = read(errp[0], &m, sizeof(m));
-	while (n < 0 && errno == EINTR);
-	close(errp[0]);
+	rc = ctr_started(s, c, pid, errp[0], e);
 	close(syncp[1]); /* open until here: the child's check of keel */
-	c->pid = pid;
-	if (n != (ssize_t)sizeof(m))
-		return 0;
-	*e = m.e;
-	c->exit_code = m.code;
-	if (!s->clone_parent) /* else the parent's to reap */
-		waitpid(pid, &st, 0);
-	c->pid = -1;
-	return -1;
-}
-
-int
-ctr_wait(struct ctr *c)
-{
-	sigset_t set = c->fwd;
-	siginfo_t si;
-	int sig, st;
-
-	sigaddset(&set, SIGCHLD);
-	for (;;) {
-		sig = sigwaitinfo(&set, &si);
-		if (sig == SIGCHLD) {
-			if (waitpid(c->pid, &st, WNOHANG) == c->pid)
-				break;
-		} else if (sig > 0) {
-			/* the container has a session of its own: a terminal's
-			 * signals reach keel only, and are passed on */
-			kill(c->pid, sig);
-		}
-	}
-	c->pid = -1;
-	sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
-	return ctr_status_code(st);
+	return rc;
 }

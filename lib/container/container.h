@@ -77,6 +77,8 @@ struct ctr {
 	sigset_t fwd;	  /* signals forwarded to the container */
 	sigset_t oldmask; /* the caller's mask, restored in the app */
 	mode_t umask;	  /* the caller's umask, restored in the app */
+	int report_fd;	  /* the reaper's report of the app's exit, or -1 */
+	int wait_gone;	  /* ctr_wait waits for the reaper's own exit */
 	struct seccomp_prog prog;
 	struct devcg_prog dev;
 };
@@ -99,6 +101,13 @@ int ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e);
  * those a terminal sent to the caller's process group: the container is
  * in a session of its own). Returns the app's exit status, 128+N for a
  * signal N.
+ * It returns on the reaper's word that the app exited, without waiting
+ * for the reaper's own exit, in which the kernel kills what is left in
+ * the container and tears its namespaces and mounts down (as bwrap
+ * does): the caller should exit then, and the reaper's zombie goes to
+ * its parent. With a cgroup (s->cg) or an /etc upper layer
+ * (s->etc_upper), which the caller may remove or mount again at once, it
+ * waits for the reaper's exit, as with keel.pid1 (no reaper).
  */
 int ctr_wait(struct ctr *c);
 

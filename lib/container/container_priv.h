@@ -42,6 +42,27 @@ int ctr_mnt(int root, const char *src, const char *rel, const char *type,
 int ctr_bind_host(const char *src, int root, const char *rel, int rec,
 		  unsigned long ms, struct kerr *e);
 
+/*
+ * What the container tells keel on the error pipe, one message per
+ * write (smaller than PIPE_BUF: one write, one read):
+ *  - a failed step before the app ran: code 125, 126 or 127 and e (its
+ *    check string is a static string of this binary: the child runs in
+ *    keel's memory (ctr_may_share) or in a copy of it, so the pointer
+ *    means the same in both);
+ *  - CTR_MSG_RUNNING from the reaper once its vfork has returned (the
+ *    app exec'd, or said why not in a message before this one);
+ *  - CTR_MSG_EXIT + the app's exit status from the reaper, before it
+ *    exits (the container's teardown then follows in its exit).
+ * The reaper writes only when keel waits for it (ctr_wait), else the
+ * pipe's EOF says the app exec'd.
+ */
+struct ctr_msg {
+	int code;
+	struct kerr e;
+};
+#define CTR_MSG_RUNNING 0x100
+#define CTR_MSG_EXIT 0x200
+
 /* Builds the new root under s->root and pivots into it (the child). */
 int ctr_mount_root(const struct ctr_spec *s, struct kerr *e);
 /* keel's floor of masked and read-only paths, then the config's. */
@@ -53,8 +74,10 @@ int ctr_make_dev(int dev, const struct oci_config *cfg, int userns,
  * The caller's bounding set MUST be s->cfg->cap_bounding already. */
 int ctr_exec_app(const struct ctr_spec *s, struct ctr *c, struct kerr *e);
 /* The pid 1 of the container: forwards signals, reaps, exits. bset: the
- * capabilities still in its bounding set (the app's), dropped there. */
+ * capabilities still in its bounding set (the app's), dropped there.
+ * report: the error pipe to keel, kept to send the app's exit status
+ * (CTR_MSG_EXIT), or -1. */
 __attribute__((noreturn)) void ctr_reaper(pid_t app, const sigset_t *fwd,
-					  uint64_t bset);
+					  uint64_t bset, int report);
 
 #endif

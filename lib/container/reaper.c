@@ -44,22 +44,45 @@ ctr_status_code(int status)
 }
 
 /*
+ * The app's exit status to keel, which can return now: what follows in
+ * this process's exit (the container's namespaces and mounts torn down,
+ * RCU grace periods among it) is not the launch's to wait for.
+ */
+static __attribute__((noreturn)) void
+ctr_reaper_exit(int report, int code)
+{
+	struct ctr_msg m = {.code = CTR_MSG_EXIT + code};
+
+	if (report >= 0 && write(report, &m, sizeof(m)) < 0)
+		_exit(code);
+	_exit(code);
+}
+
+/*
  * The signals arrive blocked (inherited from keel) and are taken with
  * sigwaitinfo: blocked signals reach a namespace's pid 1 even without a
  * handler, and nothing runs in signal context. Each is passed to the app
  * (the container is a session of its own: no terminal signals it).
  */
 void
-ctr_reaper(pid_t app, const sigset_t *fwd, uint64_t bset)
+ctr_reaper(pid_t app, const sigset_t *fwd, uint64_t bset, int report)
 {
 	sigset_t set = *fwd;
 	pid_t p;
 	int sig, st;
 
-	/* FIRST: no descriptor of keel's (nor the app's stdio, nor the error
-	 * pipe) stays in the container's pid 1; it is not dumpable either
-	 * (set in the child before the fork), so /proc/1 shows nothing */
-	syscall(SYS_close_range, 0U, ~0U, 0U);
+	/* FIRST: no descriptor of keel's (nor the app's stdio) stays in the
+	 * container's pid 1 but the write end of the error pipe when keel
+	 * waits for the app's status on it (nothing in the container can
+	 * reach it: pid 1 is not dumpable, set in the child before the
+	 * fork, so /proc/1/fd shows nothing) */
+	if (report < 0) {
+		syscall(SYS_close_range, 0U, ~0U, 0U);
+	} else {
+		if (report > 0)
+			syscall(SYS_close_range, 0U, (unsigned)report - 1, 0U);
+		syscall(SYS_close_range, (unsigned)report + 1, ~0U, 0U);
+	}
 	ctr_reaper_caps(bset);
 	sigaddset(&set, SIGCHLD);
 	for (;;) {
@@ -67,7 +90,8 @@ ctr_reaper(pid_t app, const sigset_t *fwd, uint64_t bset)
 		if (sig == SIGCHLD) {
 			while ((p = waitpid(-1, &st, WNOHANG)) > 0)
 				if (p == app)
-					_exit(ctr_status_code(st));
+					ctr_reaper_exit(report,
+							ctr_status_code(st));
 		} else if (sig > 0) {
 			kill(app, sig);
 		}

@@ -72,7 +72,7 @@ remove_entry(int d, const char *name, int isdir)
  * TRASH_RM_NAME.
  */
 static int
-empty_pass(int d, unsigned long *removed)
+empty_pass(int d)
 {
 	char buf[4096];
 	const char *name;
@@ -93,10 +93,8 @@ empty_pass(int d, unsigned long *removed)
 					return -1;
 				isdir = S_ISDIR(st.st_mode);
 			}
-			if (remove_entry(d, name, isdir) == 0) {
-				++*removed;
+			if (remove_entry(d, name, isdir) == 0)
 				continue;
-			}
 			if (!isdir || (errno != ENOTEMPTY && errno != EEXIST))
 				return -1;
 			if (strcmp(name, TRASH_RM_NAME) &&
@@ -114,12 +112,12 @@ empty_pass(int d, unsigned long *removed)
  * process touches a trash tree (the app never sees it). 0 or -1.
  */
 static int
-remove_tree(int top, unsigned long *removed)
+remove_tree(int top)
 {
 	int d = dup(top), depth = 0;
 
 	while (d >= 0) {
-		int r = empty_pass(d, removed), next;
+		int r = empty_pass(d), next;
 
 		if (r < 0)
 			break;
@@ -140,7 +138,6 @@ remove_tree(int top, unsigned long *removed)
 				close(next);
 				next = -1;
 			}
-			++*removed;
 		}
 		close(d);
 		d = next;
@@ -151,7 +148,7 @@ remove_tree(int top, unsigned long *removed)
 }
 
 int
-trash_collect(int root, unsigned long *removed)
+trash_collect(int root)
 {
 	char buf[2048], name[48];
 	int found = 1;
@@ -173,7 +170,7 @@ trash_collect(int root, unsigned long *removed)
 			break;
 		int t = openat(root, name,
 			       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (t < 0 || remove_tree(t, removed) < 0 ||
+		if (t < 0 || remove_tree(t) < 0 ||
 		    remove_entry(root, name, 1) < 0 || fsync(root) < 0) {
 			int err = errno;
 

@@ -22,10 +22,9 @@ long long trash_numbered(const char *name, const char *prefix);
  * Removes every .keel-trash-N of the root directory open at root (read
  * to its end, not closed), each tree at any depth and whatever its names
  * and flags, holding two descriptors and no memory per level; the root
- * is synced after each tree. *removed counts the entries. 0, or -1 with
- * errno (what was removed stays removed; the rest is left for the next
- * call).
+ * is synced after each tree. 0, or -1 with errno (what was removed
+ * stays removed; the rest is left for the next call).
  */
-int trash_collect(int root, unsigned long *removed);
+int trash_collect(int root);
 
 #endif

@@ -35,6 +35,8 @@
 # /sys/fs/cgroup, and crun gets --cgroup-manager=disabled.
 # make bench (tests/bench/run.sh) sets BENCH_OUT=DIR to keep hyperfine's
 # CSV files there, and BENCH_FS to build the 64 MiB image faster.
+# BENCH_KEEL_BEFORE=PATH adds an older keel to the same interleaved
+# rounds (a change's before and after, under the same load).
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 O=${O:-$TOP/build}
@@ -107,13 +109,16 @@ BWRAP="bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-net \
 CRUN="crun --cgroup-manager=disabled run --bundle $WORK/bundle keel-bench"
 UNSH="unshare -fmpiun --mount-proc true"
 FLR="$FLOOR $ROOT/bin/true"
+set --
+[ -x "${BENCH_KEEL_BEFORE:-}" ] && set -- "keel (before)" \
+	"$BENCH_KEEL_BEFORE run --unverified-root-dir $ROOT -- /bin/true"
 
 unshare -m sh -c '
 	mount --make-rprivate / &&
 	mount -t cgroup2 none /sys/fs/cgroup &&
 	exec "$@"' sh "$RR" "$RUNS" 20 "$CSV" \
 	keel "$KRUN" bwrap "$BWRAP" crun "$CRUN" unshare "$UNSH" \
-	floor "$FLR" || exit 1
+	floor "$FLR" "$@" || exit 1
 
 # ratios of means (the target) and of medians (robust on a busy machine);
 # CPU: user + system of the command and its children, per run
@@ -140,6 +145,14 @@ END {
 	printf "keel / floor   = %.2f (medians %.2f, CPU %.2f)   the kernel" \
 		" alone (floor.c)\n", mean["keel"] / mean["floor"],
 		med["keel"] / med["floor"], cpu["keel"] / cpu["floor"]
+	b = "keel (before)"
+	if (b in mean)
+		printf "before: keel %.2f ms (median %.2f); keel / before = %.2f" \
+			" (medians %.2f); bwrap / before = %.2f, crun / before" \
+			" = %.2f, unshare / before = %.2f, before / floor = %.2f\n",
+			mean[b], med[b], mean["keel"] / mean[b], med["keel"] / med[b],
+			mean["bwrap"] / mean[b], mean["crun"] / mean[b],
+			mean["unshare"] / mean[b], mean[b] / mean["floor"]
 	printf "(load average: %s)\n", load
 }' load="$(cut -d' ' -f1-3 /proc/loadavg)" "$CSV"
 
@@ -166,15 +179,23 @@ VBWRAP="bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-net \
 echo
 echo "verified launch, $(($(stat -c %s "$WORK/small.img") / 1024)) KiB image" \
 	"(warm cache): keel run IMAGE vs bwrap (no check) on its tree"
+set --
+[ -x "${BENCH_KEEL_BEFORE:-}" ] && set -- "keel run IMAGE (before)" \
+	"$BENCH_KEEL_BEFORE run $WORK/small.img -- /bin/true"
 "$RR" "$VRUNS" 10 "$OUT/verified.csv" \
 	"keel run IMAGE" "$KEEL run $WORK/small.img -- /bin/true" \
-	"bwrap tree" "$VBWRAP" || exit 1
+	"bwrap tree" "$VBWRAP" "$@" || exit 1
 awk -F, 'NR > 1 { mean[$1] = $2 * 1000; med[$1] = $4 * 1000 }
 END {
 	printf "means (ms): keel run %.2f  bwrap %.2f;  keel / bwrap = %.2f" \
 		" (medians %.2f)   target <= 1\n", mean["keel run IMAGE"],
 		mean["bwrap tree"], mean["keel run IMAGE"] / mean["bwrap tree"],
 		med["keel run IMAGE"] / med["bwrap tree"]
+	b = "keel run IMAGE (before)"
+	if (b in mean)
+		printf "before: keel run %.2f ms; before / bwrap = %.2f" \
+			" (medians %.2f)\n", mean[b], mean[b] / mean["bwrap tree"],
+			med[b] / med["bwrap tree"]
 }' "$OUT/verified.csv"
 
 # --- keel run end to end: verify + loop + mount + launch, 64 MiB image ---

@@ -19,6 +19,23 @@ grep -q "WARNING: baking the TEST KEYS" "$WORK/build.out" &&
 same "a second make does nothing" "$(make O="$b" 2>&1)" ""
 check "same bytes as the main build (keel)" cmp "$b/keel" "$O/keel"
 check "same bytes as the main build (keel-init)" cmp "$b/keel-init" "$O/keel-init"
+# No segment both writable and executable, and the read-only data in no
+# executable one (scripts/rodata.ld): the segments readelf lists, each
+# with its flags and its sections.
+wx() { # BINARY: a line for each segment that breaks the rule
+	readelf -lW "$1" | awk '
+	/^  [A-Z_]+ +0x/ { f = ""; for (j = 7; j < NF; j++) f = f $j; flg[n++] = f }
+	/^   [0-9][0-9] / { for (j = 2; j <= NF; j++) sec[$1 + 0] = sec[$1 + 0] " " $j }
+	END {
+		if (!n) print "no segments"
+		for (i = 0; i < n; i++) {
+			if (flg[i] ~ /W/ && flg[i] ~ /E/) print i ": W and X"
+			if (flg[i] ~ /E/ && sec[i] ~ / \.rodata/) print i ": X, holds" sec[i]
+		}
+	}'
+}
+same "keel-init: no segment W and X, read-only data not X" "$(wx "$b/keel-init")" ""
+same "keel: no segment W and X, read-only data not X" "$(wx "$b/keel")" ""
 # Objects depend on the flags they are built with (the Makefile's flags
 # stamps): a flag change rebuilds each of keel's objects, libkeel.a and
 # the binaries (a -D nothing reads: the same bytes), and a make with the
@@ -44,6 +61,21 @@ mark
 same "then a make does nothing" "$(make O="$b" 2>&1)" ""
 same "a make that does nothing leaves every object" \
 	"$(find $objs "$b/libkeel.a" "$b/keel-init" -newer "$WORK/mark")" ""
+# The isolation probe is built outside keel's objects, with its own flags
+# and the compiler's: they have a stamp of their own too.
+probe() { make O="$b" "$b/probe" "$@" 2>&1; }
+check "the probe builds" make -s O="$b" "$b/probe"
+same "the probe: a second make does nothing" "$(probe)" ""
+mark
+check "the probe: another compiler builds" probe CC="musl-gcc -DKEEL_FLAG_PROBE"
+check "the probe: another compiler rebuilds it" test "$b/probe" -nt "$WORK/mark"
+mark
+same "the probe: the same compiler again does nothing" \
+	"$(probe CC="musl-gcc -DKEEL_FLAG_PROBE")" ""
+mark
+check "the probe: its compiler back builds" probe
+check "the probe: its compiler back rebuilds it" test "$b/probe" -nt \
+	"$WORK/mark"
 # arm64 (make check builds it first): the same bytes again, built here
 # from the same cross compiler, musl and libraries in another directory.
 if [ -x "$O/aarch64/keel" ] && [ -f "$O/aarch64/.deps-ok" ]; then
@@ -55,6 +87,10 @@ if [ -x "$O/aarch64/keel" ] && [ -f "$O/aarch64/.deps-ok" ]; then
 		cmp "$b/aarch64/keel" "$O/aarch64/keel"
 	check "arm64: same bytes as the main build (keel-init)" \
 		cmp "$b/aarch64/keel-init" "$O/aarch64/keel-init"
+	same "arm64: keel-init: no segment W and X, read-only data not X" \
+		"$(wx "$b/aarch64/keel-init")" ""
+	same "arm64: keel: no segment W and X, read-only data not X" \
+		"$(wx "$b/aarch64/keel")" ""
 	mark
 	check "arm64: a new flag builds" make -s -j2 O="$b" \
 		BOARD=qemu-aarch64 KCFLAGS=-DKEEL_FLAG_PROBE

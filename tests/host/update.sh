@@ -180,6 +180,8 @@ same "nothing else left on var (but keel-init's own)" \
 	"$(ls -A var | grep -vx .keel-init)" "$(basename "$(live var)")"
 same "nothing else left on etc" "$(ls -A etc)" "$(basename "$(live etc)")"
 stop poweroff
+check "keel-init's saved log says the old trees were removed" \
+	grep -q 'keel: factory reset: old trees removed$' var/.keel-init/log/boot.0
 
 # --- 6. state writes that fail: a trial whose tries cannot be counted -------
 mkimg v5 5 2 "$GOOD"
