@@ -274,10 +274,13 @@ ctr_stack(struct kerr *e)
  *    reads *s, *c and the config; it writes only c->umask,
  *    c->exit_code, its own stack and errno), and installs no signal
  *    handler;
- *  - while both run at once (keel blocks in read() until the app has
+ *  - while both run at once (keel makes the network namespace beside
+ *    the child's first mounts, then blocks in read() until the app has
  *    exec'd; the reaper runs beside keel after that), neither side
  *    reads errno after a call the other could clobber it in (one
- *    thread pointer, one errno: see ctr_reaper_caps);
+ *    thread pointer, one errno: see ctr_reaper_caps), but in a launch
+ *    that fails anyway: keel's calls in ctr_net_ahead set errno only
+ *    when they fail, and keel then stops the child;
  *  - nothing in the container can reach that memory: pid 1 is not
  *    dumpable (a property of the memory: keel is then not dumpable
  *    either), so ptrace, process_vm_writev and /proc/1/mem need
@@ -470,9 +473,11 @@ ctr_started(const struct ctr_spec *s, struct ctr *c, pid_t pid, int fd,
  * setup, the go (unless it was in the pipe before the clone), and with
  * net, the network namespace made here while the child mounts (its
  * largest single cost of a launch: ~0.4 ms on this kind of machine,
- * now beside the child's work instead of in the clone). The child,
- * which shares keel's memory and errno, sets errno meanwhile only in a
- * call that fails; a failure of keel's here is read at once.
+ * now beside the child's work instead of in the clone; on a machine
+ * with a CPU to spare, at the same time). The child, which shares
+ * keel's memory and errno, sets errno meanwhile in calls that fail (an
+ * absent path it skips): a failure of keel's here is read at once, and
+ * its reason could then be the child's.
  */
 static int
 ctr_go(const struct ctr_spec *s, pid_t pid, int syncfd, int go, int net,
@@ -552,16 +557,21 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 				 .keelfd = keelfd,
 				 .report = !s->clone_parent && !cfg->keel.pid1};
 	pid = ctr_clone(cfg, flags, &args, e);
-	close(syncp[0]);
 	close(errp[1]);
 	if (keelfd >= 0)
 		close(keelfd);
 	if (pid < 0) {
+		close(syncp[0]);
 		close(syncp[1]);
 		close(errp[0]);
 		return -1;
 	}
-	if (ctr_go(s, pid, syncp[1], !early_go, keelfd >= 0, e)) {
+	/* keel's read end stays open until the go and "n" are written: a
+	 * child gone meanwhile (it says why on the error pipe) makes no
+	 * SIGPIPE */
+	rc = ctr_go(s, pid, syncp[1], !early_go, keelfd >= 0, e);
+	close(syncp[0]);
+	if (rc) {
 		close(syncp[1]); /* the child reads EOF and leaves */
 		close(errp[0]);
 		kill(pid, SIGKILL);
