@@ -76,7 +76,9 @@ CC := musl-gcc
 # link): C without exceptions or backtraces. aarch64's compiler makes
 # them by default, 11 KiB of keel-init; on x86_64 2 KiB, all BearSSL's.
 NO_UNWIND := -fno-asynchronous-unwind-tables -fno-unwind-tables
-DEP_CFLAGS := -Os -ffunction-sections -fdata-sections $(NO_UNWIND) \
+# The libraries are linked into the same fixed-address static binaries
+# as keel's own code: -fno-pie too (see cflags below).
+DEP_CFLAGS := -Os -fno-pie -ffunction-sections -fdata-sections $(NO_UNWIND) \
 	-ffile-prefix-map=$(CURDIR)/=
 # The flags of a build directory ($(1): $(O) or T): its libraries' headers.
 # -flto: keel-init and keel are optimised whole at the link (about 4 KiB
