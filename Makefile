@@ -108,8 +108,11 @@ CFLAGS_aarch64 := -mno-outline-atomics
 # (modulo the page), never padded to a page boundary in the file to save
 # a page of memory: up to 4 KiB of zeros in a file that itself sits in
 # RAM (the initramfs), depending on where the code happens to end.
+# LD_STRIP= (make LD_STRIP=): the same links with their symbols, for a
+# look at which function holds which instructions (tests/host/build.sh).
+LD_STRIP ?= -s
 LDSCRIPT := scripts/rodata.ld
-LDFLAGS := -static -s -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,norelro \
+LDFLAGS := -static $(LD_STRIP) -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,norelro \
 	-Wl,-z,noseparate-code -Wl,-T,$(LDSCRIPT) -Wl,-z,common-page-size=64 \
 	-flto=2 $(NO_UNWIND)
 DEPLIBS := $(O)/deps/lib/libbearssl.a $(O)/deps/lib/liblz4.a
