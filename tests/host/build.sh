@@ -138,6 +138,36 @@ mark
 check "the probe: its compiler back builds" probe
 check "the probe: its compiler back rebuilds it" test "$b/probe" -nt \
 	"$WORK/mark"
+# A compiler upgrade: the same name, another version (a musl-gcc first
+# on PATH that says so when KEEL_CC_NEW is set). The libraries' stamp
+# and keel's objects' take it: each is built again (lz4 here, the
+# quickest); the same version again rebuilds nothing.
+mkdir -p "$WORK/bin"
+cat >"$WORK/bin/musl-gcc" <<EOF
+#!/bin/sh
+if [ "\$1" = --version ] && [ -n "\${KEEL_CC_NEW:-}" ]; then
+	echo "gcc (Debian 99.0.0-1) 99.0.0"
+	exit 0
+fi
+exec $(command -v musl-gcc) "\$@"
+EOF
+chmod +x "$WORK/bin/musl-gcc"
+libs() { PATH="$WORK/bin:$PATH" make -s O="$b" "$b/deps/lib/liblz4.a" \
+	"$b/cflags" 2>&1; }
+cp -p "$b/deps/flags" "$WORK/deps.flags" && cp -p "$b/cflags" "$WORK/cflags"
+mark
+same "the same compiler version: nothing to do" "$(libs)" ""
+check "the same compiler version: liblz4.a stays" test ! \
+	"$b/deps/lib/liblz4.a" -nt "$WORK/mark"
+check "another compiler version builds" env KEEL_CC_NEW=1 sh -c \
+	'PATH="$1:$PATH" make -s O="$2" "$2/deps/lib/liblz4.a" "$2/cflags"' \
+	sh "$WORK/bin" "$b"
+check "another compiler version rebuilds liblz4.a" test \
+	"$b/deps/lib/liblz4.a" -nt "$WORK/mark"
+check "another compiler version: in keel's objects' stamp" \
+	grep -q 'gcc (Debian 99.0.0-1) 99.0.0$' "$b/cflags"
+# the build's own stamps back: nothing else is built again
+cp -p "$WORK/deps.flags" "$b/deps/flags" && cp -p "$WORK/cflags" "$b/cflags"
 # arm64 (make check builds it first): the same bytes again, built here
 # from the same cross compiler, musl and libraries in another directory.
 if [ -x "$O/aarch64/keel" ] && [ -f "$O/aarch64/.deps-ok" ]; then
