@@ -319,9 +319,11 @@ $(O)/keel-test: $(filter-out $(TEST_HOOKED),$(BIN_keel)) $(TEST_HOOK_OBJS) $(O)/
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(O)/libkeel.a $(DEPLIBS)
 -include $(TEST_HOOK_OBJS:.o=.d)
-# keel-init-test: keel-init with init/slot.c's test hook (a pause between
-# the full check and the mount), for tests/host/init_race.sh only.
-INIT_HOOKED := $(O)/init/slot.o
+# keel-init-test: keel-init with the test hooks of init/slot.c (a pause
+# between the full check and the mount: tests/host/init_race.sh) and
+# init/agent_conf.c (a pause between the open of an agent's keel/ and
+# its opaque check: tests/host/agent_conf.sh).
+INIT_HOOKED := $(O)/init/slot.o $(O)/init/agent_conf.o
 INIT_HOOK_OBJS := $(patsubst $(O)/%,$(O)/test/%,$(INIT_HOOKED))
 $(O)/keel-init-test: $(filter-out $(INIT_HOOKED),$(BIN_keel-init)) $(INIT_HOOK_OBJS) $(O)/libkeel.a $(DEPLIBS) $(O)/ldflags \
 		$(LDSCRIPT)
