@@ -76,7 +76,9 @@ CC := musl-gcc
 # link): C without exceptions or backtraces. aarch64's compiler makes
 # them by default, 11 KiB of keel-init; on x86_64 2 KiB, all BearSSL's.
 NO_UNWIND := -fno-asynchronous-unwind-tables -fno-unwind-tables
-DEP_CFLAGS := -Os -ffunction-sections -fdata-sections $(NO_UNWIND) \
+# The libraries are linked into the same fixed-address static binaries
+# as keel's own code: -fno-pie too (see cflags below).
+DEP_CFLAGS := -Os -fno-pie -ffunction-sections -fdata-sections $(NO_UNWIND) \
 	-ffile-prefix-map=$(CURDIR)/=
 # The flags of a build directory ($(1): $(O) or T): its libraries' headers.
 # -flto: keel-init and keel are optimised whole at the link (about 4 KiB
@@ -106,8 +108,11 @@ CFLAGS_aarch64 := -mno-outline-atomics
 # (modulo the page), never padded to a page boundary in the file to save
 # a page of memory: up to 4 KiB of zeros in a file that itself sits in
 # RAM (the initramfs), depending on where the code happens to end.
+# LD_STRIP= (make LD_STRIP=): the same links with their symbols, for a
+# look at which function holds which instructions (tests/host/build.sh).
+LD_STRIP ?= -s
 LDSCRIPT := scripts/rodata.ld
-LDFLAGS := -static -s -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,norelro \
+LDFLAGS := -static $(LD_STRIP) -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,norelro \
 	-Wl,-z,noseparate-code -Wl,-T,$(LDSCRIPT) -Wl,-z,common-page-size=64 \
 	-flto=2 $(NO_UNWIND)
 DEPLIBS := $(O)/deps/lib/libbearssl.a $(O)/deps/lib/liblz4.a
@@ -122,10 +127,15 @@ export KEEL_APT_DIR := $(abspath $(O))/apt
 # flags: per build directory (so per architecture) and per kind of
 # build (the binaries' objects, keel-test's hooked ones, unit tests
 # under sanitizers, fuzzers); a flag one Kbuild fragment adds rebuilds
-# the whole set. ($(call stamp,FLAGS) is the stamp's recipe.)
+# the whole set. ($(call stamp,COMPILER FLAGS) is the stamp's recipe.)
+# A stamp holds the compiler's identity too, the first line of its
+# --version (Debian's package version in it): a compiler upgrade
+# rebuilds what it compiled (LTO objects of another GCC do not link).
 sq = '$(subst ','\'',$(1))'
-stamp = mkdir -p $(@D) && { printf '%s\n' $(call sq,$(strip $(1))) | \
-	cmp -s - $@ || printf '%s\n' $(call sq,$(strip $(1))) >$@; }
+cc_id = $(shell $(1) --version 2>/dev/null | head -n 1)
+stamp = $(call stamp-write,$(strip $(1)) / $(call cc_id,$(firstword $(1))))
+stamp-write = mkdir -p $(@D) && { printf '%s\n' $(call sq,$(1)) | \
+	cmp -s - $@ || printf '%s\n' $(call sq,$(1)) >$@; }
 # Every flag the Kbuild fragments add for architecture $(1): per
 # directory (ccflags-y), per object (CFLAGS_<obj>) and per object for
 # that architecture only (CFLAGS_<arch>_<obj>).
@@ -175,10 +185,10 @@ host: $(O)/keel
 
 # --- third-party libraries from Debian source packages -----------------
 # Built once per build directory (per architecture) from one source tree.
-# The libraries are built again when DEP_CFLAGS change (deps/flags).
-$(sort $(O)/deps/flags $(T)/deps/flags): FORCE
-	$(Q)mkdir -p $(@D)
-	$(Q)echo '$(DEP_CFLAGS)' | cmp -s - $@ || echo '$(DEP_CFLAGS)' >$@
+# The libraries are built again when DEP_CFLAGS or the compiler change
+# (deps/flags; the compiler is there once .deps-ok is).
+$(O)/deps/flags: FORCE | $(O)/.deps-ok
+	$(Q)$(call stamp,$(CC) $(DEP_CFLAGS))
 $(O)/deps/lib/libbearssl.a $(O)/deps/lib/liblz4.a: $(O)/deps/lib/lib%.a: $(O)/deps/flags | $(O)/.deps-ok
 	$(Q)CC=$(CC) DEP_CFLAGS="$(DEP_CFLAGS)" scripts/build-dep.sh $* $(abspath $(O))
 # The demo image's userland: static musl toybox with sh (make toybox).
@@ -196,6 +206,8 @@ ifneq ($(T),$(O))
 TAR := $(ARCH)-linux-gnu-gcc-ar
 TOYBOX_ENV := STRIP=$(ARCH)-linux-gnu-strip \
 	UAPI_ASM=$(abspath $(T))/musl/usr/include/$(ARCH)-linux-gnu/asm
+$(T)/deps/flags: FORCE | $(T)/.deps-ok
+	$(Q)$(call stamp,$(TCC) $(DEP_CFLAGS))
 $(T)/deps/lib/libbearssl.a $(T)/deps/lib/liblz4.a: $(T)/deps/lib/lib%.a: $(T)/deps/flags | $(T)/.deps-ok
 	$(Q)CC=$(abspath $(TCC)) AR=$(TAR) DEP_CFLAGS="$(DEP_CFLAGS)" \
 		DEP_SRC=$(abspath $(O))/deps/src \
@@ -236,10 +248,10 @@ $(ALLOBJS) $(TALLOBJS): | $(O)/gen/keel_version.h
 # fragment adds flags for one architecture), $(4) its libraries, $(5) how
 # to run what it links, $(6) its ar.
 define build-rules
-$(1)/cflags: FORCE
+$(1)/cflags: FORCE | $(1)/.deps-ok
 	$$(Q)$$(call stamp,$(2) $$(call cflags,$(1)) $$(CFLAGS_$(3)) \
 		$$(call kbuild-flags,$(3)))
-$(1)/ldflags: FORCE
+$(1)/ldflags: FORCE | $(1)/.deps-ok
 	$$(Q)$$(call stamp,$(2) $$(LDFLAGS))
 $(1)/%.o: %.c $(1)/cflags | $(1)/.deps-ok
 	$$(call msg,CC,$$@)
@@ -247,7 +259,7 @@ $(1)/%.o: %.c $(1)/cflags | $(1)/.deps-ok
 	$$(Q)$$(call compile,$(1),$(2),$(3))
 # The test hooks' builds of some objects (keel-test, keel-init-test
 # below): the same flags and -DKEEL_TEST_HOOKS, a stamp of their own.
-$(1)/test/cflags: FORCE
+$(1)/test/cflags: FORCE | $(1)/.deps-ok
 	$$(Q)$$(call stamp,$(2) $$(call cflags,$(1)) $$(CFLAGS_$(3)) \
 		$$(call kbuild-flags,$(3)) -DKEEL_TEST_HOOKS)
 $(1)/test/%.o: %.c $(1)/test/cflags | $(1)/.deps-ok $(4)
@@ -307,9 +319,11 @@ $(O)/keel-test: $(filter-out $(TEST_HOOKED),$(BIN_keel)) $(TEST_HOOK_OBJS) $(O)/
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(O)/libkeel.a $(DEPLIBS)
 -include $(TEST_HOOK_OBJS:.o=.d)
-# keel-init-test: keel-init with init/slot.c's test hook (a pause between
-# the full check and the mount), for tests/host/init_race.sh only.
-INIT_HOOKED := $(O)/init/slot.o
+# keel-init-test: keel-init with the test hooks of init/slot.c (a pause
+# between the full check and the mount: tests/host/init_race.sh) and
+# init/agent_conf.c (a pause between the open of an agent's keel/ and
+# its opaque check: tests/host/agent_conf.sh).
+INIT_HOOKED := $(O)/init/slot.o $(O)/init/agent_conf.o
 INIT_HOOK_OBJS := $(patsubst $(O)/%,$(O)/test/%,$(INIT_HOOKED))
 $(O)/keel-init-test: $(filter-out $(INIT_HOOKED),$(BIN_keel-init)) $(INIT_HOOK_OBJS) $(O)/libkeel.a $(DEPLIBS) $(O)/ldflags \
 		$(LDSCRIPT)
@@ -339,8 +353,12 @@ FUZZ_LIBOBJS := $(patsubst $(O)/%,$(O)/fuzz/%,$(LIBOBJS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(O)/host/tests/%,$(wildcard tests/unit/test_*.c))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-$(O)/host/deps/lib/libbearssl.a $(O)/host/deps/lib/liblz4.a: $(O)/host/deps/lib/lib%.a: | $(O)/.deps-ok
-	$(Q)CC=$(HOSTCC) DEP_CFLAGS="-O2 -g" DEP_SRC=$(abspath $(O))/deps/src \
+HOST_DEP_CFLAGS := -O2 -g
+$(O)/host/deps/flags: FORCE
+	$(Q)$(call stamp,$(HOSTCC) $(HOST_DEP_CFLAGS))
+$(O)/host/deps/lib/libbearssl.a $(O)/host/deps/lib/liblz4.a: $(O)/host/deps/lib/lib%.a: \
+		$(O)/host/deps/flags | $(O)/.deps-ok
+	$(Q)CC=$(HOSTCC) DEP_CFLAGS="$(HOST_DEP_CFLAGS)" DEP_SRC=$(abspath $(O))/deps/src \
 		scripts/build-dep.sh $* $(abspath $(O))/host
 $(HOST_LIBOBJS) $(FUZZ_LIBOBJS): | $(HOST_DEPLIBS)
 $(O)/host/cflags: FORCE
@@ -389,7 +407,7 @@ fuzzers: $(FUZZERS)
 ifneq ($(T),$(O))
 TUNIT_TESTS := $(patsubst tests/unit/%.c,$(T)/tests/%,$(wildcard tests/unit/test_*.c))
 TUNIT_LDFLAGS := -static -flto=2 $(NO_UNWIND)
-$(T)/tests/ldflags: FORCE
+$(T)/tests/ldflags: FORCE | $(T)/.deps-ok
 	$(Q)$(call stamp,$(TCC) $(TUNIT_LDFLAGS))
 $(T)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(T)/libkeel.a $(TDEPLIBS) \
 		$(T)/cflags $(T)/tests/ldflags
@@ -418,7 +436,7 @@ PROBE_SRC := tests/probe/probe.c tests/probe/escape.c tests/probe/escape_sys.c \
 PROBE_FLAGS := -static -Os -Wall -Wextra -Werror -Wno-format-truncation -I.
 # $(1) the build directory, $(2) its compiler; probe.flags its stamp.
 define probe-rules
-$(1)/probe.flags: FORCE
+$(1)/probe.flags: FORCE $(3)
 	$$(Q)$$(call stamp,$(2) $$(PROBE_FLAGS))
 $(1)/probe: $$(PROBE_SRC) $$(wildcard tests/probe/*.h) $(1)/probe.flags $(3)
 	$$(call msg,CC,$$@)
@@ -472,7 +490,7 @@ demo-y :=
 include demo/Kbuild
 DEMO_OBJS := $(addprefix $(DEMO_OUT)/,$(demo-y))
 DEMO_LDFLAGS := -static -s -Wl,--gc-sections
-$(DEMO_OUT)/ldflags: FORCE
+$(DEMO_OUT)/ldflags: FORCE | $(T)/.deps-ok
 	$(Q)$(call stamp,$(TCC) $(DEMO_LDFLAGS))
 $(DEMO_OUT)/keel-demo: $(DEMO_OBJS) $(DEMO_OUT)/ldflags
 	$(call msg,LD,$@)

@@ -7,9 +7,16 @@
 #include <unistd.h>
 
 #include "init/init.h"
-#include "lib/base/fmt.h"
+#include "lib/base/testhook.h"
 
 #define CONF_DIR "keel" /* an agent's configurations, in /etc */
+
+/* keel-init-test's words at its pause before the opaque check. */
+static void
+conf_pause_say(const char *name)
+{
+	klog("agent: test pause: keel/%s absent, keel/ not yet checked", name);
+}
 
 /*
  * dir/keel/NAME (an agent's configuration), opened for reading: no
@@ -22,13 +29,19 @@ static int
 open_conf(const char *dir, const char *name, const char *tag, const char *what)
 {
 	struct stat st;
-	char path[128], v[2];
+	char v[2];
 	int dfd, kfd = -1, fd = -1;
 
+	/*
+	 * keel/ is opened for reading, not O_PATH: its opaque mark is read
+	 * from this descriptor (fgetxattr refuses O_PATH ones), the same
+	 * inode the file was looked up in. By path, the app could swap
+	 * keel/ for another directory between the open and the check.
+	 */
 	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0)
 		kfd = openat(dfd, CONF_DIR,
-			     O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd >= 0 && kfd < 0 &&
 	    fstatat(dfd, CONF_DIR, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISCHR(st.st_mode) && st.st_rdev == 0)
@@ -48,9 +61,10 @@ open_conf(const char *dir, const char *name, const char *tag, const char *what)
 		close(fd);
 		fd = -1;
 	}
-	fmt_sn(path, sizeof(path), "%s/%s", dir, CONF_DIR);
+	if (fd == -1 && kfd >= 0)
+		testhook_pause(name, conf_pause_say);
 	if (fd == -1 && kfd >= 0 &&
-	    lgetxattr(path, "trusted.overlay.opaque", v, sizeof(v)) == 1 &&
+	    fgetxattr(kfd, "trusted.overlay.opaque", v, sizeof(v)) == 1 &&
 	    v[0] == 'y')
 		fd = -2; /* keel/ made anew on the device: the image's is hidden
 			  */

@@ -36,6 +36,68 @@ wx() { # BINARY: a line for each segment that breaks the rule
 }
 same "keel-init: no segment W and X, read-only data not X" "$(wx "$b/keel-init")" ""
 same "keel: no segment W and X, read-only data not X" "$(wx "$b/keel")" ""
+# No instruction beyond the CPU's baseline (x86-64, ARMv8.0-A) outside
+# the functions that run only after a check of the CPU: keel's SHA-256
+# blocks (lib/crypto/sha256_x86.c, sha256_arm.c, built with -msha
+# -msse4.1 -mssse3 and +crypto: sha256.c asks the CPU first) and
+# BearSSL's AES-NI and PCLMUL code (its own target attributes and CPUID
+# check). The LTO link hands lto1 the first object's flags; GCC's
+# per-function target options must keep those of one file to its own
+# functions, and this says so of the binaries as linked: with symbols
+# (LD_STRIP=), the same code as the stripped ones (strip gives the same
+# bytes).
+insns() { # OBJDUMP BINARY: "function: mnemonics" beyond the baseline
+	"$1" -d --no-show-raw-insn "$2" | awk '
+	/^[0-9a-f]+ <.*>:$/ { fn = substr($2, 2, length($2) - 3); next }
+	{
+		n = split($0, f, "\t"); if (n < 2) next
+		split(f[2], w, " "); m = w[1]; x = f[2] (n > 2 ? " " f[3] : "")
+		if (m ~ /^(sha1|sha256|sha512|aes|pclmul|sm3|sm4|eor3|bcax|rax1|xar)/ ||
+		    (m ~ /^pmull/ && x ~ /\.1q/) ||
+		    m ~ /^(pshufb|palignr|phadd|phsub|pmaddubsw|pmulhrsw|psign|pabs)/ ||
+		    m ~ /^(pblend|blendv?p|dpp|extractps|insertps|movntdqa|mpsadbw|packusdw|pcmpeqq|pextr[bdq]|pinsr[bdq]|pm(ax|in)(s[bd]|u[dw])|pmov[sz]x|pmuldq|pmulld|ptest|round[ps]|phminposuw)/ ||
+		    m ~ /^(pcmp[ei]str|pcmpgtq|crc32|popcnt|movbe|andn|bextr|bls|bzhi|[ms]h[lr]x|sarx|rorx|pdep|pext$|mulx|adcx|adox)/ ||
+		    (m ~ /^v/ && x ~ /%[xyz]mm/))
+			if (!((fn, m) in seen)) { seen[fn, m]; bad[fn] = bad[fn] " " m }
+	}
+	END { for (fn in bad) print fn ":" bad[fn] }' | sort
+}
+beyond() { # OBJDUMP BINARY: insns' lines of other functions than those
+	insns "$@" | grep -Ev '^(sha256_(x86|arm)_blocks2?(\.[a-z0-9_.]*)?|br_aes_x86ni_[a-z0-9_]*|x86ni_keysched|expand_step[0-9_]*|br_ghash_pclmul[a-z0-9_]*):'
+}
+if command -v objdump >/dev/null 2>&1; then
+	check "a link with symbols" make -s -j2 O="$b" LD_STRIP= "$b/keel-init" \
+		"$b/keel"
+	strip -o "$WORK/ki" "$b/keel-init" && strip -o "$WORK/k" "$b/keel"
+	check "stripped, it is the build's keel-init" cmp "$WORK/ki" "$O/keel-init"
+	check "stripped, it is the build's keel" cmp "$WORK/k" "$O/keel"
+	same "keel-init: SHA and SSE4.1 only where the CPU was asked" \
+		"$(beyond objdump "$b/keel-init")" ""
+	same "keel: SHA, SSE4.1, AES-NI only where the CPU was asked" \
+		"$(beyond objdump "$b/keel")" ""
+	insns objdump "$b/keel-init" >"$WORK/insns"
+	same "the check sees SHA-NI and SSE4.1 in sha256_x86_blocks" \
+		"$(grep '^sha256_x86_blocks:' "$WORK/insns" | grep ' pblendw' |
+			grep -c ' sha256rnds2')" 1
+	check "stripped again" make -s -j2 O="$b"
+else
+	skip "objdump is not installed"
+fi
+# And as run: keel builds, signs and checks an image (SHA-256 all the
+# way) under QEMU's emulator as an x86-64 CPU without SSSE3, SSE4.1 or
+# SHA-NI (qemu64), which faults on any instruction of theirs.
+if [ "$(uname -m)" = x86_64 ] && command -v qemu-x86_64-static >/dev/null; then
+	q() { qemu-x86_64-static -cpu qemu64 "$@"; }
+	mkdir -p "$WORK/r/etc" && head -c 300000 /dev/urandom >"$WORK/r/etc/blob"
+	check "qemu64: keel image build" q "$b/keel" image build "$WORK/r" \
+		-o "$WORK/q.img" --board test-board --salt 42
+	check "qemu64: keel image sign" q "$b/keel" image sign "$WORK/q.img" \
+		--key "$KEY_A"
+	check "qemu64: keel image verify" q "$b/keel" image verify "$WORK/q.img"
+	check "the host's keel agrees" "$b/keel" image verify "$WORK/q.img"
+else
+	skip "no qemu-x86_64-static on an x86_64 machine"
+fi
 # Objects depend on the flags they are built with (the Makefile's flags
 # stamps): a flag change rebuilds each of keel's objects, libkeel.a and
 # the binaries (a -D nothing reads: the same bytes), and a make with the
@@ -76,6 +138,36 @@ mark
 check "the probe: its compiler back builds" probe
 check "the probe: its compiler back rebuilds it" test "$b/probe" -nt \
 	"$WORK/mark"
+# A compiler upgrade: the same name, another version (a musl-gcc first
+# on PATH that says so when KEEL_CC_NEW is set). The libraries' stamp
+# and keel's objects' take it: each is built again (lz4 here, the
+# quickest); the same version again rebuilds nothing.
+mkdir -p "$WORK/bin"
+cat >"$WORK/bin/musl-gcc" <<EOF
+#!/bin/sh
+if [ "\$1" = --version ] && [ -n "\${KEEL_CC_NEW:-}" ]; then
+	echo "gcc (Debian 99.0.0-1) 99.0.0"
+	exit 0
+fi
+exec $(command -v musl-gcc) "\$@"
+EOF
+chmod +x "$WORK/bin/musl-gcc"
+libs() { PATH="$WORK/bin:$PATH" make -s O="$b" "$b/deps/lib/liblz4.a" \
+	"$b/cflags" 2>&1; }
+cp -p "$b/deps/flags" "$WORK/deps.flags" && cp -p "$b/cflags" "$WORK/cflags"
+mark
+same "the same compiler version: nothing to do" "$(libs)" ""
+check "the same compiler version: liblz4.a stays" test ! \
+	"$b/deps/lib/liblz4.a" -nt "$WORK/mark"
+check "another compiler version builds" env KEEL_CC_NEW=1 sh -c \
+	'PATH="$1:$PATH" make -s O="$2" "$2/deps/lib/liblz4.a" "$2/cflags"' \
+	sh "$WORK/bin" "$b"
+check "another compiler version rebuilds liblz4.a" test \
+	"$b/deps/lib/liblz4.a" -nt "$WORK/mark"
+check "another compiler version: in keel's objects' stamp" \
+	grep -q 'gcc (Debian 99.0.0-1) 99.0.0$' "$b/cflags"
+# the build's own stamps back: nothing else is built again
+cp -p "$WORK/deps.flags" "$b/deps/flags" && cp -p "$WORK/cflags" "$b/cflags"
 # arm64 (make check builds it first): the same bytes again, built here
 # from the same cross compiler, musl and libraries in another directory.
 if [ -x "$O/aarch64/keel" ] && [ -f "$O/aarch64/.deps-ok" ]; then
@@ -91,6 +183,24 @@ if [ -x "$O/aarch64/keel" ] && [ -f "$O/aarch64/.deps-ok" ]; then
 		"$(wx "$b/aarch64/keel-init")" ""
 	same "arm64: keel: no segment W and X, read-only data not X" \
 		"$(wx "$b/aarch64/keel")" ""
+	check "arm64: a link with symbols" make -s -j2 O="$b" \
+		BOARD=qemu-aarch64 LD_STRIP= "$b/aarch64/keel-init" \
+		"$b/aarch64/keel"
+	od=aarch64-linux-gnu-objdump
+	aarch64-linux-gnu-strip -o "$WORK/ki" "$b/aarch64/keel-init" &&
+		aarch64-linux-gnu-strip -o "$WORK/k" "$b/aarch64/keel"
+	check "arm64: stripped, it is the build's keel-init" \
+		cmp "$WORK/ki" "$O/aarch64/keel-init"
+	check "arm64: stripped, it is the build's keel" \
+		cmp "$WORK/k" "$O/aarch64/keel"
+	same "arm64: keel-init: SHA-2 instructions only where the CPU was asked" \
+		"$(beyond $od "$b/aarch64/keel-init")" ""
+	same "arm64: keel: SHA-2 instructions only where the CPU was asked" \
+		"$(beyond $od "$b/aarch64/keel")" ""
+	insns $od "$b/aarch64/keel-init" >"$WORK/insns"
+	same "arm64: the check sees SHA-2 in sha256_arm_blocks" \
+		"$(grep -c '^sha256_arm_blocks:.* sha256h ' "$WORK/insns")" 1
+	check "arm64: stripped again" make -s -j2 O="$b" BOARD=qemu-aarch64
 	mark
 	check "arm64: a new flag builds" make -s -j2 O="$b" \
 		BOARD=qemu-aarch64 KCFLAGS=-DKEEL_FLAG_PROBE
