@@ -6,7 +6,7 @@
 #include <immintrin.h>
 
 /*
- * Built with -msha -msse4.1 -mssse3 (lib/Kbuild). Nothing else lives in
+ * Built with -msha -msse4.1 -mssse3 (lib/crypto/Kbuild). Nothing else lives in
  * this file, so no code the compiler writes with those instructions can
  * run before sha256.c has checked CPUID. Callers MUST check first.
  */
