@@ -44,6 +44,9 @@ struct sys_ops {
 extern const struct sys_ops *sys;
 /* Test mode: record every call as a line of the transcript fd (sys.c). */
 void sys_use_transcript(int fd);
+/* 1 when sys records a transcript: a step keel-init would overlap with
+ * others is waited for at once, so the transcript keeps its order. */
+int sys_recording(void);
 
 /* Exit status of a wait status: its code, or 128+N for signal N. */
 static inline int
@@ -140,6 +143,10 @@ void early_set_board_path(const char *path);
 void early_mounts(void);
 void early_config(void);
 int early_move_root(void);
+/* cgroup2 on /sys/fs/cgroup by a thread of its own, started once the
+ * root is final; early_cgroup_wait before anything uses it. */
+void early_cgroup_start(void);
+void early_cgroup_wait(void);
 
 /* Kernel modules in the board's order (modules.c). */
 int modules_load(void);
