@@ -80,30 +80,71 @@ ab_state(void)
 	return &st;
 }
 
-/* What slot s's signed header proves (FORMAT.md §3.4); no tree check. */
-static void
-prove(int s, struct state_proof *p)
-{
-	struct img_meta *m = &proof_meta[s];
-	struct kerr e = {0};
-	int fd = g.dev[s][0] ? open(g.dev[s], O_RDONLY | O_CLOEXEC) : -1;
+/* A slot's signature check, on a thread (init_thread) or here. */
+struct sig_check {
+	int s;
+	struct kerr e;
+};
 
-	memset(p, 0, sizeof(*p));
-	proof_signed[s] = 0;
-	if (fd < 0)
-		return;
-	if (img_read(fd, m, &e) == 0 &&
-	    (proof_signed[s] = img_check_sigs(m, &g.keys, &e) == 1) &&
-	    img_check_device(&m->h, g.board.name, IMG_ARCH_HOST, 0, &e)) {
-		p->valid = 1;
-		p->version = m->h.version;
-		p->epoch = m->h.epoch;
-		img_digest(m, p->digest);
-	} else {
-		klog("state: slot %s proves nothing: %s: %s",
-		     state_slot_name(s), e.check, e.detail);
+static void *
+check_sigs(void *arg)
+{
+	struct sig_check *c = arg;
+
+	proof_signed[c->s] =
+	    img_check_sigs(&proof_meta[c->s], &g.keys, &c->e) == 1;
+	return NULL;
+}
+
+/*
+ * What each slot's signed header proves (FORMAT.md §3.4); no tree
+ * check. The second slot's signatures are checked on a thread while the
+ * first's are checked here (an ECDSA verification each, 0.65 ms on the
+ * bench's host, with the other CPU idle).
+ */
+static void
+prove(struct state_proof p[STATE_NSLOTS])
+{
+	static struct init_thread th;
+	struct sig_check c[STATE_NSLOTS];
+	int rd[STATE_NSLOTS]; /* 1: no slot to read, -1: no header, 0 */
+
+	_Static_assert(STATE_NSLOTS == 2, "one thread for the second slot");
+	memset(p, 0, sizeof(*p) * STATE_NSLOTS);
+	memset(c, 0, sizeof(c));
+	for (int s = 0; s < STATE_NSLOTS; s++) {
+		int fd =
+		    g.dev[s][0] ? open(g.dev[s], O_RDONLY | O_CLOEXEC) : -1;
+
+		c[s].s = s;
+		proof_signed[s] = 0;
+		rd[s] = fd < 0 ? 1 : img_read(fd, &proof_meta[s], &c[s].e);
+		if (fd >= 0)
+			close(fd);
 	}
-	close(fd);
+	if (rd[1] == 0)
+		init_thread_start(&th, check_sigs, &c[1]);
+	if (rd[0] == 0)
+		check_sigs(&c[0]);
+	if (rd[1] == 0)
+		init_thread_join(&th);
+	for (int s = 0; s < STATE_NSLOTS; s++) {
+		const struct img_meta *m = &proof_meta[s];
+
+		if (rd[s] > 0)
+			continue;
+		if (rd[s] == 0 && proof_signed[s] &&
+		    img_check_device(&m->h, g.board.name, IMG_ARCH_HOST, 0,
+				     &c[s].e)) {
+			p[s].valid = 1;
+			p[s].version = m->h.version;
+			p[s].epoch = m->h.epoch;
+			img_digest(m, p[s].digest);
+		} else {
+			klog("state: slot %s proves nothing: %s: %s",
+			     state_slot_name(s), c[s].e.check, c[s].e.detail);
+		}
+	}
 }
 
 /*
@@ -324,8 +365,7 @@ ab_load(char *why, size_t cap)
 		return -1;
 	read_record();
 	blank = st.empty;
-	for (int s = 0; s < STATE_NSLOTS; s++)
-		prove(s, &p[s]);
+	prove(p);
 	if (state_apply_proof(&st, p) && !blank)
 		klog("state: the record learnt from the slots' headers: floor "
 		     "%llu, committed version %llu",

@@ -2,7 +2,6 @@
 /* Early boot: kernel filesystems, board file and cmdline, a pivotable root. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,13 +35,10 @@ static const struct early_mount cgroup2 = {
     "cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC,
     "nsdelegate"};
 
-/* The thread that mounts cgroup2 (early_cgroup_start): its stack, and
- * the mount's errno (0: mounted, or there already). */
-static struct {
-	pthread_t th;
-	int on, err;
-	unsigned char stack[16384] __attribute__((aligned(64)));
-} cg;
+/* The thread that mounts cgroup2 (early_cgroup_start), and the mount's
+ * errno (0: mounted, or there already). */
+static struct init_thread cg_thread;
+static int cg_err;
 
 void
 early_set_board_path(const char *path)
@@ -71,7 +67,7 @@ early_mount_failed(const struct early_mount *m, int err)
 static void *
 cgroup_run(void *arg)
 {
-	cg.err = early_mount(&cgroup2);
+	cg_err = early_mount(&cgroup2);
 	return arg;
 }
 
@@ -87,13 +83,7 @@ cgroup_run(void *arg)
 void
 early_cgroup_start(void)
 {
-	pthread_attr_t a;
-
-	cg.on = !pthread_attr_init(&a) &&
-		!pthread_attr_setstack(&a, cg.stack, sizeof(cg.stack)) &&
-		!pthread_create(&cg.th, &a, cgroup_run, NULL);
-	if (!cg.on)
-		cgroup_run(NULL);
+	init_thread_start(&cg_thread, cgroup_run, NULL);
 	if (sys_recording())
 		early_cgroup_wait();
 }
@@ -101,11 +91,10 @@ early_cgroup_start(void)
 void
 early_cgroup_wait(void)
 {
-	if (cg.on)
-		pthread_join(cg.th, NULL);
-	if (cg.err)
-		early_mount_failed(&cgroup2, cg.err);
-	cg.on = cg.err = 0;
+	init_thread_join(&cg_thread);
+	if (cg_err)
+		early_mount_failed(&cgroup2, cg_err);
+	cg_err = 0;
 }
 
 void
