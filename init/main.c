@@ -144,7 +144,6 @@ main(int argc, char **argv)
 	if (persist_mount(why, sizeof(why)) < 0)
 		power_fatal("persist", why);
 	clock_boot();
-	logfile_open();
 	klog("boot: ready to start the app");
 	supervise();
 }
