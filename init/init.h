@@ -144,11 +144,12 @@ __attribute__((noreturn)) void power_shutdown(int how, const char *why);
  * of its own whose stack is t's, or at once in the caller when no thread
  * starts. fn may not log (klog is not for threads) and shares nothing
  * with the caller but what the caller reads after init_thread_join.
+ * 16 KiB: the deepest, a slot's signature check, uses about 3 KiB.
  */
 struct init_thread {
 	pthread_t th;
 	int on;
-	unsigned char stack[32768] __attribute__((aligned(64)));
+	unsigned char stack[16384] __attribute__((aligned(64)));
 };
 void init_thread_start(struct init_thread *t, void *(*fn)(void *), void *arg);
 void init_thread_join(struct init_thread *t);
