@@ -76,9 +76,9 @@ cgroup_run(void *arg)
  * On recent kernels (6.18 on the bench's host) its mount takes
  * cgroup_threadgroup_rwsem for writing, which waits for an RCU grace
  * period: 4-30 ms of sleep on an idle 2-CPU host, where the rest of the
- * boot up to the slot's check takes about 3. A thread of its own waits
- * for it while the slot is checked. With a transcript it is waited for
- * at once, so the transcript keeps its order.
+ * boot up to the slot's check takes about 1.2. A thread of its own
+ * waits for it while the slot is checked. With a transcript it is
+ * waited for at once, so the transcript keeps its order.
  */
 void
 early_cgroup_start(void)
