@@ -49,49 +49,6 @@ ctr_fail(int errfd, const struct kerr *e, int code)
 	_exit(code);
 }
 
-static int
-ctr_loopback_up(struct kerr *e)
-{
-	struct ifreq ifr;
-	int s, rc = 0;
-
-	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return kerr_set(e, "loopback", "socket: %s",
-				kerr_strerror(errno));
-	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.ifr_name, "lo", 3);
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		rc = kerr_set(e, "loopback", "lo: %s", kerr_strerror(errno));
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-	if (!rc && ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-		rc = kerr_set(e, "loopback", "lo up: %s", kerr_strerror(errno));
-	close(s);
-	return rc;
-}
-
-/*
- * In the app's own network namespace every port is the app's: ports
- * below 1024 need no capability there (as in Docker's containers). The
- * sysctl is the namespace's own, read through keel's /proc by this
- * process, which is in the new namespace. A kernel without it (before
- * 4.11) keeps the floor.
- */
-static int
-ctr_ports_open(struct kerr *e)
-{
-	int fd = open(CTR_PORT_SYSCTL, O_WRONLY | O_CLOEXEC), rc = 0;
-
-	if (fd < 0 && errno == ENOENT)
-		return 0;
-	if (fd < 0 || write(fd, "0\n", 2) != 2)
-		rc = kerr_set(e, "network namespace", "%s: %s", CTR_PORT_SYSCTL,
-			      kerr_strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
 /* Whether every write end of the pipe fd reads from is closed. */
 static int
 ctr_hung_up(int fd)
@@ -99,48 +56,6 @@ ctr_hung_up(int fd)
 	struct pollfd p = {.fd = fd, .events = 0};
 
 	return poll(&p, 1, 0) != 0;
-}
-
-/* close_range over [first, last], skipping the fds in keep (sorted). */
-static int
-ctr_close_from(unsigned first, const int *keep, int nkeep)
-{
-	for (int i = 0; i <= nkeep; i++) {
-		unsigned last = i < nkeep ? (unsigned)keep[i] - 1 : ~0U;
-
-		if (first <= last && syscall(SYS_close_range, first, last, 0))
-			return -1;
-		if (i < nkeep)
-			first = (unsigned)keep[i] + 1;
-	}
-	return 0;
-}
-
-/*
- * The container holds nothing of keel's: the app's stdio goes to 0-2
- * (s->stdio; the caller's fd where it says -1 or there is none) and
- * every other descriptor is closed but the error pipe to keel
- * (close-on-exec). Copies above 2 first: s->stdio may name 0-2 in any
- * order, or the error pipe's old number.
- */
-static int
-ctr_own_fds(const struct ctr_spec *s, int *errfd)
-{
-	int keep, t[3] = {-1, -1, -1};
-
-	keep = fcntl(*errfd, F_DUPFD_CLOEXEC, 3);
-	if (keep < 0)
-		return -1;
-	for (int i = 0; s->stdio && i < 3; i++)
-		if (s->stdio[i] >= 0 &&
-		    (t[i] = fcntl(s->stdio[i], F_DUPFD_CLOEXEC, 3)) < 0)
-			return -1;
-	close(*errfd);
-	*errfd = keep;
-	for (int i = 0; i < 3; i++)
-		if (t[i] >= 0 && dup2(t[i], i) != i)
-			return -1;
-	return ctr_close_from(3, &keep, 1);
 }
 
 /*
@@ -170,18 +85,21 @@ struct ctr_args {
 	const struct ctr_spec *s;
 	struct ctr *c;
 	int syncfd, errfd, close1, close2;
+	int keelfd; /* a pidfd of keel: its network namespace (ctr_net) */
 	int report; /* the reaper reports on errfd (CTR_MSG_*) */
 };
 
-/* The first process of the new namespaces: pid 1 of the container. */
-static __attribute__((noreturn)) void
-ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd,
-	  int report)
+/*
+ * The child's first steps, before anything the container could see: the
+ * go, its own descriptors, a session, the user namespace's root. n: the
+ * sync pipe and keel's pidfd while keel makes the network namespace,
+ * else -1 -1 (the sync pipe closed).
+ */
+static void
+ctr_child_begin(struct ctr_args *a, struct ctr_net *n)
 {
-	const struct oci_config *cfg = s->cfg;
-	const char *host = s->hostname ? s->hostname : cfg->hostname;
+	int *keep[3] = {&a->errfd, &a->syncfd, &a->keelfd};
 	struct kerr e = {0};
-	pid_t app;
 	char b;
 
 	/* Die with keel. The pipe closes the race: keel holds its end open
@@ -191,32 +109,54 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd,
 	/* Nothing in the container may read this process (its memory, its
 	 * /proc/1/fd, root, cwd); the app's execve makes it dumpable. */
 	prctl(PR_SET_DUMPABLE, 0);
-	if (read(syncfd, &b, 1) != 1 || ctr_hung_up(syncfd))
+	if (read(a->syncfd, &b, 1) != 1 || ctr_hung_up(a->syncfd))
 		_exit(CTR_EXIT_SETUP);
-	close(syncfd);
+	if (a->keelfd < 0)
+		close(a->syncfd);
 	/* Before anything the container could see, or that looks at fds
 	 * 0-2 (the /dev/console bind): the app's stdio from the caller
 	 * (keel-init: /dev/null and its log pipe), and nothing else of
 	 * keel's left open (keel only waits on errfd from here on). */
-	if (ctr_own_fds(s, &errfd)) {
+	if (ctr_own_fds(a->s, keep, a->keelfd < 0 ? 1 : 3)) {
 		kerr_set(&e, "descriptors", "%s", kerr_strerror(errno));
-		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
+		ctr_fail(a->errfd, &e, CTR_EXIT_SETUP);
 	}
+	n->syncfd = a->keelfd < 0 ? -1 : a->syncfd;
+	n->keelfd = a->keelfd;
 	/* A new session: keel's caller's terminal is not the container's
 	 * controlling terminal (TIOCSTI, job-control signals). */
 	if (setsid() < 0) {
 		kerr_set(&e, "session", "setsid: %s", kerr_strerror(errno));
-		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
+		ctr_fail(a->errfd, &e, CTR_EXIT_SETUP);
 	}
 	/* Become the namespace's root (mapped now): until then keel's ids
 	 * are unmapped there, and files it makes would be EOVERFLOW. */
-	if ((cfg->ns_flags & OCI_NS_USER) &&
+	if ((a->s->cfg->ns_flags & OCI_NS_USER) &&
 	    (setgroups(0, NULL) || setresgid(0, 0, 0) || setresuid(0, 0, 0))) {
 		kerr_set(&e, "user namespace", "become root: %s",
 			 kerr_strerror(errno));
-		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
+		ctr_fail(a->errfd, &e, CTR_EXIT_SETUP);
 	}
-	if ((cfg->ns_flags & OCI_NS_NET) && ctr_ports_open(&e))
+}
+
+/* The first process of the new namespaces: pid 1 of the container. */
+static __attribute__((noreturn)) void
+ctr_child(struct ctr_args *a)
+{
+	const struct ctr_spec *s = a->s;
+	const struct oci_config *cfg = s->cfg;
+	const char *host = s->hostname ? s->hostname : cfg->hostname;
+	struct ctr *c = a->c;
+	int errfd, report = a->report, net = !!(cfg->ns_flags & OCI_NS_NET);
+	struct kerr e = {0};
+	struct ctr_net n;
+	pid_t app;
+
+	ctr_child_begin(a, &n);
+	errfd = a->errfd;
+	/* the network namespace's own steps: here when the clone made it,
+	 * else keel's (ctr_net_ahead) */
+	if (net && n.keelfd < 0 && ctr_net_setup(1, 0, &e))
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	if (s->cg && (cfg->ns_flags & OCI_NS_CGROUP) &&
 	    unshare(CLONE_NEWCGROUP)) {
@@ -226,9 +166,9 @@ ctr_child(const struct ctr_spec *s, struct ctr *c, int syncfd, int errfd,
 	/* modes of the nodes and dirs made below are exact; the app gets
 	 * the caller's umask back (or the config's) */
 	c->umask = umask(0);
-	if (ctr_mount_root(s, &e))
+	if (ctr_mount_root(s, &n, &e))
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
-	if ((cfg->ns_flags & OCI_NS_NET) && ctr_loopback_up(&e))
+	if (net && n.keelfd < 0 && ctr_net_setup(0, 1, &e))
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	if (!host)
 		host = "keel";
@@ -295,7 +235,7 @@ ctr_child_entry(void *arg)
 
 	close(a.close1);
 	close(a.close2);
-	ctr_child(a.s, a.c, a.syncfd, a.errfd, a.report);
+	ctr_child(&a);
 }
 
 /*
@@ -334,10 +274,13 @@ ctr_stack(struct kerr *e)
  *    reads *s, *c and the config; it writes only c->umask,
  *    c->exit_code, its own stack and errno), and installs no signal
  *    handler;
- *  - while both run at once (keel blocks in read() until the app has
+ *  - while both run at once (keel makes the network namespace beside
+ *    the child's first mounts, then blocks in read() until the app has
  *    exec'd; the reaper runs beside keel after that), neither side
  *    reads errno after a call the other could clobber it in (one
- *    thread pointer, one errno: see ctr_reaper_caps);
+ *    thread pointer, one errno: see ctr_reaper_caps), but in a launch
+ *    that fails anyway: keel's calls in ctr_net_ahead set errno only
+ *    when they fail, and keel then stops the child;
  *  - nothing in the container can reach that memory: pid 1 is not
  *    dumpable (a property of the memory: keel is then not dumpable
  *    either), so ptrace, process_vm_writev and /proc/1/mem need
@@ -525,12 +468,47 @@ ctr_started(const struct ctr_spec *s, struct ctr *c, pid_t pid, int fd,
 	return -1;
 }
 
+/*
+ * keel's side between the clone and the child's mounts: the parent's
+ * setup, the go (unless it was in the pipe before the clone), and with
+ * net, the network namespace made here while the child mounts (its
+ * largest single cost of a launch: ~0.4 ms on this kind of machine,
+ * now beside the child's work instead of in the clone; on a machine
+ * with a CPU to spare, at the same time). The child, which shares
+ * keel's memory and errno, sets errno meanwhile in calls that fail (an
+ * absent path it skips): a failure of keel's here is read at once, and
+ * its reason could then be the child's.
+ */
+static int
+ctr_go(const struct ctr_spec *s, pid_t pid, int syncfd, int go, int net,
+       struct kerr *e)
+{
+	if (ctr_parent_setup(s, pid, e))
+		return -1;
+	if (go && write(syncfd, "g", 1) != 1)
+		return kerr_set(e, "sync", "%s", kerr_strerror(errno));
+	return net ? ctr_net_ahead(syncfd, e) : 0;
+}
+
+/*
+ * Whether keel makes the container's network namespace (ctr_go) rather
+ * than the clone: not in a user namespace of the container's own, which
+ * must own it. A pidfd of keel for the child to join it by, or -1.
+ */
+static int
+ctr_net_fd(const struct oci_config *cfg)
+{
+	if (!(cfg->ns_flags & OCI_NS_NET) || (cfg->ns_flags & OCI_NS_USER))
+		return -1;
+	return (int)syscall(SYS_pidfd_open, getpid(), 0);
+}
+
 int
 ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 {
 	const struct oci_config *cfg = s->cfg;
 	unsigned long flags = cfg->ns_flags | OCI_NS_ALWAYS;
-	int syncp[2], errp[2], st, early_go, rc;
+	int syncp[2], errp[2], st, early_go, keelfd, rc;
 	struct ctr_args args;
 	pid_t pid;
 
@@ -566,26 +544,35 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 		ctr_close4(syncp, errp);
 		return -1;
 	}
+	keelfd = ctr_net_fd(cfg);
+	if (keelfd >= 0)
+		flags &= ~(unsigned long)OCI_NS_NET;
 	/* keel's caller waits (ctr_wait) for the reaper's report */
-	args = (struct ctr_args){s, c, syncp[0], errp[1], syncp[1], errp[0], 0};
-	args.report = !s->clone_parent && !cfg->keel.pid1;
+	args = (struct ctr_args){.s = s,
+				 .c = c,
+				 .syncfd = syncp[0],
+				 .errfd = errp[1],
+				 .close1 = syncp[1],
+				 .close2 = errp[0],
+				 .keelfd = keelfd,
+				 .report = !s->clone_parent && !cfg->keel.pid1};
 	pid = ctr_clone(cfg, flags, &args, e);
-	close(syncp[0]);
 	close(errp[1]);
+	if (keelfd >= 0)
+		close(keelfd);
 	if (pid < 0) {
+		close(syncp[0]);
 		close(syncp[1]);
 		close(errp[0]);
 		return -1;
 	}
-	if (ctr_parent_setup(s, pid, e)) {
+	/* keel's read end stays open until the go and "n" are written: a
+	 * child gone meanwhile (it says why on the error pipe) makes no
+	 * SIGPIPE */
+	rc = ctr_go(s, pid, syncp[1], !early_go, keelfd >= 0, e);
+	close(syncp[0]);
+	if (rc) {
 		close(syncp[1]); /* the child reads EOF and leaves */
-		close(errp[0]);
-		waitpid(pid, &st, 0);
-		return -1;
-	}
-	if (!early_go && write(syncp[1], "g", 1) != 1) {
-		kerr_set(e, "sync", "%s", kerr_strerror(errno));
-		close(syncp[1]);
 		close(errp[0]);
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);

@@ -91,8 +91,10 @@ struct ctr {
  * The container gets SIGKILL when the caller dies. It is a session of
  * its own (no controlling terminal), holds no descriptor of the
  * caller's but s->stdio (or 0-2), and its pid 1 is not dumpable.
+ * A network namespace of the container's own without a user namespace
+ * is made by the caller's process, which stays in it (docs/CONTAINER.md).
  * Needs Linux 5.12 (openat2, open_tree, move_mount, mount_setattr,
- * close_range).
+ * close_range, pidfd_open, setns on a pidfd).
  */
 int ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e);
 

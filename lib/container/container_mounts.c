@@ -433,8 +433,14 @@ ctr_new_root(const char *path, struct kerr *e)
 	return ctr_open_at(AT_FDCWD, path, CTR_HOST, "root", e);
 }
 
+/*
+ * /sys comes after the mounts that do not need the container's network
+ * namespace: keel makes it meanwhile (ctr_net_ahead), and a fresh sysfs
+ * shows the network namespace of the process that mounts it.
+ */
 int
-ctr_mount_root(const struct ctr_spec *s, struct kerr *e)
+ctr_mount_root(const struct ctr_spec *s, const struct ctr_net *n,
+	       struct kerr *e)
 {
 	int root, rc;
 
@@ -445,7 +451,7 @@ ctr_mount_root(const struct ctr_spec *s, struct kerr *e)
 	if (root < 0)
 		return -1;
 	rc = ctr_mnt(root, "proc", "/proc", "proc", MS_SAFE, NULL, e) ||
-	     ctr_mount_sys(s, root, e) || ctr_mount_dev(s, root, e) ||
+	     ctr_mount_dev(s, root, e) ||
 	     ctr_mnt(root, "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV,
 		     "mode=755", e) ||
 	     ctr_mount_keel_run(s, root, e) ||
@@ -453,6 +459,7 @@ ctr_mount_root(const struct ctr_spec *s, struct kerr *e)
 		     "mode=1777", e) ||
 	     ctr_mount_etc(s, root, e) || ctr_mount_resolv(s, root, e) ||
 	     ctr_mount_var(s, root, e) || ctr_mount_var_dirs(s, root, e) ||
+	     ctr_net_join(n, e) || ctr_mount_sys(s, root, e) ||
 	     ctr_mount_config(s, root, e) || ctr_mount_paths(s, root, e) ||
 	     ctr_pivot(root, e);
 	close(root);

@@ -63,8 +63,34 @@ struct ctr_msg {
 #define CTR_MSG_RUNNING 0x100
 #define CTR_MSG_EXIT 0x200
 
-/* Builds the new root under s->root and pivots into it (the child). */
-int ctr_mount_root(const struct ctr_spec *s, struct kerr *e);
+/* s->stdio (or the caller's 0-2) on 0-2 and every other descriptor
+ * closed but the n (<= 3) in keep, moved above 2 (close-on-exec). */
+int ctr_own_fds(const struct ctr_spec *s, int *const *keep, int n);
+
+/*
+ * The container's network namespace when keel makes it while the child
+ * mounts (no user namespace: see ctr_start): syncfd, the read end of
+ * the sync pipe, on which keel says "n" once its own network namespace
+ * is the container's, ready; keelfd, a pidfd of keel. keelfd -1: the
+ * clone made it, or there is none.
+ */
+struct ctr_net {
+	int syncfd, keelfd;
+};
+/* The child's steps in its network namespace: the low ports the app's
+ * (ports), loopback up (lo). */
+int ctr_net_setup(int ports, int lo, struct kerr *e);
+/* keel's side: a new network namespace of its own, set up, then "n" on
+ * syncfd (the write end). */
+int ctr_net_ahead(int syncfd, struct kerr *e);
+/* The child's side: waits for keel's "n" and joins keel's network
+ * namespace; closes n's fds. Nothing to do when n->keelfd is -1. */
+int ctr_net_join(const struct ctr_net *n, struct kerr *e);
+
+/* Builds the new root under s->root and pivots into it (the child),
+ * joining the network namespace (n) before /sys is mounted. */
+int ctr_mount_root(const struct ctr_spec *s, const struct ctr_net *n,
+		   struct kerr *e);
 /* keel's floor of masked and read-only paths, then the config's. */
 int ctr_mount_paths(const struct ctr_spec *s, int root, struct kerr *e);
 /* Creates the minimal /dev in the tmpfs dev (an fd; mounted already). */

@@ -145,6 +145,11 @@ END {
 	printf "keel / floor   = %.2f (medians %.2f, CPU %.2f)   the kernel" \
 		" alone (floor.c)\n", mean["keel"] / mean["floor"],
 		med["keel"] / med["floor"], cpu["keel"] / cpu["floor"]
+	# crun over the floor (the kernel alone): where 6x crun puts keel
+	printf "crun / floor   = %.2f (medians %.2f): crun / keel >= 6 asks" \
+		" keel for %.2f ms, %.2fx the floor\n",
+		mean["crun"] / mean["floor"], med["crun"] / med["floor"],
+		mean["crun"] / 6, mean["crun"] / 6 / mean["floor"]
 	b = "keel (before)"
 	if (b in mean)
 		printf "before: keel %.2f ms (median %.2f); keel / before = %.2f" \

@@ -246,6 +246,14 @@ bench_launch() {
 		row "launch /bin/true" "$(ms "$(mean "$k")")" \
 			"clone+exec floor (floor.c)" "$(ms "$(mean "$s")")" \
 			"$(ratios "$k" "$s")" - -
+		# what the crun target asks, against that floor
+		if c=$(hf "$l/launch.csv" crun); then
+			row "launch /bin/true: crun's time" \
+				"$(ms "$(mean "$c")")" "the floor" \
+				"$(ms "$(mean "$s")")" \
+				"$(calc "$(mean "$c") / $(mean "$s")")x the floor; 6x crun = keel at $(calc "$(mean "$c") / 6 / $(mean "$s")")x the floor" \
+				- -
+		fi
 	fi
 	if v=$(hf "$l/verified.csv" "keel run IMAGE") &&
 		b=$(hf "$l/verified.csv" "bwrap tree"); then

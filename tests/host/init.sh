@@ -219,6 +219,18 @@ cp huge.img huge-b.img && mkboard huge.img huge-b.img var
 boot 3
 has "one byte more is refused" "REFUSED: config: /keel/config.json: over 262144 bytes"
 
+# --- 9b'. an app with a network namespace of its own under keel-init:
+# keel app makes it (lo up) while the container's child mounts, and the
+# child joins it; the app sees lo and no interface of the host's.
+mkapp ownnet 'echo links=$(busybox ls /sys/class/net); busybox ip link show lo'
+sed -i 's|"root":|"linux": {"namespaces": [{"type": "network"}]},\n "root":|' ownnet.json
+"$KEEL" image build ownnet -o ownnet.img --board test-board --config ownnet.json \
+	--salt 42 >/dev/null && "$KEEL" image sign ownnet.img --key "$KEY_A" >/dev/null
+cp ownnet.img ownnet-b.img && mkboard ownnet.img ownnet-b.img var
+boot
+has "an app with its own network namespace runs" "links=lo\$"
+has "its loopback is up" "LOOPBACK,UP"
+
 # --- 9c. the kernel command line: security keys refused, the board re-checked
 mkboard a.img b.img var
 KEEL_CMDLINE="keel.part.var=$WORK/etc keel.name=evil keel.disk.wait_ms=100" \
