@@ -80,30 +80,65 @@ ab_state(void)
 	return &st;
 }
 
-/* What slot s's signed header proves (FORMAT.md §3.4); no tree check. */
-static void
-prove(int s, struct state_proof *p)
-{
-	struct img_meta *m = &proof_meta[s];
-	struct kerr e = {0};
-	int fd = g.dev[s][0] ? open(g.dev[s], O_RDONLY | O_CLOEXEC) : -1;
+/* Slot s's signatures, on a thread (init_thread) or here; why not in
+ * proof_why[s] (set by every check that fails). */
+static struct kerr proof_why[STATE_NSLOTS];
 
-	memset(p, 0, sizeof(*p));
-	proof_signed[s] = 0;
-	if (fd < 0)
-		return;
-	if (img_read(fd, m, &e) == 0 &&
-	    (proof_signed[s] = img_check_sigs(m, &g.keys, &e) == 1) &&
-	    img_check_device(&m->h, g.board.name, IMG_ARCH_HOST, 0, &e)) {
-		p->valid = 1;
-		p->version = m->h.version;
-		p->epoch = m->h.epoch;
-		img_digest(m, p->digest);
-	} else {
-		klog("state: slot %s proves nothing: %s: %s",
-		     state_slot_name(s), e.check, e.detail);
+static void *
+check_sigs(void *arg)
+{
+	int s = (int)(intptr_t)arg;
+
+	proof_signed[s] =
+	    img_check_sigs(&proof_meta[s], &g.keys, &proof_why[s]) == 1;
+	return NULL;
+}
+
+/*
+ * What each slot's signed header proves (FORMAT.md §3.4); no tree check.
+ * The second slot's signatures (an ECDSA verification, 0.65 ms on the
+ * bench's host) are checked on a thread while the first's are, here.
+ */
+static void
+prove(struct state_proof p[STATE_NSLOTS])
+{
+	static struct init_thread th;
+	int rd[STATE_NSLOTS]; /* 1: no slot to read, -1: no header, 0 */
+
+	_Static_assert(STATE_NSLOTS == 2, "one thread for the second slot");
+	memset(p, 0, sizeof(*p) * STATE_NSLOTS);
+	for (int s = 0; s < STATE_NSLOTS; s++) {
+		int fd =
+		    g.dev[s][0] ? open(g.dev[s], O_RDONLY | O_CLOEXEC) : -1;
+
+		proof_signed[s] = 0;
+		rd[s] =
+		    fd < 0 ? 1 : img_read(fd, &proof_meta[s], &proof_why[s]);
+		if (fd >= 0)
+			close(fd);
 	}
-	close(fd);
+	if (rd[1] == 0)
+		init_thread_start(&th, check_sigs, (void *)1);
+	if (rd[0] == 0)
+		check_sigs((void *)0);
+	if (rd[1] == 0)
+		init_thread_join(&th);
+	for (int s = 0; s < STATE_NSLOTS; s++) {
+		const struct img_meta *m = &proof_meta[s];
+		struct kerr *e = &proof_why[s];
+
+		if (rd[s] == 0 && proof_signed[s] &&
+		    img_check_device(&m->h, g.board.name, IMG_ARCH_HOST, 0,
+				     e)) {
+			p[s].valid = 1;
+			p[s].version = m->h.version;
+			p[s].epoch = m->h.epoch;
+			img_digest(m, p[s].digest);
+		} else if (rd[s] <= 0) {
+			klog("state: slot %s proves nothing: %s: %s",
+			     state_slot_name(s), e->check, e->detail);
+		}
+	}
 }
 
 /*
@@ -324,8 +359,7 @@ ab_load(char *why, size_t cap)
 		return -1;
 	read_record();
 	blank = st.empty;
-	for (int s = 0; s < STATE_NSLOTS; s++)
-		prove(s, &p[s]);
+	prove(p);
 	if (state_apply_proof(&st, p) && !blank)
 		klog("state: the record learnt from the slots' headers: floor "
 		     "%llu, committed version %llu",

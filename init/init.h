@@ -4,6 +4,7 @@
 #define KEEL_INIT_H
 
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -44,6 +45,9 @@ struct sys_ops {
 extern const struct sys_ops *sys;
 /* Test mode: record every call as a line of the transcript fd (sys.c). */
 void sys_use_transcript(int fd);
+/* 1 when sys records a transcript: a step keel-init would overlap with
+ * others is waited for at once, so the transcript keeps its order. */
+int sys_recording(void);
 
 /* Exit status of a wait status: its code, or 128+N for signal N. */
 static inline int
@@ -135,11 +139,30 @@ __attribute__((noreturn)) void power_fatal(const char *step,
 					   const char *detail);
 __attribute__((noreturn)) void power_shutdown(int how, const char *why);
 
+/*
+ * A step keel-init overlaps with others (thread.c): fn(arg) on a thread
+ * of its own whose stack is t's, or at once in the caller when no thread
+ * starts. fn may not log (klog is not for threads) and shares nothing
+ * with the caller but what the caller reads after init_thread_join.
+ * 16 KiB: the deepest, a slot's signature check, uses about 3 KiB.
+ */
+struct init_thread {
+	pthread_t th;
+	int on;
+	unsigned char stack[16384] __attribute__((aligned(64)));
+};
+void init_thread_start(struct init_thread *t, void *(*fn)(void *), void *arg);
+void init_thread_join(struct init_thread *t);
+
 /* Early boot (early.c). */
 void early_set_board_path(const char *path);
 void early_mounts(void);
 void early_config(void);
 int early_move_root(void);
+/* cgroup2 on /sys/fs/cgroup by a thread of its own, started once the
+ * root is final; early_cgroup_wait before anything uses it. */
+void early_cgroup_start(void);
+void early_cgroup_wait(void);
 
 /* Kernel modules in the board's order (modules.c). */
 int modules_load(void);

@@ -127,6 +127,7 @@ main(int argc, char **argv)
 	agent_open_binary(); /* before /bin/keel is out of reach */
 	if (early_move_root() < 0)
 		power_fatal("root", "cannot move off the initramfs");
+	early_cgroup_start(); /* waited for once the slot is checked */
 	rc = disk_find_partitions(why, sizeof(why));
 	if (rc == -2)
 		power_fatal("disk", why);
@@ -139,10 +140,10 @@ main(int argc, char **argv)
 		power_fatal("boot", "keel app cannot check the config");
 	if (rc < 0)
 		power_fatal("boot", "no slot passed verification");
+	early_cgroup_wait();
 	if (persist_mount(why, sizeof(why)) < 0)
 		power_fatal("persist", why);
 	clock_boot();
-	logfile_open();
 	klog("boot: ready to start the app");
 	supervise();
 }

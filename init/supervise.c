@@ -178,13 +178,16 @@ supervise(void)
 	struct itimerspec sec = {{1, 0}, {1, 0}};
 	struct signalfd_siginfo si;
 	sigset_t all;
+	int rc;
 
 	sigfillset(&all);
 	sig_fd = signalfd(-1, &all, SFD_CLOEXEC);
 	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	if (sig_fd < 0 || timer_fd < 0 || tick_fd < 0)
+	if (sig_fd < 0 || timer_fd < 0 || tick_fd < 0) {
+		logfile_open();
 		power_fatal("supervise", kerr_strerror(errno));
+	}
 	timerfd_settime(tick_fd, 0, &sec, NULL);
 	if (health_init() < 0)
 		klog("notify: no socket: READY=1 cannot arrive");
@@ -193,7 +196,11 @@ supervise(void)
 		klog("control: no socket: no status, no updates");
 	net_start(); /* never waited for: the app starts at once */
 	update_start();
-	if (!g.app_running && start() < 0)
+	rc = g.app_running ? 0 : start();
+	/* The saved log's file (its rotation: ten renames on /var/lib)
+	 * once the app is on its way; it gets every line since the boot. */
+	logfile_open();
+	if (rc < 0)
 		app_ended(APPMSG_SETUP);
 	reap(); /* anything that ended before the signalfd existed */
 	for (;;) {

@@ -190,6 +190,12 @@ static const struct sys_ops transcript_ops = {
     t_kill,  t_mknod,  t_unlink,       t_chroot,   t_settime,
 };
 
+int
+sys_recording(void)
+{
+	return tfd >= 0;
+}
+
 void
 sys_use_transcript(int fd)
 {
