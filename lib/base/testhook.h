@@ -12,21 +12,41 @@
  * in that window (tests/host/run_race.sh, tests/host/init_race.sh).
  * Opening the FIFO blocks until the test opens it for writing: that open
  * is the test's signal that the check is over. Without the variable, or
- * when the FIFO cannot be opened, it returns at once.
+ * when the FIFO cannot be opened, it returns at once. With
+ * KEEL_TEST_PAUSE_STEP=WORDS too, only a step whose name holds WORDS
+ * stops (the others return at once): a test that wants one pause of
+ * several cannot then hand its go to a pause that came just before it.
  */
 #ifdef KEEL_TEST_HOOKS
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+/* 1 if s holds w (no <string.h>: init/ poisons some of its names) */
+static inline int
+testhook_holds(const char *s, const char *w)
+{
+	for (;; s++) {
+		const char *a = s, *b = w;
+
+		while (*b && *a == *b)
+			a++, b++;
+		if (!*b)
+			return 1;
+		if (!*s)
+			return 0;
+	}
+}
+
 static inline void
 testhook_pause(const char *step, void (*say)(const char *step))
 {
 	const char *fifo = getenv("KEEL_TEST_PAUSE");
+	const char *only = getenv("KEEL_TEST_PAUSE_STEP");
 	char c;
 	int fd;
 
-	if (!fifo)
+	if (!fifo || (only && !testhook_holds(step, only)))
 		return;
 	say(step);
 	fd = open(fifo, O_RDONLY | O_CLOEXEC);
