@@ -37,6 +37,19 @@ app_tree() {
 EOF
 }
 
+# update_agent_images: a.img and b.img (signed), whose app says READY and
+# idles, with keel/update.conf in its /etc (no url: the update agent
+# starts and polls nothing), and board.conf for them
+update_agent_images() {
+	app_tree app 'echo app up; keel notify READY=1; while :; do sleep 1; done'
+	mkdir -p app/etc/keel
+	printf 'interval=3600\n' >app/etc/keel/update.conf # no url: polls nothing
+	"$KEEL" image build app -o a.img --board test-board --config app.json \
+		--salt 42 >/dev/null && "$KEEL" image sign a.img --key "$KEY_A" \
+		>/dev/null && cp a.img b.img || fail "app image"
+	board_conf a.img b.img
+}
+
 # board_write FILE A B STATE ETC VAR [KEY=VALUE...]: a test-board board
 # file at FILE (slots A and B, the state file, the etc and var
 # directories, as given; verify=full), then one line each KEY=VALUE (the

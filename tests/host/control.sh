@@ -10,13 +10,7 @@ init_needs setpriv nsenter
 cd "$WORK" || exit 1
 trap "t_cleanup" EXIT
 
-app_tree app 'echo app up; keel notify READY=1; while :; do sleep 1; done'
-mkdir -p app/etc/keel
-printf 'interval=3600\n' >app/etc/keel/update.conf # no url: polls nothing
-"$KEEL" image build app -o a.img --board test-board --config app.json \
-	--salt 42 >/dev/null && "$KEEL" image sign a.img --key "$KEY_A" \
-	>/dev/null && cp a.img b.img || fail "app image"
-board_conf a.img b.img
+update_agent_images
 
 # as UID GID: keel status over the control socket, inside keel-init's
 # mount namespace, as that uid and gid with no other group
