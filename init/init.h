@@ -199,6 +199,15 @@ int ab_factory_reset_done(void);
 int ab_request_factory_reset(void);
 
 /*
+ * Runs `keel counter` on the board's rollback counter, so that the TPM's
+ * responses are parsed outside PID 1 (rollback.c): it reads the floor
+ * (adv 0) or raises the counter to *floor (adv 1). 0, or -1 with e: the
+ * counter's own refusal, or none that can be trusted (no record of the
+ * exact size and form within INIT_COUNTER_MS, a helper that never ran).
+ */
+int rollback_counter_run(int adv, uint64_t *floor, struct kerr *e);
+
+/*
  * Verify, map and mount a slot; dm-verity's view of it later (slot.c).
  * slot_boot: 0 booting g.slot; -1 no slot passed; -2 keel app could not
  * check a slot's config (keel-init's failure: no slot is marked).
