@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,68 @@
 
 /* Large and used once: static, not on the stack. */
 static struct verity_work map_work __attribute__((aligned(4096)));
+
+/*
+ * The signature check, on a thread of its own while the copy is made and
+ * checked (each takes about as long as the other for a small image): its
+ * verdict is taken before anything is mounted or mapped, and a failed
+ * signature is the error reported whatever the tree check found.
+ */
+struct map_sigs {
+	const struct img_meta *meta;
+	const struct keyset *ks;
+	struct kerr e;
+	int ok, on;
+	pthread_t th;
+};
+
+static struct map_sigs map_sigs;
+/* the check's stack: in bss, so that the thread costs no mapping */
+static unsigned char map_sigs_stack[128 * 1024] __attribute__((aligned(16)));
+
+static void *
+map_sigs_run(void *arg)
+{
+	struct map_sigs *s = arg;
+
+	s->ok = img_check_sigs(s->meta, s->ks, &s->e) == 1 &&
+		img_check_device(&s->meta->h, NULL, IMG_ARCH_HOST, 0, &s->e);
+	return NULL;
+}
+
+/* Starts the check; where no thread can start, it runs here and now. */
+static void
+map_sigs_start(struct map_sigs *s, const struct img_meta *meta,
+	       const struct keyset *ks)
+{
+	pthread_attr_t a;
+
+	memset(s, 0, sizeof(*s));
+	s->meta = meta;
+	s->ks = ks;
+	s->on = !pthread_attr_init(&a) &&
+		!pthread_attr_setstack(&a, map_sigs_stack,
+				       sizeof(map_sigs_stack)) &&
+		!pthread_create(&s->th, &a, map_sigs_run, s);
+	if (!s->on)
+		map_sigs_run(s);
+}
+
+/* The verdict: 0 the signatures and the device checks passed, else -1
+ * with e (if not NULL) set from the check that failed; the thread is
+ * waited for on the first call. */
+static int
+map_sigs_join(struct map_sigs *s, struct kerr *e)
+{
+	if (s->on)
+		pthread_join(s->th, NULL);
+	s->on = 0;
+	if (s->ok)
+		return 0;
+	if (e)
+		*e = s->e;
+	return -1;
+}
 
 /* keel-test's words at its pause after the check (lib/base/testhook.h). */
 static void
@@ -97,6 +160,9 @@ map_verity(int fd, const char *fs, struct run_map *m, struct kerr *e)
 	ctl = open(DM_CONTROL, O_RDWR | O_CLOEXEC);
 	if (ctl < 0)
 		return 1;
+	/* the table is made from the header: its signatures first */
+	if (map_sigs_join(&map_sigs, e) < 0)
+		goto out;
 	if (loop_attach(fd, h->meta_offset, &ld, e) < 0)
 		goto out;
 	if (fstat(ld.fd, &st) < 0) {
@@ -160,8 +226,12 @@ map_copy(int fd, const char *fs, struct run_map *m, struct kerr *e)
 	 * cost a TLB flush on the launch's path */
 	int mfd = img_verify_copy(fd, &m->meta, &map_work, e);
 
-	if (mfd < 0)
+	/* the signatures' verdict first: theirs is the error to report */
+	if (map_sigs_join(&map_sigs, e) < 0 || mfd < 0) {
+		if (mfd >= 0)
+			close(mfd);
 		return -1;
+	}
 	if (loop_attach(mfd, m->meta.h.data_blocks * IMG_BLOCK, &ld, e) < 0) {
 		close(mfd);
 		return -1;
@@ -219,10 +289,11 @@ run_map_image(const char *image, const struct keyset *ks, enum run_verify mode,
 	if (fd < 0)
 		return -1;
 	/* The metadata is read here once; both paths use this copy. */
-	if (img_read(fd, &m->meta, e) < 0 ||
-	    img_check_sigs(&m->meta, ks, e) != 1 ||
-	    !img_check_device(&m->meta.h, NULL, IMG_ARCH_HOST, 0, e))
+	if (img_read(fd, &m->meta, e) < 0)
 		goto fail;
+	/* Its signatures are checked beside the work below; nothing is
+	 * mapped or mounted before map_sigs_join says yes. */
+	map_sigs_start(&map_sigs, &m->meta, ks);
 	fs = img_fs_name(m->meta.h.fs);
 	/* From here on, mounts die with keel even if it is killed. */
 	if (unshare(CLONE_NEWNS) ||
@@ -250,6 +321,9 @@ run_map_image(const char *image, const struct keyset *ks, enum run_verify mode,
 	close(fd);
 	return 0;
 fail:
+	/* the signatures' error, if they failed, is the one reported */
+	if (map_sigs.on)
+		map_sigs_join(&map_sigs, e);
 	close(fd);
 	return -1;
 }
