@@ -80,7 +80,7 @@ ab_state(void)
 	return &st;
 }
 
-/* Slot s's signatures, on a thread (init_thread) or here; why not in
+/* Slot s's signatures, on a thread (thread_start) or here; why not in
  * proof_why[s] (set by every check that fails). */
 static struct kerr proof_why[STATE_NSLOTS];
 
@@ -102,7 +102,7 @@ check_sigs(void *arg)
 static void
 prove(struct state_proof p[STATE_NSLOTS])
 {
-	static struct init_thread th;
+	static struct thread th;
 	int rd[STATE_NSLOTS]; /* 1: no slot to read, -1: no header, 0 */
 
 	_Static_assert(STATE_NSLOTS == 2, "one thread for the second slot");
@@ -118,11 +118,11 @@ prove(struct state_proof p[STATE_NSLOTS])
 			close(fd);
 	}
 	if (rd[1] == 0)
-		init_thread_start(&th, check_sigs, (void *)1);
+		thread_start(&th, check_sigs, (void *)1);
 	if (rd[0] == 0)
 		check_sigs((void *)0);
 	if (rd[1] == 0)
-		init_thread_join(&th);
+		thread_join(&th);
 	for (int s = 0; s < STATE_NSLOTS; s++) {
 		const struct img_meta *m = &proof_meta[s];
 		struct kerr *e = &proof_why[s];

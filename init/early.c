@@ -37,7 +37,7 @@ static const struct early_mount cgroup2 = {
 
 /* The thread that mounts cgroup2 (early_cgroup_start), and the mount's
  * errno (0: mounted, or there already). */
-static struct init_thread cg_thread;
+static struct thread cg_thread;
 static int cg_err;
 
 void
@@ -83,7 +83,7 @@ cgroup_run(void *arg)
 void
 early_cgroup_start(void)
 {
-	init_thread_start(&cg_thread, cgroup_run, NULL);
+	thread_start(&cg_thread, cgroup_run, NULL);
 	if (sys_recording())
 		early_cgroup_wait();
 }
@@ -91,7 +91,7 @@ early_cgroup_start(void)
 void
 early_cgroup_wait(void)
 {
-	init_thread_join(&cg_thread);
+	thread_join(&cg_thread);
 	if (cg_err)
 		early_mount_failed(&cgroup2, cg_err);
 	cg_err = 0;

@@ -4,7 +4,6 @@
 #define KEEL_INIT_H
 
 #include <poll.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -13,6 +12,7 @@
 
 #include "init/limits.h"
 #include "init/paths.h"
+#include "lib/base/thread.h"
 #include "lib/config/board.h"
 #include "lib/crypto/keyset.h"
 #include "lib/image/image.h"
@@ -138,21 +138,6 @@ void logsrv_poll(const struct pollfd *p, int n);
 __attribute__((noreturn)) void power_fatal(const char *step,
 					   const char *detail);
 __attribute__((noreturn)) void power_shutdown(int how, const char *why);
-
-/*
- * A step keel-init overlaps with others (thread.c): fn(arg) on a thread
- * of its own whose stack is t's, or at once in the caller when no thread
- * starts. fn may not log (klog is not for threads) and shares nothing
- * with the caller but what the caller reads after init_thread_join.
- * 16 KiB: the deepest, a slot's signature check, uses about 3 KiB.
- */
-struct init_thread {
-	pthread_t th;
-	int on;
-	unsigned char stack[16384] __attribute__((aligned(64)));
-};
-void init_thread_start(struct init_thread *t, void *(*fn)(void *), void *arg);
-void init_thread_join(struct init_thread *t);
 
 /* Early boot (early.c). */
 void early_set_board_path(const char *path);

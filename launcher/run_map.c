@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include "launcher/run_map.h"
 #include "lib/disk/dm.h"
 #include "lib/base/testhook.h"
+#include "lib/base/thread.h"
 #include "lib/disk/loop.h"
 #include "lib/image/image.h"
 
@@ -38,13 +38,11 @@ struct map_sigs {
 	const struct img_meta *meta;
 	const struct keyset *ks;
 	struct kerr e;
-	int ok, on;
-	pthread_t th;
+	int ok;
+	struct thread th;
 };
 
 static struct map_sigs map_sigs;
-/* the check's stack: in bss, so that the thread costs no mapping */
-static unsigned char map_sigs_stack[128 * 1024] __attribute__((aligned(16)));
 
 static void *
 map_sigs_run(void *arg)
@@ -61,17 +59,11 @@ static void
 map_sigs_start(struct map_sigs *s, const struct img_meta *meta,
 	       const struct keyset *ks)
 {
-	pthread_attr_t a;
-
-	memset(s, 0, sizeof(*s));
 	s->meta = meta;
 	s->ks = ks;
-	s->on = !pthread_attr_init(&a) &&
-		!pthread_attr_setstack(&a, map_sigs_stack,
-				       sizeof(map_sigs_stack)) &&
-		!pthread_create(&s->th, &a, map_sigs_run, s);
-	if (!s->on)
-		map_sigs_run(s);
+	s->ok = 0;
+	s->e = (struct kerr){0};
+	thread_start(&s->th, map_sigs_run, s);
 }
 
 /* The verdict: 0 the signatures and the device checks passed, else -1
@@ -80,9 +72,7 @@ map_sigs_start(struct map_sigs *s, const struct img_meta *meta,
 static int
 map_sigs_join(struct map_sigs *s, struct kerr *e)
 {
-	if (s->on)
-		pthread_join(s->th, NULL);
-	s->on = 0;
+	thread_join(&s->th);
 	if (s->ok)
 		return 0;
 	if (e)
@@ -322,7 +312,7 @@ run_map_image(const char *image, const struct keyset *ks, enum run_verify mode,
 	return 0;
 fail:
 	/* the signatures' error, if they failed, is the one reported */
-	if (map_sigs.on)
+	if (map_sigs.th.on)
 		map_sigs_join(&map_sigs, e);
 	close(fd);
 	return -1;

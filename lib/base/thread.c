@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* A thread of keel-init's own, on a stack in its bss: no heap. */
-#include <pthread.h>
-
-#include "init/init.h"
+/* A step run beside the caller's, on a stack in static storage. */
+#include "lib/base/thread.h"
 
 void
-init_thread_start(struct init_thread *t, void *(*fn)(void *), void *arg)
+thread_start(struct thread *t, void *(*fn)(void *), void *arg)
 {
 	pthread_attr_t a;
 
@@ -17,7 +15,7 @@ init_thread_start(struct init_thread *t, void *(*fn)(void *), void *arg)
 }
 
 void
-init_thread_join(struct init_thread *t)
+thread_join(struct thread *t)
 {
 	if (t->on)
 		pthread_join(t->th, NULL);
