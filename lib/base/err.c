@@ -32,7 +32,7 @@ static const char reasons[] =
     "File too large\0No space left on device\0Invalid seek\0"
     "Read-only file system\0Too many links\0Broken pipe\0"
     "Result not representable\0Filename too long\0"
-    "Function not implemented\0Directory not empty\0Symbolic link loop\0"
+    "No such system call\0Directory not empty\0Symbolic link loop\0"
     "No data available\0Bad message\0Value too large for data type\0"
     "Not a socket\0Not supported\0Address in use\0Network is down\0"
     "Network unreachable\0Connection reset by peer\0"
