@@ -185,8 +185,9 @@ supervise(void)
 	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	if (sig_fd < 0 || timer_fd < 0 || tick_fd < 0) {
+		rc = errno; /* the reason, before the log's renames */
 		logfile_open();
-		power_fatal("supervise", kerr_strerror(errno));
+		power_fatal("supervise", kerr_strerror(rc));
 	}
 	timerfd_settime(tick_fd, 0, &sec, NULL);
 	if (health_init() < 0)
