@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // cgroup v2 limits: create the cgroup, enable controllers, write, remove.
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -255,6 +256,14 @@ cgroup_create(struct cgroup *cg, const char *root, const char *name,
 		return -1;
 	}
 	return 0;
+}
+
+int
+cgroup_open(const struct cgroup *cg)
+{
+	if (!cg->created)
+		return -1;
+	return open(cg->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
 int

@@ -39,7 +39,14 @@ int cgroup_create(struct cgroup *cg, const char *root, const char *name,
 		  const struct oci_config *c, struct cgroup_warnings *w,
 		  struct kerr *e);
 
-/* Moves pid into the cgroup (cgroup.procs). */
+/* An O_PATH descriptor of the cgroup's directory (close-on-exec), for
+ * clone3's CLONE_INTO_CGROUP; -1 when not created (or with errno). */
+int cgroup_open(const struct cgroup *cg);
+
+/* Moves pid into the cgroup (cgroup.procs). On Linux 6.x this write takes
+ * cgroup_threadgroup_rwsem for writing, which waits for an RCU grace
+ * period (5-20 ms on the bench's 6.18 host): a process born in the
+ * cgroup (cgroup_open, clone3) does not. */
 int cgroup_add_pid(const struct cgroup *cg, pid_t pid, struct kerr *e);
 
 /* Removes the cgroup dir (it must be empty of processes); no-op when not

@@ -295,16 +295,23 @@ ctr_may_share(const struct oci_config *cfg)
 	       !(cfg->cap_bounding & (1ULL << KEEL_CAP_SYS_PTRACE));
 }
 
-/* The container's first process, in keel's memory or in a copy. Its pid,
- * or -1 with e set. */
+/*
+ * The container's first process, in keel's memory or in a copy. Its pid,
+ * or -1 with e set. With a cgroup (cg->created), *placed says whether
+ * the child was born in it (clone3 CLONE_INTO_CGROUP), else the caller
+ * moves it there (cgroup_add_pid) before the child's first step.
+ */
 static pid_t
 ctr_clone(const struct oci_config *cfg, unsigned long flags,
-	  struct ctr_args *args, struct kerr *e)
+	  const struct cgroup *cg, struct ctr_args *args, int *placed,
+	  struct kerr *e)
 {
-	struct ctr_args *a;
-	char *stack;
+	struct ctr_args *a = args;
+	char *stack = NULL;
+	int cgfd, err;
 	pid_t pid;
 
+	*placed = 0;
 	if (ctr_may_share(cfg)) {
 		stack = ctr_stack(e);
 		if (!stack)
@@ -314,16 +321,31 @@ ctr_clone(const struct oci_config *cfg, unsigned long flags,
 		a = (struct ctr_args *)((uintptr_t)(stack - sizeof(*a)) &
 					~(uintptr_t)15);
 		*a = *args;
-		pid = clone(ctr_child_entry, a,
-			    (int)(flags | CLONE_VM | SIGCHLD), a);
-	} else {
+		flags |= CLONE_VM;
+	}
+	cgfd = cg ? cgroup_open(cg) : -1;
+	if (cgfd >= 0) {
+		pid =
+		    ctr_clone3(flags, cgfd, stack ? stack - CTR_STACK_SIZE : 0,
+			       (char *)a, ctr_child_entry, a);
+		err = errno;
+		close(cgfd);
+		*placed = pid >= 0;
+		if (pid >= 0 || !ctr_clone3_refused(err))
+			goto out;
+	}
+	if (stack)
+		pid = clone(ctr_child_entry, a, (int)(flags | SIGCHLD), a);
+	else {
 		/* fork semantics: the child owns a copy of *s, *c */
 		pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
 		if (pid == 0)
 			ctr_child_entry(args);
 	}
+	err = errno;
+out:
 	if (pid < 0)
-		kerr_set(e, "clone", "%s", kerr_strerror(errno));
+		kerr_set(e, "clone", "%s", kerr_strerror(err));
 	return pid;
 }
 
@@ -351,9 +373,11 @@ ctr_write_map(pid_t pid, const char *file, const struct oci_idmap *map, int n,
 	return rc;
 }
 
-/* Parent side between clone and "go": id maps, cgroup membership. */
+/* Parent side between clone and "go": id maps, cgroup membership (unless
+ * the child was born in its cgroup: placed). */
 static int
-ctr_parent_setup(const struct ctr_spec *s, pid_t pid, struct kerr *e)
+ctr_parent_setup(const struct ctr_spec *s, pid_t pid, int placed,
+		 struct kerr *e)
 {
 	const struct oci_config *cfg = s->cfg;
 
@@ -364,7 +388,7 @@ ctr_parent_setup(const struct ctr_spec *s, pid_t pid, struct kerr *e)
 				  e))
 			return -1;
 	}
-	if (s->cg && cgroup_add_pid(s->cg, pid, e))
+	if (s->cg && !placed && cgroup_add_pid(s->cg, pid, e))
 		return -1;
 	return 0;
 }
@@ -480,10 +504,10 @@ ctr_started(const struct ctr_spec *s, struct ctr *c, pid_t pid, int fd,
  * its reason could then be the child's.
  */
 static int
-ctr_go(const struct ctr_spec *s, pid_t pid, int syncfd, int go, int net,
-       struct kerr *e)
+ctr_go(const struct ctr_spec *s, pid_t pid, int placed, int syncfd, int go,
+       int net, struct kerr *e)
 {
-	if (ctr_parent_setup(s, pid, e))
+	if (ctr_parent_setup(s, pid, placed, e))
 		return -1;
 	if (go && write(syncfd, "g", 1) != 1)
 		return kerr_set(e, "sync", "%s", kerr_strerror(errno));
@@ -508,7 +532,7 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 {
 	const struct oci_config *cfg = s->cfg;
 	unsigned long flags = cfg->ns_flags | OCI_NS_ALWAYS;
-	int syncp[2], errp[2], st, early_go, keelfd, rc;
+	int syncp[2], errp[2], st, early_go, keelfd, placed, rc;
 	struct ctr_args args;
 	pid_t pid;
 
@@ -556,7 +580,7 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 				 .close2 = errp[0],
 				 .keelfd = keelfd,
 				 .report = !s->clone_parent && !cfg->keel.pid1};
-	pid = ctr_clone(cfg, flags, &args, e);
+	pid = ctr_clone(cfg, flags, s->cg, &args, &placed, e);
 	close(errp[1]);
 	if (keelfd >= 0)
 		close(keelfd);
@@ -569,7 +593,7 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 	/* keel's read end stays open until the go and "n" are written: a
 	 * child gone meanwhile (it says why on the error pipe) makes no
 	 * SIGPIPE */
-	rc = ctr_go(s, pid, syncp[1], !early_go, keelfd >= 0, e);
+	rc = ctr_go(s, pid, placed, syncp[1], !early_go, keelfd >= 0, e);
 	close(syncp[0]);
 	if (rc) {
 		close(syncp[1]); /* the child reads EOF and leaves */
