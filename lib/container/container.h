@@ -39,7 +39,9 @@ struct ctr_spec {
 	char *const *argv;	 /* overrides cfg->args when not NULL */
 	const struct cgroup *cg; /* the container's cgroup (made by the
 				  * caller with cgroup_create) or NULL; it
-				  * gets the device program (devcg.h) */
+				  * gets the device program (devcg.h), and
+				  * the container's first process is born
+				  * in it (clone3 CLONE_INTO_CGROUP) */
 	const struct oci_config *cfg;
 	const char *keel_run;	  /* bound at /run/keel in the container (the
 				   * notify and control sockets); NULL: none */

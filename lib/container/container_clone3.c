@@ -17,7 +17,8 @@
  * C frame of ours exists, so it must not return into this function. The
  * same few instructions as musl's clone(): the child clears the frame
  * pointer, calls fn(arg) and exits with its value. fn and arg sit in
- * registers the kernel copies to the child. Architectures without it
+ * fixed registers (none the frame pointer) that the syscall keeps and
+ * the kernel copies to the child. Architectures without it
  * answer ENOSYS (the caller falls back to clone and cgroup.procs).
  */
 static long
@@ -27,43 +28,45 @@ ctr_clone3_stack(struct keel_clone_args *ca, int (*fn)(void *), void *arg)
 	register long rax __asm__("rax") = SYS_clone3;
 	register void *rdi __asm__("rdi") = ca;
 	register long rsi __asm__("rsi") = (long)sizeof(*ca);
+	register void *r8 __asm__("r8") = (void *)fn;
+	register void *r9 __asm__("r9") = arg;
 
-	__asm__ volatile(
-	    "syscall\n\t"
-	    "test %%rax, %%rax\n\t"
-	    "jnz 1f\n\t"
-	    "xor %%ebp, %%ebp\n\t"
-	    "mov %[arg], %%rdi\n\t"
-	    "call *%[fn]\n\t"
-	    "mov %%eax, %%edi\n\t"
-	    "mov %[nr_exit], %%eax\n\t"
-	    "syscall\n\t"
-	    "hlt\n"
-	    "1:"
-	    : "+r"(rax)
-	    : "r"(rdi),
-	      "r"(rsi), [fn] "r"(fn), [arg] "r"(arg), [nr_exit] "i"(SYS_exit)
-	    : "rcx", "r11", "memory", "cc");
+	__asm__ volatile("syscall\n\t"
+			 "test %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "xor %%ebp, %%ebp\n\t"
+			 "mov %%r9, %%rdi\n\t"
+			 "call *%%r8\n\t"
+			 "mov %%eax, %%edi\n\t"
+			 "mov %[nr_exit], %%eax\n\t"
+			 "syscall\n\t"
+			 "hlt\n"
+			 "1:"
+			 : "+r"(rax)
+			 : "r"(rdi), "r"(rsi), "r"(r8),
+			   "r"(r9), [nr_exit] "i"(SYS_exit)
+			 : "rcx", "r11", "memory", "cc");
 	return rax;
 #elif defined(__aarch64__)
 	register long x8 __asm__("x8") = SYS_clone3;
 	register long x0 __asm__("x0") = (long)ca;
 	register long x1 __asm__("x1") = (long)sizeof(*ca);
+	register void *x9 __asm__("x9") = (void *)fn;
+	register void *x10 __asm__("x10") = arg;
 
-	__asm__ volatile(
-	    "svc #0\n\t"
-	    "cbnz x0, 1f\n\t"
-	    "mov x29, xzr\n\t"
-	    "mov x0, %[arg]\n\t"
-	    "blr %[fn]\n\t"
-	    "mov x8, %[nr_exit]\n\t"
-	    "svc #0\n\t"
-	    "brk #0\n"
-	    "1:"
-	    : "+r"(x0)
-	    : "r"(x8),
-	      "r"(x1), [fn] "r"(fn), [arg] "r"(arg), [nr_exit] "i"(SYS_exit)
-	    : "x30", "memory", "cc");
+	__asm__ volatile("svc #0\n\t"
+			 "cbnz x0, 1f\n\t"
+			 "mov x29, xzr\n\t"
+			 "mov x0, x10\n\t"
+			 "blr x9\n\t"
+			 "mov x8, %[nr_exit]\n\t"
+			 "svc #0\n\t"
+			 "brk #0\n"
+			 "1:"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x9),
+			   "r"(x10), [nr_exit] "i"(SYS_exit)
+			 : "x30", "memory", "cc");
 	return x0;
 #else
 	(void)ca;

@@ -4,8 +4,9 @@
 # known way out of a container) inside the container, on a terminal, under
 # the default policy (no config), the demo's policy (uid 0, CAP_NET_ADMIN,
 # CAP_NET_BIND_SERVICE, no user or net namespace) and Docker's default
-# capability set; every class must be refused. The demo's policy also
-# binds a directory of --var, which the app replaces with a symlink to /.
+# capability set (also under a caller that refuses clone3); every class
+# must be refused. The demo's policy also binds a directory of --var,
+# which the app replaces with a symlink to /.
 . "$(dirname "$0")/../lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
@@ -117,6 +118,22 @@ if mkimg "$WORK/docker" "$WORK/docker.img" \
 	--config "$TOP/tests/probe/docker.json"; then
 	run docker "$WORK/docker.img" -- /bin/probe escape
 	escape_judge host docker "$WORK/docker.out" "$NA_HOST $NA_NOBIND"
+	# The same where keel's caller refuses clone3 (a seccomp profile, a
+	# kernel before 5.3): the child is not born in its cgroup (clone3
+	# CLONE_INTO_CGROUP) but moved there (cgroup.procs) before its go,
+	# and the device program CAP_MKNOD needs holds all the same.
+	if musl-gcc -static -Os -Wall -Wextra -Werror -I"$TOP" -I"$TOP/compat" \
+		-o "$WORK/noclone3" "$TOP/tests/host/noclone3.c" \
+		>"$WORK/noclone3.out" 2>&1; then
+		k=$KEEL
+		KEEL="$WORK/noclone3 $k"
+		run docker-noclone3 "$WORK/docker.img" -- /bin/probe escape
+		KEEL=$k
+		escape_judge host docker-noclone3 "$WORK/docker-noclone3.out" \
+			"$NA_HOST $NA_NOBIND"
+	else
+		fail "tests/host/noclone3.c: $(tail -n 2 "$WORK/noclone3.out")"
+	fi
 else
 	fail "build the Docker-policy image: $(tail -n 2 "$WORK/build.out")"
 fi

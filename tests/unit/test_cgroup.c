@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Unit tests of the cgroup v2 code against a fake cgroupfs tree in a temp dir.
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -105,6 +106,17 @@ test_all_present(void)
 	      "cgroup.procs");
 	CHECK(cg.created && !strcmp(cg.path + strlen(root), "/keel/app"),
 	      "path %s", cg.path);
+	{ /* clone3's CLONE_INTO_CGROUP descriptor: the cgroup's own dir */
+		int fd = cgroup_open(&cg);
+		struct stat a, b;
+
+		CHECK(fd >= 0 && fstat(fd, &a) == 0 && stat(cg.path, &b) == 0 &&
+			  a.st_ino == b.st_ino && S_ISDIR(a.st_mode) &&
+			  (fcntl(fd, F_GETFD) & FD_CLOEXEC),
+		      "cgroup_open: the dir, close-on-exec");
+		if (fd >= 0)
+			close(fd);
+	}
 	/* a real cgroupfs removes its files with the dir; the fake one can't */
 	CHECK(cgroup_remove(&cg, &e) < 0 && strstr(e.detail, "remove"),
 	      "remove reports failure: %s", e.detail);
@@ -152,6 +164,7 @@ test_missing(void)
 		  w.n == 3 && !cg.created,
 	      "no controllers: %d warnings", w.n);
 	CHECK(cgroup_add_pid(&cg, 1, &e) == 0, "add_pid without a cgroup");
+	CHECK(cgroup_open(&cg) < 0, "no descriptor without a cgroup");
 
 	/* no limits and no cgroup v2: nothing to do */
 	oci_default(&C);
