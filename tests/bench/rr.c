@@ -22,6 +22,9 @@
  * benchmark. The CSV has
  * hyperfine's columns: command,mean,stddev,median,user,system,min,max
  * (seconds; user and system are the children's CPU time per run).
+ * RR_GAP_MS=N: an untimed pause of N ms before each run, so that each
+ * run starts as from an idle machine (e.g. no RCU grace period already
+ * under way for it).
  */
 
 #define MAX_CMDS 8
@@ -53,13 +56,16 @@ tv(struct timeval t)
 
 /* One run: wall seconds, and the CPU time the child used into c. */
 static double
-run_one(struct cmd *c, posix_spawn_file_actions_t *fa)
+run_one(struct cmd *c, posix_spawn_file_actions_t *fa, int gap_ms)
 {
+	struct timespec gap = {gap_ms / 1000, (gap_ms % 1000) * 1000000L};
 	struct rusage ru;
 	double t0, t1;
 	pid_t pid;
 	int st;
 
+	if (gap_ms > 0)
+		nanosleep(&gap, NULL);
 	t0 = now();
 	if (posix_spawnp(&pid, c->argv[0], fa, NULL, c->argv, environ)) {
 		perror(c->argv[0]);
@@ -115,7 +121,8 @@ main(int argc, char **argv)
 {
 	struct cmd cmds[MAX_CMDS];
 	posix_spawn_file_actions_t fa;
-	int runs, warm, n = 0;
+	const char *g = getenv("RR_GAP_MS");
+	int runs, warm, n = 0, gap = g ? atoi(g) : 0;
 	FILE *csv;
 
 	if (argc < 6 || argc % 2)
@@ -142,13 +149,13 @@ main(int argc, char **argv)
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	for (int r = 0; r < warm; r++)
 		for (int i = 0; i < n; i++)
-			run_one(&cmds[i], &fa);
+			run_one(&cmds[i], &fa, gap);
 	for (int i = 0; i < n; i++)
 		cmds[i].user = cmds[i].sys = 0;
 	for (int r = 0; r < runs; r++)
 		for (int j = 0; j < n; j++) {
 			struct cmd *c = &cmds[(r + j) % n];
-			c->t[r] = run_one(c, &fa);
+			c->t[r] = run_one(c, &fa, gap);
 		}
 	csv = fopen(argv[3], "w");
 	if (!csv) {

@@ -262,6 +262,16 @@ bench_launch() {
 			"$(ratios "$v" "$b")" ">= 1x" \
 			"$(met "$(mean "$b") / $(mean "$v")" ">=" 1)"
 	fi
+	if c=$(hf "$l/cgroup.csv" "keel cg"); then
+		if b=$(hf "$l/cgroup.csv" "keel cg (before)"); then
+			row "launch with a cgroup (devices)" \
+				"$(ms "$(mean "$c")")" "keel (before)" \
+				"$(ms "$(mean "$b")")" "$(ratios "$c" "$b")" - -
+		else
+			row "launch with a cgroup (devices)" \
+				"$(ms "$(mean "$c")")" - - - - -
+		fi
+	fi
 	if e=$(hf "$l/run-e2e.csv" "keel run IMG"); then
 		row "keel run e2e, 64 MiB image" "$(ms "$(mean "$e")")" \
 			"(verify+mount+launch)" - - - -
