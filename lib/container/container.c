@@ -331,8 +331,11 @@ ctr_clone(const struct oci_config *cfg, unsigned long flags,
 		err = errno;
 		close(cgfd);
 		*placed = pid >= 0;
-		if (pid >= 0 || !ctr_clone3_refused(err))
-			goto out;
+		if (pid >= 0)
+			return pid;
+		if (!ctr_clone3_refused(err))
+			return kerr_set(e, "clone", "into %s: %s", cg->path,
+					kerr_strerror(err));
 	}
 	if (stack)
 		pid = clone(ctr_child_entry, a, (int)(flags | SIGCHLD), a);
@@ -342,10 +345,8 @@ ctr_clone(const struct oci_config *cfg, unsigned long flags,
 		if (pid == 0)
 			ctr_child_entry(args);
 	}
-	err = errno;
-out:
 	if (pid < 0)
-		kerr_set(e, "clone", "%s", kerr_strerror(err));
+		kerr_set(e, "clone", "%s", kerr_strerror(errno));
 	return pid;
 }
 
