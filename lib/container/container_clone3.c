@@ -14,9 +14,9 @@
 /*
  * clone3 with the child on the stack [base, top): it starts at the
  * instruction after the syscall with its stack pointer at top, where no
- * C frame of ours exists, so it must not return into this function. The
- * same few instructions as musl's clone(): the child clears the frame
- * pointer, calls fn(arg) and exits with its value. fn and arg sit in
+ * C frame of ours exists, so it must not return into this function: as
+ * a libc's clone wrapper does, the child clears the frame pointer, calls
+ * fn(arg) and exits with its value. fn and arg sit in
  * fixed registers (none the frame pointer) that the syscall keeps and
  * the kernel copies to the child. Architectures without it
  * answer ENOSYS (the caller falls back to clone and cgroup.procs).
