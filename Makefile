@@ -127,13 +127,15 @@ export KEEL_APT_DIR := $(abspath $(O))/apt
 # flags: per build directory (so per architecture) and per kind of
 # build (the binaries' objects, keel-test's hooked ones, unit tests
 # under sanitizers, fuzzers); a flag one Kbuild fragment adds rebuilds
-# the whole set. ($(call stamp,COMPILER FLAGS) is the stamp's recipe.)
+# the whole set. ($(call stamp,COMPILER,FLAGS) is the stamp's recipe.)
 # A stamp holds the compiler's identity too, the first line of its
-# --version (Debian's package version in it): a compiler upgrade
-# rebuilds what it compiled (LTO objects of another GCC do not link).
+# --version (Debian's package version in it), asked of the whole
+# compiler command (a wrapper such as "ccache gcc" answers with its
+# compiler's): a compiler upgrade rebuilds what it compiled (LTO objects
+# of another GCC do not link).
 sq = '$(subst ','\'',$(1))'
 cc_id = $(shell $(1) --version 2>/dev/null | head -n 1)
-stamp = $(call stamp-write,$(strip $(1)) / $(call cc_id,$(firstword $(1))))
+stamp = $(call stamp-write,$(strip $(1) $(2)) / $(call cc_id,$(1)))
 stamp-write = mkdir -p $(@D) && { printf '%s\n' $(call sq,$(1)) | \
 	cmp -s - $@ || printf '%s\n' $(call sq,$(1)) >$@; }
 # Every flag the Kbuild fragments add for architecture $(1): per
@@ -188,7 +190,7 @@ host: $(O)/keel
 # The libraries are built again when DEP_CFLAGS or the compiler change
 # (deps/flags; the compiler is there once .deps-ok is).
 $(O)/deps/flags: FORCE | $(O)/.deps-ok
-	$(Q)$(call stamp,$(CC) $(DEP_CFLAGS))
+	$(Q)$(call stamp,$(CC),$(DEP_CFLAGS))
 $(O)/deps/lib/libbearssl.a $(O)/deps/lib/liblz4.a: $(O)/deps/lib/lib%.a: $(O)/deps/flags | $(O)/.deps-ok
 	$(Q)CC=$(CC) DEP_CFLAGS="$(DEP_CFLAGS)" scripts/build-dep.sh $* $(abspath $(O))
 # The demo image's userland: static musl toybox with sh (make toybox).
@@ -207,7 +209,7 @@ TAR := $(ARCH)-linux-gnu-gcc-ar
 TOYBOX_ENV := STRIP=$(ARCH)-linux-gnu-strip \
 	UAPI_ASM=$(abspath $(T))/musl/usr/include/$(ARCH)-linux-gnu/asm
 $(T)/deps/flags: FORCE | $(T)/.deps-ok
-	$(Q)$(call stamp,$(TCC) $(DEP_CFLAGS))
+	$(Q)$(call stamp,$(TCC),$(DEP_CFLAGS))
 $(T)/deps/lib/libbearssl.a $(T)/deps/lib/liblz4.a: $(T)/deps/lib/lib%.a: $(T)/deps/flags | $(T)/.deps-ok
 	$(Q)CC=$(abspath $(TCC)) AR=$(TAR) DEP_CFLAGS="$(DEP_CFLAGS)" \
 		DEP_SRC=$(abspath $(O))/deps/src \
@@ -249,10 +251,10 @@ $(ALLOBJS) $(TALLOBJS): | $(O)/gen/keel_version.h
 # to run what it links, $(6) its ar.
 define build-rules
 $(1)/cflags: FORCE | $(1)/.deps-ok
-	$$(Q)$$(call stamp,$(2) $$(call cflags,$(1)) $$(CFLAGS_$(3)) \
+	$$(Q)$$(call stamp,$(2),$$(call cflags,$(1)) $$(CFLAGS_$(3)) \
 		$$(call kbuild-flags,$(3)))
 $(1)/ldflags: FORCE | $(1)/.deps-ok
-	$$(Q)$$(call stamp,$(2) $$(LDFLAGS))
+	$$(Q)$$(call stamp,$(2),$$(LDFLAGS))
 $(1)/%.o: %.c $(1)/cflags | $(1)/.deps-ok
 	$$(call msg,CC,$$@)
 	@mkdir -p $$(@D)
@@ -260,7 +262,7 @@ $(1)/%.o: %.c $(1)/cflags | $(1)/.deps-ok
 # The test hooks' builds of some objects (keel-test, keel-init-test
 # below): the same flags and -DKEEL_TEST_HOOKS, a stamp of their own.
 $(1)/test/cflags: FORCE | $(1)/.deps-ok
-	$$(Q)$$(call stamp,$(2) $$(call cflags,$(1)) $$(CFLAGS_$(3)) \
+	$$(Q)$$(call stamp,$(2),$$(call cflags,$(1)) $$(CFLAGS_$(3)) \
 		$$(call kbuild-flags,$(3)) -DKEEL_TEST_HOOKS)
 $(1)/test/%.o: %.c $(1)/test/cflags | $(1)/.deps-ok $(4)
 	$$(call msg,CC,$$@)
@@ -355,17 +357,17 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c)
 
 HOST_DEP_CFLAGS := -O2 -g
 $(O)/host/deps/flags: FORCE
-	$(Q)$(call stamp,$(HOSTCC) $(HOST_DEP_CFLAGS))
+	$(Q)$(call stamp,$(HOSTCC),$(HOST_DEP_CFLAGS))
 $(O)/host/deps/lib/libbearssl.a $(O)/host/deps/lib/liblz4.a: $(O)/host/deps/lib/lib%.a: \
 		$(O)/host/deps/flags | $(O)/.deps-ok
 	$(Q)CC=$(HOSTCC) DEP_CFLAGS="$(HOST_DEP_CFLAGS)" DEP_SRC=$(abspath $(O))/deps/src \
 		scripts/build-dep.sh $* $(abspath $(O))/host
 $(HOST_LIBOBJS) $(FUZZ_LIBOBJS): | $(HOST_DEPLIBS)
 $(O)/host/cflags: FORCE
-	$(Q)$(call stamp,$(HOSTCC) $(HOST_CFLAGS) $(SAN) \
+	$(Q)$(call stamp,$(HOSTCC),$(HOST_CFLAGS) $(SAN) \
 		$(call kbuild-flags,$(HOST_ARCH)))
 $(O)/fuzz/cflags: FORCE
-	$(Q)$(call stamp,$(HOSTCC) $(HOST_CFLAGS) $(SAN) -fsanitize=fuzzer \
+	$(Q)$(call stamp,$(HOSTCC),$(HOST_CFLAGS) $(SAN) -fsanitize=fuzzer \
 		$(call kbuild-flags,$(HOST_ARCH)))
 $(O)/host/%.o: %.c $(O)/host/cflags
 	$(call msg,HOSTCC,$@)
@@ -408,7 +410,7 @@ ifneq ($(T),$(O))
 TUNIT_TESTS := $(patsubst tests/unit/%.c,$(T)/tests/%,$(wildcard tests/unit/test_*.c))
 TUNIT_LDFLAGS := -static -flto=2 $(NO_UNWIND)
 $(T)/tests/ldflags: FORCE | $(T)/.deps-ok
-	$(Q)$(call stamp,$(TCC) $(TUNIT_LDFLAGS))
+	$(Q)$(call stamp,$(TCC),$(TUNIT_LDFLAGS))
 $(T)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(T)/libkeel.a $(TDEPLIBS) \
 		$(T)/cflags $(T)/tests/ldflags
 	$(call msg,CC,$@)
@@ -437,7 +439,7 @@ PROBE_FLAGS := -static -Os -Wall -Wextra -Werror -Wno-format-truncation -I.
 # $(1) the build directory, $(2) its compiler; probe.flags its stamp.
 define probe-rules
 $(1)/probe.flags: FORCE $(3)
-	$$(Q)$$(call stamp,$(2) $$(PROBE_FLAGS))
+	$$(Q)$$(call stamp,$(2),$$(PROBE_FLAGS))
 $(1)/probe: $$(PROBE_SRC) $$(wildcard tests/probe/*.h) $(1)/probe.flags $(3)
 	$$(call msg,CC,$$@)
 	@mkdir -p $$(@D)
@@ -491,7 +493,7 @@ include demo/Kbuild
 DEMO_OBJS := $(addprefix $(DEMO_OUT)/,$(demo-y))
 DEMO_LDFLAGS := -static -s -Wl,--gc-sections
 $(DEMO_OUT)/ldflags: FORCE | $(T)/.deps-ok
-	$(Q)$(call stamp,$(TCC) $(DEMO_LDFLAGS))
+	$(Q)$(call stamp,$(TCC),$(DEMO_LDFLAGS))
 $(DEMO_OUT)/keel-demo: $(DEMO_OBJS) $(DEMO_OUT)/ldflags
 	$(call msg,LD,$@)
 	$(Q)$(TCC) $(DEMO_LDFLAGS) -o $@ $(DEMO_OBJS)

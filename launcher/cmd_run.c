@@ -150,7 +150,7 @@ run_dir(const char *opt, const char *dir, mode_t mode, char *abs)
 	return 0;
 }
 
-/* The image, verified and mounted read-only in keel's own namespace. */
+/* The image, verified and mounted read-only: a detached mount. */
 static int
 run_mount_image(const struct run_opts *o)
 {
@@ -159,21 +159,20 @@ run_mount_image(const struct run_opts *o)
 
 	if (keel_keyset(o->keys, &ks, "run"))
 		return -1;
-	strcpy(run_img.mnt, "/tmp/keel-mnt.XXXXXX");
 	if (run_map_image(o->image, &ks, o->verify, &run_img, &e))
 		return keel_err("run", o->image, &e), -1;
 	return 0;
 }
 
+/* The config, read from the tree at rootfd (the verified image's mount). */
 static int
-run_config(const struct run_opts *o, const char *root)
+run_config(const struct run_opts *o, int rootfd)
 {
-	char path[PATH_MAX];
 	struct kerr e = {0};
 	long len;
 
-	snprintf(path, sizeof(path), "%s%s", root, IMG_CONFIG_PATH);
-	len = keel_read_file(path, run_json, sizeof(run_json));
+	len =
+	    run_read_file(rootfd, IMG_CONFIG_PATH, run_json, sizeof(run_json));
 	if (len < 0 && errno != ENOENT)
 		return keel_errf("run", IMG_CONFIG_PATH, "%s", strerror(errno));
 	if (len < 0 && !o->ncmd)
@@ -250,16 +249,20 @@ run_cgroup(struct ctr_spec *s)
 	return 0;
 }
 
+/* The container on root (a directory), or with root NULL on rootfd (the
+ * image's detached mount). */
 static int
-run_launch(const struct run_opts *o, const char *root)
+run_launch(const struct run_opts *o, const char *root, int rootfd)
 {
 	char *etc = run_etc, *work = run_work, *var = run_var;
-	struct ctr_spec s = {
-	    .root = root, .cfg = &run_cfg, .hostname = o->hostname};
+	struct ctr_spec s = {.root = root,
+			     .root_fd = rootfd,
+			     .cfg = &run_cfg,
+			     .hostname = o->hostname};
 	struct kerr e = {0};
 	int rc;
 
-	if (run_config(o, root))
+	if (run_config(o, rootfd))
 		return CTR_EXIT_SETUP;
 	if (o->etc) {
 		if (run_dir("--etc", o->etc, 0755, etc))
@@ -290,8 +293,8 @@ run_launch(const struct run_opts *o, const char *root)
 		keel_err("run", "launch", &e);
 		rc = run_ctr.exit_code;
 	} else {
-		/* The container has its own copy of the mount: keel's can go
-		 * (and its directory) while the app runs, off the exit path. */
+		/* The container has attached the mount: keel's descriptor
+		 * can go while the app runs, off the exit path. */
 		if (o->image)
 			run_unmap_image(&run_img);
 		rc = ctr_wait(&run_ctr);
@@ -321,16 +324,20 @@ cmd_run(int argc, char **argv)
 	}
 	if (o.root_dir) {
 		char abs[PATH_MAX];
+		int fd;
 
-		if (!realpath(o.root_dir, abs)) {
+		if (!realpath(o.root_dir, abs) ||
+		    (fd = open(abs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
 			keel_errf("run", o.root_dir, "%s", strerror(errno));
 			return CTR_EXIT_SETUP;
 		}
-		return run_launch(&o, abs);
+		rc = run_launch(&o, abs, fd);
+		close(fd);
+		return rc;
 	}
 	if (run_mount_image(&o))
 		return CTR_EXIT_SETUP;
-	rc = run_launch(&o, run_img.mnt);
+	rc = run_launch(&o, NULL, run_img.mnt_fd);
 	run_unmap_image(&run_img);
 	return rc;
 }

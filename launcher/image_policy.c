@@ -121,7 +121,6 @@ image_inspect_policy(const char *image, const char *keys)
 	static struct oci_config cfg;
 	static struct run_map map;
 	static struct keyset ks;
-	char path[sizeof(map.mnt) + sizeof(IMG_CONFIG_PATH)];
 	struct kerr e = {0};
 	long n;
 
@@ -132,15 +131,13 @@ image_inspect_policy(const char *image, const char *keys)
 	}
 	if (keel_keyset(keys, &ks, "image inspect") < 0)
 		return KEEL_EXIT_FAIL;
-	strcpy(map.mnt, "/tmp/keel-mnt.XXXXXX");
 	if (run_map_image(image, &ks, RUN_VERIFY_AUTO, &map, &e)) {
 		printf("policy=- (not read: an image is mounted only once it "
 		       "verifies; %s: %s)\n",
 		       e.check, e.detail);
 		return 0;
 	}
-	snprintf(path, sizeof(path), "%s%s", map.mnt, IMG_CONFIG_PATH);
-	n = keel_read_file(path, json, sizeof(json));
+	n = run_read_file(map.mnt_fd, IMG_CONFIG_PATH, json, sizeof(json));
 	run_unmap_image(&map);
 	if (n < 0) {
 		printf("policy=none (no %s: keel run IMAGE -- CMD only)\n",

@@ -4,26 +4,30 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include "compat/linux_mount.h"
 
 #include "launcher/keel.h"
 #include "launcher/run_map.h"
 #include "lib/disk/dm.h"
 #include "lib/base/testhook.h"
+#include "lib/base/io.h"
 #include "lib/base/thread.h"
 #include "lib/disk/loop.h"
 #include "lib/image/image.h"
 
 #define DM_CONTROL "/dev/mapper/control"
-#define RO_FLAGS (MS_RDONLY | MS_NODEV | MS_NOSUID)
+#define RO_ATTRS                                                               \
+	(KEEL_MOUNT_ATTR_RDONLY | KEEL_MOUNT_ATTR_NODEV |                      \
+	 KEEL_MOUNT_ATTR_NOSUID)
 
 /* Large and used once: static, not on the stack. */
 static struct verity_work map_work __attribute__((aligned(4096)));
@@ -87,6 +91,36 @@ map_pause_say(const char *step)
 	fprintf(stderr, "keel: run: test pause: %s\n", step);
 }
 
+/*
+ * A new filesystem of type fs (with opt set, if not NULL) as a detached
+ * mount (fsopen, fsmount): attached nowhere, in no namespace, it needs no
+ * directory, and it goes when its last descriptor closes (keel's, if keel
+ * is killed), taking the loop device with it (autoclear). Its fd, or -1
+ * with e set.
+ */
+static int
+map_fsmount(const char *fs, const char *src, const char *opt, unsigned attrs,
+	    struct kerr *e)
+{
+	int fsfd = (int)syscall(SYS_fsopen, fs, KEEL_FSOPEN_CLOEXEC), fd = -1;
+
+	if (fsfd >= 0 &&
+	    (!src || !syscall(SYS_fsconfig, fsfd, KEEL_FSCONFIG_SET_STRING,
+			      "source", src, 0)) &&
+	    (!opt || !syscall(SYS_fsconfig, fsfd, KEEL_FSCONFIG_SET_FLAG, opt,
+			      NULL, 0)) &&
+	    !syscall(SYS_fsconfig, fsfd, KEEL_FSCONFIG_CMD_CREATE, NULL, NULL,
+		     0))
+		fd = (int)syscall(SYS_fsmount, fsfd, KEEL_FSMOUNT_CLOEXEC,
+				  attrs);
+	if (fd < 0)
+		kerr_set(e, "mount", "%s %s: %s", fs, src ? src : "",
+			 strerror(errno));
+	if (fsfd >= 0)
+		close(fsfd);
+	return fd;
+}
+
 static int
 map_ioctl(int fd, unsigned long req, void *arg)
 {
@@ -103,31 +137,29 @@ map_dm_node(uint64_t devno, struct run_map *m)
 		    (unsigned)((devno & 0xff) | ((devno >> 12) & 0xfff00)));
 	struct stat st;
 
+	struct kerr ignored;
+
 	snprintf(m->node, sizeof(m->node), "/dev/dm-%u", minor(dev));
 	if (!stat(m->node, &st) && S_ISBLK(st.st_mode) && st.st_rdev == dev)
 		return 0;
-	/* No devtmpfs: a node in a tmpfs of keel's private mount namespace. */
-	snprintf(m->node, sizeof(m->node), "%s.dev", m->mnt);
-	if (mkdir(m->node, 0700) ||
-	    mount("tmpfs", m->node, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=700"))
+	/* No devtmpfs: a node in a detached tmpfs of keel's own, named
+	 * through keel's descriptor of it. */
+	m->node_fd = map_fsmount(
+	    "tmpfs", NULL, NULL,
+	    KEEL_MOUNT_ATTR_NOSUID | KEEL_MOUNT_ATTR_NOEXEC, &ignored);
+	if (m->node_fd < 0)
 		return -1;
-	m->node_dir = 1;
-	strcat(m->node, "/root");
-	return mknod(m->node, S_IFBLK | 0400, dev);
+	snprintf(m->node, sizeof(m->node), "/proc/self/fd/%d/root", m->node_fd);
+	return mknodat(m->node_fd, "root", S_IFBLK | 0400, dev);
 }
 
 static void
 map_dm_node_drop(struct run_map *m)
 {
-	char *slash;
-
-	if (!m->node_dir)
+	if (m->node_fd < 0)
 		return;
-	slash = strrchr(m->node, '/');
-	*slash = 0;
-	umount2(m->node, MNT_DETACH);
-	rmdir(m->node);
-	m->node_dir = 0;
+	close(m->node_fd);
+	m->node_fd = -1;
 }
 
 /*
@@ -182,10 +214,9 @@ map_verity(int fd, const char *fs, struct run_map *m, struct kerr *e)
 	}
 	testhook_pause("header checked, dm-verity mapped, not mounted",
 		       map_pause_say);
-	if (mount(m->node, m->mnt, fs, RO_FLAGS, NULL) < 0) {
-		kerr_set(e, "mount", "%s %s: %s", fs, m->node, strerror(errno));
+	m->mnt_fd = map_fsmount(fs, m->node, "ro", RO_ATTRS, e);
+	if (m->mnt_fd < 0)
 		goto out_dm;
-	}
 	map_dm_node_drop(m);
 	/* Gone with its mount, even if keel is killed. */
 	dm_remove_deferred(map_ioctl, ctl, m->dm_name, NULL);
@@ -229,8 +260,8 @@ map_copy(int fd, const char *fs, struct run_map *m, struct kerr *e)
 	close(mfd); /* the loop device holds the copy now */
 	testhook_pause("whole image checked from a private copy, not mounted",
 		       map_pause_say);
-	if (mount(ld.path, m->mnt, fs, RO_FLAGS, NULL) < 0) {
-		kerr_set(e, "mount", "%s %s: %s", fs, ld.path, strerror(errno));
+	m->mnt_fd = map_fsmount(fs, ld.path, "ro", RO_ATTRS, e);
+	if (m->mnt_fd < 0) {
 		loop_release(&ld, 1);
 		return -1;
 	}
@@ -275,6 +306,8 @@ run_map_image(const char *image, const struct keyset *ks, enum run_verify mode,
 	const char *fs;
 	int fd, rc = 1;
 
+	m->mnt_fd = -1;
+	m->node_fd = -1;
 	fd = map_open(image, e);
 	if (fd < 0)
 		return -1;
@@ -285,16 +318,6 @@ run_map_image(const char *image, const struct keyset *ks, enum run_verify mode,
 	 * mapped or mounted before map_sigs_join says yes. */
 	map_sigs_start(&map_sigs, &m->meta, ks);
 	fs = img_fs_name(m->meta.h.fs);
-	/* From here on, mounts die with keel even if it is killed. */
-	if (unshare(CLONE_NEWNS) ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
-		kerr_set(e, "mount namespace", "%s", strerror(errno));
-		goto fail;
-	}
-	if (!mkdtemp(m->mnt)) {
-		kerr_set(e, "mkdtemp", "%s: %s", m->mnt, strerror(errno));
-		goto fail;
-	}
 	if (mode != RUN_VERIFY_FULL)
 		rc = map_verity(fd, fs, m, e);
 	if (rc > 0 && mode == RUN_VERIFY_VERITY)
@@ -304,10 +327,8 @@ run_map_image(const char *image, const struct keyset *ks, enum run_verify mode,
 			 "the image instead)");
 	else if (rc > 0)
 		rc = map_copy(fd, fs, m, e);
-	if (rc != 0) {
-		rmdir(m->mnt);
+	if (rc != 0)
 		goto fail;
-	}
 	close(fd);
 	return 0;
 fail:
@@ -321,10 +342,31 @@ fail:
 void
 run_unmap_image(struct run_map *m)
 {
-	if (!m->mnt[0])
+	if (m->mnt_fd < 0)
 		return;
-	if (umount2(m->mnt, 0))
-		umount2(m->mnt, MNT_DETACH);
-	rmdir(m->mnt);
-	m->mnt[0] = 0;
+	close(m->mnt_fd);
+	m->mnt_fd = -1;
+}
+
+long
+run_read_file(int rootfd, const char *path, void *buf, size_t cap)
+{
+	struct keel_open_how how = {.flags = O_RDONLY | O_NOCTTY | O_CLOEXEC,
+				    .resolve = KEEL_RESOLVE_IN_ROOT |
+					       KEEL_RESOLVE_NO_MAGICLINKS};
+	long n;
+	int fd;
+
+	while (*path == '/')
+		path++;
+	fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	if (fd < 0)
+		return -1;
+	n = io_read_fd(fd, buf, cap);
+	close(fd);
+	if (n < 0) {
+		errno = (int)-n;
+		return -1;
+	}
+	return n;
 }

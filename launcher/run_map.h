@@ -13,10 +13,10 @@ enum run_verify {
 };
 
 struct run_map {
-	char mnt[32];	      /* the mount point: set to a mkdtemp template */
+	int mnt_fd;	      /* the image's detached mount (fsmount(2)) */
 	char node[48];	      /* the dm device's node, while mounting */
 	char dm_name[32];     /* the verity device (removed with the mount) */
-	int node_dir;	      /* node is in a tmpfs of our own */
+	int node_fd;	      /* node's detached tmpfs of our own, or -1 */
 	enum run_verify mode; /* what was done: VERITY or FULL */
 	struct img_meta meta; /* read once from the image, signatures checked */
 };
@@ -24,21 +24,31 @@ struct run_map {
 /*
  * Opens image once (O_NOFOLLOW: the path itself, a regular file or a
  * block device), reads its metadata once and checks the signatures
- * against ks, moves keel into a private mount namespace (the mount dies
- * with keel) and mounts the image read-only on m->mnt: through
- * dm-verity where the kernel has it (mode AUTO or VERITY), else from a
- * sealed private copy checked whole (AUTO or FULL). Nothing is mounted
- * from a byte that was not checked, and no byte the check used is read
- * from the file again. 0, or -1 with e naming the step (nothing left
- * mounted or mapped).
+ * against ks, and mounts the image read-only, nosuid, nodev as a
+ * detached mount, m->mnt_fd (fsmount(2): in no namespace, on no
+ * directory; it goes when its last descriptor closes, if keel is
+ * killed too): through dm-verity where the kernel has it (mode AUTO or
+ * VERITY), else from a sealed private copy checked whole (AUTO or
+ * FULL). Nothing is mounted from a byte that was not checked, and no
+ * byte the check used is read from the file again. 0, or -1 with e
+ * naming the step (nothing left mounted or mapped).
  */
 int run_map_image(const char *image, const struct keyset *ks,
 		  enum run_verify mode, struct run_map *m, struct kerr *e);
 
 /*
- * Unmounts m->mnt and removes it; the loop and dm devices go with the
- * last mount of the image (a container's copy keeps them). Once.
+ * Closes m->mnt_fd: the mount goes unless a container has attached it
+ * (ctr_spec.root_fd); the loop and dm devices go with the image's last
+ * mount. Once; nothing to do after a failed run_map_image.
  */
 void run_unmap_image(struct run_map *m);
+
+/*
+ * Reads the file path of the tree at rootfd (a mount's or a directory's
+ * fd) into buf (at most cap bytes), resolved inside that tree (its
+ * symlinks too, never a /proc magic link). Its length, or -1 with errno
+ * set (ENOENT: no such file).
+ */
+long run_read_file(int rootfd, const char *path, void *buf, size_t cap);
 
 #endif

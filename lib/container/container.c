@@ -86,6 +86,7 @@ struct ctr_args {
 	struct ctr *c;
 	int syncfd, errfd, close1, close2;
 	int keelfd; /* a pidfd of keel: its network namespace (ctr_net) */
+	int rootfd; /* s->root_fd where s->root is NULL, else -1 */
 	int report; /* the reaper reports on errfd (CTR_MSG_*) */
 };
 
@@ -98,7 +99,7 @@ struct ctr_args {
 static void
 ctr_child_begin(struct ctr_args *a, struct ctr_net *n)
 {
-	int *keep[3] = {&a->errfd, &a->syncfd, &a->keelfd};
+	int *keep[CTR_KEEP_MAX] = {&a->errfd}, nkeep = 1;
 	struct kerr e = {0};
 	char b;
 
@@ -111,13 +112,19 @@ ctr_child_begin(struct ctr_args *a, struct ctr_net *n)
 	prctl(PR_SET_DUMPABLE, 0);
 	if (read(a->syncfd, &b, 1) != 1 || ctr_hung_up(a->syncfd))
 		_exit(CTR_EXIT_SETUP);
-	if (a->keelfd < 0)
+	if (a->keelfd < 0) {
 		close(a->syncfd);
+	} else {
+		keep[nkeep++] = &a->syncfd;
+		keep[nkeep++] = &a->keelfd;
+	}
+	if (a->rootfd >= 0)
+		keep[nkeep++] = &a->rootfd;
 	/* Before anything the container could see, or that looks at fds
 	 * 0-2 (the /dev/console bind): the app's stdio from the caller
 	 * (keel-init: /dev/null and its log pipe), and nothing else of
 	 * keel's left open (keel only waits on errfd from here on). */
-	if (ctr_own_fds(a->s, keep, a->keelfd < 0 ? 1 : 3)) {
+	if (ctr_own_fds(a->s, keep, nkeep)) {
 		kerr_set(&e, "descriptors", "%s", kerr_strerror(errno));
 		ctr_fail(a->errfd, &e, CTR_EXIT_SETUP);
 	}
@@ -166,7 +173,7 @@ ctr_child(struct ctr_args *a)
 	/* modes of the nodes and dirs made below are exact; the app gets
 	 * the caller's umask back (or the config's) */
 	c->umask = umask(0);
-	if (ctr_mount_root(s, &n, &e))
+	if (ctr_mount_root(s, a->rootfd, &n, &e))
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
 	if (net && n.keelfd < 0 && ctr_net_setup(0, 1, &e))
 		ctr_fail(errfd, &e, CTR_EXIT_SETUP);
@@ -555,6 +562,7 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 				 .close1 = syncp[1],
 				 .close2 = errp[0],
 				 .keelfd = keelfd,
+				 .rootfd = s->root ? -1 : s->root_fd,
 				 .report = !s->clone_parent && !cfg->keel.pid1};
 	pid = ctr_clone(cfg, flags, &args, e);
 	close(errp[1]);

@@ -63,6 +63,11 @@ struct ctr_spec {
 	 * sets the container up and exits; keel-init reaps and supervises
 	 * the container. ctr_wait is then not for the caller. */
 	int clone_parent;
+	/* Where root is NULL: the verified image as a detached mount
+	 * (fsmount(2), read-only, nosuid, nodev), attached in the container's
+	 * own mount namespace only (keel's needs no mount point, nor its
+	 * removal); open until ctr_start returns. */
+	int root_fd;
 };
 
 /*

@@ -26,14 +26,15 @@ ctr_close_from(unsigned first, const int *keep, int nkeep)
  * The container holds nothing of keel's: the app's stdio goes to 0-2
  * (s->stdio; the caller's fd where it says -1 or there is none) and
  * every other descriptor is closed but the n in keep (close-on-exec:
- * the error pipe to keel, and while the child waits for keel's network
- * namespace, the sync pipe and keel's pidfd), which move above 2 first:
+ * the error pipe to keel; while the child waits for keel's network
+ * namespace, the sync pipe and keel's pidfd; the root's detached mount,
+ * where s->root_fd is the root), which move above 2 first:
  * s->stdio may name 0-2 in any order, or one of keep's old numbers.
  */
 int
 ctr_own_fds(const struct ctr_spec *s, int *const *keep, int n)
 {
-	int k[3], old[3], t[3] = {-1, -1, -1};
+	int k[CTR_KEEP_MAX], old[CTR_KEEP_MAX], t[3] = {-1, -1, -1};
 
 	for (int i = 0; i < n; i++) {
 		int fd = fcntl(*keep[i], F_DUPFD_CLOEXEC, 3), j = i;

@@ -434,12 +434,31 @@ ctr_new_root(const char *path, struct kerr *e)
 }
 
 /*
+ * The image's detached mount (fsmount: read-only, nosuid, nodev already)
+ * attached over this namespace's "/", which it covers until ctr_pivot
+ * swaps the two: a mount point of its own that needs no directory of
+ * the host's. Only once every mount here is private: "/" is the host's
+ * copy, and a shared one would propagate the image to the host. Takes
+ * fd; returns it, or -1.
+ */
+static int
+ctr_attach_root(int fd, struct kerr *e)
+{
+	if (syscall(SYS_move_mount, fd, "", AT_FDCWD, "/",
+		    KEEL_MOVE_MOUNT_F_EMPTY_PATH) == 0)
+		return fd;
+	kerr_set(e, "mount", "/ (the image): %s", kerr_strerror(errno));
+	close(fd);
+	return -1;
+}
+
+/*
  * /sys comes after the mounts that do not need the container's network
  * namespace: keel makes it meanwhile (ctr_net_ahead), and a fresh sysfs
  * shows the network namespace of the process that mounts it.
  */
 int
-ctr_mount_root(const struct ctr_spec *s, const struct ctr_net *n,
+ctr_mount_root(const struct ctr_spec *s, int rootfd, const struct ctr_net *n,
 	       struct kerr *e)
 {
 	int root, rc;
@@ -447,7 +466,7 @@ ctr_mount_root(const struct ctr_spec *s, const struct ctr_net *n,
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
 		return kerr_set(e, "mount", "make mounts private: %s",
 				kerr_strerror(errno));
-	root = ctr_new_root(s->root, e);
+	root = s->root ? ctr_new_root(s->root, e) : ctr_attach_root(rootfd, e);
 	if (root < 0)
 		return -1;
 	rc = ctr_mnt(root, "proc", "/proc", "proc", MS_SAFE, NULL, e) ||

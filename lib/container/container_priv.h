@@ -64,7 +64,9 @@ struct ctr_msg {
 #define CTR_MSG_EXIT 0x200
 
 /* s->stdio (or the caller's 0-2) on 0-2 and every other descriptor
- * closed but the n (<= 3) in keep, moved above 2 (close-on-exec). */
+ * closed but the n (<= CTR_KEEP_MAX) in keep, moved above 2
+ * (close-on-exec). */
+#define CTR_KEEP_MAX 4
 int ctr_own_fds(const struct ctr_spec *s, int *const *keep, int n);
 
 /*
@@ -87,10 +89,11 @@ int ctr_net_ahead(int syncfd, struct kerr *e);
  * namespace; closes n's fds. Nothing to do when n->keelfd is -1. */
 int ctr_net_join(const struct ctr_net *n, struct kerr *e);
 
-/* Builds the new root under s->root and pivots into it (the child),
+/* Builds the new root on s->root (or, where s->root is NULL, on rootfd,
+ * the child's copy of s->root_fd) and pivots into it (the child),
  * joining the network namespace (n) before /sys is mounted. */
-int ctr_mount_root(const struct ctr_spec *s, const struct ctr_net *n,
-		   struct kerr *e);
+int ctr_mount_root(const struct ctr_spec *s, int rootfd,
+		   const struct ctr_net *n, struct kerr *e);
 /* keel's floor of masked and read-only paths, then the config's. */
 int ctr_mount_paths(const struct ctr_spec *s, int root, struct kerr *e);
 /* Creates the minimal /dev in the tmpfs dev (an fd; mounted already). */
