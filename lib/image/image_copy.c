@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* A sealed private copy of a slot's data and tree, checked as it is made. */
+/* A private copy of a slot's data, checked as it is made. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -17,14 +17,15 @@
 #define SEALS_ALL (SEALS_SIZE | F_SEAL_WRITE | F_SEAL_SEAL)
 
 /*
- * A file of len bytes with no name (O_TMPFILE, and O_EXCL: it can never
- * get one) on a tmpfs instance of keel's own that is mounted nowhere
+ * An empty file with no name (O_TMPFILE, and O_EXCL: it can never get
+ * one) on a tmpfs instance of keel's own that is mounted nowhere
  * (fsmount, no move_mount) and holds len bytes at most, or -1 if the
  * kernel makes none (before 5.2, or without transparent huge pages).
- * huge=within_size: the copy lands in 2 MiB folios (the tail, under
- * 2 MiB, in small ones), about three times faster to fill than a
- * memfd's 4 KiB pages (docs/SECURITY.md). Not sealable (only memfds
- * are), but the only handle anyone ever holds is fd: see img_verify_copy.
+ * huge=within_size: a write at the file's end gets a folio as large as
+ * the write (up to 2 MiB), so the check's writes, all near the end
+ * (verity_check_copy), fill the copy in folios of 128 KiB and more,
+ * about three times faster than a memfd's 4 KiB pages (docs/SECURITY.md
+ * §3). Not sealable (only memfds are): see img_verify_copy.
  */
 static int
 copy_private(uint64_t len)
@@ -108,21 +109,22 @@ img_verify_copy(int fd, const struct img_meta *m, struct verity_work *w,
 	if (mfd < 0)
 		return -1;
 	/*
-	 * One pass: each block is read from fd once, written to the copy
-	 * from the buffer that is hashed or compared, on every thread
-	 * (verity_check_copy). Only keel holds the copy, and nothing writes
-	 * it after the check: the loop device serves the bytes the check
-	 * saw, whatever fd answers later. The memfd is sealed against every
-	 * write before anyone is given it; the private tmpfs file is
+	 * One pass: each block is read from fd once, each data block
+	 * written to the copy from the buffer that is hashed, on every
+	 * thread (verity_check_copy). Only keel holds the copy, and nothing
+	 * writes it after the check: the loop device serves the bytes the
+	 * check saw, whatever fd answers later. The memfd is sealed against
+	 * every write before anyone is given it; the private tmpfs file is
 	 * reachable by no path (no name, on a mount in no namespace), so
 	 * the only handles are keel's, which the caller closes once the
 	 * read-only loop device holds the file, and the loop device's.
 	 */
 	ok = verity_check_copy(fd, mfd, &p, w, m->h.root, e);
+	/* The private file grew with the data; len, as the memfd's, after. */
 	if (ok == 1 &&
 	    (sealed ? copy_seal(mfd, e) == 0 : ftruncate(mfd, (off_t)len) == 0))
 		return mfd;
-	/* A write to the sized memfd fails only for want of memory. */
+	/* A write to the copy fails only for want of memory. */
 	if (ok != 1 && e && e->check && !strcmp(e->check, VERITY_COPY_CHECK))
 		kerr_set(e, COPY_CHECK,
 			 "%llu bytes do not fit in memory: a kernel with "
