@@ -54,6 +54,12 @@ struct sock_fprog {
 #define SECCOMP_SET_MODE_STRICT 0
 #define SECCOMP_SET_MODE_FILTER 1
 #endif
+/* prctl(PR_SET_SECCOMP)'s modes, numbered apart from seccomp(2)'s: 1 there
+ * is strict mode (read, write, exit and sigreturn only). */
+#ifndef SECCOMP_MODE_FILTER
+#define SECCOMP_MODE_STRICT 1
+#define SECCOMP_MODE_FILTER 2
+#endif
 
 /* System calls musl's headers lack (numbered alike on x86_64 and
  * aarch64, as every call from 424 on). */

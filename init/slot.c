@@ -231,14 +231,15 @@ slot_pause_say(const char *step)
 
 /*
  * full mode: no dm-verity to check each read as it happens, so the
- * slot's data and tree are read ONCE, into a memfd sealed against every
- * write (img_verify_copy), the whole tree is checked from that copy, and
- * the copy is what gets mounted (a read-only loop device over it). A
+ * slot's data and tree are read ONCE, the data into a private copy that
+ * nothing writes after the check (img_verify_copy), the whole tree is
+ * checked in that pass, and the copy is what gets mounted (a read-only
+ * loop device over it). A
  * medium that answers the check's reads and the mount's reads with
  * different bytes (a flash emulator, a hostile storage controller) has
  * no second read to answer: the mounted bytes are the checked bytes.
- * The copy costs the image's data and tree in RAM for as long as the
- * image is mounted; over copy_limit() the slot is refused.
+ * The copy costs the image's data in RAM for as long as the image is
+ * mounted; data and tree over copy_limit() and the slot is refused.
  */
 static int
 check_full(int fd, char *why, size_t cap)

@@ -235,7 +235,7 @@ out:
 }
 
 /*
- * full: a sealed private copy, verified whole from the copy, loop-mounted
+ * full: a private copy, verified whole as it is made, loop-mounted
  * from the copy. 0 or -1.
  */
 static int
@@ -258,7 +258,7 @@ map_copy(int fd, const char *fs, struct run_map *m, struct kerr *e)
 		return -1;
 	}
 	close(mfd); /* the loop device holds the copy now */
-	testhook_pause("whole image checked from a sealed copy, not mounted",
+	testhook_pause("whole image checked from a private copy, not mounted",
 		       map_pause_say);
 	m->mnt_fd = map_fsmount(fs, ld.path, "ro", RO_ATTRS, e);
 	if (m->mnt_fd < 0) {

@@ -28,10 +28,11 @@ t_cleanup() { [ -n "${KEEP:-}" ] || rm -rf "$WORK"; }
 # tests running beside cannot change: the mount points of this test's
 # own mount namespace (a test that uses it re-runs itself in one with
 # private propagation first: `own_mount_ns`), and the loop devices over
-# keel's sealed copy (memfd "keel-image") or a file of $WORK that nothing
-# holds: no mount in any mount namespace, no open descriptor (keel's are
-# autoclear: they go with their last holder, so one left is a leak; a
-# device another test's keel is using is held).
+# keel's private copy (a file with no name on a tmpfs mounted nowhere,
+# "/#INODE (deleted)", or the memfd "keel-image") or a file of $WORK
+# that nothing holds: no mount in any mount namespace, no open
+# descriptor (keel's are autoclear: they go with their last holder, so
+# one left is a leak; a device another test's keel is using is held).
 leak_state() {
 	awk '{print $5}' /proc/self/mountinfo | sort
 	ls_held=$({
@@ -40,7 +41,8 @@ leak_state() {
 		ls -l /proc/[0-9]*/fd 2>/dev/null |
 			sed -n 's|.* -> \(/dev/loop[0-9]*\)$|\1|p'
 	} | sort -u)
-	losetup -a | grep -e '(/memfd:keel-image' -e "($WORK/" |
+	losetup -a | grep -e '(/memfd:keel-image' -e '(/#[0-9]* (deleted))' \
+		-e "($WORK/" |
 		while IFS=: read -r ls_dev ls_rest; do
 			printf '%s\n' "$ls_held" | grep -qx "$ls_dev" ||
 				echo "unheld $ls_dev:$ls_rest"

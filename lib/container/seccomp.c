@@ -329,8 +329,11 @@ seccomp_install(const struct seccomp_prog *p, struct kerr *e)
 				kerr_strerror(errno));
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0)
 		return 0;
+	/* a kernel before seccomp(2) (3.17), or a caller's filter that
+	 * refuses it: the same filter through prctl, whose mode numbers
+	 * differ from seccomp(2)'s */
 	if (errno == ENOSYS &&
-	    prctl(PR_SET_SECCOMP, SECCOMP_SET_MODE_FILTER, &prog, 0, 0) == 0)
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) == 0)
 		return 0;
 	return kerr_set(e, "seccomp", "install filter: %s",
 			kerr_strerror(errno));

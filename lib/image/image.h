@@ -149,12 +149,15 @@ int img_verify(int fd, const struct keyset *ks, struct verity_work *w,
  * The full check of a slot without a race on a medium or a file others
  * can change, for metadata m that img_read took from fd and
  * img_check_sigs passed: the data and tree [0, meta_offset) are read
- * once into a memfd (verity_check_copy: each block written from the
- * buffer the check hashes), checked whole against m's signed root, then
- * sealed against writes, shrinking, growing and further seals. The
- * memfd, verified and immutable, for the caller to map (a read-only loop
- * device); -1 if the copy or the check fails. It costs meta_offset bytes
- * of memory (shmem) for as long as it is open. fd is not read again.
+ * once, the data into a private copy (verity_check_copy: each block
+ * written from the buffer the check hashes), checked whole against m's
+ * signed root. The copy is a file with no name on a tmpfs of keel's own
+ * mounted nowhere, or a memfd sealed against writes, shrinking, growing
+ * and further seals where the kernel makes no such tmpfs: verified, and
+ * written by no one from now on, for the caller to map (a read-only loop
+ * device) and then close; -1 if the copy or the check fails. It costs
+ * the data's bytes of memory (shmem) for as long as it is open. fd is
+ * not read again.
  */
 int img_verify_copy(int fd, const struct img_meta *m, struct verity_work *w,
 		    struct kerr *e);

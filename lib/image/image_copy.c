@@ -1,26 +1,72 @@
 // SPDX-License-Identifier: MIT
-/* A sealed private copy of a slot's data and tree, checked as it is made. */
+/* A private copy of a slot's data, checked as it is made. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "compat/linux_mount.h"
+#include "lib/base/fmt.h"
 #include "lib/image/image.h"
 
 #define COPY_CHECK "private copy"
 #define SEALS_SIZE (F_SEAL_SHRINK | F_SEAL_GROW)
 #define SEALS_ALL (SEALS_SIZE | F_SEAL_WRITE | F_SEAL_SEAL)
 
-/* A memfd of len bytes that can neither grow nor shrink, or -1. */
+/*
+ * An empty file with no name (O_TMPFILE, and O_EXCL: it can never get
+ * one) on a tmpfs instance of keel's own that is mounted nowhere
+ * (fsmount, no move_mount) and holds len bytes at most, or -1 if the
+ * kernel makes none (before 5.2, or without transparent huge pages).
+ * huge=within_size: a write at the file's end gets a folio as large as
+ * the write (up to 2 MiB), so the check's writes, all near the end
+ * (verity_check_copy), fill the copy in folios of 128 KiB and more,
+ * about three times faster than a memfd's 4 KiB pages (docs/SECURITY.md
+ * §3). Not sealable (only memfds are): see img_verify_copy.
+ */
 static int
-copy_open(uint64_t len, struct kerr *e)
+copy_private(uint64_t len)
+{
+	char size[24];
+	int fs = (int)syscall(SYS_fsopen, "tmpfs", KEEL_FSOPEN_CLOEXEC);
+	int mnt = -1, f;
+
+	if (fs < 0)
+		return -1;
+	fmt_sn(size, sizeof(size), "%llu", (unsigned long long)len);
+	if (!syscall(SYS_fsconfig, fs, KEEL_FSCONFIG_SET_STRING, "huge",
+		     "within_size", 0) &&
+	    !syscall(SYS_fsconfig, fs, KEEL_FSCONFIG_SET_STRING, "size", size,
+		     0) &&
+	    !syscall(SYS_fsconfig, fs, KEEL_FSCONFIG_CMD_CREATE, NULL, NULL, 0))
+		mnt = (int)syscall(SYS_fsmount, fs, KEEL_FSMOUNT_CLOEXEC, 0);
+	close(fs);
+	if (mnt < 0)
+		return -1;
+	f = openat(mnt, ".", O_TMPFILE | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+	close(mnt);
+	return f;
+}
+
+/*
+ * The copy's file: copy_private's, or (*sealed = 1) a memfd of len
+ * bytes that can neither grow nor shrink. -1 if neither can be made.
+ */
+static int
+copy_open(uint64_t len, int *sealed, struct kerr *e)
 {
 	int mfd;
 
+	*sealed = 0;
 	if (len == 0 || len > (uint64_t)INT64_MAX)
 		return kerr_set(e, COPY_CHECK, "no data to copy");
+	mfd = copy_private(len);
+	if (mfd >= 0)
+		return mfd;
+	*sealed = 1;
 	mfd = memfd_create("keel-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mfd < 0)
 		return kerr_set(e, COPY_CHECK, "memfd_create: %s",
@@ -58,21 +104,27 @@ img_verify_copy(int fd, const struct img_meta *m, struct verity_work *w,
 	struct verity_params p = {m->h.data_blocks, m->h.hash_offset, m->h.salt,
 				  m->h.salt_len};
 	uint64_t len = m->h.meta_offset; /* data, then tree: see FORMAT.md */
-	int mfd = copy_open(len, e), ok;
+	int sealed, mfd = copy_open(len, &sealed, e), ok;
 
 	if (mfd < 0)
 		return -1;
 	/*
-	 * One pass: each block is read from fd once, written to the copy
-	 * from the buffer that is hashed or compared, on every thread
-	 * (verity_check_copy). Only keel holds the memfd, and it is sealed
-	 * before anyone is given it: the loop device serves the bytes the
-	 * check saw, whatever fd answers later.
+	 * One pass: each block is read from fd once, each data block
+	 * written to the copy from the buffer that is hashed, on every
+	 * thread (verity_check_copy). Only keel holds the copy, and nothing
+	 * writes it after the check: the loop device serves the bytes the
+	 * check saw, whatever fd answers later. The memfd is sealed against
+	 * every write before anyone is given it; the private tmpfs file is
+	 * reachable by no path (no name, on a mount in no namespace), so
+	 * the only handles are keel's, which the caller closes once the
+	 * read-only loop device holds the file, and the loop device's.
 	 */
 	ok = verity_check_copy(fd, mfd, &p, w, m->h.root, e);
-	if (ok == 1 && copy_seal(mfd, e) == 0)
+	/* The private file grew with the data; len, as the memfd's, after. */
+	if (ok == 1 &&
+	    (sealed ? copy_seal(mfd, e) == 0 : ftruncate(mfd, (off_t)len) == 0))
 		return mfd;
-	/* A write to the sized memfd fails only for want of memory. */
+	/* A write to the copy fails only for want of memory. */
 	if (ok != 1 && e && e->check && !strcmp(e->check, VERITY_COPY_CHECK))
 		kerr_set(e, COPY_CHECK,
 			 "%llu bytes do not fit in memory: a kernel with "

@@ -389,6 +389,7 @@ verity_check_copy(int fd, int out, const struct verity_params *p,
 	if (pass_setup(&s, fd, 1, p, w, e) < 0)
 		return 0;
 	s.src.out = out;
+	s.src.out_end = p->data_blocks * VERITY_BLOCK; /* pass_setup bounded */
 	return check_run(&s, root, e);
 }
 

@@ -73,14 +73,16 @@ int verity_check(int fd, const struct verity_params *p, struct verity_work *w,
 		 const uint8_t root[VERITY_DIGEST], struct kerr *e);
 
 /*
- * verity_check that also copies: every byte of the data and tree it reads
- * from fd is written to out at the same offset, from the buffer it then
- * hashes or compares, and each byte is read once (on every thread), so
- * when it returns 1 out holds exactly the bytes that were checked, even
- * if fd answered two reads of a block differently. out is sized by the
- * caller (e.g. a memfd sealed against growing); on 0 its content is
- * undefined, and e->check is VERITY_COPY_CHECK when writing to out
- * failed.
+ * verity_check that also copies: every data byte it reads from fd is
+ * written to out at the same offset, from the buffer it then hashes, and
+ * each byte of data and tree is read once (on every thread), so when it
+ * returns 1 out holds exactly the data that was checked, even if fd
+ * answered two reads of a block differently. The tree is compared, not
+ * copied: out's bytes past the data are not written. Writes stay near
+ * the end of what was written so far (the threads take level 0 blocks in
+ * turn), so a tmpfs with huge=within_size fills out in folios of up to
+ * a few hundred KiB. On 0 out's content is undefined, and e->check is
+ * VERITY_COPY_CHECK when writing to out failed.
  */
 #define VERITY_COPY_CHECK "copy" /* e->check of a failed write to out */
 int verity_check_copy(int fd, int out, const struct verity_params *p,

@@ -8,20 +8,22 @@
 #define PER_IO (VERITY_IO_SIZE / VERITY_BLOCK) /* blocks per pread */
 
 /*
- * One thread's share of a run of level 0 blocks: the hash blocks [first,
- * end), each recomputed from its 128 data blocks, compared with the
- * stored one, and its digest written into digests[h - base]. The digest
- * is of the RECOMPUTED block, the one the data proved: the stored block
- * is read once, into a buffer that is only compared, never hashed.
- * The threads share only *failed, the lowest id that found a fault: a
- * thread stops once a lower one has failed, since that fault is the one
- * reported whatever the higher ones find.
+ * One thread's share of a run of level 0 blocks: of the hash blocks
+ * [first, end), every step-th (the n threads take them in turn, so what
+ * they read and copy stays within a few blocks of each other), each
+ * recomputed from its 128 data blocks, compared with the stored one, and
+ * its digest written into digests[h - base]. The digest is of the
+ * RECOMPUTED block, the one the data proved: the stored block is read
+ * once, into a buffer that is only compared, never hashed. The threads
+ * share only *failed, the lowest block found at fault: a thread stops
+ * once a block below its own has failed, since the lowest is the one
+ * reported whatever the others find.
  */
 struct share {
 	const struct verity_job *j;
-	unsigned id;
-	unsigned *failed;
-	uint64_t base, first, end;
+	uint64_t *failed;
+	uint64_t base, first, end, bad;
+	unsigned step;
 	uint8_t *digests;
 	uint8_t *io, *blk, *stored;
 	int rc, started;
@@ -56,13 +58,14 @@ hash_run(const struct sha256 *salted, const uint8_t *buf, size_t n,
 }
 
 static void
-fail(struct share *s)
+fail(struct share *s, uint64_t h)
 {
-	unsigned cur = __atomic_load_n(s->failed, __ATOMIC_RELAXED);
+	uint64_t cur = __atomic_load_n(s->failed, __ATOMIC_RELAXED);
 
 	s->rc = -1;
-	while (s->id < cur &&
-	       !__atomic_compare_exchange_n(s->failed, &cur, s->id, 0,
+	s->bad = h;
+	while (h < cur &&
+	       !__atomic_compare_exchange_n(s->failed, &cur, h, 0,
 					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
 }
@@ -109,11 +112,11 @@ share_run(void *arg)
 {
 	struct share *s = arg;
 
-	for (uint64_t h = s->first; h < s->end; h++) {
-		if (__atomic_load_n(s->failed, __ATOMIC_RELAXED) < s->id)
+	for (uint64_t h = s->first; h < s->end; h += s->step) {
+		if (__atomic_load_n(s->failed, __ATOMIC_RELAXED) < h)
 			break;
 		if (group(s, h) < 0) {
-			fail(s);
+			fail(s, h);
 			break;
 		}
 	}
@@ -143,7 +146,8 @@ verity_mt_level0(const struct verity_job *j, uint64_t base, unsigned count,
 {
 	struct share s[VERITY_MAX_WORKERS];
 	struct verity_work *w = j->w;
-	unsigned failed = VERITY_MAX_WORKERS, ran = 1;
+	uint64_t failed = UINT64_MAX;
+	unsigned ran = 1;
 
 	if (n > VERITY_MAX_WORKERS)
 		n = VERITY_MAX_WORKERS;
@@ -154,13 +158,12 @@ verity_mt_level0(const struct verity_job *j, uint64_t base, unsigned count,
 	memset(s, 0, sizeof(s));
 	for (unsigned k = 0; k < n; k++) {
 		s[k].j = j;
-		s[k].id = k;
 		s[k].failed = &failed;
 		s[k].base = base;
 		s[k].digests = digests;
-		/* Contiguous runs of level 0 blocks, sizes within one. */
-		s[k].first = base + (uint64_t)count * k / n;
-		s[k].end = base + (uint64_t)count * (k + 1) / n;
+		s[k].first = base + k;
+		s[k].end = base + count;
+		s[k].step = n;
 		s[k].io = k ? w->wk[k - 1].io : w->io;
 		s[k].blk = k ? w->wk[k - 1].blk : w->level[0];
 		s[k].stored = k ? w->wk[k - 1].stored : w->stored;
@@ -173,10 +176,11 @@ verity_mt_level0(const struct verity_job *j, uint64_t base, unsigned count,
 	for (unsigned k = 1; k < n; k++)
 		if (s[k].started && !pthread_join(s[k].th, NULL))
 			ran++;
-	if (failed < n) {
-		if (e)
-			*e = s[failed].e;
-		return -1;
-	}
+	for (unsigned k = 0; k < n; k++)
+		if (s[k].rc < 0 && s[k].bad == failed) {
+			if (e)
+				*e = s[k].e;
+			return -1;
+		}
 	return (int)ran;
 }

@@ -23,11 +23,14 @@ struct verity_src {
 	const uint8_t *mem; /* NULL: read fd */
 	uint64_t len;	    /* bytes at mem */
 	/*
-	 * -1, or a file (verity_check_copy's memfd) that gets every byte
-	 * read from fd, at the same offset, from the very buffer the check
-	 * then hashes or compares: what it holds is what was checked.
+	 * -1, or a file (verity_check_copy's copy) that gets every data
+	 * byte read from fd (those below out_end), at the same offset,
+	 * from the very buffer the check then hashes: what it holds is
+	 * what was checked. The tree is read once and compared, not copied:
+	 * nothing reads it from the copy.
 	 */
 	int out;
+	uint64_t out_end;
 };
 
 /*
@@ -42,7 +45,7 @@ verity_get(const struct verity_src *src, uint8_t *buf, size_t len, uint64_t off,
 	if (!src->mem) {
 		if (verity_read_full(src->fd, buf, len, off, e) < 0)
 			return NULL;
-		if (src->out >= 0 &&
+		if (src->out >= 0 && off < src->out_end &&
 		    io_pwrite_e(src->out, buf, len, off, VERITY_COPY_CHECK,
 				"at offset", e) < 0)
 			return NULL;
@@ -79,14 +82,14 @@ struct verity_job {
 
 /*
  * Level 0 blocks [base, base + count) of the check (count <= 128: the
- * blocks under one level 1 block) on up to n threads: each block is
+ * blocks under one level 1 block) on up to n threads, which take them
+ * in turn (thread k the blocks base + k, + k + n, ...): each block is
  * recomputed from its data, compared with the stored one, and the
  * digest of the recomputed block is written to digests[(h - base) * 32],
  * so the level above is built only from blocks the data proved; no
  * stored block is read twice. The number of threads that ran (a helper
  * that cannot start leaves its share to the caller), or -1 with e naming
- * the block that differs: of the faults found, the one of the lowest
- * share.
+ * the block that differs: the lowest block at fault.
  */
 int verity_mt_level0(const struct verity_job *j, uint64_t base, unsigned count,
 		     unsigned n, uint8_t *digests, struct kerr *e);

@@ -73,6 +73,25 @@ same "control: the genuine image runs its policy" "$?:$(get cat "$WORK/out")" \
 cp "$WORK/forged.img" "$IMG"
 refuse "control: the forgery alone is refused" "hash tree" "$KEEL" run "$IMG"
 
+# reach.sh PID DIR: at keel's pause (checked, loop device made, not
+# mounted), what reaches the copy of the image: keel's descriptors name
+# none (only the loop device and files in DIR), the loop device is
+# read-only, and its backing file is a name no one can open (a memfd, or
+# a file with no name on a tmpfs that is mounted nowhere).
+cat >"$WORK/reach.sh" <<'EOF'
+fds() { for f in /proc/$1/fd/*; do readlink "$f"; done; }
+loop=$(fds "$1" | grep -m1 '^/dev/loop') || { echo "no loop device"; exit 1; }
+fds "$1" | grep -v -e '^/dev/' -e '^pipe:' -e '^socket:' -e '^anon_inode:' \
+	-e "^$2/" && { echo "keel holds more than its loop and DIR's files"; exit 1; }
+n=${loop#/dev/}
+[ "$(cat /sys/block/$n/ro)" = 1 ] || { echo "$n writable"; exit 1; }
+b=$(cat /sys/block/$n/loop/backing_file)
+case $b in /*/*) echo "$b: on a mounted filesystem"; exit 1 ;; esac
+case $b in *' (deleted)') ;; *) echo "backing file $b has a name"; exit 1 ;; esac
+[ -e "${b% (deleted)}" ] && { echo "backing file $b reachable"; exit 1; }
+echo "$b"
+EOF
+
 # rewrite_at_pause WHAT: keel-test run IMG (genuine at the start) pauses
 # after its check; the file gets the forgery in place (same inode) and
 # keel goes on. Output in $WORK/out, $WORK/err, status in $rc.
@@ -84,15 +103,18 @@ rewrite_at_pause() {
 		>"$WORK/out" 2>"$WORK/err" &
 	k=$!
 	# opening the FIFO waits for keel to reach its pause
-	timeout 60 sh -c 'exec 3>"$1" &&
+	timeout 60 sh -c 'exec 3>"$1" && sh "$4" "$5" "$7" >"$6" &&
 		dd if="$2" of="$3" bs=65536 conv=notrunc status=none &&
-		echo go >&3' sh "$WORK/pause" "$WORK/forged.img" "$IMG"
+		echo go >&3' sh "$WORK/pause" "$WORK/forged.img" "$IMG" \
+		"$WORK/reach.sh" $k "$WORK/reach" "$WORK"
 	w=$?
 	wait $k
 	rc=$?
-	[ $w = 0 ] || fail "the rewrite did not happen (timeout or dd: $w)"
+	[ $w = 0 ] || fail "the rewrite did not happen (timeout, dd or" \
+		"the copy reachable: $w, $(cat "$WORK/reach"))"
 	cmp -s "$IMG" "$WORK/forged.img" ||
 		fail "the file is not the forgery after the rewrite"
+	echo "run_race: the loop device's file at the pause: $(cat "$WORK/reach")"
 }
 
 rewrite_at_pause

@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: MIT
 /* Slot format: every byte of the metadata matters, policies, truncation. */
+#define _GNU_SOURCE /* F_GET_SEALS */
+#include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "compat/linux_seccomp.h"
 #include "lib/image/image.h"
 #include "lib/crypto/sha256.h"
 #include "tests/unit/unit.h"
@@ -281,6 +288,97 @@ test_header_fields(void)
 	      "round trip");
 }
 
+/*
+ * What img_verify_copy hands out holds the checked data (the tree is not
+ * copied: zeros) and is written by no one from then on: a sealed memfd,
+ * or a file with no name on a filesystem mounted nowhere (its path, from
+ * /proc, is "/#INODE (deleted)": no directory above it). "" or what is
+ * wrong.
+ */
+static const char *
+copy_kind(int c, const struct img_meta *m, const uint8_t *img, int *sealed)
+{
+	const int all =
+	    F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+	uint64_t data = m->h.data_blocks * IMG_BLOCK, n = m->h.meta_offset;
+	uint8_t *got = calloc(1, n), *zero = calloc(1, n);
+	char fd_path[64], target[256] = "";
+	const char *bad = "";
+	struct stat st;
+	int seals = fcntl(c, F_GET_SEALS);
+
+	snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", c);
+	*sealed = seals >= 0 && (seals & all) == all;
+	if (fstat(c, &st) < 0 || (uint64_t)st.st_size != n)
+		bad = "size";
+	else if (pread(c, got, n, 0) != (ssize_t)n || memcmp(got, img, data) ||
+		 memcmp(got + data, zero, n - data))
+		bad = "content";
+	else if (!*sealed && st.st_nlink != 0)
+		bad = "unsealed, with a name";
+	else if (!*sealed &&
+		 (readlink(fd_path, target, sizeof(target) - 1) < 0 ||
+		  strchr(target + 1, '/')))
+		bad = "unsealed, on a mounted filesystem";
+	free(got);
+	free(zero);
+	return bad;
+}
+
+/* The child's img_verify_copy with fsopen failing (ENOSYS): the memfd. */
+static int
+copy_without_fsopen(int fd, const struct img_meta *m, const uint8_t *img)
+{
+	struct sock_filter f[] = {
+	    {BPF_LD | BPF_W | BPF_ABS, 0, 0, KEEL_SECCOMP_NR_OFF},
+	    {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, SYS_fsopen},
+	    {BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ERRNO | ENOSYS},
+	    {BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW},
+	};
+	struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
+	struct kerr e = {0};
+	int sealed = 0, c;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		return 2; /* no seccomp (an emulator): not tested */
+	c = img_verify_copy(fd, m, &w, &e);
+	return c >= 0 && !copy_kind(c, m, img, &sealed)[0] && sealed ? 0 : 1;
+}
+
+static void
+test_verify_copy(void)
+{
+	struct img_meta m;
+	struct kerr e = {0};
+	int fd = make_image(&m, 1), sealed = 0, st = 0, c;
+	uint8_t *img = malloc(m.h.meta_offset);
+	pid_t pid;
+
+	CHECK(pread(fd, img, m.h.meta_offset, 0) == (ssize_t)m.h.meta_offset,
+	      "read image");
+	c = img_verify_copy(fd, &m, &w, &e);
+	CHECK(c >= 0, "copy: %s", e.detail);
+	if (c >= 0) {
+		const char *bad = copy_kind(c, &m, img, &sealed);
+
+		CHECK(!bad[0], "the copy (%s): %s",
+		      sealed ? "sealed memfd" : "private file", bad);
+		close(c);
+	}
+	pid = fork();
+	if (pid == 0)
+		_exit(copy_without_fsopen(fd, &m, img));
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+		  WEXITSTATUS(st) != 1,
+	      "without fsopen: a sealed memfd holding the data (status %d)",
+	      st);
+	flip(fd, 5 * IMG_BLOCK, 1);
+	CHECK(img_verify_copy(fd, &m, &w, &e) < 0, "a changed block copied");
+	free(img);
+	close(fd);
+}
+
 static void
 test_garbage(void)
 {
@@ -322,6 +420,7 @@ main(void)
 	test_signature_policy();
 	test_every_metadata_byte();
 	test_tree_data_truncation();
+	test_verify_copy();
 	test_garbage();
 	unlink(path);
 	return unit_done("image");

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -352,6 +353,35 @@ test_every_nr(int time_granted)
 	      wrong);
 }
 
+/*
+ * seccomp_install where seccomp(2) answers ENOSYS (a kernel before 3.17,
+ * or a caller's filter, as here): the prctl path must install the same
+ * filter, not strict mode (which kills the child at its first getpid).
+ */
+static int
+probe_prctl_path(void)
+{
+	struct sock_filter f[] = {
+	    {BPF_LD | BPF_W | BPF_ABS, 0, 0, KEEL_SECCOMP_NR_OFF},
+	    {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, SYS_seccomp},
+	    {BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ERRNO | ENOSYS},
+	    {BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW},
+	};
+	struct sock_fprog fp = {sizeof(f) / sizeof(f[0]), f};
+	struct kerr e;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp, 0, 0) ||
+	    !fails_with(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp),
+			ENOSYS))
+		return R_SETUP;
+	if (seccomp_install(&P, &e) < 0)
+		return 3;
+	if (getpid() < 0) /* strict mode: SIGKILL here */
+		return 4;
+	return probe_default();
+}
+
 static void
 test_default(void)
 {
@@ -365,6 +395,13 @@ test_default(void)
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == R_PASS,
 	      "default filter probes: status %#x (exit %d)", st,
 	      WEXITSTATUS(st));
+	st = -1;
+	if (fork() == 0)
+		_exit(probe_prctl_path());
+	wait(&st);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == R_PASS,
+	      "default filter through prctl (seccomp(2) refused): status %#x",
+	      st);
 	test_compat();
 
 	C.cap_permitted = C.cap_effective = 1ULL << 25; /* CAP_SYS_TIME */
