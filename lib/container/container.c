@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -29,11 +28,6 @@
 /* Default user namespace mapping when the config gives none. */
 #define CTR_USERNS_BASE 100000u
 #define CTR_USERNS_SIZE 65536u
-/* The container's first process's stack (and the app's until its
- * execve): only the pages it touches are ever made; below it, a guard
- * page. */
-#define CTR_STACK_SIZE (256u * 1024u)
-#define CTR_STACK_GUARD 4096u
 
 /* A child between clone and exec leaves only through here or _exit. */
 static __attribute__((noreturn)) void
@@ -243,118 +237,6 @@ ctr_child_entry(void *arg)
 	close(a.close1);
 	close(a.close2);
 	ctr_child(&a);
-}
-
-/*
- * The child's stack, with a guard page below it. It is never unmapped:
- * the container's pid 1 runs on it for its whole life, in this memory.
- */
-static void *
-ctr_stack(struct kerr *e)
-{
-	size_t len = CTR_STACK_SIZE + CTR_STACK_GUARD;
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE,
-		       -1, 0);
-
-	if (p == MAP_FAILED) {
-		kerr_set(e, "clone", "stack: %s", kerr_strerror(errno));
-		return NULL;
-	}
-	if (mprotect(p, CTR_STACK_GUARD, PROT_NONE)) {
-		kerr_set(e, "clone", "stack guard: %s", kerr_strerror(errno));
-		munmap(p, len);
-		return NULL;
-	}
-	return p + len;
-}
-
-/*
- * Whether the container's first process may run in keel's own memory
- * (CLONE_VM) rather than in a copy: no page table is copied for it, no
- * page of keel's is copied on a write by either side, and no page keel
- * has touched is faulted in again (on a paravirtualised MMU, the bulk
- * of a fork's cost: a fifth of a launch). It is then a process of its
- * own (its own descriptors, root, credentials, namespaces) that shares
- * keel's memory as a thread would. SAFE ONLY BECAUSE:
- *  - keel writes nothing the child reads after the clone (the child
- *    reads *s, *c and the config; it writes only c->umask,
- *    c->exit_code, its own stack and errno), and installs no signal
- *    handler;
- *  - while both run at once (keel makes the network namespace beside
- *    the child's first mounts, then blocks in read() until the app has
- *    exec'd; the reaper runs beside keel after that), neither side
- *    reads errno after a call the other could clobber it in (one
- *    thread pointer, one errno: see ctr_reaper_caps), but in a launch
- *    that fails anyway: keel's calls in ctr_net_ahead set errno only
- *    when they fail, and keel then stops the child;
- *  - nothing in the container can reach that memory: pid 1 is not
- *    dumpable (a property of the memory: keel is then not dumpable
- *    either), so ptrace, process_vm_writev and /proc/1/mem need
- *    CAP_SYS_PTRACE over keel's user namespace. A config whose
- *    bounding set holds CAP_SYS_PTRACE, outside a user namespace of its
- *    own, gets a copy: with it, pid 1's memory would be keel's.
- */
-static int
-ctr_may_share(const struct oci_config *cfg)
-{
-	return (cfg->ns_flags & OCI_NS_USER) ||
-	       !(cfg->cap_bounding & (1ULL << KEEL_CAP_SYS_PTRACE));
-}
-
-/*
- * The container's first process, in keel's memory or in a copy. Its pid,
- * or -1 with e set. With a cgroup (cg->created), *placed says whether
- * the child was born in it (clone3 CLONE_INTO_CGROUP), else the caller
- * moves it there (cgroup_add_pid) before the child's first step.
- */
-static pid_t
-ctr_clone(const struct oci_config *cfg, unsigned long flags,
-	  const struct cgroup *cg, struct ctr_args *args, int *placed,
-	  struct kerr *e)
-{
-	struct ctr_args *a = args;
-	char *stack = NULL;
-	int cgfd, err;
-	pid_t pid;
-
-	*placed = 0;
-	if (ctr_may_share(cfg)) {
-		stack = ctr_stack(e);
-		if (!stack)
-			return -1;
-		/* the arguments at the top of the child's own stack: nothing
-		 * of keel's stack is the child's to read */
-		a = (struct ctr_args *)((uintptr_t)(stack - sizeof(*a)) &
-					~(uintptr_t)15);
-		*a = *args;
-		flags |= CLONE_VM;
-	}
-	cgfd = cg ? cgroup_open(cg) : -1;
-	if (cgfd >= 0) {
-		pid =
-		    ctr_clone3(flags, cgfd, stack ? stack - CTR_STACK_SIZE : 0,
-			       (char *)a, ctr_child_entry, a);
-		err = errno;
-		close(cgfd);
-		*placed = pid >= 0;
-		if (pid >= 0)
-			return pid;
-		if (!ctr_clone3_refused(err))
-			return kerr_set(e, "clone", "into %s: %s", cg->path,
-					kerr_strerror(err));
-	}
-	if (stack)
-		pid = clone(ctr_child_entry, a, (int)(flags | SIGCHLD), a);
-	else {
-		/* fork semantics: the child owns a copy of *s, *c */
-		pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
-		if (pid == 0)
-			ctr_child_entry(args);
-	}
-	if (pid < 0)
-		kerr_set(e, "clone", "%s", kerr_strerror(errno));
-	return pid;
 }
 
 static int
@@ -589,7 +471,8 @@ ctr_start(const struct ctr_spec *s, struct ctr *c, struct kerr *e)
 				 .keelfd = keelfd,
 				 .rootfd = s->root ? -1 : s->root_fd,
 				 .report = !s->clone_parent && !cfg->keel.pid1};
-	pid = ctr_clone(cfg, flags, s->cg, &args, &placed, e);
+	pid = ctr_clone(cfg, flags, s->cg, ctr_child_entry, &args, sizeof(args),
+			&placed, e);
 	close(errp[1]);
 	if (keelfd >= 0)
 		close(keelfd);

@@ -64,18 +64,16 @@ struct ctr_msg {
 #define CTR_MSG_EXIT 0x200
 
 /*
- * clone3(2) of a child born in the cgroup open at cgfd (CLONE_INTO_CGROUP,
- * Linux 5.7), exit signal SIGCHLD: fn(arg) runs in it, on the stack
- * [base, top) (flags hold CLONE_VM), or, base NULL, on a copy of the
- * caller's (fork semantics). Returns its pid, or -1 with errno (ENOSYS
- * where clone3 or, for a stack, this architecture's entry is missing).
+ * The container's first process, running entry on a copy of the len
+ * bytes at args: in keel's memory (on a stack of its own, args at its
+ * top) or in a copy of it. Its pid, or -1 with e set. With a cgroup
+ * (cg->created), *placed says whether the child was born in it (clone3
+ * CLONE_INTO_CGROUP), else the caller moves it there (cgroup_add_pid)
+ * before the child's first step.
  */
-pid_t ctr_clone3(unsigned long flags, int cgfd, char *base, char *top,
-		 int (*fn)(void *), void *arg);
-/* Whether ctr_clone3's errno refuses clone3 itself (a kernel before 5.3
- * or 5.7, a seccomp filter of keel's caller: ENOSYS, E2BIG, EINVAL, or
- * EPERM from some filters), so that clone(2) and cgroup.procs may do. */
-int ctr_clone3_refused(int err);
+pid_t ctr_clone(const struct oci_config *cfg, unsigned long flags,
+		const struct cgroup *cg, int (*entry)(void *), const void *args,
+		size_t len, int *placed, struct kerr *e);
 
 /* s->stdio (or the caller's 0-2) on 0-2 and every other descriptor
  * closed but the n (<= CTR_KEEP_MAX) in keep, moved above 2
