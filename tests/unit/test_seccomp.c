@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -15,6 +14,7 @@
 
 #include "lib/config/names.h"
 #include "lib/config/oci.h"
+#include "tests/unit/refuse_call.h"
 #include "unit.h"
 #include "lib/container/seccomp.h"
 #include "tests/probe/arm32.h"
@@ -361,18 +361,10 @@ test_every_nr(int time_granted)
 static int
 probe_prctl_path(void)
 {
-	struct sock_filter f[] = {
-	    {BPF_LD | BPF_W | BPF_ABS, 0, 0, KEEL_SECCOMP_NR_OFF},
-	    {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, SYS_seccomp},
-	    {BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ERRNO | ENOSYS},
-	    {BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW},
-	};
-	struct sock_fprog fp = {sizeof(f) / sizeof(f[0]), f};
 	struct kerr e;
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp, 0, 0) ||
-	    !fails_with(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp),
+	if (refuse_call(SYS_seccomp, ENOSYS) < 0 ||
+	    !fails_with(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, NULL),
 			ENOSYS))
 		return R_SETUP;
 	if (seccomp_install(&P, &e) < 0)
