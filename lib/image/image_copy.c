@@ -5,11 +5,10 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include "compat/linux_mount.h"
 #include "lib/base/fmt.h"
+#include "lib/disk/fsmount.h"
 #include "lib/image/image.h"
 
 #define COPY_CHECK "private copy"
@@ -19,7 +18,7 @@
 /*
  * An empty file with no name (O_TMPFILE, and O_EXCL: it can never get
  * one) on a tmpfs instance of keel's own that is mounted nowhere
- * (fsmount, no move_mount) and holds len bytes at most, or -1 if the
+ * (fs_detached) and holds len bytes at most, or -1 if the
  * kernel makes none (before 5.2, or without transparent huge pages).
  * huge=within_size: a write at the file's end gets a folio as large as
  * the write (up to 2 MiB), so the check's writes, all near the end
@@ -31,24 +30,27 @@ static int
 copy_private(uint64_t len)
 {
 	char size[24];
-	int fs = (int)syscall(SYS_fsopen, "tmpfs", KEEL_FSOPEN_CLOEXEC);
-	int mnt = -1, f;
+	const char *const opt[] = {"huge", "within_size", "size", size, NULL};
+	int mnt, f;
 
-	if (fs < 0)
-		return -1;
 	fmt_sn(size, sizeof(size), "%llu", (unsigned long long)len);
-	if (!syscall(SYS_fsconfig, fs, KEEL_FSCONFIG_SET_STRING, "huge",
-		     "within_size", 0) &&
-	    !syscall(SYS_fsconfig, fs, KEEL_FSCONFIG_SET_STRING, "size", size,
-		     0) &&
-	    !syscall(SYS_fsconfig, fs, KEEL_FSCONFIG_CMD_CREATE, NULL, NULL, 0))
-		mnt = (int)syscall(SYS_fsmount, fs, KEEL_FSMOUNT_CLOEXEC, 0);
-	close(fs);
+	mnt = fs_detached("tmpfs", opt, 0);
 	if (mnt < 0)
 		return -1;
 	f = openat(mnt, ".", O_TMPFILE | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
 	close(mnt);
 	return f;
+}
+
+/* f's size set to len, and seals added (0: none). 0 or -1 with e. */
+static int
+copy_size(int f, uint64_t len, int seals, struct kerr *e)
+{
+	if (ftruncate(f, (off_t)len) < 0 ||
+	    (seals && fcntl(f, F_ADD_SEALS, seals) < 0))
+		return kerr_set(e, COPY_CHECK, "size %llu: %s",
+				(unsigned long long)len, kerr_strerror(errno));
+	return 0;
 }
 
 /*
@@ -71,10 +73,7 @@ copy_open(uint64_t len, int *sealed, struct kerr *e)
 	if (mfd < 0)
 		return kerr_set(e, COPY_CHECK, "memfd_create: %s",
 				kerr_strerror(errno));
-	if (ftruncate(mfd, (off_t)len) < 0 ||
-	    fcntl(mfd, F_ADD_SEALS, SEALS_SIZE) < 0) {
-		kerr_set(e, COPY_CHECK, "size %llu: %s",
-			 (unsigned long long)len, kerr_strerror(errno));
+	if (copy_size(mfd, len, SEALS_SIZE, e) < 0) {
 		close(mfd);
 		return -1;
 	}
@@ -120,9 +119,9 @@ img_verify_copy(int fd, const struct img_meta *m, struct verity_work *w,
 	 * read-only loop device holds the file, and the loop device's.
 	 */
 	ok = verity_check_copy(fd, mfd, &p, w, m->h.root, e);
-	/* The private file grew with the data; len, as the memfd's, after. */
+	/* the private file grew with the data: len after, as the memfd's */
 	if (ok == 1 &&
-	    (sealed ? copy_seal(mfd, e) == 0 : ftruncate(mfd, (off_t)len) == 0))
+	    (sealed ? copy_seal(mfd, e) : copy_size(mfd, len, 0, e)) == 0)
 		return mfd;
 	/* A write to the copy fails only for want of memory. */
 	if (ok != 1 && e && e->check && !strcmp(e->check, VERITY_COPY_CHECK))
