@@ -171,8 +171,8 @@ run_config(const struct run_opts *o, int rootfd)
 	struct kerr e = {0};
 	long len;
 
-	len =
-	    run_read_file(rootfd, IMG_CONFIG_PATH, run_json, sizeof(run_json));
+	len = keel_root_read_file(rootfd, IMG_CONFIG_PATH, run_json,
+				  sizeof(run_json));
 	if (len < 0 && errno != ENOENT)
 		return keel_errf("run", IMG_CONFIG_PATH, "%s", strerror(errno));
 	if (len < 0 && !o->ncmd)

@@ -7,10 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include "compat/linux_mount.h"
 #include "launcher/image_cmd.h"
 #include "lib/config/oci.h"
 
@@ -21,30 +19,12 @@
 /* A host file compared with the image's copy; larger ones are not. */
 #define CHECK_HOST_FILE_MAX 65536
 
-/*
- * Opens path inside the tree at rootfd as the container will see it:
- * symlinks, absolute ones too, resolve inside the tree, never on the
- * build host. fd or -1 (errno set).
- */
-static int
-root_open(int rootfd, const char *path, int flags)
-{
-	struct keel_open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
-				    .resolve = KEEL_RESOLVE_IN_ROOT |
-					       KEEL_RESOLVE_NO_MAGICLINKS};
-
-	while (*path == '/')
-		path++;
-	return (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how,
-			    sizeof(how));
-}
-
 /* 0 if path is an executable regular file in the tree; else an errno. */
 static int
 root_exec_ok(int rootfd, const char *path)
 {
 	struct stat st;
-	int fd = root_open(rootfd, path, O_PATH);
+	int fd = keel_root_open(rootfd, path, O_PATH);
 
 	if (fd < 0)
 		return errno;
@@ -126,7 +106,7 @@ check_interp(int rootfd, const char *src, const char *file)
 {
 	char buf[256], *p, *e;
 	ssize_t n;
-	int fd = root_open(rootfd, file, O_RDONLY);
+	int fd = keel_root_open(rootfd, file, O_RDONLY);
 
 	if (fd < 0)
 		return 0; /* executable but unreadable to us: kernel decides */
@@ -192,7 +172,7 @@ check_mounts(int rootfd, const char *src, const struct oci_config *c)
 				    "mount point exists",
 				    i, d, (int)strlen(empty_dirs[k]) - 1,
 				    empty_dirs[k]);
-		fd = root_open(rootfd, d, O_PATH);
+		fd = keel_root_open(rootfd, d, O_PATH);
 
 		if (fd >= 0) {
 			close(fd);
@@ -221,7 +201,7 @@ warn_host_copy(int rootfd, const char *src, const char *name, const char *why)
 	na = keel_read_file(host, a, sizeof(a));
 	if (na <= 0)
 		return;
-	fd = root_open(rootfd, rel, O_RDONLY);
+	fd = keel_root_open(rootfd, rel, O_RDONLY);
 	if (fd < 0)
 		return;
 	nb = read(fd, b, sizeof(b));
@@ -270,7 +250,7 @@ image_check_root(const char *src, const char *root)
 	warn_host_copy(rootfd, src, "hostname",
 		       "the container's hostname comes from the config; "
 		       "remove it");
-	fd = root_open(rootfd, IMG_CONFIG_PATH, O_RDONLY);
+	fd = keel_root_open(rootfd, IMG_CONFIG_PATH, O_RDONLY);
 	if (fd < 0)
 		goto out; /* no policy: keel run IMAGE -- CMD only */
 	n = read(fd, json, sizeof(json));

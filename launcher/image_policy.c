@@ -137,7 +137,8 @@ image_inspect_policy(const char *image, const char *keys)
 		       e.check, e.detail);
 		return 0;
 	}
-	n = run_read_file(map.mnt_fd, IMG_CONFIG_PATH, json, sizeof(json));
+	n = keel_root_read_file(map.mnt_fd, IMG_CONFIG_PATH, json,
+				sizeof(json));
 	run_unmap_image(&map);
 	if (n < 0) {
 		printf("policy=none (no %s: keel run IMAGE -- CMD only)\n",

@@ -30,6 +30,15 @@ int keel_keyset(const char *dir, struct keyset *ks, const char *action);
 
 /* Reads a whole (small) file; returns its length or -1 (errno set). */
 long keel_read_file(const char *path, void *buf, size_t cap);
+/*
+ * Opens path inside the tree at rootfd (a directory's or a mount's fd)
+ * as a container on that tree would see it: its symlinks, absolute ones
+ * too, resolve inside the tree, never on the host, and no /proc magic
+ * link. fd (close-on-exec) or -1 (errno set).
+ */
+int keel_root_open(int rootfd, const char *path, int flags);
+/* keel_read_file of path inside the tree at rootfd (keel_root_open). */
+long keel_root_read_file(int rootfd, const char *path, void *buf, size_t cap);
 /* Writes a whole file atomically (temp + rename) with mode. 0 or -1. */
 int keel_write_file(const char *path, const void *buf, size_t len, int mode);
 

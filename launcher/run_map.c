@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -18,8 +17,8 @@
 #include "launcher/keel.h"
 #include "launcher/run_map.h"
 #include "lib/disk/dm.h"
+#include "lib/disk/fsmount.h"
 #include "lib/base/testhook.h"
-#include "lib/base/io.h"
 #include "lib/base/thread.h"
 #include "lib/disk/loop.h"
 #include "lib/image/image.h"
@@ -92,32 +91,19 @@ map_pause_say(const char *step)
 }
 
 /*
- * A new filesystem of type fs (with opt set, if not NULL) as a detached
- * mount (fsopen, fsmount): attached nowhere, in no namespace, it needs no
- * directory, and it goes when its last descriptor closes (keel's, if keel
- * is killed), taking the loop device with it (autoclear). Its fd, or -1
- * with e set.
+ * The image's filesystem fs on the device src, read-only, as a detached
+ * mount (fs_detached): it goes when its last descriptor closes (keel's,
+ * if keel is killed), taking the loop device with it (autoclear). Its
+ * fd, or -1 with e set.
  */
 static int
-map_fsmount(const char *fs, const char *src, const char *opt, unsigned attrs,
-	    struct kerr *e)
+map_mount(const char *fs, const char *src, struct kerr *e)
 {
-	int fsfd = (int)syscall(SYS_fsopen, fs, KEEL_FSOPEN_CLOEXEC), fd = -1;
+	const char *const opt[] = {"source", src, "ro", NULL, NULL};
+	int fd = fs_detached(fs, opt, RO_ATTRS);
 
-	if (fsfd >= 0 &&
-	    (!src || !syscall(SYS_fsconfig, fsfd, KEEL_FSCONFIG_SET_STRING,
-			      "source", src, 0)) &&
-	    (!opt || !syscall(SYS_fsconfig, fsfd, KEEL_FSCONFIG_SET_FLAG, opt,
-			      NULL, 0)) &&
-	    !syscall(SYS_fsconfig, fsfd, KEEL_FSCONFIG_CMD_CREATE, NULL, NULL,
-		     0))
-		fd = (int)syscall(SYS_fsmount, fsfd, KEEL_FSMOUNT_CLOEXEC,
-				  attrs);
 	if (fd < 0)
-		kerr_set(e, "mount", "%s %s: %s", fs, src ? src : "",
-			 strerror(errno));
-	if (fsfd >= 0)
-		close(fsfd);
+		kerr_set(e, "mount", "%s %s: %s", fs, src, strerror(errno));
 	return fd;
 }
 
@@ -137,16 +123,13 @@ map_dm_node(uint64_t devno, struct run_map *m)
 		    (unsigned)((devno & 0xff) | ((devno >> 12) & 0xfff00)));
 	struct stat st;
 
-	struct kerr ignored;
-
 	snprintf(m->node, sizeof(m->node), "/dev/dm-%u", minor(dev));
 	if (!stat(m->node, &st) && S_ISBLK(st.st_mode) && st.st_rdev == dev)
 		return 0;
 	/* No devtmpfs: a node in a detached tmpfs of keel's own, named
 	 * through keel's descriptor of it. */
-	m->node_fd = map_fsmount(
-	    "tmpfs", NULL, NULL,
-	    KEEL_MOUNT_ATTR_NOSUID | KEEL_MOUNT_ATTR_NOEXEC, &ignored);
+	m->node_fd = fs_detached(
+	    "tmpfs", NULL, KEEL_MOUNT_ATTR_NOSUID | KEEL_MOUNT_ATTR_NOEXEC);
 	if (m->node_fd < 0)
 		return -1;
 	snprintf(m->node, sizeof(m->node), "/proc/self/fd/%d/root", m->node_fd);
@@ -214,7 +197,7 @@ map_verity(int fd, const char *fs, struct run_map *m, struct kerr *e)
 	}
 	testhook_pause("header checked, dm-verity mapped, not mounted",
 		       map_pause_say);
-	m->mnt_fd = map_fsmount(fs, m->node, "ro", RO_ATTRS, e);
+	m->mnt_fd = map_mount(fs, m->node, e);
 	if (m->mnt_fd < 0)
 		goto out_dm;
 	map_dm_node_drop(m);
@@ -260,7 +243,7 @@ map_copy(int fd, const char *fs, struct run_map *m, struct kerr *e)
 	close(mfd); /* the loop device holds the copy now */
 	testhook_pause("whole image checked from a private copy, not mounted",
 		       map_pause_say);
-	m->mnt_fd = map_fsmount(fs, ld.path, "ro", RO_ATTRS, e);
+	m->mnt_fd = map_mount(fs, ld.path, e);
 	if (m->mnt_fd < 0) {
 		loop_release(&ld, 1);
 		return -1;
@@ -346,27 +329,4 @@ run_unmap_image(struct run_map *m)
 		return;
 	close(m->mnt_fd);
 	m->mnt_fd = -1;
-}
-
-long
-run_read_file(int rootfd, const char *path, void *buf, size_t cap)
-{
-	struct keel_open_how how = {.flags = O_RDONLY | O_NOCTTY | O_CLOEXEC,
-				    .resolve = KEEL_RESOLVE_IN_ROOT |
-					       KEEL_RESOLVE_NO_MAGICLINKS};
-	long n;
-	int fd;
-
-	while (*path == '/')
-		path++;
-	fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-	if (fd < 0)
-		return -1;
-	n = io_read_fd(fd, buf, cap);
-	close(fd);
-	if (n < 0) {
-		errno = (int)-n;
-		return -1;
-	}
-	return n;
 }

@@ -43,12 +43,4 @@ int run_map_image(const char *image, const struct keyset *ks,
  */
 void run_unmap_image(struct run_map *m);
 
-/*
- * Reads the file path of the tree at rootfd (a mount's or a directory's
- * fd) into buf (at most cap bytes), resolved inside that tree (its
- * symlinks too, never a /proc magic link). Its length, or -1 with errno
- * set (ENOENT: no such file).
- */
-long run_read_file(int rootfd, const char *path, void *buf, size_t cap);
-
 #endif

@@ -6,8 +6,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "compat/linux_mount.h"
 #include "launcher/keel.h"
 #include "lib/base/io.h"
 
@@ -59,6 +61,36 @@ keel_read_file(const char *path, void *buf, size_t cap)
 {
 	long n = io_read_file(path, buf, cap);
 
+	if (n < 0) {
+		errno = (int)-n;
+		return -1;
+	}
+	return n;
+}
+
+int
+keel_root_open(int rootfd, const char *path, int flags)
+{
+	struct keel_open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
+				    .resolve = KEEL_RESOLVE_IN_ROOT |
+					       KEEL_RESOLVE_NO_MAGICLINKS};
+
+	while (*path == '/')
+		path++;
+	return (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how,
+			    sizeof(how));
+}
+
+long
+keel_root_read_file(int rootfd, const char *path, void *buf, size_t cap)
+{
+	int fd = keel_root_open(rootfd, path, O_RDONLY | O_NOCTTY);
+	long n;
+
+	if (fd < 0)
+		return -1;
+	n = io_read_fd(fd, buf, cap);
+	close(fd);
 	if (n < 0) {
 		errno = (int)-n;
 		return -1;
