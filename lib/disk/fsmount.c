@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* A filesystem mounted nowhere: fsopen(2), fsconfig(2), fsmount(2). */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -12,7 +11,7 @@ int
 fs_detached(const char *type, const char *const *opt, unsigned attrs)
 {
 	int fs = (int)syscall(SYS_fsopen, type, KEEL_FSOPEN_CLOEXEC);
-	int fd = -1, err;
+	int fd = -1;
 
 	if (fs < 0)
 		return -1;
@@ -25,8 +24,6 @@ fs_detached(const char *type, const char *const *opt, unsigned attrs)
 	if (!syscall(SYS_fsconfig, fs, KEEL_FSCONFIG_CMD_CREATE, NULL, NULL, 0))
 		fd = (int)syscall(SYS_fsmount, fs, KEEL_FSMOUNT_CLOEXEC, attrs);
 out:
-	err = errno;
-	close(fs);
-	errno = err;
+	close(fs); /* keeps errno: it does not fail here */
 	return fd;
 }
