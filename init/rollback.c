@@ -11,14 +11,7 @@
 #include "lib/base/fmt.h"
 #include "lib/update/counter.h"
 
-/*
- * Runs `keel counter` on the board's rollback counter, so that the TPM's
- * responses are parsed outside PID 1: it reads the floor (adv 0) or
- * raises the counter to floor (adv 1). 0, or -1 with e: the counter's
- * own refusal, or none that can be trusted (no record of the exact size
- * and form within INIT_COUNTER_MS, a helper that never ran): for the
- * caller, a counter that could not be read or advanced.
- */
+/* What it reads or raises, and its errors: init.h. */
 int
 rollback_counter_run(int adv, uint64_t *floor, struct kerr *e)
 {
