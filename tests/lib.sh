@@ -67,6 +67,22 @@ refuse() {
 }
 # same NAME A B : passes when strings are equal
 same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: '$2' != '$3'"; fi; }
+# con_has NAME DESC PATTERN / con_hasnt ...: PATTERN on the console NAME.con
+# of a QEMU boot; a miss shows keel's lines and the app's, those matching
+# CON_APP (e.g. '^app: ut:')
+con_has() {
+	if grep -q -e "$3" "$1.con"; then pass "$2"; else
+		fail "$2: no '$3' on the console"
+		grep -e "${CON_APP:-^app:}" -e 'keel:' "$1.con" | tail -n 15 |
+			sed 's/^/    /'
+	fi
+}
+con_hasnt() {
+	if grep -q -e "$3" "$1.con"; then
+		fail "$2: '$3' on the console"
+		grep -e "$3" "$1.con" | head -n 3 | sed 's/^/    /'
+	else pass "$2"; fi
+}
 skip() { echo "SKIP $T_NAME: $*"; }
 finish() { echo "$T_NAME: $T_PASS passed, $T_FAIL failed"; [ "$T_FAIL" = 0 ]; }
 

@@ -32,18 +32,9 @@ boot() {
 	tr -d '\r' <"$n.raw" >"$n.con"
 	echo "update: boot $n: exit $rc, $((($(date +%s%N) - b0) / 1000000)) ms"
 }
-has() {
-	if grep -q -e "$3" "$1.con"; then pass "$2"; else
-		fail "$2: no '$3' on the console"
-		grep -e '^app: ut:' -e 'keel:' "$1.con" | tail -n 15 | sed 's/^/    /'
-	fi
-}
-hasnt() {
-	if grep -q -e "$3" "$1.con"; then
-		fail "$2: '$3' on the console"
-		grep -e "$3" "$1.con" | head -n 3 | sed 's/^/    /'
-	else pass "$2"; fi
-}
+CON_APP='^app: ut:'
+has() { con_has "$@"; }
+hasnt() { con_hasnt "$@"; }
 # count NAME PATTERN: console lines matching
 count() { grep -c -e "$2" "$1.con"; }
 # klines NAME TEXT: keel-init's own console lines starting with TEXT

@@ -185,18 +185,9 @@ boot() {
 	echo "init: boot $n: exit $rc, $((($(date +%s%N) - b0) / 1000000)) ms"
 }
 # has NAME DESC PATTERN / hasnt NAME DESC PATTERN: grep the console
-has() {
-	if grep -q -e "$3" "$1.con"; then pass "$2"; else
-		fail "$2: no '$3' on the console"
-		grep -e '^app: qt:' -e 'keel:' "$1.con" | tail -n 12 | sed 's/^/    /'
-	fi
-}
-hasnt() {
-	if grep -q -e "$3" "$1.con"; then
-		fail "$2: '$3' on the console"
-		grep -e "$3" "$1.con" | head -n 3 | sed 's/^/    /'
-	else pass "$2"; fi
-}
+CON_APP='^app: qt:'
+has() { con_has "$@"; }
+hasnt() { con_hasnt "$@"; }
 # val NAME KEY: what the app printed as "qt: KEY=..."
 val() { sed -n "s/^app: qt: $2=//p" "$1.con" | head -n 1; }
 # at NAME PATTERN: the µs stamp of keel-init's first line matching PATTERN
