@@ -6,7 +6,9 @@
 # Usage: scripts/build-dep.sh bearssl|lz4 BUILD_DIR
 # Env: CC (musl-gcc), AR (ar), DEP_CFLAGS, DEP_SRC (BUILD_DIR/deps/src:
 # where the source tree is unpacked; build directories of other
-# architectures share one).
+# architectures share one), DEP_FAST_CFLAGS (bearssl: the flags of
+# libbearssl-p256fast.a, its P-256 alone, for a binary whose speed
+# matters more than its size; none: not built).
 set -eu
 pkg=$1 out=$2
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,3 +61,13 @@ rm -f "$out/deps/lib/lib$pkg.a"
 # shellcheck disable=SC2086
 cp $hdrs "$out/include/"
 echo "  DEP     lib$pkg.a (from Debian source $(basename "$src"/*.dsc .dsc))"
+
+if [ "$pkg" = bearssl ] && [ -n "${DEP_FAST_CFLAGS:-}" ]; then
+	fast=$out/deps/lib/libbearssl-p256fast.a
+	# shellcheck disable=SC2086
+	$CC $DEP_FAST_CFLAGS $incs -c "$t/src/ec/ec_p256_m31.c" \
+		-o "$obj.p256fast.o"
+	rm -f "$fast"
+	$AR rcsD "$fast" "$obj.p256fast.o"
+	echo "  DEP     libbearssl-p256fast.a (ec_p256_m31.c: $DEP_FAST_CFLAGS)"
+fi
