@@ -5,7 +5,8 @@
 #
 # Usage (root): O=build-dir tests/bench/run.sh
 #   BENCH_QUICK=1        smoke run: fewer repetitions, smaller images
-#   BENCH_ONLY="verify sha size launch init qemu install fetch"  some sections
+#   BENCH_ONLY="verify sha ec size launch init qemu install fetch"  some
+#                        sections
 #   BENCH_KEEP=1         keep the work directory (its path is printed)
 #   BENCH_INIT_BEFORE=FILE  an earlier keel-init (with the keel beside
 #                        it) booted in the init figures' rounds too
@@ -34,7 +35,7 @@ INIT=$O/keel-init
 KEY=$TOP/keys/test/release/test-release-a.key
 RES=$O/bench
 QUICK=${BENCH_QUICK:-0}
-ONLY=${BENCH_ONLY:-verify sha size launch init qemu install fetch}
+ONLY=${BENCH_ONLY:-verify sha ec size launch init qemu install fetch}
 
 if [ "$QUICK" = 1 ]; then
 	VMIB=32 VRUNS=2 SHA_SEC=1 SHA_ROUNDS=1 LRUNS=20 LVRUNS=20
@@ -90,7 +91,16 @@ build_helpers() {
 	(cd "$TOP" && musl-gcc -std=gnu11 -O2 -static -Wall -Wextra -Werror \
 		-isystem "$O/include" -Icompat -I. -o "$WORK/sha_speed" \
 		tests/bench/sha_speed.c "$O/libkeel.a" \
-		"$O/deps/lib/libbearssl.a")
+		"$O/deps/lib/libbearssl.a") || return 1
+	# P-256 as each binary links it: keel's -O3 build first, or not
+	for v in keel init; do
+		fast=
+		[ $v = keel ] && fast=$O/deps/lib/libbearssl-p256fast.a
+		(cd "$TOP" && musl-gcc -std=gnu11 -O2 -static -Wall -Wextra \
+			-Werror -isystem "$O/include" -Icompat -I. \
+			-o "$WORK/ec_$v" tests/bench/ec_speed.c "$O/libkeel.a" \
+			$fast "$O/deps/lib/libbearssl.a") || return 1
+	done
 }
 
 # random_root DIR MIB: MIB MiB of random files (4 MiB each, then the rest)
@@ -189,6 +199,38 @@ bench_sha() {
 		"keel portable (C)" \
 		"$(calc "$(mean "$p")" "%.0f MB/s")" \
 		"$(echo "$p $k" | awk '{ printf "%.2fx", $5 / $1 }')" - -
+}
+
+# --- P-256 signature check: keel's and keel-init's builds, openssl -------
+# One check per `keel run IMAGE`, on its path (issue 12); keel-init
+# checks each slot it boots with its -Os build (its size budget).
+bench_ec() {
+	section "P-256 signature check: keel (-O3), keel-init (-Os), openssl"
+	for f in k i o; do : >"$WORK/ec.$f"; done
+	i=0
+	while [ $i -lt $SHA_ROUNDS ]; do # alternate: the same load on each
+		"$WORK/ec_keel" "$SHA_SEC" |
+			sed -n 's/^p256 verify \([0-9.]*\) us/\1/p' >>"$WORK/ec.k"
+		"$WORK/ec_init" "$SHA_SEC" |
+			sed -n 's/^p256 verify \([0-9.]*\) us/\1/p' >>"$WORK/ec.i"
+		openssl speed -seconds "$SHA_SEC" ecdsap256 2>/dev/null |
+			awk '/nistp256/ { printf "%.1f\n", 1e6 / $NF }' \
+				>>"$WORK/ec.o"
+		i=$((i + 1))
+	done
+	k=$(nums <"$WORK/ec.k") n=$(nums <"$WORK/ec.i") o=$(nums <"$WORK/ec.o")
+	say "  keel (-O3)      us: $(tr '\n' ' ' <"$WORK/ec.k")"
+	say "  keel-init (-Os) us: $(tr '\n' ' ' <"$WORK/ec.i")"
+	say "  openssl         us: $(tr '\n' ' ' <"$WORK/ec.o")"
+	if [ -z "$k" ] || [ -z "$n" ] || [ -z "$o" ]; then
+		say "  not measured (a check failed, or openssl speed did)"
+		return
+	fi
+	us() { calc "$(mean "$1")" "%.0f us"; }
+	row "P-256 verify" "$(us "$k")" "keel-init's build (-Os)" \
+		"$(us "$n")" "$(ratios "$k" "$n")" - -
+	row "P-256 verify" "$(us "$k")" "openssl speed ecdsap256" \
+		"$(us "$o")" "$(ratios "$k" "$o")" - -
 }
 
 # --- stripped sizes (issues 2 and 4) -------------------------------------
@@ -385,6 +427,7 @@ main() {
 	: >"$ROWS"
 	want verify && bench_verify
 	want sha && bench_sha
+	want ec && bench_ec
 	want size && bench_size
 	want launch && bench_launch
 	want init && bench_init
