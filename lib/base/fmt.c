@@ -42,7 +42,8 @@ put_str(struct out *o, const char *s, const struct spec *sp)
 
 	if (!s)
 		s = "(null)";
-	while (s[len] && (sp->prec < 0 || len < sp->prec))
+	/* the precision first: "%.*s" may name an array with no NUL */
+	while ((sp->prec < 0 || len < sp->prec) && s[len])
 		len++;
 	if (!(sp->fl & F_LEFT))
 		pad(o, ' ', sp->width - len);

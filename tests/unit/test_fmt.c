@@ -5,6 +5,8 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "lib/base/err.h"
@@ -108,6 +110,23 @@ main(void)
 	SAME("%jd %ju %td", INTMAX_MIN, UINTMAX_MAX, (ptrdiff_t)-9);
 	SAME("%" PRIu64 " %" PRId64, UINT64_MAX, INT64_MIN);
 	grid();
+
+	/* "%.*s" reads no further than its precision: an array with no
+	 * NUL, ending where the heap block does (ASan's redzone after it;
+	 * board_modlist_next names a file's bytes this way). */
+	{
+		char *raw = malloc(3);
+
+		CHECK(raw != NULL, "malloc");
+		if (raw) {
+			memcpy(raw, "abc", 3);
+			CHECK(fmt_sn(buf, sizeof(buf), "%.*s|%.2s", 3, raw,
+				     raw) == 6 &&
+				  !strcmp(buf, "abc|ab"),
+			      "%%.*s of an array with no NUL");
+			free(raw);
+		}
+	}
 
 	/* The NUL that %c can write is counted and stored, like libc's. */
 	CHECK(fmt_sn(buf, sizeof(buf), "a%cb", 0) == 3 && buf[2] == 'b',
