@@ -8,7 +8,7 @@
 #   make KEYS=dir        bake another key set in (default: keys/test)
 #   make KCFLAGS=...     more compiler flags for keel's own objects
 #   make check           every test tier; last line "N passed, N failed"
-#   make check-unit | check-host | check-qemu   one tier
+#   make check-unit | check-fuzz | check-host | check-qemu   one tier
 #   make fuzz            libFuzzer targets (FUZZ_SECONDS=60 each)
 #   make bench           figures, side by side with the peers
 #   make demo            boot the signed demo appliance in QEMU
@@ -542,13 +542,15 @@ run-check run-check-unit run-check-host run-check-qemu: other-boards
 RUN_ENV = O=$(abspath $(O)) KEEL_QEMU_BOARDS="$(CHECK_BOARDS)"
 # The test tiers need more packages than the build (QEMU, veritysetup,
 # clang, the peers): install what is missing first, then build and run.
-check check-unit check-host check-qemu fuzz bench:
+check check-unit check-fuzz check-host check-qemu fuzz bench:
 	$(Q)scripts/deps.sh all
 	$(Q)$(MAKE) --no-print-directory run-$@
-run-check: all unit-tests
+run-check: all unit-tests fuzzers
 	$(Q)$(RUN_ENV) tests/run.sh all
 run-check-unit: all unit-tests
 	$(Q)$(RUN_ENV) tests/run.sh unit
+run-check-fuzz: all fuzzers
+	$(Q)$(RUN_ENV) tests/run.sh fuzz
 run-check-host: all
 	$(Q)$(RUN_ENV) tests/run.sh host
 run-check-qemu: all
@@ -565,5 +567,5 @@ clean:
 		$(addprefix $(O)/,$(TOP_SUBDIRS)) $(addprefix $(O)/host/,$(TOP_SUBDIRS) tests)
 distclean:
 	rm -rf $(O)
-.PHONY: check check-unit check-host check-qemu fuzz bench fmt clean distclean FORCE
-.PHONY: run-check run-check-unit run-check-host run-check-qemu run-fuzz run-bench
+.PHONY: check check-unit check-fuzz check-host check-qemu fuzz bench fmt clean distclean FORCE
+.PHONY: run-check run-check-unit run-check-fuzz run-check-host run-check-qemu run-fuzz run-bench

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Runs keel's test tiers and prints one closing line "N passed, N failed".
-# Usage: tests/run.sh all|unit|host|qemu
+# Usage: tests/run.sh all|unit|fuzz|host|qemu
 # Env: KEEL_QEMU_BOARDS (qemu-x86_64): the QEMU tier runs every suite on
 # each of these boards (BOARD=... for the suite); a board of another CPU
 # than this machine's also has its unit tests run here under QEMU's
@@ -77,6 +77,14 @@ if [ "$tier" = all ] || [ "$tier" = unit ]; then
 				env ${cpu:+QEMU_CPU=$cpu} "qemu-$a-static" "$t"
 		done
 	done
+fi
+if [ "$tier" = all ] || [ "$tier" = fuzz ]; then
+	# each libFuzzer target for a few seconds from its seeds and its
+	# corpus (make fuzz runs them longer): a shallow crash of a parser
+	# of outside bytes fails the check
+	secs=${KEEL_CHECK_FUZZ_SECONDS:-4}
+	echo "== fuzz ($secs s a target)"
+	run_one fuzz/all sh "$top/tests/fuzz/run.sh" "$secs"
 fi
 if [ "$tier" = all ] || [ "$tier" = host ]; then
 	echo "== host integration"
