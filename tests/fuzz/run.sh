@@ -126,5 +126,9 @@ for f in "$O"/fuzz/fuzz_*; do
 		pass=$((pass + 1))
 	fi
 done
+if [ $((pass + fail)) = 0 ]; then # nothing checked is a failure
+	echo "FAIL fuzz: no target under $O/fuzz (make fuzzers)"
+	fail=1
+fi
 echo "fuzz: $pass passed, $fail failed"
 [ "$fail" = 0 ]
