@@ -82,8 +82,9 @@ DEP_CFLAGS := -Os -fno-pie -ffunction-sections -fdata-sections $(NO_UNWIND) \
 	-ffile-prefix-map=$(CURDIR)/=
 # keel checks a signature on every `keel run IMAGE`, on the launch's
 # path: BearSSL's P-256 (ec_p256_m31.c alone) is built again at -O3 for
-# keel, which links it first: a verify takes 420 us instead of 634 on
-# x86_64 (1.5x), for 6.8 KiB. keel-init keeps -Os (its size budget).
+# keel, which links it first (`make bench`, its P-256 row, has the two
+# builds' times; docs/AGENTS.md §5 the size). keel-init keeps -Os (its
+# size budget).
 DEP_FAST_CFLAGS := $(patsubst -Os,-O3,$(DEP_CFLAGS))
 DEPLIBS_keel := deps/lib/libbearssl-p256fast.a
 # The flags of a build directory ($(1): $(O) or T): its libraries' headers.

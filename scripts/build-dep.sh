@@ -64,6 +64,7 @@ echo "  DEP     lib$pkg.a (from Debian source $(basename "$src"/*.dsc .dsc))"
 
 if [ "$pkg" = bearssl ] && [ -n "${DEP_FAST_CFLAGS:-}" ]; then
 	fast=$out/deps/lib/libbearssl-p256fast.a
+	# its object beside obj/bearssl, not in it: not in libbearssl.a
 	# shellcheck disable=SC2086
 	$CC $DEP_FAST_CFLAGS $incs -c "$t/src/ec/ec_p256_m31.c" \
 		-o "$obj.p256fast.o"
