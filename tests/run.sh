@@ -82,9 +82,9 @@ if [ "$tier" = all ] || [ "$tier" = fuzz ]; then
 	# each libFuzzer target for a few seconds from its seeds and its
 	# corpus (make fuzz runs them longer): a shallow crash of a parser
 	# of outside bytes fails the check
-	secs=${KEEL_CHECK_FUZZ_SECONDS:-4}
-	echo "== fuzz ($secs s a target)"
-	run_one fuzz/all sh "$top/tests/fuzz/run.sh" "$secs"
+	fuzz_secs=${KEEL_CHECK_FUZZ_SECONDS:-4} # run_one sets secs
+	echo "== fuzz ($fuzz_secs s a target)"
+	run_one fuzz/all sh "$top/tests/fuzz/run.sh" "$fuzz_secs"
 fi
 if [ "$tier" = all ] || [ "$tier" = host ]; then
 	echo "== host integration"
